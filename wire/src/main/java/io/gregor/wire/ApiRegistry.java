@@ -15,20 +15,18 @@ import java.util.concurrent.CompletableFuture;
  * clients are offered exactly what is registered.
  */
 public final class ApiRegistry {
-    /** ApiVersions versions we parse; newer ones get Kafka's KIP-511 answer (v0 with UNSUPPORTED_VERSION). */
-    private static final short API_VERSIONS_MAX = 4;
-
     private final Map<ApiKeys, Entry> entries = new EnumMap<>(ApiKeys.class);
 
     public ApiRegistry() {
-        register(ApiKeys.API_VERSIONS, (short) 0, API_VERSIONS_MAX,
+        // Versions newer than kafka-clients knows get Kafka's KIP-511 answer (v0 with UNSUPPORTED_VERSION).
+        register(ApiKeys.API_VERSIONS, (short) 0, Short.MAX_VALUE,
                 request -> CompletableFuture.completedFuture(apiVersionsResponse(Errors.NONE)));
     }
 
-    /** Registers a handler for {@code api} versions {@code min..max}, clamped to what kafka-clients can parse. */
+    /** Registers a handler for {@code api} versions {@code min..max}, clamped to the stable versions kafka-clients parses. */
     public ApiRegistry register(ApiKeys api, short min, short max, ApiHandler handler) {
         short lo = (short) Math.max(min, api.oldestVersion());
-        short hi = (short) Math.min(max, api.latestVersion(true));
+        short hi = (short) Math.min(max, api.latestVersion());
         if (lo > hi) {
             throw new IllegalArgumentException(api + " has no versions in " + min + ".." + max);
         }
