@@ -86,7 +86,14 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
             Slot head = unanswered.pollFirst();
             inFlightBytes -= head.request.frameSize();
             if (head.response != null && ctx.channel().isActive()) {
-                ctx.write(new KafkaResponse(head.request.header(), head.response));
+                ctx.write(new KafkaResponse(head.request.header(), head.response)).addListener(f -> {
+                    if (!f.isSuccess()) {
+                        log.error("Cannot write the {} v{} response to {}; closing the connection",
+                                head.request.apiKey(), head.request.apiVersion(),
+                                head.request.connection().clientAddress(), f.cause());
+                        ctx.close();
+                    }
+                });
                 wrote = true;
             }
             head.request.release();
