@@ -45,6 +45,8 @@ public final class FileLogManager implements LogManager {
     private final Map<TopicPartition, Path> dirOf = new ConcurrentHashMap<>();
     private final List<PartitionLog> loaded = new ArrayList<>();
     private final Object createLock = new Object();
+    /** Serialises the checkpoint writers of one log dir (periodic tasks, retention, delete). */
+    private final Map<Path, Object> dirLocks = new ConcurrentHashMap<>();
     private final FileLog.Hooks hooks;
     private volatile boolean closed;
 
@@ -249,21 +251,21 @@ public final class FileLogManager implements LogManager {
 
     void checkpointRecoveryPoints() {
         for (Path dir : settings.logDirs()) {
-            synchronized (dir.toString().intern()) {
+            synchronized (dirLocks.computeIfAbsent(dir, d -> new Object())) {
                 OffsetCheckpoint.write(dir.resolve(OffsetCheckpoint.RECOVERY_POINT), offsetsIn(dir, FileLog::recoveryPoint));
             }
         }
     }
 
     void checkpointLogStartOffsets(Path dir) {
-        synchronized (dir.toString().intern()) {
+        synchronized (dirLocks.computeIfAbsent(dir, d -> new Object())) {
             OffsetCheckpoint.write(dir.resolve(OffsetCheckpoint.LOG_START), offsetsIn(dir, FileLog::logStartOffset));
         }
     }
 
     void checkpointHighWatermarks() {
         for (Path dir : settings.logDirs()) {
-            synchronized (dir.toString().intern()) {
+            synchronized (dirLocks.computeIfAbsent(dir, d -> new Object())) {
                 OffsetCheckpoint.write(dir.resolve(OffsetCheckpoint.HIGH_WATERMARK), offsetsIn(dir, FileLog::highWatermark));
             }
         }
@@ -363,6 +365,13 @@ public final class FileLogManager implements LogManager {
     @Override
     public Collection<PartitionLog> all() {
         return List.copyOf(logs.values());
+    }
+
+    /** Simulates a crash for tests: stops tasks and drops file handles, writing and flushing nothing. */
+    void crashForTest() {
+        closed = true;
+        scheduler.shutdownNow();
+        logs.values().forEach(FileLog::closeFilesQuietly);
     }
 
     @Override
