@@ -1,0 +1,188 @@
+package io.gregor.broker;
+
+import io.gregor.broker.metadata.MetadataStore;
+import io.gregor.broker.metadata.TopicMetadata;
+import io.gregor.broker.replica.Partition;
+import io.gregor.broker.replica.ReplicaManager;
+import io.gregor.config.BrokerConfig;
+import io.gregor.config.ConfigException;
+import io.gregor.config.ResolvedTopicConfig;
+import io.gregor.config.TopicConfigs;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
+import org.apache.kafka.common.errors.InvalidPartitionsException;
+import org.apache.kafka.common.errors.InvalidReplicationFactorException;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.errors.TopicDeletionDisabledException;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.internals.Topic;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Topic lifecycle with Kafka's rules and errors: create (auto or by request), delete, add partitions,
+ * change configs. Metadata goes to the {@link MetadataStore}, logs to the {@link ReplicaManager}.
+ */
+public final class Topics {
+    private static final Logger log = LoggerFactory.getLogger(Topics.class);
+
+    private final BrokerConfig config;
+    private final MetadataStore store;
+    private final ReplicaManager replicas;
+    private final int liveBrokers;
+    private final Map<String, ResolvedTopicConfig> resolved = new ConcurrentHashMap<>();
+
+    public Topics(BrokerConfig config, MetadataStore store, ReplicaManager replicas) {
+        this.config = config;
+        this.store = store;
+        this.replicas = replicas;
+        this.liveBrokers = 1;
+    }
+
+    /** Opens the logs of every known topic. */
+    public void startup() {
+        for (TopicMetadata topic : store.topics()) {
+            resolved.put(topic.name(), TopicConfigs.resolve(config, topic.configs()));
+            replicas.hostTopic(topic);
+        }
+    }
+
+    public Collection<TopicMetadata> all() {
+        return store.topics();
+    }
+
+    public Optional<TopicMetadata> topic(String name) {
+        return store.topic(name);
+    }
+
+    public Optional<TopicMetadata> topic(Uuid id) {
+        return store.topic(id);
+    }
+
+    public Optional<Partition> partition(String topic, int partition) {
+        return replicas.partition(topic, partition);
+    }
+
+    public Optional<Partition> partition(Uuid topicId, int partition) {
+        return store.topic(topicId).flatMap(t -> replicas.partition(t.name(), partition));
+    }
+
+    public int minInsyncReplicas(Partition partition) {
+        ResolvedTopicConfig c = resolved.get(partition.topicPartition().topic());
+        return c == null ? 1 : c.minInsyncReplicas();
+    }
+
+    public ResolvedTopicConfig resolvedConfig(String topic) {
+        return resolved.computeIfAbsent(topic, t -> TopicConfigs.resolve(config, Map.of()));
+    }
+
+    public int liveBrokers() {
+        return liveBrokers;
+    }
+
+    /**
+     * Creates a topic. {@code partitions} or {@code replicationFactor} of -1 take the broker defaults.
+     *
+     * @throws org.apache.kafka.common.errors.ApiException Kafka's error for what is wrong
+     */
+    public synchronized TopicMetadata create(String name, int partitions, short replicationFactor,
+                                             Map<String, String> configs, boolean validateOnly) {
+        Topic.validate(name);
+        if (store.topic(name).isPresent()) {
+            throw new TopicExistsException("Topic '" + name + "' already exists.");
+        }
+        int count = partitions == -1 ? config.numPartitions() : partitions;
+        if (count <= 0) {
+            throw new InvalidPartitionsException("Number of partitions was set to an invalid non-positive value.");
+        }
+        short rf = replicationFactor == -1 ? config.defaultReplicationFactor() : replicationFactor;
+        validateReplicationFactor(rf);
+        validateConfigs(configs);
+        if (Topic.hasCollisionChars(name)) {
+            for (TopicMetadata other : store.topics()) {
+                if (Topic.hasCollision(name, other.name())) {
+                    throw new InvalidTopicException("Topic '" + name + "' collides with existing topic: " + other.name());
+                }
+            }
+        }
+        if (validateOnly) {
+            return new TopicMetadata(name, Uuid.ZERO_UUID, count, configs);
+        }
+        TopicMetadata topic = store.createTopic(name, count, configs);
+        resolved.put(name, TopicConfigs.resolve(config, configs));
+        replicas.hostTopic(topic);
+        log.info("Created topic {} with {} partition(s), id {}, configs {}", name, count, topic.topicId(), configs);
+        return topic;
+    }
+
+    public synchronized TopicMetadata delete(String name) {
+        if (!config.deleteTopicEnable()) {
+            throw new TopicDeletionDisabledException("Topic deletion is disabled (delete.topic.enable=false).");
+        }
+        TopicMetadata topic = store.deleteTopic(name)
+                .orElseThrow(() -> new UnknownTopicOrPartitionException("Topic '" + name + "' does not exist."));
+        resolved.remove(name);
+        replicas.removeTopic(topic);
+        log.info("Deleted topic {}", name);
+        return topic;
+    }
+
+    public synchronized TopicMetadata addPartitions(String name, int newCount, boolean validateOnly) {
+        TopicMetadata topic = store.topic(name)
+                .orElseThrow(() -> new UnknownTopicOrPartitionException("Topic '" + name + "' does not exist."));
+        if (newCount < topic.partitionCount()) {
+            throw new InvalidPartitionsException("Topic currently has " + topic.partitionCount()
+                    + " partitions, which is higher than the requested " + newCount + ".");
+        }
+        if (newCount == topic.partitionCount()) {
+            throw new InvalidPartitionsException("Topic already has " + topic.partitionCount() + " partitions.");
+        }
+        if (validateOnly) {
+            return new TopicMetadata(name, topic.topicId(), newCount, topic.configs());
+        }
+        TopicMetadata updated = store.setPartitionCount(name, newCount);
+        replicas.hostTopic(updated);
+        log.info("Topic {} now has {} partitions", name, newCount);
+        return updated;
+    }
+
+    public synchronized TopicMetadata setConfigs(String name, Map<String, String> configs, boolean validateOnly) {
+        if (!store.topic(name).isPresent()) {
+            throw new UnknownTopicOrPartitionException("Topic '" + name + "' does not exist.");
+        }
+        validateConfigs(configs);
+        if (validateOnly) {
+            return store.topic(name).get();
+        }
+        TopicMetadata updated = store.setConfigs(name, configs);
+        resolved.put(name, TopicConfigs.resolve(config, configs));
+        replicas.updateConfig(updated);
+        log.info("Topic {} configs are now {}", name, configs);
+        return updated;
+    }
+
+    public void validateReplicationFactor(short rf) {
+        if (rf <= 0) {
+            throw new InvalidReplicationFactorException("Replication factor must be larger than 0, or -1 to use the default value.");
+        }
+        if (rf > liveBrokers) {
+            throw new InvalidReplicationFactorException("Unable to replicate the partition " + rf
+                    + " time(s): The target replication factor of " + rf + " cannot be reached because only "
+                    + liveBrokers + " broker(s) are registered.");
+        }
+    }
+
+    private static void validateConfigs(Map<String, String> configs) {
+        try {
+            TopicConfigs.validate(configs);
+        } catch (ConfigException e) {
+            throw new InvalidConfigurationException(e.getMessage());
+        }
+    }
+}

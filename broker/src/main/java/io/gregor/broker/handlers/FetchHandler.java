@@ -1,0 +1,160 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.broker.Topics;
+import io.gregor.broker.replica.FetchPurgatory;
+import io.gregor.broker.replica.Partition;
+import io.gregor.storage.FileSlice;
+import io.gregor.storage.PartitionLog;
+import io.gregor.storage.ReadResult;
+import io.gregor.storage.TopicPartition;
+import io.gregor.wire.ApiRegistry;
+import io.gregor.wire.KafkaRequest;
+import io.gregor.wire.SegmentRecords;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.FetchResponseData.FetchableTopicResponse;
+import org.apache.kafka.common.message.FetchResponseData.PartitionData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+
+/**
+ * Fetch: reads whole record batches from the logs up to the high watermark and hands them to the
+ * encoder as file slices (sendfile). When less than {@code min.bytes} is there, the fetch waits in
+ * the purgatory until enough is appended or {@code max.wait.ms} passes. Fetch sessions are declined
+ * (session id 0), which every client supports: it then sends full fetch requests.
+ */
+public final class FetchHandler {
+    private static final Logger log = LoggerFactory.getLogger(FetchHandler.class);
+    private static final byte READ_COMMITTED = 1;
+
+    private final Topics topics;
+    private final FetchPurgatory purgatory;
+    private final Executor requestPool;
+
+    public FetchHandler(Topics topics, FetchPurgatory purgatory, Executor requestPool) {
+        this.topics = topics;
+        this.purgatory = purgatory;
+        this.requestPool = requestPool;
+    }
+
+    public void register(ApiRegistry registry) {
+        registry.register(ApiKeys.FETCH, (short) 4, Short.MAX_VALUE, this::fetch);
+    }
+
+    private CompletionStage<FetchResponseData> fetch(KafkaRequest request) {
+        FetchRequestData data = request.body();
+        if (data.sessionId() != 0) {
+            // We never hand out sessions, so an incremental fetch names one we do not know.
+            return CompletableFuture.completedFuture(new FetchResponseData()
+                    .setErrorCode(Errors.FETCH_SESSION_ID_NOT_FOUND.code()).setSessionId(0));
+        }
+        boolean byId = request.apiVersion() >= 13;
+        Result first = read(data, byId);
+        if (data.maxWaitMs() <= 0 || first.bytes >= data.minBytes() || first.hasError || first.logs.isEmpty()) {
+            return CompletableFuture.completedFuture(first.response);
+        }
+        CompletableFuture<FetchResponseData> answer = new CompletableFuture<>();
+        List<TopicPartition> watched = new ArrayList<>(first.logs.size());
+        long[] endsSeen = new long[first.logs.size()];
+        for (int i = 0; i < first.logs.size(); i++) {
+            watched.add(first.logs.get(i).topicPartition());
+            endsSeen[i] = first.highWatermarks.get(i);
+        }
+        purgatory.await(watched, first.bytes, data.minBytes(), data.maxWaitMs(),
+                () -> {
+                    for (int i = 0; i < first.logs.size(); i++) {
+                        if (first.logs.get(i).highWatermark() != endsSeen[i]) {
+                            return true;
+                        }
+                    }
+                    return false;
+                },
+                () -> requestPool.execute(() -> {
+                    try {
+                        answer.complete(read(data, byId).response);
+                    } catch (RuntimeException e) {
+                        answer.completeExceptionally(e);
+                    }
+                }));
+        return answer;
+    }
+
+    private Result read(FetchRequestData data, boolean byId) {
+        Result result = new Result();
+        FetchResponseData response = result.response.setSessionId(0);
+        long budget = data.maxBytes();
+        for (FetchRequestData.FetchTopic fetchTopic : data.topics()) {
+            FetchableTopicResponse topicResponse = new FetchableTopicResponse()
+                    .setTopic(fetchTopic.topic()).setTopicId(fetchTopic.topicId());
+            response.responses().add(topicResponse);
+            for (FetchRequestData.FetchPartition fp : fetchTopic.partitions()) {
+                PartitionData pd = new PartitionData().setPartitionIndex(fp.partition())
+                        .setHighWatermark(-1).setLastStableOffset(-1).setLogStartOffset(-1)
+                        .setRecords(MemoryRecords.EMPTY);
+                if (data.isolationLevel() == READ_COMMITTED) {
+                    pd.setAbortedTransactions(new ArrayList<>());
+                }
+                topicResponse.partitions().add(pd);
+                Partition partition = byId
+                        ? topics.partition(fetchTopic.topicId(), fp.partition()).orElse(null)
+                        : topics.partition(fetchTopic.topic(), fp.partition()).orElse(null);
+                if (partition == null) {
+                    result.fail(pd, byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION);
+                    continue;
+                }
+                Errors epochError = LeaderEpochs.check(fp.currentLeaderEpoch(), partition.leaderEpoch());
+                if (epochError != Errors.NONE) {
+                    result.fail(pd, epochError);
+                    continue;
+                }
+                PartitionLog log = partition.log();
+                int limit = (int) Math.max(0, Math.min(fp.partitionMaxBytes(), budget));
+                try {
+                    long hw = log.highWatermark();
+                    ReadResult read = log.read(fp.fetchOffset(), limit, hw, result.bytes == 0);
+                    FileSlice slice = read.records();
+                    pd.setHighWatermark(read.highWatermark())
+                            .setLastStableOffset(read.highWatermark())
+                            .setLogStartOffset(read.logStartOffset());
+                    if (!slice.isEmpty()) {
+                        pd.setRecords(new SegmentRecords(slice.channel(), slice.position(), slice.size()));
+                        result.bytes += slice.size();
+                        budget -= slice.size();
+                    }
+                    result.logs.add(log);
+                    result.highWatermarks.add(read.highWatermark());
+                } catch (RuntimeException e) {
+                    Errors error = StorageErrors.toKafka(e);
+                    if (error == Errors.UNKNOWN_SERVER_ERROR) {
+                        FetchHandler.log.error("Read of {} at {} failed", partition.topicPartition(), fp.fetchOffset(), e);
+                    }
+                    result.fail(pd, error);
+                }
+            }
+        }
+        return result;
+    }
+
+    /** One pass over the requested partitions: the response and what a waiting fetch must watch. */
+    private static final class Result {
+        final FetchResponseData response = new FetchResponseData();
+        final List<PartitionLog> logs = new ArrayList<>();
+        final List<Long> highWatermarks = new ArrayList<>();
+        long bytes;
+        boolean hasError;
+
+        void fail(PartitionData pd, Errors error) {
+            pd.setErrorCode(error.code());
+            hasError = true;
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.broker.Topics;
+import io.gregor.broker.replica.Partition;
+import io.gregor.storage.AppendResult;
+import io.gregor.wire.ApiRegistry;
+import io.gregor.wire.KafkaRequest;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
+import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.utils.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Produce: appends each partition's record batches to its log, as the client sent them but for the
+ * fields the broker sets. acks=0 gets no answer; with one broker acks=1 and acks=all answer the same
+ * once the append is done, unless min.insync.replicas cannot be met.
+ */
+public final class ProduceHandler {
+    private static final Logger log = LoggerFactory.getLogger(ProduceHandler.class);
+    private final Topics topics;
+    private final Time time;
+
+    public ProduceHandler(Topics topics, Time time) {
+        this.topics = topics;
+        this.time = time;
+    }
+
+    public void register(ApiRegistry registry) {
+        registry.register(ApiKeys.PRODUCE, (short) 3, Short.MAX_VALUE, this::produce);
+    }
+
+    private CompletionStage<ProduceResponseData> produce(KafkaRequest request) {
+        ProduceRequestData data = request.body();
+        short acks = data.acks();
+        boolean byId = request.apiVersion() >= 13;
+        ProduceResponseData response = new ProduceResponseData();
+        long now = time.milliseconds();
+        for (ProduceRequestData.TopicProduceData topicData : data.topicData()) {
+            TopicProduceResponse topicResponse = new TopicProduceResponse()
+                    .setName(topicData.name()).setTopicId(topicData.topicId());
+            response.responses().add(topicResponse);
+            for (ProduceRequestData.PartitionProduceData partitionData : topicData.partitionData()) {
+                PartitionProduceResponse result = new PartitionProduceResponse()
+                        .setIndex(partitionData.index()).setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1);
+                topicResponse.partitionResponses().add(result);
+                if (acks != 0 && acks != 1 && acks != -1) {
+                    result.setErrorCode(Errors.INVALID_REQUIRED_ACKS.code());
+                    continue;
+                }
+                Partition partition = byId
+                        ? topics.partition(topicData.topicId(), partitionData.index()).orElse(null)
+                        : topics.partition(topicData.name(), partitionData.index()).orElse(null);
+                if (partition == null) {
+                    result.setErrorCode((byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION).code());
+                    continue;
+                }
+                if (acks == -1 && partition.inSyncReplicaCount() < topics.minInsyncReplicas(partition)) {
+                    result.setErrorCode(Errors.NOT_ENOUGH_REPLICAS.code())
+                            .setErrorMessage("The ISR has " + partition.inSyncReplicaCount()
+                                    + " replica(s), fewer than min.insync.replicas");
+                    continue;
+                }
+                if (!(partitionData.records() instanceof MemoryRecords records) || records.sizeInBytes() == 0) {
+                    result.setErrorCode(Errors.CORRUPT_MESSAGE.code()).setErrorMessage("No record batches");
+                    continue;
+                }
+                try {
+                    AppendResult appended = partition.appendAsLeader(records.buffer(), now);
+                    result.setBaseOffset(appended.firstOffset())
+                            .setLogAppendTimeMs(appended.logAppendTimeMs())
+                            .setLogStartOffset(appended.logStartOffset());
+                } catch (RuntimeException e) {
+                    Errors error = StorageErrors.toKafka(e);
+                    if (error == Errors.UNKNOWN_SERVER_ERROR) {
+                        log.error("Append to {} failed", partition.topicPartition(), e);
+                    } else {
+                        log.debug("Append to {} rejected: {}", partition.topicPartition(), e.toString());
+                    }
+                    result.setErrorCode(error.code()).setErrorMessage(e.getMessage());
+                }
+            }
+        }
+        // acks=0: the client reads no answer, so none is written.
+        return CompletableFuture.completedFuture(acks == 0 ? null : response);
+    }
+}

@@ -1,0 +1,195 @@
+package io.gregor.broker.metadata;
+
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Metadata of a broker without ZooKeeper: one small properties file per topic under
+ * {@code <log dir>/gregor-metadata/topics}, and the producer id high-water mark, each written to a
+ * temp file, fsynced and renamed, so a crash leaves either the old or the new version.
+ */
+public final class LocalMetadataStore implements MetadataStore {
+    private static final Logger log = LoggerFactory.getLogger(LocalMetadataStore.class);
+    private static final String CONFIG_PREFIX = "config.";
+
+    private final Path topicsDir;
+    private final Path producerIdFile;
+    private final Map<String, TopicMetadata> byName = new ConcurrentHashMap<>();
+    private final Map<Uuid, TopicMetadata> byId = new ConcurrentHashMap<>();
+    private long nextProducerId;
+
+    public LocalMetadataStore(Path metadataDir) {
+        this.topicsDir = metadataDir.resolve("topics");
+        this.producerIdFile = metadataDir.resolve("next-producer-id");
+        try {
+            Files.createDirectories(topicsDir);
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(topicsDir, "*.properties")) {
+                for (Path file : files) {
+                    TopicMetadata topic = read(file);
+                    byName.put(topic.name(), topic);
+                    byId.put(topic.topicId(), topic);
+                }
+            }
+            nextProducerId = Files.exists(producerIdFile)
+                    ? Long.parseLong(Files.readString(producerIdFile).trim()) : 0L;
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot load topic metadata from " + metadataDir, e);
+        }
+        log.info("Loaded metadata of {} topics from {}", byName.size(), metadataDir);
+    }
+
+    @Override
+    public Collection<TopicMetadata> topics() {
+        return List.copyOf(byName.values());
+    }
+
+    @Override
+    public Optional<TopicMetadata> topic(String name) {
+        return Optional.ofNullable(byName.get(name));
+    }
+
+    @Override
+    public Optional<TopicMetadata> topic(Uuid topicId) {
+        return Optional.ofNullable(byId.get(topicId));
+    }
+
+    @Override
+    public synchronized TopicMetadata createTopic(String name, int partitions, Map<String, String> configs) {
+        if (byName.containsKey(name)) {
+            throw new TopicExistsException("Topic '" + name + "' already exists.");
+        }
+        Uuid id = Uuid.randomUuid();
+        while (byId.containsKey(id)) {
+            id = Uuid.randomUuid();
+        }
+        return put(new TopicMetadata(name, id, partitions, configs));
+    }
+
+    @Override
+    public synchronized Optional<TopicMetadata> deleteTopic(String name) {
+        TopicMetadata removed = byName.remove(name);
+        if (removed != null) {
+            byId.remove(removed.topicId());
+            try {
+                Files.deleteIfExists(fileOf(name));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return Optional.ofNullable(removed);
+    }
+
+    @Override
+    public synchronized TopicMetadata setPartitionCount(String name, int partitions) {
+        TopicMetadata t = existing(name);
+        return put(new TopicMetadata(name, t.topicId(), partitions, t.configs()));
+    }
+
+    @Override
+    public synchronized TopicMetadata setConfigs(String name, Map<String, String> configs) {
+        TopicMetadata t = existing(name);
+        return put(new TopicMetadata(name, t.topicId(), t.partitionCount(), configs));
+    }
+
+    @Override
+    public synchronized long allocateProducerIds(int size) {
+        long first = nextProducerId;
+        writeAtomically(producerIdFile, Long.toString(first + size));
+        nextProducerId = first + size;
+        return first;
+    }
+
+    @Override
+    public void close() {
+        // Every write is already durable.
+    }
+
+    private TopicMetadata existing(String name) {
+        TopicMetadata t = byName.get(name);
+        if (t == null) {
+            throw new UnknownTopicOrPartitionException("Topic '" + name + "' does not exist.");
+        }
+        return t;
+    }
+
+    private TopicMetadata put(TopicMetadata topic) {
+        Properties props = new Properties();
+        props.setProperty("name", topic.name());
+        props.setProperty("topic.id", topic.topicId().toString());
+        props.setProperty("partitions", Integer.toString(topic.partitionCount()));
+        topic.configs().forEach((k, v) -> props.setProperty(CONFIG_PREFIX + k, v));
+        StringWriter text = new StringWriter();
+        try {
+            props.store(text, "Gregor topic metadata");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        writeAtomically(fileOf(topic.name()), text.toString());
+        byName.put(topic.name(), topic);
+        byId.put(topic.topicId(), topic);
+        return topic;
+    }
+
+    private static TopicMetadata read(Path file) throws IOException {
+        Properties props = new Properties();
+        try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            props.load(in);
+        }
+        Map<String, String> configs = new TreeMap<>();
+        for (String key : props.stringPropertyNames()) {
+            if (key.startsWith(CONFIG_PREFIX)) {
+                configs.put(key.substring(CONFIG_PREFIX.length()), props.getProperty(key));
+            }
+        }
+        return new TopicMetadata(props.getProperty("name"), Uuid.fromString(props.getProperty("topic.id")),
+                Integer.parseInt(props.getProperty("partitions")), configs);
+    }
+
+    private Path fileOf(String topic) {
+        return topicsDir.resolve(topic + ".properties");
+    }
+
+    static void writeAtomically(Path target, String content) {
+        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING);
+                 Writer w = java.nio.channels.Channels.newWriter(ch, StandardCharsets.UTF_8)) {
+                w.write(content);
+                w.flush();
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write " + target, e);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package io.gregor.broker.replica;
+
+import io.gregor.storage.TopicPartition;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Fetches waiting for {@code min.bytes} of new data or {@code max.wait.ms}, whichever comes first.
+ * Appends add their size to the waiting fetches of that partition; a fetch completes as soon as
+ * enough has arrived, without any thread blocking while it waits.
+ */
+public final class FetchPurgatory {
+    private final ScheduledExecutorService timer;
+    private final Map<TopicPartition, Set<Waiter>> watchers = new ConcurrentHashMap<>();
+
+    public FetchPurgatory(ScheduledExecutorService timer) {
+        this.timer = timer;
+    }
+
+    /**
+     * Parks a fetch that has {@code bytesSoFar} of its {@code minBytes}; {@code complete} runs exactly
+     * once, when enough was appended to one of {@code partitions} or after {@code maxWaitMs}.
+     */
+    public void await(Collection<TopicPartition> partitions, long bytesSoFar, long minBytes, long maxWaitMs,
+                      BooleanSupplier appendedMeanwhile, Runnable complete) {
+        Waiter waiter = new Waiter(partitions, bytesSoFar, minBytes, complete);
+        for (TopicPartition tp : partitions) {
+            watchers.computeIfAbsent(tp, k -> ConcurrentHashMap.newKeySet()).add(waiter);
+        }
+        waiter.timeout = timer.schedule(waiter::fire, maxWaitMs, TimeUnit.MILLISECONDS);
+        // An append between the caller's read and our registration was not counted: look again.
+        if (appendedMeanwhile.getAsBoolean()) {
+            waiter.fire();
+        }
+    }
+
+    void onAppend(TopicPartition tp, int bytes) {
+        Set<Waiter> waiting = watchers.get(tp);
+        if (waiting == null) {
+            return;
+        }
+        for (Waiter w : waiting) {
+            if (w.bytes.addAndGet(bytes) >= w.minBytes) {
+                w.fire();
+            }
+        }
+    }
+
+    /** Wakes every fetch waiting on these partitions, e.g. when their topic is deleted. */
+    public void wakeAll(TopicPartition tp) {
+        Set<Waiter> waiting = watchers.get(tp);
+        if (waiting != null) {
+            waiting.forEach(Waiter::fire);
+        }
+    }
+
+    private final class Waiter {
+        final Collection<TopicPartition> partitions;
+        final AtomicLong bytes;
+        final long minBytes;
+        final Runnable complete;
+        final AtomicBoolean fired = new AtomicBoolean();
+        volatile ScheduledFuture<?> timeout;
+
+        Waiter(Collection<TopicPartition> partitions, long bytesSoFar, long minBytes, Runnable complete) {
+            this.partitions = partitions;
+            this.bytes = new AtomicLong(bytesSoFar);
+            this.minBytes = minBytes;
+            this.complete = complete;
+        }
+
+        void fire() {
+            if (!fired.compareAndSet(false, true)) {
+                return;
+            }
+            ScheduledFuture<?> t = timeout;
+            if (t != null) {
+                t.cancel(false);
+            }
+            for (TopicPartition tp : partitions) {
+                watchers.computeIfPresent(tp, (k, set) -> {
+                    set.remove(this);
+                    return set.isEmpty() ? null : set;
+                });
+            }
+            complete.run();
+        }
+    }
+}

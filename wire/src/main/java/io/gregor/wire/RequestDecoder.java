@@ -1,0 +1,82 @@
+package io.gregor.wire;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.MessageToMessageDecoder;
+import org.apache.kafka.common.message.RequestHeaderData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+
+/**
+ * Turns a frame into a {@link KafkaRequest}: header (v0-v2, by API version) and body through the
+ * generated message classes. An unknown API key, an unsupported version (but for ApiVersions, which
+ * gets Kafka's KIP-511 answer) or a body that does not parse closes the connection, as Kafka does.
+ */
+public final class RequestDecoder extends MessageToMessageDecoder<ByteBuf> {
+    private static final Logger log = LoggerFactory.getLogger(RequestDecoder.class);
+    private final ApiRegistry registry;
+    private final String listenerName;
+    private KafkaRequest.ConnectionInfo connection;
+
+    public RequestDecoder(ApiRegistry registry, String listenerName) {
+        this.registry = registry;
+        this.listenerName = listenerName;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        connection = new KafkaRequest.ConnectionInfo(ctx.channel().id().asShortText(),
+                (InetSocketAddress) ctx.channel().remoteAddress(), listenerName);
+        super.channelActive(ctx);
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf frame, List<Object> out) {
+        long receivedNanos = System.nanoTime();
+        if (!ctx.channel().isActive()) {
+            return; // already rejected: the rest of the read is not ours to answer
+        }
+        if (frame.readableBytes() < 4) {
+            reject(ctx, "a frame of " + frame.readableBytes() + " bytes has no request header");
+            return;
+        }
+        short apiKeyId = frame.getShort(frame.readerIndex());
+        short version = frame.getShort(frame.readerIndex() + 2);
+        if (!ApiKeys.hasId(apiKeyId)) {
+            reject(ctx, "unknown API key " + apiKeyId);
+            return;
+        }
+        ApiKeys api = ApiKeys.forId(apiKeyId);
+        boolean supported = registry.supports(api, version);
+        if (!supported && api != ApiKeys.API_VERSIONS) {
+            reject(ctx, api + " version " + version + " is not supported");
+            return;
+        }
+        try {
+            ByteBufAccessor in = new ByteBufAccessor(frame);
+            short headerVersion = api.requestHeaderVersion(supported ? version : 0);
+            RequestHeader header = new RequestHeader(new RequestHeaderData(in, headerVersion), headerVersion);
+            int bodyStart = frame.readerIndex();
+            ApiMessage body = null;
+            if (supported) {
+                body = api.messageType.newRequest();
+                body.read(in, version);
+            }
+            // An ApiVersions body of a version we do not know is left unread: the answer ignores it.
+            out.add(new KafkaRequest(header, body, frame.retain(), bodyStart, connection, receivedNanos));
+        } catch (RuntimeException e) {
+            reject(ctx, api + " v" + version + " request does not parse: " + e);
+        }
+    }
+
+    private void reject(ChannelHandlerContext ctx, String why) {
+        log.warn("Closing connection from {}: {}", ctx.channel().remoteAddress(), why);
+        ctx.close();
+    }
+}
