@@ -21,7 +21,7 @@ class ApiVersionsTest {
     private static final short TOO_NEW = 999;
 
     @Test
-    void unknownVersionGetsV0ResponseWithUnsupportedVersionAndTheApiList() throws Exception {
+    void unknownVersionGetsV0ResponseWithUnsupportedVersionAndApiVersionsRange() throws Exception {
         try (RawKafkaConnection raw = new RawKafkaConnection(BROKER.broker().port(), Duration.ofSeconds(10))) {
             // What a future client sends: a flexible (v2) header and a v3-shaped body.
             RequestHeaderData header = new RequestHeaderData().setRequestApiKey(ApiKeys.API_VERSIONS.id)
@@ -36,13 +36,11 @@ class ApiVersionsTest {
             ApiVersionsResponseData data = new ApiVersionsResponseData(new ByteBufferAccessor(response.body()), (short) 0);
             assertThat(Errors.forCode(data.errorCode())).isEqualTo(Errors.UNSUPPORTED_VERSION);
             assertThat(data.errorCode()).isEqualTo((short) 35);
+            // Kafka lists only ApiVersions' own range here: enough for the client to retry at a version both speak.
             ApiVersionsResponseData.ApiVersion apiVersions = data.apiKeys().find(ApiKeys.API_VERSIONS.id);
-            assertThat(apiVersions).as("ApiVersions itself is listed").isNotNull();
+            assertThat(apiVersions).as("ApiVersions itself is listed: %s", data).isNotNull();
             assertThat(apiVersions.minVersion()).isZero();
             assertThat(apiVersions.maxVersion()).isGreaterThanOrEqualTo((short) 3);
-            for (ApiKeys key : new ApiKeys[]{ApiKeys.PRODUCE, ApiKeys.FETCH, ApiKeys.METADATA, ApiKeys.LIST_OFFSETS}) {
-                assertThat(data.apiKeys().find(key.id)).as("%s listed", key).isNotNull();
-            }
             assertThat(response.body().remaining()).as("nothing after the v0 body").isZero();
         }
     }

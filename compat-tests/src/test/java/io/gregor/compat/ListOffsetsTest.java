@@ -14,7 +14,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -102,18 +101,14 @@ class ListOffsetsTest {
         for (int p = 0; p < 2; p++) {
             TopicPartition tp = new TopicPartition(topic, p);
             try (KafkaConsumer<String, String> consumer = Clients.consumer(BROKER.bootstrapServers())) {
-                Map<TopicPartition, OffsetAndTimestamp> exact = consumer.offsetsForTimes(Map.of(tp, BASE + 3000));
-                assertThat(exact.get(tp)).as("partition %d, exact timestamp", p)
-                        .isEqualTo(new OffsetAndTimestamp(3, BASE + 3000));
-                Map<TopicPartition, OffsetAndTimestamp> between = consumer.offsetsForTimes(Map.of(tp, BASE + 3500));
-                assertThat(between.get(tp)).as("partition %d, between records", p)
-                        .isEqualTo(new OffsetAndTimestamp(4, BASE + 4000));
-                Map<TopicPartition, OffsetAndTimestamp> before = consumer.offsetsForTimes(Map.of(tp, BASE - 60_000));
-                assertThat(before.get(tp)).as("partition %d, before all", p)
-                        .isEqualTo(new OffsetAndTimestamp(0, BASE));
-                Map<TopicPartition, OffsetAndTimestamp> after = new HashMap<>(
-                        consumer.offsetsForTimes(Map.of(tp, BASE + 60_000)));
-                assertThat(after.get(tp)).as("partition %d, after all records", p).isNull();
+                assertThat(offsetForTime(consumer, tp, BASE + 3000)).as("partition %d, exact timestamp", p)
+                        .isEqualTo("3@" + (BASE + 3000));
+                assertThat(offsetForTime(consumer, tp, BASE + 3500)).as("partition %d, between records", p)
+                        .isEqualTo("4@" + (BASE + 4000));
+                assertThat(offsetForTime(consumer, tp, BASE - 60_000)).as("partition %d, before all", p)
+                        .isEqualTo("0@" + BASE);
+                assertThat(offsetForTime(consumer, tp, BASE + 60_000)).as("partition %d, after all records", p)
+                        .isEqualTo("none");
             }
             ListOffsetsResultInfo viaAdmin = list(tp, OffsetSpec.forTimestamp(BASE + 7000));
             assertThat(viaAdmin.offset()).as("partition %d via admin", p).isEqualTo(7);
@@ -121,6 +116,12 @@ class ListOffsetsTest {
             assertThat(list(tp, OffsetSpec.forTimestamp(BASE + 60_000)).offset())
                     .as("partition %d: admin reports -1 past the last timestamp", p).isEqualTo(-1);
         }
+    }
+
+    /** "offset@timestamp" of the consumer's answer, or "none"; the leader epoch is the broker's business. */
+    private static String offsetForTime(KafkaConsumer<String, String> consumer, TopicPartition tp, long timestamp) {
+        OffsetAndTimestamp found = consumer.offsetsForTimes(Map.of(tp, timestamp)).get(tp);
+        return found == null ? "none" : found.offset() + "@" + found.timestamp();
     }
 
     @Test
