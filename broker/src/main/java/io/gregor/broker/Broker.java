@@ -1,33 +1,207 @@
 package io.gregor.broker;
 
+import io.gregor.broker.handlers.ClusterHandler;
+import io.gregor.broker.handlers.FetchHandler;
+import io.gregor.broker.handlers.OffsetsHandler;
+import io.gregor.broker.handlers.ProduceHandler;
+import io.gregor.broker.handlers.ProducerIdHandler;
+import io.gregor.broker.metadata.LocalMetadataStore;
+import io.gregor.broker.metadata.MetadataStore;
+import io.gregor.broker.metadata.TopicMetadata;
+import io.gregor.broker.replica.FetchPurgatory;
+import io.gregor.broker.replica.ReplicaManager;
+import io.gregor.config.BrokerConfig;
+import io.gregor.config.Endpoint;
+import io.gregor.storage.FileLogManager;
+import io.gregor.storage.LogConfig;
+import io.gregor.storage.LogManager;
+import io.gregor.storage.StorageSettings;
+import io.gregor.wire.ApiRegistry;
+import io.gregor.wire.KafkaServer;
+import org.apache.kafka.common.utils.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One Gregor broker running in this JVM: what {@code bin/gregor-server-start} runs and what tests and
  * embedders start on an ephemeral port and a temp dir.
  */
 public final class Broker implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Broker.class);
+    /** Per connection: unanswered requests and bytes before the broker stops reading from it. */
+    private static final int MAX_IN_FLIGHT_REQUESTS = 100;
+    private static final long MAX_IN_FLIGHT_BYTES = 64L * 1024 * 1024;
+
+    private final BrokerConfig config;
+    private final int brokerId;
+    private final ExecutorService requestPool;
+    private final ScheduledThreadPoolExecutor scheduler;
+    private final List<KafkaServer> servers = new ArrayList<>();
+    private final Map<String, InetSocketAddress> advertised = new ConcurrentHashMap<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private MetadataStore store;
+    private LogManager logs;
+    private volatile boolean closed;
+
+    private Broker(BrokerConfig config) {
+        this.config = config;
+        this.brokerId = config.brokerId() == -1 ? 0 : config.brokerId();
+        this.requestPool = new ThreadPoolExecutor(config.numIoThreads(), config.numIoThreads(), 0, TimeUnit.MILLISECONDS,
+                new LinkedBlockingQueue<>(), threads("gregor-request-"));
+        this.scheduler = new ScheduledThreadPoolExecutor(1, threads("gregor-scheduler-"));
+        this.scheduler.setRemoveOnCancelPolicy(true);
+    }
 
     /**
      * Starts a broker from server.properties-style settings (Kafka key names); {@code listeners} may
      * use port 0. Returns once the listener is bound and the logs are loaded.
      */
     public static Broker start(Map<String, String> props) {
-        throw new UnsupportedOperationException("being written");
+        return start(BrokerConfig.of(props));
     }
 
-    /** host:port of the bound PLAINTEXT listener, as clients should use it. */
+    public static Broker start(BrokerConfig config) {
+        Broker broker = new Broker(config);
+        try {
+            broker.startup();
+            return broker;
+        } catch (Exception e) {
+            broker.close();
+            throw e instanceof RuntimeException r ? r : new IllegalStateException("Broker failed to start", e);
+        }
+    }
+
+    private void startup() throws InterruptedException {
+        long began = System.nanoTime();
+        List<Path> logDirs = config.logDirs();
+        store = new LocalMetadataStore(logDirs.get(0).resolve("gregor-metadata"));
+        logs = FileLogManager.open(new StorageSettings(logDirs, brokerId, config.logRetentionCheckIntervalMs(),
+                        config.logFlushSchedulerIntervalMs(), config.logFlushOffsetCheckpointIntervalMs(),
+                        config.logFlushStartOffsetCheckpointIntervalMs()),
+                topic -> ReplicaManager.logConfig(config, store.topic(topic).map(TopicMetadata::configs).orElse(Map.of())));
+        String clusterId = ((FileLogManager) logs).clusterId();
+        FetchPurgatory purgatory = new FetchPurgatory(scheduler);
+        ReplicaManager replicas = new ReplicaManager(config, logs, purgatory);
+        Topics topics = new Topics(config, store, replicas);
+        topics.startup();
+
+        ApiRegistry registry = new ApiRegistry();
+        new ProduceHandler(topics, Time.SYSTEM).register(registry);
+        new FetchHandler(topics, purgatory, requestPool).register(registry);
+        new OffsetsHandler(topics).register(registry);
+        new ClusterHandler(config, topics, logs, brokerId, clusterId, advertised).register(registry);
+        new ProducerIdHandler(store).register(registry);
+
+        for (Endpoint listener : config.listeners()) {
+            KafkaServer server = new KafkaServer(new KafkaServer.Settings(listener.listenerName(), listener.host(),
+                    listener.port(), config.numNetworkThreads(), config.socketRequestMaxBytes(),
+                    MAX_IN_FLIGHT_REQUESTS, MAX_IN_FLIGHT_BYTES, config.connectionsMaxIdleMs(),
+                    config.socketSendBufferBytes(), config.socketReceiveBufferBytes()), registry, requestPool);
+            servers.add(server);
+            InetSocketAddress bound = server.start();
+            advertised.put(listener.listenerName(), advertisedAddress(listener, bound));
+        }
+        log.info("Gregor broker {} started in {} ms (cluster {}, {} topics); listening on {}", brokerId,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began), clusterId, topics.all().size(),
+                String.join(", ", listenerDescriptions()));
+    }
+
+    /** The address clients are told: advertised.listeners, with the bound port where 0 was asked for. */
+    private InetSocketAddress advertisedAddress(Endpoint listener, InetSocketAddress bound) {
+        Optional<Endpoint> configured = config.advertisedListeners().stream()
+                .filter(e -> e.listenerName().equals(listener.listenerName())).findFirst();
+        String host = configured.map(Endpoint::host).filter(h -> !h.isEmpty()).orElse(listener.host());
+        int port = configured.map(Endpoint::port).filter(p -> p != 0).orElse(bound.getPort());
+        if (host == null || host.isEmpty()) {
+            try {
+                host = InetAddress.getLocalHost().getCanonicalHostName();
+            } catch (UnknownHostException e) {
+                host = "localhost";
+            }
+        }
+        return InetSocketAddress.createUnresolved(host, port);
+    }
+
+    private List<String> listenerDescriptions() {
+        List<String> out = new ArrayList<>();
+        advertised.forEach((name, addr) -> out.add(name + "://" + addr.getHostString() + ":" + addr.getPort()));
+        return out;
+    }
+
+    public int brokerId() {
+        return brokerId;
+    }
+
+    /** host:port of the first listener, as clients should use it. */
     public String bootstrapServers() {
-        throw new UnsupportedOperationException("being written");
+        InetSocketAddress a = advertised.get(config.listeners().get(0).listenerName());
+        return a.getHostString() + ":" + a.getPort();
     }
 
     public int port() {
-        throw new UnsupportedOperationException("being written");
+        return advertised.get(config.listeners().get(0).listenerName()).getPort();
+    }
+
+    /** Blocks until {@link #close()} has finished. */
+    public void awaitShutdown() throws InterruptedException {
+        stopped.await();
     }
 
     /** Clean shutdown: stops accepting, finishes in-flight requests, flushes, writes the clean-shutdown marker. */
     @Override
-    public void close() {
-        throw new UnsupportedOperationException("being written");
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        log.info("Gregor broker {} shutting down", brokerId);
+        for (KafkaServer server : servers) {
+            server.close();
+        }
+        requestPool.shutdown();
+        try {
+            if (!requestPool.awaitTermination(30, TimeUnit.SECONDS)) {
+                log.warn("Requests still running after 30 s; stopping them");
+                requestPool.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        scheduler.shutdownNow();
+        if (logs != null) {
+            logs.close();
+        }
+        if (store != null) {
+            store.close();
+        }
+        log.info("Gregor broker {} shut down cleanly", brokerId);
+        stopped.countDown();
+    }
+
+    private static ThreadFactory threads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + n.getAndIncrement());
+            t.setDaemon(true);
+            return t;
+        };
     }
 }

@@ -36,15 +36,13 @@ public final class LocalMetadataStore implements MetadataStore {
     private static final Logger log = LoggerFactory.getLogger(LocalMetadataStore.class);
     private static final String CONFIG_PREFIX = "config.";
 
-    private final String clusterId;
     private final Path topicsDir;
     private final Path producerIdFile;
     private final Map<String, TopicMetadata> byName = new ConcurrentHashMap<>();
     private final Map<Uuid, TopicMetadata> byId = new ConcurrentHashMap<>();
     private long nextProducerId;
 
-    public LocalMetadataStore(Path metadataDir, String clusterId) {
-        this.clusterId = clusterId;
+    public LocalMetadataStore(Path metadataDir) {
         this.topicsDir = metadataDir.resolve("topics");
         this.producerIdFile = metadataDir.resolve("next-producer-id");
         try {
@@ -62,11 +60,6 @@ public final class LocalMetadataStore implements MetadataStore {
             throw new UncheckedIOException("Cannot load topic metadata from " + metadataDir, e);
         }
         log.info("Loaded metadata of {} topics from {}", byName.size(), metadataDir);
-    }
-
-    @Override
-    public String clusterId() {
-        return clusterId;
     }
 
     @Override

@@ -13,8 +13,6 @@ import java.util.Optional;
  * Writes are durable when the method returns.
  */
 public interface MetadataStore extends AutoCloseable {
-    String clusterId();
-
     Collection<TopicMetadata> topics();
 
     Optional<TopicMetadata> topic(String name);

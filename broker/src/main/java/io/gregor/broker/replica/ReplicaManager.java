@@ -42,7 +42,7 @@ public final class ReplicaManager {
 
     /** Opens (or creates) the logs of every partition of the topic. */
     public void hostTopic(TopicMetadata topic) {
-        LogConfig logConfig = logConfig(topic.configs());
+        LogConfig logConfig = logConfig(config, topic.configs());
         for (int p = 0; p < topic.partitionCount(); p++) {
             TopicPartition tp = new TopicPartition(topic.name(), p);
             partitions.computeIfAbsent(tp, k -> {
@@ -63,7 +63,7 @@ public final class ReplicaManager {
     }
 
     public void updateConfig(TopicMetadata topic) {
-        LogConfig logConfig = logConfig(topic.configs());
+        LogConfig logConfig = logConfig(config, topic.configs());
         for (int p = 0; p < topic.partitionCount(); p++) {
             Partition partition = partitions.get(new TopicPartition(topic.name(), p));
             if (partition != null) {
@@ -73,7 +73,7 @@ public final class ReplicaManager {
     }
 
     /** The log config of a topic: its overrides over the broker's defaults. */
-    public LogConfig logConfig(Map<String, String> topicOverrides) {
+    public static LogConfig logConfig(BrokerConfig config, Map<String, String> topicOverrides) {
         ResolvedTopicConfig t = TopicConfigs.resolve(config, topicOverrides);
         return new LogConfig(t.segmentBytes(), t.segmentMs(), t.retentionMs(), t.retentionBytes(),
                 t.indexIntervalBytes(), t.segmentIndexBytes(), t.flushMessages(), t.flushMs(),

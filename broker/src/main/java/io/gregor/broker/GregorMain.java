@@ -1,0 +1,59 @@
+package io.gregor.broker;
+
+import io.gregor.config.BrokerConfig;
+import io.gregor.config.ConfigException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code gregor-server-start FILE [--override key=value]...}: runs a broker in the foreground until
+ * SIGTERM or Ctrl-C, then shuts it down cleanly.
+ */
+public final class GregorMain {
+    private GregorMain() {
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        if (args.length == 0 || args[0].startsWith("-")) {
+            usage("a server.properties file is required");
+        }
+        Path file = Path.of(args[0]);
+        if (!Files.isReadable(file)) {
+            usage("cannot read " + file);
+        }
+        List<String> overrides = new ArrayList<>();
+        for (int i = 1; i < args.length; i++) {
+            if (args[i].equals("--override") && i + 1 < args.length) {
+                overrides.add(args[++i]);
+            } else {
+                usage("unexpected argument '" + args[i] + "'");
+            }
+        }
+        Logger log = LoggerFactory.getLogger(GregorMain.class);
+        Broker broker;
+        try {
+            broker = Broker.start(BrokerConfig.load(file, overrides));
+        } catch (ConfigException e) {
+            System.err.println("Invalid configuration: " + e.getMessage());
+            System.exit(1);
+            return;
+        } catch (RuntimeException e) {
+            log.error("Gregor failed to start", e);
+            System.exit(1);
+            return;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "gregor-shutdown"));
+        broker.awaitShutdown();
+    }
+
+    private static void usage(String problem) {
+        System.err.println("gregor-server-start: " + problem);
+        System.err.println("Usage: gregor-server-start server.properties [--override key=value]...");
+        System.exit(2);
+    }
+}

@@ -1,0 +1,193 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.broker.Topics;
+import io.gregor.broker.metadata.TopicMetadata;
+import io.gregor.broker.replica.Partition;
+import io.gregor.config.BrokerConfig;
+import io.gregor.storage.LogManager;
+import io.gregor.storage.TopicPartition;
+import io.gregor.wire.ApiRegistry;
+import io.gregor.wire.KafkaRequest;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.message.DescribeClusterRequestData;
+import org.apache.kafka.common.message.DescribeClusterResponseData;
+import org.apache.kafka.common.message.DescribeLogDirsRequestData;
+import org.apache.kafka.common.message.DescribeLogDirsResponseData;
+import org.apache.kafka.common.message.MetadataRequestData;
+import org.apache.kafka.common.message.MetadataResponseData;
+import org.apache.kafka.common.message.MetadataResponseData.MetadataResponsePartition;
+import org.apache.kafka.common.message.MetadataResponseData.MetadataResponseTopic;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * What the cluster looks like: Metadata (with auto topic creation), DescribeCluster and DescribeLogDirs.
+ * One broker leads every partition and is its only replica.
+ */
+public final class ClusterHandler {
+    private static final Logger log = LoggerFactory.getLogger(ClusterHandler.class);
+
+    private final BrokerConfig config;
+    private final Topics topics;
+    private final LogManager logs;
+    private final int brokerId;
+    private final String clusterId;
+    private final Map<String, InetSocketAddress> advertised;
+
+    /**
+     * @param advertised per listener name, the address clients are told to use; filled in once the
+     *                   listeners are bound, since a listener may ask for port 0
+     */
+    public ClusterHandler(BrokerConfig config, Topics topics, LogManager logs, int brokerId, String clusterId,
+                          Map<String, InetSocketAddress> advertised) {
+        this.config = config;
+        this.topics = topics;
+        this.logs = logs;
+        this.brokerId = brokerId;
+        this.clusterId = clusterId;
+        this.advertised = advertised;
+    }
+
+    /** Brokers are described with the endpoint of the listener the request came in on, as Kafka does. */
+    private InetSocketAddress endpoint(KafkaRequest request) {
+        return advertised.get(request.connection().listenerName());
+    }
+
+    public void register(ApiRegistry registry) {
+        registry.register(ApiKeys.METADATA, (short) 0, Short.MAX_VALUE, this::metadata);
+        registry.register(ApiKeys.DESCRIBE_CLUSTER, (short) 0, Short.MAX_VALUE, this::describeCluster);
+        registry.register(ApiKeys.DESCRIBE_LOG_DIRS, (short) 1, Short.MAX_VALUE, this::describeLogDirs);
+    }
+
+    private CompletionStage<MetadataResponseData> metadata(KafkaRequest request) {
+        MetadataRequestData data = request.body();
+        short version = request.apiVersion();
+        MetadataResponseData response = new MetadataResponseData()
+                .setClusterId(clusterId)
+                .setControllerId(brokerId);
+        InetSocketAddress endpoint = endpoint(request);
+        response.brokers().add(new MetadataResponseData.MetadataResponseBroker()
+                .setNodeId(brokerId).setHost(endpoint.getHostString()).setPort(endpoint.getPort()).setRack(null));
+        // v0 asks for all topics with an empty list; v1+ with null.
+        boolean all = data.topics() == null || (version == 0 && data.topics().isEmpty());
+        if (all) {
+            topics.all().stream().sorted(Comparator.comparing(TopicMetadata::name))
+                    .forEach(t -> response.topics().add(describe(t)));
+            return CompletableFuture.completedFuture(response);
+        }
+        boolean autoCreate = (version < 4 || data.allowAutoTopicCreation()) && config.autoCreateTopicsEnable();
+        for (MetadataRequestData.MetadataRequestTopic requested : data.topics()) {
+            String name = requested.name();
+            if (name == null && requested.topicId() != null && !Uuid.ZERO_UUID.equals(requested.topicId())) {
+                response.topics().add(topics.topic(requested.topicId()).map(this::describe)
+                        .orElseGet(() -> new MetadataResponseTopic().setTopicId(requested.topicId()).setName(null)
+                                .setErrorCode(Errors.UNKNOWN_TOPIC_ID.code())));
+                continue;
+            }
+            TopicMetadata topic = topics.topic(name).orElse(null);
+            if (topic == null && autoCreate) {
+                try {
+                    topic = topics.create(name, -1, (short) -1, Map.of(), false);
+                } catch (ApiException e) {
+                    // Created meanwhile by another request: describe that one.
+                    topic = topics.topic(name).orElse(null);
+                    if (topic == null) {
+                        log.info("Auto-creation of topic '{}' refused: {}", name, e.getMessage());
+                        response.topics().add(new MetadataResponseTopic().setName(name)
+                                .setErrorCode(Errors.forException(e).code()));
+                        continue;
+                    }
+                }
+            }
+            response.topics().add(topic != null ? describe(topic)
+                    : new MetadataResponseTopic().setName(name).setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()));
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+
+    private MetadataResponseTopic describe(TopicMetadata topic) {
+        MetadataResponseTopic t = new MetadataResponseTopic()
+                .setName(topic.name()).setTopicId(topic.topicId()).setIsInternal(topic.isInternal());
+        for (int p = 0; p < topic.partitionCount(); p++) {
+            int epoch = topics.partition(topic.name(), p).map(Partition::leaderEpoch).orElse(0);
+            t.partitions().add(new MetadataResponsePartition()
+                    .setPartitionIndex(p).setLeaderId(brokerId).setLeaderEpoch(epoch)
+                    .setReplicaNodes(List.of(brokerId)).setIsrNodes(List.of(brokerId)).setOfflineReplicas(List.of()));
+        }
+        return t;
+    }
+
+    private CompletionStage<DescribeClusterResponseData> describeCluster(KafkaRequest request) {
+        DescribeClusterRequestData data = request.body();
+        DescribeClusterResponseData response = new DescribeClusterResponseData()
+                .setEndpointType(data.endpointType()).setClusterId(clusterId).setControllerId(brokerId);
+        // Endpoint type 2 asks for KRaft controllers, which a broker without a quorum does not have.
+        if (data.endpointType() == 2) {
+            return CompletableFuture.completedFuture(response.setErrorCode(Errors.UNSUPPORTED_ENDPOINT_TYPE.code())
+                    .setErrorMessage("This broker has no KRaft controllers to describe"));
+        }
+        InetSocketAddress endpoint = endpoint(request);
+        response.brokers().add(new DescribeClusterResponseData.DescribeClusterBroker()
+                .setBrokerId(brokerId).setHost(endpoint.getHostString()).setPort(endpoint.getPort()).setRack(null));
+        return CompletableFuture.completedFuture(response);
+    }
+
+    private CompletionStage<DescribeLogDirsResponseData> describeLogDirs(KafkaRequest request) {
+        DescribeLogDirsRequestData data = request.body();
+        Map<Path, Map<String, List<DescribeLogDirsResponseData.DescribeLogDirsPartition>>> byDir = new HashMap<>();
+        for (Path dir : logs.logDirs()) {
+            byDir.put(dir, new HashMap<>());
+        }
+        List<TopicPartition> wanted = new ArrayList<>();
+        if (data.topics() == null) {
+            for (TopicMetadata t : topics.all()) {
+                for (int p = 0; p < t.partitionCount(); p++) {
+                    wanted.add(new TopicPartition(t.name(), p));
+                }
+            }
+        } else {
+            for (DescribeLogDirsRequestData.DescribableLogDirTopic t : data.topics()) {
+                for (int p : t.partitions()) {
+                    wanted.add(new TopicPartition(t.topic(), p));
+                }
+            }
+        }
+        for (TopicPartition tp : wanted) {
+            logs.get(tp).ifPresent(log -> byDir.computeIfAbsent(logs.logDirOf(tp), d -> new HashMap<>())
+                    .computeIfAbsent(tp.topic(), k -> new ArrayList<>())
+                    .add(new DescribeLogDirsResponseData.DescribeLogDirsPartition()
+                            .setPartitionIndex(tp.partition()).setPartitionSize(log.sizeInBytes())
+                            .setOffsetLag(0).setIsFutureKey(false)));
+        }
+        DescribeLogDirsResponseData response = new DescribeLogDirsResponseData();
+        byDir.forEach((dir, topicsInDir) -> {
+            DescribeLogDirsResponseData.DescribeLogDirsResult result = new DescribeLogDirsResponseData.DescribeLogDirsResult()
+                    .setLogDir(dir.toAbsolutePath().toString());
+            try {
+                var store = Files.getFileStore(dir);
+                result.setTotalBytes(store.getTotalSpace()).setUsableBytes(store.getUsableSpace());
+            } catch (IOException e) {
+                result.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code());
+            }
+            topicsInDir.forEach((name, parts) -> result.topics().add(
+                    new DescribeLogDirsResponseData.DescribeLogDirsTopic().setName(name).setPartitions(parts)));
+            response.results().add(result);
+        });
+        return CompletableFuture.completedFuture(response);
+    }
+}

@@ -1,0 +1,160 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.broker.Topics;
+import io.gregor.broker.replica.Partition;
+import io.gregor.storage.PartitionLog;
+import io.gregor.storage.TimestampOffset;
+import io.gregor.wire.ApiRegistry;
+import io.gregor.wire.KafkaRequest;
+import org.apache.kafka.common.message.DeleteRecordsRequestData;
+import org.apache.kafka.common.message.DeleteRecordsResponseData;
+import org.apache.kafka.common.message.ListOffsetsRequestData;
+import org.apache.kafka.common.message.ListOffsetsResponseData;
+import org.apache.kafka.common.message.ListOffsetsResponseData.ListOffsetsPartitionResponse;
+import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
+import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData;
+import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData.EpochEndOffset;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Questions about offsets: ListOffsets (earliest, latest, by timestamp through the time index, max
+ * timestamp), OffsetForLeaderEpoch (consumers validating their position, KIP-320) and DeleteRecords.
+ */
+public final class OffsetsHandler {
+    static final long LATEST = -1L;
+    static final long EARLIEST = -2L;
+    static final long MAX_TIMESTAMP = -3L;
+    static final long EARLIEST_LOCAL = -4L;
+    static final long LATEST_TIERED = -5L;
+    static final long EARLIEST_PENDING_UPLOAD = -6L;
+
+    private final Topics topics;
+
+    public OffsetsHandler(Topics topics) {
+        this.topics = topics;
+    }
+
+    public void register(ApiRegistry registry) {
+        registry.register(ApiKeys.LIST_OFFSETS, (short) 1, Short.MAX_VALUE, this::listOffsets);
+        registry.register(ApiKeys.OFFSET_FOR_LEADER_EPOCH, (short) 2, Short.MAX_VALUE, this::offsetForLeaderEpoch);
+        registry.register(ApiKeys.DELETE_RECORDS, (short) 0, Short.MAX_VALUE, this::deleteRecords);
+    }
+
+    private CompletionStage<ListOffsetsResponseData> listOffsets(KafkaRequest request) {
+        ListOffsetsRequestData data = request.body();
+        ListOffsetsResponseData response = new ListOffsetsResponseData();
+        for (ListOffsetsRequestData.ListOffsetsTopic topic : data.topics()) {
+            ListOffsetsResponseData.ListOffsetsTopicResponse topicResponse =
+                    new ListOffsetsResponseData.ListOffsetsTopicResponse().setName(topic.name());
+            response.topics().add(topicResponse);
+            for (ListOffsetsRequestData.ListOffsetsPartition p : topic.partitions()) {
+                ListOffsetsPartitionResponse result = new ListOffsetsPartitionResponse()
+                        .setPartitionIndex(p.partitionIndex()).setTimestamp(-1).setOffset(-1).setLeaderEpoch(-1);
+                topicResponse.partitions().add(result);
+                Optional<Partition> partition = topics.partition(topic.name(), p.partitionIndex());
+                if (partition.isEmpty()) {
+                    result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+                    continue;
+                }
+                Errors epochError = LeaderEpochs.check(p.currentLeaderEpoch(), partition.get().leaderEpoch());
+                if (epochError != Errors.NONE) {
+                    result.setErrorCode(epochError.code());
+                    continue;
+                }
+                lookup(partition.get().log(), p.timestamp(), result);
+                if (request.apiVersion() < 4) {
+                    result.setLeaderEpoch(-1); // not in the schema before v4
+                }
+            }
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+
+    private static void lookup(PartitionLog log, long timestamp, ListOffsetsPartitionResponse result) {
+        if (timestamp == EARLIEST || timestamp == EARLIEST_LOCAL) {
+            result.setOffset(log.logStartOffset()).setLeaderEpoch(log.latestEpoch());
+        } else if (timestamp == LATEST) {
+            // Consumers see up to the high watermark; with no transactions it is also the last stable offset.
+            result.setOffset(log.highWatermark()).setLeaderEpoch(log.latestEpoch());
+        } else if (timestamp == LATEST_TIERED || timestamp == EARLIEST_PENDING_UPLOAD) {
+            // No tiered storage: nothing was ever uploaded, so there is no such offset.
+            result.setOffset(-1);
+        } else {
+            Optional<TimestampOffset> found = timestamp == MAX_TIMESTAMP
+                    ? log.maxTimestamp() : log.offsetForTimestamp(timestamp);
+            found.filter(t -> t.offset() < log.highWatermark()).ifPresent(t -> result
+                    .setTimestamp(t.timestamp()).setOffset(t.offset()).setLeaderEpoch(t.leaderEpoch()));
+        }
+    }
+
+    private CompletionStage<OffsetForLeaderEpochResponseData> offsetForLeaderEpoch(KafkaRequest request) {
+        OffsetForLeaderEpochRequestData data = request.body();
+        OffsetForLeaderEpochResponseData response = new OffsetForLeaderEpochResponseData();
+        for (OffsetForLeaderEpochRequestData.OffsetForLeaderTopic topic : data.topics()) {
+            OffsetForLeaderEpochResponseData.OffsetForLeaderTopicResult topicResult =
+                    new OffsetForLeaderEpochResponseData.OffsetForLeaderTopicResult().setTopic(topic.topic());
+            response.topics().add(topicResult);
+            for (OffsetForLeaderEpochRequestData.OffsetForLeaderPartition p : topic.partitions()) {
+                EpochEndOffset result = new EpochEndOffset().setPartition(p.partition())
+                        .setLeaderEpoch(-1).setEndOffset(-1);
+                topicResult.partitions().add(result);
+                Optional<Partition> partition = topics.partition(topic.topic(), p.partition());
+                if (partition.isEmpty()) {
+                    result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+                    continue;
+                }
+                Errors epochError = LeaderEpochs.check(p.currentLeaderEpoch(), partition.get().leaderEpoch());
+                if (epochError != Errors.NONE) {
+                    result.setErrorCode(epochError.code());
+                    continue;
+                }
+                PartitionLog log = partition.get().log();
+                int latest = log.latestEpoch();
+                // One broker keeps one leader epoch for a partition's whole life, so the requested epoch
+                // is either the latest (it ends at the log end) or one we never had.
+                if (p.leaderEpoch() == latest || (latest == -1 && p.leaderEpoch() == partition.get().leaderEpoch())) {
+                    result.setLeaderEpoch(p.leaderEpoch()).setEndOffset(log.logEndOffset());
+                }
+            }
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+
+    private CompletionStage<DeleteRecordsResponseData> deleteRecords(KafkaRequest request) {
+        DeleteRecordsRequestData data = request.body();
+        DeleteRecordsResponseData response = new DeleteRecordsResponseData();
+        for (DeleteRecordsRequestData.DeleteRecordsTopic topic : data.topics()) {
+            DeleteRecordsResponseData.DeleteRecordsTopicResult topicResult =
+                    new DeleteRecordsResponseData.DeleteRecordsTopicResult().setName(topic.name());
+            response.topics().add(topicResult);
+            for (DeleteRecordsRequestData.DeleteRecordsPartition p : topic.partitions()) {
+                DeleteRecordsResponseData.DeleteRecordsPartitionResult result =
+                        new DeleteRecordsResponseData.DeleteRecordsPartitionResult()
+                                .setPartitionIndex(p.partitionIndex()).setLowWatermark(-1);
+                topicResult.partitions().add(result);
+                Optional<Partition> partition = topics.partition(topic.name(), p.partitionIndex());
+                if (partition.isEmpty()) {
+                    result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+                    continue;
+                }
+                PartitionLog log = partition.get().log();
+                if (!log.config().delete()) {
+                    result.setErrorCode(Errors.POLICY_VIOLATION.code());
+                    continue;
+                }
+                long offset = p.offset() == -1 ? log.highWatermark() : p.offset();
+                try {
+                    result.setLowWatermark(log.deleteRecordsBefore(offset));
+                } catch (RuntimeException e) {
+                    result.setErrorCode(StorageErrors.toKafka(e).code());
+                }
+            }
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+}
