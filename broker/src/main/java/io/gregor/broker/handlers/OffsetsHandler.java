@@ -67,6 +67,9 @@ public final class OffsetsHandler {
                     continue;
                 }
                 lookup(partition.get().log(), p.timestamp(), result);
+                if (request.apiVersion() < 4) {
+                    result.setLeaderEpoch(-1); // not in the schema before v4
+                }
             }
         }
         return CompletableFuture.completedFuture(response);

@@ -1,0 +1,824 @@
+package io.gregor.storage;
+
+import io.gregor.storage.errors.CorruptRecordException;
+import io.gregor.storage.errors.InvalidRecordException;
+import io.gregor.storage.errors.KafkaStorageException;
+import io.gregor.storage.errors.OffsetOutOfRangeException;
+import io.gregor.storage.errors.RecordTooLargeException;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.record.internal.RecordBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.zip.CRC32C;
+
+/**
+ * A partition log on local disk, in Kafka's on-disk format. Appends are serialised by {@code appendLock};
+ * reads take no lock: they see the published log end offset and segment sizes, which only ever cover
+ * whole, indexed batches.
+ */
+public final class FileLog implements PartitionLog {
+    private static final Logger log = LoggerFactory.getLogger(FileLog.class);
+    static final String PARTITION_METADATA = "partition.metadata";
+    private static final ThreadLocal<ByteBuffer> HEADER = ThreadLocal.withInitial(
+            () -> ByteBuffer.allocate(Batches.HEADER_SIZE));
+
+    /** What the owning manager provides: a scheduler and a hook to checkpoint log start offsets. */
+    interface Hooks {
+        java.util.concurrent.ScheduledExecutorService scheduler();
+
+        void logStartOffsetChanged(FileLog log);
+    }
+
+    private final TopicPartition tp;
+    private volatile Path dir;
+    private volatile String topicId;
+    private volatile LogConfig config;
+    private final Hooks hooks;
+
+    private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
+    private volatile LogSegment activeSegment;
+    private volatile long logEndOffset;
+    private volatile long logStartOffset;
+    private volatile long highWatermark;
+    private volatile long recoveryPoint;
+    private volatile long lastFlushMs;
+    private volatile boolean closed;
+
+    private final ReentrantLock appendLock = new ReentrantLock();
+    private final Object flushLock = new Object();
+    private final CRC32C crc = new CRC32C(); // guarded by appendLock
+    private final ProducerStateTable producers = new ProducerStateTable(); // guarded by appendLock
+    private final LeaderEpochCache epochs;
+
+    private FileLog(Path dir, TopicPartition tp, String topicId, LogConfig config, Hooks hooks) {
+        this.dir = dir;
+        this.tp = tp;
+        this.topicId = topicId;
+        this.config = config;
+        this.hooks = hooks;
+        this.epochs = new LeaderEpochCache(dir);
+        this.lastFlushMs = System.currentTimeMillis();
+    }
+
+    // ------------------------------------------------------------------ creation and loading
+
+    static FileLog create(Path dir, TopicPartition tp, String topicId, LogConfig config, Hooks hooks) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new KafkaStorageException("Cannot create " + dir, e);
+        }
+        if (topicId != null) {
+            writePartitionMetadata(dir, topicId);
+        }
+        FileLog l = new FileLog(dir, tp, topicId, config, hooks);
+        LogSegment seg = LogSegment.create(dir, 0, config, System.currentTimeMillis());
+        l.segments.put(0L, seg);
+        l.activeSegment = seg;
+        return l;
+    }
+
+    /** Offsets found in the dir-level checkpoints for this log; null where absent. */
+    record Checkpointed(Long recoveryPoint, Long logStartOffset, Long highWatermark) {
+    }
+
+    static FileLog load(Path dir, TopicPartition tp, LogConfig config, Checkpointed cp, boolean cleanShutdown,
+                        Hooks hooks) {
+        FileLog l = new FileLog(dir, tp, readPartitionMetadata(dir), config, hooks);
+        l.loadSegments(cp, cleanShutdown);
+        return l;
+    }
+
+    static void writePartitionMetadata(Path dir, String topicId) {
+        FileUtil.writeAtomically(dir.resolve(PARTITION_METADATA), "version: 0\ntopic_id: " + topicId + "\n");
+    }
+
+    private static String readPartitionMetadata(Path dir) {
+        Path f = dir.resolve(PARTITION_METADATA);
+        if (!Files.exists(f)) {
+            return null;
+        }
+        try {
+            for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                if (line.startsWith("topic_id:")) {
+                    return line.substring("topic_id:".length()).trim();
+                }
+            }
+        } catch (IOException e) {
+            throw new KafkaStorageException("Cannot read " + f, e);
+        }
+        return null;
+    }
+
+    private void loadSegments(Checkpointed cp, boolean cleanShutdown) {
+        long now = System.currentTimeMillis();
+        TreeMap<Long, Path> logFiles = new TreeMap<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                String name = p.getFileName().toString();
+                if (name.endsWith(LogSegment.DELETED_SUFFIX) || name.endsWith(".cleaned") || name.endsWith(".swap")
+                        || name.endsWith(".tmp")) {
+                    Files.deleteIfExists(p); // leftovers of an interrupted delete, clean or checkpoint
+                } else if (name.endsWith(LogSegment.LOG_SUFFIX)) {
+                    try {
+                        logFiles.put(Long.parseLong(name.substring(0, name.length() - 4)), p);
+                    } catch (NumberFormatException ignored) {
+                        // not a segment of ours
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new KafkaStorageException("Cannot list " + dir, e);
+        }
+        long checkpointedStart = cp.logStartOffset() == null ? 0 : cp.logStartOffset();
+        if (logFiles.isEmpty()) {
+            LogSegment seg = LogSegment.create(dir, checkpointedStart, config, now);
+            segments.put(seg.baseOffset, seg);
+        } else {
+            long last = logFiles.lastKey();
+            for (long base : logFiles.keySet()) {
+                segments.put(base, LogSegment.open(dir, base, config, base == last, now));
+            }
+        }
+        long rp = cp.recoveryPoint() == null ? 0 : cp.recoveryPoint();
+        Long recoverFrom = cleanShutdown ? null : segments.floorKey(rp);
+        if (!cleanShutdown && recoverFrom == null) {
+            recoverFrom = segments.firstKey();
+        }
+        boolean truncatedSomething = false;
+        for (LogSegment seg : new ArrayList<>(segments.values())) {
+            if (truncatedSomething) {
+                // everything after a torn batch is unreliable
+                segments.remove(seg.baseOffset);
+                seg.deleteFiles();
+                continue;
+            }
+            boolean mustRecover = recoverFrom != null && seg.baseOffset >= recoverFrom;
+            if (!mustRecover && (!seg.indexFilesExisted() || !seg.indexesSane())) {
+                log.info("{}: rebuilding indexes of segment {}", tp, seg.baseOffset);
+                mustRecover = true;
+            }
+            if (mustRecover) {
+                int truncated = seg.recover(config, (base, epoch) -> epochs.assign(epoch, base, false));
+                if (truncated > 0) {
+                    log.warn("{}: truncated {} invalid bytes from segment {}", tp, truncated, seg.baseOffset);
+                    truncatedSomething = true;
+                }
+                if (seg != segments.lastEntry().getValue() || truncatedSomething) {
+                    // index capacity is reset for the new active segment below; older ones are trimmed
+                    seg.offsetIndex.trimToValidSize();
+                    seg.timeIndex.trimToValidSize();
+                }
+            }
+        }
+        // a segment emptied by truncation that is not the first can go: the previous one ends the log
+        while (segments.size() > 1 && segments.lastEntry().getValue().size() == 0) {
+            LogSegment emptySeg = segments.pollLastEntry().getValue();
+            emptySeg.deleteFiles();
+        }
+        LogSegment last = segments.lastEntry().getValue();
+        last.offsetIndex.resize(config.maxIndexSizeBytes());
+        last.timeIndex.resize(config.maxIndexSizeBytes());
+        activeSegment = last;
+        logEndOffset = last.readNextOffset(HEADER.get());
+        logStartOffset = Math.min(Math.max(checkpointedStart, segments.firstKey()), logEndOffset);
+        recoveryPoint = Math.min(rp, logEndOffset);
+        long hw = cp.highWatermark() == null ? logStartOffset : cp.highWatermark();
+        highWatermark = Math.max(logStartOffset, Math.min(hw, logEndOffset));
+        epochs.truncateFromEnd(logEndOffset);
+        epochs.truncateFromStart(logStartOffset);
+        epochs.write();
+        rebuildProducerState();
+    }
+
+    /** Latest snapshot at or below the log end, then every batch after it, header by header. */
+    private void rebuildProducerState() {
+        List<Long> snapshots = ProducerStateTable.listSnapshots(dir);
+        long replayFrom = segments.firstKey();
+        producers.clear();
+        for (int i = snapshots.size() - 1; i >= 0; i--) {
+            long off = snapshots.get(i);
+            Path file = ProducerStateTable.snapshotPath(dir, off);
+            if (off > logEndOffset) {
+                deleteQuietly(file); // the log was truncated below it
+                continue;
+            }
+            if (producers.loadSnapshot(file)) {
+                replayFrom = off;
+                break;
+            }
+            deleteQuietly(file);
+        }
+        ByteBuffer hdr = HEADER.get();
+        for (LogSegment seg : segments.tailMap(segments.floorKey(Math.max(replayFrom, segments.firstKey())), true)
+                .values()) {
+            int limit = seg.size();
+            int pos = seg.offsetIndex.lookupPosition(replayFrom);
+            while (seg.readHeader(hdr, pos, Batches.HEADER_SIZE, limit)) {
+                int batchSize = hdr.getInt(Batches.LENGTH) + Batches.LOG_OVERHEAD;
+                long base = hdr.getLong(Batches.BASE_OFFSET);
+                int lastDelta = hdr.getInt(Batches.LAST_OFFSET_DELTA);
+                long pid = hdr.getLong(Batches.PRODUCER_ID);
+                if (base >= replayFrom && pid >= 0) {
+                    short epoch = hdr.getShort(Batches.PRODUCER_EPOCH);
+                    if ((hdr.getShort(Batches.ATTRIBUTES) & Batches.CONTROL_MASK) != 0) {
+                        producers.updateEpochOnly(pid, epoch);
+                    } else {
+                        int baseSeq = hdr.getInt(Batches.BASE_SEQUENCE);
+                        producers.update(pid, epoch, baseSeq, Batches.lastSequence(baseSeq, lastDelta), base,
+                                base + lastDelta, hdr.getLong(Batches.MAX_TIMESTAMP));
+                    }
+                }
+                pos += batchSize;
+            }
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // a leftover file is harmless
+        }
+    }
+
+    // ------------------------------------------------------------------ PartitionLog
+
+    @Override
+    public TopicPartition topicPartition() {
+        return tp;
+    }
+
+    @Override
+    public String topicId() {
+        return topicId;
+    }
+
+    void assignTopicId(String id) {
+        if (id != null && !id.equals(topicId)) {
+            writePartitionMetadata(dir, id);
+            topicId = id;
+        }
+    }
+
+    @Override
+    public LogConfig config() {
+        return config;
+    }
+
+    @Override
+    public void updateConfig(LogConfig config) {
+        this.config = config;
+        LogSegment act = activeSegment;
+        act.indexIntervalBytes(config.indexIntervalBytes());
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    @Override
+    public AppendResult append(ByteBuffer records, int leaderEpoch, long nowMs) {
+        ByteBuffer buf;
+        if (records.isReadOnly()) {
+            buf = ByteBuffer.allocate(records.remaining());
+            buf.put(records.duplicate()).flip();
+        } else {
+            buf = records.duplicate().order(ByteOrder.BIG_ENDIAN);
+        }
+        final int start = buf.position();
+        final int end = buf.limit();
+        final LogConfig c = config;
+        appendLock.lock();
+        try {
+            if (closed) {
+                throw new KafkaStorageException("Log " + tp + " is closed or deleted");
+            }
+            if (end == start) {
+                return new AppendResult(-1, -1, -1, logStartOffset, false);
+            }
+            // pass 1: validate everything before any byte is written
+            producers.beginValidation();
+            long nextOffset = logEndOffset;
+            long maxTimestamp = -1;
+            int pos = start;
+            while (pos < end) {
+                if (end - pos < Batches.HEADER_SIZE) {
+                    throw new CorruptRecordException("Record batch header truncated: " + (end - pos) + " bytes");
+                }
+                int batchLength = buf.getInt(pos + Batches.LENGTH);
+                if (batchLength < Batches.MIN_BATCH_LENGTH || batchLength > end - pos - Batches.LOG_OVERHEAD) {
+                    throw new CorruptRecordException("Record batch size " + batchLength + " is inconsistent with "
+                            + (end - pos) + " remaining bytes");
+                }
+                int batchSize = batchLength + Batches.LOG_OVERHEAD;
+                int batchEnd = pos + batchSize;
+                byte magic = buf.get(pos + Batches.MAGIC);
+                if (magic != 2) {
+                    throw new InvalidRecordException("Unsupported record batch magic " + magic
+                            + "; only magic 2 is accepted");
+                }
+                if (batchSize > c.maxMessageBytes()) {
+                    throw new RecordTooLargeException("Record batch of " + batchSize
+                            + " bytes exceeds max.message.bytes " + c.maxMessageBytes());
+                }
+                long storedCrc = buf.getInt(pos + Batches.CRC) & 0xffffffffL;
+                if (Batches.crc(crc, buf, pos, batchEnd) != storedCrc) {
+                    throw new CorruptRecordException("Record batch CRC mismatch at offset " + nextOffset);
+                }
+                short attributes = buf.getShort(pos + Batches.ATTRIBUTES);
+                int lastOffsetDelta = buf.getInt(pos + Batches.LAST_OFFSET_DELTA);
+                int count = buf.getInt(pos + Batches.RECORDS_COUNT);
+                if (count <= 0) {
+                    throw new InvalidRecordException("Record batch has no records");
+                }
+                if (lastOffsetDelta != count - 1) {
+                    throw new InvalidRecordException("Record batch last offset delta " + lastOffsetDelta
+                            + " does not match its record count " + count);
+                }
+                int codec = attributes & Batches.COMPRESSION_MASK;
+                if (codec > 4) {
+                    throw new InvalidRecordException("Unknown compression codec " + codec);
+                }
+                if (codec == 0) {
+                    Batches.validateUncompressedRecords(buf, pos + Batches.HEADER_SIZE, batchEnd, count);
+                }
+                long batchMaxTs = c.logAppendTime() ? nowMs : buf.getLong(pos + Batches.MAX_TIMESTAMP);
+                maxTimestamp = Math.max(maxTimestamp, batchMaxTs);
+                long producerId = buf.getLong(pos + Batches.PRODUCER_ID);
+                if (producerId >= 0 && (attributes & Batches.CONTROL_MASK) == 0) {
+                    short epoch = buf.getShort(pos + Batches.PRODUCER_EPOCH);
+                    int baseSeq = buf.getInt(pos + Batches.BASE_SEQUENCE);
+                    int dupSlot = producers.validate(producerId, epoch, baseSeq,
+                            Batches.lastSequence(baseSeq, lastOffsetDelta));
+                    if (dupSlot >= 0) {
+                        ProducerStateTable.Entry e = producers.get(producerId);
+                        long last = e.lastOffset[dupSlot];
+                        return new AppendResult(last - e.offsetDelta[dupSlot], last,
+                                c.logAppendTime() ? e.timestamp[dupSlot] : -1, logStartOffset, true);
+                    }
+                }
+                nextOffset += lastOffsetDelta + 1L;
+                pos = batchEnd;
+            }
+            int appendSize = end - start;
+            if (appendSize > c.segmentBytes()) {
+                throw new RecordTooLargeException("Append of " + appendSize + " bytes exceeds segment.bytes "
+                        + c.segmentBytes());
+            }
+            final long firstOffset = logEndOffset;
+            final long lastOffset = nextOffset - 1;
+            LogSegment seg = maybeRoll(c, appendSize, maxTimestamp, lastOffset, nowMs);
+
+            // pass 2: assign offsets (outside the CRC) and, for LogAppendTime, re-stamp and re-CRC
+            long offset = firstOffset;
+            for (pos = start; pos < end; ) {
+                int batchEnd = pos + buf.getInt(pos + Batches.LENGTH) + Batches.LOG_OVERHEAD;
+                buf.putLong(pos + Batches.BASE_OFFSET, offset);
+                buf.putInt(pos + Batches.PARTITION_LEADER_EPOCH, leaderEpoch);
+                if (c.logAppendTime()) {
+                    short attributes = buf.getShort(pos + Batches.ATTRIBUTES);
+                    buf.putShort(pos + Batches.ATTRIBUTES, (short) (attributes | Batches.TIMESTAMP_TYPE_MASK));
+                    buf.putLong(pos + Batches.MAX_TIMESTAMP, nowMs);
+                    buf.putInt(pos + Batches.CRC, (int) Batches.crc(crc, buf, pos, batchEnd));
+                }
+                offset += buf.getInt(pos + Batches.LAST_OFFSET_DELTA) + 1L;
+                pos = batchEnd;
+            }
+
+            // one write, then indexes, producer state and epoch; size and end offset are published last
+            buf.position(start).limit(end);
+            int segStart = seg.writeAtEnd(buf);
+            offset = firstOffset;
+            for (pos = start; pos < end; ) {
+                int batchSize = buf.getInt(pos + Batches.LENGTH) + Batches.LOG_OVERHEAD;
+                int lastOffsetDelta = buf.getInt(pos + Batches.LAST_OFFSET_DELTA);
+                long batchLast = offset + lastOffsetDelta;
+                long batchMaxTs = buf.getLong(pos + Batches.MAX_TIMESTAMP);
+                seg.onBatchWritten(batchLast, batchMaxTs, segStart + (pos - start), batchSize);
+                long producerId = buf.getLong(pos + Batches.PRODUCER_ID);
+                if (producerId >= 0) {
+                    short epoch = buf.getShort(pos + Batches.PRODUCER_EPOCH);
+                    if ((buf.getShort(pos + Batches.ATTRIBUTES) & Batches.CONTROL_MASK) != 0) {
+                        producers.updateEpochOnly(producerId, epoch);
+                    } else {
+                        int baseSeq = buf.getInt(pos + Batches.BASE_SEQUENCE);
+                        producers.update(producerId, epoch, baseSeq, Batches.lastSequence(baseSeq, lastOffsetDelta),
+                                offset, batchLast, batchMaxTs);
+                    }
+                }
+                offset = batchLast + 1;
+                pos += batchSize;
+            }
+            seg.publishSize(segStart + appendSize);
+            epochs.assign(leaderEpoch, firstOffset, true);
+            logEndOffset = nextOffset;
+            AppendResult result = new AppendResult(firstOffset, lastOffset, c.logAppendTime() ? nowMs : -1,
+                    logStartOffset, false);
+            if (nextOffset - recoveryPoint >= c.flushIntervalMessages()) {
+                flush();
+            }
+            return result;
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /** Rolls when the active segment would overflow, is old enough, has full indexes or offsets would not fit. */
+    private LogSegment maybeRoll(LogConfig c, int appendSize, long maxTimestamp, long lastOffset, long nowMs) {
+        LogSegment seg = activeSegment;
+        if (seg.size() == 0) {
+            return seg;
+        }
+        boolean full = seg.size() > c.segmentBytes() - appendSize;
+        boolean old = seg.timeWaitedForRoll(nowMs, maxTimestamp) > c.segmentMs();
+        boolean offsetsOverflow = lastOffset - seg.baseOffset > Integer.MAX_VALUE;
+        if (full || old || seg.indexesFull() || offsetsOverflow) {
+            return roll(nowMs);
+        }
+        return seg;
+    }
+
+    /** Starts a new active segment at the log end offset. Caller holds appendLock. */
+    private LogSegment roll(long nowMs) {
+        LogSegment old = activeSegment;
+        long newBase = logEndOffset;
+        if (old.baseOffset == newBase && old.size() == 0) {
+            return old;
+        }
+        old.onBecomeInactive();
+        LogSegment seg = LogSegment.create(dir, newBase, config, nowMs);
+        segments.put(newBase, seg);
+        activeSegment = seg;
+        producers.writeSnapshot(dir, newBase);
+        // the rolled segment is fsynced in the background, as Kafka does
+        hooks.scheduler().execute(() -> {
+            try {
+                flushUpTo(newBase);
+            } catch (RuntimeException e) {
+                log.error("{}: background flush failed", tp, e);
+            }
+        });
+        log.debug("{}: rolled to segment {}", tp, newBase);
+        return seg;
+    }
+
+    void roll() {
+        appendLock.lock();
+        try {
+            roll(System.currentTimeMillis());
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    @Override
+    public ReadResult read(long fetchOffset, int maxBytes, long maxOffset, boolean minOneBatch) {
+        long leo = logEndOffset;
+        long start = logStartOffset;
+        long hw = highWatermark;
+        if (fetchOffset < start || fetchOffset > leo) {
+            throw new OffsetOutOfRangeException("Offset " + fetchOffset + " is out of range for " + tp
+                    + ": log start " + start + ", log end " + leo);
+        }
+        FileSlice slice = FileSlice.EMPTY;
+        if (fetchOffset < leo && fetchOffset < maxOffset) {
+            ByteBuffer hdr = HEADER.get();
+            Long key = segments.floorKey(fetchOffset);
+            while (key != null) {
+                LogSegment seg = segments.get(key);
+                FileSlice s = seg == null ? null : seg.read(fetchOffset, maxBytes, maxOffset, minOneBatch, hdr);
+                if (s != null) {
+                    slice = s;
+                    break;
+                }
+                key = segments.higherKey(key);
+            }
+        }
+        return new ReadResult(slice, hw, start, leo);
+    }
+
+    @Override
+    public long logStartOffset() {
+        return logStartOffset;
+    }
+
+    @Override
+    public long logEndOffset() {
+        return logEndOffset;
+    }
+
+    @Override
+    public long highWatermark() {
+        return highWatermark;
+    }
+
+    @Override
+    public void updateHighWatermark(long offset) {
+        highWatermark = Math.max(logStartOffset, Math.min(offset, logEndOffset));
+    }
+
+    long recoveryPoint() {
+        return recoveryPoint;
+    }
+
+    @Override
+    public Optional<TimestampOffset> offsetForTimestamp(long targetTimestamp) {
+        long start = logStartOffset;
+        for (LogSegment seg : segments.values()) {
+            if (seg.maxTimestampSoFar() >= targetTimestamp) {
+                Optional<TimestampOffset> found = findByTimestamp(seg, targetTimestamp, start);
+                if (found.isPresent()) {
+                    return found;
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public Optional<TimestampOffset> maxTimestamp() {
+        LogSegment best = null;
+        for (LogSegment seg : segments.values()) {
+            if (seg.size() > 0 && (best == null || seg.maxTimestampSoFar() > best.maxTimestampSoFar())) {
+                best = seg;
+            }
+        }
+        if (best == null || best.maxTimestampSoFar() < 0) {
+            return Optional.empty();
+        }
+        return findByTimestamp(best, best.maxTimestampSoFar(), logStartOffset);
+    }
+
+    /** Slow path: time index to a start position, then batch headers, then the records of one batch. */
+    private Optional<TimestampOffset> findByTimestamp(LogSegment seg, long target, long startingOffset) {
+        long fromOffset = Math.max(seg.timeIndex.lookupOffset(target), startingOffset);
+        int limit = seg.size();
+        int pos = seg.offsetIndex.lookupPosition(fromOffset);
+        ByteBuffer hdr = ByteBuffer.allocate(Batches.HEADER_SIZE);
+        while (seg.readHeader(hdr, pos, Batches.HEADER_SIZE, limit)) {
+            int batchSize = hdr.getInt(Batches.LENGTH) + Batches.LOG_OVERHEAD;
+            long last = hdr.getLong(Batches.BASE_OFFSET) + hdr.getInt(Batches.LAST_OFFSET_DELTA);
+            if (hdr.getLong(Batches.MAX_TIMESTAMP) >= target && last >= startingOffset) {
+                ByteBuffer batchBytes = ByteBuffer.allocate(batchSize);
+                try {
+                    if (!FileUtil.readFully(seg.channel, batchBytes, pos)) {
+                        return Optional.empty();
+                    }
+                } catch (IOException e) {
+                    throw new KafkaStorageException("Read of " + seg.logPath() + " failed", e);
+                }
+                batchBytes.flip();
+                for (RecordBatch batch : MemoryRecords.readableRecords(batchBytes).batches()) {
+                    for (Record r : batch) {
+                        if (r.timestamp() >= target && r.offset() >= startingOffset) {
+                            return Optional.of(new TimestampOffset(r.timestamp(), r.offset(),
+                                    batch.partitionLeaderEpoch()));
+                        }
+                    }
+                }
+            }
+            pos += batchSize;
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public int latestEpoch() {
+        return epochs.latestEpoch();
+    }
+
+    List<LeaderEpochCache.EpochEntry> epochEntries() {
+        return epochs.entries();
+    }
+
+    @Override
+    public long deleteRecordsBefore(long offset) {
+        appendLock.lock();
+        try {
+            if (offset > highWatermark) {
+                throw new OffsetOutOfRangeException("Cannot delete records before " + offset + " of " + tp
+                        + ": beyond the high watermark " + highWatermark);
+            }
+            if (offset > logStartOffset) {
+                logStartOffset = offset;
+                epochs.truncateFromStart(offset);
+                deleteSegments(deletable((seg, next) -> next != null && next.baseOffset <= logStartOffset), false);
+                hooks.logStartOffsetChanged(this);
+            }
+            return logStartOffset;
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /** Retention: segments below the log start, then (delete policy) by size and by age. Returns deletions. */
+    int deleteOldSegments(long nowMs) {
+        appendLock.lock();
+        try {
+            if (closed) {
+                return 0;
+            }
+            int deleted = deleteSegments(deletable((seg, next) -> next != null
+                    && next.baseOffset <= logStartOffset), false);
+            LogConfig c = config;
+            if (c.delete()) {
+                if (c.retentionBytes() >= 0) {
+                    long[] diff = {sizeInBytes() - c.retentionBytes()};
+                    deleted += deleteSegments(deletable((seg, next) -> {
+                        if (diff[0] - seg.size() >= 0) {
+                            diff[0] -= seg.size();
+                            return true;
+                        }
+                        return false;
+                    }), true);
+                }
+                if (c.retentionMs() >= 0) {
+                    deleted += deleteSegments(deletable((seg, next) ->
+                            nowMs - seg.largestTimestamp() > c.retentionMs()), true);
+                }
+            }
+            if (deleted > 0) {
+                hooks.logStartOffsetChanged(this);
+            }
+            return deleted;
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    private interface SegmentPredicate {
+        boolean test(LogSegment segment, LogSegment next);
+    }
+
+    /** Oldest segments matching the predicate, never past the high watermark, never an empty active one. */
+    private List<LogSegment> deletable(SegmentPredicate predicate) {
+        List<LogSegment> result = new ArrayList<>();
+        List<LogSegment> all = new ArrayList<>(segments.values());
+        for (int i = 0; i < all.size(); i++) {
+            LogSegment seg = all.get(i);
+            LogSegment next = i + 1 < all.size() ? all.get(i + 1) : null;
+            long upperBound = next != null ? next.baseOffset : logEndOffset;
+            if (upperBound > highWatermark || !predicate.test(seg, next)) {
+                break;
+            }
+            if (next == null && seg.size() == 0) {
+                break;
+            }
+            result.add(seg);
+        }
+        return result;
+    }
+
+    /** Removes segments (rolling first if the active one goes too); files go after file.delete.delay.ms. */
+    private int deleteSegments(List<LogSegment> toDelete, boolean moveLogStart) {
+        if (toDelete.isEmpty()) {
+            return 0;
+        }
+        if (toDelete.get(toDelete.size() - 1) == activeSegment) {
+            roll(System.currentTimeMillis());
+        }
+        for (LogSegment seg : toDelete) {
+            segments.remove(seg.baseOffset);
+        }
+        long newStart = Math.max(logStartOffset, segments.firstKey());
+        if (moveLogStart || newStart > logStartOffset) {
+            logStartOffset = newStart;
+            epochs.truncateFromStart(newStart);
+        }
+        if (highWatermark < logStartOffset) {
+            highWatermark = logStartOffset;
+        }
+        for (LogSegment seg : toDelete) {
+            seg.renameToDeleted();
+        }
+        for (long snap : ProducerStateTable.listSnapshots(dir)) {
+            if (snap < segments.firstKey()) {
+                deleteQuietly(ProducerStateTable.snapshotPath(dir, snap));
+            }
+        }
+        long delay = config.fileDeleteDelayMs();
+        hooks.scheduler().schedule(() -> {
+            for (LogSegment seg : toDelete) {
+                try {
+                    seg.deleteFiles();
+                } catch (RuntimeException e) {
+                    log.warn("{}: could not delete {}", tp, seg, e);
+                }
+            }
+        }, Math.max(0, delay), TimeUnit.MILLISECONDS);
+        log.info("{}: deleted {} segment(s); log start offset {}", tp, toDelete.size(), logStartOffset);
+        return toDelete.size();
+    }
+
+    @Override
+    public long sizeInBytes() {
+        long total = 0;
+        for (LogSegment seg : segments.values()) {
+            total += seg.size();
+        }
+        return total;
+    }
+
+    int segmentCount() {
+        return segments.size();
+    }
+
+    List<Long> segmentBaseOffsets() {
+        return new ArrayList<>(segments.keySet());
+    }
+
+    @Override
+    public void flush() {
+        flushUpTo(logEndOffset);
+    }
+
+    /** fsyncs segments holding offsets below upTo and moves the recovery point there. */
+    void flushUpTo(long upTo) {
+        synchronized (flushLock) {
+            if (upTo <= recoveryPoint) {
+                return;
+            }
+            Long from = segments.floorKey(recoveryPoint);
+            Map<Long, LogSegment> range = from == null ? segments : segments.tailMap(from, true);
+            for (LogSegment seg : range.values()) {
+                if (seg.baseOffset >= upTo) {
+                    break;
+                }
+                seg.flush();
+            }
+            recoveryPoint = Math.max(recoveryPoint, upTo);
+            lastFlushMs = System.currentTimeMillis();
+        }
+    }
+
+    /** Flush by flush.ms, called by the manager's flush scheduler. */
+    void maybeFlushByTime(long nowMs) {
+        if (nowMs - lastFlushMs >= config.flushIntervalMs() && logEndOffset > recoveryPoint) {
+            flush();
+        }
+    }
+
+    /** Clean close: flush, final time index entry, trimmed indexes, producer snapshot, files closed. */
+    void close() {
+        appendLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            flush();
+            LogSegment act = activeSegment;
+            act.onBecomeInactive();
+            act.flush();
+            producers.writeSnapshot(dir, logEndOffset);
+            closed = true;
+            for (LogSegment seg : segments.values()) {
+                seg.close();
+            }
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /** Stops appends and closes files without flushing (the log dir is being deleted). */
+    void closeForDelete() {
+        appendLock.lock();
+        try {
+            closed = true;
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    void closeFilesQuietly() {
+        for (LogSegment seg : segments.values()) {
+            seg.close();
+        }
+    }
+
+    void renamedTo(Path newDir) {
+        this.dir = newDir;
+    }
+
+    @Override
+    public String toString() {
+        return "FileLog(" + tp + ", " + dir + ")";
+    }
+}

@@ -1,0 +1,407 @@
+package io.gregor.storage;
+
+import io.gregor.storage.errors.KafkaStorageException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * All partition logs under the broker's log dirs, laid out as Kafka lays them out. Loads and recovers logs
+ * on open, and runs retention, flush and checkpoint tasks on its own daemon scheduler threads.
+ */
+public final class FileLogManager implements LogManager {
+    private static final Logger log = LoggerFactory.getLogger(FileLogManager.class);
+    static final String META_PROPERTIES = "meta.properties";
+    static final String CLEAN_SHUTDOWN = ".kafka_cleanshutdown";
+    private static final String DELETE_SUFFIX = "-delete";
+    /** replica.high.watermark.checkpoint.interval.ms default; HW checkpoints are not fsynced per update. */
+    static final long HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS = 5000;
+    /** Kafka delays its first background log tasks by 30 s (or less when the interval is shorter). */
+    private static final long INITIAL_TASK_DELAY_MS = 30_000;
+
+    private final StorageSettings settings;
+    private final String clusterId;
+    private final ScheduledThreadPoolExecutor scheduler;
+    private final Map<TopicPartition, FileLog> logs = new ConcurrentHashMap<>();
+    private final Map<TopicPartition, Path> dirOf = new ConcurrentHashMap<>();
+    private final List<PartitionLog> loaded = new ArrayList<>();
+    private final Object createLock = new Object();
+    /** Serialises the checkpoint writers of one log dir (periodic tasks, retention, delete). */
+    private final Map<Path, Object> dirLocks = new ConcurrentHashMap<>();
+    private final FileLog.Hooks hooks;
+    private volatile boolean closed;
+
+    private FileLogManager(StorageSettings settings, String clusterId) {
+        this.settings = settings;
+        this.clusterId = clusterId;
+        AtomicInteger n = new AtomicInteger();
+        this.scheduler = new ScheduledThreadPoolExecutor(2, r -> {
+            Thread t = new Thread(r, "gregor-log-scheduler-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.scheduler.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        this.hooks = new FileLog.Hooks() {
+            @Override
+            public ScheduledExecutorService scheduler() {
+                return scheduler;
+            }
+
+            @Override
+            public void logStartOffsetChanged(FileLog l) {
+                checkpointLogStartOffsets(l.dir().getParent());
+            }
+        };
+    }
+
+    /**
+     * Creates missing dirs, writes/reads meta.properties, loads and recovers logs, starts background tasks
+     * on its own daemon scheduler thread(s). Topic configs for loaded logs come from the resolver.
+     */
+    public static FileLogManager open(StorageSettings settings, TopicConfigResolver configFor) {
+        if (settings.logDirs().isEmpty()) {
+            throw new IllegalArgumentException("no log dirs");
+        }
+        for (Path dir : settings.logDirs()) {
+            try {
+                Files.createDirectories(dir);
+            } catch (IOException e) {
+                throw new KafkaStorageException("Cannot create log dir " + dir, e);
+            }
+        }
+        String clusterId = readOrCreateMetaProperties(settings);
+        FileLogManager m = new FileLogManager(settings, clusterId);
+        for (Path dir : settings.logDirs()) {
+            m.loadDir(dir, configFor);
+        }
+        m.startTasks();
+        return m;
+    }
+
+    private static String readOrCreateMetaProperties(StorageSettings settings) {
+        String clusterId = null;
+        for (Path dir : settings.logDirs()) {
+            Path f = dir.resolve(META_PROPERTIES);
+            if (!Files.exists(f)) {
+                continue;
+            }
+            Properties p = new Properties();
+            try (Reader r = Files.newBufferedReader(f, StandardCharsets.UTF_8)) {
+                p.load(r);
+            } catch (IOException e) {
+                throw new KafkaStorageException("Cannot read " + f, e);
+            }
+            String id = p.getProperty("cluster.id");
+            String node = p.getProperty("node.id", p.getProperty("broker.id"));
+            if (node != null && Integer.parseInt(node.trim()) != settings.brokerId()) {
+                throw new KafkaStorageException("Log dir " + dir + " belongs to broker " + node.trim()
+                        + ", not " + settings.brokerId());
+            }
+            if (id != null) {
+                if (clusterId != null && !clusterId.equals(id)) {
+                    throw new KafkaStorageException("Log dirs disagree on cluster.id: " + clusterId + " vs " + id);
+                }
+                clusterId = id;
+            }
+        }
+        if (clusterId == null) {
+            clusterId = Uuids.random();
+        }
+        for (Path dir : settings.logDirs()) {
+            Path f = dir.resolve(META_PROPERTIES);
+            if (!Files.exists(f)) {
+                String content = "#\n#" + new java.util.Date() + "\n"
+                        + "cluster.id=" + clusterId + "\n"
+                        + "directory.id=" + Uuids.random() + "\n"
+                        + "node.id=" + settings.brokerId() + "\n"
+                        + "version=1\n";
+                FileUtil.writeAtomically(f, content);
+            }
+        }
+        return clusterId;
+    }
+
+    /** Parses {@code <topic>-<partition>}; null for anything else (e.g. the broker's own gregor-metadata). */
+    static TopicPartition parseDirName(String name) {
+        int dash = name.lastIndexOf('-');
+        if (dash <= 0 || dash == name.length() - 1) {
+            return null;
+        }
+        String p = name.substring(dash + 1);
+        for (int i = 0; i < p.length(); i++) {
+            if (!Character.isDigit(p.charAt(i))) {
+                return null;
+            }
+        }
+        try {
+            return new TopicPartition(name.substring(0, dash), Integer.parseInt(p));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private void loadDir(Path dir, TopicConfigResolver configFor) {
+        Path marker = dir.resolve(CLEAN_SHUTDOWN);
+        boolean clean = Files.exists(marker);
+        Map<TopicPartition, Long> recoveryPoints = OffsetCheckpoint.read(dir.resolve(OffsetCheckpoint.RECOVERY_POINT));
+        Map<TopicPartition, Long> logStarts = OffsetCheckpoint.read(dir.resolve(OffsetCheckpoint.LOG_START));
+        Map<TopicPartition, Long> hws = OffsetCheckpoint.read(dir.resolve(OffsetCheckpoint.HIGH_WATERMARK));
+        List<Path> children = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, Files::isDirectory)) {
+            ds.forEach(children::add);
+        } catch (IOException e) {
+            throw new KafkaStorageException("Cannot list " + dir, e);
+        }
+        int found = 0;
+        for (Path child : children) {
+            String name = child.getFileName().toString();
+            if (name.endsWith(DELETE_SUFFIX)) {
+                FileUtil.deleteRecursively(child);
+                continue;
+            }
+            TopicPartition tp = parseDirName(name);
+            if (tp == null) {
+                continue;
+            }
+            if (logs.containsKey(tp)) {
+                throw new KafkaStorageException("Duplicate log dirs for " + tp + ": " + dirOf.get(tp) + " and " + dir);
+            }
+            LogConfig config = configFor == null ? null : configFor.apply(tp.topic());
+            if (config == null) {
+                config = LogConfig.defaults();
+            }
+            FileLog l = FileLog.load(child, tp, config, new FileLog.Checkpointed(recoveryPoints.get(tp),
+                    logStarts.get(tp), hws.get(tp)), clean, hooks);
+            logs.put(tp, l);
+            dirOf.put(tp, dir);
+            loaded.add(l);
+            found++;
+        }
+        log.info("Loaded {} logs from {}{}", found, dir,
+                found == 0 ? "" : clean ? " after a clean shutdown" : " after an unclean shutdown (recovered)");
+        try {
+            Files.deleteIfExists(marker);
+        } catch (IOException e) {
+            throw new KafkaStorageException("Cannot delete " + marker, e);
+        }
+    }
+
+    private void startTasks() {
+        schedule(this::retentionTask, settings.retentionCheckIntervalMs());
+        schedule(this::flushTask, settings.flushSchedulerIntervalMs());
+        schedule(this::checkpointRecoveryPoints, settings.flushOffsetCheckpointIntervalMs());
+        schedule(() -> settings.logDirs().forEach(this::checkpointLogStartOffsets),
+                settings.flushStartOffsetCheckpointIntervalMs());
+        schedule(this::checkpointHighWatermarks, HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS);
+    }
+
+    private void schedule(Runnable task, long intervalMs) {
+        if (intervalMs <= 0 || intervalMs >= Long.MAX_VALUE / 4) {
+            return; // Long.MAX_VALUE means "never", as for log.flush.scheduler.interval.ms
+        }
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                log.error("Background log task failed", e);
+            }
+        }, Math.min(INITIAL_TASK_DELAY_MS, intervalMs), intervalMs, TimeUnit.MILLISECONDS);
+    }
+
+    /** One retention pass over all logs (also callable directly, e.g. by tests). */
+    public void retentionTask() {
+        long now = System.currentTimeMillis();
+        for (FileLog l : logs.values()) {
+            l.deleteOldSegments(now);
+        }
+    }
+
+    private void flushTask() {
+        long now = System.currentTimeMillis();
+        for (FileLog l : logs.values()) {
+            l.maybeFlushByTime(now);
+        }
+    }
+
+    private Map<TopicPartition, Long> offsetsIn(Path dir, java.util.function.ToLongFunction<FileLog> f) {
+        Map<TopicPartition, Long> m = new HashMap<>();
+        logs.forEach((tp, l) -> {
+            if (dir.equals(dirOf.get(tp))) {
+                m.put(tp, f.applyAsLong(l));
+            }
+        });
+        return m;
+    }
+
+    void checkpointRecoveryPoints() {
+        for (Path dir : settings.logDirs()) {
+            synchronized (dirLocks.computeIfAbsent(dir, d -> new Object())) {
+                OffsetCheckpoint.write(dir.resolve(OffsetCheckpoint.RECOVERY_POINT), offsetsIn(dir, FileLog::recoveryPoint));
+            }
+        }
+    }
+
+    void checkpointLogStartOffsets(Path dir) {
+        synchronized (dirLocks.computeIfAbsent(dir, d -> new Object())) {
+            OffsetCheckpoint.write(dir.resolve(OffsetCheckpoint.LOG_START), offsetsIn(dir, FileLog::logStartOffset));
+        }
+    }
+
+    void checkpointHighWatermarks() {
+        for (Path dir : settings.logDirs()) {
+            synchronized (dirLocks.computeIfAbsent(dir, d -> new Object())) {
+                OffsetCheckpoint.write(dir.resolve(OffsetCheckpoint.HIGH_WATERMARK), offsetsIn(dir, FileLog::highWatermark));
+            }
+        }
+    }
+
+    public String clusterId() {
+        return clusterId;
+    }
+
+    @Override
+    public Collection<PartitionLog> loadedLogs() {
+        return List.copyOf(loaded);
+    }
+
+    @Override
+    public Optional<PartitionLog> get(TopicPartition tp) {
+        return Optional.ofNullable(logs.get(tp));
+    }
+
+    @Override
+    public PartitionLog getOrCreate(TopicPartition tp, String topicId, LogConfig config) {
+        FileLog existing = logs.get(tp);
+        if (existing != null) {
+            if (existing.topicId() == null && topicId != null) {
+                existing.assignTopicId(topicId);
+            }
+            return existing;
+        }
+        synchronized (createLock) {
+            existing = logs.get(tp);
+            if (existing != null) {
+                return existing;
+            }
+            if (closed) {
+                throw new KafkaStorageException("Log manager is closed");
+            }
+            Path dir = leastLoadedDir();
+            FileLog l = FileLog.create(dir.resolve(tp.dirName()), tp, topicId, config, hooks);
+            dirOf.put(tp, dir);
+            logs.put(tp, l);
+            return l;
+        }
+    }
+
+    private Path leastLoadedDir() {
+        Map<Path, Integer> counts = new HashMap<>();
+        settings.logDirs().forEach(d -> counts.put(d, 0));
+        dirOf.values().forEach(d -> counts.merge(d, 1, Integer::sum));
+        Path best = null;
+        for (Path d : settings.logDirs()) {
+            if (best == null || counts.get(d) < counts.get(best)) {
+                best = d;
+            }
+        }
+        return best;
+    }
+
+    @Override
+    public void delete(TopicPartition tp) {
+        FileLog l;
+        synchronized (createLock) {
+            l = logs.remove(tp);
+            if (l == null) {
+                return;
+            }
+            dirOf.remove(tp);
+        }
+        l.closeForDelete();
+        Path from = l.dir();
+        Path to = from.resolveSibling(tp.dirName() + "." + UUID.randomUUID().toString().replace("-", "")
+                + DELETE_SUFFIX);
+        try {
+            Files.move(from, to);
+            FileUtil.fsyncDir(from.getParent());
+        } catch (IOException e) {
+            throw new KafkaStorageException("Cannot rename " + from + " for deletion", e);
+        }
+        l.renamedTo(to);
+        Path parent = from.getParent();
+        checkpointLogStartOffsets(parent);
+        scheduler.schedule(() -> {
+            l.closeFilesQuietly();
+            FileUtil.deleteRecursively(to);
+        }, Math.max(0, l.config().fileDeleteDelayMs()), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public Path logDirOf(TopicPartition tp) {
+        return dirOf.get(tp);
+    }
+
+    @Override
+    public Collection<Path> logDirs() {
+        return List.copyOf(settings.logDirs());
+    }
+
+    @Override
+    public Collection<PartitionLog> all() {
+        return List.copyOf(logs.values());
+    }
+
+    /** Simulates a crash for tests: stops tasks and drops file handles, writing and flushing nothing. */
+    void crashForTest() {
+        closed = true;
+        scheduler.shutdownNow();
+        logs.values().forEach(FileLog::closeFilesQuietly);
+    }
+
+    @Override
+    public void close() {
+        synchronized (createLock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        scheduler.shutdown();
+        try {
+            if (!scheduler.awaitTermination(30, TimeUnit.SECONDS)) {
+                scheduler.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            scheduler.shutdownNow();
+        }
+        for (FileLog l : logs.values()) {
+            l.close();
+        }
+        checkpointRecoveryPoints();
+        settings.logDirs().forEach(this::checkpointLogStartOffsets);
+        checkpointHighWatermarks();
+        for (Path dir : settings.logDirs()) {
+            FileUtil.writeAtomically(dir.resolve(CLEAN_SHUTDOWN), "{\"version\":0,\"brokerEpoch\":-1}");
+        }
+    }
+}

@@ -1,0 +1,421 @@
+package io.gregor.storage;
+
+import io.gregor.storage.errors.KafkaStorageException;
+import io.gregor.storage.index.OffsetIndex;
+import io.gregor.storage.index.TimeIndex;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.zip.CRC32C;
+
+/**
+ * One segment: {@code <base>.log} plus its offset and time indexes. The writer is the owning log under its
+ * append lock; readers only look at bytes below {@link #size()}, which is published after a write is
+ * complete and indexed.
+ */
+final class LogSegment {
+    static final String LOG_SUFFIX = ".log";
+    static final String INDEX_SUFFIX = ".index";
+    static final String TIME_INDEX_SUFFIX = ".timeindex";
+    static final String DELETED_SUFFIX = ".deleted";
+
+    /** Recovery hook per valid batch: base offset and partition leader epoch. */
+    interface BatchVisitor {
+        void visit(long baseOffset, int leaderEpoch);
+    }
+
+    final long baseOffset;
+    private volatile Path logPath;
+    final FileChannel channel;
+    final OffsetIndex offsetIndex;
+    final TimeIndex timeIndex;
+    private final boolean indexFilesExisted;
+
+    private volatile int size;
+    private volatile long maxTimestampSoFar = -1;
+    private volatile long offsetOfMaxTimestampSoFar;
+    /** Max timestamp of the first batch: segment.ms counts from it, as in Kafka. */
+    private long rollingBasedTimestamp = -1;
+    private final long createdMs;
+    private int bytesSinceLastIndexEntry;
+
+    private LogSegment(Path dir, long baseOffset, int maxIndexSize, boolean active, long nowMs) throws IOException {
+        this.baseOffset = baseOffset;
+        String prefix = FileUtil.filenamePrefix(baseOffset);
+        this.logPath = dir.resolve(prefix + LOG_SUFFIX);
+        Path idx = dir.resolve(prefix + INDEX_SUFFIX);
+        Path tidx = dir.resolve(prefix + TIME_INDEX_SUFFIX);
+        this.indexFilesExisted = Files.exists(idx) && Files.exists(tidx);
+        this.channel = FileChannel.open(logPath, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        this.size = (int) Math.min(Integer.MAX_VALUE, channel.size());
+        this.offsetIndex = new OffsetIndex(idx, baseOffset, maxIndexSize, active);
+        this.timeIndex = new TimeIndex(tidx, baseOffset, maxIndexSize, active);
+        this.offsetOfMaxTimestampSoFar = baseOffset;
+        this.createdMs = nowMs;
+    }
+
+    static LogSegment create(Path dir, long baseOffset, LogConfig config, long nowMs) {
+        try {
+            String prefix = FileUtil.filenamePrefix(baseOffset);
+            // a leftover empty segment from a crash mid-roll is replaced; a non-empty one is a bug
+            Path log = dir.resolve(prefix + LOG_SUFFIX);
+            if (Files.exists(log) && Files.size(log) > 0) {
+                throw new KafkaStorageException("Segment " + log + " already exists");
+            }
+            Files.deleteIfExists(dir.resolve(prefix + INDEX_SUFFIX));
+            Files.deleteIfExists(dir.resolve(prefix + TIME_INDEX_SUFFIX));
+            LogSegment s = new LogSegment(dir, baseOffset, config.maxIndexSizeBytes(), true, nowMs);
+            s.indexIntervalBytes(config.indexIntervalBytes());
+            return s;
+        } catch (IOException e) {
+            throw new KafkaStorageException("Cannot create segment " + baseOffset + " in " + dir, e);
+        }
+    }
+
+    static LogSegment open(Path dir, long baseOffset, LogConfig config, boolean active, long nowMs) {
+        try {
+            LogSegment s = new LogSegment(dir, baseOffset, config.maxIndexSizeBytes(), active, nowMs);
+            s.indexIntervalBytes(config.indexIntervalBytes());
+            s.maxTimestampSoFar = s.timeIndex.entries() > 0 ? s.timeIndex.lastTimestamp() : -1;
+            s.offsetOfMaxTimestampSoFar = s.timeIndex.entries() > 0 ? s.timeIndex.lastEntryOffset() : baseOffset;
+            return s;
+        } catch (IOException e) {
+            throw new KafkaStorageException("Cannot open segment " + baseOffset + " in " + dir, e);
+        }
+    }
+
+    int size() {
+        return size;
+    }
+
+    Path logPath() {
+        return logPath;
+    }
+
+    long maxTimestampSoFar() {
+        return maxTimestampSoFar;
+    }
+
+    /** The segment's largest timestamp, or the file's mtime when no batch carried one (Kafka's rule). */
+    long largestTimestamp() {
+        long ts = maxTimestampSoFar;
+        if (ts >= 0) {
+            return ts;
+        }
+        try {
+            return Files.getLastModifiedTime(logPath).toMillis();
+        } catch (IOException e) {
+            return createdMs;
+        }
+    }
+
+    boolean indexFilesExisted() {
+        return indexFilesExisted;
+    }
+
+    /** Time waited towards segment.ms: by record time from the first batch, else since creation. */
+    long timeWaitedForRoll(long nowMs, long messageTimestamp) {
+        long first = rollingBasedTimestamp;
+        if (first >= 0 && messageTimestamp >= 0) {
+            return messageTimestamp - first;
+        }
+        return nowMs - createdMs;
+    }
+
+    boolean indexesFull() {
+        return offsetIndex.isFull() || timeIndex.isFull();
+    }
+
+    /** Writes the whole of buf (position..limit) at the end of the file; size is published separately. */
+    int writeAtEnd(ByteBuffer buf) {
+        int start = size;
+        long pos = start;
+        try {
+            while (buf.hasRemaining()) {
+                pos += channel.write(buf, pos);
+            }
+        } catch (IOException e) {
+            throw new KafkaStorageException("Write to " + logPath + " failed", e);
+        }
+        return start;
+    }
+
+    /** Index bookkeeping for one written batch (called per batch, before {@link #publishSize}). */
+    void onBatchWritten(long lastOffset, long batchMaxTimestamp, int position, int batchSize) {
+        if (rollingBasedTimestamp < 0 && position == 0) {
+            rollingBasedTimestamp = batchMaxTimestamp;
+        }
+        if (batchMaxTimestamp > maxTimestampSoFar) {
+            offsetOfMaxTimestampSoFar = lastOffset;
+            maxTimestampSoFar = batchMaxTimestamp;
+        }
+        // a multi-batch append may fill an index mid-way; entries are only hints, so skip rather than fail
+        if (bytesSinceLastIndexEntry > indexIntervalBytes && !offsetIndex.isFull() && !timeIndex.isFull()) {
+            offsetIndex.append(lastOffset, position);
+            timeIndex.maybeAppend(maxTimestampSoFar, offsetOfMaxTimestampSoFar, false);
+            bytesSinceLastIndexEntry = 0;
+        }
+        bytesSinceLastIndexEntry += batchSize;
+    }
+
+    private int indexIntervalBytes = 4096;
+
+    void indexIntervalBytes(int bytes) {
+        this.indexIntervalBytes = bytes;
+    }
+
+    void publishSize(int newSize) {
+        size = newSize;
+    }
+
+    /** Called when the segment stops being active: final time index entry, indexes trimmed to size. */
+    void onBecomeInactive() {
+        timeIndex.maybeAppend(maxTimestampSoFar, offsetOfMaxTimestampSoFar, true);
+        offsetIndex.trimToValidSize();
+        timeIndex.trimToValidSize();
+    }
+
+    void flush() {
+        try {
+            channel.force(true);
+            offsetIndex.flush();
+            timeIndex.flush();
+        } catch (IOException e) {
+            throw new KafkaStorageException("Flush of " + logPath + " failed", e);
+        }
+    }
+
+    /** Reads one batch header prefix (at least 12 bytes) into hdr; false if it does not fit below limit. */
+    boolean readHeader(ByteBuffer hdr, int position, int headerBytes, int limit) {
+        if (position + headerBytes > limit) {
+            return false;
+        }
+        hdr.clear().limit(headerBytes);
+        try {
+            return FileUtil.readFully(channel, hdr, position);
+        } catch (IOException e) {
+            throw new KafkaStorageException("Read of " + logPath + " failed", e);
+        }
+    }
+
+    /**
+     * Position of the first batch whose last offset is >= target, scanning headers from an index-given
+     * start and never past limit; -1 if there is none below limit.
+     */
+    int translateOffset(long target, int limit, ByteBuffer hdr) {
+        int pos = offsetIndex.lookupPosition(target);
+        while (readHeader(hdr, pos, Batches.LAST_OFFSET_DELTA + 4, limit)) {
+            long base = hdr.getLong(Batches.BASE_OFFSET);
+            int batchSize = hdr.getInt(Batches.LENGTH) + Batches.LOG_OVERHEAD;
+            if (pos + batchSize > limit) {
+                return -1;
+            }
+            long last = base + hdr.getInt(Batches.LAST_OFFSET_DELTA);
+            if (last >= target) {
+                return pos;
+            }
+            pos += batchSize;
+        }
+        return -1;
+    }
+
+    /**
+     * Whole batches from the one holding startOffset, only those with last offset < maxOffset, within
+     * maxBytes (one batch at least when minOneBatch). Null when this segment has no batch at or after
+     * startOffset, so the caller moves to the next segment.
+     */
+    FileSlice read(long startOffset, int maxBytes, long maxOffset, boolean minOneBatch, ByteBuffer hdr) {
+        int limit = size;
+        int startPos = translateOffset(startOffset, limit, hdr);
+        if (startPos < 0) {
+            return null;
+        }
+        int end = limit;
+        int maxPos = translateOffset(maxOffset, limit, hdr);
+        if (maxPos >= 0) {
+            end = maxPos;
+        }
+        if (end <= startPos) {
+            return FileSlice.EMPTY;
+        }
+        int available = end - startPos;
+        if (available <= maxBytes) {
+            return new FileSlice(channel, startPos, available);
+        }
+        long target = (long) startPos + Math.max(0, maxBytes);
+        int pos = Math.max(startPos, offsetIndex.lookupPositionAtOrBefore((int) target));
+        while (readHeader(hdr, pos, Batches.LOG_OVERHEAD, end)) {
+            int batchSize = hdr.getInt(Batches.LENGTH) + Batches.LOG_OVERHEAD;
+            if (pos + batchSize > target) {
+                break;
+            }
+            pos += batchSize;
+        }
+        int sliceSize = pos - startPos;
+        if (sliceSize == 0) {
+            if (!minOneBatch || !readHeader(hdr, startPos, Batches.LOG_OVERHEAD, end)) {
+                return FileSlice.EMPTY;
+            }
+            sliceSize = hdr.getInt(Batches.LENGTH) + Batches.LOG_OVERHEAD;
+        }
+        return new FileSlice(channel, startPos, sliceSize);
+    }
+
+    /** Next offset after the last batch, scanning headers from the last index entry (clean load). */
+    long readNextOffset(ByteBuffer hdr) {
+        int limit = size;
+        int pos = offsetIndex.lastPosition();
+        long next = baseOffset;
+        while (readHeader(hdr, pos, Batches.LAST_OFFSET_DELTA + 4, limit)) {
+            int batchSize = hdr.getInt(Batches.LENGTH) + Batches.LOG_OVERHEAD;
+            if (batchSize < Batches.HEADER_SIZE || pos + batchSize > limit) {
+                break;
+            }
+            next = hdr.getLong(Batches.BASE_OFFSET) + hdr.getInt(Batches.LAST_OFFSET_DELTA) + 1;
+            pos += batchSize;
+        }
+        if (rollingBasedTimestamp < 0 && readHeader(hdr, 0, Batches.HEADER_SIZE, limit)) {
+            rollingBasedTimestamp = hdr.getLong(Batches.MAX_TIMESTAMP);
+        }
+        return next;
+    }
+
+    /** Index files are consistent with the log (clean load). */
+    boolean indexesSane() {
+        long logSize = size;
+        if (!offsetIndex.sanityCheck(logSize)) {
+            return false;
+        }
+        return timeIndex.sanityCheck(Long.MAX_VALUE);
+    }
+
+    /**
+     * Re-validates every batch (size, magic, CRC, offsets increasing), rebuilds both indexes and truncates
+     * the file at the first invalid or torn batch. Returns the number of bytes truncated.
+     */
+    int recover(LogConfig config, BatchVisitor visitor) {
+        offsetIndex.resize(config.maxIndexSizeBytes());
+        timeIndex.resize(config.maxIndexSizeBytes());
+        offsetIndex.reset();
+        timeIndex.reset();
+        maxTimestampSoFar = -1;
+        offsetOfMaxTimestampSoFar = baseOffset;
+        rollingBasedTimestamp = -1;
+        int indexInterval = config.indexIntervalBytes();
+        CRC32C crc = new CRC32C();
+        ByteBuffer hdr = ByteBuffer.allocate(Batches.HEADER_SIZE);
+        ByteBuffer batch = ByteBuffer.allocate(64 * 1024);
+        long fileSize;
+        try {
+            fileSize = channel.size();
+        } catch (IOException e) {
+            throw new KafkaStorageException("Cannot read " + logPath, e);
+        }
+        int limit = (int) Math.min(fileSize, Integer.MAX_VALUE);
+        int pos = 0;
+        int lastIndexEntry = 0;
+        long prevLast = baseOffset - 1;
+        while (readHeader(hdr, pos, Batches.HEADER_SIZE, limit)) {
+            int batchLength = hdr.getInt(Batches.LENGTH);
+            if (batchLength < Batches.MIN_BATCH_LENGTH || (long) pos + batchLength + Batches.LOG_OVERHEAD > limit
+                    || hdr.get(Batches.MAGIC) != 2) {
+                break;
+            }
+            int batchSize = batchLength + Batches.LOG_OVERHEAD;
+            if (batch.capacity() < batchSize) {
+                batch = ByteBuffer.allocate(Math.max(batchSize, batch.capacity() * 2));
+            }
+            batch.clear().limit(batchSize);
+            try {
+                if (!FileUtil.readFully(channel, batch, pos)) {
+                    break;
+                }
+            } catch (IOException e) {
+                throw new KafkaStorageException("Cannot read " + logPath, e);
+            }
+            long storedCrc = batch.getInt(Batches.CRC) & 0xffffffffL;
+            if (Batches.crc(crc, batch, 0, batchSize) != storedCrc) {
+                break;
+            }
+            long base = batch.getLong(Batches.BASE_OFFSET);
+            int lastDelta = batch.getInt(Batches.LAST_OFFSET_DELTA);
+            long last = base + lastDelta;
+            if (base <= prevLast || lastDelta < 0 || last - baseOffset > Integer.MAX_VALUE) {
+                break;
+            }
+            long maxTs = batch.getLong(Batches.MAX_TIMESTAMP);
+            if (maxTs > maxTimestampSoFar) {
+                maxTimestampSoFar = maxTs;
+                offsetOfMaxTimestampSoFar = last;
+            }
+            if (pos == 0) {
+                rollingBasedTimestamp = maxTs;
+            }
+            if (pos - lastIndexEntry > indexInterval) {
+                offsetIndex.append(last, pos);
+                timeIndex.maybeAppend(maxTimestampSoFar, offsetOfMaxTimestampSoFar, true);
+                lastIndexEntry = pos;
+            }
+            if (visitor != null) {
+                visitor.visit(base, batch.getInt(Batches.PARTITION_LEADER_EPOCH));
+            }
+            prevLast = last;
+            pos += batchSize;
+        }
+        int truncated = (int) (fileSize - pos);
+        if (truncated > 0) {
+            try {
+                channel.truncate(pos);
+            } catch (IOException e) {
+                throw new KafkaStorageException("Cannot truncate " + logPath, e);
+            }
+        }
+        size = pos;
+        timeIndex.maybeAppend(maxTimestampSoFar, offsetOfMaxTimestampSoFar, true);
+        return truncated;
+    }
+
+    /** Renames the files to *.deleted; the channel stays open for in-flight sends until deleteFiles. */
+    void renameToDeleted() {
+        try {
+            Path target = logPath.resolveSibling(logPath.getFileName() + DELETED_SUFFIX);
+            Files.move(logPath, target);
+            logPath = target;
+            offsetIndex.renameTo(offsetIndex.path().resolveSibling(offsetIndex.path().getFileName() + DELETED_SUFFIX));
+            timeIndex.renameTo(timeIndex.path().resolveSibling(timeIndex.path().getFileName() + DELETED_SUFFIX));
+        } catch (IOException e) {
+            throw new KafkaStorageException("Cannot rename segment " + logPath, e);
+        }
+    }
+
+    void deleteFiles() {
+        close();
+        try {
+            Files.deleteIfExists(logPath);
+            offsetIndex.deleteFile();
+            timeIndex.deleteFile();
+        } catch (IOException e) {
+            throw new KafkaStorageException("Cannot delete segment " + logPath, e);
+        }
+    }
+
+    void close() {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing is best effort
+        }
+        offsetIndex.close();
+        timeIndex.close();
+    }
+
+    @Override
+    public String toString() {
+        return "LogSegment(" + logPath + ", size=" + size + ")";
+    }
+}

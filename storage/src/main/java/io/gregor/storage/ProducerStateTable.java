@@ -1,0 +1,280 @@
+package io.gregor.storage;
+
+import io.gregor.storage.errors.InvalidProducerEpochException;
+import io.gregor.storage.errors.KafkaStorageException;
+import io.gregor.storage.errors.OutOfOrderSequenceException;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32C;
+
+/**
+ * Idempotent-producer state of one partition: per producer id the epoch and the metadata of its last five
+ * batches. Guarded by the log's append lock. Snapshots use Kafka's {@code %020d.snapshot} format
+ * (ProducerSnapshot v1: int16 version, uint32 CRC-32C of the rest, array of producer entries).
+ */
+final class ProducerStateTable {
+    static final String SNAPSHOT_SUFFIX = ".snapshot";
+    static final int BATCHES_TO_RETAIN = 5;
+    private static final short SNAPSHOT_VERSION = 1;
+    private static final int ENTRY_BYTES = 8 + 2 + 4 + 8 + 4 + 8 + 4 + 8;
+    private static final int ENTRIES_OFFSET = 2 + 4;
+
+    /** One producer: epoch plus a ring of the last batches (arrays, so appends allocate nothing). */
+    static final class Entry {
+        short epoch = -1;
+        int coordinatorEpoch = -1;
+        long currentTxnFirstOffset = -1;
+        final int[] firstSeq = new int[BATCHES_TO_RETAIN];
+        final int[] lastSeq = new int[BATCHES_TO_RETAIN];
+        final long[] lastOffset = new long[BATCHES_TO_RETAIN];
+        final int[] offsetDelta = new int[BATCHES_TO_RETAIN];
+        final long[] timestamp = new long[BATCHES_TO_RETAIN];
+        int count;
+        int next; // ring slot for the next batch
+
+        int newest() {
+            return (next + BATCHES_TO_RETAIN - 1) % BATCHES_TO_RETAIN;
+        }
+
+        int lastSequence() {
+            return count == 0 ? -1 : lastSeq[newest()];
+        }
+
+        void add(int first, int last, long lastOff, int delta, long ts) {
+            firstSeq[next] = first;
+            lastSeq[next] = last;
+            lastOffset[next] = lastOff;
+            offsetDelta[next] = delta;
+            timestamp[next] = ts;
+            next = (next + 1) % BATCHES_TO_RETAIN;
+            if (count < BATCHES_TO_RETAIN) {
+                count++;
+            }
+        }
+
+        /** Ring slot of a retained batch with these sequences, or -1. */
+        int findDuplicate(int first, int last) {
+            for (int i = 0; i < count; i++) {
+                int slot = (next + BATCHES_TO_RETAIN - 1 - i) % BATCHES_TO_RETAIN;
+                if (firstSeq[slot] == first && lastSeq[slot] == last) {
+                    return slot;
+                }
+            }
+            return -1;
+        }
+    }
+
+    private final Map<Long, Entry> producers = new HashMap<>();
+
+    // Pending view of producers already seen earlier in the append being validated.
+    private long[] pendingPid = new long[4];
+    private short[] pendingEpoch = new short[4];
+    private int[] pendingLastSeq = new int[4];
+    private int pendingCount;
+
+    Entry get(long producerId) {
+        return producers.get(producerId);
+    }
+
+    int size() {
+        return producers.size();
+    }
+
+    void beginValidation() {
+        pendingCount = 0;
+    }
+
+    /**
+     * Checks one batch against the producer's state (Kafka's rules). Returns the ring slot of the original
+     * when the batch duplicates one of the last five, else -1. The batch is recorded in the pending view.
+     */
+    int validate(long producerId, short epoch, int firstSeq, int lastSeq) {
+        Entry entry = producers.get(producerId);
+        int p = pendingIndex(producerId);
+        if (p < 0 && entry != null && entry.epoch == epoch) {
+            int dup = entry.findDuplicate(firstSeq, lastSeq);
+            if (dup >= 0) {
+                return dup;
+            }
+        }
+        short currentEpoch = p >= 0 ? pendingEpoch[p] : entry == null ? -1 : entry.epoch;
+        int currentLastSeq = p >= 0 ? pendingLastSeq[p] : entry == null ? -1 : entry.lastSequence();
+        if (epoch < currentEpoch) {
+            throw new InvalidProducerEpochException("Epoch of producer " + producerId + " is " + epoch
+                    + ", which is smaller than the last seen epoch " + currentEpoch);
+        }
+        if (epoch != currentEpoch) {
+            // an unknown producer may start anywhere (its state may have expired); a bumped epoch at 0
+            if (firstSeq != 0 && currentEpoch != -1) {
+                throw new OutOfOrderSequenceException("Invalid sequence number for new epoch of producer "
+                        + producerId + " at epoch " + epoch + ": " + firstSeq + " (request epoch), 0 (seq. number)");
+            }
+        } else if (currentLastSeq == -1 && firstSeq != 0) {
+            throw new OutOfOrderSequenceException("Out of order sequence number for producer " + producerId
+                    + " with no sequence state: " + firstSeq);
+        } else if (!inSequence(currentLastSeq, firstSeq)) {
+            throw new OutOfOrderSequenceException("Out of order sequence number for producer " + producerId
+                    + " at offset ?: " + firstSeq + " (incoming seq. number), " + currentLastSeq
+                    + " (current end sequence number)");
+        }
+        if (p < 0) {
+            p = pendingCount++;
+            if (p == pendingPid.length) {
+                pendingPid = java.util.Arrays.copyOf(pendingPid, p * 2);
+                pendingEpoch = java.util.Arrays.copyOf(pendingEpoch, p * 2);
+                pendingLastSeq = java.util.Arrays.copyOf(pendingLastSeq, p * 2);
+            }
+            pendingPid[p] = producerId;
+        }
+        pendingEpoch[p] = epoch;
+        pendingLastSeq[p] = lastSeq;
+        return -1;
+    }
+
+    private int pendingIndex(long producerId) {
+        for (int i = 0; i < pendingCount; i++) {
+            if (pendingPid[i] == producerId) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean inSequence(int lastSeq, int nextSeq) {
+        return nextSeq == lastSeq + 1L || (lastSeq == Integer.MAX_VALUE && nextSeq == 0);
+    }
+
+    /** Records a written batch (also used unchecked when rebuilding state from the log). */
+    void update(long producerId, short epoch, int firstSeq, int lastSeq, long firstOffset, long lastOffset,
+                long timestamp) {
+        Entry e = producers.get(producerId);
+        if (e == null) {
+            e = new Entry();
+            producers.put(producerId, e);
+        }
+        if (epoch != e.epoch) {
+            e.count = 0;
+            e.next = 0;
+            e.epoch = epoch;
+        }
+        if (firstSeq >= 0) {
+            e.add(firstSeq, lastSeq, lastOffset, (int) (lastOffset - firstOffset), timestamp);
+        }
+    }
+
+    /** A control batch (transaction marker) carries no sequences but may bump the epoch. */
+    void updateEpochOnly(long producerId, short epoch) {
+        Entry e = producers.computeIfAbsent(producerId, k -> new Entry());
+        if (epoch > e.epoch) {
+            e.count = 0;
+            e.next = 0;
+            e.epoch = epoch;
+        }
+        e.currentTxnFirstOffset = -1;
+    }
+
+    void clear() {
+        producers.clear();
+    }
+
+    // ---- snapshots ----
+
+    static Path snapshotPath(Path dir, long offset) {
+        return dir.resolve(FileUtil.filenamePrefix(offset) + SNAPSHOT_SUFFIX);
+    }
+
+    void writeSnapshot(Path dir, long offset) {
+        ByteBuffer buf = ByteBuffer.allocate(ENTRIES_OFFSET + 4 + producers.size() * ENTRY_BYTES);
+        buf.putShort(SNAPSHOT_VERSION);
+        buf.putInt(0); // CRC, filled below
+        buf.putInt(producers.size());
+        for (Map.Entry<Long, Entry> me : producers.entrySet()) {
+            Entry e = me.getValue();
+            boolean has = e.count > 0;
+            int slot = has ? e.newest() : 0;
+            buf.putLong(me.getKey());
+            buf.putShort(e.epoch);
+            buf.putInt(has ? e.lastSeq[slot] : -1);
+            buf.putLong(has ? e.lastOffset[slot] : -1);
+            buf.putInt(has ? e.offsetDelta[slot] : 0);
+            buf.putLong(has ? e.timestamp[slot] : -1);
+            buf.putInt(e.coordinatorEpoch);
+            buf.putLong(e.currentTxnFirstOffset);
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(buf.array(), ENTRIES_OFFSET, buf.position() - ENTRIES_OFFSET);
+        buf.putInt(2, (int) crc.getValue());
+        FileUtil.writeAtomically(snapshotPath(dir, offset), buf.array());
+    }
+
+    /** Replaces the state with the snapshot's; false when the file is unreadable or fails its CRC. */
+    boolean loadSnapshot(Path file) {
+        try {
+            ByteBuffer buf = ByteBuffer.wrap(Files.readAllBytes(file));
+            if (buf.remaining() < ENTRIES_OFFSET + 4 || buf.getShort(0) != SNAPSHOT_VERSION) {
+                return false;
+            }
+            CRC32C crc = new CRC32C();
+            crc.update(buf.array(), ENTRIES_OFFSET, buf.limit() - ENTRIES_OFFSET);
+            if ((buf.getInt(2) & 0xffffffffL) != crc.getValue()) {
+                return false;
+            }
+            int n = buf.getInt(ENTRIES_OFFSET);
+            if (n < 0 || buf.limit() != ENTRIES_OFFSET + 4 + (long) n * ENTRY_BYTES) {
+                return false;
+            }
+            producers.clear();
+            buf.position(ENTRIES_OFFSET + 4);
+            for (int i = 0; i < n; i++) {
+                long pid = buf.getLong();
+                short epoch = buf.getShort();
+                int lastSeq = buf.getInt();
+                long lastOffset = buf.getLong();
+                int delta = buf.getInt();
+                long ts = buf.getLong();
+                int coordinatorEpoch = buf.getInt();
+                long txnFirst = buf.getLong();
+                Entry e = new Entry();
+                e.epoch = epoch;
+                e.coordinatorEpoch = coordinatorEpoch;
+                e.currentTxnFirstOffset = txnFirst;
+                if (lastSeq >= 0) {
+                    long first = (long) lastSeq - delta;
+                    int firstSeq = (int) (first < 0 ? first + Integer.MAX_VALUE + 1 : first);
+                    e.add(firstSeq, lastSeq, lastOffset, delta, ts);
+                }
+                producers.put(pid, e);
+            }
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Offsets of the snapshot files in dir, ascending. */
+    static List<Long> listSnapshots(Path dir) {
+        List<Long> offsets = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*" + SNAPSHOT_SUFFIX)) {
+            for (Path p : ds) {
+                String name = p.getFileName().toString();
+                try {
+                    offsets.add(Long.parseLong(name.substring(0, name.length() - SNAPSHOT_SUFFIX.length())));
+                } catch (NumberFormatException ignored) {
+                    // not ours
+                }
+            }
+        } catch (IOException e) {
+            throw new KafkaStorageException("Cannot list " + dir, e);
+        }
+        offsets.sort(null);
+        return offsets;
+    }
+}
