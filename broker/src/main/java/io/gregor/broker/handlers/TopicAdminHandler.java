@@ -344,17 +344,9 @@ public final class TopicAdminHandler {
     private void addPartitions(CreatePartitionsTopic topic, boolean validateOnly) {
         TopicMetadata existing = topics.topic(topic.name())
                 .orElseThrow(() -> new UnknownTopicOrPartitionException("Topic '" + topic.name() + "' does not exist."));
-        int current = existing.partitionCount();
-        if (topic.count() == current) {
-            throw new InvalidPartitionsException("Topic already has " + current + " partition(s).");
-        }
-        if (topic.count() < current) {
-            throw new InvalidPartitionsException("The topic " + topic.name() + " currently has " + current
-                    + " partition(s); " + topic.count() + " would not be an increase.");
-        }
-        int additional = topic.count() - current;
+        int additional = topic.count() - existing.partitionCount();
         // A null list asks the broker to place the new partitions; only the new partitions are listed otherwise.
-        if (topic.assignments() != null) {
+        if (topic.assignments() != null && additional > 0) {
             if (topic.assignments().size() != additional) {
                 throw new InvalidReplicaAssignmentException("Attempted to add " + additional
                         + " additional partition(s), but only " + topic.assignments().size() + " assignment(s) were specified.");
