@@ -239,6 +239,10 @@ public final class ConfigsHandler {
             if (!keys.add(op.name())) {
                 throw new InvalidRequestException("Error due to duplicate config keys");
             }
+            if (OpType.forId(op.configOperation()) == null) {
+                throw new InvalidRequestException("Unknown config operation type " + op.configOperation()
+                        + " for key " + op.name());
+            }
             if (op.configOperation() != OpType.DELETE.id() && op.value() == null) {
                 nullValues.add(op.name());
             }
@@ -269,10 +273,6 @@ public final class ConfigsHandler {
         Map<String, String> overrides = new HashMap<>(current);
         for (AlterableConfig op : operations) {
             OpType type = OpType.forId(op.configOperation());
-            if (type == null) {
-                throw new InvalidRequestException("Unknown config operation type " + op.configOperation()
-                        + " for key " + op.name());
-            }
             switch (type) {
                 case SET -> overrides.put(op.name(), op.value());
                 case DELETE -> overrides.remove(op.name());

@@ -42,7 +42,6 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -249,57 +248,64 @@ public final class TopicAdminHandler {
                 idCounts.merge(topic.topicId(), 1, Integer::sum);
             }
         }
-        // Resolve every well-formed reference first, so that a topic named and also given by id is caught.
+        // Resolve every well-formed reference first, so that a topic named and also given by id is caught;
+        // answers keep the request's order.
+        DeletableTopicResult[] results = new DeletableTopicResult[requested.size()];
+        TopicMetadata[] targets = new TopicMetadata[requested.size()];
+        Map<Uuid, Integer> targetCounts = new HashMap<>();
         Set<String> reportedDuplicates = new HashSet<>();
         Set<Uuid> reportedDuplicateIds = new HashSet<>();
-        Map<DeleteTopicState, TopicMetadata> targets = new LinkedHashMap<>();
-        Map<Uuid, Integer> targetCounts = new HashMap<>();
-        for (DeleteTopicState topic : requested) {
-            String name = topic.name();
-            Uuid id = topic.topicId();
+        for (int i = 0; i < requested.size(); i++) {
+            String name = requested.get(i).name();
+            Uuid id = requested.get(i).topicId();
             boolean byId = !id.equals(Uuid.ZERO_UUID);
             if (name == null && !byId) {
-                response.responses().add(deletionResult(null, Uuid.ZERO_UUID,
-                        new InvalidRequestException("Neither topic name nor id were specified.")));
+                results[i] = deletionResult(null, Uuid.ZERO_UUID,
+                        new InvalidRequestException("Neither topic name nor id were specified."));
             } else if (name != null && byId) {
-                response.responses().add(deletionResult(name, id,
-                        new InvalidRequestException("You may not specify both topic name and topic id.")));
+                results[i] = deletionResult(name, id, new InvalidRequestException("You may not specify both topic name and topic id."));
             } else if (name != null && nameCounts.get(name) > 1) {
                 if (reportedDuplicates.add(name)) {
-                    response.responses().add(deletionResult(name, Uuid.ZERO_UUID,
-                            new InvalidRequestException("Duplicate topic name.")));
+                    results[i] = deletionResult(name, Uuid.ZERO_UUID, new InvalidRequestException("Duplicate topic name."));
                 }
             } else if (byId && idCounts.get(id) > 1) {
                 if (reportedDuplicateIds.add(id)) {
-                    response.responses().add(deletionResult(null, id, new InvalidRequestException("Duplicate topic id.")));
+                    results[i] = deletionResult(null, id, new InvalidRequestException("Duplicate topic id."));
                 }
             } else {
                 Optional<TopicMetadata> found = byId ? topics.topic(id) : topics.topic(name);
                 if (found.isEmpty()) {
-                    response.responses().add(new DeletableTopicResult().setName(name).setTopicId(id)
-                            .setErrorCode((byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION).code()));
+                    results[i] = new DeletableTopicResult().setName(name).setTopicId(id)
+                            .setErrorCode((byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION).code());
                 } else {
-                    targets.put(topic, found.get());
+                    targets[i] = found.get();
                     targetCounts.merge(found.get().topicId(), 1, Integer::sum);
                 }
             }
         }
-        for (Map.Entry<DeleteTopicState, TopicMetadata> target : targets.entrySet()) {
-            TopicMetadata topic = target.getValue();
-            if (targetCounts.get(topic.topicId()) > 1) {
-                response.responses().add(deletionResult(topic.name(), topic.topicId(), new InvalidRequestException(
-                        "The provided topic name maps to an ID that was already supplied.")));
+        for (int i = 0; i < requested.size(); i++) {
+            TopicMetadata topic = targets[i];
+            if (topic == null) {
                 continue;
             }
-            DeletableTopicResult result = new DeletableTopicResult().setName(topic.name()).setTopicId(topic.topicId());
+            if (targetCounts.get(topic.topicId()) > 1) {
+                results[i] = deletionResult(topic.name(), topic.topicId(),
+                        new InvalidRequestException("The provided topic name maps to an ID that was already supplied."));
+                continue;
+            }
+            results[i] = new DeletableTopicResult().setName(topic.name()).setTopicId(topic.topicId());
             try {
                 topics.delete(topic.name());
-                result.setErrorCode(Errors.NONE.code());
+                results[i].setErrorCode(Errors.NONE.code());
             } catch (RuntimeException e) {
                 Errors error = errorOf(e, "delete topic " + topic.name());
-                result.setErrorCode(error.code()).setErrorMessage(messageOf(e, error));
+                results[i].setErrorCode(error.code()).setErrorMessage(messageOf(e, error));
             }
-            response.responses().add(result);
+        }
+        for (DeletableTopicResult result : results) {
+            if (result != null) {
+                response.responses().add(result);
+            }
         }
         return response;
     }
@@ -338,17 +344,9 @@ public final class TopicAdminHandler {
     private void addPartitions(CreatePartitionsTopic topic, boolean validateOnly) {
         TopicMetadata existing = topics.topic(topic.name())
                 .orElseThrow(() -> new UnknownTopicOrPartitionException("Topic '" + topic.name() + "' does not exist."));
-        int current = existing.partitionCount();
-        if (topic.count() == current) {
-            throw new InvalidPartitionsException("Topic already has " + current + " partition(s).");
-        }
-        if (topic.count() < current) {
-            throw new InvalidPartitionsException("The topic " + topic.name() + " currently has " + current
-                    + " partition(s); " + topic.count() + " would not be an increase.");
-        }
-        int additional = topic.count() - current;
+        int additional = topic.count() - existing.partitionCount();
         // A null list asks the broker to place the new partitions; only the new partitions are listed otherwise.
-        if (topic.assignments() != null) {
+        if (topic.assignments() != null && additional > 0) {
             if (topic.assignments().size() != additional) {
                 throw new InvalidReplicaAssignmentException("Attempted to add " + additional
                         + " additional partition(s), but only " + topic.assignments().size() + " assignment(s) were specified.");
