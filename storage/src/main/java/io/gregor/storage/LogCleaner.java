@@ -161,6 +161,9 @@ final class LogCleaner {
                 firstDirtyOffsets.put(tp, r.newFirstDirtyOffset());
                 onCleaned.accept(chosen.log());
             }
+            if (r.newFirstDirtyOffset() == chosen.firstDirtyOffset()) {
+                return null; // no progress (gave way to retention, or the map is too small): back off
+            }
             roundsCompleted.incrementAndGet();
             log.info("{}: cleaned up to offset {} (dirty ratio was {}): {} segment group(s), {} bytes read, "
                             + "{} written", tp, r.newFirstDirtyOffset(), String.format("%.2f", chosen.dirtyRatio()),

@@ -99,6 +99,10 @@ final class SegmentCleaner {
         map.reset(Math.min(firstUncleanable - firstDirty, map.maxCapacity()));
         long end = buildOffsetMap(inactive, nextBases, firstDirty, Math.min(firstUncleanable, activeBase));
         if (end <= firstDirty) {
+            if (map.size() == 0 && firstUncleanable > firstDirty) {
+                log.warn("{}: the dedupe buffer cannot hold one batch at offset {}; raise "
+                        + "log.cleaner.dedupe.buffer.size", fileLog.topicPartition(), firstDirty);
+            }
             return new Result(firstDirty, 0, bytesRead, 0);
         }
         mapEnd = end;

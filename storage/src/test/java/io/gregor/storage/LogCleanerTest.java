@@ -70,7 +70,12 @@ class LogCleanerTest {
     }
 
     private FileLogManager open(boolean backgroundCleaner) {
-        StorageSettings s = TestSupport.settings(dir).withCleaner(backgroundCleaner, 1, 10, 1 << 20, 64 * 1024);
+        return open(backgroundCleaner, 1 << 20);
+    }
+
+    private FileLogManager open(boolean backgroundCleaner, long dedupeBufferSize) {
+        StorageSettings s = TestSupport.settings(dir).withCleaner(backgroundCleaner, 1, 10, dedupeBufferSize,
+                64 * 1024);
         manager = FileLogManager.open(s, t -> null);
         return manager;
     }
@@ -168,6 +173,31 @@ class LogCleanerTest {
         FileLog reopened = (FileLog) open(false).get(TP).orElseThrow();
         assertThat(readAll(reopened, 0)).isEqualTo(expected);
         assertThat(manager.cleaner().firstDirtyOffsets()).containsEntry(TP, activeBase);
+    }
+
+    @Test
+    void aSmallDedupeBufferCleansInSeveralBoundedPasses() {
+        // room for 90 keys (100 slots of 24 bytes at load factor 0.9): each pass maps at most 90 records
+        FileLog log = (FileLog) open(false, 100 * CleanerOffsetMap.BYTES_PER_ENTRY).getOrCreate(TP, Uuids.random(),
+                compacted());
+        for (int round = 0; round < 2; round++) {
+            for (int k = 0; k < 200; k++) {
+                put(log, T0, "k" + k, "v" + round);
+            }
+        }
+        log.roll();
+        put(log, T0, "k0", "active");
+        List<String> before = readAll(log, 0);
+
+        int passes = 0;
+        while (manager.cleaner().cleanFilthiestLog(T0 + 1000) != null) {
+            passes++;
+            assertThat(manager.cleaner().firstDirtyOffsets().get(TP)).isEqualTo(Math.min(400, 90L * passes));
+        }
+        assertThat(passes).isEqualTo(5);
+        List<String> expected = new ArrayList<>(latestPerKey(before.subList(0, 400)));
+        expected.add("400:k0:active");
+        assertThat(readAll(log, 0)).isEqualTo(expected);
     }
 
     @Test
