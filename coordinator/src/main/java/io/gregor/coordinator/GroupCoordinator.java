@@ -412,6 +412,7 @@ public final class GroupCoordinator implements AutoCloseable {
         cancel(group.syncTimer);
         group.pendingSyncMembers.clear();
         boolean fromEmpty = group.is(GroupState.EMPTY);
+        GroupState previous = group.state;
         long now = time.milliseconds();
         group.transitionTo(GroupState.PREPARING_REBALANCE, now);
         long epoch = ++group.rebalanceEpoch;
@@ -428,7 +429,7 @@ public final class GroupCoordinator implements AutoCloseable {
             group.joinTimer = scheduler.schedule(() -> onJoinTimeout(group, epoch), rebalanceTimeout, TimeUnit.MILLISECONDS);
         }
         log.info("Preparing to rebalance group {} in state {} with old generation {} ({})", group.groupId,
-                group.state.wireName(), group.generationId, reason);
+                previous.wireName(), group.generationId, reason);
         if (!fromEmpty) {
             tryCompleteJoin(group);
         }
