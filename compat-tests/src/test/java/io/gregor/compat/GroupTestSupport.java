@@ -142,7 +142,7 @@ final class GroupTestSupport {
         }
 
         String describe() {
-            return "command: " + String.join(" ", command.subList(Math.max(0, command.size() - 12), command.size()))
+            return "command: " + String.join(" ", command.stream().filter(a -> a.length() < 200).toList())
                     + "\nexit code: " + exitCode + "\n--- stdout ---\n" + stdout + "\n--- stderr ---\n" + stderr;
         }
     }
