@@ -1,11 +1,13 @@
 package io.gregor.broker;
 
 import io.gregor.broker.handlers.ClusterHandler;
+import io.gregor.broker.handlers.ConfigsHandler;
 import io.gregor.broker.handlers.FetchHandler;
 import io.gregor.broker.handlers.GroupHandler;
 import io.gregor.broker.handlers.OffsetsHandler;
 import io.gregor.broker.handlers.ProduceHandler;
 import io.gregor.broker.handlers.ProducerIdHandler;
+import io.gregor.broker.handlers.TopicAdminHandler;
 import io.gregor.broker.metadata.LocalMetadataStore;
 import io.gregor.broker.metadata.MetadataStore;
 import io.gregor.broker.metadata.TopicMetadata;
@@ -112,6 +114,8 @@ public final class Broker implements AutoCloseable {
         new FetchHandler(topics, purgatory, requestPool).register(registry);
         new OffsetsHandler(topics).register(registry);
         new ClusterHandler(config, topics, logs, brokerId, clusterId, advertised).register(registry);
+        new TopicAdminHandler(topics, config).register(registry);
+        new ConfigsHandler(topics, config).register(registry);
         new ProducerIdHandler(store).register(registry);
         ConsumerOffsetsTopic offsetsTopic = new ConsumerOffsetsTopic(config, topics, Time.SYSTEM);
         groupCoordinator = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
