@@ -3,6 +3,7 @@ package io.gregor.broker;
 import io.gregor.broker.handlers.ClusterHandler;
 import io.gregor.broker.handlers.ConfigsHandler;
 import io.gregor.broker.handlers.FetchHandler;
+import io.gregor.broker.handlers.GroupHandler;
 import io.gregor.broker.handlers.OffsetsHandler;
 import io.gregor.broker.handlers.ProduceHandler;
 import io.gregor.broker.handlers.ProducerIdHandler;
@@ -15,6 +16,8 @@ import io.gregor.broker.replica.ReplicaManager;
 import io.gregor.config.BrokerConfig;
 import io.gregor.config.ConfigException;
 import io.gregor.config.Endpoint;
+import io.gregor.coordinator.GroupConfig;
+import io.gregor.coordinator.GroupCoordinator;
 import io.gregor.storage.FileLogManager;
 import io.gregor.storage.LogConfig;
 import io.gregor.storage.LogManager;
@@ -64,6 +67,7 @@ public final class Broker implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private MetadataStore store;
     private LogManager logs;
+    private GroupCoordinator groupCoordinator;
     private volatile boolean closed;
 
     private Broker(BrokerConfig config) {
@@ -119,6 +123,13 @@ public final class Broker implements AutoCloseable {
         new TopicAdminHandler(topics, config).register(registry);
         new ConfigsHandler(topics, config).register(registry);
         new ProducerIdHandler(store).register(registry);
+        ConsumerOffsetsTopic offsetsTopic = new ConsumerOffsetsTopic(config, topics, Time.SYSTEM);
+        groupCoordinator = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
+                config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
+                config.offsetMetadataMaxBytes(), config.offsetsRetentionMs(), config.offsetsRetentionCheckIntervalMs()),
+                offsetsTopic, offsetsTopic, scheduler, Time.SYSTEM);
+        groupCoordinator.startup();
+        new GroupHandler(groupCoordinator, offsetsTopic, brokerId, advertised).register(registry);
 
         for (Endpoint listener : config.listeners()) {
             KafkaServer server = new KafkaServer(new KafkaServer.Settings(listener.listenerName(), listener.host(),
@@ -210,6 +221,9 @@ public final class Broker implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (groupCoordinator != null) {
+            groupCoordinator.close();
         }
         scheduler.shutdownNow();
         if (logs != null) {
