@@ -43,10 +43,12 @@ public final class ConsumerOffsetsTopic implements OffsetsLog, TopicCatalog {
     private final Topics topics;
     private final Time time;
 
+    /** Also registers itself as the creator of the topic, so a Metadata request naming it creates it right. */
     public ConsumerOffsetsTopic(BrokerConfig config, Topics topics, Time time) {
         this.config = config;
         this.topics = topics;
         this.time = time;
+        topics.registerInternalTopic(NAME, this::ensureCreated);
     }
 
     @Override
