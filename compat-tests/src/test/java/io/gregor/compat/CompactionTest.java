@@ -68,7 +68,7 @@ class CompactionTest {
         try (KafkaConsumer<String, String> consumer = Clients.consumer(BROKER.bootstrapServers());
              KafkaProducer<String, String> filler = Clients.producer(BROKER.bootstrapServers(),
                      Map.of(ProducerConfig.LINGER_MS_CONFIG, 5))) {
-            await("one record per live key").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofSeconds(2))
+            await("one record per live key").atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofSeconds(2))
                     .until(() -> {
                         compacted.set(Clients.readAll(consumer, List.of(tp)).stream()
                                 .filter(r -> r.offset() <= lastOverwrite).toList());
