@@ -107,7 +107,9 @@ public final class Broker implements AutoCloseable {
         store = new LocalMetadataStore(logDirs.get(0).resolve("gregor-metadata"));
         logs = FileLogManager.open(new StorageSettings(logDirs, brokerId, config.logRetentionCheckIntervalMs(),
                         config.logFlushSchedulerIntervalMs(), config.logFlushOffsetCheckpointIntervalMs(),
-                        config.logFlushStartOffsetCheckpointIntervalMs()),
+                        config.logFlushStartOffsetCheckpointIntervalMs(), config.logCleanerEnable(),
+                        config.logCleanerThreads(), config.logCleanerBackoffMs(), config.logCleanerDedupeBufferSize(),
+                        config.logCleanerIoBufferSize()),
                 topic -> ReplicaManager.logConfig(config, store.topic(topic).map(TopicMetadata::configs).orElse(Map.of())));
         String clusterId = ((FileLogManager) logs).clusterId();
         FetchPurgatory purgatory = new FetchPurgatory(scheduler);

@@ -6,6 +6,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -16,6 +17,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -47,16 +49,18 @@ class CompactionTest {
         int rounds = 60; // 3000 records, ~6 MiB: several segments, each key overwritten 60 times
         try (KafkaProducer<String, String> producer = Clients.producer(BROKER.bootstrapServers(),
                 Map.of(ProducerConfig.LINGER_MS_CONFIG, 5))) {
+            Map<String, Future<RecordMetadata>> lastSend = new HashMap<>();
             for (int round = 0; round < rounds; round++) {
                 for (int k = 0; k < KEYS; k++) {
                     String key = "key-" + k;
                     // the last round deletes every tenth key
                     String value = round == rounds - 1 && k % 10 == 0 ? null : round + ":" + PADDING;
-                    long offset = Clients.get(producer.send(new ProducerRecord<>(topic, 0, key, value))).offset();
+                    lastSend.put(key, producer.send(new ProducerRecord<>(topic, 0, key, value)));
                     latest.put(key, value);
-                    latestOffset.put(key, offset);
                 }
             }
+            producer.flush();
+            lastSend.forEach((key, sent) -> latestOffset.put(key, Clients.get(sent).offset()));
         }
         latest.values().removeIf(v -> v == null);
         long lastOverwrite = latestOffset.values().stream().mapToLong(Long::longValue).max().orElseThrow();
