@@ -1,10 +1,12 @@
 package io.gregor.broker;
 
 import io.gregor.broker.handlers.ClusterHandler;
+import io.gregor.broker.handlers.ConfigsHandler;
 import io.gregor.broker.handlers.FetchHandler;
 import io.gregor.broker.handlers.OffsetsHandler;
 import io.gregor.broker.handlers.ProduceHandler;
 import io.gregor.broker.handlers.ProducerIdHandler;
+import io.gregor.broker.handlers.TopicAdminHandler;
 import io.gregor.broker.metadata.LocalMetadataStore;
 import io.gregor.broker.metadata.MetadataStore;
 import io.gregor.broker.metadata.TopicMetadata;
@@ -108,6 +110,8 @@ public final class Broker implements AutoCloseable {
         new FetchHandler(topics, purgatory, requestPool).register(registry);
         new OffsetsHandler(topics).register(registry);
         new ClusterHandler(config, topics, logs, brokerId, clusterId, advertised).register(registry);
+        new TopicAdminHandler(topics, config).register(registry);
+        new ConfigsHandler(topics, config).register(registry);
         new ProducerIdHandler(store).register(registry);
 
         for (Endpoint listener : config.listeners()) {

@@ -136,12 +136,13 @@ public final class Topics {
     public synchronized TopicMetadata addPartitions(String name, int newCount, boolean validateOnly) {
         TopicMetadata topic = store.topic(name)
                 .orElseThrow(() -> new UnknownTopicOrPartitionException("Topic '" + name + "' does not exist."));
-        if (newCount < topic.partitionCount()) {
-            throw new InvalidPartitionsException("Topic currently has " + topic.partitionCount()
-                    + " partitions, which is higher than the requested " + newCount + ".");
+        int current = topic.partitionCount();
+        if (newCount == current) {
+            throw new InvalidPartitionsException("Topic already has " + current + " partition(s).");
         }
-        if (newCount == topic.partitionCount()) {
-            throw new InvalidPartitionsException("Topic already has " + topic.partitionCount() + " partitions.");
+        if (newCount < current) {
+            throw new InvalidPartitionsException("The topic " + name + " currently has " + current
+                    + " partition(s); " + newCount + " would not be an increase.");
         }
         if (validateOnly) {
             return new TopicMetadata(name, topic.topicId(), newCount, topic.configs());

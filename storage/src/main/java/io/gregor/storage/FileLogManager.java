@@ -171,6 +171,7 @@ public final class FileLogManager implements LogManager {
         } catch (IOException e) {
             throw new KafkaStorageException("Cannot list " + dir, e);
         }
+        int found = 0;
         for (Path child : children) {
             String name = child.getFileName().toString();
             if (name.endsWith(DELETE_SUFFIX)) {
@@ -193,8 +194,10 @@ public final class FileLogManager implements LogManager {
             logs.put(tp, l);
             dirOf.put(tp, dir);
             loaded.add(l);
+            found++;
         }
-        log.info("Loaded {} logs from {} ({} shutdown)", children.size(), dir, clean ? "clean" : "unclean");
+        log.info("Loaded {} logs from {}{}", found, dir,
+                found == 0 ? "" : clean ? " after a clean shutdown" : " after an unclean shutdown (recovered)");
         try {
             Files.deleteIfExists(marker);
         } catch (IOException e) {

@@ -62,6 +62,7 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
         CompletionStage<? extends ApiMessage> answer;
         try {
             if (request.apiKey() == ApiKeys.API_VERSIONS && request.body() == null) {
+                slot.responseVersion = 0;
                 answer = CompletableFuture.completedFuture(registry.apiVersionsResponse(Errors.UNSUPPORTED_VERSION));
             } else {
                 answer = registry.lookup(request.apiKey()).handler().handle(request);
@@ -86,7 +87,7 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
             Slot head = unanswered.pollFirst();
             inFlightBytes -= head.request.frameSize();
             if (head.response != null && ctx.channel().isActive()) {
-                ctx.write(new KafkaResponse(head.request.header(), head.response)).addListener(f -> {
+                ctx.write(new KafkaResponse(head.request.header(), head.responseVersion, head.response)).addListener(f -> {
                     if (!f.isSuccess()) {
                         log.error("Cannot write the {} v{} response to {}; closing the connection",
                                 head.request.apiKey(), head.request.apiVersion(),
@@ -136,9 +137,11 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
         final KafkaRequest request;
         boolean done;
         ApiMessage response;
+        short responseVersion;
 
         Slot(KafkaRequest request) {
             this.request = request;
+            this.responseVersion = request.apiVersion();
         }
     }
 }

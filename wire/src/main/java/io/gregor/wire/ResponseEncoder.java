@@ -29,7 +29,7 @@ public final class ResponseEncoder extends ChannelOutboundHandlerAdapter {
             return;
         }
         RequestHeader requestHeader = response.requestHeader();
-        short version = requestHeader.apiVersion();
+        short version = response.version();
         short headerVersion = requestHeader.apiKey().responseHeaderVersion(version);
         ResponseHeaderData header = new ResponseHeaderData().setCorrelationId(requestHeader.correlationId());
         ApiMessage body = response.body();

@@ -104,18 +104,15 @@ public final class FetchHandler {
                     pd.setAbortedTransactions(new ArrayList<>());
                 }
                 topicResponse.partitions().add(pd);
-                Partition partition = byId
-                        ? topics.partition(fetchTopic.topicId(), fp.partition()).orElse(null)
-                        : topics.partition(fetchTopic.topic(), fp.partition()).orElse(null);
-                if (partition == null) {
-                    result.fail(pd, byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION);
+                LeaderLookup leader = LeaderLookup.lookup(byId
+                                ? topics.partition(fetchTopic.topicId(), fp.partition())
+                                : topics.partition(fetchTopic.topic(), fp.partition()),
+                        fp.currentLeaderEpoch(), byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION);
+                if (leader.error() != Errors.NONE) {
+                    result.fail(pd, leader.error());
                     continue;
                 }
-                Errors epochError = LeaderEpochs.check(fp.currentLeaderEpoch(), partition.leaderEpoch());
-                if (epochError != Errors.NONE) {
-                    result.fail(pd, epochError);
-                    continue;
-                }
+                Partition partition = leader.partition();
                 PartitionLog log = partition.log();
                 int limit = (int) Math.max(0, Math.min(fp.partitionMaxBytes(), budget));
                 try {

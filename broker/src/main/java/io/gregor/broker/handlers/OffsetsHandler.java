@@ -56,17 +56,13 @@ public final class OffsetsHandler {
                 ListOffsetsPartitionResponse result = new ListOffsetsPartitionResponse()
                         .setPartitionIndex(p.partitionIndex()).setTimestamp(-1).setOffset(-1).setLeaderEpoch(-1);
                 topicResponse.partitions().add(result);
-                Optional<Partition> partition = topics.partition(topic.name(), p.partitionIndex());
-                if (partition.isEmpty()) {
-                    result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+                LeaderLookup leader = LeaderLookup.lookup(topics.partition(topic.name(), p.partitionIndex()),
+                        p.currentLeaderEpoch(), Errors.UNKNOWN_TOPIC_OR_PARTITION);
+                if (leader.error() != Errors.NONE) {
+                    result.setErrorCode(leader.error().code());
                     continue;
                 }
-                Errors epochError = LeaderEpochs.check(p.currentLeaderEpoch(), partition.get().leaderEpoch());
-                if (epochError != Errors.NONE) {
-                    result.setErrorCode(epochError.code());
-                    continue;
-                }
-                lookup(partition.get().log(), p.timestamp(), result);
+                lookup(leader.partition().log(), p.timestamp(), result);
                 if (request.apiVersion() < 4) {
                     result.setLeaderEpoch(-1); // not in the schema before v4
                 }
@@ -103,21 +99,17 @@ public final class OffsetsHandler {
                 EpochEndOffset result = new EpochEndOffset().setPartition(p.partition())
                         .setLeaderEpoch(-1).setEndOffset(-1);
                 topicResult.partitions().add(result);
-                Optional<Partition> partition = topics.partition(topic.topic(), p.partition());
-                if (partition.isEmpty()) {
-                    result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+                LeaderLookup leader = LeaderLookup.lookup(topics.partition(topic.topic(), p.partition()),
+                        p.currentLeaderEpoch(), Errors.UNKNOWN_TOPIC_OR_PARTITION);
+                if (leader.error() != Errors.NONE) {
+                    result.setErrorCode(leader.error().code());
                     continue;
                 }
-                Errors epochError = LeaderEpochs.check(p.currentLeaderEpoch(), partition.get().leaderEpoch());
-                if (epochError != Errors.NONE) {
-                    result.setErrorCode(epochError.code());
-                    continue;
-                }
-                PartitionLog log = partition.get().log();
+                PartitionLog log = leader.partition().log();
                 int latest = log.latestEpoch();
                 // One broker keeps one leader epoch for a partition's whole life, so the requested epoch
                 // is either the latest (it ends at the log end) or one we never had.
-                if (p.leaderEpoch() == latest || (latest == -1 && p.leaderEpoch() == partition.get().leaderEpoch())) {
+                if (p.leaderEpoch() == latest || (latest == -1 && p.leaderEpoch() == leader.partition().leaderEpoch())) {
                     result.setLeaderEpoch(p.leaderEpoch()).setEndOffset(log.logEndOffset());
                 }
             }

@@ -52,9 +52,17 @@ public final class Partition {
         int bytes = records.remaining();
         AppendResult result = log.append(records, leaderEpoch, nowMs);
         if (!result.duplicate()) {
-            log.updateHighWatermark(log.logEndOffset());
+            advanceHighWatermark();
             purgatory.onAppend(topicPartition, bytes);
         }
         return result;
+    }
+
+    /** Concurrent appends finish in any order; the high watermark only ever moves forward. */
+    private synchronized void advanceHighWatermark() {
+        long logEnd = log.logEndOffset();
+        if (logEnd > log.highWatermark()) {
+            log.updateHighWatermark(logEnd);
+        }
     }
 }

@@ -1,0 +1,354 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.broker.Topics;
+import io.gregor.broker.metadata.TopicMetadata;
+import io.gregor.config.BrokerConfig;
+import io.gregor.config.ConfigEntry;
+import io.gregor.config.ConfigSynonym;
+import io.gregor.config.ConfigType;
+import io.gregor.config.ResolvedTopicConfig;
+import io.gregor.config.TopicConfigs;
+import io.gregor.wire.ApiRegistry;
+import org.apache.kafka.clients.admin.AlterConfigOp.OpType;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
+import org.apache.kafka.common.errors.InvalidRequestException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.internals.Topic;
+import org.apache.kafka.common.message.AlterConfigsRequestData;
+import org.apache.kafka.common.message.AlterConfigsResponseData;
+import org.apache.kafka.common.message.AlterConfigsResponseData.AlterConfigsResourceResponse;
+import org.apache.kafka.common.message.DescribeConfigsRequestData;
+import org.apache.kafka.common.message.DescribeConfigsRequestData.DescribeConfigsResource;
+import org.apache.kafka.common.message.DescribeConfigsResponseData;
+import org.apache.kafka.common.message.DescribeConfigsResponseData.DescribeConfigsResourceResult;
+import org.apache.kafka.common.message.DescribeConfigsResponseData.DescribeConfigsResult;
+import org.apache.kafka.common.message.DescribeConfigsResponseData.DescribeConfigsSynonym;
+import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData;
+import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterableConfig;
+import org.apache.kafka.common.message.IncrementalAlterConfigsResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * DescribeConfigs, AlterConfigs and IncrementalAlterConfigs for topics and this broker. Topic overrides
+ * are changed through {@link Topics#setConfigs}, which persists them and reconfigures the logs. Broker
+ * configs are static (server.properties), so altering them is refused with INVALID_REQUEST.
+ */
+public final class ConfigsHandler {
+    private static final String BROKER_CONFIGS_STATIC = "Gregor does not support dynamic broker configs: "
+            + "set them in server.properties and restart the broker.";
+    private static final String BROKER_LOGGERS_STATIC = "Gregor does not support changing log levels at runtime: "
+            + "set them in the broker's simplelogger.properties and restart it.";
+
+    private final Topics topics;
+    private final BrokerConfig config;
+    private final int brokerId;
+    /** Topic keys whose values are lists: the only ones APPEND and SUBTRACT apply to. */
+    private final Set<String> listTopicKeys = new HashSet<>();
+    /** Each topic key's value without an override, where APPEND and SUBTRACT start from. */
+    private final ResolvedTopicConfig topicDefaults;
+
+    public ConfigsHandler(Topics topics, BrokerConfig config) {
+        this.topics = topics;
+        this.config = config;
+        // An unset broker.id (-1) is served as broker 0, as Metadata reports it.
+        this.brokerId = config.brokerId() < 0 ? 0 : config.brokerId();
+        for (ConfigEntry entry : TopicConfigs.describe(config, Map.of())) {
+            if (entry.type() == ConfigType.LIST) {
+                listTopicKeys.add(entry.name());
+            }
+        }
+        this.topicDefaults = TopicConfigs.resolve(config, Map.of());
+    }
+
+    public void register(ApiRegistry registry) {
+        registry.register(ApiKeys.DESCRIBE_CONFIGS, (short) 1, (short) 4,
+                request -> CompletableFuture.completedFuture(describeConfigs(request.body())));
+        registry.register(ApiKeys.ALTER_CONFIGS, (short) 0, (short) 2,
+                request -> CompletableFuture.completedFuture(alterConfigs(request.body())));
+        registry.register(ApiKeys.INCREMENTAL_ALTER_CONFIGS, (short) 0, (short) 1,
+                request -> CompletableFuture.completedFuture(incrementalAlterConfigs(request.body())));
+    }
+
+    // ------------------------------------------------------------------------------------ DescribeConfigs
+
+    DescribeConfigsResponseData describeConfigs(DescribeConfigsRequestData request) {
+        DescribeConfigsResponseData response = new DescribeConfigsResponseData();
+        for (DescribeConfigsResource resource : request.resources()) {
+            DescribeConfigsResult result = new DescribeConfigsResult()
+                    .setResourceType(resource.resourceType()).setResourceName(resource.resourceName());
+            try {
+                List<String> keys = resource.configurationKeys();
+                for (ConfigEntry entry : entriesOf(resource)) {
+                    if (keys == null || keys.contains(entry.name())) {
+                        result.configs().add(toResult(entry, request.includeSynonyms(), request.includeDocumentation()));
+                    }
+                }
+                result.setErrorCode(Errors.NONE.code()).setErrorMessage(null);
+            } catch (RuntimeException e) {
+                Errors error = TopicAdminHandler.errorOf(e, "describe configs of " + resource.resourceName());
+                result.setErrorCode(error.code()).setErrorMessage(TopicAdminHandler.messageOf(e, error))
+                        .setConfigs(new ArrayList<>());
+            }
+            response.results().add(result);
+        }
+        return response;
+    }
+
+    private List<ConfigEntry> entriesOf(DescribeConfigsResource resource) {
+        String name = resource.resourceName();
+        return switch (ConfigResource.Type.forId(resource.resourceType())) {
+            case TOPIC -> {
+                Topic.validate(name);
+                yield TopicConfigs.describe(config, existingTopic(name).configs());
+            }
+            case BROKER -> {
+                checkBrokerName(name, true);
+                // "" asks for the cluster-wide dynamic defaults, of which a static broker has none.
+                yield name.isEmpty() ? List.of() : config.describe();
+            }
+            // Log levels are not exposed; an empty list lets tools that list loggers carry on.
+            case BROKER_LOGGER -> {
+                checkBrokerName(name, false);
+                yield List.of();
+            }
+            default -> throw new InvalidRequestException("Unsupported resource type: " + resource.resourceType());
+        };
+    }
+
+    private static DescribeConfigsResourceResult toResult(ConfigEntry entry, boolean includeSynonyms,
+                                                          boolean includeDocumentation) {
+        DescribeConfigsResourceResult result = new DescribeConfigsResourceResult()
+                .setName(entry.name())
+                .setValue(entry.sensitive() ? null : entry.value())
+                .setReadOnly(entry.readOnly())
+                .setConfigSource(entry.source().id())
+                .setIsSensitive(entry.sensitive())
+                .setConfigType(entry.type().id())
+                .setDocumentation(includeDocumentation ? entry.documentation() : null);
+        if (includeSynonyms) {
+            for (ConfigSynonym synonym : entry.synonyms()) {
+                result.synonyms().add(new DescribeConfigsSynonym().setName(synonym.name())
+                        .setValue(entry.sensitive() ? null : synonym.value()).setSource(synonym.source().id()));
+            }
+        }
+        return result;
+    }
+
+    // ------------------------------------------------------------------------------------ AlterConfigs
+
+    /** The legacy API: a topic's given configs replace all of its overrides. */
+    AlterConfigsResponseData alterConfigs(AlterConfigsRequestData request) {
+        Set<ResourceKey> duplicates = duplicates(request.resources().stream()
+                .map(r -> new ResourceKey(r.resourceType(), r.resourceName())).toList());
+        AlterConfigsResponseData response = new AlterConfigsResponseData();
+        for (AlterConfigsRequestData.AlterConfigsResource resource : request.resources()) {
+            if (duplicates.contains(new ResourceKey(resource.resourceType(), resource.resourceName()))) {
+                continue;
+            }
+            AlterConfigsResourceResponse result = new AlterConfigsResourceResponse()
+                    .setResourceType(resource.resourceType()).setResourceName(resource.resourceName());
+            try {
+                replaceConfigs(resource, request.validateOnly());
+                result.setErrorCode(Errors.NONE.code()).setErrorMessage(null);
+            } catch (RuntimeException e) {
+                Errors error = TopicAdminHandler.errorOf(e, "alter configs of " + resource.resourceName());
+                result.setErrorCode(error.code()).setErrorMessage(TopicAdminHandler.messageOf(e, error));
+            }
+            response.responses().add(result);
+        }
+        for (ResourceKey duplicate : duplicates) {
+            response.responses().add(new AlterConfigsResourceResponse()
+                    .setResourceType(duplicate.type()).setResourceName(duplicate.name())
+                    .setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("Duplicate resource."));
+        }
+        return response;
+    }
+
+    private void replaceConfigs(AlterConfigsRequestData.AlterConfigsResource resource, boolean validateOnly) {
+        String name = resource.resourceName();
+        switch (ConfigResource.Type.forId(resource.resourceType())) {
+            case TOPIC -> {
+                Map<String, String> overrides = new HashMap<>();
+                List<String> nullValues = new ArrayList<>();
+                for (AlterConfigsRequestData.AlterableConfig config : resource.configs()) {
+                    if (config.value() == null) {
+                        nullValues.add(config.name());
+                    } else {
+                        overrides.put(config.name(), config.value());
+                    }
+                }
+                if (!nullValues.isEmpty()) {
+                    throw new InvalidRequestException("Null value not supported for : " + String.join(", ", nullValues));
+                }
+                existingTopic(name);
+                topics.setConfigs(name, overrides, validateOnly);
+            }
+            case BROKER -> {
+                checkBrokerName(name, true);
+                throw new InvalidRequestException(BROKER_CONFIGS_STATIC);
+            }
+            default -> throw new InvalidRequestException("Unsupported resource type: " + resource.resourceType());
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ IncrementalAlterConfigs
+
+    IncrementalAlterConfigsResponseData incrementalAlterConfigs(IncrementalAlterConfigsRequestData request) {
+        Set<ResourceKey> duplicates = duplicates(request.resources().stream()
+                .map(r -> new ResourceKey(r.resourceType(), r.resourceName())).toList());
+        IncrementalAlterConfigsResponseData response = new IncrementalAlterConfigsResponseData();
+        for (IncrementalAlterConfigsRequestData.AlterConfigsResource resource : request.resources()) {
+            if (duplicates.contains(new ResourceKey(resource.resourceType(), resource.resourceName()))) {
+                continue;
+            }
+            IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse result =
+                    new IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse()
+                            .setResourceType(resource.resourceType()).setResourceName(resource.resourceName());
+            try {
+                alterIncrementally(resource, request.validateOnly());
+                result.setErrorCode(Errors.NONE.code()).setErrorMessage(null);
+            } catch (RuntimeException e) {
+                Errors error = TopicAdminHandler.errorOf(e, "alter configs of " + resource.resourceName());
+                result.setErrorCode(error.code()).setErrorMessage(TopicAdminHandler.messageOf(e, error));
+            }
+            response.responses().add(result);
+        }
+        for (ResourceKey duplicate : duplicates) {
+            response.responses().add(new IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse()
+                    .setResourceType(duplicate.type()).setResourceName(duplicate.name())
+                    .setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("Each resource must appear at most once."));
+        }
+        return response;
+    }
+
+    private void alterIncrementally(IncrementalAlterConfigsRequestData.AlterConfigsResource resource, boolean validateOnly) {
+        Set<String> keys = new HashSet<>();
+        List<String> nullValues = new ArrayList<>();
+        for (AlterableConfig op : resource.configs()) {
+            if (!keys.add(op.name())) {
+                throw new InvalidRequestException("Error due to duplicate config keys");
+            }
+            if (OpType.forId(op.configOperation()) == null) {
+                throw new InvalidRequestException("Unknown config operation type " + op.configOperation()
+                        + " for key " + op.name());
+            }
+            if (op.configOperation() != OpType.DELETE.id() && op.value() == null) {
+                nullValues.add(op.name());
+            }
+        }
+        if (!nullValues.isEmpty()) {
+            throw new InvalidRequestException("Null value not supported for : " + String.join(", ", nullValues));
+        }
+        String name = resource.resourceName();
+        switch (ConfigResource.Type.forId(resource.resourceType())) {
+            case TOPIC -> {
+                TopicMetadata topic = existingTopic(name);
+                topics.setConfigs(name, applyOperations(topic.configs(), resource.configs()), validateOnly);
+            }
+            case BROKER -> {
+                checkBrokerName(name, true);
+                throw new InvalidRequestException(BROKER_CONFIGS_STATIC);
+            }
+            case BROKER_LOGGER -> {
+                checkBrokerName(name, false);
+                throw new InvalidRequestException(BROKER_LOGGERS_STATIC);
+            }
+            default -> throw new InvalidRequestException("Unsupported resource type: " + resource.resourceType());
+        }
+    }
+
+    /** The topic's overrides after the operations; validation of the result is left to Topics.setConfigs. */
+    private Map<String, String> applyOperations(Map<String, String> current, Iterable<AlterableConfig> operations) {
+        Map<String, String> overrides = new HashMap<>(current);
+        for (AlterableConfig op : operations) {
+            OpType type = OpType.forId(op.configOperation());
+            switch (type) {
+                case SET -> overrides.put(op.name(), op.value());
+                case DELETE -> overrides.remove(op.name());
+                case APPEND, SUBTRACT -> {
+                    if (!listTopicKeys.contains(op.name())) {
+                        throw new InvalidConfigurationException("Can't " + type + " to key " + op.name()
+                                + " because its type is not LIST.");
+                    }
+                    // Without an override the list starts from the value the topic has now (broker or Kafka default).
+                    String base = overrides.containsKey(op.name()) ? overrides.get(op.name()) : topicDefaults.get(op.name());
+                    List<String> values = splitList(base);
+                    for (String value : splitList(op.value())) {
+                        if (type == OpType.APPEND && !values.contains(value)) {
+                            values.add(value);
+                        } else if (type == OpType.SUBTRACT) {
+                            values.remove(value);
+                        }
+                    }
+                    overrides.put(op.name(), String.join(",", values));
+                }
+            }
+        }
+        return overrides;
+    }
+
+    private static List<String> splitList(String value) {
+        List<String> values = new ArrayList<>();
+        if (value != null) {
+            for (String part : value.split(",")) {
+                String trimmed = part.trim();
+                if (!trimmed.isEmpty()) {
+                    values.add(trimmed);
+                }
+            }
+        }
+        return values;
+    }
+
+    // ------------------------------------------------------------------------------------ helpers
+
+    private TopicMetadata existingTopic(String name) {
+        return topics.topic(name)
+                .orElseThrow(() -> new UnknownTopicOrPartitionException("Topic '" + name + "' does not exist."));
+    }
+
+    /** A BROKER (or BROKER_LOGGER) resource must name this broker; "" is the cluster default where allowed. */
+    private void checkBrokerName(String name, boolean emptyAllowed) {
+        if (name.isEmpty()) {
+            if (emptyAllowed) {
+                return;
+            }
+            throw new InvalidRequestException("Broker id must not be empty");
+        }
+        int id;
+        try {
+            id = Integer.parseInt(name);
+        } catch (NumberFormatException e) {
+            throw new InvalidRequestException("Broker id must be an integer, but it is: " + name);
+        }
+        if (id != brokerId) {
+            throw new InvalidRequestException("Unexpected broker id, expected " + brokerId
+                    + (emptyAllowed ? " or empty string," : "") + " but received " + name);
+        }
+    }
+
+    private static <T> Set<T> duplicates(List<T> keys) {
+        Set<T> seen = new HashSet<>();
+        Set<T> duplicates = new LinkedHashSet<>();
+        for (T key : keys) {
+            if (!seen.add(key)) {
+                duplicates.add(key);
+            }
+        }
+        return duplicates;
+    }
+
+    private record ResourceKey(byte type, String name) {
+    }
+}
