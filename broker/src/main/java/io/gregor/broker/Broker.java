@@ -3,6 +3,7 @@ package io.gregor.broker;
 import io.gregor.broker.handlers.ClusterHandler;
 import io.gregor.broker.handlers.ConfigsHandler;
 import io.gregor.broker.handlers.FetchHandler;
+import io.gregor.broker.handlers.GroupHandler;
 import io.gregor.broker.handlers.OffsetsHandler;
 import io.gregor.broker.handlers.ProduceHandler;
 import io.gregor.broker.handlers.ProducerIdHandler;
@@ -13,7 +14,10 @@ import io.gregor.broker.metadata.TopicMetadata;
 import io.gregor.broker.replica.FetchPurgatory;
 import io.gregor.broker.replica.ReplicaManager;
 import io.gregor.config.BrokerConfig;
+import io.gregor.config.ConfigException;
 import io.gregor.config.Endpoint;
+import io.gregor.coordinator.GroupConfig;
+import io.gregor.coordinator.GroupCoordinator;
 import io.gregor.storage.FileLogManager;
 import io.gregor.storage.LogConfig;
 import io.gregor.storage.LogManager;
@@ -24,9 +28,11 @@ import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,6 +67,7 @@ public final class Broker implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private MetadataStore store;
     private LogManager logs;
+    private GroupCoordinator groupCoordinator;
     private volatile boolean closed;
 
     private Broker(BrokerConfig config) {
@@ -94,6 +101,9 @@ public final class Broker implements AutoCloseable {
     private void startup() throws InterruptedException {
         long began = System.nanoTime();
         List<Path> logDirs = config.logDirs();
+        for (Path dir : logDirs) {
+            ensureWritableDir(dir);
+        }
         store = new LocalMetadataStore(logDirs.get(0).resolve("gregor-metadata"));
         logs = FileLogManager.open(new StorageSettings(logDirs, brokerId, config.logRetentionCheckIntervalMs(),
                         config.logFlushSchedulerIntervalMs(), config.logFlushOffsetCheckpointIntervalMs(),
@@ -113,6 +123,13 @@ public final class Broker implements AutoCloseable {
         new TopicAdminHandler(topics, config).register(registry);
         new ConfigsHandler(topics, config).register(registry);
         new ProducerIdHandler(store).register(registry);
+        ConsumerOffsetsTopic offsetsTopic = new ConsumerOffsetsTopic(config, topics, Time.SYSTEM);
+        groupCoordinator = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
+                config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
+                config.offsetMetadataMaxBytes(), config.offsetsRetentionMs(), config.offsetsRetentionCheckIntervalMs()),
+                offsetsTopic, offsetsTopic, scheduler, Time.SYSTEM);
+        groupCoordinator.startup();
+        new GroupHandler(groupCoordinator, offsetsTopic, brokerId, advertised).register(registry);
 
         for (Endpoint listener : config.listeners()) {
             KafkaServer server = new KafkaServer(new KafkaServer.Settings(listener.listenerName(), listener.host(),
@@ -120,12 +137,28 @@ public final class Broker implements AutoCloseable {
                     MAX_IN_FLIGHT_REQUESTS, MAX_IN_FLIGHT_BYTES, config.connectionsMaxIdleMs(),
                     config.socketSendBufferBytes(), config.socketReceiveBufferBytes()), registry, requestPool);
             servers.add(server);
-            InetSocketAddress bound = server.start();
+            InetSocketAddress bound;
+            try {
+                bound = server.start();
+            } catch (Exception e) {
+                throw new ConfigException("listeners", listener.connectionString(), "cannot listen there: " + e);
+            }
             advertised.put(listener.listenerName(), advertisedAddress(listener, bound));
         }
         log.info("Gregor broker {} started in {} ms (cluster {}, {} topics); listening on {}", brokerId,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began), clusterId, topics.all().size(),
                 String.join(", ", listenerDescriptions()));
+    }
+
+    private static void ensureWritableDir(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new ConfigException("log.dirs", dir, "cannot create the directory: " + e);
+        }
+        if (!Files.isWritable(dir)) {
+            throw new ConfigException("log.dirs", dir, "the directory is not writable");
+        }
     }
 
     /** The address clients are told: advertised.listeners, with the bound port where 0 was asked for. */
@@ -188,6 +221,9 @@ public final class Broker implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (groupCoordinator != null) {
+            groupCoordinator.close();
         }
         scheduler.shutdownNow();
         if (logs != null) {

@@ -37,6 +37,8 @@ public final class Topics {
     private final ReplicaManager replicas;
     private final int liveBrokers;
     private final Map<String, ResolvedTopicConfig> resolved = new ConcurrentHashMap<>();
+    /** Internal topics are created by their owner with their own settings, also when a client asks first. */
+    private final Map<String, Runnable> internalCreators = new ConcurrentHashMap<>();
 
     public Topics(BrokerConfig config, MetadataStore store, ReplicaManager replicas) {
         this.config = config;
@@ -84,6 +86,24 @@ public final class Topics {
 
     public int liveBrokers() {
         return liveBrokers;
+    }
+
+    /** Lets the owner of an internal topic (e.g. the group coordinator's) create it on demand. */
+    public void registerInternalTopic(String name, Runnable creator) {
+        internalCreators.put(name, creator);
+    }
+
+    /**
+     * Creates a topic a client named without creating it (Metadata with auto-creation): broker defaults,
+     * or the owner's settings for an internal topic.
+     */
+    public TopicMetadata autoCreate(String name) {
+        Runnable internal = internalCreators.get(name);
+        if (internal == null) {
+            return create(name, -1, (short) -1, Map.of(), false);
+        }
+        internal.run();
+        return topic(name).orElseThrow(() -> new UnknownTopicOrPartitionException("Topic '" + name + "' does not exist."));
     }
 
     /**
