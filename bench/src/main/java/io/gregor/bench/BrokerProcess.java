@@ -41,6 +41,9 @@ abstract class BrokerProcess implements AutoCloseable {
                 .redirectOutput(runDir.resolve("broker.out").toFile());
         long started = System.nanoTime();
         process = pb.start();
+        Process started0 = process;
+        // If the harness is stopped (Ctrl-C), the broker must not outlive it.
+        Runtime.getRuntime().addShutdownHook(new Thread(started0::destroy));
         long answered = MetadataProbe.awaitFirstAnswer("127.0.0.1", port, 180_000, process::isAlive);
         startToMetadataNanos = answered - started;
     }

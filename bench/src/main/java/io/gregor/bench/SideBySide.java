@@ -61,6 +61,8 @@ public final class SideBySide {
     private final Plan plan;
     private final Path outDir;
     private final Results results = new Results();
+    /** --profile: a JFR recording of each broker over the produce workloads, summarised per run. */
+    private boolean profile;
 
     private SideBySide(Path home, String classpath, Plan plan, Path outDir) {
         this.home = home;
@@ -77,12 +79,14 @@ public final class SideBySide {
         List<String> brokers = List.of("kafka", "gregor");
         Path out = home.resolve("bench/out");
         Integer rounds = null;
+        boolean profileRun = false;
         for (int i = 2; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
                 case "--brokers" -> brokers = List.of(args[++i].toLowerCase().split(","));
                 case "--out" -> out = Path.of(args[++i]).toAbsolutePath();
+                case "--profile" -> profileRun = true;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -95,7 +99,9 @@ public final class SideBySide {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         Path runOut = out.resolve(stamp);
         Files.createDirectories(runOut);
-        new SideBySide(home, classpath, plan, runOut).run(brokers, quick);
+        SideBySide bench = new SideBySide(home, classpath, plan, runOut);
+        bench.profile = profileRun;
+        bench.run(brokers, quick);
     }
 
     private void run(List<String> brokers, boolean quick) throws Exception {
@@ -147,8 +153,14 @@ public final class SideBySide {
             admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
         }
 
+        Path jfr = dir.resolve(name.toLowerCase() + "-produce.jfr");
+        if (profile) {
+            jcmd(pid, "JFR.start", "name=produce", "settings=profile", "filename=" + jfr);
+        }
+        double producedMiB = 0;
         for (ProduceCase c : PRODUCE_CASES) {
             long records = c.recordSize() >= 1024 ? plan.records1KiB : plan.records100B;
+            producedMiB += records * (double) c.recordSize() / MIB;
             double cpu0 = ProcStat.cpuSeconds(pid);
             ToolRunner.Output out = tools.run("produce-" + c.topic(), "org.apache.kafka.tools.ProducerPerformance",
                     List.of("--topic", c.topic(), "--num-records", Long.toString(records), "--record-size",
@@ -169,6 +181,14 @@ public final class SideBySide {
                 results.fail(p + ": MB/s", name, failure(out));
                 log(name + " " + p + " failed: " + failure(out));
             }
+        }
+
+        if (profile) {
+            jcmd(pid, "JFR.stop", "name=produce");
+            String summary = JfrSummary.summarize(jfr, producedMiB,
+                    name.equals("Kafka") ? "org.apache.kafka." : "io.gregor.", 20);
+            Files.writeString(dir.resolve(name.toLowerCase() + "-produce-profile.txt"), summary);
+            log(name + " produce profile:\n" + summary);
         }
 
         for (ProduceCase c : CONSUME_CASES) {
@@ -225,6 +245,16 @@ public final class SideBySide {
                     .orElse(failure(out));
             results.fail(label + ": MB/s", name, why);
             log(name + " " + label + " failed: " + why);
+        }
+    }
+
+    private static void jcmd(long pid, String... command) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("jcmd", Long.toString(pid)));
+        cmd.addAll(List.of(command));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException("jcmd " + String.join(" ", command) + " failed: " + out);
         }
     }
 
