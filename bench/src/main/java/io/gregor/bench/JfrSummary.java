@@ -30,6 +30,8 @@ public final class JfrSummary {
     static String summarize(Path file, double producedMiB, String own, int top) throws IOException {
         Map<String, Integer> topFrames = new HashMap<>();
         Map<String, Integer> ownFrames = new HashMap<>();
+        Map<String, Integer> nativeFrames = new HashMap<>();
+        int nativeSamples = 0;
         Map<String, Long> allocByClass = new HashMap<>();
         Map<Long, long[]> allocatedPerThread = new HashMap<>(); // thread id -> {first, last}
         int samples = 0;
@@ -49,6 +51,13 @@ public final class JfrSummary {
                             ownFrames.merge(name(f), 1, Integer::sum);
                             break;
                         }
+                    }
+                }
+                case "jdk.NativeMethodSample" -> {
+                    RecordedStackTrace st = e.getStackTrace();
+                    if (st != null && !st.getFrames().isEmpty()) {
+                        nativeSamples++;
+                        nativeFrames.merge(name(st.getFrames().get(0)), 1, Integer::sum);
                     }
                 }
                 case "jdk.ObjectAllocationSample" -> {
@@ -79,6 +88,9 @@ public final class JfrSummary {
         appendTop(out, topFrames, samples, top);
         out.append("\nfirst frame in ").append(own).append("* code (share of CPU samples):\n");
         appendTop(out, ownFrames, samples, top);
+        out.append(String.format(Locale.ROOT, "%nthreads in native code (%d samples; mostly waiting in epoll or on a queue):%n",
+                nativeSamples));
+        appendTop(out, nativeFrames, nativeSamples, 8);
         out.append("\nallocation by class (share of sampled bytes):\n");
         long sampledTotal = Math.max(1, sampledAlloc);
         allocByClass.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(top)
