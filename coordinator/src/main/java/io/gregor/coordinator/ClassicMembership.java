@@ -61,7 +61,6 @@ final class ClassicMembership {
         String groupId = request.groupId();
         String memberId = request.memberId();
         String instanceId = version >= 5 ? request.groupInstanceId() : null;
-        CompletableFuture<JoinGroupResponseData> future = new CompletableFuture<>();
         if (groupId == null || groupId.isEmpty()) {
             return CompletableFuture.completedFuture(joinError(version, Errors.INVALID_GROUP_ID, memberId));
         }
@@ -79,114 +78,119 @@ final class ClassicMembership {
         }
         int rebalanceTimeout = version >= 1 && request.rebalanceTimeoutMs() > 0 ? request.rebalanceTimeoutMs() : session;
         Map<String, byte[]> protocols = GroupMember.protocolsOf(request.protocols());
+        CompletableFuture<JoinGroupResponseData> future = new CompletableFuture<>();
+        Join join = new Join(request, version, instanceId, clientId, clientHost, rebalanceTimeout, protocols, future);
         synchronized (group) {
             if (group.is(GroupState.DEAD)) {
                 // Deleted meanwhile: the client finds the coordinator again and retries on a fresh group.
-                future.complete(joinError(version, Errors.COORDINATOR_NOT_AVAILABLE, memberId));
+                join.fail(Errors.COORDINATOR_NOT_AVAILABLE, memberId);
             } else if (!group.supportsProtocols(request.protocolType(), protocols.keySet())) {
-                future.complete(joinError(version, Errors.INCONSISTENT_GROUP_PROTOCOL, memberId));
+                join.fail(Errors.INCONSISTENT_GROUP_PROTOCOL, memberId);
             } else if (unknownMember) {
-                joinNewMember(group, request, version, instanceId, clientId, clientHost, rebalanceTimeout, protocols, future);
+                joinNewMember(group, join);
             } else {
-                joinKnownMember(group, request, version, instanceId, clientId, clientHost, rebalanceTimeout, protocols, future);
+                joinKnownMember(group, join);
             }
         }
         return future;
     }
 
-    private void joinNewMember(ClassicGroup group, JoinGroupRequestData request, short version, String instanceId,
-                               String clientId, String clientHost, int rebalanceTimeout, Map<String, byte[]> protocols,
-                               CompletableFuture<JoinGroupResponseData> future) {
-        String existing = instanceId == null ? null : group.staticMembers.get(instanceId);
-        if (existing == null && group.members.size() + group.pendingMembers.size() >= config.maxGroupSize()) {
-            future.complete(joinError(version, Errors.GROUP_MAX_SIZE_REACHED, ""));
-            return;
+    /** A JoinGroup with its version-dependent fields resolved, and the future that answers it. */
+    private record Join(JoinGroupRequestData request, short version, String instanceId, String clientId,
+                        String clientHost, int rebalanceTimeoutMs, Map<String, byte[]> protocols,
+                        CompletableFuture<JoinGroupResponseData> future) {
+        void answer(JoinGroupResponseData response) {
+            future.complete(response);
         }
-        String newMemberId = (instanceId != null ? instanceId : clientId) + "-" + UUID.randomUUID();
-        if (existing != null) {
-            replaceStaticMember(group, existing, newMemberId, request, version, clientId, clientHost, rebalanceTimeout,
-                    protocols, future);
-        } else if (instanceId == null && version >= 4) {
-            // KIP-394: the member must come back with the id we hand out before it counts.
-            group.pendingMembers.add(newMemberId);
-            scheduler.schedule(() -> expirePendingMember(group, newMemberId), request.sessionTimeoutMs(),
-                    TimeUnit.MILLISECONDS);
-            future.complete(joinError(version, Errors.MEMBER_ID_REQUIRED, newMemberId));
-        } else {
-            addMemberAndRebalance(group, newMemberId, instanceId, request, version, clientId, clientHost,
-                    rebalanceTimeout, protocols, future);
+
+        void fail(Errors error, String memberId) {
+            future.complete(joinError(version, error, memberId));
         }
     }
 
-    private void joinKnownMember(ClassicGroup group, JoinGroupRequestData request, short version, String instanceId,
-                                 String clientId, String clientHost, int rebalanceTimeout, Map<String, byte[]> protocols,
-                                 CompletableFuture<JoinGroupResponseData> future) {
-        String memberId = request.memberId();
-        if (group.pendingMembers.remove(memberId)) {
-            addMemberAndRebalance(group, memberId, instanceId, request, version, clientId, clientHost, rebalanceTimeout,
-                    protocols, future);
+    private void joinNewMember(ClassicGroup group, Join join) {
+        String instanceId = join.instanceId();
+        String existing = instanceId == null ? null : group.staticMembers.get(instanceId);
+        if (existing == null && group.members.size() + group.pendingMembers.size() >= config.maxGroupSize()) {
+            join.fail(Errors.GROUP_MAX_SIZE_REACHED, "");
             return;
         }
-        if (group.isStaticMemberFenced(instanceId, memberId)) {
-            future.complete(joinError(version, Errors.FENCED_INSTANCE_ID, memberId));
+        String newMemberId = (instanceId != null ? instanceId : join.clientId()) + "-" + UUID.randomUUID();
+        if (existing != null) {
+            replaceStaticMember(group, existing, newMemberId, join);
+        } else if (instanceId == null && join.version() >= 4) {
+            // KIP-394: the member must come back with the id we hand out before it counts.
+            group.pendingMembers.add(newMemberId);
+            scheduler.schedule(() -> expirePendingMember(group, newMemberId), join.request().sessionTimeoutMs(),
+                    TimeUnit.MILLISECONDS);
+            join.fail(Errors.MEMBER_ID_REQUIRED, newMemberId);
+        } else {
+            addMemberAndRebalance(group, newMemberId, join);
+        }
+    }
+
+    private void joinKnownMember(ClassicGroup group, Join join) {
+        String memberId = join.request().memberId();
+        if (group.pendingMembers.remove(memberId)) {
+            addMemberAndRebalance(group, memberId, join);
+            return;
+        }
+        if (group.isStaticMemberFenced(join.instanceId(), memberId)) {
+            join.fail(Errors.FENCED_INSTANCE_ID, memberId);
             return;
         }
         GroupMember member = group.members.get(memberId);
         if (member == null || group.is(GroupState.EMPTY)) {
-            future.complete(joinError(version, Errors.UNKNOWN_MEMBER_ID, memberId));
+            join.fail(Errors.UNKNOWN_MEMBER_ID, memberId);
             return;
         }
-        member.joinVersion = version;
+        member.joinVersion = join.version();
         switch (group.state) {
             case PREPARING_REBALANCE -> {
-                updateMember(member, request, clientId, clientHost, rebalanceTimeout, protocols, future);
+                updateMember(member, join);
                 tryCompleteJoin(group);
             }
             case COMPLETING_REBALANCE -> {
-                if (member.sameProtocols(protocols)) {
+                if (member.sameProtocols(join.protocols())) {
                     // The JoinGroup response was lost: answer it again.
-                    future.complete(joinResult(group, member, version));
+                    join.answer(joinResult(group, member, join.version()));
                 } else {
-                    updateMember(member, request, clientId, clientHost, rebalanceTimeout, protocols, future);
+                    updateMember(member, join);
                     prepareRebalance(group, "member " + memberId + " changed its protocols");
                 }
             }
             case STABLE -> {
-                if (group.isLeader(memberId) || !member.sameProtocols(protocols)) {
-                    updateMember(member, request, clientId, clientHost, rebalanceTimeout, protocols, future);
+                if (group.isLeader(memberId) || !member.sameProtocols(join.protocols())) {
+                    updateMember(member, join);
                     prepareRebalance(group, "leader or member with new metadata " + memberId + " rejoined");
                 } else {
-                    future.complete(joinResult(group, member, version));
+                    join.answer(joinResult(group, member, join.version()));
                 }
             }
-            default -> future.complete(joinError(version, Errors.UNKNOWN_MEMBER_ID, memberId));
+            default -> join.fail(Errors.UNKNOWN_MEMBER_ID, memberId);
         }
     }
 
-    private void updateMember(GroupMember member, JoinGroupRequestData request, String clientId, String clientHost,
-                              int rebalanceTimeout, Map<String, byte[]> protocols,
-                              CompletableFuture<JoinGroupResponseData> future) {
-        member.protocols = protocols;
-        member.rebalanceTimeoutMs = rebalanceTimeout;
-        member.sessionTimeoutMs = request.sessionTimeoutMs();
-        member.clientId = clientId;
-        member.clientHost = clientHost;
-        if (member.awaitingJoin != null && member.awaitingJoin != future) {
+    /** Takes the join's settings and parks its future; an earlier JoinGroup still waiting is told to retry. */
+    private void updateMember(GroupMember member, Join join) {
+        member.protocols = join.protocols();
+        member.rebalanceTimeoutMs = join.rebalanceTimeoutMs();
+        member.sessionTimeoutMs = join.request().sessionTimeoutMs();
+        member.clientId = join.clientId();
+        member.clientHost = join.clientHost();
+        if (member.awaitingJoin != null && member.awaitingJoin != join.future()) {
             member.awaitingJoin.complete(joinError(member.joinVersion, Errors.REBALANCE_IN_PROGRESS, member.memberId));
         }
-        member.awaitingJoin = future;
+        member.awaitingJoin = join.future();
     }
 
-    private void addMemberAndRebalance(ClassicGroup group, String memberId, String instanceId,
-                                       JoinGroupRequestData request, short version, String clientId, String clientHost,
-                                       int rebalanceTimeout, Map<String, byte[]> protocols,
-                                       CompletableFuture<JoinGroupResponseData> future) {
-        GroupMember member = new GroupMember(memberId, instanceId, clientId, clientHost, rebalanceTimeout,
-                request.sessionTimeoutMs(), protocols);
-        member.joinVersion = version;
-        member.awaitingJoin = future;
+    private void addMemberAndRebalance(ClassicGroup group, String memberId, Join join) {
+        GroupMember member = new GroupMember(memberId, join.instanceId(), join.clientId(), join.clientHost(),
+                join.rebalanceTimeoutMs(), join.request().sessionTimeoutMs(), join.protocols());
+        member.joinVersion = join.version();
+        member.awaitingJoin = join.future();
         if (group.members.isEmpty()) {
-            group.protocolType = request.protocolType();
+            group.protocolType = join.request().protocolType();
         }
         group.add(member);
         touchSession(group, member);
@@ -201,10 +205,8 @@ final class ClassicMembership {
     }
 
     /** A static member came back with a new member id (restart): it takes over the old member's place. */
-    private void replaceStaticMember(ClassicGroup group, String oldMemberId, String newMemberId,
-                                     JoinGroupRequestData request, short version, String clientId, String clientHost,
-                                     int rebalanceTimeout, Map<String, byte[]> protocols,
-                                     CompletableFuture<JoinGroupResponseData> future) {
+    private void replaceStaticMember(ClassicGroup group, String oldMemberId, String newMemberId, Join join) {
+        short version = join.version();
         GroupMember member = group.members.get(oldMemberId);
         String oldLeader = group.leaderId;
         boolean wasLeader = group.isLeader(oldMemberId);
@@ -229,7 +231,7 @@ final class ClassicMembership {
             group.leaderId = newMemberId;
         }
         member.joinVersion = version;
-        updateMember(member, request, clientId, clientHost, rebalanceTimeout, protocols, future);
+        updateMember(member, join);
         touchSession(group, member);
         switch (group.state) {
             case STABLE -> {
@@ -249,7 +251,7 @@ final class ClassicMembership {
                         if (wasLeader) {
                             group.leaderId = oldMemberId;
                         }
-                        future.complete(joinError(version, Errors.COORDINATOR_NOT_AVAILABLE, ""));
+                        join.fail(Errors.COORDINATOR_NOT_AVAILABLE, "");
                         return;
                     }
                     boolean skipAssignment = wasLeader && version >= 9;
@@ -265,7 +267,7 @@ final class ClassicMembership {
                     if (skipAssignment) {
                         response.setSkipAssignment(true).setMembers(memberList(group, version));
                     }
-                    future.complete(response);
+                    join.answer(response);
                 } else {
                     prepareRebalance(group, "static member " + member.groupInstanceId + " rejoined with other protocols");
                 }
