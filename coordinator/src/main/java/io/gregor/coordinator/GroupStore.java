@@ -1,0 +1,142 @@
+package io.gregor.coordinator;
+
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.protocol.Errors;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Groups as records of {@code __consumer_offsets}: writes a group's metadata, commits and tombstones to its
+ * partition, and rebuilds groups from a partition. The byte formats live in {@link OffsetsRecords}.
+ */
+final class GroupStore {
+    private final OffsetsLog offsetsLog;
+
+    GroupStore(OffsetsLog offsetsLog) {
+        this.offsetsLog = offsetsLog;
+    }
+
+    int partitionCount() {
+        return offsetsLog.partitionCount();
+    }
+
+    int partitionFor(String groupId) {
+        return GroupCoordinator.partitionFor(groupId, offsetsLog.partitionCount());
+    }
+
+    /** Appends the records of one group as one batch. @throws RuntimeException when nothing was written */
+    void append(String groupId, List<CoordinatorRecord> records) {
+        offsetsLog.append(partitionFor(groupId), records);
+    }
+
+    /** Writes the group's metadata record (members, generation, assignment). @throws RuntimeException on failure */
+    void storeGroup(ClassicGroup group) {
+        List<OffsetsRecords.MemberRecord> members = new ArrayList<>(group.members.size());
+        for (GroupMember m : group.members.values()) {
+            members.add(new OffsetsRecords.MemberRecord(m.memberId, m.groupInstanceId, m.clientId, m.clientHost,
+                    m.rebalanceTimeoutMs, m.sessionTimeoutMs, m.metadata(group.protocolName), m.assignment));
+        }
+        OffsetsRecords.GroupRecord record = new OffsetsRecords.GroupRecord(
+                group.protocolType == null ? "" : group.protocolType, group.generationId, group.protocolName,
+                group.leaderId, group.currentStateTimestamp, members);
+        append(group.groupId, List.of(new CoordinatorRecord(
+                OffsetsRecords.groupMetadataKey(group.groupId), OffsetsRecords.groupMetadataValue(record))));
+    }
+
+    static CoordinatorRecord offsetCommit(String groupId, TopicPartition tp, CommittedOffset offset) {
+        return new CoordinatorRecord(OffsetsRecords.offsetCommitKey(groupId, tp.topic(), tp.partition()),
+                OffsetsRecords.offsetCommitValue(offset));
+    }
+
+    static CoordinatorRecord offsetTombstone(String groupId, TopicPartition tp) {
+        return new CoordinatorRecord(OffsetsRecords.offsetCommitKey(groupId, tp.topic(), tp.partition()), null);
+    }
+
+    static CoordinatorRecord groupTombstone(String groupId) {
+        return new CoordinatorRecord(OffsetsRecords.groupMetadataKey(groupId), null);
+    }
+
+    /** The error Kafka answers when writing a group's records failed with {@code e}. */
+    static Errors appendError(RuntimeException e) {
+        Errors error = Errors.forException(e);
+        return switch (error) {
+            case MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_FETCH_SIZE -> Errors.INVALID_COMMIT_OFFSET_SIZE;
+            case NOT_LEADER_OR_FOLLOWER, KAFKA_STORAGE_ERROR -> Errors.NOT_COORDINATOR;
+            default -> Errors.COORDINATOR_NOT_AVAILABLE;
+        };
+    }
+
+    /**
+     * Rebuilds the groups of one partition from its records, the last record of each key winning. A group
+     * loaded with members is Stable (as in Kafka); its members' sessions are the caller's to start.
+     */
+    List<ClassicGroup> load(int partition, long now) {
+        Map<String, Map<TopicPartition, CommittedOffset>> offsets = new HashMap<>();
+        Map<String, OffsetsRecords.GroupRecord> metadata = new HashMap<>();
+        Set<String> seen = new HashSet<>();
+        offsetsLog.replay(partition, (key, value) -> {
+            OffsetsRecords.Key k = OffsetsRecords.readKey(key);
+            if (k == null) {
+                return;
+            }
+            seen.add(k.group());
+            if (k.isOffsetCommit()) {
+                TopicPartition tp = new TopicPartition(k.topic(), k.partition());
+                if (value == null) {
+                    Map<TopicPartition, CommittedOffset> forGroup = offsets.get(k.group());
+                    if (forGroup != null) {
+                        forGroup.remove(tp);
+                    }
+                } else {
+                    offsets.computeIfAbsent(k.group(), g -> new HashMap<>()).put(tp, OffsetsRecords.readOffsetValue(value));
+                }
+            } else if (value == null) {
+                metadata.remove(k.group());
+            } else {
+                metadata.put(k.group(), OffsetsRecords.readGroupValue(value));
+            }
+        });
+        List<ClassicGroup> loaded = new ArrayList<>();
+        for (String groupId : seen) {
+            OffsetsRecords.GroupRecord record = metadata.get(groupId);
+            Map<TopicPartition, CommittedOffset> committed = offsets.getOrDefault(groupId, Map.of());
+            if (record == null && committed.isEmpty()) {
+                continue;
+            }
+            ClassicGroup group = new ClassicGroup(groupId, now);
+            group.offsets.putAll(committed);
+            if (record != null) {
+                restoreMetadata(group, record, now);
+            }
+            loaded.add(group);
+        }
+        return loaded;
+    }
+
+    private static void restoreMetadata(ClassicGroup group, OffsetsRecords.GroupRecord record, long now) {
+        group.protocolType = record.protocolType();
+        group.generationId = record.generation();
+        group.protocolName = record.protocol();
+        group.currentStateTimestamp = record.currentStateTimestamp() >= 0 ? record.currentStateTimestamp() : now;
+        for (OffsetsRecords.MemberRecord m : record.members()) {
+            Map<String, byte[]> protocols = new LinkedHashMap<>();
+            if (record.protocol() != null) {
+                protocols.put(record.protocol(), m.subscription());
+            }
+            GroupMember member = new GroupMember(m.memberId(), m.groupInstanceId(), m.clientId(), m.clientHost(),
+                    m.rebalanceTimeoutMs(), m.sessionTimeoutMs(), protocols);
+            member.assignment = m.assignment();
+            group.add(member);
+        }
+        group.leaderId = record.leader();
+        if (!group.members.isEmpty()) {
+            group.state = GroupState.STABLE;
+        }
+    }
+}
