@@ -3,6 +3,7 @@ package io.gregor.broker;
 import io.gregor.broker.handlers.ClusterHandler;
 import io.gregor.broker.handlers.ConfigsHandler;
 import io.gregor.broker.handlers.FetchHandler;
+import io.gregor.broker.handlers.GroupHandler;
 import io.gregor.broker.handlers.OffsetsHandler;
 import io.gregor.broker.handlers.ProduceHandler;
 import io.gregor.broker.handlers.ProducerIdHandler;
@@ -17,6 +18,8 @@ import io.gregor.broker.zk.ZkMetadataStore;
 import io.gregor.config.BrokerConfig;
 import io.gregor.config.ConfigException;
 import io.gregor.config.Endpoint;
+import io.gregor.coordinator.GroupConfig;
+import io.gregor.coordinator.GroupCoordinator;
 import io.gregor.storage.FileLogManager;
 import io.gregor.storage.LogConfig;
 import io.gregor.storage.LogManager;
@@ -68,6 +71,7 @@ public final class Broker implements AutoCloseable {
     private ZkMetadataStore zkStore;
     private ReplicaManager replicaManager;
     private LogManager logs;
+    private GroupCoordinator groupCoordinator;
     private volatile boolean closed;
 
     private Broker(BrokerConfig config) {
@@ -116,7 +120,9 @@ public final class Broker implements AutoCloseable {
         }
         logs = FileLogManager.open(new StorageSettings(logDirs, brokerId, config.logRetentionCheckIntervalMs(),
                         config.logFlushSchedulerIntervalMs(), config.logFlushOffsetCheckpointIntervalMs(),
-                        config.logFlushStartOffsetCheckpointIntervalMs()),
+                        config.logFlushStartOffsetCheckpointIntervalMs(), config.logCleanerEnable(),
+                        config.logCleanerThreads(), config.logCleanerBackoffMs(), config.logCleanerDedupeBufferSize(),
+                        config.logCleanerIoBufferSize()),
                 topic -> ReplicaManager.logConfig(config, store.topic(topic).map(TopicMetadata::configs).orElse(Map.of())));
         String clusterId = ((FileLogManager) logs).clusterId();
         if (zkClusterId != null && !zkClusterId.equals(clusterId)) {
@@ -140,6 +146,13 @@ public final class Broker implements AutoCloseable {
         new TopicAdminHandler(topics, config).register(registry);
         new ConfigsHandler(topics, config).register(registry);
         new ProducerIdHandler(store).register(registry);
+        ConsumerOffsetsTopic offsetsTopic = new ConsumerOffsetsTopic(config, topics, Time.SYSTEM);
+        groupCoordinator = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
+                config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
+                config.offsetMetadataMaxBytes(), config.offsetsRetentionMs(), config.offsetsRetentionCheckIntervalMs()),
+                offsetsTopic, offsetsTopic, scheduler, Time.SYSTEM);
+        groupCoordinator.startup();
+        new GroupHandler(groupCoordinator, offsetsTopic, brokerId, advertised).register(registry);
 
         for (Endpoint listener : config.listeners()) {
             KafkaServer server = new KafkaServer(new KafkaServer.Settings(listener.listenerName(), listener.host(),
@@ -265,6 +278,9 @@ public final class Broker implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        if (groupCoordinator != null) {
+            groupCoordinator.close();
         }
         scheduler.shutdownNow();
         if (replicaManager != null) {

@@ -40,6 +40,8 @@ public final class Topics implements MetadataListener {
     private final MetadataStore store;
     private final ReplicaManager replicas;
     private final Map<String, ResolvedTopicConfig> resolved = new ConcurrentHashMap<>();
+    /** Internal topics are created by their owner with their own settings, also when a client asks first. */
+    private final Map<String, Runnable> internalCreators = new ConcurrentHashMap<>();
 
     public Topics(BrokerConfig config, MetadataStore store, ReplicaManager replicas) {
         this.config = config;
@@ -132,6 +134,24 @@ public final class Topics implements MetadataListener {
     @Override
     public void partitionChanged(String topic, int partition, PartitionState state) {
         store.topic(topic).ifPresent(t -> replicas.applyState(t, partition, state, store.replicas(topic, partition)));
+    }
+
+    /** Lets the owner of an internal topic (e.g. the group coordinator's) create it on demand. */
+    public void registerInternalTopic(String name, Runnable creator) {
+        internalCreators.put(name, creator);
+    }
+
+    /**
+     * Creates a topic a client named without creating it (Metadata with auto-creation): broker defaults,
+     * or the owner's settings for an internal topic.
+     */
+    public TopicMetadata autoCreate(String name) {
+        Runnable internal = internalCreators.get(name);
+        if (internal == null) {
+            return create(name, -1, (short) -1, Map.of(), false);
+        }
+        internal.run();
+        return topic(name).orElseThrow(() -> new UnknownTopicOrPartitionException("Topic '" + name + "' does not exist."));
     }
 
     /**

@@ -33,6 +33,8 @@ final class Batches {
     static final int TIMESTAMP_TYPE_MASK = 0x08;
     static final int TRANSACTIONAL_MASK = 0x10;
     static final int CONTROL_MASK = 0x20;
+    /** KIP-534: the base timestamp holds the time after which the cleaner may drop the batch's tombstones. */
+    static final int DELETE_HORIZON_MASK = 0x40;
 
     private Batches() {
     }

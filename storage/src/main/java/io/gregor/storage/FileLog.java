@@ -62,6 +62,8 @@ public final class FileLog implements PartitionLog {
     private volatile boolean closed;
 
     private final ReentrantLock appendLock = new ReentrantLock();
+    /** Odd while the cleaner swaps segments in the map; readers that overlap a change read again. */
+    private volatile int segmentsVersion;
     private final Object flushLock = new Object();
     private final CRC32C crc = new CRC32C(); // guarded by appendLock
     private final ProducerStateTable producers = new ProducerStateTable(); // guarded by appendLock
@@ -130,18 +132,32 @@ public final class FileLog implements PartitionLog {
     private void loadSegments(Checkpointed cp, boolean cleanShutdown) {
         long now = System.currentTimeMillis();
         TreeMap<Long, Path> logFiles = new TreeMap<>();
+        TreeMap<Long, Path> swapLogs = new TreeMap<>();
+        long minCleanedBase = Long.MAX_VALUE;
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
                 String name = p.getFileName().toString();
-                if (name.endsWith(LogSegment.DELETED_SUFFIX) || name.endsWith(".cleaned") || name.endsWith(".swap")
-                        || name.endsWith(".tmp")) {
-                    Files.deleteIfExists(p); // leftovers of an interrupted delete, clean or checkpoint
-                } else if (name.endsWith(LogSegment.LOG_SUFFIX)) {
-                    try {
-                        logFiles.put(Long.parseLong(name.substring(0, name.length() - 4)), p);
-                    } catch (NumberFormatException ignored) {
-                        // not a segment of ours
-                    }
+                long base = baseOffsetOf(name);
+                if (name.endsWith(LogSegment.DELETED_SUFFIX) || name.endsWith(".tmp")) {
+                    Files.deleteIfExists(p); // leftovers of an interrupted delete or checkpoint
+                } else if (name.endsWith(LogSegment.CLEANED_SUFFIX)) {
+                    // an unfinished clean: its sources are intact, so the output goes
+                    minCleanedBase = Math.min(minCleanedBase, base < 0 ? Long.MAX_VALUE : base);
+                    Files.deleteIfExists(p);
+                } else if (name.endsWith(LogSegment.LOG_SUFFIX + LogSegment.SWAP_SUFFIX) && base >= 0) {
+                    swapLogs.put(base, p);
+                } else if (name.endsWith(LogSegment.SWAP_SUFFIX)) {
+                    Files.deleteIfExists(p); // index files of a swap are rebuilt from its log
+                } else if (name.endsWith(LogSegment.LOG_SUFFIX) && base >= 0) {
+                    logFiles.put(base, p);
+                }
+            }
+            for (Map.Entry<Long, Path> swap : swapLogs.entrySet()) {
+                if (swap.getKey() >= minCleanedBase) {
+                    // Kafka's rule: a swap at or above an unfinished .cleaned belongs to an incomplete operation
+                    Files.deleteIfExists(swap.getValue());
+                } else {
+                    completeSwap(swap.getKey(), swap.getValue(), logFiles, now);
                 }
             }
         } catch (IOException e) {
@@ -206,6 +222,49 @@ public final class FileLog implements PartitionLog {
         epochs.truncateFromStart(logStartOffset);
         epochs.write();
         rebuildProducerState();
+    }
+
+    /** Base offset from a segment file name ({@code %020d.<ext>[.suffix]}), or -1 for other files. */
+    private static long baseOffsetOf(String name) {
+        int dot = name.indexOf('.');
+        if (dot != 20) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(name.substring(0, dot));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Finishes a swap interrupted by a crash (Kafka's rule): the swap log replaces every segment whose base
+     * offset lies within its offsets, then loses its suffix; its indexes are rebuilt as for a segment
+     * without index files.
+     */
+    private void completeSwap(long base, Path swapLog, TreeMap<Long, Path> logFiles, long now) throws IOException {
+        LogSegment swap = LogSegment.openWithSuffix(dir, base, config, now, LogSegment.SWAP_SUFFIX);
+        long next;
+        try {
+            swap.recover(config, null);
+            next = swap.readNextOffset(ByteBuffer.allocate(Batches.HEADER_SIZE));
+        } finally {
+            swap.close();
+        }
+        Files.deleteIfExists(swap.offsetIndex.path());
+        Files.deleteIfExists(swap.timeIndex.path());
+        for (Long covered : new ArrayList<>(logFiles.subMap(base, true, Math.max(next, base + 1), false).keySet())) {
+            String prefix = FileUtil.filenamePrefix(covered);
+            Files.deleteIfExists(dir.resolve(prefix + LogSegment.LOG_SUFFIX));
+            Files.deleteIfExists(dir.resolve(prefix + LogSegment.INDEX_SUFFIX));
+            Files.deleteIfExists(dir.resolve(prefix + LogSegment.TIME_INDEX_SUFFIX));
+            logFiles.remove(covered);
+        }
+        Path target = dir.resolve(FileUtil.filenamePrefix(base) + LogSegment.LOG_SUFFIX);
+        Files.move(swapLog, target);
+        FileUtil.fsyncDir(dir);
+        logFiles.put(base, target);
+        log.info("{}: completed the swap of cleaned segment {} found on load", tp, base);
     }
 
     /** Latest snapshot at or below the log end, then every batch after it, header by header. */
@@ -651,18 +710,34 @@ public final class FileLog implements PartitionLog {
         FileSlice slice = FileSlice.EMPTY;
         if (fetchOffset < leo && fetchOffset < maxOffset) {
             ByteBuffer hdr = HEADER.get();
-            Long key = segments.floorKey(fetchOffset);
-            while (key != null) {
-                LogSegment seg = segments.get(key);
-                FileSlice s = seg == null ? null : seg.read(fetchOffset, maxBytes, maxOffset, minOneBatch, hdr);
-                if (s != null) {
-                    slice = s;
+            while (true) {
+                int version = segmentsVersion;
+                if ((version & 1) != 0) {
+                    Thread.onSpinWait(); // the cleaner is swapping segments: a few map operations
+                    continue;
+                }
+                slice = readSegments(fetchOffset, maxBytes, maxOffset, minOneBatch, hdr);
+                if (segmentsVersion == version) {
                     break;
                 }
-                key = segments.higherKey(key);
+                // a walk across a swap could skip the cleaned data that replaced a later segment: walk again
             }
         }
         return new ReadResult(slice, hw, start, leo);
+    }
+
+    private FileSlice readSegments(long fetchOffset, int maxBytes, long maxOffset, boolean minOneBatch,
+                                   ByteBuffer hdr) {
+        Long key = segments.floorKey(fetchOffset);
+        while (key != null) {
+            LogSegment seg = segments.get(key);
+            FileSlice s = seg == null ? null : seg.read(fetchOffset, maxBytes, maxOffset, minOneBatch, hdr);
+            if (s != null) {
+                return s;
+            }
+            key = segments.higherKey(key);
+        }
+        return FileSlice.EMPTY;
     }
 
     @Override
@@ -889,6 +964,91 @@ public final class FileLog implements PartitionLog {
 
     int segmentCount() {
         return segments.size();
+    }
+
+    // ------------------------------------------------------------------ log cleaner support
+
+    /** All segments, oldest first (the last one is the active segment). */
+    List<LogSegment> segmentList() {
+        return new ArrayList<>(segments.values());
+    }
+
+    long activeSegmentBaseOffset() {
+        return activeSegment.baseOffset;
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    /** Per producer id, the last offset of its newest batch: compaction keeps that batch, if only its header. */
+    Map<Long, Long> lastBatchOffsetsOfProducers() {
+        appendLock.lock();
+        try {
+            return producers.lastBatchOffsets();
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    /** Test hook: called at each step of a swap, so a test can simulate a crash there. */
+    interface SwapObserver {
+        void reached(String step);
+    }
+
+    static volatile SwapObserver swapObserver = step -> { };
+
+    /**
+     * Replaces {@code old} (consecutive, inactive segments) by {@code cleaned}, whose files end in ".cleaned"
+     * and whose base offset is the first old segment's: .cleaned becomes .swap, the map switches, the old
+     * files become .deleted (their channels stay open for in-flight reads until file.delete.delay.ms), then
+     * the swap loses its suffix. False, changing nothing, when retention or a delete got there first.
+     */
+    boolean replaceSegments(List<LogSegment> old, LogSegment cleaned) {
+        appendLock.lock();
+        try {
+            if (closed || old.isEmpty() || old.get(old.size() - 1) == activeSegment) {
+                return false;
+            }
+            for (LogSegment seg : old) {
+                if (segments.get(seg.baseOffset) != seg) {
+                    return false;
+                }
+            }
+            swapObserver.reached("cleaned");
+            cleaned.changeFileSuffixes(LogSegment.CLEANED_SUFFIX, LogSegment.SWAP_SUFFIX);
+            FileUtil.fsyncDir(dir);
+            swapObserver.reached("swap");
+            segmentsVersion++;
+            try {
+                segments.put(cleaned.baseOffset, cleaned);
+                for (LogSegment seg : old) {
+                    if (seg.baseOffset != cleaned.baseOffset) {
+                        segments.remove(seg.baseOffset);
+                    }
+                }
+            } finally {
+                segmentsVersion++;
+            }
+            for (LogSegment seg : old) {
+                seg.renameToDeleted();
+            }
+            swapObserver.reached("deleted");
+            cleaned.changeFileSuffixes(LogSegment.SWAP_SUFFIX, "");
+            FileUtil.fsyncDir(dir);
+            hooks.scheduler().schedule(() -> {
+                for (LogSegment seg : old) {
+                    try {
+                        seg.deleteFiles();
+                    } catch (RuntimeException e) {
+                        log.warn("{}: could not delete {}", tp, seg, e);
+                    }
+                }
+            }, Math.max(0, config.fileDeleteDelayMs()), TimeUnit.MILLISECONDS);
+            return true;
+        } finally {
+            appendLock.unlock();
+        }
     }
 
     List<Long> segmentBaseOffsets() {

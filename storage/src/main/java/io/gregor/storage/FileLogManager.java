@@ -48,6 +48,7 @@ public final class FileLogManager implements LogManager {
     /** Serialises the checkpoint writers of one log dir (periodic tasks, retention, delete). */
     private final Map<Path, Object> dirLocks = new ConcurrentHashMap<>();
     private final FileLog.Hooks hooks;
+    private LogCleaner cleaner;
     private volatile boolean closed;
 
     private FileLogManager(StorageSettings settings, String clusterId) {
@@ -90,9 +91,14 @@ public final class FileLogManager implements LogManager {
         }
         String clusterId = readOrCreateMetaProperties(settings);
         FileLogManager m = new FileLogManager(settings, clusterId);
+        Map<TopicPartition, Long> cleanerCheckpoints = new HashMap<>();
         for (Path dir : settings.logDirs()) {
             m.loadDir(dir, configFor);
+            cleanerCheckpoints.putAll(OffsetCheckpoint.read(dir.resolve(LogCleaner.CHECKPOINT)));
         }
+        m.cleaner = new LogCleaner(settings, cleanerCheckpoints, m.logs::values,
+                l -> m.checkpointCleaner(m.dirOf.get(l.topicPartition())));
+        m.cleaner.start();
         m.startTasks();
         return m;
     }
@@ -266,6 +272,27 @@ public final class FileLogManager implements LogManager {
         }
     }
 
+    /** Writes the dir's cleaner-offset-checkpoint: the first dirty offset of each of its compacted logs. */
+    void checkpointCleaner(Path dir) {
+        if (dir == null) {
+            return; // the log was deleted meanwhile
+        }
+        synchronized (dirLocks.computeIfAbsent(dir, d -> new Object())) {
+            Map<TopicPartition, Long> offsets = new HashMap<>();
+            cleaner.firstDirtyOffsets().forEach((tp, off) -> {
+                if (dir.equals(dirOf.get(tp))) {
+                    offsets.put(tp, off);
+                }
+            });
+            OffsetCheckpoint.write(dir.resolve(LogCleaner.CHECKPOINT), offsets);
+        }
+    }
+
+    /** The log cleaner; tests run cleaning rounds on it directly. */
+    LogCleaner cleaner() {
+        return cleaner;
+    }
+
     void checkpointHighWatermarks() {
         for (Path dir : settings.logDirs()) {
             synchronized (dirLocks.computeIfAbsent(dir, d -> new Object())) {
@@ -349,6 +376,8 @@ public final class FileLogManager implements LogManager {
         l.renamedTo(to);
         Path parent = from.getParent();
         checkpointLogStartOffsets(parent);
+        cleaner.forget(tp);
+        checkpointCleaner(parent);
         scheduler.schedule(() -> {
             l.closeFilesQuietly();
             FileUtil.deleteRecursively(to);
@@ -373,6 +402,7 @@ public final class FileLogManager implements LogManager {
     /** Simulates a crash for tests: stops tasks and drops file handles, writing and flushing nothing. */
     void crashForTest() {
         closed = true;
+        cleaner.shutdown();
         scheduler.shutdownNow();
         logs.values().forEach(FileLog::closeFilesQuietly);
     }
@@ -385,6 +415,7 @@ public final class FileLogManager implements LogManager {
             }
             closed = true;
         }
+        cleaner.shutdown(); // before the scheduler: a finishing swap schedules the old files' deletion
         scheduler.shutdown();
         try {
             if (!scheduler.awaitTermination(30, TimeUnit.SECONDS)) {
@@ -400,6 +431,7 @@ public final class FileLogManager implements LogManager {
         checkpointRecoveryPoints();
         settings.logDirs().forEach(this::checkpointLogStartOffsets);
         checkpointHighWatermarks();
+        settings.logDirs().forEach(this::checkpointCleaner);
         for (Path dir : settings.logDirs()) {
             FileUtil.writeAtomically(dir.resolve(CLEAN_SHUTDOWN), "{\"version\":0,\"brokerEpoch\":-1}");
         }

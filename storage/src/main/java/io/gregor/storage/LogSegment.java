@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 
@@ -22,6 +23,8 @@ final class LogSegment {
     static final String INDEX_SUFFIX = ".index";
     static final String TIME_INDEX_SUFFIX = ".timeindex";
     static final String DELETED_SUFFIX = ".deleted";
+    static final String CLEANED_SUFFIX = ".cleaned";
+    static final String SWAP_SUFFIX = ".swap";
 
     /** Recovery hook per valid batch: base offset and partition leader epoch. */
     interface BatchVisitor {
@@ -44,11 +47,17 @@ final class LogSegment {
     private int bytesSinceLastIndexEntry;
 
     private LogSegment(Path dir, long baseOffset, int maxIndexSize, boolean active, long nowMs) throws IOException {
+        this(dir, baseOffset, maxIndexSize, active, nowMs, "");
+    }
+
+    /** A segment whose three files carry a suffix (".cleaned", ".swap") after their usual names. */
+    private LogSegment(Path dir, long baseOffset, int maxIndexSize, boolean active, long nowMs, String suffix)
+            throws IOException {
         this.baseOffset = baseOffset;
         String prefix = FileUtil.filenamePrefix(baseOffset);
-        this.logPath = dir.resolve(prefix + LOG_SUFFIX);
-        Path idx = dir.resolve(prefix + INDEX_SUFFIX);
-        Path tidx = dir.resolve(prefix + TIME_INDEX_SUFFIX);
+        this.logPath = dir.resolve(prefix + LOG_SUFFIX + suffix);
+        Path idx = dir.resolve(prefix + INDEX_SUFFIX + suffix);
+        Path tidx = dir.resolve(prefix + TIME_INDEX_SUFFIX + suffix);
         this.indexFilesExisted = Files.exists(idx) && Files.exists(tidx);
         this.channel = FileChannel.open(logPath, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
@@ -75,6 +84,75 @@ final class LogSegment {
         } catch (IOException e) {
             throw new KafkaStorageException("Cannot create segment " + baseOffset + " in " + dir, e);
         }
+    }
+
+    /**
+     * A new segment whose files end in {@code suffix}, replacing any leftover files of that name: the
+     * cleaner's output (".cleaned") or a swap file being validated on load (".swap").
+     */
+    static LogSegment createWithSuffix(Path dir, long baseOffset, LogConfig config, long nowMs, String suffix) {
+        try {
+            String prefix = FileUtil.filenamePrefix(baseOffset);
+            Files.deleteIfExists(dir.resolve(prefix + LOG_SUFFIX + suffix));
+            Files.deleteIfExists(dir.resolve(prefix + INDEX_SUFFIX + suffix));
+            Files.deleteIfExists(dir.resolve(prefix + TIME_INDEX_SUFFIX + suffix));
+            LogSegment s = new LogSegment(dir, baseOffset, config.maxIndexSizeBytes(), true, nowMs, suffix);
+            s.indexIntervalBytes(config.indexIntervalBytes());
+            return s;
+        } catch (IOException e) {
+            throw new KafkaStorageException("Cannot create segment " + baseOffset + suffix + " in " + dir, e);
+        }
+    }
+
+    /** Opens existing files that carry a suffix (a ".swap" log found on load), indexes rebuilt by recover. */
+    static LogSegment openWithSuffix(Path dir, long baseOffset, LogConfig config, long nowMs, String suffix) {
+        try {
+            LogSegment s = new LogSegment(dir, baseOffset, config.maxIndexSizeBytes(), true, nowMs, suffix);
+            s.indexIntervalBytes(config.indexIntervalBytes());
+            return s;
+        } catch (IOException e) {
+            throw new KafkaStorageException("Cannot open segment " + baseOffset + suffix + " in " + dir, e);
+        }
+    }
+
+    /**
+     * Renames the three files from suffix {@code from} to {@code to} (either may be ""). The log file is
+     * renamed last when it gains a suffix and first when it loses one: a crash in between leaves only index
+     * files with a stale suffix, which load deletes (the indexes are then rebuilt).
+     */
+    void changeFileSuffixes(String from, String to) {
+        try {
+            if (to.isEmpty()) {
+                logPath = renameSuffix(logPath, from, to);
+                offsetIndex.renameTo(renameTarget(offsetIndex.path(), from, to));
+                timeIndex.renameTo(renameTarget(timeIndex.path(), from, to));
+            } else {
+                offsetIndex.renameTo(renameTarget(offsetIndex.path(), from, to));
+                timeIndex.renameTo(renameTarget(timeIndex.path(), from, to));
+                logPath = renameSuffix(logPath, from, to);
+            }
+        } catch (IOException e) {
+            throw new KafkaStorageException("Cannot rename segment " + logPath + " to suffix '" + to + "'", e);
+        }
+    }
+
+    private static Path renameSuffix(Path p, String from, String to) throws IOException {
+        Path target = renameTarget(p, from, to);
+        Files.move(p, target, StandardCopyOption.REPLACE_EXISTING);
+        return target;
+    }
+
+    private static Path renameTarget(Path p, String from, String to) {
+        String name = p.getFileName().toString();
+        if (!name.endsWith(from)) {
+            throw new IllegalStateException(p + " does not end in '" + from + "'");
+        }
+        return p.resolveSibling(name.substring(0, name.length() - from.length()) + to);
+    }
+
+    /** Max timestamp of the first batch, or -1 when empty (max.compaction.lag.ms counts from it, as in Kafka). */
+    long firstBatchTimestamp(ByteBuffer hdr) {
+        return readHeader(hdr, 0, Batches.HEADER_SIZE, size) ? hdr.getLong(Batches.MAX_TIMESTAMP) : -1;
     }
 
     static LogSegment open(Path dir, long baseOffset, LogConfig config, boolean active, long nowMs) {
@@ -397,8 +475,10 @@ final class LogSegment {
     /** Renames the files to *.deleted; the channel stays open for in-flight sends until deleteFiles. */
     void renameToDeleted() {
         try {
+            // a re-cleaned segment may meet its predecessor's .deleted files still waiting: replace them (the
+            // predecessor's open channels keep reading the unlinked data, as in Kafka)
             Path target = logPath.resolveSibling(logPath.getFileName() + DELETED_SUFFIX);
-            Files.move(logPath, target);
+            Files.move(logPath, target, StandardCopyOption.REPLACE_EXISTING);
             logPath = target;
             offsetIndex.renameTo(offsetIndex.path().resolveSibling(offsetIndex.path().getFileName() + DELETED_SUFFIX));
             timeIndex.renameTo(timeIndex.path().resolveSibling(timeIndex.path().getFileName() + DELETED_SUFFIX));

@@ -80,6 +80,17 @@ final class ProducerStateTable {
     private int[] pendingLastSeq = new int[4];
     private int pendingCount;
 
+    /** Per producer id, the last offset of its newest batch (the batch compaction must keep). */
+    Map<Long, Long> lastBatchOffsets() {
+        Map<Long, Long> result = new HashMap<>();
+        producers.forEach((pid, e) -> {
+            if (e.count > 0) {
+                result.put(pid, e.lastOffset[e.newest()]);
+            }
+        });
+        return result;
+    }
+
     Entry get(long producerId) {
         return producers.get(producerId);
     }

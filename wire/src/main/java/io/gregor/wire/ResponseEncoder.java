@@ -45,10 +45,11 @@ public final class ResponseEncoder extends ChannelOutboundHandlerAdapter {
             buf.writeInt(size.totalSize());
             header.write(out, cache, headerVersion);
             body.write(out, cache, version);
-            out.finish(promise);
-        } finally {
+        } catch (RuntimeException e) {
             buf.release();
+            throw e;
         }
+        out.finish(promise);
     }
 
     /** Our Writable: heap bytes into one buffer, segment records as file regions in between. */
@@ -79,8 +80,14 @@ public final class ResponseEncoder extends ChannelOutboundHandlerAdapter {
             }
         }
 
+        /** Writes what is left of the buffer and hands the buffer's ownership to the channel. */
         void finish(ChannelPromise promise) {
-            ctx.write(buf.retainedSlice(sentUpTo, buf.writerIndex() - sentUpTo), promise);
+            if (sentUpTo == 0) {
+                ctx.write(buf, promise); // no file regions: the whole frame is this one buffer
+            } else {
+                ctx.write(buf.retainedSlice(sentUpTo, buf.writerIndex() - sentUpTo), promise);
+                buf.release();
+            }
         }
 
         @Override

@@ -114,7 +114,7 @@ public final class ClusterHandler {
             TopicMetadata topic = topics.topic(name).orElse(null);
             if (topic == null && autoCreate) {
                 try {
-                    topic = topics.create(name, -1, (short) -1, Map.of(), false);
+                    topic = topics.autoCreate(name);
                 } catch (ApiException e) {
                     // Created meanwhile by another request: describe that one.
                     topic = topics.topic(name).orElse(null);

@@ -5,6 +5,7 @@ import io.gregor.broker.replica.Partition;
 import io.gregor.storage.AppendResult;
 import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaRequest;
+import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
@@ -29,6 +30,8 @@ import java.util.concurrent.CompletionStage;
  */
 public final class ProduceHandler {
     private static final Logger log = LoggerFactory.getLogger(ProduceHandler.class);
+    /** Kafka lets only this client id write to internal topics, for repair tools. */
+    private static final String ADMIN_CLIENT_ID = "__admin_client";
     private final Topics topics;
     private final Time time;
 
@@ -71,6 +74,11 @@ public final class ProduceHandler {
                 }
                 if (!partition.isLeader()) {
                     result.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
+                    continue;
+                }
+                if (Topic.isInternal(partition.topicPartition().topic()) && !ADMIN_CLIENT_ID.equals(request.clientId())) {
+                    result.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code())
+                            .setErrorMessage("Cannot append to internal topic " + partition.topicPartition().topic());
                     continue;
                 }
                 if (acks == -1 && partition.inSyncReplicaCount() < topics.minInsyncReplicas(partition)) {

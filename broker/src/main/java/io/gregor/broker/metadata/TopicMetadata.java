@@ -1,6 +1,7 @@
 package io.gregor.broker.metadata;
 
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.internals.Topic;
 
 import java.util.Map;
 
@@ -10,7 +11,8 @@ public record TopicMetadata(String name, Uuid topicId, int partitionCount, Map<S
         configs = Map.copyOf(configs);
     }
 
+    /** Kafka's internal topics (__consumer_offsets, __transaction_state, ...), not every name starting with "__". */
     public boolean isInternal() {
-        return name.startsWith("__");
+        return Topic.isInternal(name);
     }
 }

@@ -190,6 +190,7 @@ public final class ReplicaManager {
         return new LogConfig(t.segmentBytes(), t.segmentMs(), t.retentionMs(), t.retentionBytes(),
                 t.indexIntervalBytes(), t.segmentIndexBytes(), t.flushMessages(), t.flushMs(),
                 t.maxMessageBytes(), t.logAppendTime(), t.fileDeleteDelayMs(),
-                t.cleanupPolicy().contains("compact"), t.cleanupPolicy().contains("delete"));
+                t.cleanupPolicy().contains("compact"), t.cleanupPolicy().contains("delete"),
+                t.deleteRetentionMs(), t.minCleanableDirtyRatio(), t.minCompactionLagMs(), t.maxCompactionLagMs());
     }
 }

@@ -1,0 +1,284 @@
+package io.gregor.bench;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Runs the same workloads, with Kafka's stock load tools, against real Apache Kafka and against Gregor,
+ * one broker at a time, alternating Kafka, Gregor, Kafka, Gregor... and prints the medians side by side.
+ * Usage: SideBySide HOME CLASSPATH [--quick] [--rounds N] [--brokers kafka,gregor] [--out DIR]
+ */
+public final class SideBySide {
+    private static final long MIB = 1024 * 1024;
+
+    /** Record counts and round count; --quick takes a few minutes, the full run about an hour. */
+    record Plan(int rounds, long records100B, long records1KiB, int e2eRecords, long idleSettleMs) {
+        static Plan quick() {
+            return new Plan(1, 500_000, 100_000, 2_000, 3_000);
+        }
+
+        static Plan full() {
+            return new Plan(3, 2_000_000, 1_000_000, 10_000, 5_000);
+        }
+    }
+
+    record ProduceCase(int partitions, int recordSize, String acks) {
+        String topic() {
+            return "perf-p" + partitions + "-" + recordSize + "b-acks" + acks;
+        }
+
+        String label() {
+            return partitions + "p " + (recordSize >= 1024 ? (recordSize / 1024) + "KiB" : recordSize + "B")
+                    + " acks=" + acks;
+        }
+    }
+
+    static final List<ProduceCase> PRODUCE_CASES = List.of(
+            new ProduceCase(1, 100, "1"), new ProduceCase(1, 100, "all"),
+            new ProduceCase(1, 1024, "1"), new ProduceCase(1, 1024, "all"),
+            new ProduceCase(8, 100, "1"), new ProduceCase(8, 100, "all"),
+            new ProduceCase(8, 1024, "1"), new ProduceCase(8, 1024, "all"));
+
+    /** Topics consumed after the produce runs: both sizes, both partition counts. */
+    static final List<ProduceCase> CONSUME_CASES = List.of(PRODUCE_CASES.get(0), PRODUCE_CASES.get(6));
+
+    private final Path home;
+    private final String classpath;
+    private final Plan plan;
+    private final Path outDir;
+    private final Results results = new Results();
+    /** --profile: a JFR recording of each broker over the produce workloads, summarised per run. */
+    private boolean profile;
+
+    private SideBySide(Path home, String classpath, Plan plan, Path outDir) {
+        this.home = home;
+        this.classpath = classpath;
+        this.plan = plan;
+        this.outDir = outDir;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path home = Path.of(args[0]).toAbsolutePath();
+        String classpath = args[1];
+        Plan plan = Plan.full();
+        boolean quick = false;
+        List<String> brokers = List.of("kafka", "gregor");
+        Path out = home.resolve("bench/out");
+        Integer rounds = null;
+        boolean profileRun = false;
+        for (int i = 2; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick" -> quick = true;
+                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--brokers" -> brokers = List.of(args[++i].toLowerCase().split(","));
+                case "--out" -> out = Path.of(args[++i]).toAbsolutePath();
+                case "--profile" -> profileRun = true;
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        if (quick) {
+            plan = Plan.quick();
+        }
+        if (rounds != null) {
+            plan = new Plan(rounds, plan.records100B, plan.records1KiB, plan.e2eRecords, plan.idleSettleMs);
+        }
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        Path runOut = out.resolve(stamp);
+        Files.createDirectories(runOut);
+        SideBySide bench = new SideBySide(home, classpath, plan, runOut);
+        bench.profile = profileRun;
+        bench.run(brokers, quick);
+    }
+
+    private void run(List<String> brokers, boolean quick) throws Exception {
+        log("plan: " + plan + (quick ? " (quick)" : "") + ", output under " + outDir);
+        for (int round = 1; round <= plan.rounds; round++) {
+            for (String b : brokers) {
+                Path dir = outDir.resolve("round" + round + "-" + b);
+                BrokerProcess broker = b.equals("kafka") ? new BrokerProcess.Kafka(classpath, dir)
+                        : new BrokerProcess.Gregor(home, dir);
+                try {
+                    runAgainst(broker, dir, round);
+                } catch (Exception e) {
+                    log(broker.name() + " round " + round + " aborted: " + e);
+                    results.fail("start to first Metadata answer (ms)", broker.name(), "round " + round + ": " + e);
+                } finally {
+                    broker.close();
+                    deleteTree(dir.resolve("data"));
+                }
+            }
+        }
+        String table = results.table();
+        String header = "Gregor vs Apache Kafka 4.4.0, " + LocalDateTime.now().withNano(0) + ", " + plan
+                + (quick ? " (quick)" : "") + ", nproc=" + Runtime.getRuntime().availableProcessors() + "\n\n";
+        System.out.println();
+        System.out.print(header + table);
+        Files.writeString(outDir.resolve("results.txt"), header + table);
+        Path latest = outDir.getParent().resolve("latest.txt");
+        Files.writeString(latest, header + table);
+        log("written to " + outDir.resolve("results.txt") + " and " + latest);
+    }
+
+    private void runAgainst(BrokerProcess broker, Path dir, int round) throws Exception {
+        String name = broker.name();
+        log("round " + round + ": starting " + name + " on " + broker.bootstrap());
+        broker.start();
+        long pid = broker.pid();
+        results.add("start to first Metadata answer (ms)", name, broker.startToMetadataMs());
+        // Let start-up work (JIT, first background tasks) settle before calling the process idle.
+        Thread.sleep(plan.idleSettleMs);
+        results.add("RSS idle (MiB)", name, ProcStat.rssKib(pid) / 1024.0);
+        ToolRunner tools = new ToolRunner(classpath, dir);
+
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap()))) {
+            List<NewTopic> topics = new ArrayList<>();
+            for (ProduceCase c : PRODUCE_CASES) {
+                topics.add(new NewTopic(c.topic(), c.partitions(), (short) 1));
+            }
+            topics.add(new NewTopic("e2e", 1, (short) 1));
+            admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
+        }
+
+        Path jfr = dir.resolve(name.toLowerCase() + "-produce.jfr");
+        if (profile) {
+            jcmd(pid, "JFR.start", "name=produce", "settings=profile", "filename=" + jfr);
+        }
+        double producedMiB = 0;
+        for (ProduceCase c : PRODUCE_CASES) {
+            long records = c.recordSize() >= 1024 ? plan.records1KiB : plan.records100B;
+            producedMiB += records * (double) c.recordSize() / MIB;
+            double cpu0 = ProcStat.cpuSeconds(pid);
+            ToolRunner.Output out = tools.run("produce-" + c.topic(), "org.apache.kafka.tools.ProducerPerformance",
+                    List.of("--topic", c.topic(), "--num-records", Long.toString(records), "--record-size",
+                            Integer.toString(c.recordSize()), "--throughput", "-1", "--producer-props",
+                            "bootstrap.servers=" + broker.bootstrap(), "acks=" + c.acks()), 600, null);
+            double cpu = ProcStat.cpuSeconds(pid) - cpu0;
+            String p = "produce " + c.label();
+            Optional<ToolOutput.Produce> r = ToolOutput.produce(out.lines());
+            if (r.isPresent() && out.exitCode() == 0 && r.get().records() == records) {
+                double mb = records * (double) c.recordSize() / MIB;
+                results.add(p + ": MB/s", name, r.get().mbPerSec());
+                results.add(p + ": p99 latency (ms)", name, r.get().p99Ms());
+                results.add(p + ": broker CPU s", name, cpu);
+                results.add(p + ": MB per broker CPU s", name, mb / cpu);
+                log(String.format("%s %s: %.1f MB/s, p99 %.0f ms, broker CPU %.1f s", name, p, r.get().mbPerSec(),
+                        r.get().p99Ms(), cpu));
+            } else {
+                results.fail(p + ": MB/s", name, failure(out));
+                log(name + " " + p + " failed: " + failure(out));
+            }
+        }
+
+        if (profile) {
+            jcmd(pid, "JFR.stop", "name=produce");
+            String summary = JfrSummary.summarize(jfr, producedMiB,
+                    name.equals("Kafka") ? "org.apache.kafka." : "io.gregor.", 20);
+            Files.writeString(dir.resolve(name.toLowerCase() + "-produce-profile.txt"), summary);
+            log(name + " produce profile:\n" + summary);
+        }
+
+        for (ProduceCase c : CONSUME_CASES) {
+            long records = c.recordSize() >= 1024 ? plan.records1KiB : plan.records100B;
+            String label = "consume " + c.partitions() + "p " + (c.recordSize() >= 1024 ? "1KiB" : "100B");
+            consume(tools, broker, label + " (ConsumerPerformance)", "consumer-perf-" + c.topic(),
+                    "org.apache.kafka.tools.ConsumerPerformance",
+                    List.of("--bootstrap-server", broker.bootstrap(), "--topic", c.topic(), "--num-records",
+                            Long.toString(records), "--timeout", "15000"), records);
+            consume(tools, broker, label + " (assign, no group)", "consume-assign-" + c.topic(),
+                    AssignConsumerPerformance.class.getName(),
+                    List.of(broker.bootstrap(), c.topic(), Long.toString(records), "15000"), records);
+        }
+
+        double cpu0 = ProcStat.cpuSeconds(pid);
+        ToolRunner.Output out = tools.run("end-to-end-latency", "org.apache.kafka.tools.EndToEndLatency",
+                List.of("--bootstrap-server", broker.bootstrap(), "--topic", "e2e", "--num-records",
+                        Integer.toString(plan.e2eRecords), "--producer-acks", "1", "--record-size", "100"),
+                600, line -> line.startsWith("Percentiles:"));
+        double cpu = ProcStat.cpuSeconds(pid) - cpu0;
+        Optional<ToolOutput.Latency> lat = ToolOutput.latency(out.lines());
+        if (lat.isPresent()) {
+            results.add("end-to-end latency avg (ms)", name, lat.get().avgMs());
+            results.add("end-to-end latency p50 (ms)", name, lat.get().p50Ms());
+            results.add("end-to-end latency p99 (ms)", name, lat.get().p99Ms());
+            results.add("end-to-end latency p99.9 (ms)", name, lat.get().p999Ms());
+            results.add("end-to-end latency: broker CPU s", name, cpu);
+            log(String.format("%s e2e latency p50 %.0f p99 %.0f p99.9 %.0f ms", name, lat.get().p50Ms(),
+                    lat.get().p99Ms(), lat.get().p999Ms()));
+        } else {
+            results.fail("end-to-end latency p50 (ms)", name, failure(out));
+            log(name + " e2e latency failed: " + failure(out));
+        }
+
+        results.add("RSS after load (MiB)", name, ProcStat.rssKib(pid) / 1024.0);
+        results.add("broker CPU s, whole run", name, ProcStat.cpuSeconds(pid));
+    }
+
+    private void consume(ToolRunner tools, BrokerProcess broker, String label, String logName, String mainClass,
+                         List<String> args, long records) throws IOException, InterruptedException {
+        String name = broker.name();
+        double cpu0 = ProcStat.cpuSeconds(broker.pid());
+        ToolRunner.Output out = tools.run(logName, mainClass, args, 300, null);
+        double cpu = ProcStat.cpuSeconds(broker.pid()) - cpu0;
+        Optional<ToolOutput.Consume> r = ToolOutput.consume(out.lines());
+        if (r.isPresent() && r.get().records() >= records) {
+            results.add(label + ": MB/s", name, r.get().mbPerSec());
+            results.add(label + ": fetch-phase MB/s", name, r.get().fetchMbPerSec());
+            results.add(label + ": broker CPU s", name, cpu);
+            results.add(label + ": MB per broker CPU s", name, r.get().mb() / cpu);
+            log(String.format("%s %s: %.1f MB/s, broker CPU %.1f s", name, label, r.get().mbPerSec(), cpu));
+        } else {
+            String why = r.map(c -> "consumed " + c.records() + " of " + records + " records")
+                    .orElse(failure(out));
+            results.fail(label + ": MB/s", name, why);
+            log(name + " " + label + " failed: " + why);
+        }
+    }
+
+    private static void jcmd(long pid, String... command) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("jcmd", Long.toString(pid)));
+        cmd.addAll(List.of(command));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException("jcmd " + String.join(" ", command) + " failed: " + out);
+        }
+    }
+
+    /** The most telling line of a failed tool run, plus where its whole output is. */
+    private String failure(ToolRunner.Output out) {
+        String last = out.lines().stream()
+                .filter(l -> l.contains("Exception") || l.contains("ERROR") || l.contains("WARNING"))
+                .reduce((a, b) -> b).orElse(out.lines().isEmpty() ? "no output" : out.lines().get(out.lines().size() - 1));
+        String how = out.timedOut() ? "timed out" : "exit " + out.exitCode();
+        return how + ": " + last.trim() + " (" + home.relativize(out.logFile()) + ")";
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private static void log(String msg) {
+        System.out.println("[bench " + LocalDateTime.now().withNano(0).toLocalTime() + "] " + msg);
+    }
+}

@@ -1,0 +1,261 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.broker.ConsumerOffsetsTopic;
+import io.gregor.coordinator.CommittedOffset;
+import io.gregor.coordinator.GroupCoordinator;
+import io.gregor.wire.ApiRegistry;
+import io.gregor.wire.KafkaRequest;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.DeleteGroupsRequestData;
+import org.apache.kafka.common.message.DeleteGroupsResponseData;
+import org.apache.kafka.common.message.DescribeGroupsRequestData;
+import org.apache.kafka.common.message.DescribeGroupsResponseData;
+import org.apache.kafka.common.message.FindCoordinatorRequestData;
+import org.apache.kafka.common.message.FindCoordinatorResponseData;
+import org.apache.kafka.common.message.HeartbeatRequestData;
+import org.apache.kafka.common.message.JoinGroupRequestData;
+import org.apache.kafka.common.message.LeaveGroupRequestData;
+import org.apache.kafka.common.message.ListGroupsRequestData;
+import org.apache.kafka.common.message.ListGroupsResponseData;
+import org.apache.kafka.common.message.OffsetCommitRequestData;
+import org.apache.kafka.common.message.OffsetDeleteRequestData;
+import org.apache.kafka.common.message.OffsetFetchRequestData;
+import org.apache.kafka.common.message.OffsetFetchResponseData;
+import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponseGroup;
+import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponsePartition;
+import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponsePartitions;
+import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponseTopic;
+import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponseTopics;
+import org.apache.kafka.common.message.SyncGroupRequestData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Consumer groups on the wire: FindCoordinator and the classic group APIs (JoinGroup, SyncGroup,
+ * Heartbeat, LeaveGroup), offsets (OffsetCommit, OffsetFetch, OffsetDelete) and group admin (ListGroups,
+ * DescribeGroups, DeleteGroups), all served by the {@link GroupCoordinator}. This broker leads every
+ * partition of {@code __consumer_offsets}, so it coordinates every group.
+ */
+public final class GroupHandler {
+    private static final Logger log = LoggerFactory.getLogger(GroupHandler.class);
+
+    private final GroupCoordinator coordinator;
+    private final ConsumerOffsetsTopic offsetsTopic;
+    private final int brokerId;
+    private final Map<String, InetSocketAddress> advertised;
+
+    public GroupHandler(GroupCoordinator coordinator, ConsumerOffsetsTopic offsetsTopic, int brokerId,
+                        Map<String, InetSocketAddress> advertised) {
+        this.coordinator = coordinator;
+        this.offsetsTopic = offsetsTopic;
+        this.brokerId = brokerId;
+        this.advertised = advertised;
+    }
+
+    public void register(ApiRegistry registry) {
+        registry.register(ApiKeys.FIND_COORDINATOR, (short) 0, (short) 6, this::findCoordinator);
+        registry.register(ApiKeys.JOIN_GROUP, (short) 0, (short) 9, this::joinGroup);
+        registry.register(ApiKeys.SYNC_GROUP, (short) 0, (short) 5, this::syncGroup);
+        registry.register(ApiKeys.HEARTBEAT, (short) 0, (short) 4, this::heartbeat);
+        registry.register(ApiKeys.LEAVE_GROUP, (short) 0, (short) 5, this::leaveGroup);
+        // v10 of both names topics by id only; the coordinator keys offsets by name, as classic groups do.
+        registry.register(ApiKeys.OFFSET_COMMIT, (short) 2, (short) 9, this::offsetCommit);
+        registry.register(ApiKeys.OFFSET_FETCH, (short) 1, (short) 9, this::offsetFetch);
+        registry.register(ApiKeys.LIST_GROUPS, (short) 0, (short) 5, this::listGroups);
+        registry.register(ApiKeys.DESCRIBE_GROUPS, (short) 0, (short) 6, this::describeGroups);
+        registry.register(ApiKeys.DELETE_GROUPS, (short) 0, (short) 3, this::deleteGroups);
+        registry.register(ApiKeys.OFFSET_DELETE, (short) 0, (short) 0, this::offsetDelete);
+    }
+
+    // ------------------------------------------------------------------ FindCoordinator
+
+    private CompletionStage<FindCoordinatorResponseData> findCoordinator(KafkaRequest request) {
+        FindCoordinatorRequestData data = request.body();
+        short version = request.apiVersion();
+        FindCoordinatorResponseData response = new FindCoordinatorResponseData();
+        InetSocketAddress endpoint = advertised.get(request.connection().listenerName());
+        if (version < 4) {
+            FindCoordinatorResponseData.Coordinator c = coordinatorFor(data.key(), version >= 1 ? data.keyType() : 0, endpoint);
+            response.setErrorCode(c.errorCode()).setNodeId(c.nodeId()).setHost(c.host()).setPort(c.port());
+            if (version >= 1) {
+                response.setErrorMessage(c.errorMessage());
+            }
+        } else {
+            for (String key : data.coordinatorKeys()) {
+                response.coordinators().add(coordinatorFor(key, data.keyType(), endpoint));
+            }
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+
+    private FindCoordinatorResponseData.Coordinator coordinatorFor(String key, byte keyType, InetSocketAddress endpoint) {
+        FindCoordinatorResponseData.Coordinator c = new FindCoordinatorResponseData.Coordinator().setKey(key)
+                .setNodeId(-1).setHost("").setPort(-1);
+        if (keyType == CoordinatorType.TRANSACTION.id()) {
+            return c.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code())
+                    .setErrorMessage("This broker has no transaction coordinator yet");
+        }
+        if (keyType != CoordinatorType.GROUP.id()) {
+            return c.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("Unsupported coordinator type " + keyType);
+        }
+        try {
+            offsetsTopic.ensureCreated();
+        } catch (RuntimeException e) {
+            log.warn("Cannot create {}: {}", ConsumerOffsetsTopic.NAME, e.toString());
+            return c.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code()).setErrorMessage(e.getMessage());
+        }
+        return c.setNodeId(brokerId).setHost(endpoint.getHostString()).setPort(endpoint.getPort())
+                .setErrorCode(Errors.NONE.code()).setErrorMessage(null);
+    }
+
+    // ------------------------------------------------------------------ membership
+
+    private CompletionStage<? extends ApiMessage> joinGroup(KafkaRequest request) {
+        JoinGroupRequestData data = request.body();
+        return coordinator.joinGroup(data, request.apiVersion(), request.clientId(), clientHost(request));
+    }
+
+    private CompletionStage<? extends ApiMessage> syncGroup(KafkaRequest request) {
+        SyncGroupRequestData data = request.body();
+        return coordinator.syncGroup(data, request.apiVersion());
+    }
+
+    private CompletionStage<? extends ApiMessage> heartbeat(KafkaRequest request) {
+        HeartbeatRequestData data = request.body();
+        return CompletableFuture.completedFuture(coordinator.heartbeat(data, request.apiVersion()));
+    }
+
+    private CompletionStage<? extends ApiMessage> leaveGroup(KafkaRequest request) {
+        LeaveGroupRequestData data = request.body();
+        return CompletableFuture.completedFuture(coordinator.leaveGroup(data, request.apiVersion()));
+    }
+
+    /** Kafka reports the client's address as InetAddress.toString(): "/127.0.0.1". */
+    private static String clientHost(KafkaRequest request) {
+        InetSocketAddress address = request.connection().clientAddress();
+        return address == null || address.getAddress() == null ? "" : address.getAddress().toString();
+    }
+
+    // ------------------------------------------------------------------ offsets
+
+    private CompletionStage<? extends ApiMessage> offsetCommit(KafkaRequest request) {
+        OffsetCommitRequestData data = request.body();
+        return CompletableFuture.completedFuture(coordinator.commitOffsets(data, request.apiVersion()));
+    }
+
+    private CompletionStage<OffsetFetchResponseData> offsetFetch(KafkaRequest request) {
+        OffsetFetchRequestData data = request.body();
+        short version = request.apiVersion();
+        OffsetFetchResponseData response = new OffsetFetchResponseData();
+        if (version >= 8) {
+            for (OffsetFetchRequestData.OffsetFetchRequestGroup g : data.groups()) {
+                Map<String, List<Integer>> wanted = null;
+                if (g.topics() != null) {
+                    wanted = new LinkedHashMap<>();
+                    for (OffsetFetchRequestData.OffsetFetchRequestTopics t : g.topics()) {
+                        wanted.computeIfAbsent(t.name(), k -> new ArrayList<>()).addAll(t.partitionIndexes());
+                    }
+                }
+                OffsetFetchResponseGroup group = new OffsetFetchResponseGroup().setGroupId(g.groupId());
+                fetch(g.groupId(), wanted).forEach((topic, partitions) -> {
+                    OffsetFetchResponseTopics t = new OffsetFetchResponseTopics().setName(topic);
+                    partitions.forEach((p, o) -> t.partitions().add(new OffsetFetchResponsePartitions()
+                            .setPartitionIndex(p).setCommittedOffset(o == null ? -1 : o.offset())
+                            .setCommittedLeaderEpoch(o == null ? -1 : o.leaderEpoch())
+                            .setMetadata(o == null ? "" : o.metadata())));
+                    group.topics().add(t);
+                });
+                response.groups().add(group);
+            }
+            return CompletableFuture.completedFuture(response);
+        }
+        Map<String, List<Integer>> wanted = null;
+        if (data.topics() != null) {
+            wanted = new LinkedHashMap<>();
+            for (OffsetFetchRequestData.OffsetFetchRequestTopic t : data.topics()) {
+                wanted.computeIfAbsent(t.name(), k -> new ArrayList<>()).addAll(t.partitionIndexes());
+            }
+        }
+        fetch(data.groupId(), wanted).forEach((topic, partitions) -> {
+            OffsetFetchResponseTopic t = new OffsetFetchResponseTopic().setName(topic);
+            partitions.forEach((p, o) -> {
+                OffsetFetchResponsePartition rp = new OffsetFetchResponsePartition().setPartitionIndex(p)
+                        .setCommittedOffset(o == null ? -1 : o.offset()).setMetadata(o == null ? "" : o.metadata());
+                if (version >= 5) {
+                    rp.setCommittedLeaderEpoch(o == null ? -1 : o.leaderEpoch());
+                }
+                t.partitions().add(rp);
+            });
+            response.topics().add(t);
+        });
+        return CompletableFuture.completedFuture(response);
+    }
+
+    /** Topic to partition to offset (null: nothing committed), in request order, or sorted when all were asked for. */
+    private Map<String, Map<Integer, CommittedOffset>> fetch(String groupId, Map<String, List<Integer>> wanted) {
+        Map<TopicPartition, CommittedOffset> committed = coordinator.committedOffsets(groupId, wanted);
+        Map<String, Map<Integer, CommittedOffset>> out;
+        if (wanted == null) {
+            out = new TreeMap<>();
+            committed.forEach((tp, o) -> out.computeIfAbsent(tp.topic(), k -> new TreeMap<>()).put(tp.partition(), o));
+        } else {
+            out = new LinkedHashMap<>();
+            wanted.forEach((topic, partitions) -> {
+                Map<Integer, CommittedOffset> forTopic = out.computeIfAbsent(topic, k -> new LinkedHashMap<>());
+                for (int p : partitions) {
+                    forTopic.put(p, committed.get(new TopicPartition(topic, p)));
+                }
+            });
+        }
+        return out;
+    }
+
+    private CompletionStage<? extends ApiMessage> offsetDelete(KafkaRequest request) {
+        OffsetDeleteRequestData data = request.body();
+        return CompletableFuture.completedFuture(coordinator.deleteOffsets(data));
+    }
+
+    // ------------------------------------------------------------------ group admin
+
+    private CompletionStage<ListGroupsResponseData> listGroups(KafkaRequest request) {
+        ListGroupsRequestData data = request.body();
+        short version = request.apiVersion();
+        List<String> states = version >= 4 ? data.statesFilter() : List.of();
+        List<String> types = version >= 5 ? data.typesFilter() : List.of();
+        return CompletableFuture.completedFuture(
+                new ListGroupsResponseData().setGroups(coordinator.listGroups(states, types, version)));
+    }
+
+    private CompletionStage<DescribeGroupsResponseData> describeGroups(KafkaRequest request) {
+        DescribeGroupsRequestData data = request.body();
+        short version = request.apiVersion();
+        DescribeGroupsResponseData response = new DescribeGroupsResponseData();
+        boolean includeOps = version >= 3 && data.includeAuthorizedOperations();
+        for (String groupId : data.groups()) {
+            response.groups().add(coordinator.describeGroup(groupId, version, includeOps));
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+
+    private CompletionStage<DeleteGroupsResponseData> deleteGroups(KafkaRequest request) {
+        DeleteGroupsRequestData data = request.body();
+        DeleteGroupsResponseData response = new DeleteGroupsResponseData();
+        for (String groupId : data.groupsNames()) {
+            response.results().add(coordinator.deleteGroup(groupId));
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+}

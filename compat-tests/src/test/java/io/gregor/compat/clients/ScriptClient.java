@@ -1,0 +1,34 @@
+package io.gregor.compat.clients;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A scenario script of a non-Java client family (under src/test/python or src/test/js). Each run gets
+ * the bootstrap address, a scenario name and a topic prefix; it prints "PASS scenario: ..." on success.
+ */
+record ScriptClient(String interpreter, Path script) {
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    static ScriptClient of(String interpreter, String scriptUnderSrcTest) {
+        Path moduleDir = Path.of(System.getProperty("basedir", "."));
+        Path script = moduleDir.resolve("src/test").resolve(scriptUnderSrcTest);
+        assertThat(Files.isExecutable(Path.of(interpreter))).as(interpreter + " is required: run .ci/install-clients").isTrue();
+        assertThat(script).isRegularFile();
+        return new ScriptClient(interpreter, script);
+    }
+
+    /** Runs one scenario and asserts that it passed; returns its output for further checks. */
+    ClientProcess.Result pass(String bootstrap, String scenario, String topicPrefix) {
+        ClientProcess.Result result = ClientProcess.run(
+                List.of(interpreter, script.toString(), bootstrap, scenario, topicPrefix), null, TIMEOUT);
+        assertThat(result.exitCode()).as(result.describe()).isZero();
+        assertThat(result.stdout()).as(result.describe()).contains("PASS " + scenario);
+        System.out.println(script.getFileName() + " " + result.stdout().strip());
+        return result;
+    }
+}
