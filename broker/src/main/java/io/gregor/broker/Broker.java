@@ -13,6 +13,8 @@ import io.gregor.broker.metadata.MetadataStore;
 import io.gregor.broker.metadata.TopicMetadata;
 import io.gregor.broker.replica.FetchPurgatory;
 import io.gregor.broker.replica.ReplicaManager;
+import io.gregor.broker.replica.ReplicationSettings;
+import io.gregor.broker.zk.ZkMetadataStore;
 import io.gregor.config.BrokerConfig;
 import io.gregor.config.ConfigException;
 import io.gregor.config.Endpoint;
@@ -66,6 +68,8 @@ public final class Broker implements AutoCloseable {
     private final Map<String, InetSocketAddress> advertised = new ConcurrentHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private MetadataStore store;
+    private ZkMetadataStore zkStore;
+    private ReplicaManager replicaManager;
     private LogManager logs;
     private GroupCoordinator groupCoordinator;
     private volatile boolean closed;
@@ -104,7 +108,16 @@ public final class Broker implements AutoCloseable {
         for (Path dir : logDirs) {
             ensureWritableDir(dir);
         }
-        store = new LocalMetadataStore(logDirs.get(0).resolve("gregor-metadata"));
+        String zkClusterId = null;
+        if (config.zookeeperConnect().isPresent()) {
+            zkStore = ZkMetadataStore.open(config.zookeeperConnect().get(), config.zookeeperSessionTimeoutMs(),
+                    config.zookeeperConnectionTimeoutMs(), brokerId);
+            store = zkStore;
+            zkClusterId = zkStore.clusterId();
+            writeZkModeMetaProperties(logDirs, zkClusterId);
+        } else {
+            store = new LocalMetadataStore(logDirs.get(0).resolve("gregor-metadata"));
+        }
         logs = FileLogManager.open(new StorageSettings(logDirs, brokerId, config.logRetentionCheckIntervalMs(),
                         config.logFlushSchedulerIntervalMs(), config.logFlushOffsetCheckpointIntervalMs(),
                         config.logFlushStartOffsetCheckpointIntervalMs(), config.logCleanerEnable(),
@@ -112,8 +125,16 @@ public final class Broker implements AutoCloseable {
                         config.logCleanerIoBufferSize()),
                 topic -> ReplicaManager.logConfig(config, store.topic(topic).map(TopicMetadata::configs).orElse(Map.of())));
         String clusterId = ((FileLogManager) logs).clusterId();
+        if (zkClusterId != null && !zkClusterId.equals(clusterId)) {
+            throw new IllegalStateException("The cluster id " + zkClusterId + " in ZooKeeper does not match the cluster.id "
+                    + clusterId + " in meta.properties: these log dirs belong to another cluster");
+        }
         FetchPurgatory purgatory = new FetchPurgatory(scheduler);
         ReplicaManager replicas = new ReplicaManager(config, logs, purgatory);
+        replicaManager = replicas;
+        if (zkStore != null) {
+            replicas.enableReplication(brokerId, zkStore, zkStore::broker, scheduler, ReplicationSettings.from(config));
+        }
         Topics topics = new Topics(config, store, replicas);
         topics.startup();
 
@@ -147,9 +168,36 @@ public final class Broker implements AutoCloseable {
             }
             advertised.put(listener.listenerName(), advertisedAddress(listener, bound));
         }
+        if (zkStore != null) {
+            List<Endpoint> endpoints = new ArrayList<>();
+            for (Endpoint listener : config.listeners()) {
+                InetSocketAddress a = advertised.get(listener.listenerName());
+                endpoints.add(new Endpoint(listener.listenerName(), listener.securityProtocol(), a.getHostString(),
+                        a.getPort()));
+            }
+            zkStore.register(endpoints, config.rack().orElse(null));
+        }
         log.info("Gregor broker {} started in {} ms (cluster {}, {} topics); listening on {}", brokerId,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began), clusterId, topics.all().size(),
                 String.join(", ", listenerDescriptions()));
+    }
+
+    /**
+     * A ZooKeeper-mode broker takes the cluster id from ZooKeeper; fresh log dirs get Kafka's v0
+     * meta.properties with it, so the log manager finds the same id.
+     */
+    private void writeZkModeMetaProperties(List<Path> logDirs, String clusterId) {
+        for (Path dir : logDirs) {
+            Path f = dir.resolve("meta.properties");
+            if (!Files.exists(f)) {
+                try {
+                    Files.writeString(f, "#\n#" + new java.util.Date() + "\nversion=0\nbroker.id=" + brokerId
+                            + "\ncluster.id=" + clusterId + "\n");
+                } catch (IOException e) {
+                    throw new ConfigException("log.dirs", dir, "cannot write meta.properties: " + e);
+                }
+            }
+        }
     }
 
     private static void ensureWritableDir(Path dir) {
@@ -212,6 +260,13 @@ public final class Broker implements AutoCloseable {
         }
         closed = true;
         log.info("Gregor broker {} shutting down", brokerId);
+        if (zkStore != null && ReplicationSettings.from(config).controlledShutdownEnable()) {
+            long timeout = ReplicationSettings.from(config).controlledShutdownTimeoutMs();
+            // controlled shutdown: leaderships move to other in-sync replicas while we still serve
+            boolean moved = zkStore.unregisterAndAwaitLeadershipsMoved(timeout);
+            log.info("Controlled shutdown of broker {}: {}", brokerId,
+                    moved ? "leaderships moved" : "gave up waiting after " + timeout + " ms");
+        }
         for (KafkaServer server : servers) {
             server.close();
         }
@@ -228,6 +283,9 @@ public final class Broker implements AutoCloseable {
             groupCoordinator.close();
         }
         scheduler.shutdownNow();
+        if (replicaManager != null) {
+            replicaManager.shutdown();
+        }
         if (logs != null) {
             logs.close();
         }

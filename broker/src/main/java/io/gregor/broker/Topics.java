@@ -1,6 +1,8 @@
 package io.gregor.broker;
 
+import io.gregor.broker.metadata.MetadataListener;
 import io.gregor.broker.metadata.MetadataStore;
+import io.gregor.broker.metadata.PartitionState;
 import io.gregor.broker.metadata.TopicMetadata;
 import io.gregor.broker.replica.Partition;
 import io.gregor.broker.replica.ReplicaManager;
@@ -17,6 +19,7 @@ import org.apache.kafka.common.errors.TopicDeletionDisabledException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.internals.Topic;
+import org.apache.kafka.common.protocol.Errors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,15 +30,15 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Topic lifecycle with Kafka's rules and errors: create (auto or by request), delete, add partitions,
- * change configs. Metadata goes to the {@link MetadataStore}, logs to the {@link ReplicaManager}.
+ * change configs. Metadata goes to the {@link MetadataStore}, logs to the {@link ReplicaManager}. In a
+ * cluster the logs follow the store's change notifications instead, whichever broker made the change.
  */
-public final class Topics {
+public final class Topics implements MetadataListener {
     private static final Logger log = LoggerFactory.getLogger(Topics.class);
 
     private final BrokerConfig config;
     private final MetadataStore store;
     private final ReplicaManager replicas;
-    private final int liveBrokers;
     private final Map<String, ResolvedTopicConfig> resolved = new ConcurrentHashMap<>();
     /** Internal topics are created by their owner with their own settings, also when a client asks first. */
     private final Map<String, Runnable> internalCreators = new ConcurrentHashMap<>();
@@ -44,11 +47,14 @@ public final class Topics {
         this.config = config;
         this.store = store;
         this.replicas = replicas;
-        this.liveBrokers = 1;
     }
 
-    /** Opens the logs of every known topic. */
+    /** Opens the logs of every known topic (in a cluster: starts following the cluster's changes). */
     public void startup() {
+        if (store.clustered()) {
+            store.listen(this);
+            return;
+        }
         for (TopicMetadata topic : store.topics()) {
             resolved.put(topic.name(), TopicConfigs.resolve(config, topic.configs()));
             replicas.hostTopic(topic);
@@ -85,7 +91,49 @@ public final class Topics {
     }
 
     public int liveBrokers() {
-        return liveBrokers;
+        return store.clustered() ? store.liveBrokers().size() : 1;
+    }
+
+    public MetadataStore store() {
+        return store;
+    }
+
+    /**
+     * The error for a partition this broker does not host: in a cluster, another broker may (clients then
+     * refresh their metadata); otherwise {@code unknown}.
+     */
+    public Errors notHostedError(String topic, int partition, Errors unknown) {
+        if (store.clustered() && topic != null) {
+            Optional<TopicMetadata> t = store.topic(topic);
+            if (t.isPresent() && partition >= 0 && partition < t.get().partitionCount()) {
+                return Errors.NOT_LEADER_OR_FOLLOWER;
+            }
+        }
+        return unknown;
+    }
+
+    public Errors notHostedError(Uuid topicId, int partition, Errors unknown) {
+        return store.topic(topicId).map(t -> notHostedError(t.name(), partition, unknown)).orElse(unknown);
+    }
+
+    // ------------------------------------------------------------------ cluster changes (MetadataListener)
+
+    @Override
+    public void topicChanged(TopicMetadata topic) {
+        resolved.put(topic.name(), TopicConfigs.resolve(config, topic.configs()));
+        replicas.hostTopic(topic, p -> store.replicas(topic.name(), p));
+        replicas.updateConfig(topic);
+    }
+
+    @Override
+    public void topicDeleted(TopicMetadata topic) {
+        resolved.remove(topic.name());
+        replicas.removeTopic(topic);
+    }
+
+    @Override
+    public void partitionChanged(String topic, int partition, PartitionState state) {
+        store.topic(topic).ifPresent(t -> replicas.applyState(t, partition, state, store.replicas(topic, partition)));
     }
 
     /** Lets the owner of an internal topic (e.g. the group coordinator's) create it on demand. */
@@ -134,9 +182,11 @@ public final class Topics {
         if (validateOnly) {
             return new TopicMetadata(name, Uuid.ZERO_UUID, count, configs);
         }
-        TopicMetadata topic = store.createTopic(name, count, configs);
+        TopicMetadata topic = store.createTopic(name, count, rf, configs);
         resolved.put(name, TopicConfigs.resolve(config, configs));
-        replicas.hostTopic(topic);
+        if (!store.clustered()) {
+            replicas.hostTopic(topic);
+        }
         log.info("Created topic {} with {} partition(s), id {}, configs {}", name, count, topic.topicId(), configs);
         return topic;
     }
@@ -147,8 +197,10 @@ public final class Topics {
         }
         TopicMetadata topic = store.deleteTopic(name)
                 .orElseThrow(() -> new UnknownTopicOrPartitionException("Topic '" + name + "' does not exist."));
-        resolved.remove(name);
-        replicas.removeTopic(topic);
+        if (!store.clustered()) {
+            resolved.remove(name);
+            replicas.removeTopic(topic);
+        }
         log.info("Deleted topic {}", name);
         return topic;
     }
@@ -168,7 +220,9 @@ public final class Topics {
             return new TopicMetadata(name, topic.topicId(), newCount, topic.configs());
         }
         TopicMetadata updated = store.setPartitionCount(name, newCount);
-        replicas.hostTopic(updated);
+        if (!store.clustered()) {
+            replicas.hostTopic(updated);
+        }
         log.info("Topic {} now has {} partitions", name, newCount);
         return updated;
     }
@@ -192,10 +246,11 @@ public final class Topics {
         if (rf <= 0) {
             throw new InvalidReplicationFactorException("Replication factor must be larger than 0, or -1 to use the default value.");
         }
-        if (rf > liveBrokers) {
+        int live = liveBrokers();
+        if (rf > live) {
             throw new InvalidReplicationFactorException("Unable to replicate the partition " + rf
                     + " time(s): The target replication factor of " + rf + " cannot be reached because only "
-                    + liveBrokers + " broker(s) are registered.");
+                    + live + " broker(s) are registered.");
         }
     }
 

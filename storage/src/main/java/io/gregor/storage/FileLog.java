@@ -500,6 +500,156 @@ public final class FileLog implements PartitionLog {
         }
     }
 
+    @Override
+    public long appendAsFollower(ByteBuffer records) {
+        ByteBuffer buf;
+        if (records.isReadOnly()) {
+            buf = ByteBuffer.allocate(records.remaining());
+            buf.put(records.duplicate()).flip();
+        } else {
+            buf = records.duplicate().order(ByteOrder.BIG_ENDIAN);
+        }
+        final int end = buf.limit();
+        final LogConfig c = config;
+        appendLock.lock();
+        try {
+            if (closed) {
+                throw new KafkaStorageException("Log " + tp + " is closed or deleted");
+            }
+            // skip batches already held (a retried fetch), then check the rest before writing any
+            int start = buf.position();
+            int pos = start;
+            long expectedAtLeast = logEndOffset;
+            long lastOffset = -1;
+            long maxTimestamp = -1;
+            while (pos < end) {
+                if (end - pos < Batches.HEADER_SIZE) {
+                    // a fetch response may end with a partial batch: it is sent again on the next fetch
+                    break;
+                }
+                int batchLength = buf.getInt(pos + Batches.LENGTH);
+                int batchSize = batchLength + Batches.LOG_OVERHEAD;
+                if (batchLength < Batches.MIN_BATCH_LENGTH) {
+                    throw new CorruptRecordException("Record batch size " + batchLength + " is invalid");
+                }
+                if (batchSize > end - pos) {
+                    break;
+                }
+                long base = buf.getLong(pos + Batches.BASE_OFFSET);
+                long last = base + buf.getInt(pos + Batches.LAST_OFFSET_DELTA);
+                if (last < expectedAtLeast && lastOffset < 0) {
+                    start = pos + batchSize;
+                    pos = start;
+                    continue;
+                }
+                if (base < expectedAtLeast) {
+                    throw new CorruptRecordException("Replicated batch at " + base + " overlaps the log end "
+                            + expectedAtLeast + " of " + tp);
+                }
+                if (buf.get(pos + Batches.MAGIC) != 2) {
+                    throw new InvalidRecordException("Unsupported record batch magic " + buf.get(pos + Batches.MAGIC));
+                }
+                long storedCrc = buf.getInt(pos + Batches.CRC) & 0xffffffffL;
+                if (Batches.crc(crc, buf, pos, pos + batchSize) != storedCrc) {
+                    throw new CorruptRecordException("Replicated batch CRC mismatch at offset " + base);
+                }
+                maxTimestamp = Math.max(maxTimestamp, buf.getLong(pos + Batches.MAX_TIMESTAMP));
+                lastOffset = last;
+                expectedAtLeast = last + 1;
+                pos += batchSize;
+            }
+            final int stop = pos;
+            if (stop == start) {
+                return logEndOffset;
+            }
+            int appendSize = stop - start;
+            long nowMs = System.currentTimeMillis();
+            LogSegment seg = maybeRoll(c, appendSize, maxTimestamp, lastOffset, nowMs);
+            buf.position(start).limit(stop);
+            int segStart = seg.writeAtEnd(buf);
+            for (pos = start; pos < stop; ) {
+                int batchSize = buf.getInt(pos + Batches.LENGTH) + Batches.LOG_OVERHEAD;
+                long base = buf.getLong(pos + Batches.BASE_OFFSET);
+                int lastOffsetDelta = buf.getInt(pos + Batches.LAST_OFFSET_DELTA);
+                long batchLast = base + lastOffsetDelta;
+                long batchMaxTs = buf.getLong(pos + Batches.MAX_TIMESTAMP);
+                seg.onBatchWritten(batchLast, batchMaxTs, segStart + (pos - start), batchSize);
+                long producerId = buf.getLong(pos + Batches.PRODUCER_ID);
+                if (producerId >= 0) {
+                    short epoch = buf.getShort(pos + Batches.PRODUCER_EPOCH);
+                    if ((buf.getShort(pos + Batches.ATTRIBUTES) & Batches.CONTROL_MASK) != 0) {
+                        producers.updateEpochOnly(producerId, epoch);
+                    } else {
+                        int baseSeq = buf.getInt(pos + Batches.BASE_SEQUENCE);
+                        producers.update(producerId, epoch, baseSeq, Batches.lastSequence(baseSeq, lastOffsetDelta),
+                                base, batchLast, batchMaxTs);
+                    }
+                }
+                epochs.assign(buf.getInt(pos + Batches.PARTITION_LEADER_EPOCH), base, true);
+                pos += batchSize;
+            }
+            seg.publishSize(segStart + appendSize);
+            logEndOffset = lastOffset + 1;
+            if (logEndOffset - recoveryPoint >= c.flushIntervalMessages()) {
+                flush();
+            }
+            return logEndOffset;
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    @Override
+    public void truncateTo(long offset) {
+        appendLock.lock();
+        try {
+            if (closed || offset >= logEndOffset) {
+                return;
+            }
+            Long floor = segments.floorKey(offset);
+            if (floor == null) {
+                floor = segments.firstKey();
+            }
+            LogSegment keep = segments.get(floor);
+            List<LogSegment> dropped = new ArrayList<>(segments.tailMap(floor, false).values());
+            for (LogSegment seg : dropped) {
+                segments.remove(seg.baseOffset);
+                seg.renameToDeleted();
+            }
+            ByteBuffer hdr = HEADER.get();
+            int cut = keep.translateOffset(offset, keep.size(), hdr);
+            if (cut >= 0) {
+                keep.truncateToPosition(config, cut);
+            } else if (!dropped.isEmpty()) {
+                keep.truncateToPosition(config, keep.size()); // re-activates its indexes
+            }
+            activeSegment = keep;
+            long newEnd = keep.readNextOffset(hdr);
+            logEndOffset = newEnd;
+            if (logStartOffset > newEnd) {
+                logStartOffset = newEnd;
+            }
+            highWatermark = Math.min(highWatermark, newEnd);
+            synchronized (flushLock) {
+                recoveryPoint = Math.min(recoveryPoint, newEnd);
+            }
+            epochs.truncateFromEnd(newEnd);
+            rebuildProducerState();
+            if (!dropped.isEmpty()) {
+                hooks.scheduler().schedule(() -> dropped.forEach(LogSegment::deleteFiles),
+                        Math.max(0, config.fileDeleteDelayMs()), TimeUnit.MILLISECONDS);
+            }
+            log.info("{}: truncated to offset {} (log end offset now {})", tp, offset, newEnd);
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    @Override
+    public EpochEndOffset endOffsetForEpoch(int epoch) {
+        return epochs.endOffsetFor(epoch, logEndOffset);
+    }
+
     /** Rolls when the active segment would overflow, is old enough, has full indexes or offsets would not fit. */
     private LogSegment maybeRoll(LogConfig c, int appendSize, long maxTimestamp, long lastOffset, long nowMs) {
         LogSegment seg = activeSegment;

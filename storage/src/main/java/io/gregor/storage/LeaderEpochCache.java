@@ -99,6 +99,27 @@ final class LeaderEpochCache {
         FileUtil.writeAtomically(file, sb.toString());
     }
 
+    /**
+     * See {@link PartitionLog#endOffsetForEpoch}; {@code logEndOffset} ends the latest epoch. An epoch above
+     * the latest is unknown (undefined); one below the first ends where the first starts, as in Kafka.
+     */
+    synchronized PartitionLog.EpochEndOffset endOffsetFor(int epoch, long logEndOffset) {
+        if (epoch < 0 || entries.isEmpty()) {
+            return PartitionLog.EpochEndOffset.UNDEFINED;
+        }
+        EpochEntry latest = entries.get(entries.size() - 1);
+        if (epoch == latest.epoch()) {
+            return new PartitionLog.EpochEndOffset(epoch, logEndOffset);
+        }
+        for (int i = 0; i < entries.size(); i++) {
+            if (entries.get(i).epoch() > epoch) {
+                int found = i == 0 ? epoch : entries.get(i - 1).epoch();
+                return new PartitionLog.EpochEndOffset(found, entries.get(i).startOffset());
+            }
+        }
+        return PartitionLog.EpochEndOffset.UNDEFINED;
+    }
+
     synchronized List<EpochEntry> entries() {
         return List.copyOf(entries);
     }

@@ -458,6 +458,20 @@ final class LogSegment {
         return truncated;
     }
 
+    /**
+     * Cuts the file at {@code position} (a batch boundary) and rebuilds the indexes from what is left.
+     * Caller holds the log's append lock.
+     */
+    void truncateToPosition(LogConfig config, int position) {
+        try {
+            channel.truncate(position);
+        } catch (IOException e) {
+            throw new KafkaStorageException("Cannot truncate " + logPath, e);
+        }
+        size = position;
+        recover(config, null);
+    }
+
     /** Renames the files to *.deleted; the channel stays open for in-flight sends until deleteFiles. */
     void renameToDeleted() {
         try {

@@ -56,6 +56,35 @@ public interface PartitionLog {
     int latestEpoch();
 
     /**
+     * Appends batches a leader already assigned (a replica fetch response): offsets, leader epochs and
+     * timestamps are kept as they are. Batches must start at the log end offset (earlier ones, already
+     * held, are skipped); the CRC of each batch is checked.
+     *
+     * @return the offset after the last appended record (the new log end offset)
+     * @throws io.gregor.storage.errors.CorruptRecordException for a torn or corrupt batch
+     */
+    long appendAsFollower(ByteBuffer records);
+
+    /**
+     * Removes every batch from the one holding {@code offset} on (a follower dropping records its new
+     * leader does not have). The log ends at a batch boundary, so the new end may be below {@code offset}.
+     * Does nothing when {@code offset >= logEndOffset}.
+     */
+    void truncateTo(long offset);
+
+    /**
+     * Kafka's {@code endOffsetFor}: the largest epoch at or below {@code epoch} this log knows and the offset
+     * where it ends (the start of the next epoch, or the log end offset for the latest epoch); both -1 when
+     * the log knows no such epoch.
+     */
+    EpochEndOffset endOffsetForEpoch(int epoch);
+
+    /** Result of {@link #endOffsetForEpoch}. */
+    record EpochEndOffset(int epoch, long endOffset) {
+        public static final EpochEndOffset UNDEFINED = new EpochEndOffset(-1, -1);
+    }
+
+    /**
      * Moves the log start offset forward (DeleteRecords). Returns the new log start offset.
      *
      * @throws io.gregor.storage.errors.OffsetOutOfRangeException beyond the high watermark

@@ -1,6 +1,9 @@
 package io.gregor.broker.handlers;
 
 import io.gregor.broker.Topics;
+import io.gregor.broker.metadata.BrokerInfo;
+import io.gregor.broker.metadata.MetadataStore;
+import io.gregor.broker.metadata.PartitionState;
 import io.gregor.broker.metadata.TopicMetadata;
 import io.gregor.broker.replica.Partition;
 import io.gregor.config.BrokerConfig;
@@ -37,7 +40,8 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * What the cluster looks like: Metadata (with auto topic creation), DescribeCluster and DescribeLogDirs.
- * One broker leads every partition and is its only replica.
+ * Without a cluster one broker leads every partition and is its only replica; in a cluster every broker
+ * describes all live brokers and every partition's leader, replicas and ISR from the shared metadata.
  */
 public final class ClusterHandler {
     private static final Logger log = LoggerFactory.getLogger(ClusterHandler.class);
@@ -77,12 +81,20 @@ public final class ClusterHandler {
     private CompletionStage<MetadataResponseData> metadata(KafkaRequest request) {
         MetadataRequestData data = request.body();
         short version = request.apiVersion();
+        MetadataStore store = topics.store();
         MetadataResponseData response = new MetadataResponseData()
                 .setClusterId(clusterId)
-                .setControllerId(brokerId);
-        InetSocketAddress endpoint = endpoint(request);
-        response.brokers().add(new MetadataResponseData.MetadataResponseBroker()
-                .setNodeId(brokerId).setHost(endpoint.getHostString()).setPort(endpoint.getPort()).setRack(null));
+                .setControllerId(store.clustered() ? store.controllerId() : brokerId);
+        if (store.clustered()) {
+            for (BrokerInfo b : store.liveBrokers()) {
+                response.brokers().add(new MetadataResponseData.MetadataResponseBroker()
+                        .setNodeId(b.id()).setHost(b.host()).setPort(b.port()).setRack(b.rack()));
+            }
+        } else {
+            InetSocketAddress endpoint = endpoint(request);
+            response.brokers().add(new MetadataResponseData.MetadataResponseBroker()
+                    .setNodeId(brokerId).setHost(endpoint.getHostString()).setPort(endpoint.getPort()).setRack(null));
+        }
         // v0 asks for all topics with an empty list; v1+ with null.
         boolean all = data.topics() == null || (version == 0 && data.topics().isEmpty());
         if (all) {
@@ -123,6 +135,27 @@ public final class ClusterHandler {
     private MetadataResponseTopic describe(TopicMetadata topic) {
         MetadataResponseTopic t = new MetadataResponseTopic()
                 .setName(topic.name()).setTopicId(topic.topicId()).setIsInternal(topic.isInternal());
+        MetadataStore store = topics.store();
+        if (store.clustered()) {
+            java.util.Set<Integer> live = new java.util.HashSet<>();
+            store.liveBrokers().forEach(b -> live.add(b.id()));
+            for (int p = 0; p < topic.partitionCount(); p++) {
+                List<Integer> replicas = store.replicas(topic.name(), p);
+                PartitionState s = store.partitionState(topic.name(), p).orElse(null);
+                MetadataResponsePartition mp = new MetadataResponsePartition().setPartitionIndex(p)
+                        .setReplicaNodes(replicas)
+                        .setOfflineReplicas(replicas.stream().filter(r -> !live.contains(r)).toList());
+                if (s == null || s.leader() == PartitionState.NO_LEADER) {
+                    mp.setErrorCode(Errors.LEADER_NOT_AVAILABLE.code()).setLeaderId(-1)
+                            .setLeaderEpoch(s == null ? -1 : s.leaderEpoch())
+                            .setIsrNodes(s == null ? List.of() : s.isr());
+                } else {
+                    mp.setLeaderId(s.leader()).setLeaderEpoch(s.leaderEpoch()).setIsrNodes(s.isr());
+                }
+                t.partitions().add(mp);
+            }
+            return t;
+        }
         for (int p = 0; p < topic.partitionCount(); p++) {
             int epoch = topics.partition(topic.name(), p).map(Partition::leaderEpoch).orElse(0);
             t.partitions().add(new MetadataResponsePartition()
@@ -134,12 +167,21 @@ public final class ClusterHandler {
 
     private CompletionStage<DescribeClusterResponseData> describeCluster(KafkaRequest request) {
         DescribeClusterRequestData data = request.body();
+        MetadataStore store = topics.store();
         DescribeClusterResponseData response = new DescribeClusterResponseData()
-                .setEndpointType(data.endpointType()).setClusterId(clusterId).setControllerId(brokerId);
+                .setEndpointType(data.endpointType()).setClusterId(clusterId)
+                .setControllerId(store.clustered() ? store.controllerId() : brokerId);
         // Endpoint type 2 asks for KRaft controllers, which a broker without a quorum does not have.
         if (data.endpointType() == 2) {
             return CompletableFuture.completedFuture(response.setErrorCode(Errors.UNSUPPORTED_ENDPOINT_TYPE.code())
                     .setErrorMessage("This broker has no KRaft controllers to describe"));
+        }
+        if (store.clustered()) {
+            for (BrokerInfo b : store.liveBrokers()) {
+                response.brokers().add(new DescribeClusterResponseData.DescribeClusterBroker()
+                        .setBrokerId(b.id()).setHost(b.host()).setPort(b.port()).setRack(b.rack()));
+            }
+            return CompletableFuture.completedFuture(response);
         }
         InetSocketAddress endpoint = endpoint(request);
         response.brokers().add(new DescribeClusterResponseData.DescribeClusterBroker()

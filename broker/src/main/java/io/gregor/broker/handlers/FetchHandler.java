@@ -31,6 +31,10 @@ import java.util.concurrent.Executor;
  * encoder as file slices (sendfile). When less than {@code min.bytes} is there, the fetch waits in
  * the purgatory until enough is appended or {@code max.wait.ms} passes. Fetch sessions are declined
  * (session id 0), which every client supports: it then sends full fetch requests.
+ * <p>
+ * A follower's fetch (replica id >= 0) reads up to the log end instead, tells the leader the follower's
+ * log end offset (which moves the high watermark and the ISR), and is answered with a diverging epoch
+ * instead of records when its last fetched epoch ends earlier on the leader (KIP-320).
  */
 public final class FetchHandler {
     private static final Logger log = LoggerFactory.getLogger(FetchHandler.class);
@@ -58,7 +62,8 @@ public final class FetchHandler {
                     .setErrorCode(Errors.FETCH_SESSION_ID_NOT_FOUND.code()).setSessionId(0));
         }
         boolean byId = request.apiVersion() >= 13;
-        Result first = read(data, byId);
+        int replicaId = request.apiVersion() >= 15 ? data.replicaState().replicaId() : data.replicaId();
+        Result first = read(data, byId, replicaId);
         if (data.maxWaitMs() <= 0 || first.bytes >= data.minBytes() || first.hasError || first.logs.isEmpty()) {
             return CompletableFuture.completedFuture(first.response);
         }
@@ -69,10 +74,12 @@ public final class FetchHandler {
             watched.add(first.logs.get(i).topicPartition());
             endsSeen[i] = first.highWatermarks.get(i);
         }
-        purgatory.await(watched, first.bytes, data.minBytes(), data.maxWaitMs(),
+        boolean replica = replicaId >= 0;
+        purgatory.await(watched, first.bytes, data.minBytes(), data.maxWaitMs(), replica,
                 () -> {
                     for (int i = 0; i < first.logs.size(); i++) {
-                        if (first.logs.get(i).highWatermark() != endsSeen[i]) {
+                        PartitionLog l = first.logs.get(i);
+                        if ((replica ? l.logEndOffset() : l.highWatermark()) != endsSeen[i]) {
                             return true;
                         }
                     }
@@ -80,7 +87,7 @@ public final class FetchHandler {
                 },
                 () -> requestPool.execute(() -> {
                     try {
-                        answer.complete(read(data, byId).response);
+                        answer.complete(read(data, byId, replicaId).response);
                     } catch (RuntimeException e) {
                         answer.completeExceptionally(e);
                     }
@@ -88,7 +95,8 @@ public final class FetchHandler {
         return answer;
     }
 
-    private Result read(FetchRequestData data, boolean byId) {
+    private Result read(FetchRequestData data, boolean byId, int replicaId) {
+        long now = System.currentTimeMillis();
         Result result = new Result();
         FetchResponseData response = result.response.setSessionId(0);
         long budget = data.maxBytes();
@@ -107,7 +115,9 @@ public final class FetchHandler {
                 LeaderLookup leader = LeaderLookup.lookup(byId
                                 ? topics.partition(fetchTopic.topicId(), fp.partition())
                                 : topics.partition(fetchTopic.topic(), fp.partition()),
-                        fp.currentLeaderEpoch(), byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION);
+                        fp.currentLeaderEpoch(), byId
+                                ? topics.notHostedError(fetchTopic.topicId(), fp.partition(), Errors.UNKNOWN_TOPIC_ID)
+                                : topics.notHostedError(fetchTopic.topic(), fp.partition(), Errors.UNKNOWN_TOPIC_OR_PARTITION));
                 if (leader.error() != Errors.NONE) {
                     result.fail(pd, leader.error());
                     continue;
@@ -116,8 +126,18 @@ public final class FetchHandler {
                 PartitionLog log = partition.log();
                 int limit = (int) Math.max(0, Math.min(fp.partitionMaxBytes(), budget));
                 try {
-                    long hw = log.highWatermark();
-                    ReadResult read = log.read(fp.fetchOffset(), limit, hw, result.bytes == 0);
+                    long upTo = log.highWatermark();
+                    if (replicaId >= 0) {
+                        if (diverging(log, fp, pd)) {
+                            result.logs.add(log);
+                            result.highWatermarks.add(log.logEndOffset());
+                            result.hasError = true; // answer at once: the follower must truncate first
+                            continue;
+                        }
+                        partition.updateFollower(replicaId, fp.fetchOffset(), now);
+                        upTo = Long.MAX_VALUE;
+                    }
+                    ReadResult read = log.read(fp.fetchOffset(), limit, upTo, result.bytes == 0);
                     FileSlice slice = read.records();
                     pd.setHighWatermark(read.highWatermark())
                             .setLastStableOffset(read.highWatermark())
@@ -128,7 +148,7 @@ public final class FetchHandler {
                         budget -= slice.size();
                     }
                     result.logs.add(log);
-                    result.highWatermarks.add(read.highWatermark());
+                    result.highWatermarks.add(replicaId >= 0 ? read.logEndOffset() : read.highWatermark());
                 } catch (RuntimeException e) {
                     Errors error = StorageErrors.toKafka(e);
                     if (error == Errors.UNKNOWN_SERVER_ERROR) {
@@ -139,6 +159,21 @@ public final class FetchHandler {
             }
         }
         return result;
+    }
+
+    /** KIP-320 on the leader: does the follower's last fetched epoch end before its fetch offset here? */
+    private static boolean diverging(PartitionLog log, FetchRequestData.FetchPartition fp, PartitionData pd) {
+        if (fp.lastFetchedEpoch() < 0) {
+            return false;
+        }
+        PartitionLog.EpochEndOffset end = log.endOffsetForEpoch(fp.lastFetchedEpoch());
+        if (end.endOffset() < 0 || (end.epoch() >= fp.lastFetchedEpoch() && end.endOffset() >= fp.fetchOffset())) {
+            return false;
+        }
+        pd.divergingEpoch().setEpoch(end.epoch()).setEndOffset(end.endOffset());
+        pd.setHighWatermark(log.highWatermark()).setLastStableOffset(log.highWatermark())
+                .setLogStartOffset(log.logStartOffset());
+        return true;
     }
 
     /** One pass over the requested partitions: the response and what a waiting fetch must watch. */

@@ -21,7 +21,8 @@ record LeaderLookup(Partition partition, Errors error) {
         }
         int current = found.get().leaderEpoch();
         if (requestedEpoch == -1 || requestedEpoch == current) {
-            return new LeaderLookup(found.get(), Errors.NONE);
+            return found.get().isLeader() ? new LeaderLookup(found.get(), Errors.NONE)
+                    : new LeaderLookup(null, Errors.NOT_LEADER_OR_FOLLOWER);
         }
         return new LeaderLookup(null, requestedEpoch > current ? Errors.UNKNOWN_LEADER_EPOCH : Errors.FENCED_LEADER_EPOCH);
     }

@@ -57,7 +57,8 @@ public final class OffsetsHandler {
                         .setPartitionIndex(p.partitionIndex()).setTimestamp(-1).setOffset(-1).setLeaderEpoch(-1);
                 topicResponse.partitions().add(result);
                 LeaderLookup leader = LeaderLookup.lookup(topics.partition(topic.name(), p.partitionIndex()),
-                        p.currentLeaderEpoch(), Errors.UNKNOWN_TOPIC_OR_PARTITION);
+                        p.currentLeaderEpoch(),
+                        topics.notHostedError(topic.name(), p.partitionIndex(), Errors.UNKNOWN_TOPIC_OR_PARTITION));
                 if (leader.error() != Errors.NONE) {
                     result.setErrorCode(leader.error().code());
                     continue;
@@ -100,17 +101,19 @@ public final class OffsetsHandler {
                         .setLeaderEpoch(-1).setEndOffset(-1);
                 topicResult.partitions().add(result);
                 LeaderLookup leader = LeaderLookup.lookup(topics.partition(topic.topic(), p.partition()),
-                        p.currentLeaderEpoch(), Errors.UNKNOWN_TOPIC_OR_PARTITION);
+                        p.currentLeaderEpoch(),
+                        topics.notHostedError(topic.topic(), p.partition(), Errors.UNKNOWN_TOPIC_OR_PARTITION));
                 if (leader.error() != Errors.NONE) {
                     result.setErrorCode(leader.error().code());
                     continue;
                 }
                 PartitionLog log = leader.partition().log();
-                int latest = log.latestEpoch();
-                // One broker keeps one leader epoch for a partition's whole life, so the requested epoch
-                // is either the latest (it ends at the log end) or one we never had.
-                if (p.leaderEpoch() == latest || (latest == -1 && p.leaderEpoch() == leader.partition().leaderEpoch())) {
+                if (p.leaderEpoch() == leader.partition().leaderEpoch()) {
+                    // the current epoch ends at the log end, even before its first batch
                     result.setLeaderEpoch(p.leaderEpoch()).setEndOffset(log.logEndOffset());
+                } else {
+                    PartitionLog.EpochEndOffset end = log.endOffsetForEpoch(p.leaderEpoch());
+                    result.setLeaderEpoch(end.epoch()).setEndOffset(end.endOffset());
                 }
             }
         }
@@ -130,8 +133,9 @@ public final class OffsetsHandler {
                                 .setPartitionIndex(p.partitionIndex()).setLowWatermark(-1);
                 topicResult.partitions().add(result);
                 Optional<Partition> partition = topics.partition(topic.name(), p.partitionIndex());
-                if (partition.isEmpty()) {
-                    result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+                if (partition.isEmpty() || !partition.get().isLeader()) {
+                    result.setErrorCode((partition.isEmpty() ? topics.notHostedError(topic.name(), p.partitionIndex(),
+                            Errors.UNKNOWN_TOPIC_OR_PARTITION) : Errors.NOT_LEADER_OR_FOLLOWER).code());
                     continue;
                 }
                 PartitionLog log = partition.get().log();

@@ -17,13 +17,16 @@ import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
  * Produce: appends each partition's record batches to its log, as the client sent them but for the
- * fields the broker sets. acks=0 gets no answer; with one broker acks=1 and acks=all answer the same
- * once the append is done, unless min.insync.replicas cannot be met.
+ * fields the broker sets. acks=0 gets no answer; acks=1 is answered once the leader appended; acks=all
+ * once the high watermark passed the records (every ISR member has them), without a thread waiting.
+ * With fewer in-sync replicas than min.insync.replicas, acks=all is refused before the append.
  */
 public final class ProduceHandler {
     private static final Logger log = LoggerFactory.getLogger(ProduceHandler.class);
@@ -47,6 +50,7 @@ public final class ProduceHandler {
         boolean byId = request.apiVersion() >= 13;
         ProduceResponseData response = new ProduceResponseData();
         long now = time.milliseconds();
+        List<CompletableFuture<Void>> replication = new ArrayList<>();
         for (ProduceRequestData.TopicProduceData topicData : data.topicData()) {
             TopicProduceResponse topicResponse = new TopicProduceResponse()
                     .setName(topicData.name()).setTopicId(topicData.topicId());
@@ -63,7 +67,13 @@ public final class ProduceHandler {
                         ? topics.partition(topicData.topicId(), partitionData.index()).orElse(null)
                         : topics.partition(topicData.name(), partitionData.index()).orElse(null);
                 if (partition == null) {
-                    result.setErrorCode((byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION).code());
+                    Errors unknown = byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION;
+                    result.setErrorCode((byId ? topics.notHostedError(topicData.topicId(), partitionData.index(), unknown)
+                            : topics.notHostedError(topicData.name(), partitionData.index(), unknown)).code());
+                    continue;
+                }
+                if (!partition.isLeader()) {
+                    result.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
                     continue;
                 }
                 if (Topic.isInternal(partition.topicPartition().topic()) && !ADMIN_CLIENT_ID.equals(request.clientId())) {
@@ -86,6 +96,14 @@ public final class ProduceHandler {
                     result.setBaseOffset(appended.firstOffset())
                             .setLogAppendTimeMs(appended.logAppendTimeMs())
                             .setLogStartOffset(appended.logStartOffset());
+                    if (acks == -1) {
+                        replication.add(partition.awaitReplication(appended.lastOffset() + 1,
+                                topics.minInsyncReplicas(partition), data.timeoutMs()).thenAccept(error -> {
+                                    if (error != Errors.NONE) {
+                                        result.setErrorCode(error.code()).setErrorMessage(error.message());
+                                    }
+                                }));
+                    }
                 } catch (RuntimeException e) {
                     Errors error = StorageErrors.toKafka(e);
                     if (error == Errors.UNKNOWN_SERVER_ERROR) {
@@ -98,6 +116,9 @@ public final class ProduceHandler {
             }
         }
         // acks=0: the client reads no answer, so none is written.
-        return CompletableFuture.completedFuture(acks == 0 ? null : response);
+        if (replication.isEmpty()) {
+            return CompletableFuture.completedFuture(acks == 0 ? null : response);
+        }
+        return CompletableFuture.allOf(replication.toArray(CompletableFuture[]::new)).thenApply(v -> response);
     }
 }

@@ -15,8 +15,9 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Fetches waiting for {@code min.bytes} of new data or {@code max.wait.ms}, whichever comes first.
- * Appends add their size to the waiting fetches of that partition; a fetch completes as soon as
- * enough has arrived, without any thread blocking while it waits.
+ * A consumer's fetch counts data that became visible (the high watermark moved); a follower's fetch
+ * counts appends to the leader's log. A fetch completes as soon as enough has arrived, without any
+ * thread blocking while it waits.
  */
 public final class FetchPurgatory {
     private final ScheduledExecutorService timer;
@@ -32,7 +33,13 @@ public final class FetchPurgatory {
      */
     public void await(Collection<TopicPartition> partitions, long bytesSoFar, long minBytes, long maxWaitMs,
                       BooleanSupplier appendedMeanwhile, Runnable complete) {
-        Waiter waiter = new Waiter(partitions, bytesSoFar, minBytes, complete);
+        await(partitions, bytesSoFar, minBytes, maxWaitMs, false, appendedMeanwhile, complete);
+    }
+
+    /** As above; a {@code replica} fetch waits for appends rather than for the high watermark. */
+    public void await(Collection<TopicPartition> partitions, long bytesSoFar, long minBytes, long maxWaitMs,
+                      boolean replica, BooleanSupplier appendedMeanwhile, Runnable complete) {
+        Waiter waiter = new Waiter(partitions, bytesSoFar, minBytes, replica, complete);
         for (TopicPartition tp : partitions) {
             watchers.computeIfAbsent(tp, k -> ConcurrentHashMap.newKeySet()).add(waiter);
         }
@@ -43,13 +50,23 @@ public final class FetchPurgatory {
         }
     }
 
-    void onAppend(TopicPartition tp, int bytes) {
+    /** Records were appended to the leader's log: followers' fetches count them. */
+    void onAppend(TopicPartition tp, long bytes) {
+        count(tp, bytes, true);
+    }
+
+    /** The high watermark moved over {@code bytes} of records: consumers' fetches count them. */
+    void onHighWatermark(TopicPartition tp, long bytes) {
+        count(tp, bytes, false);
+    }
+
+    private void count(TopicPartition tp, long bytes, boolean replica) {
         Set<Waiter> waiting = watchers.get(tp);
         if (waiting == null) {
             return;
         }
         for (Waiter w : waiting) {
-            if (w.bytes.addAndGet(bytes) >= w.minBytes) {
+            if (w.replica == replica && w.bytes.addAndGet(bytes) >= w.minBytes) {
                 w.fire();
             }
         }
@@ -67,14 +84,17 @@ public final class FetchPurgatory {
         final Collection<TopicPartition> partitions;
         final AtomicLong bytes;
         final long minBytes;
+        final boolean replica;
         final Runnable complete;
         final AtomicBoolean fired = new AtomicBoolean();
         volatile ScheduledFuture<?> timeout;
 
-        Waiter(Collection<TopicPartition> partitions, long bytesSoFar, long minBytes, Runnable complete) {
+        Waiter(Collection<TopicPartition> partitions, long bytesSoFar, long minBytes, boolean replica,
+               Runnable complete) {
             this.partitions = partitions;
             this.bytes = new AtomicLong(bytesSoFar);
             this.minBytes = minBytes;
+            this.replica = replica;
             this.complete = complete;
         }
 

@@ -1,29 +1,80 @@
 package io.gregor.broker.replica;
 
+import io.gregor.broker.metadata.PartitionState;
 import io.gregor.storage.AppendResult;
 import io.gregor.storage.PartitionLog;
 import io.gregor.storage.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
+import org.apache.kafka.common.protocol.Errors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
- * A partition this broker leads: its log plus the leader state around it. With one broker the ISR is
- * this broker alone, so the high watermark follows the log end offset after every append.
+ * A partition hosted by this broker: its log plus the replica state around it. As leader it tracks each
+ * follower's log end offset (from its fetches), moves the high watermark to the smallest log end offset
+ * of the ISR, shrinks the ISR when a follower lags more than {@code replica.lag.time.max.ms} and grows it
+ * when one catches up, and completes {@code acks=all} produces once the high watermark passes them. As a
+ * follower it only appends what its replica fetcher brings. A broker without a cluster leads every
+ * partition alone, so the high watermark follows the log end offset.
  */
 public final class Partition {
+    private static final Logger logger = LoggerFactory.getLogger(Partition.class);
+
     private final TopicPartition topicPartition;
     private final Uuid topicId;
     private final PartitionLog log;
     private final FetchPurgatory purgatory;
-    private final int leaderEpoch;
+    private final int localBrokerId;
+    private final IsrWriter isrWriter;
+    private final ScheduledExecutorService timer;
 
+    private volatile boolean leader;
+    private volatile int leaderId;
+    private volatile int leaderEpoch;
+    private volatile List<Integer> isr;
+    private volatile List<Integer> assignedReplicas;
+    private volatile PartitionState state;
+    private volatile long leaderEpochStartOffset;
+    private final Map<Integer, FollowerState> followers = new ConcurrentHashMap<>();
+    /** acks=all produces waiting for the high watermark, in offset order. Guarded by this. */
+    private final ArrayDeque<PendingProduce> pending = new ArrayDeque<>();
+    /** Appends above the high watermark (end offset, bytes), to tell waiting consumers how much arrived. */
+    private final ArrayDeque<long[]> unreplicated = new ArrayDeque<>();
+
+    /** A partition of a broker without a cluster: leader forever, alone in its ISR. */
     Partition(TopicPartition topicPartition, Uuid topicId, PartitionLog log, FetchPurgatory purgatory, int leaderEpoch) {
+        this(topicPartition, topicId, log, purgatory, -1, null, null);
+        this.leader = true;
+        this.leaderEpoch = leaderEpoch;
+        this.isr = List.of(localBrokerId);
+        this.assignedReplicas = List.of(localBrokerId);
+    }
+
+    Partition(TopicPartition topicPartition, Uuid topicId, PartitionLog log, FetchPurgatory purgatory,
+              int localBrokerId, IsrWriter isrWriter, ScheduledExecutorService timer) {
         this.topicPartition = topicPartition;
         this.topicId = topicId;
         this.log = log;
         this.purgatory = purgatory;
-        this.leaderEpoch = leaderEpoch;
+        this.localBrokerId = localBrokerId;
+        this.isrWriter = isrWriter;
+        this.timer = timer;
+        this.leaderId = -1;
+        this.isr = List.of();
+        this.assignedReplicas = List.of();
     }
 
     public TopicPartition topicPartition() {
@@ -42,27 +93,290 @@ public final class Partition {
         return leaderEpoch;
     }
 
-    /** Replicas currently in sync with the leader; this broker alone until replication exists. */
-    public int inSyncReplicaCount() {
-        return 1;
+    public boolean isLeader() {
+        return leader;
     }
+
+    public int leaderId() {
+        return leaderId;
+    }
+
+    public List<Integer> isr() {
+        return isr;
+    }
+
+    /** Replicas currently in sync with the leader, the leader included. */
+    public int inSyncReplicaCount() {
+        return isr.size();
+    }
+
+    // ------------------------------------------------------------------ leadership changes
+
+    /** This broker leads from {@code s} on; a new epoch forgets what followers had fetched. */
+    synchronized void makeLeader(PartitionState s, List<Integer> replicas) {
+        boolean newEpoch = !leader || s.leaderEpoch() != leaderEpoch;
+        state = s;
+        isr = s.isr();
+        assignedReplicas = List.copyOf(replicas);
+        leaderId = localBrokerId;
+        leaderEpoch = s.leaderEpoch();
+        if (newEpoch) {
+            long now = System.currentTimeMillis();
+            followers.clear();
+            for (int r : replicas) {
+                if (r != localBrokerId) {
+                    followers.put(r, new FollowerState(now));
+                }
+            }
+            leaderEpochStartOffset = log.logEndOffset();
+            unreplicated.clear();
+            logger.info("{}: leader at epoch {} from offset {}, ISR {}", topicPartition, leaderEpoch,
+                    leaderEpochStartOffset, isr);
+        }
+        leader = true;
+        maybeAdvanceHighWatermark();
+    }
+
+    /** Another broker leads (or nobody does): waiting produces fail, waiting fetches answer. */
+    synchronized void makeFollower(PartitionState s, List<Integer> replicas) {
+        boolean wasLeader = leader;
+        leader = false;
+        state = s;
+        isr = s.isr();
+        assignedReplicas = List.copyOf(replicas);
+        leaderId = s.leader();
+        leaderEpoch = s.leaderEpoch();
+        followers.clear();
+        unreplicated.clear();
+        failPending(Errors.NOT_LEADER_OR_FOLLOWER);
+        if (wasLeader) {
+            logger.info("{}: follower of {} at epoch {}", topicPartition, leaderId, leaderEpoch);
+            purgatory.wakeAll(topicPartition);
+        }
+    }
+
+    // ------------------------------------------------------------------ leader side
 
     /** Appends a produce request's records for this partition and wakes fetches waiting for data. */
     public AppendResult appendAsLeader(ByteBuffer records, long nowMs) {
         int bytes = records.remaining();
-        AppendResult result = log.append(records, leaderEpoch, nowMs);
+        AppendResult result;
+        synchronized (this) {
+            // under the lock, so leadership cannot move between the check and the append's epoch
+            if (!leader) {
+                throw new NotLeaderOrFollowerException("Broker " + localBrokerId + " is not the leader of "
+                        + topicPartition);
+            }
+            result = log.append(records, leaderEpoch, nowMs);
+            if (!result.duplicate()) {
+                unreplicated.addLast(new long[]{result.lastOffset() + 1, bytes});
+            }
+        }
         if (!result.duplicate()) {
-            advanceHighWatermark();
             purgatory.onAppend(topicPartition, bytes);
+            maybeAdvanceHighWatermark();
         }
         return result;
     }
 
-    /** Concurrent appends finish in any order; the high watermark only ever moves forward. */
-    private synchronized void advanceHighWatermark() {
-        long logEnd = log.logEndOffset();
-        if (logEnd > log.highWatermark()) {
-            log.updateHighWatermark(logEnd);
+    /**
+     * A follower fetched from {@code fetchOffset}: that is its log end offset. Updates when it was last
+     * caught up, may add it to the ISR and may move the high watermark.
+     */
+    public void updateFollower(int replicaId, long fetchOffset, long nowMs) {
+        FollowerState f = followers.get(replicaId);
+        if (f == null || !leader) {
+            return;
+        }
+        long leaderEnd = log.logEndOffset();
+        synchronized (f) {
+            if (fetchOffset >= leaderEnd) {
+                f.lastCaughtUpMs = nowMs;
+            } else if (fetchOffset >= f.leaderEndAtLastFetch) {
+                f.lastCaughtUpMs = Math.max(f.lastCaughtUpMs, f.lastFetchMs);
+            }
+            f.logEndOffset = fetchOffset;
+            f.leaderEndAtLastFetch = leaderEnd;
+            f.lastFetchMs = nowMs;
+        }
+        if (!isr.contains(replicaId) && fetchOffset >= log.highWatermark() && fetchOffset >= leaderEpochStartOffset) {
+            expandIsr(replicaId);
+        }
+        maybeAdvanceHighWatermark();
+    }
+
+    private synchronized void expandIsr(int replicaId) {
+        if (!leader || isr.contains(replicaId) || isrWriter == null || state == null) {
+            return;
+        }
+        List<Integer> newIsr = new ArrayList<>(isr);
+        newIsr.add(replicaId);
+        writeIsr(newIsr, "caught up: " + replicaId);
+    }
+
+    /** Drops followers that have not caught up within {@code lagMs}; run periodically on the leader. */
+    synchronized void maybeShrinkIsr(long nowMs, long lagMs) {
+        if (!leader || isrWriter == null || state == null) {
+            return;
+        }
+        List<Integer> newIsr = new ArrayList<>();
+        for (int r : isr) {
+            FollowerState f = followers.get(r);
+            if (r == localBrokerId || f == null || nowMs - f.lastCaughtUpMs <= lagMs) {
+                newIsr.add(r);
+            }
+        }
+        if (newIsr.size() < isr.size()) {
+            writeIsr(newIsr, "lagging more than " + lagMs + " ms");
+            maybeAdvanceHighWatermark();
+        }
+    }
+
+    private void writeIsr(List<Integer> newIsr, String why) {
+        PartitionState written = isrWriter.writeIsr(topicPartition, state, newIsr);
+        if (written != null) {
+            logger.info("{}: ISR {} -> {} ({})", topicPartition, isr, newIsr, why);
+            state = written;
+            isr = written.isr();
+        }
+    }
+
+    /** The state znode changed while this broker leads at the same epoch (e.g. its own ISR write). */
+    synchronized void updateState(PartitionState s) {
+        state = s;
+        isr = s.isr();
+        maybeAdvanceHighWatermark();
+    }
+
+    /** HW = the smallest log end offset in the ISR; it never moves back. Completes what it passed. */
+    private void maybeAdvanceHighWatermark() {
+        long newHw;
+        synchronized (this) {
+            if (!leader) {
+                return;
+            }
+            newHw = log.logEndOffset();
+            for (int r : isr) {
+                if (r != localBrokerId) {
+                    FollowerState f = followers.get(r);
+                    newHw = Math.min(newHw, f == null ? -1 : f.logEndOffset);
+                }
+            }
+            if (newHw <= log.highWatermark()) {
+                return;
+            }
+            log.updateHighWatermark(newHw);
+        }
+        long bytes = 0;
+        synchronized (this) {
+            while (!unreplicated.isEmpty() && unreplicated.peekFirst()[0] <= newHw) {
+                bytes += unreplicated.pollFirst()[1];
+            }
+        }
+        purgatory.onHighWatermark(topicPartition, bytes == 0 ? 1 : bytes);
+        completePending();
+    }
+
+    /**
+     * acks=all: completes with NONE once the high watermark reaches {@code requiredOffset} (then with
+     * NOT_ENOUGH_REPLICAS_AFTER_APPEND if the ISR shrank below {@code minIsr} meanwhile), with
+     * REQUEST_TIMED_OUT after {@code timeoutMs}, or NOT_LEADER_OR_FOLLOWER if leadership moves first.
+     */
+    public CompletableFuture<Errors> awaitReplication(long requiredOffset, int minIsr, long timeoutMs) {
+        CompletableFuture<Errors> done = new CompletableFuture<>();
+        synchronized (this) {
+            if (!leader) {
+                done.complete(Errors.NOT_LEADER_OR_FOLLOWER);
+                return done;
+            }
+            if (log.highWatermark() >= requiredOffset) {
+                done.complete(isr.size() < minIsr ? Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND : Errors.NONE);
+                return done;
+            }
+            PendingProduce p = new PendingProduce(requiredOffset, minIsr, done);
+            pending.addLast(p);
+            if (timer != null) {
+                p.timeout = timer.schedule(() -> {
+                    synchronized (this) {
+                        pending.remove(p);
+                    }
+                    done.complete(Errors.REQUEST_TIMED_OUT);
+                }, timeoutMs, TimeUnit.MILLISECONDS);
+            }
+        }
+        return done;
+    }
+
+    private void completePending() {
+        List<PendingProduce> ready = new ArrayList<>();
+        synchronized (this) {
+            long hw = log.highWatermark();
+            for (Iterator<PendingProduce> it = pending.iterator(); it.hasNext(); ) {
+                PendingProduce p = it.next();
+                if (p.requiredOffset <= hw) {
+                    it.remove();
+                    ready.add(p);
+                }
+            }
+        }
+        for (PendingProduce p : ready) {
+            cancel(p);
+            p.done.complete(isr.size() < p.minIsr ? Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND : Errors.NONE);
+        }
+    }
+
+    private void failPending(Errors error) {
+        List<PendingProduce> all = new ArrayList<>(pending);
+        pending.clear();
+        for (PendingProduce p : all) {
+            cancel(p);
+            p.done.complete(error);
+        }
+    }
+
+    private static void cancel(PendingProduce p) {
+        ScheduledFuture<?> t = p.timeout;
+        if (t != null) {
+            t.cancel(false);
+        }
+    }
+
+    // ------------------------------------------------------------------ follower side
+
+    /** Appends what the leader sent and takes its high watermark (never above our own log end). */
+    public void appendAsFollower(ByteBuffer records, long leaderHighWatermark) {
+        if (records.hasRemaining()) {
+            log.appendAsFollower(records);
+        }
+        long hw = Math.min(leaderHighWatermark, log.logEndOffset());
+        if (hw > log.highWatermark()) {
+            log.updateHighWatermark(hw);
+        }
+    }
+
+    private static final class FollowerState {
+        long logEndOffset = -1;
+        long lastCaughtUpMs;
+        long leaderEndAtLastFetch = -1;
+        long lastFetchMs;
+
+        FollowerState(long nowMs) {
+            // an ISR member gets a full lag period to make its first fetch
+            this.lastCaughtUpMs = nowMs;
+            this.lastFetchMs = nowMs;
+        }
+    }
+
+    private static final class PendingProduce {
+        final long requiredOffset;
+        final int minIsr;
+        final CompletableFuture<Errors> done;
+        volatile ScheduledFuture<?> timeout;
+
+        PendingProduce(long requiredOffset, int minIsr, CompletableFuture<Errors> done) {
+            this.requiredOffset = requiredOffset;
+            this.minIsr = minIsr;
+            this.done = done;
         }
     }
 }

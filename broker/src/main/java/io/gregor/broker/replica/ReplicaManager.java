@@ -1,5 +1,7 @@
 package io.gregor.broker.replica;
 
+import io.gregor.broker.metadata.BrokerInfo;
+import io.gregor.broker.metadata.PartitionState;
 import io.gregor.broker.metadata.TopicMetadata;
 import io.gregor.config.BrokerConfig;
 import io.gregor.config.ResolvedTopicConfig;
@@ -8,16 +10,26 @@ import io.gregor.storage.LogConfig;
 import io.gregor.storage.LogManager;
 import io.gregor.storage.PartitionLog;
 import io.gregor.storage.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 
 /**
  * The partitions this broker hosts, keyed by topic and partition, with their logs. Topic metadata
- * changes (create, delete, more partitions, config) arrive here and are applied to the logs.
+ * changes (create, delete, more partitions, config) arrive here and are applied to the logs. In a cluster
+ * it also applies partition states (leader or follower), runs one replica fetcher per leader broker and
+ * checks ISRs for lagging followers.
  */
 public final class ReplicaManager {
+    private static final Logger log = LoggerFactory.getLogger(ReplicaManager.class);
     /** One broker never changes leader, so every partition stays in its first leader epoch. */
     private static final int LEADER_EPOCH = 0;
 
@@ -25,11 +37,31 @@ public final class ReplicaManager {
     private final LogManager logs;
     private final FetchPurgatory purgatory;
     private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
+    private final Map<Integer, ReplicaFetcher> fetchers = new ConcurrentHashMap<>();
+    private volatile boolean clustered;
+    private int brokerId;
+    private IsrWriter isrWriter;
+    private IntFunction<BrokerInfo> brokers;
+    private ScheduledExecutorService scheduler;
+    private ReplicationSettings settings;
 
     public ReplicaManager(BrokerConfig config, LogManager logs, FetchPurgatory purgatory) {
         this.config = config;
         this.logs = logs;
         this.purgatory = purgatory;
+    }
+
+    /** Switches to cluster mode: partitions follow the states applied to them, lagging followers leave ISRs. */
+    public void enableReplication(int brokerId, IsrWriter isrWriter, IntFunction<BrokerInfo> brokers,
+                                  ScheduledExecutorService scheduler, ReplicationSettings settings) {
+        this.brokerId = brokerId;
+        this.isrWriter = isrWriter;
+        this.brokers = brokers;
+        this.scheduler = scheduler;
+        this.settings = settings;
+        this.clustered = true;
+        long period = Math.max(10, settings.replicaLagTimeMaxMs() / 2);
+        scheduler.scheduleAtFixedRate(this::shrinkIsrs, period, period, TimeUnit.MILLISECONDS);
     }
 
     public FetchPurgatory purgatory() {
@@ -40,22 +72,87 @@ public final class ReplicaManager {
         return Optional.ofNullable(partitions.get(new TopicPartition(topic, partition)));
     }
 
+    public Collection<Partition> partitions() {
+        return partitions.values();
+    }
+
     /** Opens (or creates) the logs of every partition of the topic. */
     public void hostTopic(TopicMetadata topic) {
+        hostTopic(topic, p -> List.of(brokerId));
+    }
+
+    /** In a cluster: opens the logs of the partitions this broker is a replica of. */
+    public void hostTopic(TopicMetadata topic, IntFunction<List<Integer>> replicasOf) {
         LogConfig logConfig = logConfig(config, topic.configs());
         for (int p = 0; p < topic.partitionCount(); p++) {
+            if (clustered && !replicasOf.apply(p).contains(brokerId)) {
+                continue;
+            }
             TopicPartition tp = new TopicPartition(topic.name(), p);
             partitions.computeIfAbsent(tp, k -> {
                 PartitionLog log = logs.getOrCreate(k, topic.topicId().toString(), logConfig);
-                return new Partition(k, topic.topicId(), log, purgatory, LEADER_EPOCH);
+                return clustered
+                        ? new Partition(k, topic.topicId(), log, purgatory, brokerId, isrWriter, scheduler)
+                        : new Partition(k, topic.topicId(), log, purgatory, LEADER_EPOCH);
             });
+        }
+    }
+
+    /** Applies a partition state from the cluster: lead it, or follow its leader. */
+    public void applyState(TopicMetadata topic, int p, PartitionState state, List<Integer> replicas) {
+        if (!replicas.contains(brokerId)) {
+            return;
+        }
+        hostTopic(topic, i -> replicas);
+        TopicPartition tp = new TopicPartition(topic.name(), p);
+        Partition partition = partitions.get(tp);
+        if (partition == null) {
+            return;
+        }
+        if (state.leader() == brokerId) {
+            stopFetching(tp);
+            if (partition.isLeader() && partition.leaderEpoch() == state.leaderEpoch()) {
+                partition.updateState(state);
+            } else {
+                partition.makeLeader(state, replicas);
+            }
+        } else {
+            partition.makeFollower(state, replicas);
+            stopFetching(tp);
+            if (state.leader() >= 0) {
+                fetchers.computeIfAbsent(state.leader(), leader -> {
+                    ReplicaFetcher f = new ReplicaFetcher(brokerId, leader, brokers, settings);
+                    f.start();
+                    return f;
+                }).add(partition);
+            }
+        }
+    }
+
+    private void stopFetching(TopicPartition tp) {
+        for (ReplicaFetcher f : fetchers.values()) {
+            f.remove(tp);
+        }
+    }
+
+    private void shrinkIsrs() {
+        long now = System.currentTimeMillis();
+        for (Partition p : partitions.values()) {
+            try {
+                p.maybeShrinkIsr(now, settings.replicaLagTimeMaxMs());
+            } catch (RuntimeException e) {
+                log.warn("ISR check of {} failed", p.topicPartition(), e);
+            }
         }
     }
 
     public void removeTopic(TopicMetadata topic) {
         for (int p = 0; p < topic.partitionCount(); p++) {
             TopicPartition tp = new TopicPartition(topic.name(), p);
-            if (partitions.remove(tp) != null) {
+            stopFetching(tp);
+            Partition removed = partitions.remove(tp);
+            if (removed != null) {
+                removed.makeFollower(new PartitionState(-1, removed.leaderEpoch(), List.of(), 0, -1), List.of());
                 logs.delete(tp);
                 purgatory.wakeAll(tp);
             }
@@ -70,6 +167,21 @@ public final class ReplicaManager {
                 partition.log().updateConfig(logConfig);
             }
         }
+    }
+
+    /** Stops the replica fetchers (before the logs close). */
+    public void shutdown() {
+        for (ReplicaFetcher f : fetchers.values()) {
+            f.shutdown();
+        }
+        for (ReplicaFetcher f : fetchers.values()) {
+            try {
+                f.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        fetchers.clear();
     }
 
     /** The log config of a topic: its overrides over the broker's defaults. */

@@ -1,0 +1,285 @@
+package io.gregor.broker.replica;
+
+import io.gregor.broker.metadata.BrokerInfo;
+import io.gregor.storage.PartitionLog;
+import io.gregor.storage.PartitionLog.EpochEndOffset;
+import io.gregor.storage.TopicPartition;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.RequestHeaderData;
+import org.apache.kafka.common.message.ResponseHeaderData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.protocol.ObjectSerializationCache;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntFunction;
+
+/**
+ * One thread copying the partitions this broker follows from one leader: a loop of Fetch requests (v12,
+ * topic names, {@code ReplicaId} = this broker, {@code LastFetchedEpoch} for KIP-320 divergence checks)
+ * over a plain blocking socket. Records are appended as they are; a diverging epoch in the answer makes
+ * the follower truncate first, so replicas end identical to their leader.
+ */
+final class ReplicaFetcher extends Thread {
+    private static final Logger log = LoggerFactory.getLogger(ReplicaFetcher.class);
+    private static final short FETCH_VERSION = 12;
+
+    private final int localBrokerId;
+    private final int leaderId;
+    private final IntFunction<BrokerInfo> brokers;
+    private final ReplicationSettings settings;
+    private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
+    private final Object wakeup = new Object();
+    private volatile boolean running = true;
+    private Socket channel;
+    private int correlationId;
+
+    ReplicaFetcher(int localBrokerId, int leaderId, IntFunction<BrokerInfo> brokers, ReplicationSettings settings) {
+        super("gregor-replica-fetcher-" + localBrokerId + "-from-" + leaderId);
+        setDaemon(true);
+        this.localBrokerId = localBrokerId;
+        this.leaderId = leaderId;
+        this.brokers = brokers;
+        this.settings = settings;
+    }
+
+    void add(Partition p) {
+        partitions.put(p.topicPartition(), p);
+        synchronized (wakeup) {
+            wakeup.notifyAll();
+        }
+    }
+
+    void remove(TopicPartition tp) {
+        partitions.remove(tp);
+    }
+
+    boolean isIdle() {
+        return partitions.isEmpty();
+    }
+
+    void shutdown() {
+        running = false;
+        interrupt();
+        closeChannel();
+    }
+
+    @Override
+    public void run() {
+        while (running) {
+            try {
+                if (partitions.isEmpty()) {
+                    pause(1000);
+                    continue;
+                }
+                if (!fetchOnce()) {
+                    pause(Math.min(settings.fetchBackoffMs(), 200));
+                }
+            } catch (IOException e) {
+                if (running) {
+                    log.info("Fetch from broker {} failed: {}", leaderId, e.toString());
+                }
+                closeChannel();
+                pause(settings.fetchBackoffMs());
+            } catch (RuntimeException e) {
+                log.error("Replica fetcher from broker {} failed", leaderId, e);
+                closeChannel();
+                pause(settings.fetchBackoffMs());
+            }
+        }
+        closeChannel();
+    }
+
+    private void pause(long ms) {
+        synchronized (wakeup) {
+            try {
+                wakeup.wait(ms);
+            } catch (InterruptedException e) {
+                // shutdown interrupts; the loop checks running
+            }
+        }
+    }
+
+    /** One fetch round; false when nothing useful happened (errors), so the caller backs off. */
+    private boolean fetchOnce() throws IOException {
+        Map<TopicPartition, Partition> snapshot = new LinkedHashMap<>(partitions);
+        FetchRequestData request = new FetchRequestData()
+                .setReplicaId(localBrokerId).setMaxWaitMs(settings.fetchWaitMaxMs()).setMinBytes(1)
+                .setMaxBytes(settings.fetchResponseMaxBytes()).setIsolationLevel((byte) 0)
+                .setSessionId(0).setSessionEpoch(-1);
+        Map<String, FetchRequestData.FetchTopic> byTopic = new LinkedHashMap<>();
+        for (Partition p : snapshot.values()) {
+            PartitionLog l = p.log();
+            byTopic.computeIfAbsent(p.topicPartition().topic(), t -> {
+                FetchRequestData.FetchTopic ft = new FetchRequestData.FetchTopic().setTopic(t);
+                request.topics().add(ft);
+                return ft;
+            }).partitions().add(new FetchRequestData.FetchPartition()
+                    .setPartition(p.topicPartition().partition())
+                    .setCurrentLeaderEpoch(p.leaderEpoch())
+                    .setFetchOffset(l.logEndOffset())
+                    .setLastFetchedEpoch(l.latestEpoch())
+                    .setLogStartOffset(l.logStartOffset())
+                    .setPartitionMaxBytes(settings.fetchMaxBytes()));
+        }
+        FetchResponseData response = send(request);
+        if (response.errorCode() != Errors.NONE.code()) {
+            log.info("Fetch from broker {} answered {}", leaderId, Errors.forCode(response.errorCode()));
+            return false;
+        }
+        boolean progress = false;
+        for (FetchResponseData.FetchableTopicResponse t : response.responses()) {
+            for (FetchResponseData.PartitionData pd : t.partitions()) {
+                TopicPartition tp = new TopicPartition(t.topic(), pd.partitionIndex());
+                Partition p = snapshot.get(tp);
+                if (p == null || partitions.get(tp) != p) {
+                    continue; // no longer following it from here
+                }
+                progress |= handle(p, pd);
+            }
+        }
+        return progress;
+    }
+
+    private boolean handle(Partition p, FetchResponseData.PartitionData pd) {
+        Errors error = Errors.forCode(pd.errorCode());
+        PartitionLog l = p.log();
+        switch (error) {
+            case NONE -> {
+                if (pd.divergingEpoch().epoch() >= 0 || pd.divergingEpoch().endOffset() >= 0) {
+                    truncateOnDivergence(p, pd.divergingEpoch().epoch(), pd.divergingEpoch().endOffset());
+                    return true;
+                }
+                ByteBuffer records = pd.records() instanceof MemoryRecords m ? m.buffer() : ByteBuffer.allocate(0);
+                p.appendAsFollower(records, pd.highWatermark());
+                return true;
+            }
+            case OFFSET_OUT_OF_RANGE -> {
+                // our log end is past the leader's without an epoch to compare: fall back to our HW
+                log.warn("{}: fetch offset {} out of range on leader {}; truncating to the high watermark {}",
+                        p.topicPartition(), l.logEndOffset(), leaderId, l.highWatermark());
+                l.truncateTo(l.highWatermark());
+                return false;
+            }
+            default -> {
+                log.debug("{}: leader {} answered {}", p.topicPartition(), leaderId, error);
+                return false;
+            }
+        }
+    }
+
+    /** Kafka's follower truncation rule for a diverging epoch sent by the leader. */
+    private void truncateOnDivergence(Partition p, int leaderEpoch, long leaderEndOffset) {
+        PartitionLog l = p.log();
+        long target;
+        if (leaderEpoch < 0) {
+            target = Math.min(leaderEndOffset, l.logEndOffset());
+        } else {
+            EpochEndOffset ours = l.endOffsetForEpoch(leaderEpoch);
+            if (ours.endOffset() < 0) {
+                target = Math.min(leaderEndOffset, l.logEndOffset());
+            } else if (ours.epoch() != leaderEpoch) {
+                target = ours.endOffset(); // the next fetch compares the epoch before this one
+            } else {
+                target = Math.min(leaderEndOffset, ours.endOffset());
+            }
+        }
+        log.info("{}: diverging from leader {} at epoch {} (leader's end {}); truncating to {}", p.topicPartition(),
+                leaderId, leaderEpoch, leaderEndOffset, target);
+        l.truncateTo(target);
+    }
+
+    private FetchResponseData send(FetchRequestData request) throws IOException {
+        Socket ch = connect();
+        ObjectSerializationCache cache = new ObjectSerializationCache();
+        short headerVersion = ApiKeys.FETCH.requestHeaderVersion(FETCH_VERSION);
+        int id = ++correlationId;
+        RequestHeaderData header = new RequestHeaderData().setRequestApiKey(ApiKeys.FETCH.id)
+                .setRequestApiVersion(FETCH_VERSION).setCorrelationId(id)
+                .setClientId("gregor-replica-fetcher-" + localBrokerId);
+        int size = header.size(cache, headerVersion) + request.size(cache, FETCH_VERSION);
+        ByteBuffer out = ByteBuffer.allocate(4 + size);
+        out.putInt(size);
+        ByteBufferAccessor writer = new ByteBufferAccessor(out);
+        header.write(writer, cache, headerVersion);
+        request.write(writer, cache, FETCH_VERSION);
+        ch.getOutputStream().write(out.array(), 0, out.position());
+        ByteBuffer sizeBuf = ByteBuffer.allocate(4);
+        readFully(ch, sizeBuf);
+        int responseSize = sizeBuf.flip().getInt();
+        if (responseSize < 0 || responseSize > settings.fetchResponseMaxBytes() + (16 << 20)) {
+            throw new IOException("Implausible response size " + responseSize);
+        }
+        ByteBuffer in = ByteBuffer.allocate(responseSize);
+        readFully(ch, in);
+        in.flip();
+        ByteBufferAccessor reader = new ByteBufferAccessor(in);
+        ResponseHeaderData rh = new ResponseHeaderData(reader, ApiKeys.FETCH.responseHeaderVersion(FETCH_VERSION));
+        if (rh.correlationId() != id) {
+            throw new IOException("Correlation id " + rh.correlationId() + " does not match " + id);
+        }
+        return new FetchResponseData(reader, FETCH_VERSION);
+    }
+
+    private Socket connect() throws IOException {
+        if (channel != null && !channel.isClosed()) {
+            return channel;
+        }
+        BrokerInfo leader = brokers.apply(leaderId);
+        if (leader == null) {
+            throw new IOException("Broker " + leaderId + " is not registered");
+        }
+        Socket ch = new Socket();
+        try {
+            ch.setTcpNoDelay(true);
+            ch.connect(new InetSocketAddress(leader.host(), leader.port()), settings.socketTimeoutMs());
+            // a fetch waits up to replica.fetch.wait.max.ms on the leader before it answers
+            ch.setSoTimeout(settings.socketTimeoutMs() + settings.fetchWaitMaxMs());
+        } catch (IOException e) {
+            ch.close();
+            throw e;
+        }
+        channel = ch;
+        return ch;
+    }
+
+    private static void readFully(Socket ch, ByteBuffer buf) throws IOException {
+        java.io.InputStream in = ch.getInputStream();
+        while (buf.hasRemaining()) {
+            int n = in.read(buf.array(), buf.arrayOffset() + buf.position(), buf.remaining());
+            if (n < 0) {
+                throw new IOException("Connection to broker closed");
+            }
+            buf.position(buf.position() + n);
+        }
+    }
+
+    private void closeChannel() {
+        Socket ch = channel;
+        channel = null;
+        if (ch != null) {
+            try {
+                ch.close();
+            } catch (IOException ignored) {
+                // closing
+            }
+        }
+    }
+
+    List<TopicPartition> partitions() {
+        return new ArrayList<>(partitions.keySet());
+    }
+}

@@ -1,0 +1,895 @@
+package io.gregor.broker.zk;
+
+import io.gregor.broker.metadata.BrokerInfo;
+import io.gregor.broker.metadata.MetadataListener;
+import io.gregor.broker.metadata.MetadataStore;
+import io.gregor.broker.metadata.PartitionState;
+import io.gregor.broker.metadata.TopicMetadata;
+import io.gregor.broker.replica.IsrWriter;
+import io.gregor.config.Endpoint;
+import io.gregor.storage.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.InvalidReplicationFactorException;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.zookeeper.AddWatchMode;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.data.Stat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Cluster metadata in ZooKeeper, in Kafka's ZooKeeper-mode layout and JSON. Every broker keeps a cache of
+ * brokers, topics, configs and partition states, kept current by persistent recursive watches; changes are
+ * handled one at a time on one thread, which also runs the {@link ZkController} when this broker is it.
+ * Topic changes are written the way Kafka's AdminZkClient did (any broker writes the znodes, the
+ * controller acts on them); calls wait until the change is visible in the cache, so a client that asks
+ * for metadata next sees it.
+ */
+public final class ZkMetadataStore implements MetadataStore, IsrWriter {
+    private static final Logger log = LoggerFactory.getLogger(ZkMetadataStore.class);
+    private static final List<org.apache.zookeeper.data.ACL> ACL = ZooDefs.Ids.OPEN_ACL_UNSAFE;
+    /** How long a topic change waits to become visible (the controller must act on it). */
+    private static final long VISIBLE_TIMEOUT_MS = 15_000;
+
+    private final String hosts;
+    private final String chroot;
+    private final int sessionTimeoutMs;
+    private final int connectionTimeoutMs;
+    final int brokerId;
+    final ExecutorService events;
+    volatile ZooKeeper zk;
+
+    final Map<Integer, BrokerInfo> brokers = new ConcurrentHashMap<>();
+    private final Map<String, TopicMetadata> topics = new ConcurrentHashMap<>();
+    private final Map<Uuid, TopicMetadata> topicsById = new ConcurrentHashMap<>();
+    final Map<String, Map<Integer, List<Integer>>> assignments = new ConcurrentHashMap<>();
+    private final Map<String, Map<String, String>> configs = new ConcurrentHashMap<>();
+    final Map<TopicPartition, PartitionState> states = new ConcurrentHashMap<>();
+    private volatile int controllerId = -1;
+    private volatile MetadataListener listener;
+    private final Object changed = new Object();
+    private final ZkController controller;
+    private volatile byte[] registration;
+    private volatile boolean closed;
+
+    private ZkMetadataStore(String connect, int sessionTimeoutMs, int connectionTimeoutMs, int brokerId) {
+        int slash = connect.indexOf('/');
+        this.hosts = slash < 0 ? connect : connect.substring(0, slash);
+        String root = slash < 0 ? "" : connect.substring(slash);
+        this.chroot = root.equals("/") ? "" : root;
+        this.sessionTimeoutMs = sessionTimeoutMs;
+        this.connectionTimeoutMs = connectionTimeoutMs;
+        this.brokerId = brokerId;
+        this.events = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "gregor-zk-events-" + brokerId);
+            t.setDaemon(true);
+            return t;
+        });
+        this.controller = new ZkController(this);
+    }
+
+    /**
+     * Connects (creating the chroot if there is one), creates Kafka's top-level paths and loads the cache.
+     *
+     * @param connect Kafka's {@code zookeeper.connect}: {@code host:port[,host:port...][/chroot]}
+     */
+    public static ZkMetadataStore open(String connect, int sessionTimeoutMs, int connectionTimeoutMs, int brokerId) {
+        ZkMetadataStore store = new ZkMetadataStore(connect, sessionTimeoutMs, connectionTimeoutMs, brokerId);
+        try {
+            store.start();
+            return store;
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    private void start() {
+        if (!chroot.isEmpty()) {
+            ZooKeeper root = connect(hosts, false);
+            try {
+                createRecursive(root, chroot);
+            } finally {
+                closeQuietly(root);
+            }
+        }
+        zk = connect(hosts + chroot, true);
+        for (String path : ZkPaths.PERSISTENT) {
+            createRecursive(zk, path);
+        }
+        addWatches();
+        call(() -> {
+            loadAll();
+            return null;
+        });
+        log.info("Connected to ZooKeeper {}{} (session timeout {} ms): {} broker(s), {} topic(s)", hosts, chroot,
+                sessionTimeoutMs, brokers.size(), topics.size());
+    }
+
+    private ZooKeeper connect(String connectString, boolean watch) {
+        CountDownLatch connected = new CountDownLatch(1);
+        Watcher watcher = event -> {
+            if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
+                connected.countDown();
+            }
+            if (!watch) {
+                return;
+            }
+            if (event.getState() == Watcher.Event.KeeperState.Expired) {
+                events.execute(this::onSessionExpired);
+            } else if (event.getType() != Watcher.Event.EventType.None && event.getPath() != null) {
+                events.execute(() -> onEvent(event));
+            }
+        };
+        try {
+            ZooKeeper z = new ZooKeeper(connectString, sessionTimeoutMs, watcher);
+            if (!connected.await(connectionTimeoutMs, TimeUnit.MILLISECONDS)) {
+                closeQuietly(z);
+                throw new IllegalStateException("Timed out after " + connectionTimeoutMs
+                        + " ms connecting to ZooKeeper at " + connectString);
+            }
+            return z;
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("Cannot connect to ZooKeeper at " + connectString + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted connecting to ZooKeeper", e);
+        }
+    }
+
+    private void addWatches() {
+        try {
+            zk.addWatch(ZkPaths.BROKERS, AddWatchMode.PERSISTENT_RECURSIVE);
+            zk.addWatch(ZkPaths.CONFIG_TOPICS, AddWatchMode.PERSISTENT_RECURSIVE);
+            zk.addWatch(ZkPaths.DELETE_TOPICS, AddWatchMode.PERSISTENT_RECURSIVE);
+            zk.addWatch(ZkPaths.ISR_CHANGES, AddWatchMode.PERSISTENT_RECURSIVE);
+            zk.addWatch(ZkPaths.CONTROLLER, AddWatchMode.PERSISTENT);
+        } catch (KeeperException e) {
+            throw new IllegalStateException("Cannot watch ZooKeeper paths: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The session is gone (its ephemeral nodes too): start a new one and register again, as Kafka does. */
+    private void onSessionExpired() {
+        if (closed) {
+            return;
+        }
+        log.warn("ZooKeeper session expired; reconnecting");
+        closeQuietly(zk);
+        controller.resign();
+        try {
+            zk = connect(hosts + chroot, true);
+            addWatches();
+            loadAll();
+            replay();
+            if (registration != null) {
+                zk.create(ZkPaths.broker(brokerId), registration, ACL, CreateMode.EPHEMERAL);
+            }
+            controller.elect();
+        } catch (RuntimeException | KeeperException e) {
+            log.error("Could not re-establish the ZooKeeper session", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ------------------------------------------------------------------ cluster id and registration
+
+    /** The cluster id in {@code /cluster/id}, created by the first broker ever to start. */
+    public String clusterId() {
+        try {
+            try {
+                return (String) Json.object(zk.getData(ZkPaths.CLUSTER_ID, false, null)).get("id");
+            } catch (KeeperException.NoNodeException e) {
+                String id = Uuid.randomUuid().toString();
+                Map<String, Object> json = new LinkedHashMap<>();
+                json.put("version", "1");
+                json.put("id", id);
+                createRecursive(zk, "/cluster");
+                try {
+                    zk.create(ZkPaths.CLUSTER_ID, Json.bytes(json), ACL, CreateMode.PERSISTENT);
+                    return id;
+                } catch (KeeperException.NodeExistsException raced) {
+                    return (String) Json.object(zk.getData(ZkPaths.CLUSTER_ID, false, null)).get("id");
+                }
+            }
+        } catch (KeeperException e) {
+            throw new IllegalStateException("Cannot read " + ZkPaths.CLUSTER_ID + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Writes this broker's ephemeral {@code /brokers/ids/N} (JSON version 5) and joins the controller
+     * election. {@code endpoints} are the advertised listeners with their bound ports.
+     */
+    public void register(List<Endpoint> endpoints, String rack) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        Endpoint plaintext = endpoints.stream().filter(e -> e.securityProtocol().equals("PLAINTEXT")).findFirst()
+                .orElse(null);
+        List<String> eps = new ArrayList<>();
+        Map<String, Object> protocols = new LinkedHashMap<>();
+        for (Endpoint e : endpoints) {
+            eps.add(e.connectionString());
+            protocols.put(e.listenerName(), e.securityProtocol());
+        }
+        json.put("features", new LinkedHashMap<>());
+        json.put("listener_security_protocol_map", protocols);
+        json.put("endpoints", eps);
+        json.put("jmx_port", -1);
+        json.put("port", plaintext == null ? -1 : plaintext.port());
+        json.put("host", plaintext == null ? null : plaintext.host());
+        json.put("version", 5);
+        json.put("timestamp", Long.toString(System.currentTimeMillis()));
+        if (rack != null) {
+            json.put("rack", rack);
+        }
+        byte[] data = Json.bytes(json);
+        try {
+            zk.create(ZkPaths.broker(brokerId), data, ACL, CreateMode.EPHEMERAL);
+        } catch (KeeperException.NodeExistsException e) {
+            throw new IllegalStateException("Broker id " + brokerId + " is already registered in ZooKeeper ("
+                    + ZkPaths.broker(brokerId) + "); another broker uses this broker.id", e);
+        } catch (KeeperException e) {
+            throw new IllegalStateException("Cannot register broker " + brokerId + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        registration = data;
+        awaitVisible(() -> brokers.containsKey(brokerId), VISIBLE_TIMEOUT_MS);
+        events.execute(controller::elect);
+        log.info("Registered broker {} in ZooKeeper at {}", brokerId, ZkPaths.broker(brokerId));
+    }
+
+    /**
+     * Controlled shutdown: removes this broker's registration so the controller moves its leaderships to
+     * other in-sync replicas, then waits (up to {@code timeoutMs}) until it leads nothing.
+     */
+    public boolean unregisterAndAwaitLeadershipsMoved(long timeoutMs) {
+        registration = null;
+        try {
+            zk.delete(ZkPaths.broker(brokerId), -1);
+        } catch (KeeperException.NoNodeException ignored) {
+            // already gone
+        } catch (KeeperException e) {
+            log.warn("Could not remove the registration of broker {}: {}", brokerId, e.toString());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        return awaitVisible(() -> states.values().stream().noneMatch(s -> s.leader() == brokerId
+                && s.isr().size() > 1), timeoutMs);
+    }
+
+    // ------------------------------------------------------------------ cache, fed by watches
+
+    private void onEvent(WatchedEvent event) {
+        if (closed) {
+            return;
+        }
+        String path = event.getPath();
+        String[] parts = path.split("/");
+        try {
+            if (path.startsWith(ZkPaths.BROKER_IDS + "/") && parts.length == 4) {
+                loadBroker(Integer.parseInt(parts[3]));
+                MetadataListener l = listener;
+                if (l != null) {
+                    l.brokersChanged();
+                }
+                controller.onBrokersChanged();
+            } else if (path.startsWith(ZkPaths.BROKER_TOPICS + "/") && parts.length == 4) {
+                loadTopic(parts[3], true);
+                controller.onTopicChanged(parts[3]);
+            } else if (path.startsWith(ZkPaths.BROKER_TOPICS + "/") && parts.length == 7 && parts[6].equals("state")) {
+                loadState(parts[3], Integer.parseInt(parts[5]), true);
+            } else if (path.startsWith(ZkPaths.CONFIG_TOPICS + "/") && parts.length == 4) {
+                loadConfig(parts[3]);
+                TopicMetadata t = topics.get(parts[3]);
+                if (t != null) {
+                    TopicMetadata updated = new TopicMetadata(t.name(), t.topicId(), t.partitionCount(),
+                            configs.getOrDefault(t.name(), Map.of()));
+                    putTopic(updated);
+                    notifyTopic(updated);
+                }
+            } else if (path.equals(ZkPaths.CONTROLLER)) {
+                loadController();
+                if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
+                    controller.elect();
+                } else {
+                    controller.onControllerChanged(controllerId);
+                }
+            } else if (path.startsWith(ZkPaths.DELETE_TOPICS + "/")
+                    && event.getType() == Watcher.Event.EventType.NodeCreated) {
+                controller.onDeleteRequested(parts[3]);
+            } else if (path.startsWith(ZkPaths.ISR_CHANGES + "/")
+                    && event.getType() == Watcher.Event.EventType.NodeCreated) {
+                controller.onIsrChangeNotification(path);
+            }
+        } catch (KeeperException e) {
+            log.warn("Could not follow the change of {}: {}", path, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.error("Failed handling the change of {}", path, e);
+        }
+        synchronized (changed) {
+            changed.notifyAll();
+        }
+    }
+
+    void loadAll() throws KeeperException, InterruptedException {
+        brokers.clear();
+        for (String id : zk.getChildren(ZkPaths.BROKER_IDS, false)) {
+            loadBroker(Integer.parseInt(id));
+        }
+        for (String topic : zk.getChildren(ZkPaths.BROKER_TOPICS, false)) {
+            loadConfig(topic);
+            loadTopic(topic, false);
+        }
+        loadController();
+    }
+
+    private void replay() {
+        MetadataListener l = listener;
+        if (l == null) {
+            return;
+        }
+        for (TopicMetadata t : topics.values()) {
+            l.topicChanged(t);
+            for (int p = 0; p < t.partitionCount(); p++) {
+                PartitionState s = states.get(new TopicPartition(t.name(), p));
+                if (s != null) {
+                    l.partitionChanged(t.name(), p, s);
+                }
+            }
+        }
+        l.brokersChanged();
+    }
+
+    private void loadBroker(int id) throws KeeperException, InterruptedException {
+        byte[] data;
+        try {
+            data = zk.getData(ZkPaths.broker(id), false, null);
+        } catch (KeeperException.NoNodeException e) {
+            if (brokers.remove(id) != null) {
+                log.info("Broker {} is gone", id);
+            }
+            return;
+        }
+        Map<String, Object> json = Json.object(data);
+        String host = (String) json.get("host");
+        int port = Json.intField(json, "port", -1);
+        Object eps = json.get("endpoints");
+        if (eps instanceof List<?> l && !l.isEmpty()) {
+            String ep = l.get(0).toString();
+            String hostPort = ep.substring(ep.indexOf("://") + 3);
+            int colon = hostPort.lastIndexOf(':');
+            host = hostPort.substring(0, colon).replace("[", "").replace("]", "");
+            port = Integer.parseInt(hostPort.substring(colon + 1));
+        }
+        BrokerInfo info = new BrokerInfo(id, host, port, (String) json.get("rack"));
+        if (!info.equals(brokers.put(id, info))) {
+            log.info("Broker {} registered at {}:{}", id, host, port);
+        }
+    }
+
+    private void loadTopic(String name, boolean notify) throws KeeperException, InterruptedException {
+        byte[] data;
+        try {
+            data = zk.getData(ZkPaths.topic(name), false, null);
+        } catch (KeeperException.NoNodeException e) {
+            TopicMetadata removed = topics.remove(name);
+            assignments.remove(name);
+            configs.remove(name);
+            states.keySet().removeIf(tp -> tp.topic().equals(name));
+            if (removed != null) {
+                topicsById.remove(removed.topicId());
+                log.info("Topic {} is gone", name);
+                if (notify && listener != null) {
+                    listener.topicDeleted(removed);
+                }
+            }
+            return;
+        }
+        Map<String, Object> json = Json.object(data);
+        Map<Integer, List<Integer>> assignment = new TreeMap<>();
+        Object parts = json.get("partitions");
+        if (parts instanceof Map<?, ?> m) {
+            m.forEach((k, v) -> assignment.put(Integer.parseInt(k.toString()), Json.intList(v)));
+        }
+        Object id = json.get("topic_id");
+        Uuid topicId = id == null ? Uuid.ZERO_UUID : Uuid.fromString(id.toString());
+        assignments.put(name, assignment);
+        TopicMetadata t = new TopicMetadata(name, topicId, assignment.size(), configs.getOrDefault(name, Map.of()));
+        putTopic(t);
+        for (int p : assignment.keySet()) {
+            loadState(name, p, false);
+        }
+        if (notify) {
+            notifyTopic(t);
+            for (int p : assignment.keySet()) {
+                PartitionState s = states.get(new TopicPartition(name, p));
+                if (s != null && listener != null) {
+                    listener.partitionChanged(name, p, s);
+                }
+            }
+        }
+    }
+
+    private void putTopic(TopicMetadata t) {
+        TopicMetadata old = topics.put(t.name(), t);
+        if (old != null && !old.topicId().equals(t.topicId())) {
+            topicsById.remove(old.topicId());
+        }
+        topicsById.put(t.topicId(), t);
+    }
+
+    private void notifyTopic(TopicMetadata t) {
+        MetadataListener l = listener;
+        if (l != null) {
+            l.topicChanged(t);
+        }
+    }
+
+    private void loadConfig(String name) throws KeeperException, InterruptedException {
+        try {
+            Map<String, Object> json = Json.object(zk.getData(ZkPaths.topicConfig(name), false, null));
+            Map<String, String> c = new TreeMap<>();
+            if (json.get("config") instanceof Map<?, ?> m) {
+                m.forEach((k, v) -> c.put(k.toString(), String.valueOf(v)));
+            }
+            configs.put(name, c);
+        } catch (KeeperException.NoNodeException e) {
+            configs.remove(name);
+        }
+    }
+
+    private void loadState(String topic, int partition, boolean notify) throws KeeperException, InterruptedException {
+        TopicPartition tp = new TopicPartition(topic, partition);
+        Stat stat = new Stat();
+        byte[] data;
+        try {
+            data = zk.getData(ZkPaths.state(topic, partition), false, stat);
+        } catch (KeeperException.NoNodeException e) {
+            states.remove(tp);
+            return;
+        }
+        PartitionState s = parseState(data, stat.getVersion());
+        PartitionState old = states.put(tp, s);
+        if (notify && !s.equals(old) && listener != null && topics.containsKey(topic)) {
+            listener.partitionChanged(topic, partition, s);
+        }
+    }
+
+    static PartitionState parseState(byte[] data, int version) {
+        Map<String, Object> json = Json.object(data);
+        return new PartitionState(Json.intField(json, "leader", -1), Json.intField(json, "leader_epoch", 0),
+                Json.intList(json.get("isr")), Json.intField(json, "controller_epoch", 0), version);
+    }
+
+    static byte[] stateJson(int leader, int leaderEpoch, List<Integer> isr, int controllerEpoch) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("controller_epoch", controllerEpoch);
+        json.put("leader", leader);
+        json.put("version", 1);
+        json.put("leader_epoch", leaderEpoch);
+        json.put("isr", isr);
+        return Json.bytes(json);
+    }
+
+    private void loadController() throws KeeperException, InterruptedException {
+        try {
+            controllerId = Json.intField(Json.object(zk.getData(ZkPaths.CONTROLLER, false, null)), "brokerid", -1);
+        } catch (KeeperException.NoNodeException e) {
+            controllerId = -1;
+        }
+    }
+
+    // ------------------------------------------------------------------ MetadataStore
+
+    @Override
+    public boolean clustered() {
+        return true;
+    }
+
+    @Override
+    public Collection<TopicMetadata> topics() {
+        return List.copyOf(topics.values());
+    }
+
+    @Override
+    public Optional<TopicMetadata> topic(String name) {
+        return Optional.ofNullable(topics.get(name));
+    }
+
+    @Override
+    public Optional<TopicMetadata> topic(Uuid topicId) {
+        return Optional.ofNullable(topicsById.get(topicId));
+    }
+
+    @Override
+    public Collection<BrokerInfo> liveBrokers() {
+        List<BrokerInfo> out = new ArrayList<>(brokers.values());
+        out.sort(Comparator.comparingInt(BrokerInfo::id));
+        return out;
+    }
+
+    /** A live broker by id, or null. */
+    public BrokerInfo broker(int id) {
+        return brokers.get(id);
+    }
+
+    @Override
+    public int controllerId() {
+        return controllerId;
+    }
+
+    @Override
+    public List<Integer> replicas(String topic, int partition) {
+        Map<Integer, List<Integer>> a = assignments.get(topic);
+        List<Integer> r = a == null ? null : a.get(partition);
+        return r == null ? List.of() : r;
+    }
+
+    @Override
+    public Optional<PartitionState> partitionState(String topic, int partition) {
+        return Optional.ofNullable(states.get(new TopicPartition(topic, partition)));
+    }
+
+    @Override
+    public void listen(MetadataListener l) {
+        events.execute(() -> {
+            listener = l;
+            replay();
+        });
+    }
+
+    @Override
+    public TopicMetadata createTopic(String name, int partitions, Map<String, String> configs) {
+        return createTopic(name, partitions, (short) 1, configs);
+    }
+
+    @Override
+    public TopicMetadata createTopic(String name, int partitions, short replicationFactor, Map<String, String> configs) {
+        List<Integer> live = liveBrokers().stream().map(BrokerInfo::id).toList();
+        if (replicationFactor > live.size()) {
+            throw new InvalidReplicationFactorException("Replication factor: " + replicationFactor
+                    + " larger than available brokers: " + live.size() + ".");
+        }
+        Map<Integer, List<Integer>> assignment = assignReplicas(live, 0, partitions, replicationFactor, -1);
+        Uuid id = Uuid.randomUuid();
+        try {
+            if (zk.exists(ZkPaths.topic(name), false) != null) {
+                throw new TopicExistsException("Topic '" + name + "' already exists.");
+            }
+            if (zk.exists(ZkPaths.deleteTopic(name), false) != null) {
+                throw new TopicExistsException("Topic '" + name + "' is marked for deletion.");
+            }
+            writeConfig(name, configs);
+            zk.create(ZkPaths.topic(name), topicJson(assignment, id), ACL, CreateMode.PERSISTENT);
+        } catch (KeeperException.NodeExistsException e) {
+            throw new TopicExistsException("Topic '" + name + "' already exists.");
+        } catch (KeeperException e) {
+            throw new IllegalStateException("Cannot create topic " + name + " in ZooKeeper: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        awaitVisible(() -> allStatesKnown(name, partitions), VISIBLE_TIMEOUT_MS);
+        TopicMetadata t = topics.get(name);
+        return t != null ? t : new TopicMetadata(name, id, partitions, configs);
+    }
+
+    private boolean allStatesKnown(String name, int partitions) {
+        TopicMetadata t = topics.get(name);
+        if (t == null || t.partitionCount() < partitions) {
+            return false;
+        }
+        for (int p = 0; p < partitions; p++) {
+            if (!states.containsKey(new TopicPartition(name, p))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public Optional<TopicMetadata> deleteTopic(String name) {
+        TopicMetadata t = topics.get(name);
+        if (t == null) {
+            return Optional.empty();
+        }
+        try {
+            zk.create(ZkPaths.deleteTopic(name), new byte[0], ACL, CreateMode.PERSISTENT);
+        } catch (KeeperException.NodeExistsException ignored) {
+            // already marked
+        } catch (KeeperException e) {
+            throw new IllegalStateException("Cannot mark topic " + name + " for deletion: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        awaitVisible(() -> !topics.containsKey(name), VISIBLE_TIMEOUT_MS);
+        return Optional.of(t);
+    }
+
+    @Override
+    public TopicMetadata setPartitionCount(String name, int partitions) {
+        try {
+            Stat stat = new Stat();
+            Map<String, Object> json;
+            try {
+                json = Json.object(zk.getData(ZkPaths.topic(name), false, stat));
+            } catch (KeeperException.NoNodeException e) {
+                throw new UnknownTopicOrPartitionException("Topic '" + name + "' does not exist.");
+            }
+            Map<Integer, List<Integer>> assignment = new TreeMap<>();
+            if (json.get("partitions") instanceof Map<?, ?> m) {
+                m.forEach((k, v) -> assignment.put(Integer.parseInt(k.toString()), Json.intList(v)));
+            }
+            int rf = assignment.isEmpty() ? 1 : assignment.get(0).size();
+            List<Integer> live = liveBrokers().stream().map(BrokerInfo::id).toList();
+            if (rf > live.size()) {
+                throw new InvalidReplicationFactorException("Replication factor: " + rf
+                        + " larger than available brokers: " + live.size() + ".");
+            }
+            int firstLeader = assignment.isEmpty() ? -1 : live.indexOf(assignment.get(0).get(0));
+            assignment.putAll(assignReplicas(live, assignment.size(), partitions - assignment.size(), rf, firstLeader));
+            Uuid id = json.get("topic_id") == null ? Uuid.randomUuid() : Uuid.fromString(json.get("topic_id").toString());
+            zk.setData(ZkPaths.topic(name), topicJson(assignment, id), stat.getVersion());
+        } catch (KeeperException.BadVersionException e) {
+            throw new org.apache.kafka.common.errors.ConcurrentTransactionsException(
+                    "Topic " + name + " changed meanwhile; retry");
+        } catch (KeeperException e) {
+            throw new IllegalStateException("Cannot add partitions to " + name + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        awaitVisible(() -> allStatesKnown(name, partitions), VISIBLE_TIMEOUT_MS);
+        return topics.get(name);
+    }
+
+    @Override
+    public TopicMetadata setConfigs(String name, Map<String, String> newConfigs) {
+        TopicMetadata t = topics.get(name);
+        if (t == null) {
+            throw new UnknownTopicOrPartitionException("Topic '" + name + "' does not exist.");
+        }
+        try {
+            writeConfig(name, newConfigs);
+            Map<String, Object> change = new LinkedHashMap<>();
+            change.put("version", 2);
+            change.put("entity_path", "topics/" + name);
+            zk.create(ZkPaths.CONFIG_CHANGES + "/config_change_", Json.bytes(change), ACL,
+                    CreateMode.PERSISTENT_SEQUENTIAL);
+        } catch (KeeperException e) {
+            throw new IllegalStateException("Cannot write the configs of " + name + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        Map<String, String> copy = new TreeMap<>(newConfigs);
+        awaitVisible(() -> topics.containsKey(name) && topics.get(name).configs().equals(copy), VISIBLE_TIMEOUT_MS);
+        return new TopicMetadata(name, t.topicId(), t.partitionCount(), newConfigs);
+    }
+
+    private void writeConfig(String name, Map<String, String> c) throws KeeperException, InterruptedException {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("version", 1);
+        json.put("config", new TreeMap<>(c));
+        byte[] data = Json.bytes(json);
+        try {
+            zk.create(ZkPaths.topicConfig(name), data, ACL, CreateMode.PERSISTENT);
+        } catch (KeeperException.NodeExistsException e) {
+            zk.setData(ZkPaths.topicConfig(name), data, -1);
+        }
+    }
+
+    private static byte[] topicJson(Map<Integer, List<Integer>> assignment, Uuid id) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        Map<String, Object> parts = new LinkedHashMap<>();
+        assignment.forEach((p, r) -> parts.put(Integer.toString(p), r));
+        json.put("partitions", parts);
+        json.put("topic_id", id.toString());
+        json.put("adding_replicas", new LinkedHashMap<>());
+        json.put("removing_replicas", new LinkedHashMap<>());
+        json.put("version", 3);
+        return Json.bytes(json);
+    }
+
+    /**
+     * Kafka's rack-unaware assignment: partition p's first replica is broker (p + start) mod n, the
+     * others follow at a shift that grows every n partitions, so leaders and followers spread evenly.
+     */
+    static Map<Integer, List<Integer>> assignReplicas(List<Integer> brokers, int firstPartition, int count, int rf,
+                                                      int fixedStart) {
+        List<Integer> ids = new ArrayList<>(brokers);
+        ids.sort(Integer::compare);
+        int n = ids.size();
+        Map<Integer, List<Integer>> out = new TreeMap<>();
+        if (n == 0) {
+            return out;
+        }
+        ThreadLocalRandom rnd = ThreadLocalRandom.current();
+        int start = fixedStart >= 0 ? fixedStart : rnd.nextInt(n);
+        int shift = fixedStart >= 0 ? start : rnd.nextInt(n);
+        int p = firstPartition;
+        for (int i = 0; i < count; i++, p++) {
+            if (p > 0 && p % n == 0) {
+                shift++;
+            }
+            int first = (p + start) % n;
+            List<Integer> replicas = new ArrayList<>();
+            replicas.add(ids.get(first));
+            for (int j = 0; j < rf - 1; j++) {
+                replicas.add(ids.get((first + 1 + (shift + j) % (n - 1)) % n));
+            }
+            out.put(p, replicas);
+        }
+        return out;
+    }
+
+    @Override
+    public long allocateProducerIds(int size) {
+        while (true) {
+            try {
+                Stat stat = new Stat();
+                byte[] data = zk.getData(ZkPaths.PRODUCER_ID_BLOCK, false, stat);
+                long start = 0;
+                if (data != null && data.length > 0) {
+                    start = Long.parseLong(Json.object(data).get("block_end").toString()) + 1;
+                }
+                Map<String, Object> json = new LinkedHashMap<>();
+                json.put("version", 1);
+                json.put("broker", brokerId);
+                json.put("block_start", Long.toString(start));
+                json.put("block_end", Long.toString(start + size - 1));
+                zk.setData(ZkPaths.PRODUCER_ID_BLOCK, Json.bytes(json), stat.getVersion());
+                return start;
+            } catch (KeeperException.BadVersionException raced) {
+                // another broker took a block meanwhile: read again
+            } catch (KeeperException e) {
+                throw new IllegalStateException("Cannot allocate producer ids: " + e, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ IsrWriter
+
+    @Override
+    public PartitionState writeIsr(TopicPartition tp, PartitionState current, List<Integer> newIsr) {
+        try {
+            Stat stat = zk.setData(ZkPaths.state(tp.topic(), tp.partition()),
+                    stateJson(current.leader(), current.leaderEpoch(), newIsr, current.controllerEpoch()),
+                    current.zkVersion());
+            PartitionState written = new PartitionState(current.leader(), current.leaderEpoch(), newIsr,
+                    current.controllerEpoch(), stat.getVersion());
+            states.merge(tp, written, (old, w) -> old.zkVersion() > w.zkVersion() ? old : w);
+            Map<String, Object> change = new LinkedHashMap<>();
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("topic", tp.topic());
+            entry.put("partition", tp.partition());
+            change.put("version", 1);
+            change.put("partitions", List.of(entry));
+            zk.create(ZkPaths.ISR_CHANGES + "/isr_change_", Json.bytes(change), ACL, CreateMode.PERSISTENT_SEQUENTIAL);
+            return written;
+        } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
+            return null;
+        } catch (KeeperException e) {
+            log.warn("Could not write the ISR of {}: {}", tp, e.toString());
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** Waits until the cache shows a condition (cache changes notify); false on timeout. */
+    boolean awaitVisible(BooleanSupplier condition, long timeoutMs) {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        synchronized (changed) {
+            while (!condition.getAsBoolean()) {
+                long left = deadline - System.currentTimeMillis();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    changed.wait(Math.min(left, 100));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    private <T> T call(java.util.concurrent.Callable<T> task) {
+        try {
+            return events.submit(task).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("ZooKeeper metadata load failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static void createRecursive(ZooKeeper z, String path) {
+        StringBuilder prefix = new StringBuilder();
+        for (String part : path.split("/")) {
+            if (part.isEmpty()) {
+                continue;
+            }
+            prefix.append('/').append(part);
+            try {
+                z.create(prefix.toString(), new byte[0], ACL, CreateMode.PERSISTENT);
+            } catch (KeeperException.NodeExistsException ignored) {
+                // fine
+            } catch (KeeperException e) {
+                throw new IllegalStateException("Cannot create " + prefix + " in ZooKeeper: " + e, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    private static void closeQuietly(ZooKeeper z) {
+        if (z == null) {
+            return;
+        }
+        try {
+            z.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        events.shutdownNow();
+        try {
+            events.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closeQuietly(zk);
+    }
+}

@@ -1,0 +1,55 @@
+package io.gregor.broker.zk;
+
+import java.util.List;
+
+/** Kafka's ZooKeeper-mode znode layout (kafka.zk.ZkData in Kafka 3.9). */
+final class ZkPaths {
+    static final String BROKERS = "/brokers";
+    static final String BROKER_IDS = "/brokers/ids";
+    static final String BROKER_TOPICS = "/brokers/topics";
+    static final String BROKER_SEQID = "/brokers/seqid";
+    static final String CLUSTER_ID = "/cluster/id";
+    static final String CONTROLLER = "/controller";
+    static final String CONTROLLER_EPOCH = "/controller_epoch";
+    static final String CONFIG_TOPICS = "/config/topics";
+    static final String CONFIG_CHANGES = "/config/changes";
+    static final String DELETE_TOPICS = "/admin/delete_topics";
+    static final String ISR_CHANGES = "/isr_change_notification";
+    static final String PRODUCER_ID_BLOCK = "/latest_producer_id_block";
+
+    /** What a Kafka broker creates at start (KafkaZkClient.createTopLevelPaths). */
+    static final List<String> PERSISTENT = List.of("/consumers", BROKER_IDS, BROKER_TOPICS, CONFIG_CHANGES,
+            "/config/clients", "/config/users", "/config/brokers", "/config/ips", CONFIG_TOPICS, DELETE_TOPICS,
+            BROKER_SEQID, ISR_CHANGES, PRODUCER_ID_BLOCK, "/log_dir_event_notification");
+
+    private ZkPaths() {
+    }
+
+    static String broker(int id) {
+        return BROKER_IDS + "/" + id;
+    }
+
+    static String topic(String topic) {
+        return BROKER_TOPICS + "/" + topic;
+    }
+
+    static String partitions(String topic) {
+        return topic(topic) + "/partitions";
+    }
+
+    static String partition(String topic, int partition) {
+        return partitions(topic) + "/" + partition;
+    }
+
+    static String state(String topic, int partition) {
+        return partition(topic, partition) + "/state";
+    }
+
+    static String topicConfig(String topic) {
+        return CONFIG_TOPICS + "/" + topic;
+    }
+
+    static String deleteTopic(String topic) {
+        return DELETE_TOPICS + "/" + topic;
+    }
+}

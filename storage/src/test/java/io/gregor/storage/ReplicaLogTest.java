@@ -1,0 +1,188 @@
+package io.gregor.storage;
+
+import io.gregor.storage.PartitionLog.EpochEndOffset;
+import io.gregor.storage.errors.CorruptRecordException;
+import org.apache.kafka.common.record.internal.RecordBatch;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static io.gregor.storage.TestSupport.TP;
+import static io.gregor.storage.TestSupport.batch;
+import static io.gregor.storage.TestSupport.batchesOf;
+import static io.gregor.storage.TestSupport.bytesOf;
+import static io.gregor.storage.TestSupport.readAll;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The follower side of a log: appending a leader's batches as they are, truncating, epoch end offsets. */
+class ReplicaLogTest {
+    @TempDir
+    Path leaderDir;
+    @TempDir
+    Path followerDir;
+    FileLogManager leaders;
+    FileLogManager followers;
+    final String topicId = Uuids.random();
+
+    @BeforeEach
+    void open() {
+        leaders = FileLogManager.open(TestSupport.settings(leaderDir), t -> null);
+        followers = FileLogManager.open(TestSupport.settings(followerDir), t -> null);
+    }
+
+    @AfterEach
+    void close() {
+        leaders.close();
+        followers.close();
+    }
+
+    private PartitionLog log(FileLogManager m) {
+        return m.getOrCreate(TP, topicId, TestSupport.config(1024, 100));
+    }
+
+    /** Everything the leader holds from {@code from}, as one fetch response would carry it. */
+    private static ByteBuffer fetched(PartitionLog leader, long from) {
+        return bytesOf(leader.read(from, Integer.MAX_VALUE, Long.MAX_VALUE, true).records());
+    }
+
+    private static byte[] allBytes(PartitionLog log) {
+        ByteBuffer out = ByteBuffer.allocate((int) log.sizeInBytes() + 1024 * 1024);
+        long next = log.logStartOffset();
+        while (next < log.logEndOffset()) {
+            ByteBuffer b = fetched(log, next);
+            List<RecordBatch> batches = batchesOf(log.read(next, Integer.MAX_VALUE, Long.MAX_VALUE, true).records());
+            out.put(b);
+            next = batches.get(batches.size() - 1).lastOffset() + 1;
+        }
+        out.flip();
+        byte[] bytes = new byte[out.remaining()];
+        out.get(bytes);
+        return bytes;
+    }
+
+    @Test
+    void followerKeepsTheLeadersOffsetsEpochsAndBytesAcrossSegments() {
+        PartitionLog leader = log(leaders);
+        PartitionLog follower = log(followers);
+        for (int i = 0; i < 30; i++) {
+            leader.append(batch(1000 + i, i * 3, 3), i < 10 ? 0 : 2, 5000);
+        }
+        // a read stops at a segment's end, so it takes several fetches, as for a real follower
+        long end = 0;
+        while (end < leader.logEndOffset()) {
+            end = follower.appendAsFollower(fetched(leader, end));
+        }
+        assertThat(end).isEqualTo(90).isEqualTo(follower.logEndOffset());
+        assertThat(allBytes(follower)).isEqualTo(allBytes(leader));
+        assertThat(follower.latestEpoch()).isEqualTo(2);
+        assertThat(follower.endOffsetForEpoch(0)).isEqualTo(new EpochEndOffset(0, 30));
+        assertThat(readAll(follower, 0)).isEqualTo(readAll(leader, 0));
+    }
+
+    @Test
+    void batchesAlreadyHeldAreSkippedAndAPartialTrailingBatchIsLeftForTheNextFetch() {
+        PartitionLog leader = log(leaders);
+        PartitionLog follower = log(followers);
+        for (int i = 0; i < 4; i++) {
+            leader.append(batch(1000, i * 2, 2), 0, 5000);
+        }
+        ByteBuffer all = fetched(leader, 0);
+        follower.appendAsFollower(fetched(leader, 0).limit(all.limit() - 7));
+        assertThat(follower.logEndOffset()).isEqualTo(6);
+        assertThat(follower.appendAsFollower(all)).isEqualTo(8);
+        assertThat(allBytes(follower)).isEqualTo(allBytes(leader));
+    }
+
+    @Test
+    void aCorruptBatchIsRefusedAndNothingIsWritten() {
+        PartitionLog leader = log(leaders);
+        PartitionLog follower = log(followers);
+        leader.append(batch(1000, 0, 2), 0, 5000);
+        ByteBuffer bad = fetched(leader, 0);
+        bad.put(bad.limit() - 1, (byte) (bad.get(bad.limit() - 1) ^ 1));
+        assertThatThrownBy(() -> follower.appendAsFollower(bad)).isInstanceOf(CorruptRecordException.class);
+        assertThat(follower.logEndOffset()).isZero();
+        assertThat(follower.sizeInBytes()).isZero();
+    }
+
+    @Test
+    void truncateToDropsWholeBatchesAndLaterSegmentsThenAppendsContinue() {
+        PartitionLog log = log(leaders);
+        for (int i = 0; i < 40; i++) {
+            log.append(batch(1000 + i, i * 3, 3), i < 20 ? 0 : 1, 5000);
+        }
+        assertThat(((FileLog) log).segmentCount()).isGreaterThan(3);
+        log.updateHighWatermark(120);
+        log.truncateTo(31); // inside the batch 30..32: the log ends at 30
+        assertThat(log.logEndOffset()).isEqualTo(30);
+        assertThat(log.highWatermark()).isEqualTo(30);
+        assertThat(log.latestEpoch()).isZero();
+        assertThat(log.endOffsetForEpoch(1)).isEqualTo(EpochEndOffset.UNDEFINED);
+        assertThat(((FileLog) log).segmentBaseOffsets()).allMatch(base -> base <= 30);
+        assertThat(readAll(log, 0)).hasSize(30).last().asString().startsWith("29:");
+        AppendResult r = log.append(batch(2000, 100, 2), 3, 6000);
+        assertThat(r.firstOffset()).isEqualTo(30);
+        assertThat(log.endOffsetForEpoch(0)).isEqualTo(new EpochEndOffset(0, 30));
+        assertThat(log.endOffsetForEpoch(3)).isEqualTo(new EpochEndOffset(3, 32));
+        assertThat(readAll(log, 28)).containsExactly("28:k28:v28", "29:k29:v29", "30:k100:v100", "31:k101:v101");
+    }
+
+    @Test
+    void truncationSurvivesACleanRestartAndTheCheckpointMatches() throws IOException {
+        PartitionLog log = log(leaders);
+        for (int i = 0; i < 20; i++) {
+            log.append(batch(1000 + i, i * 3, 3), i / 5, 5000);
+        }
+        log.truncateTo(33);
+        leaders.close();
+        leaders = FileLogManager.open(TestSupport.settings(leaderDir), t -> TestSupport.config(1024, 100));
+        PartitionLog reopened = leaders.get(TP).orElseThrow();
+        assertThat(reopened.logEndOffset()).isEqualTo(33);
+        assertThat(reopened.latestEpoch()).isEqualTo(2);
+        Path checkpoint = leaders.logDirOf(TP).resolve(TP.topic() + "-" + TP.partition()).resolve("leader-epoch-checkpoint");
+        assertThat(Files.readAllLines(checkpoint)).containsExactly("0", "3", "0 0", "1 15", "2 30");
+    }
+
+    @Test
+    void endOffsetForEpochFollowsKafkasRules() {
+        PartitionLog log = log(leaders);
+        assertThat(log.endOffsetForEpoch(0)).isEqualTo(EpochEndOffset.UNDEFINED);
+        log.append(batch(1000, 0, 5), 2, 5000);
+        log.append(batch(1000, 5, 5), 4, 5000);
+        assertThat(log.endOffsetForEpoch(1)).isEqualTo(new EpochEndOffset(1, 0));
+        assertThat(log.endOffsetForEpoch(2)).isEqualTo(new EpochEndOffset(2, 5));
+        assertThat(log.endOffsetForEpoch(3)).isEqualTo(new EpochEndOffset(2, 5));
+        assertThat(log.endOffsetForEpoch(4)).isEqualTo(new EpochEndOffset(4, 10));
+        assertThat(log.endOffsetForEpoch(5)).isEqualTo(EpochEndOffset.UNDEFINED);
+        assertThat(log.endOffsetForEpoch(-1)).isEqualTo(EpochEndOffset.UNDEFINED);
+    }
+
+    @Test
+    void aFollowerWithRecordsItsNewLeaderNeverHadEndsByteIdenticalAfterTruncating() {
+        // The seed's first case: the old leader wrote offset 3 at epoch 0 that the follower never copied;
+        // the follower became leader at epoch 1 and took new writes.
+        PartitionLog oldLeader = log(leaders);
+        PartitionLog newLeader = log(followers);
+        for (int i = 0; i < 3; i++) {
+            oldLeader.append(batch(1000, i, 1), 0, 5000);
+        }
+        newLeader.appendAsFollower(fetched(oldLeader, 0));
+        oldLeader.append(batch(1000, 3, 1), 0, 5000);
+        newLeader.append(batch(2000, 50, 2), 1, 6000);
+        // the old leader, now a follower, asks where its last epoch ends on the new leader
+        EpochEndOffset diverging = newLeader.endOffsetForEpoch(oldLeader.latestEpoch());
+        assertThat(diverging).isEqualTo(new EpochEndOffset(0, 3));
+        oldLeader.truncateTo(Math.min(diverging.endOffset(), oldLeader.logEndOffset()));
+        oldLeader.appendAsFollower(fetched(newLeader, oldLeader.logEndOffset()));
+        assertThat(allBytes(oldLeader)).isEqualTo(allBytes(newLeader));
+        assertThat(readAll(oldLeader, 0)).containsExactly("0:k0:v0", "1:k1:v1", "2:k2:v2", "3:k50:v50", "4:k51:v51");
+    }
+}
