@@ -104,6 +104,7 @@ public final class Broker implements AutoCloseable {
 
     private void startup() throws InterruptedException {
         long began = System.nanoTime();
+        KafkaServer.preloadTransportAsync();
         List<Path> logDirs = config.logDirs();
         for (Path dir : logDirs) {
             ensureWritableDir(dir);
