@@ -60,7 +60,8 @@ class ClusterTest {
         props.put("zookeeper.session.timeout.ms", "6000");
         props.put("offsets.topic.replication.factor", "3");
         props.put("replica.lag.time.max.ms", "5000");
-        props.put("controlled.shutdown.timeout.ms", "5000");
+        props.put("controlled.shutdown.max.retries", "1");
+        props.put("controlled.shutdown.retry.backoff.ms", "5000");
         Broker b = Broker.start(props);
         brokers.add(b);
         return b;
