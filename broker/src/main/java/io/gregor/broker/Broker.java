@@ -151,6 +151,24 @@ public final class Broker implements AutoCloseable {
                 config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
                 config.offsetMetadataMaxBytes(), config.offsetsRetentionMs(), config.offsetsRetentionCheckIntervalMs()),
                 offsetsTopic, offsetsTopic, scheduler, Time.SYSTEM);
+        GroupCoordinator coordinator = groupCoordinator;
+        // groups move with the leadership of their __consumer_offsets partition; events before startup()
+        // are covered by its scan of the partitions led then (loading twice is a no-op)
+        replicas.setLeadershipListener(new ReplicaManager.LeadershipListener() {
+            @Override
+            public void becameLeader(io.gregor.storage.TopicPartition tp) {
+                if (tp.topic().equals(ConsumerOffsetsTopic.NAME)) {
+                    coordinator.onElection(tp.partition());
+                }
+            }
+
+            @Override
+            public void stoppedLeading(io.gregor.storage.TopicPartition tp) {
+                if (tp.topic().equals(ConsumerOffsetsTopic.NAME)) {
+                    coordinator.onResignation(tp.partition());
+                }
+            }
+        });
         groupCoordinator.startup();
         new GroupHandler(groupCoordinator, offsetsTopic, brokerId, advertised).register(registry);
 
