@@ -201,4 +201,56 @@ class ClusterTest {
             }
         }
     }
+
+    @Test
+    void aBrokerWhoseSessionExpiresRegistersAgainAndKeepsServing() throws Exception {
+        for (int id = 1; id <= 3; id++) {
+            startBroker(id);
+        }
+        String topic = TestDirs.uniqueTopic("expiry");
+        try (Admin admin = Clients.admin(bootstrap())) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> admin.describeCluster().nodes().get().size() == 3);
+            admin.createTopics(List.of(new NewTopic(topic, 3, (short) 3)
+                    .configs(Map.of("min.insync.replicas", "2")))).all().get();
+        }
+        int victim;
+        long oldSession;
+        try (ZooKeeper zk = zookeeper.client(CHROOT)) {
+            String state = read(zk, "/brokers/topics/" + topic + "/partitions/0/state");
+            victim = Integer.parseInt(state.replaceAll(".*\"leader\":(\\d+).*", "$1"));
+            oldSession = zk.exists("/brokers/ids/" + victim, false).getEphemeralOwner();
+            zookeeper.expireSession(oldSession);
+            // its registration goes with the session, then comes back from a new session
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                org.apache.zookeeper.data.Stat reg = zk.exists("/brokers/ids/" + victim, false);
+                assertThat(reg).isNotNull();
+                assertThat(reg.getEphemeralOwner()).isNotEqualTo(oldSession).isNotZero();
+            });
+            // the controller moved its leadership away meanwhile; it rejoins every ISR as a follower
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                for (int p = 0; p < 3; p++) {
+                    assertThat(read(zk, "/brokers/topics/" + topic + "/partitions/" + p + "/state"))
+                            .contains("\"isr\":[").matches(".*\"isr\":\\[\\d,\\d,\\d].*");
+                }
+            });
+        }
+        Broker expired = brokers.stream().filter(b -> b.brokerId() == victim).findFirst().orElseThrow();
+        try (Admin admin = Clients.admin(expired.bootstrapServers())) {
+            assertThat(admin.describeCluster().nodes().get()).hasSize(3);
+        }
+        try (KafkaProducer<String, String> producer = Clients.producer(expired.bootstrapServers(),
+                Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
+            for (int p = 0; p < 3; p++) {
+                producer.send(new ProducerRecord<>(topic, p, null, "after-expiry")).get();
+            }
+        }
+        // the expired broker's replicas have the records too: its fetchers run on the new session
+        for (int p = 0; p < 3; p++) {
+            String segment = topic + "-" + p + "/00000000000000000000.log";
+            java.nio.file.Path dir = dirs.get(brokers.indexOf(expired));
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(
+                    new String(java.nio.file.Files.readAllBytes(dir.resolve(segment)), StandardCharsets.ISO_8859_1))
+                    .contains("after-expiry"));
+        }
+    }
 }
