@@ -64,6 +64,8 @@ public final class Broker implements AutoCloseable {
     private final int brokerId;
     private final ExecutorService requestPool;
     private final ScheduledThreadPoolExecutor scheduler;
+    /** For admin requests that wait on the controller (leader elections), off the request threads. */
+    private final ExecutorService adminWaits;
     private final List<KafkaServer> servers = new ArrayList<>();
     private final Map<String, InetSocketAddress> advertised = new ConcurrentHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -81,6 +83,7 @@ public final class Broker implements AutoCloseable {
                 new LinkedBlockingQueue<>(), threads("gregor-request-"));
         this.scheduler = new ScheduledThreadPoolExecutor(1, threads("gregor-scheduler-"));
         this.scheduler.setRemoveOnCancelPolicy(true);
+        this.adminWaits = java.util.concurrent.Executors.newCachedThreadPool(threads("gregor-admin-wait-"));
     }
 
     /**
@@ -134,6 +137,10 @@ public final class Broker implements AutoCloseable {
         replicaManager = replicas;
         if (zkStore != null) {
             replicas.enableReplication(brokerId, zkStore, zkStore::broker, scheduler, ReplicationSettings.from(config));
+            if (config.autoLeaderRebalanceEnable()) {
+                zkStore.enableAutoLeaderRebalance(TimeUnit.SECONDS.toMillis(config.leaderImbalanceCheckIntervalSeconds()),
+                        config.leaderImbalancePerBrokerPercentage());
+            }
         }
         Topics topics = new Topics(config, store, replicas);
         topics.startup();
@@ -146,6 +153,7 @@ public final class Broker implements AutoCloseable {
         new TopicAdminHandler(topics, config).register(registry);
         new ConfigsHandler(topics, config).register(registry);
         new ProducerIdHandler(store).register(registry);
+        new io.gregor.broker.handlers.LeaderElectionHandler(topics, adminWaits).register(registry);
         ConsumerOffsetsTopic offsetsTopic = new ConsumerOffsetsTopic(config, topics, Time.SYSTEM);
         groupCoordinator = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
                 config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
@@ -301,6 +309,7 @@ public final class Broker implements AutoCloseable {
             groupCoordinator.close();
         }
         scheduler.shutdownNow();
+        adminWaits.shutdownNow();
         if (replicaManager != null) {
             replicaManager.shutdown();
         }

@@ -50,6 +50,10 @@ class ClusterTest {
     }
 
     private Broker startBroker(int id) {
+        return startBroker(id, Map.of());
+    }
+
+    private Broker startBroker(int id, Map<String, String> extra) {
         java.nio.file.Path dir = TestDirs.newDataDir("cluster-" + id);
         dirs.add(dir);
         Map<String, String> props = new TreeMap<>();
@@ -62,6 +66,7 @@ class ClusterTest {
         props.put("replica.lag.time.max.ms", "5000");
         props.put("controlled.shutdown.max.retries", "1");
         props.put("controlled.shutdown.retry.backoff.ms", "5000");
+        props.putAll(extra);
         Broker b = Broker.start(props);
         brokers.add(b);
         return b;
@@ -252,5 +257,72 @@ class ClusterTest {
                     new String(java.nio.file.Files.readAllBytes(dir.resolve(segment)), StandardCharsets.ISO_8859_1))
                     .contains("after-expiry"));
         }
+    }
+
+    /** Expires the ZooKeeper session of the leader of partition 0 and waits until it is back in every ISR, not leading it. */
+    private int moveLeadershipOfPartitionZeroAway(String topic) throws Exception {
+        try (ZooKeeper zk = zookeeper.client(CHROOT)) {
+            String state = read(zk, "/brokers/topics/" + topic + "/partitions/0/state");
+            int preferred = Integer.parseInt(state.replaceAll(".*\"leader\":(\\d+).*", "$1"));
+            zookeeper.expireSession(zk.exists("/brokers/ids/" + preferred, false).getEphemeralOwner());
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                String s = read(zk, "/brokers/topics/" + topic + "/partitions/0/state");
+                assertThat(s).matches(".*\"isr\":\\[\\d,\\d,\\d].*").doesNotContain("\"leader\":" + preferred + ",");
+            });
+            return preferred;
+        }
+    }
+
+    private int leaderOfPartitionZero(String topic) throws Exception {
+        try (ZooKeeper zk = zookeeper.client(CHROOT)) {
+            return Integer.parseInt(read(zk, "/brokers/topics/" + topic + "/partitions/0/state")
+                    .replaceAll(".*\"leader\":(\\d+).*", "$1"));
+        }
+    }
+
+    @Test
+    void theLeaderElectionToolMovesLeadershipBackToThePreferredReplica() throws Exception {
+        for (int id = 1; id <= 3; id++) {
+            startBroker(id);
+        }
+        String topic = TestDirs.uniqueTopic("preferred");
+        try (Admin admin = Clients.admin(bootstrap())) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> admin.describeCluster().nodes().get().size() == 3);
+            admin.createTopics(List.of(new NewTopic(topic, 3, (short) 3))).all().get();
+        }
+        int preferred = moveLeadershipOfPartitionZeroAway(topic);
+
+        ToolRunner.Result run = ToolRunner.runTool("org.apache.kafka.tools.LeaderElectionCommand",
+                "--bootstrap-server", bootstrap(), "--election-type", "PREFERRED", "--all-topic-partitions");
+        assertThat(run.exitCode()).as(run.describe()).isZero();
+        assertThat(run.stdout()).as(run.describe()).contains("Successfully completed leader election (PREFERRED) for partitions " + topic + "-0");
+        assertThat(leaderOfPartitionZero(topic)).isEqualTo(preferred);
+
+        // nothing left to do: every partition is led by its preferred replica, and unclean finds leaders everywhere
+        try (Admin admin = Clients.admin(bootstrap())) {
+            var results = admin.electLeaders(org.apache.kafka.common.ElectionType.PREFERRED,
+                    Set.of(new org.apache.kafka.common.TopicPartition(topic, 1))).partitions().get();
+            assertThat(results.get(new org.apache.kafka.common.TopicPartition(topic, 1)))
+                    .hasValueSatisfying(e -> assertThat(e).isInstanceOf(org.apache.kafka.common.errors.ElectionNotNeededException.class));
+            var unclean = admin.electLeaders(org.apache.kafka.common.ElectionType.UNCLEAN,
+                    Set.of(new org.apache.kafka.common.TopicPartition(topic, 2))).partitions().get();
+            assertThat(unclean.get(new org.apache.kafka.common.TopicPartition(topic, 2)))
+                    .hasValueSatisfying(e -> assertThat(e).isInstanceOf(org.apache.kafka.common.errors.ElectionNotNeededException.class));
+        }
+    }
+
+    @Test
+    void autoLeaderRebalanceReturnsLeadershipToThePreferredReplica() throws Exception {
+        for (int id = 1; id <= 3; id++) {
+            startBroker(id, Map.of("leader.imbalance.check.interval.seconds", "1"));
+        }
+        String topic = TestDirs.uniqueTopic("rebalance");
+        try (Admin admin = Clients.admin(bootstrap())) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> admin.describeCluster().nodes().get().size() == 3);
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 3))).all().get();
+        }
+        int preferred = moveLeadershipOfPartitionZeroAway(topic);
+        // the broker prefers 1 partition and leads none of them: 100 % > leader.imbalance.per.broker.percentage
+        await().atMost(Duration.ofSeconds(30)).until(() -> leaderOfPartitionZero(topic) == preferred);
     }
 }
