@@ -64,6 +64,8 @@ public final class Broker implements AutoCloseable {
     private final int brokerId;
     private final ExecutorService requestPool;
     private final ScheduledThreadPoolExecutor scheduler;
+    /** For admin requests that wait on the controller (leader elections), off the request threads. */
+    private final ExecutorService adminWaits;
     private final List<KafkaServer> servers = new ArrayList<>();
     private final Map<String, InetSocketAddress> advertised = new ConcurrentHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -81,6 +83,7 @@ public final class Broker implements AutoCloseable {
                 new LinkedBlockingQueue<>(), threads("gregor-request-"));
         this.scheduler = new ScheduledThreadPoolExecutor(1, threads("gregor-scheduler-"));
         this.scheduler.setRemoveOnCancelPolicy(true);
+        this.adminWaits = java.util.concurrent.Executors.newCachedThreadPool(threads("gregor-admin-wait-"));
     }
 
     /**
@@ -135,6 +138,10 @@ public final class Broker implements AutoCloseable {
         replicaManager = replicas;
         if (zkStore != null) {
             replicas.enableReplication(brokerId, zkStore, zkStore::broker, scheduler, ReplicationSettings.from(config));
+            if (config.autoLeaderRebalanceEnable()) {
+                zkStore.enableAutoLeaderRebalance(TimeUnit.SECONDS.toMillis(config.leaderImbalanceCheckIntervalSeconds()),
+                        config.leaderImbalancePerBrokerPercentage());
+            }
         }
         Topics topics = new Topics(config, store, replicas);
         topics.startup();
@@ -147,11 +154,30 @@ public final class Broker implements AutoCloseable {
         new TopicAdminHandler(topics, config).register(registry);
         new ConfigsHandler(topics, config).register(registry);
         new ProducerIdHandler(store).register(registry);
+        new io.gregor.broker.handlers.LeaderElectionHandler(topics, adminWaits).register(registry);
         ConsumerOffsetsTopic offsetsTopic = new ConsumerOffsetsTopic(config, topics, Time.SYSTEM);
         groupCoordinator = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
                 config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
                 config.offsetMetadataMaxBytes(), config.offsetsRetentionMs(), config.offsetsRetentionCheckIntervalMs()),
                 offsetsTopic, offsetsTopic, scheduler, Time.SYSTEM);
+        GroupCoordinator coordinator = groupCoordinator;
+        // groups move with the leadership of their __consumer_offsets partition; events before startup()
+        // are covered by its scan of the partitions led then (loading twice is a no-op)
+        replicas.setLeadershipListener(new ReplicaManager.LeadershipListener() {
+            @Override
+            public void becameLeader(io.gregor.storage.TopicPartition tp) {
+                if (tp.topic().equals(ConsumerOffsetsTopic.NAME)) {
+                    coordinator.onElection(tp.partition());
+                }
+            }
+
+            @Override
+            public void stoppedLeading(io.gregor.storage.TopicPartition tp) {
+                if (tp.topic().equals(ConsumerOffsetsTopic.NAME)) {
+                    coordinator.onResignation(tp.partition());
+                }
+            }
+        });
         groupCoordinator.startup();
         new GroupHandler(groupCoordinator, offsetsTopic, brokerId, advertised).register(registry);
 
@@ -284,6 +310,7 @@ public final class Broker implements AutoCloseable {
             groupCoordinator.close();
         }
         scheduler.shutdownNow();
+        adminWaits.shutdownNow();
         if (replicaManager != null) {
             replicaManager.shutdown();
         }

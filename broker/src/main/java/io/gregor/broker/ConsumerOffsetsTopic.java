@@ -1,18 +1,22 @@
 package io.gregor.broker;
 
+import io.gregor.broker.metadata.BrokerInfo;
+import io.gregor.broker.metadata.PartitionState;
 import io.gregor.broker.metadata.TopicMetadata;
 import io.gregor.broker.replica.Partition;
 import io.gregor.config.BrokerConfig;
 import io.gregor.coordinator.CoordinatorRecord;
 import io.gregor.coordinator.OffsetsLog;
 import io.gregor.coordinator.TopicCatalog;
+import io.gregor.storage.AppendResult;
 import io.gregor.storage.FileSlice;
 import io.gregor.storage.PartitionLog;
 import io.gregor.storage.ReadResult;
 import org.apache.kafka.common.compress.Compression;
-import org.apache.kafka.common.errors.CoordinatorNotAvailableException;
+import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.internals.Topic;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
@@ -27,6 +31,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 
 /**
@@ -74,10 +79,10 @@ public final class ConsumerOffsetsTopic implements OffsetsLog, TopicCatalog {
     }
 
     @Override
-    public void append(int partition, List<CoordinatorRecord> records) {
+    public CompletableFuture<Void> append(int partition, List<CoordinatorRecord> records) {
         ensureCreated();
         Partition leader = topics.partition(NAME, partition)
-                .orElseThrow(() -> new CoordinatorNotAvailableException("No partition " + NAME + "-" + partition));
+                .orElseThrow(() -> new NotLeaderOrFollowerException("This broker does not host " + NAME + "-" + partition));
         long now = time.milliseconds();
         int size = 64;
         for (CoordinatorRecord r : records) {
@@ -88,7 +93,45 @@ public final class ConsumerOffsetsTopic implements OffsetsLog, TopicCatalog {
         for (CoordinatorRecord r : records) {
             builder.append(now, r.key(), r.value());
         }
-        leader.appendAsLeader(builder.build().buffer(), now);
+        AppendResult appended = leader.appendAsLeader(builder.build().buffer(), now);
+        if (!topics.store().clustered()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        // acks=all, as Kafka's coordinator writes: the answer waits for the ISR and min.insync.replicas
+        int minIsr = topics.minInsyncReplicas(leader);
+        if (leader.inSyncReplicaCount() < minIsr) {
+            return CompletableFuture.failedFuture(Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND.exception());
+        }
+        return leader.awaitReplication(appended.lastOffset() + 1, minIsr, config.offsetsCommitTimeoutMs())
+                .thenCompose(error -> error == Errors.NONE ? CompletableFuture.<Void>completedFuture(null)
+                        : CompletableFuture.failedFuture(error.exception()));
+    }
+
+    @Override
+    public boolean isLeader(int partition) {
+        // a single broker leads every partition, including those of a topic not created yet
+        return topics.partition(NAME, partition).map(Partition::isLeader).orElse(!topics.store().clustered());
+    }
+
+    /**
+     * The broker that coordinates the groups of a partition: the partition's leader, or -1 when it has
+     * none now. A single broker is always the one.
+     */
+    public int coordinatorFor(int partition, int localBrokerId) {
+        if (!topics.store().clustered()) {
+            return localBrokerId;
+        }
+        return topics.store().partitionState(NAME, partition).map(PartitionState::leader).orElse(-1);
+    }
+
+    /** host and port of a live broker, or null. */
+    public BrokerInfo broker(int id) {
+        for (BrokerInfo b : topics.store().liveBrokers()) {
+            if (b.id() == id) {
+                return b;
+            }
+        }
+        return null;
     }
 
     @Override

@@ -134,6 +134,35 @@ final class BrokerProcess implements AutoCloseable {
         return p.exitValue();
     }
 
+    /** SIGSTOP: the JVM freezes (no fetches, no ZooKeeper heartbeats) but keeps its sockets and session for now. */
+    void pause() {
+        signal("STOP");
+    }
+
+    /** SIGCONT after {@link #pause()}. */
+    void resume() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
+        Process p = process;
+        if (p == null || !p.isAlive()) {
+            throw new IllegalStateException("not running");
+        }
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(p.pid())).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new AssertionError("kill -" + name + " " + p.pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RuntimeException(e);
+        }
+        appendMarker("=== SIG" + name + " ===");
+    }
+
     boolean isAlive() {
         return process != null && process.isAlive();
     }

@@ -50,6 +50,10 @@ class ClusterTest {
     }
 
     private Broker startBroker(int id) {
+        return startBroker(id, Map.of());
+    }
+
+    private Broker startBroker(int id, Map<String, String> extra) {
         java.nio.file.Path dir = TestDirs.newDataDir("cluster-" + id);
         dirs.add(dir);
         Map<String, String> props = new TreeMap<>();
@@ -60,7 +64,9 @@ class ClusterTest {
         props.put("zookeeper.session.timeout.ms", "6000");
         props.put("offsets.topic.replication.factor", "3");
         props.put("replica.lag.time.max.ms", "5000");
-        props.put("controlled.shutdown.timeout.ms", "5000");
+        props.put("controlled.shutdown.max.retries", "1");
+        props.put("controlled.shutdown.retry.backoff.ms", "5000");
+        props.putAll(extra);
         Broker b = Broker.start(props);
         brokers.add(b);
         return b;
@@ -199,5 +205,124 @@ class ClusterTest {
                 assertThat(producer.send(new ProducerRecord<>(topic, p, null, "after")).get().offset()).isZero();
             }
         }
+    }
+
+    @Test
+    void aBrokerWhoseSessionExpiresRegistersAgainAndKeepsServing() throws Exception {
+        for (int id = 1; id <= 3; id++) {
+            startBroker(id);
+        }
+        String topic = TestDirs.uniqueTopic("expiry");
+        try (Admin admin = Clients.admin(bootstrap())) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> admin.describeCluster().nodes().get().size() == 3);
+            admin.createTopics(List.of(new NewTopic(topic, 3, (short) 3)
+                    .configs(Map.of("min.insync.replicas", "2")))).all().get();
+        }
+        int victim;
+        long oldSession;
+        try (ZooKeeper zk = zookeeper.client(CHROOT)) {
+            String state = read(zk, "/brokers/topics/" + topic + "/partitions/0/state");
+            victim = Integer.parseInt(state.replaceAll(".*\"leader\":(\\d+).*", "$1"));
+            oldSession = zk.exists("/brokers/ids/" + victim, false).getEphemeralOwner();
+            zookeeper.expireSession(oldSession);
+            // its registration goes with the session, then comes back from a new session
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                org.apache.zookeeper.data.Stat reg = zk.exists("/brokers/ids/" + victim, false);
+                assertThat(reg).isNotNull();
+                assertThat(reg.getEphemeralOwner()).isNotEqualTo(oldSession).isNotZero();
+            });
+            // the controller moved its leadership away meanwhile; it rejoins every ISR as a follower
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                for (int p = 0; p < 3; p++) {
+                    assertThat(read(zk, "/brokers/topics/" + topic + "/partitions/" + p + "/state"))
+                            .contains("\"isr\":[").matches(".*\"isr\":\\[\\d,\\d,\\d].*");
+                }
+            });
+        }
+        Broker expired = brokers.stream().filter(b -> b.brokerId() == victim).findFirst().orElseThrow();
+        try (Admin admin = Clients.admin(expired.bootstrapServers())) {
+            assertThat(admin.describeCluster().nodes().get()).hasSize(3);
+        }
+        try (KafkaProducer<String, String> producer = Clients.producer(expired.bootstrapServers(),
+                Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
+            for (int p = 0; p < 3; p++) {
+                producer.send(new ProducerRecord<>(topic, p, null, "after-expiry")).get();
+            }
+        }
+        // the expired broker's replicas have the records too: its fetchers run on the new session
+        for (int p = 0; p < 3; p++) {
+            String segment = topic + "-" + p + "/00000000000000000000.log";
+            java.nio.file.Path dir = dirs.get(brokers.indexOf(expired));
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(
+                    new String(java.nio.file.Files.readAllBytes(dir.resolve(segment)), StandardCharsets.ISO_8859_1))
+                    .contains("after-expiry"));
+        }
+    }
+
+    /** Expires the ZooKeeper session of the leader of partition 0 and waits until it is back in every ISR, not leading it. */
+    private int moveLeadershipOfPartitionZeroAway(String topic) throws Exception {
+        try (ZooKeeper zk = zookeeper.client(CHROOT)) {
+            String state = read(zk, "/brokers/topics/" + topic + "/partitions/0/state");
+            int preferred = Integer.parseInt(state.replaceAll(".*\"leader\":(\\d+).*", "$1"));
+            zookeeper.expireSession(zk.exists("/brokers/ids/" + preferred, false).getEphemeralOwner());
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                String s = read(zk, "/brokers/topics/" + topic + "/partitions/0/state");
+                assertThat(s).matches(".*\"isr\":\\[\\d,\\d,\\d].*").doesNotContain("\"leader\":" + preferred + ",");
+            });
+            return preferred;
+        }
+    }
+
+    private int leaderOfPartitionZero(String topic) throws Exception {
+        try (ZooKeeper zk = zookeeper.client(CHROOT)) {
+            return Integer.parseInt(read(zk, "/brokers/topics/" + topic + "/partitions/0/state")
+                    .replaceAll(".*\"leader\":(\\d+).*", "$1"));
+        }
+    }
+
+    @Test
+    void theLeaderElectionToolMovesLeadershipBackToThePreferredReplica() throws Exception {
+        for (int id = 1; id <= 3; id++) {
+            startBroker(id);
+        }
+        String topic = TestDirs.uniqueTopic("preferred");
+        try (Admin admin = Clients.admin(bootstrap())) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> admin.describeCluster().nodes().get().size() == 3);
+            admin.createTopics(List.of(new NewTopic(topic, 3, (short) 3))).all().get();
+        }
+        int preferred = moveLeadershipOfPartitionZeroAway(topic);
+
+        ToolRunner.Result run = ToolRunner.runTool("org.apache.kafka.tools.LeaderElectionCommand",
+                "--bootstrap-server", bootstrap(), "--election-type", "PREFERRED", "--all-topic-partitions");
+        assertThat(run.exitCode()).as(run.describe()).isZero();
+        assertThat(run.stdout()).as(run.describe()).contains("Successfully completed leader election (PREFERRED) for partitions " + topic + "-0");
+        assertThat(leaderOfPartitionZero(topic)).isEqualTo(preferred);
+
+        // nothing left to do: every partition is led by its preferred replica, and unclean finds leaders everywhere
+        try (Admin admin = Clients.admin(bootstrap())) {
+            var results = admin.electLeaders(org.apache.kafka.common.ElectionType.PREFERRED,
+                    Set.of(new org.apache.kafka.common.TopicPartition(topic, 1))).partitions().get();
+            assertThat(results.get(new org.apache.kafka.common.TopicPartition(topic, 1)))
+                    .hasValueSatisfying(e -> assertThat(e).isInstanceOf(org.apache.kafka.common.errors.ElectionNotNeededException.class));
+            var unclean = admin.electLeaders(org.apache.kafka.common.ElectionType.UNCLEAN,
+                    Set.of(new org.apache.kafka.common.TopicPartition(topic, 2))).partitions().get();
+            assertThat(unclean.get(new org.apache.kafka.common.TopicPartition(topic, 2)))
+                    .hasValueSatisfying(e -> assertThat(e).isInstanceOf(org.apache.kafka.common.errors.ElectionNotNeededException.class));
+        }
+    }
+
+    @Test
+    void autoLeaderRebalanceReturnsLeadershipToThePreferredReplica() throws Exception {
+        for (int id = 1; id <= 3; id++) {
+            startBroker(id, Map.of("leader.imbalance.check.interval.seconds", "1"));
+        }
+        String topic = TestDirs.uniqueTopic("rebalance");
+        try (Admin admin = Clients.admin(bootstrap())) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> admin.describeCluster().nodes().get().size() == 3);
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 3))).all().get();
+        }
+        int preferred = moveLeadershipOfPartitionZeroAway(topic);
+        // the broker prefers 1 partition and leads none of them: 100 % > leader.imbalance.per.broker.percentage
+        await().atMost(Duration.ofSeconds(30)).until(() -> leaderOfPartitionZero(topic) == preferred);
     }
 }

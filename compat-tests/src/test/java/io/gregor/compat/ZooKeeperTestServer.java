@@ -50,6 +50,11 @@ final class ZooKeeperTestServer implements AutoCloseable {
         return zk;
     }
 
+    /** Expires a client's session on the server, as a long network partition would: its ephemeral nodes go. */
+    void expireSession(long sessionId) {
+        server.expire(sessionId);
+    }
+
     @Override
     public void close() {
         factory.shutdown();

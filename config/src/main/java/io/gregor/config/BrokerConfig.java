@@ -59,6 +59,11 @@ public final class BrokerConfig {
                 : Listeners.parse("advertised.listeners", advertised, protocolMap);
         validateAdvertised();
         this.logDirs = parseLogDirs();
+        if (replicaFetchWaitMaxMs() > replicaLagTimeMaxMs()) {
+            // Kafka's rule: a follower's long poll must not outlast the time that drops it from the ISR
+            throw new ConfigException("replica.fetch.wait.max.ms", replicaFetchWaitMaxMs(),
+                    "must be at most replica.lag.time.max.ms (" + replicaLagTimeMaxMs() + ")");
+        }
         if (!unknownKeys.isEmpty()) {
             log.warn("These configurations '{}' were supplied but are not used by Gregor.", unknownKeys);
         }
@@ -489,6 +494,72 @@ public final class BrokerConfig {
 
     public int producerIdExpirationCheckIntervalMs() {
         return intValue("producer.id.expiration.check.interval.ms");
+    }
+
+    // ---------------------------------------------------------------- replication
+
+    public long replicaLagTimeMaxMs() {
+        return longValue("replica.lag.time.max.ms");
+    }
+
+    public int replicaFetchWaitMaxMs() {
+        return intValue("replica.fetch.wait.max.ms");
+    }
+
+    public int replicaFetchMinBytes() {
+        return intValue("replica.fetch.min.bytes");
+    }
+
+    public int replicaFetchMaxBytes() {
+        return intValue("replica.fetch.max.bytes");
+    }
+
+    public int replicaFetchResponseMaxBytes() {
+        return intValue("replica.fetch.response.max.bytes");
+    }
+
+    public int replicaFetchBackoffMs() {
+        return intValue("replica.fetch.backoff.ms");
+    }
+
+    public int replicaSocketTimeoutMs() {
+        return intValue("replica.socket.timeout.ms");
+    }
+
+    public int replicaSocketReceiveBufferBytes() {
+        return intValue("replica.socket.receive.buffer.bytes");
+    }
+
+    public int numReplicaFetchers() {
+        return intValue("num.replica.fetchers");
+    }
+
+    public long replicaHighWatermarkCheckpointIntervalMs() {
+        return longValue("replica.high.watermark.checkpoint.interval.ms");
+    }
+
+    public boolean controlledShutdownEnable() {
+        return boolValue("controlled.shutdown.enable");
+    }
+
+    public int controlledShutdownMaxRetries() {
+        return intValue("controlled.shutdown.max.retries");
+    }
+
+    public long controlledShutdownRetryBackoffMs() {
+        return longValue("controlled.shutdown.retry.backoff.ms");
+    }
+
+    public boolean autoLeaderRebalanceEnable() {
+        return boolValue("auto.leader.rebalance.enable");
+    }
+
+    public int leaderImbalancePerBrokerPercentage() {
+        return intValue("leader.imbalance.per.broker.percentage");
+    }
+
+    public long leaderImbalanceCheckIntervalSeconds() {
+        return longValue("leader.imbalance.check.interval.seconds");
     }
 
     // ---------------------------------------------------------------- ZooKeeper

@@ -218,6 +218,33 @@ final class BrokerConfigDef {
         DEF.define("producer.id.expiration.check.interval.ms", INT, 600000, atLeast(1), LOW,
                 "How often expired producer ids are removed.");
 
+        // --- replication, controlled shutdown and leader balance (used in cluster mode)
+        DEF.define("replica.lag.time.max.ms", LONG, 30000L, atLeast(1), HIGH,
+                "A follower that has not caught up with the leader for this long leaves the ISR.");
+        DEF.define("replica.fetch.wait.max.ms", INT, 500, atLeast(0), MEDIUM,
+                "Longest wait of a follower's fetch; must not exceed replica.lag.time.max.ms.");
+        DEF.define("replica.fetch.min.bytes", INT, 1, atLeast(1), MEDIUM, "Bytes a follower's fetch waits for.");
+        DEF.define("replica.fetch.max.bytes", INT, 1048576, atLeast(0), MEDIUM,
+                "Bytes a follower fetches per partition (a larger first batch still comes whole).");
+        DEF.define("replica.fetch.response.max.bytes", INT, 10485760, atLeast(0), MEDIUM,
+                "Bytes of a whole follower fetch response.");
+        DEF.define("replica.fetch.backoff.ms", INT, 1000, atLeast(0), MEDIUM, "Pause of a follower after a fetch error.");
+        DEF.define("replica.socket.timeout.ms", INT, 30000, HIGH, "Socket timeout of follower fetches.");
+        DEF.define("replica.socket.receive.buffer.bytes", INT, 65536, HIGH, "SO_RCVBUF of follower fetch sockets.");
+        DEF.define("num.replica.fetchers", INT, 1, HIGH, "Fetcher threads per source broker.");
+        DEF.define("replica.high.watermark.checkpoint.interval.ms", LONG, 5000L, HIGH,
+                "How often high watermarks are checkpointed.");
+        DEF.define("controlled.shutdown.enable", BOOLEAN, true, MEDIUM,
+                "On shutdown, move this broker's leaderships to other replicas first.");
+        DEF.define("controlled.shutdown.max.retries", INT, 3, MEDIUM, "Attempts of a controlled shutdown.");
+        DEF.define("controlled.shutdown.retry.backoff.ms", LONG, 5000L, MEDIUM, "Pause between controlled shutdown attempts.");
+        DEF.define("auto.leader.rebalance.enable", BOOLEAN, true, HIGH,
+                "The controller moves leadership back to preferred replicas when brokers are imbalanced.");
+        DEF.define("leader.imbalance.per.broker.percentage", INT, 10, HIGH,
+                "Share of a broker's partitions led by others before the controller rebalances them, in percent.");
+        DEF.define("leader.imbalance.check.interval.seconds", LONG, 300L, atLeast(1), HIGH,
+                "How often the controller checks leader imbalance.");
+
         // --- ZooKeeper (optional; a single broker runs without it)
         DEF.define("zookeeper.connect", STRING, null, HIGH, "ZooKeeper connection string host:port[,host:port][/chroot].");
         DEF.define("zookeeper.session.timeout.ms", INT, 18000, HIGH, "ZooKeeper session timeout.");

@@ -126,6 +126,26 @@ class BrokerConfigDefaultsTest {
     }
 
     @Test
+    void replicationDefaultsAreKafkas() {
+        assertThat(config.replicaLagTimeMaxMs()).isEqualTo(30000L);
+        assertThat(config.replicaFetchWaitMaxMs()).isEqualTo(500);
+        assertThat(config.replicaFetchMinBytes()).isEqualTo(1);
+        assertThat(config.replicaFetchMaxBytes()).isEqualTo(1048576);
+        assertThat(config.replicaFetchResponseMaxBytes()).isEqualTo(10485760);
+        assertThat(config.replicaFetchBackoffMs()).isEqualTo(1000);
+        assertThat(config.replicaSocketTimeoutMs()).isEqualTo(30000);
+        assertThat(config.replicaSocketReceiveBufferBytes()).isEqualTo(65536);
+        assertThat(config.numReplicaFetchers()).isEqualTo(1);
+        assertThat(config.replicaHighWatermarkCheckpointIntervalMs()).isEqualTo(5000L);
+        assertThat(config.controlledShutdownEnable()).isTrue();
+        assertThat(config.controlledShutdownMaxRetries()).isEqualTo(3);
+        assertThat(config.controlledShutdownRetryBackoffMs()).isEqualTo(5000L);
+        assertThat(config.autoLeaderRebalanceEnable()).isTrue();
+        assertThat(config.leaderImbalancePerBrokerPercentage()).isEqualTo(10);
+        assertThat(config.leaderImbalanceCheckIntervalSeconds()).isEqualTo(300L);
+    }
+
+    @Test
     void getReturnsKafkaStringFormsAndNullForUnsetKeysWithoutDefault() {
         assertThat(config.get("listeners")).isEqualTo("PLAINTEXT://:9092");
         assertThat(config.get("log.cleanup.policy")).isEqualTo("delete");

@@ -82,6 +82,18 @@ class BrokerConfigLoadTest {
     }
 
     @Test
+    void invalidReplicationSettingsNameTheirKey() {
+        assertThatThrownBy(() -> BrokerConfig.of(Map.of("replica.lag.time.max.ms", "soon")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("replica.lag.time.max.ms");
+        assertThatThrownBy(() -> BrokerConfig.of(Map.of("controlled.shutdown.enable", "maybe")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("controlled.shutdown.enable");
+        assertThatThrownBy(() -> BrokerConfig.of(Map.of("leader.imbalance.check.interval.seconds", "0")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("leader.imbalance.check.interval.seconds");
+        assertThatThrownBy(() -> BrokerConfig.of(Map.of("replica.lag.time.max.ms", "400")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("replica.fetch.wait.max.ms");
+    }
+
+    @Test
     void unknownEnumValueNamesKey() {
         assertThatThrownBy(() -> BrokerConfig.of(Map.of("compression.type", "brotli")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("compression.type").hasMessageContaining("brotli");

@@ -652,6 +652,29 @@ final class ClassicMembership {
         }
     }
 
+    /**
+     * The group moves to another coordinator: parked joins and syncs answer NOT_COORDINATOR (the members
+     * look the coordinator up again), timers stop, and the group is dead here.
+     */
+    void unload(ClassicGroup group) {
+        for (GroupMember m : group.members.values()) {
+            if (m.awaitingJoin != null) {
+                m.awaitingJoin.complete(joinError(m.joinVersion, Errors.NOT_COORDINATOR, m.memberId));
+                m.awaitingJoin = null;
+            }
+            if (m.awaitingSync != null) {
+                m.awaitingSync.complete(syncError(Errors.NOT_COORDINATOR));
+                m.awaitingSync = null;
+            }
+        }
+        cancel(group.joinTimer);
+        cancel(group.syncTimer);
+        group.joinTimer = null;
+        group.syncTimer = null;
+        group.rebalanceEpoch++;
+        group.transitionTo(GroupState.DEAD, time.milliseconds());
+    }
+
     /** Starts the sessions of a group's members, as loaded: members that are gone time out. */
     void startSessions(ClassicGroup group) {
         for (GroupMember member : group.members.values()) {
@@ -674,7 +697,7 @@ final class ClassicMembership {
 
     private void checkSession(ClassicGroup group, GroupMember member) {
         synchronized (group) {
-            if (group.members.get(member.memberId) != member) {
+            if (group.is(GroupState.DEAD) || group.members.get(member.memberId) != member) {
                 member.sessionCheckScheduled = false;
                 return;
             }

@@ -16,6 +16,7 @@ import org.apache.kafka.common.message.OffsetDeleteRequestData;
 import org.apache.kafka.common.message.OffsetDeleteResponseData;
 import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.message.SyncGroupResponseData;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,9 +24,12 @@ import org.slf4j.LoggerFactory;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +54,15 @@ public final class GroupCoordinator implements AutoCloseable {
     private final OffsetManager offsets;
     private final GroupAdmin admin;
     private ScheduledFuture<?> expiryTask;
+    /** Partitions of __consumer_offsets whose groups are in memory: this broker coordinates their groups. */
+    private final Set<Integer> loaded = ConcurrentHashMap.newKeySet();
+    private final Set<Integer> loading = ConcurrentHashMap.newKeySet();
+    /** Loads and unloads run here, one at a time and in the order leadership changed. */
+    private final ExecutorService loader = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "gregor-group-loader");
+        t.setDaemon(true);
+        return t;
+    });
 
     public GroupCoordinator(GroupConfig config, OffsetsLog offsetsLog, TopicCatalog catalog,
                             ScheduledExecutorService scheduler, Time time) {
@@ -72,20 +85,91 @@ public final class GroupCoordinator implements AutoCloseable {
         return store.partitionFor(groupId);
     }
 
-    /** Rebuilds every group and offset from {@code __consumer_offsets}, then starts offset expiry. */
+    /**
+     * Rebuilds the groups and offsets of every {@code __consumer_offsets} partition this broker leads, then
+     * starts offset expiry. Leadership changes later arrive through {@link #onElection} and {@link #onResignation}.
+     */
     public void startup() {
         long began = time.milliseconds();
         for (int p = 0; p < store.partitionCount(); p++) {
-            for (ClassicGroup group : store.load(p, time.milliseconds())) {
+            load(p);
+        }
+        long interval = config.retentionCheckIntervalMs();
+        expiryTask = scheduler.scheduleAtFixedRate(offsets::expireOffsets, interval, interval, TimeUnit.MILLISECONDS);
+        log.info("Group coordinator loaded {} groups of {} partitions in {} ms", groups.size(), loaded.size(),
+                time.milliseconds() - began);
+    }
+
+    /** This broker now leads partition {@code p} of __consumer_offsets: load its groups (in the background). */
+    public void onElection(int partition) {
+        loading.add(partition);
+        loader.execute(() -> load(partition));
+    }
+
+    /** Another broker leads partition {@code p} now: forget its groups; their members must find the new coordinator. */
+    public void onResignation(int partition) {
+        loader.execute(() -> unload(partition));
+    }
+
+    private synchronized void load(int partition) {
+        try {
+            if (loaded.contains(partition) || !store.isLeader(partition)) {
+                return;
+            }
+            long now = time.milliseconds();
+            unloadGroups(partition); // leftovers of an earlier term are stale
+            List<ClassicGroup> found = store.load(partition, now);
+            for (ClassicGroup group : found) {
                 groups.put(group.groupId, group);
                 synchronized (group) {
                     membership.startSessions(group);
                 }
             }
+            loaded.add(partition);
+            if (!found.isEmpty()) {
+                log.info("Loaded {} groups of {}-{}", found.size(), "__consumer_offsets", partition);
+            }
+        } catch (RuntimeException e) {
+            log.error("Loading the groups of __consumer_offsets-{} failed", partition, e);
+        } finally {
+            loading.remove(partition);
         }
-        long interval = config.retentionCheckIntervalMs();
-        expiryTask = scheduler.scheduleAtFixedRate(offsets::expireOffsets, interval, interval, TimeUnit.MILLISECONDS);
-        log.info("Group coordinator loaded {} groups in {} ms", groups.size(), time.milliseconds() - began);
+    }
+
+    private synchronized void unload(int partition) {
+        if (!loaded.remove(partition)) {
+            return;
+        }
+        int n = unloadGroups(partition);
+        if (n > 0) {
+            log.info("Unloaded {} groups of __consumer_offsets-{}: another broker coordinates them now", n, partition);
+        }
+    }
+
+    private int unloadGroups(int partition) {
+        int n = 0;
+        for (ClassicGroup group : List.copyOf(groups.values())) {
+            if (store.partitionFor(group.groupId) == partition) {
+                synchronized (group) {
+                    membership.unload(group);
+                }
+                groups.remove(group.groupId, group);
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * NONE when this broker coordinates the group; COORDINATOR_LOAD_IN_PROGRESS while its partition loads;
+     * NOT_COORDINATOR when another broker leads the partition (the client looks the coordinator up again).
+     */
+    public Errors coordinatorError(String groupId) {
+        int partition = store.partitionFor(groupId);
+        if (loaded.contains(partition)) {
+            return Errors.NONE;
+        }
+        return loading.contains(partition) ? Errors.COORDINATOR_LOAD_IN_PROGRESS : Errors.NOT_COORDINATOR;
     }
 
     @Override
@@ -93,6 +177,7 @@ public final class GroupCoordinator implements AutoCloseable {
         if (expiryTask != null) {
             expiryTask.cancel(false);
         }
+        loader.shutdownNow();
     }
 
     // ================================================================== membership
@@ -116,7 +201,7 @@ public final class GroupCoordinator implements AutoCloseable {
 
     // ================================================================== offsets
 
-    public OffsetCommitResponseData commitOffsets(OffsetCommitRequestData request, short version) {
+    public CompletableFuture<OffsetCommitResponseData> commitOffsets(OffsetCommitRequestData request, short version) {
         return offsets.commitOffsets(request, version);
     }
 

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Groups as records of {@code __consumer_offsets}: writes a group's metadata, commits and tombstones to its
@@ -26,13 +27,20 @@ final class GroupStore {
         return offsetsLog.partitionCount();
     }
 
+    boolean isLeader(int partition) {
+        return offsetsLog.isLeader(partition);
+    }
+
     int partitionFor(String groupId) {
         return GroupCoordinator.partitionFor(groupId, offsetsLog.partitionCount());
     }
 
-    /** Appends the records of one group as one batch. @throws RuntimeException when nothing was written */
-    void append(String groupId, List<CoordinatorRecord> records) {
-        offsetsLog.append(partitionFor(groupId), records);
+    /**
+     * Appends the records of one group as one batch; the future completes when they are replicated.
+     * @throws RuntimeException when nothing was written
+     */
+    CompletableFuture<Void> append(String groupId, List<CoordinatorRecord> records) {
+        return offsetsLog.append(partitionFor(groupId), records);
     }
 
     /** Writes the group's metadata record (members, generation, assignment). @throws RuntimeException on failure */
@@ -63,8 +71,9 @@ final class GroupStore {
     }
 
     /** The error Kafka answers when writing a group's records failed with {@code e}. */
-    static Errors appendError(RuntimeException e) {
-        Errors error = Errors.forException(e);
+    static Errors appendError(Throwable e) {
+        Errors error = Errors.forException(e instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                ? c.getCause() : e);
         return switch (error) {
             case MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_FETCH_SIZE -> Errors.INVALID_COMMIT_OFFSET_SIZE;
             case NOT_LEADER_OR_FOLLOWER, KAFKA_STORAGE_ERROR -> Errors.NOT_COORDINATOR;

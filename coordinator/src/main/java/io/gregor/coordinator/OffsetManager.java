@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentMap;
 
 /**
@@ -45,7 +46,11 @@ final class OffsetManager {
         this.time = time;
     }
 
-    OffsetCommitResponseData commitOffsets(OffsetCommitRequestData request, short version) {
+    /**
+     * Validates and writes the commit; the answer completes once the records are replicated, and only then
+     * do the new offsets become visible to OffsetFetch (Kafka's acks=all for coordinator writes).
+     */
+    CompletableFuture<OffsetCommitResponseData> commitOffsets(OffsetCommitRequestData request, short version) {
         String groupId = request.groupId();
         int generation = request.generationIdOrMemberEpoch();
         String memberId = request.memberId();
@@ -53,7 +58,8 @@ final class OffsetManager {
         ClassicGroup group = groups.get(groupId);
         if (group == null) {
             if (generation >= 0) {
-                return commitError(request, version >= 9 ? Errors.GROUP_ID_NOT_FOUND : Errors.ILLEGAL_GENERATION);
+                return CompletableFuture.completedFuture(
+                        commitError(request, version >= 9 ? Errors.GROUP_ID_NOT_FOUND : Errors.ILLEGAL_GENERATION));
             }
             // A consumer with assign() (or an admin) commits without a group: create a simple, empty one.
             group = groups.computeIfAbsent(groupId, g -> new ClassicGroup(g, time.milliseconds()));
@@ -76,7 +82,7 @@ final class OffsetManager {
                 membership.touchSession(group, group.members.get(memberId));
             }
             if (error != Errors.NONE) {
-                return commitError(request, error);
+                return CompletableFuture.completedFuture(commitError(request, error));
             }
             long now = time.milliseconds();
             OffsetCommitResponseData response = new OffsetCommitResponseData();
@@ -105,19 +111,32 @@ final class OffsetManager {
                     }
                 }
             }
-            if (!records.isEmpty()) {
-                try {
-                    store.append(groupId, records);
-                    group.offsets.putAll(accepted);
-                } catch (RuntimeException e) {
+            if (records.isEmpty()) {
+                return CompletableFuture.completedFuture(response);
+            }
+            CompletableFuture<Void> written;
+            try {
+                written = store.append(groupId, records);
+            } catch (RuntimeException e) {
+                written = CompletableFuture.failedFuture(e);
+            }
+            ClassicGroup committedTo = group;
+            return written.handle((ignored, e) -> {
+                if (e != null) {
                     Errors appendError = GroupStore.appendError(e);
-                    log.warn("Writing offsets of group {} failed: {}", groupId, e.toString());
+                    log.warn("Writing offsets of group {} failed: {}", groupId, appendError);
                     for (OffsetCommitResponsePartition r : acceptedResults) {
                         r.setErrorCode(appendError.code());
                     }
+                } else {
+                    synchronized (committedTo) {
+                        if (!committedTo.is(GroupState.DEAD)) {
+                            committedTo.offsets.putAll(accepted);
+                        }
+                    }
                 }
-            }
-            return response;
+                return response;
+            });
         }
     }
 

@@ -2,6 +2,7 @@ package io.gregor.coordinator;
 
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 
 /**
@@ -14,11 +15,21 @@ public interface OffsetsLog {
 
     /**
      * Appends {@code records} to the partition as one batch through the leader, creating the topic on first
-     * use. Returns once the append is done (and as durable as the log makes it).
+     * use. The local append happens before this returns; the future completes once the records are
+     * replicated as {@code acks=all} requires (at once without replication), or exceptionally with the
+     * Kafka error that prevented it (NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT, NOT_LEADER_OR_FOLLOWER).
      *
-     * @throws RuntimeException when the append failed; nothing was written then
+     * @throws RuntimeException when the local append failed; nothing was written then
      */
-    void append(int partition, List<CoordinatorRecord> records);
+    CompletableFuture<Void> append(int partition, List<CoordinatorRecord> records);
+
+    /**
+     * Whether this broker leads the partition, so it coordinates the groups stored there. A log without
+     * replication leads every partition.
+     */
+    default boolean isLeader(int partition) {
+        return true;
+    }
 
     /**
      * Hands every record of the partition, oldest first, to {@code visitor} (key, value or null). Does

@@ -55,6 +55,14 @@ class GroupCoordinatorTest {
     /** An in-memory __consumer_offsets: records appended per partition, replayed in order. */
     static final class MemoryLog implements OffsetsLog {
         final List<List<CoordinatorRecord>> partitions = new ArrayList<>();
+        final java.util.Set<Integer> notLed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        /** When set, appends report replication through this future instead of at once. */
+        volatile CompletableFuture<Void> replication;
+
+        @Override
+        public boolean isLeader(int partition) {
+            return !notLed.contains(partition);
+        }
 
         MemoryLog() {
             for (int i = 0; i < 50; i++) {
@@ -68,8 +76,10 @@ class GroupCoordinatorTest {
         }
 
         @Override
-        public synchronized void append(int partition, List<CoordinatorRecord> records) {
+        public synchronized CompletableFuture<Void> append(int partition, List<CoordinatorRecord> records) {
             partitions.get(partition).addAll(records);
+            CompletableFuture<Void> r = replication;
+            return r != null ? r : CompletableFuture.completedFuture(null);
         }
 
         @Override
@@ -234,23 +244,23 @@ class GroupCoordinatorTest {
 
     @Test
     void commitsAreValidatedAndReplayedFromTheLog() throws Exception {
-        assertThat(partitionError(coordinator.commitOffsets(commit("c", -1, "", 5, "x"), (short) 9))).isEqualTo(Errors.NONE);
-        assertThat(partitionError(coordinator.commitOffsets(commit("c", -1, "", 6, "far too long metadata"), (short) 9)))
+        assertThat(partitionError(coordinator.commitOffsets(commit("c", -1, "", 5, "x"), (short) 9).join())).isEqualTo(Errors.NONE);
+        assertThat(partitionError(coordinator.commitOffsets(commit("c", -1, "", 6, "far too long metadata"), (short) 9).join()))
                 .isEqualTo(Errors.OFFSET_METADATA_TOO_LARGE);
-        assertThat(partitionError(coordinator.commitOffsets(commit("nogroup", 3, "m", 1, ""), (short) 9)))
+        assertThat(partitionError(coordinator.commitOffsets(commit("nogroup", 3, "m", 1, ""), (short) 9).join()))
                 .isEqualTo(Errors.GROUP_ID_NOT_FOUND);
-        assertThat(partitionError(coordinator.commitOffsets(commit("nogroup", 3, "m", 1, ""), (short) 8)))
+        assertThat(partitionError(coordinator.commitOffsets(commit("nogroup", 3, "m", 1, ""), (short) 8).join()))
                 .isEqualTo(Errors.ILLEGAL_GENERATION);
 
         JoinGroupResponseData member = joinAlone("c");
-        assertThat(partitionError(coordinator.commitOffsets(commit("c", 1, member.memberId(), 7, ""), (short) 9)))
+        assertThat(partitionError(coordinator.commitOffsets(commit("c", 1, member.memberId(), 7, ""), (short) 9).join()))
                 .isEqualTo(Errors.REBALANCE_IN_PROGRESS);
         sync("c", member.memberId(), 1, new byte[0]);
-        assertThat(partitionError(coordinator.commitOffsets(commit("c", 0, member.memberId(), 7, ""), (short) 9)))
+        assertThat(partitionError(coordinator.commitOffsets(commit("c", 0, member.memberId(), 7, ""), (short) 9).join()))
                 .isEqualTo(Errors.ILLEGAL_GENERATION);
-        assertThat(partitionError(coordinator.commitOffsets(commit("c", -1, "", 7, ""), (short) 9)))
+        assertThat(partitionError(coordinator.commitOffsets(commit("c", -1, "", 7, ""), (short) 9).join()))
                 .isEqualTo(Errors.UNKNOWN_MEMBER_ID);
-        assertThat(partitionError(coordinator.commitOffsets(commit("c", 1, member.memberId(), 8, "meta"), (short) 9)))
+        assertThat(partitionError(coordinator.commitOffsets(commit("c", 1, member.memberId(), 8, "meta"), (short) 9).join()))
                 .isEqualTo(Errors.NONE);
 
         assertThat(coordinator.deleteGroup("c").errorCode()).isEqualTo(Errors.NON_EMPTY_GROUP.code());
@@ -261,7 +271,7 @@ class GroupCoordinatorTest {
         // The member's subscription metadata is not a consumer-protocol subscription, so nothing counts as subscribed.
         assertThat(coordinator.deleteOffsets(deleteOffsets).errorCode()).isZero();
 
-        assertThat(partitionError(coordinator.commitOffsets(commit("c", 1, member.memberId(), 9, "meta"), (short) 9)))
+        assertThat(partitionError(coordinator.commitOffsets(commit("c", 1, member.memberId(), 9, "meta"), (short) 9).join()))
                 .isEqualTo(Errors.NONE);
         GroupCoordinator reloaded = newCoordinator(new GroupConfig(1000, 60_000, 0, 3, 10, 60_000, 600_000));
         try {
@@ -278,7 +288,7 @@ class GroupCoordinatorTest {
     void offsetsOfAnEmptyGroupExpireAndTheGroupGoes() throws Exception {
         coordinator.close();
         coordinator = newCoordinator(new GroupConfig(1000, 60_000, 0, 10, 4096, 200, 50));
-        coordinator.commitOffsets(commit("old", -1, "", 5, ""), (short) 9);
+        coordinator.commitOffsets(commit("old", -1, "", 5, ""), (short) 9).join();
         assertThat(coordinator.state("old")).isEqualTo(GroupState.EMPTY);
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
                 .until(() -> coordinator.state("old") == GroupState.DEAD);
@@ -286,5 +296,56 @@ class GroupCoordinatorTest {
         // Tombstones for the offset and the group went to the log.
         List<CoordinatorRecord> records = log.partitions.get(coordinator.partitionFor("old"));
         assertThat(records.subList(records.size() - 2, records.size())).allMatch(r -> r.value() == null);
+    }
+
+    @Test
+    void aCommitIsAnsweredAndVisibleOnlyOnceReplicatedAndFailsWhenReplicationDoes() {
+        log.replication = new CompletableFuture<>();
+        CompletableFuture<OffsetCommitResponseData> pending = coordinator.commitOffsets(commit("r", -1, "", 5, ""), (short) 9);
+        assertThat(pending).isNotDone();
+        assertThat(coordinator.committedOffsets("r", null)).isEmpty();
+        log.replication.complete(null);
+        assertThat(partitionError(pending.join())).isEqualTo(Errors.NONE);
+        assertThat(coordinator.committedOffsets("r", null).get(new TopicPartition("t", 0)).offset()).isEqualTo(5L);
+
+        log.replication = CompletableFuture.failedFuture(Errors.NOT_ENOUGH_REPLICAS.exception());
+        assertThat(partitionError(coordinator.commitOffsets(commit("r", -1, "", 6, ""), (short) 9).join()))
+                .isEqualTo(Errors.COORDINATOR_NOT_AVAILABLE);
+        log.replication = CompletableFuture.failedFuture(Errors.NOT_LEADER_OR_FOLLOWER.exception());
+        assertThat(partitionError(coordinator.commitOffsets(commit("r", -1, "", 7, ""), (short) 9).join()))
+                .isEqualTo(Errors.NOT_COORDINATOR);
+        assertThat(coordinator.committedOffsets("r", null).get(new TopicPartition("t", 0)).offset()).isEqualTo(5L);
+    }
+
+    @Test
+    void groupsFollowTheLeadershipOfTheirOffsetsPartition() throws Exception {
+        int partition = coordinator.partitionFor("moving");
+        coordinator.commitOffsets(commit("moving", -1, "", 42, ""), (short) 9).join();
+        JoinGroupResponseData first = coordinator.joinGroup(join("moving", "", null, "range"), V, "client", "/127.0.0.1")
+                .get(10, TimeUnit.SECONDS);
+        CompletableFuture<JoinGroupResponseData> parked = coordinator.joinGroup(
+                join("moving", first.memberId(), null, "range").setRebalanceTimeoutMs(60_000), V, "client", "/127.0.0.1");
+        assertThat(coordinator.coordinatorError("moving")).isEqualTo(Errors.NONE);
+
+        log.notLed.add(partition);
+        coordinator.onResignation(partition);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                .until(() -> coordinator.coordinatorError("moving") == Errors.NOT_COORDINATOR);
+        assertThat(coordinator.committedOffsets("moving", null)).isEmpty();
+        if (parked.isDone()) {
+            // the join may have completed before the resignation; otherwise it is told to look again
+            assertThat(parked.get().errorCode()).isIn(Errors.NONE.code(), Errors.NOT_COORDINATOR.code());
+        }
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(parked::isDone);
+        // other partitions are still coordinated here
+        String other = java.util.stream.IntStream.range(0, 1000).mapToObj(i -> "g" + i)
+                .filter(g -> coordinator.partitionFor(g) != partition).findFirst().orElseThrow();
+        assertThat(coordinator.coordinatorError(other)).isEqualTo(Errors.NONE);
+
+        log.notLed.remove(partition);
+        coordinator.onElection(partition);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                .until(() -> coordinator.coordinatorError("moving") == Errors.NONE);
+        assertThat(coordinator.committedOffsets("moving", null).get(new TopicPartition("t", 0)).offset()).isEqualTo(42L);
     }
 }

@@ -646,6 +646,16 @@ public final class FileLog implements PartitionLog {
     }
 
     @Override
+    public void assignEpochStartOffset(int epoch) {
+        appendLock.lock();
+        try {
+            epochs.assign(epoch, logEndOffset, true);
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    @Override
     public EpochEndOffset endOffsetForEpoch(int epoch) {
         return epochs.endOffsetFor(epoch, logEndOffset);
     }

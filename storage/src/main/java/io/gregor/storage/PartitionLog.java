@@ -56,6 +56,13 @@ public interface PartitionLog {
     int latestEpoch();
 
     /**
+     * A replica becomes leader at {@code epoch}: records that the epoch starts at the current log end offset
+     * (if it is newer than every epoch here), before any record of it is written, so followers that fetch
+     * with an older epoch learn where that epoch ended on this leader (KIP-101).
+     */
+    void assignEpochStartOffset(int epoch);
+
+    /**
      * Appends batches a leader already assigned (a replica fetch response): offsets, leader epochs and
      * timestamps are kept as they are. Batches must start at the log end offset (earlier ones, already
      * held, are skipped); the CRC of each batch is checked.

@@ -166,6 +166,20 @@ class ReplicaLogTest {
     }
 
     @Test
+    void aNewLeadersEpochStartsAtItsLogEndBeforeItWritesAndEndsTheEpochsBefore() {
+        PartitionLog log = log(leaders);
+        log.append(batch(1000, 0, 5), 0, 5000);
+        log.assignEpochStartOffset(2);
+        // a follower that last fetched epoch 1 (written by a leader we never heard from) learns epoch 0 ends at 5
+        assertThat(log.endOffsetForEpoch(1)).isEqualTo(new EpochEndOffset(0, 5));
+        assertThat(log.endOffsetForEpoch(2)).isEqualTo(new EpochEndOffset(2, 5));
+        log.assignEpochStartOffset(1); // older: ignored
+        log.append(batch(1000, 5, 5), 2, 5000);
+        assertThat(log.endOffsetForEpoch(2)).isEqualTo(new EpochEndOffset(2, 10));
+        assertThat(log.endOffsetForEpoch(0)).isEqualTo(new EpochEndOffset(0, 5));
+    }
+
+    @Test
     void aFollowerWithRecordsItsNewLeaderNeverHadEndsByteIdenticalAfterTruncating() {
         // The seed's first case: the old leader wrote offset 3 at epoch 0 that the follower never copied;
         // the follower became leader at epoch 1 and took new writes.

@@ -1,6 +1,7 @@
 package io.gregor.broker.handlers;
 
 import io.gregor.broker.ConsumerOffsetsTopic;
+import io.gregor.broker.metadata.BrokerInfo;
 import io.gregor.coordinator.CommittedOffset;
 import io.gregor.coordinator.GroupCoordinator;
 import io.gregor.wire.ApiRegistry;
@@ -13,6 +14,12 @@ import org.apache.kafka.common.message.DescribeGroupsResponseData;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
 import org.apache.kafka.common.message.FindCoordinatorResponseData;
 import org.apache.kafka.common.message.HeartbeatRequestData;
+import org.apache.kafka.common.message.HeartbeatResponseData;
+import org.apache.kafka.common.message.JoinGroupResponseData;
+import org.apache.kafka.common.message.LeaveGroupResponseData;
+import org.apache.kafka.common.message.OffsetCommitResponseData;
+import org.apache.kafka.common.message.OffsetDeleteResponseData;
+import org.apache.kafka.common.message.SyncGroupResponseData;
 import org.apache.kafka.common.message.JoinGroupRequestData;
 import org.apache.kafka.common.message.LeaveGroupRequestData;
 import org.apache.kafka.common.message.ListGroupsRequestData;
@@ -46,8 +53,9 @@ import java.util.concurrent.CompletionStage;
 /**
  * Consumer groups on the wire: FindCoordinator and the classic group APIs (JoinGroup, SyncGroup,
  * Heartbeat, LeaveGroup), offsets (OffsetCommit, OffsetFetch, OffsetDelete) and group admin (ListGroups,
- * DescribeGroups, DeleteGroups), all served by the {@link GroupCoordinator}. This broker leads every
- * partition of {@code __consumer_offsets}, so it coordinates every group.
+ * DescribeGroups, DeleteGroups), all served by the {@link GroupCoordinator}. The coordinator of a group is
+ * the leader of its {@code __consumer_offsets} partition; requests for groups coordinated elsewhere get
+ * NOT_COORDINATOR (COORDINATOR_LOAD_IN_PROGRESS while the partition loads).
  */
 public final class GroupHandler {
     private static final Logger log = LoggerFactory.getLogger(GroupHandler.class);
@@ -117,29 +125,65 @@ public final class GroupHandler {
             log.warn("Cannot create {}: {}", ConsumerOffsetsTopic.NAME, e.toString());
             return c.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code()).setErrorMessage(e.getMessage());
         }
-        return c.setNodeId(brokerId).setHost(endpoint.getHostString()).setPort(endpoint.getPort())
-                .setErrorCode(Errors.NONE.code()).setErrorMessage(null);
+        // the coordinator is the leader of the group's __consumer_offsets partition
+        int partition = GroupCoordinator.partitionFor(key, offsetsTopic.partitionCount());
+        int leader = offsetsTopic.coordinatorFor(partition, brokerId);
+        if (leader == brokerId) {
+            return c.setNodeId(brokerId).setHost(endpoint.getHostString()).setPort(endpoint.getPort())
+                    .setErrorCode(Errors.NONE.code()).setErrorMessage(null);
+        }
+        BrokerInfo b = leader < 0 ? null : offsetsTopic.broker(leader);
+        if (b == null) {
+            return c.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code())
+                    .setErrorMessage(ConsumerOffsetsTopic.NAME + "-" + partition + " has no leader now");
+        }
+        return c.setNodeId(b.id()).setHost(b.host()).setPort(b.port()).setErrorCode(Errors.NONE.code())
+                .setErrorMessage(null);
+    }
+
+    /** NONE if this broker coordinates the group now; else the error that sends the client to look again. */
+    private Errors notHere(String groupId) {
+        return coordinator.coordinatorError(groupId);
     }
 
     // ------------------------------------------------------------------ membership
 
     private CompletionStage<? extends ApiMessage> joinGroup(KafkaRequest request) {
         JoinGroupRequestData data = request.body();
+        Errors error = notHere(data.groupId());
+        if (error != Errors.NONE) {
+            return CompletableFuture.completedFuture(new JoinGroupResponseData().setErrorCode(error.code())
+                    .setGenerationId(-1).setMemberId(data.memberId()).setLeader("")
+                    .setProtocolName(request.apiVersion() >= 7 ? null : ""));
+        }
         return coordinator.joinGroup(data, request.apiVersion(), request.clientId(), clientHost(request));
     }
 
     private CompletionStage<? extends ApiMessage> syncGroup(KafkaRequest request) {
         SyncGroupRequestData data = request.body();
+        Errors error = notHere(data.groupId());
+        if (error != Errors.NONE) {
+            return CompletableFuture.completedFuture(new SyncGroupResponseData().setErrorCode(error.code())
+                    .setAssignment(new byte[0]));
+        }
         return coordinator.syncGroup(data, request.apiVersion());
     }
 
     private CompletionStage<? extends ApiMessage> heartbeat(KafkaRequest request) {
         HeartbeatRequestData data = request.body();
+        Errors error = notHere(data.groupId());
+        if (error != Errors.NONE) {
+            return CompletableFuture.completedFuture(new HeartbeatResponseData().setErrorCode(error.code()));
+        }
         return CompletableFuture.completedFuture(coordinator.heartbeat(data, request.apiVersion()));
     }
 
     private CompletionStage<? extends ApiMessage> leaveGroup(KafkaRequest request) {
         LeaveGroupRequestData data = request.body();
+        Errors error = notHere(data.groupId());
+        if (error != Errors.NONE) {
+            return CompletableFuture.completedFuture(new LeaveGroupResponseData().setErrorCode(error.code()));
+        }
         return CompletableFuture.completedFuture(coordinator.leaveGroup(data, request.apiVersion()));
     }
 
@@ -153,7 +197,22 @@ public final class GroupHandler {
 
     private CompletionStage<? extends ApiMessage> offsetCommit(KafkaRequest request) {
         OffsetCommitRequestData data = request.body();
-        return CompletableFuture.completedFuture(coordinator.commitOffsets(data, request.apiVersion()));
+        Errors error = notHere(data.groupId());
+        if (error != Errors.NONE) {
+            OffsetCommitResponseData response = new OffsetCommitResponseData();
+            for (OffsetCommitRequestData.OffsetCommitRequestTopic t : data.topics()) {
+                OffsetCommitResponseData.OffsetCommitResponseTopic rt =
+                        new OffsetCommitResponseData.OffsetCommitResponseTopic().setName(t.name());
+                for (OffsetCommitRequestData.OffsetCommitRequestPartition p : t.partitions()) {
+                    rt.partitions().add(new OffsetCommitResponseData.OffsetCommitResponsePartition()
+                            .setPartitionIndex(p.partitionIndex()).setErrorCode(error.code()));
+                }
+                response.topics().add(rt);
+            }
+            return CompletableFuture.completedFuture(response);
+        }
+        // answered once the commit is replicated, on whichever thread completes that; no request thread waits
+        return coordinator.commitOffsets(data, request.apiVersion());
     }
 
     private CompletionStage<OffsetFetchResponseData> offsetFetch(KafkaRequest request) {
@@ -170,6 +229,11 @@ public final class GroupHandler {
                     }
                 }
                 OffsetFetchResponseGroup group = new OffsetFetchResponseGroup().setGroupId(g.groupId());
+                Errors error = notHere(g.groupId());
+                if (error != Errors.NONE) {
+                    response.groups().add(group.setErrorCode(error.code()));
+                    continue;
+                }
                 fetch(g.groupId(), wanted).forEach((topic, partitions) -> {
                     OffsetFetchResponseTopics t = new OffsetFetchResponseTopics().setName(topic);
                     partitions.forEach((p, o) -> t.partitions().add(new OffsetFetchResponsePartitions()
@@ -179,6 +243,24 @@ public final class GroupHandler {
                     group.topics().add(t);
                 });
                 response.groups().add(group);
+            }
+            return CompletableFuture.completedFuture(response);
+        }
+        Errors error = notHere(data.groupId());
+        if (error != Errors.NONE) {
+            if (version >= 2) {
+                return CompletableFuture.completedFuture(response.setErrorCode(error.code()));
+            }
+            // v1 has no top-level error: each asked-for partition carries it
+            if (data.topics() != null) {
+                for (OffsetFetchRequestData.OffsetFetchRequestTopic t : data.topics()) {
+                    OffsetFetchResponseTopic rt = new OffsetFetchResponseTopic().setName(t.name());
+                    for (int p : t.partitionIndexes()) {
+                        rt.partitions().add(new OffsetFetchResponsePartition().setPartitionIndex(p)
+                                .setCommittedOffset(-1).setMetadata("").setErrorCode(error.code()));
+                    }
+                    response.topics().add(rt);
+                }
             }
             return CompletableFuture.completedFuture(response);
         }
@@ -225,6 +307,10 @@ public final class GroupHandler {
 
     private CompletionStage<? extends ApiMessage> offsetDelete(KafkaRequest request) {
         OffsetDeleteRequestData data = request.body();
+        Errors error = notHere(data.groupId());
+        if (error != Errors.NONE) {
+            return CompletableFuture.completedFuture(new OffsetDeleteResponseData().setErrorCode(error.code()));
+        }
         return CompletableFuture.completedFuture(coordinator.deleteOffsets(data));
     }
 
@@ -245,7 +331,10 @@ public final class GroupHandler {
         DescribeGroupsResponseData response = new DescribeGroupsResponseData();
         boolean includeOps = version >= 3 && data.includeAuthorizedOperations();
         for (String groupId : data.groups()) {
-            response.groups().add(coordinator.describeGroup(groupId, version, includeOps));
+            Errors error = notHere(groupId);
+            response.groups().add(error == Errors.NONE ? coordinator.describeGroup(groupId, version, includeOps)
+                    : new DescribeGroupsResponseData.DescribedGroup().setGroupId(groupId).setErrorCode(error.code())
+                            .setGroupState("").setProtocolType("").setProtocolData(""));
         }
         return CompletableFuture.completedFuture(response);
     }
@@ -254,7 +343,9 @@ public final class GroupHandler {
         DeleteGroupsRequestData data = request.body();
         DeleteGroupsResponseData response = new DeleteGroupsResponseData();
         for (String groupId : data.groupsNames()) {
-            response.results().add(coordinator.deleteGroup(groupId));
+            Errors error = notHere(groupId);
+            response.results().add(error == Errors.NONE ? coordinator.deleteGroup(groupId)
+                    : new DeleteGroupsResponseData.DeletableGroupResult().setGroupId(groupId).setErrorCode(error.code()));
         }
         return CompletableFuture.completedFuture(response);
     }

@@ -55,6 +55,24 @@ public interface MetadataStore extends AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * ElectLeaders: moves leadership to the preferred (first assigned) replica, or with {@code unclean} gives a
+     * leaderless partition any live replica. Waits up to {@code timeoutMs}; one error per partition (NONE,
+     * ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE, ELIGIBLE_LEADERS_NOT_AVAILABLE,
+     * UNKNOWN_TOPIC_OR_PARTITION, REQUEST_TIMED_OUT). A single broker already leads everything.
+     */
+    default Map<io.gregor.storage.TopicPartition, org.apache.kafka.common.protocol.Errors> electLeaders(
+            boolean unclean, java.util.Collection<io.gregor.storage.TopicPartition> partitions, long timeoutMs) {
+        Map<io.gregor.storage.TopicPartition, org.apache.kafka.common.protocol.Errors> out = new java.util.LinkedHashMap<>();
+        for (io.gregor.storage.TopicPartition tp : partitions) {
+            boolean exists = topic(tp.topic()).map(t -> tp.partition() >= 0 && tp.partition() < t.partitionCount())
+                    .orElse(false);
+            out.put(tp, exists ? org.apache.kafka.common.protocol.Errors.ELECTION_NOT_NEEDED
+                    : org.apache.kafka.common.protocol.Errors.UNKNOWN_TOPIC_OR_PARTITION);
+        }
+        return out;
+    }
+
     /** Registers the one listener of cluster changes (nothing happens without a cluster). */
     default void listen(MetadataListener listener) {
     }

@@ -129,6 +129,7 @@ public final class Partition {
                 }
             }
             leaderEpochStartOffset = log.logEndOffset();
+            log.assignEpochStartOffset(leaderEpoch);
             unreplicated.clear();
             logger.info("{}: leader at epoch {} from offset {}, ISR {}", topicPartition, leaderEpoch,
                     leaderEpochStartOffset, isr);

@@ -44,6 +44,24 @@ public final class ReplicaManager {
     private IntFunction<BrokerInfo> brokers;
     private ScheduledExecutorService scheduler;
     private ReplicationSettings settings;
+    private volatile LeadershipListener leadershipListener = LeadershipListener.NONE;
+
+    /** Told when this broker starts or stops leading a partition (the group coordinator follows its topic). */
+    public interface LeadershipListener {
+        LeadershipListener NONE = new LeadershipListener() {
+            @Override
+            public void becameLeader(TopicPartition tp) {
+            }
+
+            @Override
+            public void stoppedLeading(TopicPartition tp) {
+            }
+        };
+
+        void becameLeader(TopicPartition tp);
+
+        void stoppedLeading(TopicPartition tp);
+    }
 
     public ReplicaManager(BrokerConfig config, LogManager logs, FetchPurgatory purgatory) {
         this.config = config;
@@ -62,6 +80,10 @@ public final class ReplicaManager {
         this.clustered = true;
         long period = Math.max(10, settings.replicaLagTimeMaxMs() / 2);
         scheduler.scheduleAtFixedRate(this::shrinkIsrs, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    public void setLeadershipListener(LeadershipListener listener) {
+        this.leadershipListener = listener;
     }
 
     public FetchPurgatory purgatory() {
@@ -115,9 +137,14 @@ public final class ReplicaManager {
                 partition.updateState(state);
             } else {
                 partition.makeLeader(state, replicas);
+                leadershipListener.becameLeader(tp);
             }
         } else {
+            boolean wasLeader = partition.isLeader();
             partition.makeFollower(state, replicas);
+            if (wasLeader) {
+                leadershipListener.stoppedLeading(tp);
+            }
             stopFetching(tp);
             if (state.leader() >= 0) {
                 fetchers.computeIfAbsent(state.leader(), leader -> {
@@ -152,7 +179,11 @@ public final class ReplicaManager {
             stopFetching(tp);
             Partition removed = partitions.remove(tp);
             if (removed != null) {
+                boolean wasLeader = removed.isLeader();
                 removed.makeFollower(new PartitionState(-1, removed.leaderEpoch(), List.of(), 0, -1), List.of());
+                if (wasLeader) {
+                    leadershipListener.stoppedLeading(tp);
+                }
                 logs.delete(tp);
                 purgatory.wakeAll(tp);
             }

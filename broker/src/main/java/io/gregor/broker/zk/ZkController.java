@@ -117,6 +117,130 @@ final class ZkController {
         for (String child : store.zk.getChildren(ZkPaths.ISR_CHANGES, false)) {
             onIsrChangeNotification(ZkPaths.ISR_CHANGES + "/" + child);
         }
+        onElectionRequested(ZkPaths.PREFERRED_ELECTION, false);
+        onElectionRequested(ZkPaths.UNCLEAN_ELECTION, true);
+        scheduleRebalanceCheck();
+    }
+
+    /**
+     * An election request znode ({"version":1,"partitions":[{"topic":..,"partition":..}]}): runs the
+     * elections, then deletes the request, which tells the asking broker it was handled.
+     */
+    void onElectionRequested(String path, boolean unclean) throws KeeperException, InterruptedException {
+        if (!active) {
+            return;
+        }
+        byte[] data;
+        try {
+            data = store.zk.getData(path, false, null);
+        } catch (KeeperException.NoNodeException e) {
+            return;
+        }
+        Object parts = Json.object(data).get("partitions");
+        if (parts instanceof List<?> list) {
+            for (Object o : list) {
+                if (o instanceof Map<?, ?> m && m.get("topic") != null && m.get("partition") != null) {
+                    TopicPartition tp = new TopicPartition(m.get("topic").toString(),
+                            Integer.parseInt(m.get("partition").toString()));
+                    if (unclean) {
+                        electUnclean(tp);
+                    } else {
+                        electPreferred(tp);
+                    }
+                }
+            }
+        }
+        try {
+            store.zk.delete(path, -1);
+        } catch (KeeperException.NoNodeException ignored) {
+            // handled already
+        }
+    }
+
+    /** Unclean election: a partition without a leader takes any live assigned replica, in sync or not. */
+    boolean electUnclean(TopicPartition tp) throws KeeperException, InterruptedException {
+        if (!active) {
+            return false;
+        }
+        PartitionState s = store.states.get(tp);
+        if (s == null || (s.leader() != PartitionState.NO_LEADER && store.brokers.containsKey(s.leader()))) {
+            return false;
+        }
+        int chosen = store.replicas(tp.topic(), tp.partition()).stream().filter(store.brokers::containsKey)
+                .findFirst().orElse(PartitionState.NO_LEADER);
+        if (chosen == PartitionState.NO_LEADER) {
+            return false;
+        }
+        log.warn("{}: unclean election of {}, which may miss records the ISR had", tp, chosen);
+        return writeState(tp, s, chosen, List.of(chosen));
+    }
+
+    private long rebalanceIntervalMs = -1;
+    private int imbalancePercentage = 10;
+
+    /** auto.leader.rebalance.enable: check every {@code intervalMs} while this broker is the controller. */
+    void enableAutoRebalance(long intervalMs, int percentage) {
+        rebalanceIntervalMs = intervalMs;
+        imbalancePercentage = percentage;
+        if (active) {
+            scheduleRebalanceCheck();
+        }
+    }
+
+    private int rebalanceGeneration;
+
+    private void scheduleRebalanceCheck() {
+        if (rebalanceIntervalMs <= 0) {
+            return;
+        }
+        int generation = ++rebalanceGeneration; // one chain of checks per term as controller
+        java.util.concurrent.CompletableFuture.delayedExecutor(rebalanceIntervalMs,
+                java.util.concurrent.TimeUnit.MILLISECONDS, store.events).execute(() -> {
+                    if (!active || generation != rebalanceGeneration) {
+                        return;
+                    }
+                    try {
+                        rebalanceLeaders();
+                    } catch (KeeperException e) {
+                        log.warn("Leader rebalance failed: {}", e.toString());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    } catch (RuntimeException e) {
+                        log.warn("Leader rebalance failed", e);
+                    }
+                    scheduleRebalanceCheck();
+                });
+    }
+
+    /**
+     * Kafka's check: a broker whose share of not-led preferred partitions exceeds
+     * leader.imbalance.per.broker.percentage gets those leaderships back (where it is alive and in sync).
+     */
+    void rebalanceLeaders() throws KeeperException, InterruptedException {
+        Map<Integer, List<TopicPartition>> preferredOf = new LinkedHashMap<>();
+        Map<Integer, List<TopicPartition>> notLeading = new LinkedHashMap<>();
+        for (Map.Entry<TopicPartition, PartitionState> e : new ArrayList<>(store.states.entrySet())) {
+            List<Integer> replicas = store.replicas(e.getKey().topic(), e.getKey().partition());
+            if (replicas.isEmpty()) {
+                continue;
+            }
+            int preferred = replicas.get(0);
+            preferredOf.computeIfAbsent(preferred, k -> new ArrayList<>()).add(e.getKey());
+            if (e.getValue().leader() != preferred) {
+                notLeading.computeIfAbsent(preferred, k -> new ArrayList<>()).add(e.getKey());
+            }
+        }
+        for (Map.Entry<Integer, List<TopicPartition>> e : notLeading.entrySet()) {
+            double ratio = (double) e.getValue().size() / preferredOf.get(e.getKey()).size();
+            if (ratio * 100 > imbalancePercentage && store.brokers.containsKey(e.getKey())) {
+                log.info("Broker {} leads {} fewer of its preferred partitions than it should; electing it",
+                        e.getKey(), e.getValue().size());
+                for (TopicPartition tp : e.getValue()) {
+                    electPreferred(tp);
+                }
+            }
+        }
     }
 
     /** New topic or new partitions: give each partition without a state its first leader. */

@@ -166,6 +166,8 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             zk.addWatch(ZkPaths.DELETE_TOPICS, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.ISR_CHANGES, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.CONTROLLER, AddWatchMode.PERSISTENT);
+            zk.addWatch(ZkPaths.PREFERRED_ELECTION, AddWatchMode.PERSISTENT);
+            zk.addWatch(ZkPaths.UNCLEAN_ELECTION, AddWatchMode.PERSISTENT);
         } catch (KeeperException e) {
             throw new IllegalStateException("Cannot watch ZooKeeper paths: " + e, e);
         } catch (InterruptedException e) {
@@ -333,6 +335,9 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             } else if (path.startsWith(ZkPaths.ISR_CHANGES + "/")
                     && event.getType() == Watcher.Event.EventType.NodeCreated) {
                 controller.onIsrChangeNotification(path);
+            } else if ((path.equals(ZkPaths.PREFERRED_ELECTION) || path.equals(ZkPaths.UNCLEAN_ELECTION))
+                    && event.getType() != Watcher.Event.EventType.NodeDeleted) {
+                controller.onElectionRequested(path, path.equals(ZkPaths.UNCLEAN_ELECTION));
             }
         } catch (KeeperException e) {
             log.warn("Could not follow the change of {}: {}", path, e.toString());
@@ -785,6 +790,95 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
                 throw new IllegalStateException(e);
             }
         }
+    }
+
+    /** auto.leader.rebalance.enable: the controller (whichever broker it is) checks every {@code intervalMs}. */
+    public void enableAutoLeaderRebalance(long intervalMs, int imbalancePercentage) {
+        events.execute(() -> controller.enableAutoRebalance(intervalMs, imbalancePercentage));
+    }
+
+    @Override
+    public Map<TopicPartition, org.apache.kafka.common.protocol.Errors> electLeaders(
+            boolean unclean, Collection<TopicPartition> partitions, long timeoutMs) {
+        Map<TopicPartition, org.apache.kafka.common.protocol.Errors> out = new LinkedHashMap<>();
+        List<TopicPartition> needed = new ArrayList<>();
+        for (TopicPartition tp : partitions) {
+            PartitionState s = states.get(tp);
+            List<Integer> replicas = replicas(tp.topic(), tp.partition());
+            org.apache.kafka.common.protocol.Errors error;
+            if (s == null || replicas.isEmpty()) {
+                error = org.apache.kafka.common.protocol.Errors.UNKNOWN_TOPIC_OR_PARTITION;
+            } else if (unclean) {
+                boolean led = s.leader() != PartitionState.NO_LEADER && brokers.containsKey(s.leader());
+                error = led ? org.apache.kafka.common.protocol.Errors.ELECTION_NOT_NEEDED
+                        : replicas.stream().anyMatch(brokers::containsKey) ? null
+                        : org.apache.kafka.common.protocol.Errors.ELIGIBLE_LEADERS_NOT_AVAILABLE;
+            } else {
+                int preferred = replicas.get(0);
+                error = s.leader() == preferred ? org.apache.kafka.common.protocol.Errors.ELECTION_NOT_NEEDED
+                        : brokers.containsKey(preferred) && s.isr().contains(preferred) ? null
+                        : org.apache.kafka.common.protocol.Errors.PREFERRED_LEADER_NOT_AVAILABLE;
+            }
+            out.put(tp, error);
+            if (error == null) {
+                needed.add(tp);
+            }
+        }
+        if (needed.isEmpty()) {
+            return out;
+        }
+        String path = unclean ? ZkPaths.UNCLEAN_ELECTION : ZkPaths.PREFERRED_ELECTION;
+        List<Object> entries = new ArrayList<>();
+        for (TopicPartition tp : needed) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("topic", tp.topic());
+            e.put("partition", tp.partition());
+            entries.add(e);
+        }
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("version", 1);
+        json.put("partitions", entries);
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        boolean written = false;
+        while (!written && System.currentTimeMillis() < deadline) {
+            try {
+                zk.create(path, Json.bytes(json), ACL, CreateMode.PERSISTENT);
+                written = true;
+            } catch (KeeperException.NodeExistsException busy) {
+                // another election is being handled: the controller deletes its request when done
+                awaitVisible(() -> {
+                    try {
+                        return zk.exists(path, false) == null;
+                    } catch (KeeperException e) {
+                        return false;
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return true;
+                    }
+                }, Math.max(1, deadline - System.currentTimeMillis()));
+            } catch (KeeperException e) {
+                throw new IllegalStateException("Cannot request a leader election: " + e, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        awaitVisible(() -> needed.stream().allMatch(tp -> elected(tp, unclean)),
+                Math.max(0, deadline - System.currentTimeMillis()));
+        for (TopicPartition tp : needed) {
+            out.put(tp, elected(tp, unclean) ? org.apache.kafka.common.protocol.Errors.NONE
+                    : org.apache.kafka.common.protocol.Errors.REQUEST_TIMED_OUT);
+        }
+        return out;
+    }
+
+    private boolean elected(TopicPartition tp, boolean unclean) {
+        PartitionState s = states.get(tp);
+        if (s == null) {
+            return false;
+        }
+        List<Integer> replicas = replicas(tp.topic(), tp.partition());
+        return unclean ? s.leader() != PartitionState.NO_LEADER : !replicas.isEmpty() && s.leader() == replicas.get(0);
     }
 
     // ------------------------------------------------------------------ IsrWriter

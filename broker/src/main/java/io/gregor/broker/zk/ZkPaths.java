@@ -14,6 +14,9 @@ final class ZkPaths {
     static final String CONFIG_TOPICS = "/config/topics";
     static final String CONFIG_CHANGES = "/config/changes";
     static final String DELETE_TOPICS = "/admin/delete_topics";
+    static final String PREFERRED_ELECTION = "/admin/preferred_replica_election";
+    /** Gregor's own, in the preferred election's JSON shape: Kafka's ZooKeeper mode had no unclean election request. */
+    static final String UNCLEAN_ELECTION = "/admin/unclean_leader_election";
     static final String ISR_CHANGES = "/isr_change_notification";
     static final String PRODUCER_ID_BLOCK = "/latest_producer_id_block";
 
