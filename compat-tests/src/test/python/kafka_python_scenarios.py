@@ -1,21 +1,13 @@
 """Scenarios for kafka-python (pure Python, Debian's python3-kafka) against a running Gregor broker.
 
-Usage: /usr/bin/python3 kafka_python_scenarios.py BOOTSTRAP SCENARIO TOPIC_PREFIX
-Prints "PASS <scenario>: <details>" and exits 0, or raises (traceback, exit 1).
+Run as described in scenario_common.py.
 """
-import sys
 import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
-BOOTSTRAP, SCENARIO, PREFIX = sys.argv[1], sys.argv[2], sys.argv[3]
-DEADLINE_S = 30
-
-
-def check(condition, message):
-    if not condition:
-        raise AssertionError(message)
+from scenario_common import BOOTSTRAP, DEADLINE_S, PREFIX, check, run
 
 
 def produce(topic, count):
@@ -124,5 +116,4 @@ def scenario_list_describe_groups():
 
 
 if __name__ == "__main__":
-    result = globals()["scenario_" + SCENARIO.replace("-", "_")]()
-    print("PASS %s: %s" % (SCENARIO, result))
+    run(globals())

@@ -5,14 +5,15 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * One in-process broker shared by a test class:
  * {@code @RegisterExtension static final BrokerExtension BROKER = new BrokerExtension(Map.of(...));}
- * Started before the first test, closed (and its data deleted) after the last.
+ * or {@link #shippedConfig()}. Started before the first test, closed (and its data deleted) after the last.
  */
-final class BrokerExtension implements BeforeAllCallback, AfterAllCallback {
-    private final Map<String, String> overrides;
+public final class BrokerExtension implements BeforeAllCallback, AfterAllCallback {
+    private final Function<String, TestBroker> starter;
     private TestBroker broker;
 
     BrokerExtension() {
@@ -20,12 +21,21 @@ final class BrokerExtension implements BeforeAllCallback, AfterAllCallback {
     }
 
     BrokerExtension(Map<String, String> overrides) {
-        this.overrides = overrides;
+        this(name -> TestBroker.start(name, overrides));
+    }
+
+    private BrokerExtension(Function<String, TestBroker> starter) {
+        this.starter = starter;
+    }
+
+    /** A broker configured by the shipped config/server.properties, as a user would first run it. */
+    public static BrokerExtension shippedConfig() {
+        return new BrokerExtension(TestBroker::startWithShippedConfig);
     }
 
     @Override
     public void beforeAll(ExtensionContext context) {
-        broker = TestBroker.start(context.getRequiredTestClass().getSimpleName(), overrides);
+        broker = starter.apply(context.getRequiredTestClass().getSimpleName());
     }
 
     @Override
@@ -43,7 +53,11 @@ final class BrokerExtension implements BeforeAllCallback, AfterAllCallback {
         return broker;
     }
 
-    String bootstrapServers() {
+    public String bootstrapServers() {
         return broker().bootstrapServers();
+    }
+
+    public int port() {
+        return broker().port();
     }
 }

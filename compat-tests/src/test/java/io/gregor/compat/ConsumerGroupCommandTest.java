@@ -1,13 +1,12 @@
 package io.gregor.compat;
 
-import io.gregor.broker.Broker;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -22,9 +21,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 
-import static io.gregor.compat.GroupTestSupport.CONSUMER_GROUPS;
 import static io.gregor.compat.GroupTestSupport.consumerProps;
-import static io.gregor.compat.GroupTestSupport.runTool;
+import static io.gregor.compat.ToolRunner.CONSOLE_CONSUMER;
+import static io.gregor.compat.ToolRunner.CONSUMER_GROUP_COMMAND;
+import static io.gregor.compat.ToolRunner.runTool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -35,27 +35,28 @@ import static org.awaitility.Awaitility.await;
 class ConsumerGroupCommandTest {
     private static final String TOPIC = "tool-topic";
 
+    private static final String OFFSETS_FORMATTER = "org.apache.kafka.tools.consumer.OffsetsMessageFormatter";
+    private static final String GROUP_METADATA_FORMATTER =
+            "org.apache.kafka.tools.consumer.GroupMetadataMessageFormatter";
+
+    @RegisterExtension
+    static final BrokerExtension BROKER = new BrokerExtension(GroupTestSupport.BROKER_OVERRIDES);
     @TempDir
     static Path dir;
-    static Broker broker;
 
-    @BeforeAll
-    static void start() {
-        broker = GroupTestSupport.startBroker(dir);
-        GroupTestSupport.createTopic(broker, TOPIC, 3);
-        GroupTestSupport.produce(broker, TOPIC, 3, "m", 30); // 10 records per partition
+    private static String bootstrap() {
+        return BROKER.bootstrapServers();
     }
 
-    @AfterAll
-    static void stop() {
-        if (broker != null) {
-            broker.close();
-        }
+    @BeforeAll
+    static void seedTopic() {
+        GroupTestSupport.createTopic(bootstrap(), TOPIC, 3);
+        GroupTestSupport.produce(bootstrap(), TOPIC, 3, "m", 30); // 10 records per partition
     }
 
     /** A consumer group that subscribed, then committed 4/5/10 of 10 per partition and left: Empty. */
     private static void inactiveGroup(String group) {
-        try (KafkaConsumer<String, String> c = GroupTestSupport.consumer(broker, group)) {
+        try (KafkaConsumer<String, String> c = GroupTestSupport.consumer(bootstrap(), group)) {
             c.subscribe(List.of(TOPIC));
             GroupTestSupport.pollRecords(c, 30, Duration.ofSeconds(60));
             c.commitSync(Map.of(tp(0), new OffsetAndMetadata(4), tp(1), new OffsetAndMetadata(5),
@@ -70,27 +71,27 @@ class ConsumerGroupCommandTest {
     private static String[] args(String... rest) {
         String[] all = new String[rest.length + 2];
         all[0] = "--bootstrap-server";
-        all[1] = broker.bootstrapServers();
+        all[1] = bootstrap();
         System.arraycopy(rest, 0, all, 2, rest.length);
         return all;
     }
 
-    private static GroupTestSupport.ToolResult tool(String... rest) {
-        GroupTestSupport.ToolResult r = runTool(CONSUMER_GROUPS, args(rest));
+    private static ToolRunner.Result tool(String... rest) {
+        ToolRunner.Result r = runTool(CONSUMER_GROUP_COMMAND, args(rest));
         assertThat(r.exitCode()).as(r.describe()).isZero();
         return r;
     }
 
     /** The row of a describe table for a partition: columns split on blanks. */
-    private static List<String> row(GroupTestSupport.ToolResult r, String group, int partition) {
-        return r.lines().stream().map(l -> List.of(l.trim().split("\\s+")))
+    private static List<String> row(ToolRunner.Result r, String group, int partition) {
+        return r.stdoutLines().stream().map(l -> List.of(l.trim().split("\\s+")))
                 .filter(cols -> cols.size() >= 6 && cols.get(0).equals(group) && cols.get(1).equals(TOPIC)
                         && cols.get(2).equals(Integer.toString(partition)))
                 .findFirst().orElseThrow(() -> new AssertionError("no row for " + partition + "\n" + r.describe()));
     }
 
     private static Map<Integer, Long> committed(String group) throws Exception {
-        try (Admin admin = GroupTestSupport.admin(broker)) {
+        try (Admin admin = GroupTestSupport.admin(bootstrap())) {
             Map<Integer, Long> out = new HashMap<>();
             admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get()
                     .forEach((tp, o) -> out.put(tp.partition(), o == null ? null : o.offset()));
@@ -101,49 +102,49 @@ class ConsumerGroupCommandTest {
     @Test
     void listDescribeAndStateOfAnInactiveGroup() {
         inactiveGroup("seed-group");
-        assertThat(tool("--list").lines()).contains("seed-group");
+        assertThat(tool("--list").stdoutLines()).contains("seed-group");
 
-        GroupTestSupport.ToolResult describe = tool("--describe", "--group", "seed-group");
+        ToolRunner.Result describe = tool("--describe", "--group", "seed-group");
         assertThat(describe.stdout() + describe.stderr()).contains("Consumer group 'seed-group' has no active members.");
         assertThat(describe.stdout()).contains("CURRENT-OFFSET").contains("LOG-END-OFFSET").contains("LAG");
         assertThat(row(describe, "seed-group", 0).subList(3, 6)).containsExactly("4", "10", "6");
         assertThat(row(describe, "seed-group", 1).subList(3, 6)).containsExactly("5", "10", "5");
         assertThat(row(describe, "seed-group", 2).subList(3, 6)).containsExactly("10", "10", "0");
 
-        GroupTestSupport.ToolResult all = tool("--describe", "--all-groups");
+        ToolRunner.Result all = tool("--describe", "--all-groups");
         assertThat(row(all, "seed-group", 0).subList(3, 6)).containsExactly("4", "10", "6");
 
-        GroupTestSupport.ToolResult state = tool("--describe", "--group", "seed-group", "--state");
+        ToolRunner.Result state = tool("--describe", "--group", "seed-group", "--state");
         assertThat(state.stdout()).contains("seed-group").contains("Empty");
     }
 
     @Test
     void membersStateAndOffsetsOfAnActiveGroup() throws Exception {
-        Properties props = consumerProps(broker, "active-group");
+        Properties props = consumerProps(bootstrap(), "active-group");
         try (PollingConsumer member = new PollingConsumer(props, TOPIC, "active-member")) {
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(member.assignment()).hasSize(3));
             await().atMost(Duration.ofSeconds(60)).until(() -> member.records.size() == 30);
 
-            GroupTestSupport.ToolResult members = tool("--describe", "--group", "active-group", "--members", "--verbose");
+            ToolRunner.Result members = tool("--describe", "--group", "active-group", "--members", "--verbose");
             assertThat(members.stdout()).contains("ASSIGNMENT").contains("/127.0.0.1")
                     .contains("consumer-active-group").contains(TOPIC + ":0,1,2");
-            GroupTestSupport.ToolResult allMembers = tool("--describe", "--all-groups", "--members");
+            ToolRunner.Result allMembers = tool("--describe", "--all-groups", "--members");
             assertThat(allMembers.stdout()).contains("active-group");
 
-            GroupTestSupport.ToolResult state = tool("--describe", "--group", "active-group", "--state");
+            ToolRunner.Result state = tool("--describe", "--group", "active-group", "--state");
             assertThat(state.stdout()).contains("Stable").contains("range");
 
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
-                GroupTestSupport.ToolResult describe = tool("--describe", "--group", "active-group");
+                ToolRunner.Result describe = tool("--describe", "--group", "active-group");
                 assertThat(row(describe, "active-group", 0).subList(3, 6)).containsExactly("10", "10", "0");
             });
 
             // Offsets of a topic the members subscribe to cannot be deleted, nor can a group with members.
-            GroupTestSupport.ToolResult deleteOffsets = runTool(CONSUMER_GROUPS,
+            ToolRunner.Result deleteOffsets = runTool(CONSUMER_GROUP_COMMAND,
                     args("--delete-offsets", "--group", "active-group", "--topic", TOPIC));
             assertThat(deleteOffsets.stdout() + deleteOffsets.stderr()).as(deleteOffsets.describe())
                     .contains("GroupSubscribedToTopicException");
-            GroupTestSupport.ToolResult delete = runTool(CONSUMER_GROUPS, args("--delete", "--group", "active-group"));
+            ToolRunner.Result delete = runTool(CONSUMER_GROUP_COMMAND, args("--delete", "--group", "active-group"));
             assertThat(delete.stdout() + delete.stderr()).as(delete.describe()).contains("The group is not empty");
         }
     }
@@ -153,7 +154,7 @@ class ConsumerGroupCommandTest {
         inactiveGroup("reset-group");
         String[] group = {"--group", "reset-group", "--topic", TOPIC};
 
-        GroupTestSupport.ToolResult dryRun = tool(concat(new String[]{"--reset-offsets", "--to-earliest", "--dry-run"}, group));
+        ToolRunner.Result dryRun = tool(concat(new String[]{"--reset-offsets", "--to-earliest", "--dry-run"}, group));
         assertThat(dryRun.stdout()).contains("NEW-OFFSET");
         assertThat(committed("reset-group")).isEqualTo(Map.of(0, 4L, 1, 5L, 2, 10L));
 
@@ -187,15 +188,15 @@ class ConsumerGroupCommandTest {
     @Test
     void deleteOffsetsAndDeleteGroup() throws Exception {
         inactiveGroup("delete-group");
-        GroupTestSupport.ToolResult deleteOffsets = tool("--delete-offsets", "--group", "delete-group",
+        ToolRunner.Result deleteOffsets = tool("--delete-offsets", "--group", "delete-group",
                 "--topic", TOPIC + ":0");
         assertThat(deleteOffsets.stdout()).contains("Request succeeded for deleting offsets from group delete-group.");
         assertThat(committed("delete-group")).isEqualTo(Map.of(1, 5L, 2, 10L));
 
-        GroupTestSupport.ToolResult delete = tool("--delete", "--group", "delete-group");
+        ToolRunner.Result delete = tool("--delete", "--group", "delete-group");
         assertThat(delete.stdout()).contains("Deletion of requested consumer groups ('delete-group') was successful.");
-        assertThat(tool("--list").lines()).doesNotContain("delete-group");
-        GroupTestSupport.ToolResult gone = runTool(CONSUMER_GROUPS, args("--describe", "--group", "delete-group"));
+        assertThat(tool("--list").stdoutLines()).doesNotContain("delete-group");
+        ToolRunner.Result gone = runTool(CONSUMER_GROUP_COMMAND, args("--describe", "--group", "delete-group"));
         // DescribeGroups v6 answers GROUP_ID_NOT_FOUND (KIP-1043), which the 4.x tool reports as is.
         assertThat(gone.stdout() + gone.stderr()).contains("Group delete-group not found.");
     }
@@ -205,23 +206,23 @@ class ConsumerGroupCommandTest {
         // This group id hashes to Integer.MIN_VALUE, whose abs is 0 for Kafka: partition 0.
         assertThat("polygenelubricants".hashCode()).isEqualTo(Integer.MIN_VALUE);
         inactiveGroup("polygenelubricants");
-        GroupTestSupport.ToolResult offsets = runTool(GroupTestSupport.CONSOLE_CONSUMER, args(
+        ToolRunner.Result offsets = runTool(CONSOLE_CONSUMER, args(
                 "--topic", "__consumer_offsets", "--partition", "0", "--offset", "earliest",
-                "--formatter", GroupTestSupport.OFFSETS_FORMATTER, "--timeout-ms", "5000"));
+                "--formatter", OFFSETS_FORMATTER, "--timeout-ms", "5000"));
         assertThat(offsets.stdout()).as(offsets.describe())
                 .contains("{\"key\":{\"type\":1,\"data\":{\"group\":\"polygenelubricants\",\"topic\":\"tool-topic\",\"partition\":0}},"
                         + "\"value\":{\"version\":3,\"data\":{\"offset\":4,\"leaderEpoch\":")
                 .contains("\"partition\":1}},\"value\":{\"version\":3,\"data\":{\"offset\":5,")
                 .contains("\"partition\":2}},\"value\":{\"version\":3,\"data\":{\"offset\":10,");
 
-        GroupTestSupport.ToolResult metadata = runTool(GroupTestSupport.CONSOLE_CONSUMER, args(
+        ToolRunner.Result metadata = runTool(CONSOLE_CONSUMER, args(
                 "--topic", "__consumer_offsets", "--partition", "0", "--offset", "earliest",
-                "--formatter", GroupTestSupport.GROUP_METADATA_FORMATTER, "--timeout-ms", "5000"));
+                "--formatter", GROUP_METADATA_FORMATTER, "--timeout-ms", "5000"));
         assertThat(metadata.stdout()).as(metadata.describe())
                 .contains("{\"key\":{\"type\":2,\"data\":{\"group\":\"polygenelubricants\"}},\"value\":{\"version\":3,"
                         + "\"data\":{\"protocolType\":\"consumer\"")
                 .contains("\"protocol\":\"range\"");
-        Optional<String> anyOtherGroup = offsets.lines().stream()
+        Optional<String> anyOtherGroup = offsets.stdoutLines().stream()
                 .filter(l -> l.startsWith("{") && !l.contains("polygenelubricants")).findAny();
         assertThat(anyOtherGroup).as("partition 0 holds only this group here").isEmpty();
     }

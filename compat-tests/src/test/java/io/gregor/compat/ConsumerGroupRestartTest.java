@@ -1,6 +1,5 @@
 package io.gregor.compat;
 
-import io.gregor.broker.Broker;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.GroupListing;
@@ -11,9 +10,7 @@ import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,35 +30,25 @@ import static org.awaitility.Awaitility.await;
 class ConsumerGroupRestartTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
-    @TempDir
-    Path dir;
-
-    private Broker restart(Broker broker) {
-        Map<String, String> props = GroupTestSupport.brokerProps(dir);
-        props.put("listeners", "PLAINTEXT://127.0.0.1:" + broker.port());
-        broker.close();
-        return Broker.start(props);
-    }
-
     @Test
     void offsetsAndGroupStateComeBackAndConsumersResume() throws Exception {
-        Broker broker = GroupTestSupport.startBroker(dir);
-        try {
-            GroupTestSupport.createTopic(broker, "durable", 3);
-            produce(broker, "durable", 3, "a", 30);
-            try (KafkaConsumer<String, String> c = GroupTestSupport.consumer(broker, "durable-group")) {
+        try (TestBroker broker = TestBroker.start("group-restart-durable", GroupTestSupport.BROKER_OVERRIDES)) {
+            String bootstrap = broker.bootstrapServers(); // restarts keep the port
+            GroupTestSupport.createTopic(bootstrap, "durable", 3);
+            produce(bootstrap, "durable", 3, "a", 30);
+            try (KafkaConsumer<String, String> c = GroupTestSupport.consumer(bootstrap, "durable-group")) {
                 c.subscribe(List.of("durable"));
                 pollRecords(c, 30, TIMEOUT);
                 c.commitSync(Map.of(new TopicPartition("durable", 0), new OffsetAndMetadata(6, "six")));
             }
             // A member that stays connected across the restart: its group is Stable when the broker stops.
-            Properties props = consumerProps(broker, "live-group");
+            Properties props = consumerProps(bootstrap, "live-group");
             try (PollingConsumer live = new PollingConsumer(props, "durable", "live")) {
                 await().atMost(TIMEOUT).until(() -> live.records.size() == 30);
 
-                broker = restart(broker);
+                broker.restart();
 
-                try (Admin admin = GroupTestSupport.admin(broker)) {
+                try (Admin admin = GroupTestSupport.admin(bootstrap)) {
                     Map<TopicPartition, OffsetAndMetadata> offsets =
                             admin.listConsumerGroupOffsets("durable-group").partitionsToOffsetAndMetadata().get();
                     assertThat(offsets.get(new TopicPartition("durable", 0)).offset()).isEqualTo(6L);
@@ -76,28 +63,26 @@ class ConsumerGroupRestartTest {
                     assertThat(liveGroup.members().iterator().next().assignment().topicPartitions()).hasSize(3);
                 }
                 // The live member keeps consuming through the restart.
-                produce(broker, "durable", 3, "b", 3);
+                produce(bootstrap, "durable", 3, "b", 3);
                 await().atMost(TIMEOUT).until(() -> live.records.size() == 33);
             }
 
-            try (KafkaConsumer<String, String> c = GroupTestSupport.consumer(broker, "durable-group")) {
+            try (KafkaConsumer<String, String> c = GroupTestSupport.consumer(bootstrap, "durable-group")) {
                 c.assign(List.of(new TopicPartition("durable", 0)));
                 List<ConsumerRecord<String, String>> resumed = pollRecords(c, 1, TIMEOUT);
                 assertThat(resumed.get(0).offset()).isEqualTo(6L);
             }
-        } finally {
-            broker.close();
         }
     }
 
     @Test
     void aThousandGroupsCommitConcurrentlyAndSurviveARestart() throws Exception {
-        Broker broker = GroupTestSupport.startBroker(dir);
-        try {
-            GroupTestSupport.createTopic(broker, "many", 3);
+        try (TestBroker broker = TestBroker.start("group-restart-many", GroupTestSupport.BROKER_OVERRIDES)) {
+            String bootstrap = broker.bootstrapServers(); // restarts keep the port
+            GroupTestSupport.createTopic(bootstrap, "many", 3);
             TopicPartition tp = new TopicPartition("many", 1);
             int groups = 1000;
-            try (Admin admin = GroupTestSupport.admin(broker)) {
+            try (Admin admin = GroupTestSupport.admin(bootstrap)) {
                 // Three rounds of a thousand concurrent commits; each round overwrites the previous one.
                 for (int round = 0; round < 3; round++) {
                     List<KafkaFuture<Void>> commits = new ArrayList<>();
@@ -108,8 +93,8 @@ class ConsumerGroupRestartTest {
                     KafkaFuture.allOf(commits.toArray(KafkaFuture[]::new)).get(120, TimeUnit.SECONDS);
                 }
             }
-            broker = restart(broker);
-            try (Admin admin = GroupTestSupport.admin(broker)) {
+            broker.restart();
+            try (Admin admin = GroupTestSupport.admin(bootstrap)) {
                 Set<String> listed = admin.listGroups().all().get().stream()
                         .map(GroupListing::groupId).filter(id -> id.startsWith("g-")).collect(Collectors.toSet());
                 assertThat(listed).hasSize(groups);
@@ -120,8 +105,6 @@ class ConsumerGroupRestartTest {
                     assertThat(o.offset()).isEqualTo(g + 20_000L);
                 }
             }
-        } finally {
-            broker.close();
         }
     }
 }

@@ -1,6 +1,5 @@
 package io.gregor.compat;
 
-import io.gregor.broker.Broker;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
@@ -8,12 +7,9 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.NoOffsetForPartitionException;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -35,35 +31,25 @@ import static org.awaitility.Awaitility.await;
 class ConsumerGroupTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
-    @TempDir
-    static Path dir;
-    static Broker broker;
+    @RegisterExtension
+    static final BrokerExtension BROKER = new BrokerExtension(GroupTestSupport.BROKER_OVERRIDES);
 
-    @BeforeAll
-    static void start() {
-        broker = GroupTestSupport.startBroker(dir);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (broker != null) {
-            broker.close();
-        }
+    private static String bootstrap() {
+        return BROKER.bootstrapServers();
     }
 
     @Test
     void rebalanceSplitsPartitionsAndMovesThemWhenMembersLeaveOrDie() throws Exception {
-        createTopic(broker, "rebalance", 3);
-        Properties props = consumerProps(broker, "rebalance-group");
+        createTopic(bootstrap(), "rebalance", 3);
+        Properties props = consumerProps(bootstrap(), "rebalance-group");
         try (PollingConsumer a = new PollingConsumer(props, "rebalance", "a");
              PollingConsumer b = new PollingConsumer(props, "rebalance", "b")) {
             await().atMost(TIMEOUT).untilAsserted(() -> assertThat(sizes(a, b)).containsExactlyInAnyOrder(2, 1));
             assertThat(union(a, b)).hasSize(3);
 
             // A third member in another process: 1/1/1.
-            Path out = dir.resolve("third-member.out");
-            Process third = GroupTestSupport.startTool(out, GroupTestSupport.CONSOLE_CONSUMER,
-                    "--bootstrap-server", broker.bootstrapServers(), "--topic", "rebalance", "--group", "rebalance-group",
+            Process third = ToolRunner.startTool(ToolRunner.CONSOLE_CONSUMER,
+                    "--bootstrap-server", bootstrap(), "--topic", "rebalance", "--group", "rebalance-group",
                     "--consumer-property", "session.timeout.ms=6000", "--consumer-property", "heartbeat.interval.ms=500");
             try {
                 await().atMost(TIMEOUT).untilAsserted(() -> {
@@ -85,10 +71,10 @@ class ConsumerGroupTest {
 
     @Test
     void secondConsumerContinuesExactlyWhereTheFirstStopped() {
-        createTopic(broker, "handover", 3);
-        produce(broker, "handover", 3, "v", 30);
+        createTopic(bootstrap(), "handover", 3);
+        produce(bootstrap(), "handover", 3, "v", 30);
         Set<String> seenByA = new HashSet<>();
-        Properties partOnly = consumerProps(broker, "handover-group");
+        Properties partOnly = consumerProps(bootstrap(), "handover-group");
         partOnly.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "4");
         try (KafkaConsumer<String, String> a = new KafkaConsumer<>(partOnly)) {
             a.subscribe(List.of("handover"));
@@ -96,8 +82,8 @@ class ConsumerGroupTest {
             assertThat(seenByA).hasSize(12);
             a.commitSync();
         }
-        produce(broker, "handover", 3, "w", 30);
-        Properties props = consumerProps(broker, "handover-group");
+        produce(bootstrap(), "handover", 3, "w", 30);
+        Properties props = consumerProps(bootstrap(), "handover-group");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "500");
         try (KafkaConsumer<String, String> b = new KafkaConsumer<>(props)) {
             b.subscribe(List.of("handover"));
@@ -113,10 +99,10 @@ class ConsumerGroupTest {
 
     @Test
     void twoGroupsReadTheSameTopicIndependently() {
-        createTopic(broker, "shared", 3);
-        produce(broker, "shared", 3, "s", 21);
-        try (KafkaConsumer<String, String> one = consumer(broker, "group-one");
-             KafkaConsumer<String, String> two = consumer(broker, "group-two")) {
+        createTopic(bootstrap(), "shared", 3);
+        produce(bootstrap(), "shared", 3, "s", 21);
+        try (KafkaConsumer<String, String> one = consumer(bootstrap(), "group-one");
+             KafkaConsumer<String, String> two = consumer(bootstrap(), "group-two")) {
             one.subscribe(List.of("shared"));
             two.subscribe(List.of("shared"));
             assertThat(pollRecords(one, 21, TIMEOUT)).hasSize(21);
@@ -133,9 +119,9 @@ class ConsumerGroupTest {
 
     @Test
     void autoCommitCommitsWhatWasPolled() {
-        createTopic(broker, "autocommit", 3);
-        produce(broker, "autocommit", 3, "a", 30);
-        Properties props = consumerProps(broker, "autocommit-group");
+        createTopic(bootstrap(), "autocommit", 3);
+        produce(bootstrap(), "autocommit", 3, "a", 30);
+        Properties props = consumerProps(bootstrap(), "autocommit-group");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "true");
         props.put(ConsumerConfig.AUTO_COMMIT_INTERVAL_MS_CONFIG, "200");
         TopicPartition tp = new TopicPartition("autocommit", 0);
@@ -153,14 +139,14 @@ class ConsumerGroupTest {
 
     @Test
     void autoOffsetResetEarliestLatestAndNone() {
-        createTopic(broker, "reset", 3);
-        produce(broker, "reset", 3, "old", 15);
-        Properties earliest = consumerProps(broker, "reset-earliest");
+        createTopic(bootstrap(), "reset", 3);
+        produce(bootstrap(), "reset", 3, "old", 15);
+        Properties earliest = consumerProps(bootstrap(), "reset-earliest");
         try (KafkaConsumer<String, String> c = new KafkaConsumer<>(earliest)) {
             c.subscribe(List.of("reset"));
             assertThat(pollRecords(c, 15, TIMEOUT)).extracting(ConsumerRecord::value).contains("old-0", "old-14");
         }
-        Properties latest = consumerProps(broker, "reset-latest");
+        Properties latest = consumerProps(bootstrap(), "reset-latest");
         latest.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
         try (KafkaConsumer<String, String> c = new KafkaConsumer<>(latest)) {
             c.subscribe(List.of("reset"));
@@ -170,11 +156,11 @@ class ConsumerGroupTest {
             });
             // The position is resolved to the log end before new records arrive.
             assertThat(c.position(new TopicPartition("reset", 0))).isEqualTo(5L);
-            produce(broker, "reset", 3, "new", 3);
+            produce(bootstrap(), "reset", 3, "new", 3);
             assertThat(pollRecords(c, 3, TIMEOUT)).extracting(ConsumerRecord::value)
                     .containsExactlyInAnyOrder("new-0", "new-1", "new-2");
         }
-        Properties none = consumerProps(broker, "reset-none");
+        Properties none = consumerProps(bootstrap(), "reset-none");
         none.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
         try (KafkaConsumer<String, String> c = new KafkaConsumer<>(none)) {
             c.subscribe(List.of("reset"));
@@ -188,15 +174,15 @@ class ConsumerGroupTest {
 
     @Test
     void standaloneAssignConsumerCommitsWithoutMembership() {
-        createTopic(broker, "standalone", 3);
-        produce(broker, "standalone", 3, "x", 12);
+        createTopic(bootstrap(), "standalone", 3);
+        produce(bootstrap(), "standalone", 3, "x", 12);
         TopicPartition tp = new TopicPartition("standalone", 0);
-        try (KafkaConsumer<String, String> c = consumer(broker, "standalone-group")) {
+        try (KafkaConsumer<String, String> c = consumer(bootstrap(), "standalone-group")) {
             c.assign(List.of(tp));
             pollRecords(c, 4, TIMEOUT);
             c.commitSync(Map.of(tp, new OffsetAndMetadata(3L, "my metadata")));
         }
-        try (KafkaConsumer<String, String> c = consumer(broker, "standalone-group")) {
+        try (KafkaConsumer<String, String> c = consumer(bootstrap(), "standalone-group")) {
             OffsetAndMetadata committed = c.committed(Set.of(tp)).get(tp);
             assertThat(committed.offset()).isEqualTo(3L);
             assertThat(committed.metadata()).isEqualTo("my metadata");
@@ -207,8 +193,8 @@ class ConsumerGroupTest {
 
     @Test
     void cooperativeStickyMembersShareTheTopic() throws Exception {
-        createTopic(broker, "cooperative", 3);
-        Properties props = consumerProps(broker, "cooperative-group");
+        createTopic(bootstrap(), "cooperative", 3);
+        Properties props = consumerProps(bootstrap(), "cooperative-group");
         props.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
         try (PollingConsumer a = new PollingConsumer(props, "cooperative", "coop-a")) {
             await().atMost(TIMEOUT).untilAsserted(() -> assertThat(a.assignment()).hasSize(3));
@@ -224,10 +210,10 @@ class ConsumerGroupTest {
 
     @Test
     void staticMemberRestartKeepsItsAssignmentWithoutRebalance() throws Exception {
-        createTopic(broker, "static", 3);
-        Properties a = consumerProps(broker, "static-group");
+        createTopic(bootstrap(), "static", 3);
+        Properties a = consumerProps(bootstrap(), "static-group");
         a.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "instance-a");
-        Properties b = consumerProps(broker, "static-group");
+        Properties b = consumerProps(bootstrap(), "static-group");
         b.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "instance-b");
         try (PollingConsumer first = new PollingConsumer(a, "static", "static-a");
              PollingConsumer other = new PollingConsumer(b, "static", "static-b")) {

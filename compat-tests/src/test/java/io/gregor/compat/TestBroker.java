@@ -1,9 +1,11 @@
 package io.gregor.compat;
 
 import io.gregor.broker.Broker;
+import io.gregor.config.BrokerConfig;
 
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -22,13 +24,24 @@ final class TestBroker implements AutoCloseable {
         this.props = props;
     }
 
+    /** Gregor's built-in defaults plus {@code overrides}. */
     static TestBroker start(String name, Map<String, String> overrides) {
+        // A single broker can only ever host one replica of the offsets topic.
+        return start(name, Map.of("offsets.topic.replication.factor", "1"), overrides);
+    }
+
+    /** The settings a user's first broker gets: the shipped config/server.properties. */
+    static TestBroker startWithShippedConfig(String name) {
+        Path moduleDir = Path.of(System.getProperty("basedir", "."));
+        Path serverProperties = moduleDir.resolve("../config/server.properties").normalize();
+        return start(name, BrokerConfig.load(serverProperties, List.of()).originals(), Map.of());
+    }
+
+    private static TestBroker start(String name, Map<String, String> base, Map<String, String> overrides) {
         Path dir = TestDirs.newDataDir(name);
-        Map<String, String> props = new HashMap<>();
+        Map<String, String> props = new HashMap<>(base);
         props.put("listeners", "PLAINTEXT://127.0.0.1:0");
         props.put("log.dirs", dir.toString());
-        // A single broker can only ever host one replica of the offsets topic.
-        props.put("offsets.topic.replication.factor", "1");
         props.putAll(overrides);
         TestBroker b = new TestBroker(dir, props);
         try {

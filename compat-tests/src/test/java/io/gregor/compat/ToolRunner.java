@@ -22,6 +22,7 @@ final class ToolRunner {
     static final String TOPIC_COMMAND = "org.apache.kafka.tools.TopicCommand";
     static final String CONFIG_COMMAND = "org.apache.kafka.tools.ConfigCommand";
     static final String GET_OFFSET_SHELL = "org.apache.kafka.tools.GetOffsetShell";
+    static final String CONSUMER_GROUP_COMMAND = "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand";
 
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
 
@@ -47,6 +48,21 @@ final class ToolRunner {
 
     static Result runToolWithInput(String mainClass, String stdin, String... args) {
         return run(JavaProcesses.command(mainClass, List.of(), List.of(args)), stdin, DEFAULT_TIMEOUT);
+    }
+
+    /** Starts a tool that runs until killed (a console consumer in a group); output goes to log files. */
+    static Process startTool(String mainClass, String... args) {
+        List<String> command = JavaProcesses.command(mainClass, List.of(), List.of(args));
+        String name = simpleName(command);
+        try {
+            return new ProcessBuilder(command)
+                    .redirectOutput(TestDirs.newLogFile(name + "-stdout").toFile())
+                    .redirectError(TestDirs.newLogFile(name + "-stderr").toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(nullDevice()))
+                    .start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Runs {@code command}, feeding {@code stdin} (then closing it) if non-null; kills it after {@code timeout}. */

@@ -355,21 +355,13 @@ public final class FileLog implements PartitionLog {
 
     @Override
     public AppendResult append(ByteBuffer records, int leaderEpoch, long nowMs) {
-        ByteBuffer buf;
-        if (records.isReadOnly()) {
-            buf = ByteBuffer.allocate(records.remaining());
-            buf.put(records.duplicate()).flip();
-        } else {
-            buf = records.duplicate().order(ByteOrder.BIG_ENDIAN);
-        }
+        ByteBuffer buf = writableView(records);
         final int start = buf.position();
         final int end = buf.limit();
         final LogConfig c = config;
         appendLock.lock();
         try {
-            if (closed) {
-                throw new KafkaStorageException("Log " + tp + " is closed or deleted");
-            }
+            ensureOpen();
             if (end == start) {
                 return new AppendResult(-1, -1, -1, logStartOffset, false);
             }
@@ -444,7 +436,6 @@ public final class FileLog implements PartitionLog {
             }
             final long firstOffset = logEndOffset;
             final long lastOffset = nextOffset - 1;
-            LogSegment seg = maybeRoll(c, appendSize, maxTimestamp, lastOffset, nowMs);
 
             // pass 2: assign offsets (outside the CRC) and, for LogAppendTime, re-stamp and re-CRC
             long offset = firstOffset;
@@ -463,37 +454,12 @@ public final class FileLog implements PartitionLog {
             }
 
             // one write, then indexes, producer state and epoch; size and end offset are published last
-            buf.position(start).limit(end);
-            int segStart = seg.writeAtEnd(buf);
-            offset = firstOffset;
-            for (pos = start; pos < end; ) {
-                int batchSize = buf.getInt(pos + Batches.LENGTH) + Batches.LOG_OVERHEAD;
-                int lastOffsetDelta = buf.getInt(pos + Batches.LAST_OFFSET_DELTA);
-                long batchLast = offset + lastOffsetDelta;
-                long batchMaxTs = buf.getLong(pos + Batches.MAX_TIMESTAMP);
-                seg.onBatchWritten(batchLast, batchMaxTs, segStart + (pos - start), batchSize);
-                long producerId = buf.getLong(pos + Batches.PRODUCER_ID);
-                if (producerId >= 0) {
-                    short epoch = buf.getShort(pos + Batches.PRODUCER_EPOCH);
-                    if ((buf.getShort(pos + Batches.ATTRIBUTES) & Batches.CONTROL_MASK) != 0) {
-                        producers.updateEpochOnly(producerId, epoch);
-                    } else {
-                        int baseSeq = buf.getInt(pos + Batches.BASE_SEQUENCE);
-                        producers.update(producerId, epoch, baseSeq, Batches.lastSequence(baseSeq, lastOffsetDelta),
-                                offset, batchLast, batchMaxTs);
-                    }
-                }
-                offset = batchLast + 1;
-                pos += batchSize;
-            }
-            seg.publishSize(segStart + appendSize);
+            writeBatches(c, buf, start, end, maxTimestamp, lastOffset, nowMs, false);
             epochs.assign(leaderEpoch, firstOffset, true);
             logEndOffset = nextOffset;
             AppendResult result = new AppendResult(firstOffset, lastOffset, c.logAppendTime() ? nowMs : -1,
                     logStartOffset, false);
-            if (nextOffset - recoveryPoint >= c.flushIntervalMessages()) {
-                flush();
-            }
+            flushIfDue(c);
             return result;
         } finally {
             appendLock.unlock();
@@ -502,20 +468,12 @@ public final class FileLog implements PartitionLog {
 
     @Override
     public long appendAsFollower(ByteBuffer records) {
-        ByteBuffer buf;
-        if (records.isReadOnly()) {
-            buf = ByteBuffer.allocate(records.remaining());
-            buf.put(records.duplicate()).flip();
-        } else {
-            buf = records.duplicate().order(ByteOrder.BIG_ENDIAN);
-        }
+        ByteBuffer buf = writableView(records);
         final int end = buf.limit();
         final LogConfig c = config;
         appendLock.lock();
         try {
-            if (closed) {
-                throw new KafkaStorageException("Log " + tp + " is closed or deleted");
-            }
+            ensureOpen();
             // skip batches already held (a retried fetch), then check the rest before writing any
             int start = buf.position();
             int pos = start;
@@ -562,37 +520,9 @@ public final class FileLog implements PartitionLog {
             if (stop == start) {
                 return logEndOffset;
             }
-            int appendSize = stop - start;
-            long nowMs = System.currentTimeMillis();
-            LogSegment seg = maybeRoll(c, appendSize, maxTimestamp, lastOffset, nowMs);
-            buf.position(start).limit(stop);
-            int segStart = seg.writeAtEnd(buf);
-            for (pos = start; pos < stop; ) {
-                int batchSize = buf.getInt(pos + Batches.LENGTH) + Batches.LOG_OVERHEAD;
-                long base = buf.getLong(pos + Batches.BASE_OFFSET);
-                int lastOffsetDelta = buf.getInt(pos + Batches.LAST_OFFSET_DELTA);
-                long batchLast = base + lastOffsetDelta;
-                long batchMaxTs = buf.getLong(pos + Batches.MAX_TIMESTAMP);
-                seg.onBatchWritten(batchLast, batchMaxTs, segStart + (pos - start), batchSize);
-                long producerId = buf.getLong(pos + Batches.PRODUCER_ID);
-                if (producerId >= 0) {
-                    short epoch = buf.getShort(pos + Batches.PRODUCER_EPOCH);
-                    if ((buf.getShort(pos + Batches.ATTRIBUTES) & Batches.CONTROL_MASK) != 0) {
-                        producers.updateEpochOnly(producerId, epoch);
-                    } else {
-                        int baseSeq = buf.getInt(pos + Batches.BASE_SEQUENCE);
-                        producers.update(producerId, epoch, baseSeq, Batches.lastSequence(baseSeq, lastOffsetDelta),
-                                base, batchLast, batchMaxTs);
-                    }
-                }
-                epochs.assign(buf.getInt(pos + Batches.PARTITION_LEADER_EPOCH), base, true);
-                pos += batchSize;
-            }
-            seg.publishSize(segStart + appendSize);
+            writeBatches(c, buf, start, stop, maxTimestamp, lastOffset, System.currentTimeMillis(), true);
             logEndOffset = lastOffset + 1;
-            if (logEndOffset - recoveryPoint >= c.flushIntervalMessages()) {
-                flush();
-            }
+            flushIfDue(c);
             return logEndOffset;
         } finally {
             appendLock.unlock();
@@ -658,6 +588,68 @@ public final class FileLog implements PartitionLog {
     @Override
     public EpochEndOffset endOffsetForEpoch(int epoch) {
         return epochs.endOffsetFor(epoch, logEndOffset);
+    }
+
+    /** The records as a big-endian view this log may write offsets into; a read-only buffer is copied. */
+    private static ByteBuffer writableView(ByteBuffer records) {
+        if (records.isReadOnly()) {
+            ByteBuffer copy = ByteBuffer.allocate(records.remaining());
+            copy.put(records.duplicate()).flip();
+            return copy;
+        }
+        return records.duplicate().order(ByteOrder.BIG_ENDIAN);
+    }
+
+    /** Caller holds appendLock. */
+    private void ensureOpen() {
+        if (closed) {
+            throw new KafkaStorageException("Log " + tp + " is closed or deleted");
+        }
+    }
+
+    /**
+     * Writes the validated batches in buf[start, stop), which carry their final offsets, at the end of the
+     * active segment (rolling first when due), then indexes them and updates producer state; the segment's
+     * size is published last so readers never see a partial append. A follower's batches also carry their
+     * leader epochs ({@code assignBatchEpochs}). Caller holds appendLock.
+     */
+    private void writeBatches(LogConfig c, ByteBuffer buf, int start, int stop, long maxTimestamp, long lastOffset,
+                              long nowMs, boolean assignBatchEpochs) {
+        int appendSize = stop - start;
+        LogSegment seg = maybeRoll(c, appendSize, maxTimestamp, lastOffset, nowMs);
+        buf.position(start).limit(stop);
+        int segStart = seg.writeAtEnd(buf);
+        for (int pos = start; pos < stop; ) {
+            int batchSize = buf.getInt(pos + Batches.LENGTH) + Batches.LOG_OVERHEAD;
+            long base = buf.getLong(pos + Batches.BASE_OFFSET);
+            int lastOffsetDelta = buf.getInt(pos + Batches.LAST_OFFSET_DELTA);
+            long batchLast = base + lastOffsetDelta;
+            long batchMaxTs = buf.getLong(pos + Batches.MAX_TIMESTAMP);
+            seg.onBatchWritten(batchLast, batchMaxTs, segStart + (pos - start), batchSize);
+            long producerId = buf.getLong(pos + Batches.PRODUCER_ID);
+            if (producerId >= 0) {
+                short epoch = buf.getShort(pos + Batches.PRODUCER_EPOCH);
+                if ((buf.getShort(pos + Batches.ATTRIBUTES) & Batches.CONTROL_MASK) != 0) {
+                    producers.updateEpochOnly(producerId, epoch);
+                } else {
+                    int baseSeq = buf.getInt(pos + Batches.BASE_SEQUENCE);
+                    producers.update(producerId, epoch, baseSeq, Batches.lastSequence(baseSeq, lastOffsetDelta),
+                            base, batchLast, batchMaxTs);
+                }
+            }
+            if (assignBatchEpochs) {
+                epochs.assign(buf.getInt(pos + Batches.PARTITION_LEADER_EPOCH), base, true);
+            }
+            pos += batchSize;
+        }
+        seg.publishSize(segStart + appendSize);
+    }
+
+    /** Caller holds appendLock and has just moved logEndOffset. */
+    private void flushIfDue(LogConfig c) {
+        if (logEndOffset - recoveryPoint >= c.flushIntervalMessages()) {
+            flush();
+        }
     }
 
     /** Rolls when the active segment would overflow, is old enough, has full indexes or offsets would not fit. */

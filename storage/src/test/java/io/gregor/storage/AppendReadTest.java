@@ -2,14 +2,11 @@ package io.gregor.storage;
 
 import io.gregor.storage.errors.OffsetOutOfRangeException;
 import org.apache.kafka.common.record.internal.RecordBatch;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -26,22 +23,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class AppendReadTest {
-    @TempDir
-    Path dir;
-    FileLogManager manager;
-
-    @BeforeEach
-    void open() {
-        manager = FileLogManager.open(TestSupport.settings(dir), t -> null);
-    }
-
-    @AfterEach
-    void close() {
-        manager.close();
-    }
+    @RegisterExtension
+    final LogManagerFixture logs = new LogManagerFixture(t -> null);
 
     private PartitionLog smallSegmentLog() {
-        return manager.getOrCreate(TP, Uuids.random(), TestSupport.config(1024, 100));
+        return logs.manager().getOrCreate(TP, Uuids.random(), TestSupport.config(1024, 100));
     }
 
     /** 100 batches of 3 records, each ~100 bytes: about ten segments of 1 KiB. */
@@ -71,7 +57,7 @@ class AppendReadTest {
         assertThat(log.logEndOffset()).isEqualTo(300);
         assertThat(((FileLog) log).segmentCount()).isGreaterThan(5);
         assertThat(readAll(log, 0)).isEqualTo(expected(0, 300));
-        try (var files = Files.list(dir.resolve("orders-0"))) {
+        try (var files = Files.list(logs.dir().resolve("orders-0"))) {
             assertThat(files.map(p -> p.getFileName().toString())).contains(
                     "00000000000000000000.log", "00000000000000000000.index", "00000000000000000000.timeindex",
                     "partition.metadata", "leader-epoch-checkpoint");
@@ -136,7 +122,7 @@ class AppendReadTest {
 
     @Test
     void concurrentReaderSeesOnlyWholeBatches() throws Exception {
-        PartitionLog log = manager.getOrCreate(TP, Uuids.random(), TestSupport.config(64 * 1024, 512));
+        PartitionLog log = logs.manager().getOrCreate(TP, Uuids.random(), TestSupport.config(64 * 1024, 512));
         int batches = 3000;
         AtomicBoolean done = new AtomicBoolean();
         ExecutorService pool = Executors.newFixedThreadPool(2);

@@ -2,12 +2,9 @@ package io.gregor.storage;
 
 import io.gregor.storage.errors.InvalidProducerEpochException;
 import io.gregor.storage.errors.OutOfOrderSequenceException;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static io.gregor.storage.TestSupport.TP;
 import static io.gregor.storage.TestSupport.batch;
@@ -18,30 +15,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class IdempotenceTest {
     static final long PID = 4242;
 
-    @TempDir
-    Path dir;
-    FileLogManager manager;
+    @RegisterExtension
+    final LogManagerFixture logs = new LogManagerFixture(t -> TestSupport.config(4096, 100));
     PartitionLog log;
 
     @BeforeEach
-    void open() {
-        manager = FileLogManager.open(TestSupport.settings(dir), t -> TestSupport.config(4096, 100));
-        log = manager.getOrCreate(TP, Uuids.random(), TestSupport.config(4096, 100));
-    }
-
-    @AfterEach
-    void close() {
-        manager.close();
+    void createLog() {
+        log = logs.manager().getOrCreate(TP, Uuids.random(), TestSupport.config(4096, 100));
     }
 
     private void reopen(boolean clean) {
-        if (clean) {
-            manager.close();
-        } else {
-            manager.crashForTest();
-        }
-        manager = FileLogManager.open(TestSupport.settings(dir), t -> TestSupport.config(4096, 100));
-        log = manager.get(TP).orElseThrow();
+        log = logs.reopen(clean).get(TP).orElseThrow();
     }
 
     @Test
@@ -96,7 +80,7 @@ class IdempotenceTest {
     void stateSurvivesACleanRestartThroughTheSnapshot() {
         log.append(idempotent(PID, (short) 1, 0, 0, 3), 0, 1);
         reopen(true);
-        assertThat(java.nio.file.Files.exists(dir.resolve("orders-0/00000000000000000003.snapshot"))).isTrue();
+        assertThat(java.nio.file.Files.exists(logs.dir().resolve("orders-0/00000000000000000003.snapshot"))).isTrue();
         AppendResult dup = log.append(idempotent(PID, (short) 1, 0, 0, 3), 0, 1);
         assertThat(dup.duplicate()).isTrue();
         assertThat(dup.firstOffset()).isZero();

@@ -1,13 +1,10 @@
 package io.gregor.storage;
 
 import io.gregor.storage.errors.OffsetOutOfRangeException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -19,19 +16,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 class RetentionTest {
-    @TempDir
-    Path dir;
-    FileLogManager manager;
-
-    @BeforeEach
-    void open() {
-        manager = FileLogManager.open(TestSupport.settings(dir), t -> null);
-    }
-
-    @AfterEach
-    void close() {
-        manager.close();
-    }
+    @RegisterExtension
+    final LogManagerFixture logs = new LogManagerFixture(t -> null);
 
     private static LogConfig config(long retentionMs, long retentionBytes) {
         return new LogConfig(1024, Long.MAX_VALUE, retentionMs, retentionBytes, 100, 1 << 20, Long.MAX_VALUE,
@@ -39,7 +25,7 @@ class RetentionTest {
     }
 
     private FileLog filled(LogConfig config, long timestamp) {
-        FileLog log = (FileLog) manager.getOrCreate(TP, Uuids.random(), config);
+        FileLog log = (FileLog) logs.manager().getOrCreate(TP, Uuids.random(), config);
         for (int i = 0; i < 60; i++) {
             log.append(batch(timestamp, i * 2, 2), 0, timestamp);
         }
@@ -48,14 +34,14 @@ class RetentionTest {
     }
 
     private String logStartCheckpoint() throws Exception {
-        return Files.readString(dir.resolve("log-start-offset-checkpoint"));
+        return Files.readString(logs.dir().resolve("log-start-offset-checkpoint"));
     }
 
     @Test
     void retentionByBytesDeletesOldestSegmentsAndMovesTheLogStart() throws Exception {
         FileLog log = filled(config(-1, 3000), System.currentTimeMillis());
         List<Long> before = log.segmentBaseOffsets();
-        manager.retentionTask();
+        logs.manager().retentionTask();
         List<Long> after = log.segmentBaseOffsets();
         assertThat(after.size()).isLessThan(before.size());
         // Kafka's rule: drop the oldest segment while the rest still holds at least retention.bytes
@@ -66,9 +52,9 @@ class RetentionTest {
         assertThat(logStartCheckpoint()).contains("orders 0 " + log.logStartOffset());
         // the files go after file.delete.delay.ms (0 here), renamed *.deleted meanwhile
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                assertThat(dir.resolve("orders-0/00000000000000000000.log")).doesNotExist());
+                assertThat(logs.dir().resolve("orders-0/00000000000000000000.log")).doesNotExist());
         await().atMost(Duration.ofSeconds(10)).until(() -> {
-            try (var f = Files.list(dir.resolve("orders-0"))) {
+            try (var f = Files.list(logs.dir().resolve("orders-0"))) {
                 return f.noneMatch(p -> p.toString().endsWith(".deleted"));
             }
         });
@@ -78,12 +64,12 @@ class RetentionTest {
     void retentionByTimeDeletesExpiredSegmentsRollingTheActiveOneIfNeeded() {
         long old = System.currentTimeMillis() - 3_600_000;
         FileLog log = filled(config(60_000, -1), old);
-        manager.retentionTask();
+        logs.manager().retentionTask();
         assertThat(log.logStartOffset()).isEqualTo(120);
         assertThat(log.segmentBaseOffsets()).containsExactly(120L);
         assertThat(log.logEndOffset()).isEqualTo(120);
         assertThat(log.append(batch(System.currentTimeMillis(), 120, 1), 0, 1).firstOffset()).isEqualTo(120);
-        manager.retentionTask();
+        logs.manager().retentionTask();
         assertThat(log.logStartOffset()).isEqualTo(120);
     }
 
@@ -92,7 +78,7 @@ class RetentionTest {
         long old = System.currentTimeMillis() - 3_600_000;
         FileLog log = filled(config(60_000, -1), old);
         log.updateHighWatermark(0);
-        manager.retentionTask();
+        logs.manager().retentionTask();
         assertThat(log.logStartOffset()).isZero();
     }
 
@@ -111,9 +97,7 @@ class RetentionTest {
         log.updateHighWatermark(100);
         assertThatThrownBy(() -> log.deleteRecordsBefore(101)).isInstanceOf(OffsetOutOfRangeException.class);
 
-        manager.close();
-        manager = FileLogManager.open(TestSupport.settings(dir), t -> config(-1, -1));
-        PartitionLog reopened = manager.get(TP).orElseThrow();
+        PartitionLog reopened = logs.reopen(true, t -> config(-1, -1)).get(TP).orElseThrow();
         assertThat(reopened.logStartOffset()).isEqualTo(target);
         assertThat(reopened.highWatermark()).isEqualTo(100);
     }

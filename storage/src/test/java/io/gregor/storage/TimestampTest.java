@@ -1,12 +1,9 @@
 package io.gregor.storage;
 
 import org.apache.kafka.common.compress.Compression;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import static io.gregor.storage.TestSupport.TP;
 import static io.gregor.storage.TestSupport.batch;
@@ -14,20 +11,13 @@ import static io.gregor.storage.TestSupport.rec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class TimestampTest {
-    @TempDir
-    Path dir;
-    FileLogManager manager;
+    @RegisterExtension
+    final LogManagerFixture logs = new LogManagerFixture(t -> TestSupport.config(1024, 64));
     PartitionLog log;
 
     @BeforeEach
-    void open() {
-        manager = FileLogManager.open(TestSupport.settings(dir), t -> TestSupport.config(1024, 64));
-        log = manager.getOrCreate(TP, Uuids.random(), TestSupport.config(1024, 64));
-    }
-
-    @AfterEach
-    void close() {
-        manager.close();
+    void createLog() {
+        log = logs.manager().getOrCreate(TP, Uuids.random(), TestSupport.config(1024, 64));
     }
 
     @Test
@@ -59,9 +49,7 @@ class TimestampTest {
         for (int i = 0; i < 50; i++) {
             log.append(batch(5_000 + i * 10L, i * 2, 2), 0, 1);
         }
-        manager.close();
-        manager = FileLogManager.open(TestSupport.settings(dir), t -> TestSupport.config(1024, 64));
-        log = manager.get(TP).orElseThrow();
+        log = logs.reopen(true).get(TP).orElseThrow();
         assertThat(log.offsetForTimestamp(5_255)).contains(new TimestampOffset(5_260, 52, 0));
         assertThat(log.maxTimestamp()).contains(new TimestampOffset(5_491, 99, 0));
     }

@@ -6,13 +6,11 @@ import io.gregor.storage.errors.RecordTooLargeException;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.record.internal.RecordBatch;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.zip.CRC32C;
 
@@ -26,20 +24,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ValidationTest {
-    @TempDir
-    Path dir;
-    FileLogManager manager;
+    @RegisterExtension
+    final LogManagerFixture logs = new LogManagerFixture(t -> null);
     PartitionLog log;
 
     @BeforeEach
-    void open() {
-        manager = FileLogManager.open(TestSupport.settings(dir), t -> null);
-        log = manager.getOrCreate(TP, Uuids.random(), TestSupport.config(1 << 20, 4096));
-    }
-
-    @AfterEach
-    void close() {
-        manager.close();
+    void createLog() {
+        log = logs.manager().getOrCreate(TP, Uuids.random(), TestSupport.config(1 << 20, 4096));
     }
 
     private static void fixCrc(ByteBuffer b) {
@@ -156,7 +147,7 @@ class ValidationTest {
         log.append(batch(1, 0, 2), 1, 1);
         log.append(batch(1, 2, 2), 1, 1);
         log.append(batch(1, 4, 2), 3, 1);
-        assertThat(java.nio.file.Files.readString(dir.resolve("orders-0/leader-epoch-checkpoint")))
+        assertThat(java.nio.file.Files.readString(logs.dir().resolve("orders-0/leader-epoch-checkpoint")))
                 .isEqualTo("0\n2\n1 0\n3 4\n");
         assertThat(log.latestEpoch()).isEqualTo(3);
     }

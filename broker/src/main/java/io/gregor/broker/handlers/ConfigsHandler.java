@@ -31,6 +31,7 @@ import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -38,6 +39,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * DescribeConfigs, AlterConfigs and IncrementalAlterConfigs for topics and this broker. Topic overrides
@@ -149,30 +152,13 @@ public final class ConfigsHandler {
 
     /** The legacy API: a topic's given configs replace all of its overrides. */
     AlterConfigsResponseData alterConfigs(AlterConfigsRequestData request) {
-        Set<ResourceKey> duplicates = duplicates(request.resources().stream()
-                .map(r -> new ResourceKey(r.resourceType(), r.resourceName())).toList());
-        AlterConfigsResponseData response = new AlterConfigsResponseData();
-        for (AlterConfigsRequestData.AlterConfigsResource resource : request.resources()) {
-            if (duplicates.contains(new ResourceKey(resource.resourceType(), resource.resourceName()))) {
-                continue;
-            }
-            AlterConfigsResourceResponse result = new AlterConfigsResourceResponse()
-                    .setResourceType(resource.resourceType()).setResourceName(resource.resourceName());
-            try {
-                replaceConfigs(resource, request.validateOnly());
-                result.setErrorCode(Errors.NONE.code()).setErrorMessage(null);
-            } catch (RuntimeException e) {
-                Errors error = TopicAdminHandler.errorOf(e, "alter configs of " + resource.resourceName());
-                result.setErrorCode(error.code()).setErrorMessage(TopicAdminHandler.messageOf(e, error));
-            }
-            response.responses().add(result);
-        }
-        for (ResourceKey duplicate : duplicates) {
-            response.responses().add(new AlterConfigsResourceResponse()
-                    .setResourceType(duplicate.type()).setResourceName(duplicate.name())
-                    .setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("Duplicate resource."));
-        }
-        return response;
+        return new AlterConfigsResponseData().setResponses(alterEach(request.resources(),
+                r -> new ResourceKey(r.resourceType(), r.resourceName()),
+                r -> replaceConfigs(r, request.validateOnly()),
+                (key, error, message) -> new AlterConfigsResourceResponse()
+                        .setResourceType(key.type()).setResourceName(key.name())
+                        .setErrorCode(error.code()).setErrorMessage(message),
+                "Duplicate resource."));
     }
 
     private void replaceConfigs(AlterConfigsRequestData.AlterConfigsResource resource, boolean validateOnly) {
@@ -205,31 +191,13 @@ public final class ConfigsHandler {
     // ------------------------------------------------------------------------------------ IncrementalAlterConfigs
 
     IncrementalAlterConfigsResponseData incrementalAlterConfigs(IncrementalAlterConfigsRequestData request) {
-        Set<ResourceKey> duplicates = duplicates(request.resources().stream()
-                .map(r -> new ResourceKey(r.resourceType(), r.resourceName())).toList());
-        IncrementalAlterConfigsResponseData response = new IncrementalAlterConfigsResponseData();
-        for (IncrementalAlterConfigsRequestData.AlterConfigsResource resource : request.resources()) {
-            if (duplicates.contains(new ResourceKey(resource.resourceType(), resource.resourceName()))) {
-                continue;
-            }
-            IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse result =
-                    new IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse()
-                            .setResourceType(resource.resourceType()).setResourceName(resource.resourceName());
-            try {
-                alterIncrementally(resource, request.validateOnly());
-                result.setErrorCode(Errors.NONE.code()).setErrorMessage(null);
-            } catch (RuntimeException e) {
-                Errors error = TopicAdminHandler.errorOf(e, "alter configs of " + resource.resourceName());
-                result.setErrorCode(error.code()).setErrorMessage(TopicAdminHandler.messageOf(e, error));
-            }
-            response.responses().add(result);
-        }
-        for (ResourceKey duplicate : duplicates) {
-            response.responses().add(new IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse()
-                    .setResourceType(duplicate.type()).setResourceName(duplicate.name())
-                    .setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("Each resource must appear at most once."));
-        }
-        return response;
+        return new IncrementalAlterConfigsResponseData().setResponses(alterEach(request.resources(),
+                r -> new ResourceKey(r.resourceType(), r.resourceName()),
+                r -> alterIncrementally(r, request.validateOnly()),
+                (key, error, message) -> new IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse()
+                        .setResourceType(key.type()).setResourceName(key.name())
+                        .setErrorCode(error.code()).setErrorMessage(message),
+                "Each resource must appear at most once."));
     }
 
     private void alterIncrementally(IncrementalAlterConfigsRequestData.AlterConfigsResource resource, boolean validateOnly) {
@@ -336,6 +304,38 @@ public final class ConfigsHandler {
             throw new InvalidRequestException("Unexpected broker id, expected " + brokerId
                     + (emptyAllowed ? " or empty string," : "") + " but received " + name);
         }
+    }
+
+    /** Builds one resource's entry of an alter response. */
+    private interface AlterResult<T> {
+        T of(ResourceKey resource, Errors error, String message);
+    }
+
+    /**
+     * Alters each resource named once, answering each with its own error; a resource named more than once
+     * is left alone and answered INVALID_REQUEST with {@code duplicateMessage}, after the others, as Kafka does.
+     */
+    private static <R, T> List<T> alterEach(Collection<R> resources, Function<R, ResourceKey> keyOf,
+                                            Consumer<R> alter, AlterResult<T> resultOf, String duplicateMessage) {
+        Set<ResourceKey> duplicates = duplicates(resources.stream().map(keyOf).toList());
+        List<T> results = new ArrayList<>();
+        for (R resource : resources) {
+            ResourceKey key = keyOf.apply(resource);
+            if (duplicates.contains(key)) {
+                continue;
+            }
+            try {
+                alter.accept(resource);
+                results.add(resultOf.of(key, Errors.NONE, null));
+            } catch (RuntimeException e) {
+                Errors error = TopicAdminHandler.errorOf(e, "alter configs of " + key.name());
+                results.add(resultOf.of(key, error, TopicAdminHandler.messageOf(e, error)));
+            }
+        }
+        for (ResourceKey duplicate : duplicates) {
+            results.add(resultOf.of(duplicate, Errors.INVALID_REQUEST, duplicateMessage));
+        }
+        return results;
     }
 
     private static <T> Set<T> duplicates(List<T> keys) {

@@ -1,12 +1,11 @@
 package io.gregor.compat.clients;
 
-import io.gregor.broker.Broker;
+import io.gregor.compat.BrokerExtension;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -33,23 +32,14 @@ class KafkaClientMatrixTest {
     private static final List<String> STEPS = List.of("create-topic", "produce-keyed", "consume-assign",
             "group-commit-resume", "admin-list-describe-delete");
 
-    @TempDir
-    static Path dataDir;
-    private static Broker broker;
+    @RegisterExtension
+    static final BrokerExtension BROKER = BrokerExtension.shippedConfig();
     private static final List<URLClassLoader> loaders = new ArrayList<>();
 
-    @BeforeAll
-    static void startBroker() {
-        broker = GregorUnderTest.start(dataDir);
-    }
-
     @AfterAll
-    static void stopBroker() throws IOException {
+    static void closeLoaders() throws IOException {
         for (URLClassLoader loader : loaders) {
             loader.close();
-        }
-        if (broker != null) {
-            broker.close();
         }
     }
 
@@ -63,7 +53,7 @@ class KafkaClientMatrixTest {
             Stream<DynamicTest> isolated = Stream.of(DynamicTest.dynamicTest("runs kafka-clients " + version,
                     () -> assertThat(scenario.apply(Map.of("step", "version"))).isEqualTo(version)));
             Stream<DynamicTest> steps = STEPS.stream().map(step -> DynamicTest.dynamicTest(step, () -> {
-                String outcome = scenario.apply(Map.of("step", step, "bootstrap", broker.bootstrapServers(),
+                String outcome = scenario.apply(Map.of("step", step, "bootstrap", BROKER.bootstrapServers(),
                         "topic", "matrix-" + suffix, "group", "matrix-group-" + suffix));
                 System.out.println("kafka-clients " + version + " " + step + ": " + outcome);
             }));

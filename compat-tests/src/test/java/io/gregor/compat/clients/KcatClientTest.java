@@ -1,13 +1,12 @@
 package io.gregor.compat.clients;
 
-import io.gregor.broker.Broker;
+import io.gregor.compat.BrokerExtension;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -26,25 +25,16 @@ class KcatClientTest {
     private static final String KCAT = "/usr/bin/kcat";
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
-    @TempDir
-    static Path dataDir;
-    private static Broker broker;
+    @RegisterExtension
+    static final BrokerExtension BROKER = BrokerExtension.shippedConfig();
 
     @BeforeAll
-    static void startBroker() {
+    static void findKcat() {
         assertThat(Files.isExecutable(Path.of(KCAT))).as("kcat is required: run .ci/install-clients").isTrue();
-        broker = GregorUnderTest.start(dataDir);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
     }
 
     private static ClientProcess.Result kcat(String stdin, String... args) {
-        List<String> command = new ArrayList<>(List.of(KCAT, "-b", broker.bootstrapServers()));
+        List<String> command = new ArrayList<>(List.of(KCAT, "-b", BROKER.bootstrapServers()));
         command.addAll(List.of(args));
         return ClientProcess.run(command, stdin, TIMEOUT);
     }
@@ -68,7 +58,7 @@ class KcatClientTest {
 
         ClientProcess.Result list = succeeded(kcat(null, "-L"));
         assertThat(list.stdout()).as(list.describe())
-                .contains("1 brokers:", "broker 0 at 127.0.0.1:" + broker.port())
+                .contains("1 brokers:", "broker 0 at 127.0.0.1:" + BROKER.port())
                 .contains("topic \"kcat-meta\" with 1 partitions:", "partition 0, leader 0, replicas: 0, isrs: 0");
     }
 
@@ -105,7 +95,7 @@ class KcatClientTest {
     void queriesOffsetsForTimes() throws Exception {
         String topic = "kcat-times";
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
-                "bootstrap.servers", broker.bootstrapServers()), new StringSerializer(), new StringSerializer())) {
+                "bootstrap.servers", BROKER.bootstrapServers()), new StringSerializer(), new StringSerializer())) {
             for (long ts : new long[] {1_000, 2_000, 3_000}) {
                 producer.send(new ProducerRecord<>(topic, 0, ts, "k", "at " + ts)).get();
             }
@@ -149,7 +139,7 @@ class KcatClientTest {
     /** One balanced-consumer member that leaves (committing) once it reached the end of its partitions. */
     private static ClientProcess.Result kcatGroupMember(String group, String topic) {
         // A join takes the broker's initial rebalance delay (3 s) plus a round trip or two.
-        return ClientProcess.run(List.of(KCAT, "-b", broker.bootstrapServers(), "-G", group,
+        return ClientProcess.run(List.of(KCAT, "-b", BROKER.bootstrapServers(), "-G", group,
                 "-X", "auto.offset.reset=earliest", "-e", "-q", topic), null, Duration.ofSeconds(30));
     }
 

@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -24,8 +25,10 @@ record ScriptClient(String interpreter, Path script) {
 
     /** Runs one scenario and asserts that it passed; returns its output for further checks. */
     ClientProcess.Result pass(String bootstrap, String scenario, String topicPrefix) {
+        // The Python scripts import a sibling module: no __pycache__ in the source tree.
         ClientProcess.Result result = ClientProcess.run(
-                List.of(interpreter, script.toString(), bootstrap, scenario, topicPrefix), null, TIMEOUT);
+                List.of(interpreter, script.toString(), bootstrap, scenario, topicPrefix), null, TIMEOUT,
+                Map.of("PYTHONDONTWRITEBYTECODE", "1"));
         assertThat(result.exitCode()).as(result.describe()).isZero();
         assertThat(result.stdout()).as(result.describe()).contains("PASS " + scenario);
         System.out.println(script.getFileName() + " " + result.stdout().strip());
