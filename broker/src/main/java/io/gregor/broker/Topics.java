@@ -242,7 +242,7 @@ public final class Topics implements MetadataListener {
         return updated;
     }
 
-    public void validateReplicationFactor(short rf) {
+    private void validateReplicationFactor(short rf) {
         if (rf <= 0) {
             throw new InvalidReplicationFactorException("Replication factor must be larger than 0, or -1 to use the default value.");
         }

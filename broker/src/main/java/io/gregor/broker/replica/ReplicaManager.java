@@ -86,10 +86,6 @@ public final class ReplicaManager {
         this.leadershipListener = listener;
     }
 
-    public FetchPurgatory purgatory() {
-        return purgatory;
-    }
-
     public Optional<Partition> partition(String topic, int partition) {
         return Optional.ofNullable(partitions.get(new TopicPartition(topic, partition)));
     }
