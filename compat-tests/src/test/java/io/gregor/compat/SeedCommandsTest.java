@@ -81,18 +81,7 @@ class SeedCommandsTest {
     private record KafkaTools(String release, String classpath, List<String> jvmArgs, String consoleProducer,
                               String producerBrokerFlag, String offsetsFormatter) {
         List<String> command(String mainClass, List<String> args) {
-            List<String> cmd = new ArrayList<>();
-            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            // Tool JVMs share 2 cores with the broker and each other: small heap, no C2.
-            cmd.add("-Xmx256m");
-            cmd.add("-XX:TieredStopAtLevel=1");
-            cmd.add("-XX:+UseSerialGC");
-            cmd.addAll(jvmArgs);
-            cmd.add("-cp");
-            cmd.add(classpath);
-            cmd.add(mainClass);
-            cmd.addAll(args);
-            return cmd;
+            return JavaProcesses.command(classpath, mainClass, jvmArgs, args);
         }
     }
 
