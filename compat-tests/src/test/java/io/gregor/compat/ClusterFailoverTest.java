@@ -7,18 +7,16 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.zookeeper.ZooKeeper;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -29,33 +27,17 @@ import static org.awaitility.Awaitility.await;
  * and every acknowledged record is read exactly once, at the offset it was acknowledged with.
  */
 class ClusterFailoverTest {
-    private final ZooKeeperTestServer zookeeper = new ZooKeeperTestServer();
-    private final Map<Integer, BrokerProcess> brokers = new HashMap<>();
-
-    @AfterEach
-    void stop() {
-        brokers.values().forEach(BrokerProcess::close);
-        zookeeper.close();
-    }
-
-    private String bootstrap() {
-        return brokers.values().stream().filter(BrokerProcess::isAlive).map(BrokerProcess::bootstrapServers)
-                .collect(Collectors.joining(","));
-    }
+    @RegisterExtension
+    final ProcessCluster cluster = new ProcessCluster();
 
     @Test
     void killingTheLeaderLosesNoAcknowledgedRecord() throws Exception {
-        for (int id = 1; id <= 3; id++) {
-            brokers.put(id, new BrokerProcess("failover-" + id, Map.of(
-                    "broker.id", Integer.toString(id),
-                    "zookeeper.connect", zookeeper.connectString() + "/failover",
-                    "zookeeper.session.timeout.ms", "6000",
-                    "replica.lag.time.max.ms", "4000",
-                    "offsets.topic.replication.factor", "3")).start());
-        }
+        cluster.start("failover", 3, Map.of(
+                "zookeeper.session.timeout.ms", "6000",
+                "replica.lag.time.max.ms", "4000"));
         String topic = TestDirs.uniqueTopic("failover");
         int partitions = 3;
-        try (Admin admin = Clients.admin(bootstrap())) {
+        try (Admin admin = Clients.admin(cluster.bootstrap())) {
             await().atMost(Duration.ofSeconds(60)).until(() -> admin.describeCluster().nodes().get().size() == 3);
             admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 3)
                     .configs(Map.of("min.insync.replicas", "2")))).all().get();
@@ -64,7 +46,7 @@ class ClusterFailoverTest {
         List<String> duplicates = java.util.Collections.synchronizedList(new ArrayList<>());
         AtomicBoolean consuming = new AtomicBoolean(true);
         Thread consumerThread = new Thread(() -> {
-            try (KafkaConsumer<String, String> consumer = Clients.consumer(bootstrap())) {
+            try (KafkaConsumer<String, String> consumer = Clients.consumer(cluster.bootstrap())) {
                 consumer.assign(Clients.partitions(topic, partitions));
                 consumer.seekToBeginning(Clients.partitions(topic, partitions));
                 while (consuming.get()) {
@@ -78,21 +60,21 @@ class ClusterFailoverTest {
         }, "failover-consumer");
         consumerThread.start();
 
-        try (AckedLoad load = new AckedLoad(bootstrap(), topic, partitions)) {
+        try (AckedLoad load = new AckedLoad(cluster.bootstrap(), topic, partitions)) {
             await().atMost(Duration.ofSeconds(60)).until(() -> load.ackedIn(1) >= 500);
             int victim;
-            try (Admin admin = Clients.admin(bootstrap())) {
+            try (Admin admin = Clients.admin(cluster.bootstrap())) {
                 TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
                 victim = d.partitions().get(0).leader().id();
             }
             int epochBefore;
-            try (ZooKeeper zk = zookeeper.client("/failover")) {
+            try (ZooKeeper zk = cluster.zookeeper().client(cluster.chroot())) {
                 epochBefore = Integer.parseInt(new String(zk.getData("/controller_epoch", false, null), StandardCharsets.UTF_8));
             }
-            brokers.get(victim).kill();
+            cluster.broker(victim).kill();
             load.enterPhase(2);
             // the survivors take over once ZooKeeper drops the dead broker's session
-            try (Admin admin = Clients.admin(bootstrap())) {
+            try (Admin admin = Clients.admin(cluster.bootstrap())) {
                 await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> {
                     TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
                     for (TopicPartitionInfo p : d.partitions()) {
@@ -105,7 +87,7 @@ class ClusterFailoverTest {
             load.enterPhase(3);
             // every partition, the one that lost its leader too, takes acks=all writes again
             await().atMost(Duration.ofSeconds(90)).until(() -> load.ackedIn(3) >= 1000);
-            try (ZooKeeper zk = zookeeper.client("/failover")) {
+            try (ZooKeeper zk = cluster.zookeeper().client(cluster.chroot())) {
                 String controller = new String(zk.getData("/controller", false, null), StandardCharsets.UTF_8);
                 int epochAfter = Integer.parseInt(new String(zk.getData("/controller_epoch", false, null), StandardCharsets.UTF_8));
                 if (!controller.contains("\"brokerid\":" + victim + ",")) {

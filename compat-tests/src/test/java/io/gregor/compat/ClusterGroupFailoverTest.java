@@ -10,15 +10,13 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -30,45 +28,29 @@ import static org.awaitility.Awaitility.await;
  */
 class ClusterGroupFailoverTest {
     private static final int OFFSETS_PARTITIONS = 5;
-    private final ZooKeeperTestServer zookeeper = new ZooKeeperTestServer();
-    private final Map<Integer, BrokerProcess> brokers = new TreeMap<>();
-
-    @AfterEach
-    void stop() {
-        brokers.values().forEach(BrokerProcess::close);
-        zookeeper.close();
-    }
-
-    private String bootstrap() {
-        return brokers.values().stream().filter(BrokerProcess::isAlive).map(BrokerProcess::bootstrapServers)
-                .collect(Collectors.joining(","));
-    }
+    @RegisterExtension
+    final ProcessCluster cluster = new ProcessCluster();
 
     private KafkaConsumer<String, String> groupConsumer(String group) {
-        return Clients.consumer(bootstrap(), Map.of(ConsumerConfig.GROUP_ID_CONFIG, group,
+        return Clients.consumer(cluster.bootstrap(), Map.of(ConsumerConfig.GROUP_ID_CONFIG, group,
                 ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000, ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 1_000,
                 ConsumerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 500));
     }
 
     @Test
     void aGroupKeepsItsCommittedOffsetsWhenItsCoordinatorIsKilled() throws Exception {
-        for (int id = 1; id <= 3; id++) {
-            brokers.put(id, new BrokerProcess("groupfailover-" + id, Map.of(
-                    "broker.id", Integer.toString(id),
-                    "zookeeper.connect", zookeeper.connectString() + "/groups",
-                    "zookeeper.session.timeout.ms", "4000",
-                    "replica.lag.time.max.ms", "10000",
-                    "group.initial.rebalance.delay.ms", "0",
-                    "offsets.topic.num.partitions", Integer.toString(OFFSETS_PARTITIONS),
-                    "offsets.topic.replication.factor", "3")).start());
-        }
+        cluster.start("groups", 3, Map.of(
+                "zookeeper.session.timeout.ms", "4000",
+                "replica.lag.time.max.ms", "10000",
+                "group.initial.rebalance.delay.ms", "0",
+                "offsets.topic.num.partitions", Integer.toString(OFFSETS_PARTITIONS)));
         String topic = TestDirs.uniqueTopic("grouped");
         String group = TestDirs.uniqueTopic("group");
-        try (Admin admin = Clients.admin(bootstrap())) {
+        try (Admin admin = Clients.admin(cluster.bootstrap())) {
             await().atMost(Duration.ofSeconds(60)).until(() -> admin.describeCluster().nodes().get().size() == 3);
             admin.createTopics(List.of(new NewTopic(topic, 3, (short) 3))).all().get();
         }
-        try (KafkaProducer<String, String> producer = Clients.producer(bootstrap(), Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
+        try (KafkaProducer<String, String> producer = Clients.producer(cluster.bootstrap(), Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
             for (int i = 0; i < 300; i++) {
                 producer.send(new ProducerRecord<>(topic, i % 3, null, "v" + i));
             }
@@ -77,7 +59,7 @@ class ClusterGroupFailoverTest {
 
         // the first member reads part of the topic and commits where it got to
         Map<TopicPartition, Long> committed = new HashMap<>();
-        try (KafkaConsumer<String, String> consumer = Clients.consumer(bootstrap(), Map.of(
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(cluster.bootstrap(), Map.of(
                 ConsumerConfig.GROUP_ID_CONFIG, group, ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 40))) {
             consumer.subscribe(List.of(topic));
             int[] seen = {0};
@@ -94,14 +76,14 @@ class ClusterGroupFailoverTest {
         assertThat(committed.values().stream().mapToLong(Long::longValue).sum()).isBetween(100L, 299L);
 
         int coordinator;
-        try (Admin admin = Clients.admin(bootstrap())) {
+        try (Admin admin = Clients.admin(cluster.bootstrap())) {
             coordinator = admin.describeConsumerGroups(List.of(group)).all().get().get(group).coordinator().id();
             assertThat(offsetsOf(admin, group)).isEqualTo(committed);
         }
-        brokers.get(coordinator).kill();
+        cluster.broker(coordinator).kill();
 
         // another broker leads the group's partition now, and serves the commits it replicated
-        try (Admin admin = Clients.admin(bootstrap())) {
+        try (Admin admin = Clients.admin(cluster.bootstrap())) {
             await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() ->
                     assertThat(admin.describeConsumerGroups(List.of(group)).all().get().get(group).coordinator().id())
                             .isNotEqualTo(coordinator));
@@ -130,7 +112,7 @@ class ClusterGroupFailoverTest {
             }
         }
         assertThat(read[0]).isEqualTo(remaining);
-        try (Admin admin = Clients.admin(bootstrap())) {
+        try (Admin admin = Clients.admin(cluster.bootstrap())) {
             Map<TopicPartition, Long> end = new HashMap<>();
             for (int p = 0; p < 3; p++) {
                 end.put(new TopicPartition(topic, p), 100L);

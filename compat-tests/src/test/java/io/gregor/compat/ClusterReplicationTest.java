@@ -10,8 +10,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.NotEnoughReplicasException;
 import org.apache.zookeeper.ZooKeeper;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,11 +21,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -39,35 +37,12 @@ import static org.awaitility.Awaitility.await;
  */
 class ClusterReplicationTest {
     private static final Pattern STATE = Pattern.compile("\"leader\":(-?\\d+).*\"leader_epoch\":(\\d+).*\"isr\":\\[([\\d,]*)]");
-    private final ZooKeeperTestServer zookeeper = new ZooKeeperTestServer();
-    private final Map<Integer, BrokerProcess> brokers = new TreeMap<>();
-    private String chroot;
-
-    @AfterEach
-    void stop() {
-        brokers.values().forEach(BrokerProcess::close);
-        zookeeper.close();
-    }
-
-    private void startCluster(String name, Map<String, String> props) {
-        chroot = "/" + name;
-        for (int id = 1; id <= 3; id++) {
-            Map<String, String> all = new TreeMap<>(props);
-            all.put("broker.id", Integer.toString(id));
-            all.put("zookeeper.connect", zookeeper.connectString() + chroot);
-            all.put("offsets.topic.replication.factor", "3");
-            brokers.put(id, new BrokerProcess(name + "-" + id, all).start());
-        }
-    }
-
-    private String bootstrap() {
-        return brokers.values().stream().filter(BrokerProcess::isAlive).map(BrokerProcess::bootstrapServers)
-                .collect(Collectors.joining(","));
-    }
+    @RegisterExtension
+    final ProcessCluster cluster = new ProcessCluster();
 
     private String createTopic(String prefix, Map<String, String> configs) throws Exception {
         String topic = TestDirs.uniqueTopic(prefix);
-        try (Admin admin = Clients.admin(bootstrap())) {
+        try (Admin admin = Clients.admin(cluster.bootstrap())) {
             await().atMost(Duration.ofSeconds(60)).until(() -> admin.describeCluster().nodes().get().size() == 3);
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 3).configs(configs))).all().get();
         }
@@ -79,7 +54,7 @@ class ClusterReplicationTest {
     }
 
     private State state(String topic) throws Exception {
-        try (ZooKeeper zk = zookeeper.client(chroot)) {
+        try (ZooKeeper zk = cluster.zookeeper().client(cluster.chroot())) {
             String json = new String(zk.getData("/brokers/topics/" + topic + "/partitions/0/state", false, null),
                     StandardCharsets.UTF_8);
             Matcher m = STATE.matcher(json);
@@ -91,13 +66,13 @@ class ClusterReplicationTest {
     }
 
     private List<String> registeredBrokers() throws Exception {
-        try (ZooKeeper zk = zookeeper.client(chroot)) {
+        try (ZooKeeper zk = cluster.zookeeper().client(cluster.chroot())) {
             return zk.getChildren("/brokers/ids", false);
         }
     }
 
     private Path segment(int broker, String topic) {
-        return brokers.get(broker).logDir().resolve(topic + "-0").resolve("00000000000000000000.log");
+        return cluster.broker(broker).logDir().resolve(topic + "-0").resolve("00000000000000000000.log");
     }
 
     /** Every replica holds the same log, byte for byte, containing {@code marker}. */
@@ -120,7 +95,7 @@ class ClusterReplicationTest {
     private List<String> consumeAll(String topic) {
         List<String> seen = new ArrayList<>();
         TopicPartition tp = new TopicPartition(topic, 0);
-        try (KafkaConsumer<String, String> consumer = Clients.consumer(bootstrap())) {
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(cluster.bootstrap())) {
             consumer.assign(List.of(tp));
             consumer.seekToBeginning(List.of(tp));
             long end = consumer.endOffsets(List.of(tp)).get(tp);
@@ -137,30 +112,30 @@ class ClusterReplicationTest {
     @Test
     void aCutOffFollowerLeavesTheIsrAndRejoinsWhenItReturns() throws Exception {
         // the sessions outlive the pauses, so only the leader's lag check can drop a frozen follower
-        startCluster("cutoff", Map.of("zookeeper.session.timeout.ms", "20000", "replica.lag.time.max.ms", "2000"));
+        cluster.start("cutoff", 3, Map.of("zookeeper.session.timeout.ms", "20000", "replica.lag.time.max.ms", "2000"));
         String topic = createTopic("cutoff", Map.of("min.insync.replicas", "2"));
         State initial = state(topic);
         int leader = initial.leader();
         List<Integer> followers = initial.isr().stream().filter(id -> id != leader).toList();
-        String leaderOnly = brokers.get(leader).bootstrapServers();
+        String leaderOnly = cluster.broker(leader).bootstrapServers();
 
         try (KafkaProducer<String, String> producer = producer(leaderOnly, "all")) {
             producer.send(new ProducerRecord<>(topic, 0, null, "all-three")).get();
 
-            brokers.get(followers.get(0)).pause();
+            cluster.broker(followers.get(0)).pause();
             await().atMost(Duration.ofSeconds(15)).until(() -> state(topic).isr().size() == 2);
             assertThat(state(topic).isr()).containsExactlyInAnyOrder(leader, followers.get(1));
             assertThat(state(topic).leaderEpoch()).isEqualTo(initial.leaderEpoch());
             // min.insync.replicas=2 is still met by the leader and the other follower
             producer.send(new ProducerRecord<>(topic, 0, null, "two-of-three")).get();
 
-            brokers.get(followers.get(1)).pause();
+            cluster.broker(followers.get(1)).pause();
             await().atMost(Duration.ofSeconds(15)).until(() -> state(topic).isr().equals(List.of(leader)));
             assertThatThrownBy(() -> producer.send(new ProducerRecord<>(topic, 0, null, "leader-alone")).get())
                     .isInstanceOf(ExecutionException.class).cause().isInstanceOf(NotEnoughReplicasException.class);
 
-            brokers.get(followers.get(0)).resume();
-            brokers.get(followers.get(1)).resume();
+            cluster.broker(followers.get(0)).resume();
+            cluster.broker(followers.get(1)).resume();
             await().atMost(Duration.ofSeconds(30)).until(() -> state(topic).isr().size() == 3);
             assertThat(state(topic).leader()).isEqualTo(leader);
             producer.send(new ProducerRecord<>(topic, 0, null, "back-to-three")).get();
@@ -177,12 +152,12 @@ class ClusterReplicationTest {
      */
     @Test
     void theSeedsThreeHighWatermarkCasesEndWithIdenticalReplicas() throws Exception {
-        startCluster("hwcases", Map.of("zookeeper.session.timeout.ms", "4000", "replica.lag.time.max.ms", "10000"));
+        cluster.start("hwcases", 3, Map.of("zookeeper.session.timeout.ms", "4000", "replica.lag.time.max.ms", "10000"));
         String topic = createTopic("hwcases", Map.of());
         List<String> expected = new ArrayList<>();
 
         // case 3, normal replication: acks=all writes reach every replica
-        try (KafkaProducer<String, String> producer = producer(bootstrap(), "all")) {
+        try (KafkaProducer<String, String> producer = producer(cluster.bootstrap(), "all")) {
             for (int i = 0; i < 20; i++) {
                 String v = "normal-" + i;
                 producer.send(new ProducerRecord<>(topic, 0, null, v)).get();
@@ -194,33 +169,33 @@ class ClusterReplicationTest {
         // case 2: the followers copied the record, then the leader dies before anything else happens
         State before = state(topic);
         int oldLeader = before.leader();
-        try (KafkaProducer<String, String> producer = producer(bootstrap(), "1")) {
+        try (KafkaProducer<String, String> producer = producer(cluster.bootstrap(), "1")) {
             producer.send(new ProducerRecord<>(topic, 0, null, "copied")).get();
         }
         expected.add("copied");
         awaitIdenticalReplicas(topic, "copied");
-        brokers.get(oldLeader).kill();
+        cluster.broker(oldLeader).kill();
         await().atMost(Duration.ofSeconds(60)).until(() -> {
             State s = state(topic);
             return s.leader() != oldLeader && s.leader() >= 0;
         });
         State afterCase2 = state(topic);
         assertThat(afterCase2.leaderEpoch()).isGreaterThan(before.leaderEpoch());
-        brokers.get(oldLeader).start();
+        cluster.broker(oldLeader).start();
         await().atMost(Duration.ofSeconds(60)).until(() -> state(topic).isr().size() == 3);
         awaitIdenticalReplicas(topic, "copied");
 
         // case 1: the leader writes a record no follower copies (they are dead), then dies itself
         int leader = state(topic).leader();
-        List<Integer> followers = brokers.keySet().stream().filter(id -> id != leader).toList();
-        try (KafkaProducer<String, String> producer = producer(brokers.get(leader).bootstrapServers(), "1")) {
+        List<Integer> followers = cluster.brokers().keySet().stream().filter(id -> id != leader).toList();
+        try (KafkaProducer<String, String> producer = producer(cluster.broker(leader).bootstrapServers(), "1")) {
             producer.partitionsFor(topic); // connected to the leader before its followers go
             for (int id : followers) {
-                brokers.get(id).kill();
+                cluster.broker(id).kill();
             }
             producer.send(new ProducerRecord<>(topic, 0, null, "never-copied")).get();
         }
-        brokers.get(leader).kill();
+        cluster.broker(leader).kill();
         assertThat(new String(Files.readAllBytes(segment(leader, topic)), StandardCharsets.ISO_8859_1))
                 .contains("never-copied");
         for (int id : followers) {
@@ -230,12 +205,12 @@ class ClusterReplicationTest {
         // nobody is left to shrink the ISR; once every session is gone the followers come back first
         await().atMost(Duration.ofSeconds(60)).until(() -> registeredBrokers().isEmpty());
         for (int id : followers) {
-            brokers.get(id).start();
+            cluster.broker(id).start();
         }
         await().atMost(Duration.ofSeconds(60)).until(() -> followers.contains(state(topic).leader()));
-        brokers.get(leader).start();
+        cluster.broker(leader).start();
         await().atMost(Duration.ofSeconds(60)).until(() -> state(topic).isr().size() == 3);
-        try (KafkaProducer<String, String> producer = producer(bootstrap(), "all")) {
+        try (KafkaProducer<String, String> producer = producer(cluster.bootstrap(), "all")) {
             producer.send(new ProducerRecord<>(topic, 0, null, "after-failover")).get();
         }
         expected.add("after-failover");
@@ -243,7 +218,7 @@ class ClusterReplicationTest {
         assertThat(new String(Files.readAllBytes(segment(leader, topic)), StandardCharsets.ISO_8859_1))
                 .doesNotContain("never-copied");
         // by the leader-epoch rule (the new leader says where the old epoch ended), not by falling back to the HW
-        assertThat(Files.readString(brokers.get(leader).outputFile())).contains(topic + "-0: diverging from leader")
+        assertThat(Files.readString(cluster.broker(leader).outputFile())).contains(topic + "-0: diverging from leader")
                 .doesNotContain(topic + "-0: fetch offset");
         assertThat(consumeAll(topic)).containsExactlyElementsOf(expected);
     }
