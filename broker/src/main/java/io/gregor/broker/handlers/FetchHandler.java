@@ -72,7 +72,7 @@ public final class FetchHandler {
         long[] endsSeen = new long[first.logs.size()];
         for (int i = 0; i < first.logs.size(); i++) {
             watched.add(first.logs.get(i).topicPartition());
-            endsSeen[i] = first.highWatermarks.get(i);
+            endsSeen[i] = first.visibleEnds.get(i);
         }
         boolean replica = replicaId >= 0;
         purgatory.await(watched, first.bytes, data.minBytes(), data.maxWaitMs(), replica,
@@ -130,7 +130,7 @@ public final class FetchHandler {
                     if (replicaId >= 0) {
                         if (diverging(log, fp, pd)) {
                             result.logs.add(log);
-                            result.highWatermarks.add(log.logEndOffset());
+                            result.visibleEnds.add(log.logEndOffset());
                             result.hasError = true; // answer at once: the follower must truncate first
                             continue;
                         }
@@ -148,7 +148,7 @@ public final class FetchHandler {
                         budget -= slice.size();
                     }
                     result.logs.add(log);
-                    result.highWatermarks.add(replicaId >= 0 ? read.logEndOffset() : read.highWatermark());
+                    result.visibleEnds.add(replicaId >= 0 ? read.logEndOffset() : read.highWatermark());
                 } catch (RuntimeException e) {
                     Errors error = StorageErrors.toKafka(e);
                     if (error == Errors.UNKNOWN_SERVER_ERROR) {
@@ -180,7 +180,8 @@ public final class FetchHandler {
     private static final class Result {
         final FetchResponseData response = new FetchResponseData();
         final List<PartitionLog> logs = new ArrayList<>();
-        final List<Long> highWatermarks = new ArrayList<>();
+        /** Per watched log, the end this fetch could see: the log end for a replica, the high watermark otherwise. */
+        final List<Long> visibleEnds = new ArrayList<>();
         long bytes;
         boolean hasError;
 
