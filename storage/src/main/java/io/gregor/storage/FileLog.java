@@ -533,7 +533,14 @@ public final class FileLog implements PartitionLog {
     public void truncateTo(long offset) {
         appendLock.lock();
         try {
-            if (closed || offset >= logEndOffset) {
+            if (closed) {
+                return;
+            }
+            if (offset >= logEndOffset) {
+                // Nothing to cut from the log, but an epoch this replica started as leader without writing
+                // (start offset = log end) conflicts with the new leader's history: drop it, as Kafka does,
+                // or the follower keeps naming it and keeps being told to truncate.
+                epochs.truncateFromEnd(logEndOffset);
                 return;
             }
             Long floor = segments.floorKey(offset);

@@ -152,6 +152,20 @@ class ReplicaLogTest {
     }
 
     @Test
+    void truncatingAtTheLogEndDropsAnEpochStartedThereWithoutWrites() {
+        // A replica became leader at epoch 1 of an empty log and lost leadership before any write;
+        // the new leader never had epoch 1, so the follower must forget it to stop diverging.
+        PartitionLog log = log(followers);
+        log.assignEpochStartOffset(1);
+        assertThat(log.latestEpoch()).isEqualTo(1);
+
+        log.truncateTo(0);
+
+        assertThat(log.latestEpoch()).isEqualTo(-1);
+        assertThat(log.logEndOffset()).isZero();
+    }
+
+    @Test
     void endOffsetForEpochFollowsKafkasRules() {
         PartitionLog log = log(leaders);
         assertThat(log.endOffsetForEpoch(0)).isEqualTo(EpochEndOffset.UNDEFINED);
