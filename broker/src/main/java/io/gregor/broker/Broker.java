@@ -126,7 +126,7 @@ public final class Broker implements AutoCloseable {
                         config.logFlushSchedulerIntervalMs(), config.logFlushOffsetCheckpointIntervalMs(),
                         config.logFlushStartOffsetCheckpointIntervalMs(), config.logCleanerEnable(),
                         config.logCleanerThreads(), config.logCleanerBackoffMs(), config.logCleanerDedupeBufferSize(),
-                        config.logCleanerIoBufferSize()),
+                        config.logCleanerIoBufferSize(), config.replicaHighWatermarkCheckpointIntervalMs()),
                 topic -> ReplicaManager.logConfig(config, store.topic(topic).map(TopicMetadata::configs).orElse(Map.of())));
         String clusterId = ((FileLogManager) logs).clusterId();
         if (zkClusterId != null && !zkClusterId.equals(clusterId)) {

@@ -2,6 +2,11 @@ package io.gregor.compat;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -33,6 +38,38 @@ class BrokerProcessRestartTest {
         restartUnderLoad(true);
     }
 
+    /**
+     * SIGKILL leaves the high-watermark checkpoint behind the log (here it is never written): the restarted
+     * broker must still serve every acknowledged record at once, before anyone writes again. Otherwise
+     * consumers stop short and a producer's retried acks=all batch waits for a high watermark that never moves.
+     */
+    @Test
+    void sigkillRestartServesEveryAcknowledgedRecordBeforeNewWrites() {
+        Map<String, String> staleCheckpoints = Map.of("replica.high.watermark.checkpoint.interval.ms", "3600000");
+        try (BrokerProcess broker = new BrokerProcess("sigkill-hw", staleCheckpoints).start()) {
+            String topic = TestDirs.uniqueTopic("sigkill-hw");
+            Clients.createTopic(broker.bootstrapServers(), topic, 1);
+            int count = 500;
+            try (KafkaProducer<String, String> producer = Clients.producer(broker.bootstrapServers(),
+                    Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
+                for (int i = 0; i < count; i++) {
+                    producer.send(new ProducerRecord<>(topic, 0, null, "v" + i));
+                }
+                producer.flush();
+            }
+
+            broker.kill();
+            broker.start();
+
+            try (KafkaConsumer<String, String> consumer = Clients.consumer(broker.bootstrapServers())) {
+                TopicPartition tp = new TopicPartition(topic, 0);
+                assertThat(consumer.endOffsets(List.of(tp))).as("log end visible to consumers").containsEntry(tp, (long) count);
+                List<ConsumerRecord<String, String>> records = Clients.readAll(consumer, List.of(tp));
+                assertThat(records).extracting(ConsumerRecord::value).hasSize(count).startsWith("v0").endsWith("v" + (count - 1));
+            }
+        }
+    }
+
     private void restartUnderLoad(boolean kill) {
         try (BrokerProcess broker = new BrokerProcess(kill ? "sigkill" : "sigterm", Map.of()).start()) {
             String topic = TestDirs.uniqueTopic(kill ? "sigkill" : "sigterm");
@@ -54,8 +91,14 @@ class BrokerProcessRestartTest {
                 broker.start();
                 load.enterPhase(2);
 
-                await("acks after the restart").atMost(Duration.ofSeconds(90))
-                        .until(() -> load.ackedIn(2) >= ACKS_AFTER);
+                try {
+                    await("acks after the restart").atMost(Duration.ofSeconds(90))
+                            .until(() -> load.ackedIn(2) >= ACKS_AFTER);
+                } catch (ConditionTimeoutException e) {
+                    throw new AssertionError(load.ackedIn(2) + " acks after the restart, " + load.failed().size()
+                            + " sends failed" + (load.failed().isEmpty() ? "" : " e.g. " + load.failed().values().iterator().next())
+                            + "; broker output in " + broker.outputFile(), e);
+                }
                 load.finish();
                 acked = Map.copyOf(load.acked());
                 failed = Map.copyOf(load.failed());

@@ -33,8 +33,6 @@ public final class FileLogManager implements LogManager {
     static final String META_PROPERTIES = "meta.properties";
     static final String CLEAN_SHUTDOWN = ".kafka_cleanshutdown";
     private static final String DELETE_SUFFIX = "-delete";
-    /** replica.high.watermark.checkpoint.interval.ms default; HW checkpoints are not fsynced per update. */
-    static final long HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS = 5000;
     /** Kafka delays its first background log tasks by 30 s (or less when the interval is shorter). */
     private static final long INITIAL_TASK_DELAY_MS = 30_000;
 
@@ -217,7 +215,7 @@ public final class FileLogManager implements LogManager {
         schedule(this::checkpointRecoveryPoints, settings.flushOffsetCheckpointIntervalMs());
         schedule(() -> settings.logDirs().forEach(this::checkpointLogStartOffsets),
                 settings.flushStartOffsetCheckpointIntervalMs());
-        schedule(this::checkpointHighWatermarks, HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS);
+        schedule(this::checkpointHighWatermarks, settings.highWatermarkCheckpointIntervalMs());
     }
 
     private void schedule(Runnable task, long intervalMs) {

@@ -61,6 +61,9 @@ public final class Partition {
         this.leaderEpoch = leaderEpoch;
         this.isr = List.of(localBrokerId);
         this.assignedReplicas = List.of(localBrokerId);
+        // After an unclean shutdown the checkpointed high watermark lags the recovered log; alone in its ISR
+        // the leader has every record it holds, so consumers (and retried acks=all duplicates) see them all now.
+        maybeAdvanceHighWatermark();
     }
 
     Partition(TopicPartition topicPartition, Uuid topicId, PartitionLog log, FetchPurgatory purgatory,
