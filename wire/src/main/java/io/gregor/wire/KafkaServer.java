@@ -16,6 +16,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import org.apache.kafka.common.protocol.ApiKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +27,14 @@ import java.util.concurrent.TimeUnit;
 /** The Kafka listener: accepts connections and builds each one's pipeline of small handlers. */
 public final class KafkaServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(KafkaServer.class);
+
+    static {
+        // Netty 4.2 registers its JFR event types when its allocator first runs: about 100 ms of a broker's
+        // start, for events nobody records. Whoever wants them sets -Dio.netty.jfr.enabled=true.
+        if (System.getProperty("io.netty.jfr.enabled") == null) {
+            System.setProperty("io.netty.jfr.enabled", "false");
+        }
+    }
 
     private final Settings settings;
     private final ApiRegistry registry;
@@ -67,6 +76,8 @@ public final class KafkaServer implements AutoCloseable {
             } else {
                 NioIoHandler.newFactory();
             }
+            // the protocol's message schemas (hundreds of classes) are built once, on first use of ApiKeys
+            ApiKeys.METADATA.latestVersion();
         }, "gregor-transport-preload");
         t.setDaemon(true);
         t.start();
