@@ -133,7 +133,7 @@ public final class Broker implements AutoCloseable {
             throw new IllegalStateException("The cluster id " + zkClusterId + " in ZooKeeper does not match the cluster.id "
                     + clusterId + " in meta.properties: these log dirs belong to another cluster");
         }
-        FetchPurgatory purgatory = new FetchPurgatory(scheduler);
+        FetchPurgatory purgatory = new FetchPurgatory(scheduler, requestPool);
         ReplicaManager replicas = new ReplicaManager(config, logs, purgatory);
         replicaManager = replicas;
         if (zkStore != null) {
@@ -148,7 +148,7 @@ public final class Broker implements AutoCloseable {
 
         ApiRegistry registry = new ApiRegistry();
         new ProduceHandler(topics, Time.SYSTEM).register(registry);
-        new FetchHandler(topics, purgatory, requestPool).register(registry);
+        new FetchHandler(topics, purgatory).register(registry);
         new OffsetsHandler(topics).register(registry);
         new ClusterHandler(config, topics, logs, brokerId, clusterId, advertised).register(registry);
         new TopicAdminHandler(topics, config).register(registry);

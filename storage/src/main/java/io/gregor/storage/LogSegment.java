@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.zip.CRC32C;
 
 /**
@@ -45,6 +46,14 @@ final class LogSegment {
     private long rollingBasedTimestamp = -1;
     private final long createdMs;
     private int bytesSinceLastIndexEntry;
+    /**
+     * Where the latest batches end, as (offset - baseOffset) << 32 | file position, one long per entry so a
+     * reader never sees half of one. A consumer that keeps up fetches from exactly such a boundary and the
+     * high watermark is one, so reads near the end find both positions without scanning batch headers.
+     */
+    private final AtomicLongArray recentBoundaries = new AtomicLongArray(RECENT_BOUNDARIES);
+    private int nextBoundary; // written by the appender only
+    private static final int RECENT_BOUNDARIES = 16;
 
     private LogSegment(Path dir, long baseOffset, int maxIndexSize, boolean active, long nowMs) throws IOException {
         this(dir, baseOffset, maxIndexSize, active, nowMs, "");
@@ -66,6 +75,7 @@ final class LogSegment {
         this.timeIndex = new TimeIndex(tidx, baseOffset, maxIndexSize, active);
         this.offsetOfMaxTimestampSoFar = baseOffset;
         this.createdMs = nowMs;
+        forgetBoundaries();
     }
 
     static LogSegment create(Path dir, long baseOffset, LogConfig config, long nowMs) {
@@ -225,6 +235,8 @@ final class LogSegment {
 
     /** Index bookkeeping for one written batch (called per batch, before {@link #publishSize}). */
     void onBatchWritten(long lastOffset, long batchMaxTimestamp, int position, int batchSize) {
+        recentBoundaries.set(nextBoundary, (lastOffset + 1 - baseOffset) << 32 | (position + batchSize));
+        nextBoundary = (nextBoundary + 1) % RECENT_BOUNDARIES;
         if (rollingBasedTimestamp < 0 && position == 0) {
             rollingBasedTimestamp = batchMaxTimestamp;
         }
@@ -286,6 +298,11 @@ final class LogSegment {
      * start and never past limit; -1 if there is none below limit.
      */
     int translateOffset(long target, int limit, ByteBuffer hdr) {
+        int boundary = recentBoundary(target, limit);
+        if (boundary >= 0) {
+            // a batch ending just before target ends at boundary: the next one (if any) is the answer
+            return boundary < limit ? boundary : -1;
+        }
         int pos = offsetIndex.lookupPosition(target);
         while (readHeader(hdr, pos, Batches.LAST_OFFSET_DELTA + 4, limit)) {
             long base = hdr.getLong(Batches.BASE_OFFSET);
@@ -302,6 +319,28 @@ final class LogSegment {
         return -1;
     }
 
+    /** The position where a recent batch ending at target - 1 ends, if it is within limit; else -1. */
+    private int recentBoundary(long target, int limit) {
+        long relative = target - baseOffset;
+        if (relative <= 0 || relative > Integer.MAX_VALUE) {
+            return -1;
+        }
+        for (int i = 0; i < RECENT_BOUNDARIES; i++) {
+            long entry = recentBoundaries.get(i);
+            if (entry >>> 32 == relative) {
+                int position = (int) entry;
+                return position <= limit ? position : -1;
+            }
+        }
+        return -1;
+    }
+
+    private void forgetBoundaries() {
+        for (int i = 0; i < RECENT_BOUNDARIES; i++) {
+            recentBoundaries.set(i, -1L);
+        }
+    }
+
     /**
      * Whole batches from the one holding startOffset, only those with last offset < maxOffset, within
      * maxBytes (one batch at least when minOneBatch). Null when this segment has no batch at or after
@@ -314,7 +353,7 @@ final class LogSegment {
             return null;
         }
         int end = limit;
-        int maxPos = translateOffset(maxOffset, limit, hdr);
+        int maxPos = maxOffset == Long.MAX_VALUE ? -1 : translateOffset(maxOffset, limit, hdr);
         if (maxPos >= 0) {
             end = maxPos;
         }
@@ -381,6 +420,7 @@ final class LogSegment {
         timeIndex.resize(config.maxIndexSizeBytes());
         offsetIndex.reset();
         timeIndex.reset();
+        forgetBoundaries(); // positions past a truncation will hold other batches
         maxTimestampSoFar = -1;
         offsetOfMaxTimestampSoFar = baseOffset;
         rollingBasedTimestamp = -1;

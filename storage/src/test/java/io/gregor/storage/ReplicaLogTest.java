@@ -19,6 +19,7 @@ import static io.gregor.storage.TestSupport.batch;
 import static io.gregor.storage.TestSupport.batchesOf;
 import static io.gregor.storage.TestSupport.bytesOf;
 import static io.gregor.storage.TestSupport.readAll;
+import static io.gregor.storage.TestSupport.recordsOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -133,6 +134,28 @@ class ReplicaLogTest {
         assertThat(log.endOffsetForEpoch(0)).isEqualTo(new EpochEndOffset(0, 30));
         assertThat(log.endOffsetForEpoch(3)).isEqualTo(new EpochEndOffset(3, 32));
         assertThat(readAll(log, 28)).containsExactly("28:k28:v28", "29:k29:v29", "30:k100:v100", "31:k101:v101");
+    }
+
+    @Test
+    void readsAtBatchBoundariesAfterATruncationFindTheNewBatchesNotTheOldPositions() {
+        PartitionLog log = log(leaders);
+        for (int i = 0; i < 10; i++) {
+            log.append(batch(1000 + i, i, 1), 0, 5000); // one record per batch: a boundary at every offset
+        }
+        log.updateHighWatermark(10);
+        assertThat(readAll(log, 8)).containsExactly("8:k8:v8", "9:k9:v9");
+
+        log.truncateTo(5);
+        log.append(batch(2000, 50, 3), 1, 6000); // offsets 5..7, so offset 8 now starts elsewhere in the file
+        log.append(batch(2001, 80, 3), 1, 6000); // offsets 8..10
+        log.append(batch(2002, 110, 3), 1, 6000); // 11..13: the old batches' end positions are inside the file again
+        log.updateHighWatermark(14);
+
+        assertThat(readAll(log, 8)).containsExactly("8:k80:v80", "9:k81:v81", "10:k82:v82",
+                "11:k110:v110", "12:k111:v111", "13:k112:v112");
+        assertThat(log.read(8, Integer.MAX_VALUE, 8, true).records().isEmpty()).as("nothing below max offset 8").isTrue();
+        assertThat(recordsOf(log.read(5, Integer.MAX_VALUE, 8, true).records()))
+                .containsExactly("5:k50:v50", "6:k51:v51", "7:k52:v52");
     }
 
     @Test

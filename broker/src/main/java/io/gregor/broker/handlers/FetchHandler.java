@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
 
 /**
  * Fetch: reads whole record batches from the logs up to the high watermark and hands them to the
@@ -42,12 +41,10 @@ public final class FetchHandler {
 
     private final Topics topics;
     private final FetchPurgatory purgatory;
-    private final Executor requestPool;
 
-    public FetchHandler(Topics topics, FetchPurgatory purgatory, Executor requestPool) {
+    public FetchHandler(Topics topics, FetchPurgatory purgatory) {
         this.topics = topics;
         this.purgatory = purgatory;
-        this.requestPool = requestPool;
     }
 
     public void register(ApiRegistry registry) {
@@ -85,13 +82,13 @@ public final class FetchHandler {
                     }
                     return false;
                 },
-                () -> requestPool.execute(() -> {
+                () -> {
                     try {
                         answer.complete(read(data, byId, replicaId).response);
                     } catch (RuntimeException e) {
                         answer.completeExceptionally(e);
                     }
-                }));
+                });
         return answer;
     }
 

@@ -6,6 +6,7 @@ import java.util.Collection;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -21,15 +22,20 @@ import java.util.function.BooleanSupplier;
  */
 public final class FetchPurgatory {
     private final ScheduledExecutorService timer;
+    private final Executor expiredCompletions;
     private final Map<TopicPartition, Set<Waiter>> watchers = new ConcurrentHashMap<>();
 
-    public FetchPurgatory(ScheduledExecutorService timer) {
+    /** Fetches that waited out their max wait complete on {@code expiredCompletions}, not on the timer thread. */
+    public FetchPurgatory(ScheduledExecutorService timer, Executor expiredCompletions) {
         this.timer = timer;
+        this.expiredCompletions = expiredCompletions;
     }
 
     /**
      * Parks a fetch that has {@code bytesSoFar} of its {@code minBytes}; {@code complete} runs exactly
-     * once, when enough was appended to one of {@code partitions} or after {@code maxWaitMs}.
+     * once, when enough was appended to one of {@code partitions} or after {@code maxWaitMs}. When data
+     * completes it, it runs on the thread that made the data visible (as Kafka's delayed fetches do), so
+     * a tailing consumer's answer leaves without another thread hand-off.
      */
     public void await(Collection<TopicPartition> partitions, long bytesSoFar, long minBytes, long maxWaitMs,
                       BooleanSupplier appendedMeanwhile, Runnable complete) {
@@ -43,7 +49,8 @@ public final class FetchPurgatory {
         for (TopicPartition tp : partitions) {
             watchers.computeIfAbsent(tp, k -> ConcurrentHashMap.newKeySet()).add(waiter);
         }
-        waiter.timeout = timer.schedule(waiter::fire, maxWaitMs, TimeUnit.MILLISECONDS);
+        waiter.timeout = timer.schedule(() -> expiredCompletions.execute(waiter::fire), maxWaitMs,
+                TimeUnit.MILLISECONDS);
         // An append between the caller's read and our registration was not counted: look again.
         if (appendedMeanwhile.getAsBoolean()) {
             waiter.fire();

@@ -36,7 +36,7 @@ final class RealTopics implements AutoCloseable {
                         config.logFlushSchedulerIntervalMs(), config.logFlushOffsetCheckpointIntervalMs(),
                         config.logFlushStartOffsetCheckpointIntervalMs()),
                 topic -> ReplicaManager.logConfig(config, Map.of()));
-        topics = new Topics(config, store, new ReplicaManager(config, logs, new FetchPurgatory(scheduler)));
+        topics = new Topics(config, store, new ReplicaManager(config, logs, new FetchPurgatory(scheduler, scheduler)));
         topics.startup();
     }
 
