@@ -22,13 +22,17 @@ import java.util.function.BooleanSupplier;
  */
 public final class FetchPurgatory {
     private final ScheduledExecutorService timer;
-    private final Executor expiredCompletions;
+    private final Executor completions;
     private final Map<TopicPartition, Set<Waiter>> watchers = new ConcurrentHashMap<>();
 
-    /** Fetches that waited out their max wait complete on {@code expiredCompletions}, not on the timer thread. */
-    public FetchPurgatory(ScheduledExecutorService timer, Executor expiredCompletions) {
+    /**
+     * Fetches complete on {@code completions} when the thread that ends their wait must not answer them
+     * itself: the timer thread at expiry, and callers holding a partition's lock (an inline read could
+     * take other partitions' locks in another order).
+     */
+    public FetchPurgatory(ScheduledExecutorService timer, Executor completions) {
         this.timer = timer;
-        this.expiredCompletions = expiredCompletions;
+        this.completions = completions;
     }
 
     /**
@@ -49,7 +53,7 @@ public final class FetchPurgatory {
         for (TopicPartition tp : partitions) {
             watchers.computeIfAbsent(tp, k -> ConcurrentHashMap.newKeySet()).add(waiter);
         }
-        waiter.timeout = timer.schedule(() -> expiredCompletions.execute(waiter::fire), maxWaitMs,
+        waiter.timeout = timer.schedule(() -> completions.execute(waiter::fire), maxWaitMs,
                 TimeUnit.MILLISECONDS);
         // An append between the caller's read and our registration was not counted: look again.
         if (appendedMeanwhile.getAsBoolean()) {
@@ -57,33 +61,40 @@ public final class FetchPurgatory {
         }
     }
 
-    /** Records were appended to the leader's log: followers' fetches count them. */
+    /** Records were appended to the leader's log (no lock held): followers' fetches count them. */
     void onAppend(TopicPartition tp, long bytes) {
-        count(tp, bytes, true);
+        count(tp, bytes, true, true);
     }
 
-    /** The high watermark moved over {@code bytes} of records: consumers' fetches count them. */
-    void onHighWatermark(TopicPartition tp, long bytes) {
-        count(tp, bytes, false);
+    /**
+     * The high watermark moved over {@code bytes} of records: consumers' fetches count them, answered on
+     * this thread when {@code inline}, else on the completions executor.
+     */
+    void onHighWatermark(TopicPartition tp, long bytes, boolean inline) {
+        count(tp, bytes, false, inline);
     }
 
-    private void count(TopicPartition tp, long bytes, boolean replica) {
+    private void count(TopicPartition tp, long bytes, boolean replica, boolean inline) {
         Set<Waiter> waiting = watchers.get(tp);
         if (waiting == null) {
             return;
         }
         for (Waiter w : waiting) {
             if (w.replica == replica && w.bytes.addAndGet(bytes) >= w.minBytes) {
-                w.fire();
+                if (inline) {
+                    w.fire();
+                } else {
+                    completions.execute(w::fire);
+                }
             }
         }
     }
 
-    /** Wakes every fetch waiting on these partitions, e.g. when their topic is deleted. */
+    /** Wakes every fetch waiting on these partitions, e.g. when their topic is deleted (callers hold locks). */
     public void wakeAll(TopicPartition tp) {
         Set<Waiter> waiting = watchers.get(tp);
         if (waiting != null) {
-            waiting.forEach(Waiter::fire);
+            waiting.forEach(w -> completions.execute(w::fire));
         }
     }
 

@@ -277,7 +277,7 @@ public final class Partition {
                 bytes += unreplicated.pollFirst()[1];
             }
         }
-        purgatory.onHighWatermark(topicPartition, bytes == 0 ? 1 : bytes);
+        purgatory.onHighWatermark(topicPartition, bytes == 0 ? 1 : bytes, !Thread.holdsLock(this));
         completePending();
     }
 
