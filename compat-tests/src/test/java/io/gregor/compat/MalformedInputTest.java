@@ -13,6 +13,8 @@ import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.ControlRecordType;
+import org.apache.kafka.common.record.internal.EndTransactionMarker;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -176,6 +178,34 @@ class MalformedInputTest {
         // And the same topic still takes good data.
         RecordMetadata md = Clients.get(producer.send(new ProducerRecord<>(topic, 0, "key", "fine")));
         assertThat(md.offset()).isZero();
+    }
+
+    @Test
+    void produceOfAControlBatchIsRejectedWithInvalidRecord() throws Exception {
+        String topic = TestDirs.uniqueTopic("control-batch");
+        Clients.createTopic(BROKER.bootstrapServers(), topic, 1);
+        // A transaction marker: only the broker may write one (Kafka answers a client's with INVALID_RECORD).
+        MemoryRecords marker = MemoryRecords.withEndTransactionMarker(1000L, (short) 0,
+                new EndTransactionMarker(ControlRecordType.COMMIT, 0));
+
+        try (RawKafkaConnection raw = connect()) {
+            short version = produceVersion(raw);
+            ProduceRequestData.TopicProduceDataCollection topics = new ProduceRequestData.TopicProduceDataCollection();
+            topics.add(new ProduceRequestData.TopicProduceData().setName(topic).setPartitionData(List.of(
+                    new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(marker))));
+            ProduceResponseData response = raw.roundTrip(ApiKeys.PRODUCE, version,
+                    new ProduceRequestData().setAcks((short) -1).setTimeoutMs(10_000).setTopicData(topics),
+                    ProduceResponseData::new);
+
+            ProduceResponseData.PartitionProduceResponse partition =
+                    response.responses().iterator().next().partitionResponses().get(0);
+            assertThat(Errors.forCode(partition.errorCode())).as("Produce v%d, error message %s", version,
+                    partition.errorMessage()).isEqualTo(Errors.INVALID_RECORD);
+        }
+        try (KafkaConsumer<String, String> c = Clients.consumer(BROKER.bootstrapServers())) {
+            TopicPartition tp = new TopicPartition(topic, 0);
+            assertThat(c.endOffsets(List.of(tp))).as("nothing appended").containsEntry(tp, 0L);
+        }
     }
 
     /** The highest Produce version up to 12 (the last that names topics) the broker advertises. */

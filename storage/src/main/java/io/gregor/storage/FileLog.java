@@ -404,6 +404,11 @@ public final class FileLog implements PartitionLog {
                     throw new InvalidRecordException("Record batch last offset delta " + lastOffsetDelta
                             + " does not match its record count " + count);
                 }
+                if ((attributes & Batches.CONTROL_MASK) != 0) {
+                    // leader appends carry producers' data (clients, the group coordinator); transaction
+                    // markers are the broker's own to write, as in Kafka
+                    throw new InvalidRecordException("Clients are not allowed to write control records");
+                }
                 int codec = attributes & Batches.COMPRESSION_MASK;
                 if (codec > 4) {
                     throw new InvalidRecordException("Unknown compression codec " + codec);
