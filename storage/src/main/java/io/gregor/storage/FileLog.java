@@ -722,7 +722,10 @@ public final class FileLog implements PartitionLog {
                     + ": log start " + start + ", log end " + leo);
         }
         FileSlice slice = FileSlice.EMPTY;
-        if (fetchOffset < leo && fetchOffset < maxOffset) {
+        // Never past the log end read above: a segment's size is published before the log end offset,
+        // so its tail may hold a batch that readers must not see yet.
+        maxOffset = Math.min(maxOffset, leo);
+        if (fetchOffset < maxOffset) {
             ByteBuffer hdr = HEADER.get();
             while (true) {
                 int version = segmentsVersion;
@@ -745,11 +748,14 @@ public final class FileLog implements PartitionLog {
         Long key = segments.floorKey(fetchOffset);
         while (key != null) {
             LogSegment seg = segments.get(key);
-            FileSlice s = seg == null ? null : seg.read(fetchOffset, maxBytes, maxOffset, minOneBatch, hdr);
+            Long next = segments.higherKey(key);
+            // a segment that ends before maxOffset is read to its end without looking maxOffset up
+            long segmentMax = next != null && next <= maxOffset ? Long.MAX_VALUE : maxOffset;
+            FileSlice s = seg == null ? null : seg.read(fetchOffset, maxBytes, segmentMax, minOneBatch, hdr);
             if (s != null) {
                 return s;
             }
-            key = segments.higherKey(key);
+            key = next;
         }
         return FileSlice.EMPTY;
     }
