@@ -35,9 +35,9 @@ abstract class BrokerProcess implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
-    final void start() throws IOException, InterruptedException {
+    final void start(Affinity affinity) throws IOException, InterruptedException {
         prepare();
-        ProcessBuilder pb = new ProcessBuilder(command()).redirectErrorStream(true)
+        ProcessBuilder pb = new ProcessBuilder(affinity.broker(command())).redirectErrorStream(true)
                 .redirectOutput(runDir.resolve("broker.out").toFile());
         long started = System.nanoTime();
         process = pb.start();

@@ -61,6 +61,7 @@ public final class SideBySide {
     private final Plan plan;
     private final Path outDir;
     private final Results results = new Results();
+    private Affinity affinity = Affinity.NONE;
     /** --profile: a JFR recording of each broker over the produce workloads, summarised per run. */
     private boolean profile;
 
@@ -80,6 +81,7 @@ public final class SideBySide {
         Path out = home.resolve("bench/out");
         Integer rounds = null;
         boolean profileRun = false;
+        Affinity affinity = Affinity.NONE;
         for (int i = 2; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
@@ -87,6 +89,7 @@ public final class SideBySide {
                 case "--brokers" -> brokers = List.of(args[++i].toLowerCase().split(","));
                 case "--out" -> out = Path.of(args[++i]).toAbsolutePath();
                 case "--profile" -> profileRun = true;
+                case "--pin" -> affinity = Affinity.brokerOnFirstCpu();
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -101,6 +104,7 @@ public final class SideBySide {
         Files.createDirectories(runOut);
         SideBySide bench = new SideBySide(home, classpath, plan, runOut);
         bench.profile = profileRun;
+        bench.affinity = affinity;
         bench.run(brokers, quick);
     }
 
@@ -124,7 +128,8 @@ public final class SideBySide {
         }
         String table = results.table();
         String header = "Gregor vs Apache Kafka 4.4.0, " + LocalDateTime.now().withNano(0) + ", " + plan
-                + (quick ? " (quick)" : "") + ", nproc=" + Runtime.getRuntime().availableProcessors() + "\n\n";
+                + (quick ? " (quick)" : "") + ", nproc=" + Runtime.getRuntime().availableProcessors()
+                + affinity.describe() + "\n\n";
         System.out.println();
         System.out.print(header + table);
         Files.writeString(outDir.resolve("results.txt"), header + table);
@@ -136,13 +141,13 @@ public final class SideBySide {
     private void runAgainst(BrokerProcess broker, Path dir, int round) throws Exception {
         String name = broker.name();
         log("round " + round + ": starting " + name + " on " + broker.bootstrap());
-        broker.start();
+        broker.start(affinity);
         long pid = broker.pid();
         results.add("start to first Metadata answer (ms)", name, broker.startToMetadataMs());
         // Let start-up work (JIT, first background tasks) settle before calling the process idle.
         Thread.sleep(plan.idleSettleMs);
         results.add("RSS idle (MiB)", name, ProcStat.rssKib(pid) / 1024.0);
-        ToolRunner tools = new ToolRunner(classpath, dir);
+        ToolRunner tools = new ToolRunner(classpath, dir, affinity);
 
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap()))) {
             List<NewTopic> topics = new ArrayList<>();

@@ -18,10 +18,12 @@ import java.util.function.Predicate;
 final class ToolRunner {
     private final String classpath;
     private final Path logDir;
+    private final Affinity affinity;
 
-    ToolRunner(String classpath, Path logDir) {
+    ToolRunner(String classpath, Path logDir, Affinity affinity) {
         this.classpath = classpath;
         this.logDir = logDir;
+        this.affinity = affinity;
     }
 
     /** What a tool printed (stdout and stderr interleaved) and how it ended. */
@@ -42,7 +44,7 @@ final class ToolRunner {
                 "-Dlog4j2.level=WARN", "-cp", classpath, mainClass));
         cmd.addAll(args);
         Path logFile = logDir.resolve(name + ".out");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(affinity.tool(cmd)).redirectErrorStream(true).start();
         List<String> lines = Collections.synchronizedList(new ArrayList<>());
         CountDownLatch doneSeen = new CountDownLatch(1);
         Thread pump = new Thread(() -> {
