@@ -15,6 +15,15 @@ import java.util.List;
  * SIGTERM or Ctrl-C, then shuts it down cleanly.
  */
 public final class GregorMain {
+    static {
+        // Netty 4.2 registers its JFR event types when its allocator first runs: about 100 ms of a broker's
+        // start, for events nobody records. The process is ours to configure (an application embedding a
+        // broker keeps its own setting); whoever wants the events sets -Dio.netty.jfr.enabled=true.
+        if (System.getProperty("io.netty.jfr.enabled") == null) {
+            System.setProperty("io.netty.jfr.enabled", "false");
+        }
+    }
+
     private GregorMain() {
     }
 

@@ -156,25 +156,9 @@ class MalformedInputTest {
         bytes[at] ^= 0x20; // 'c' -> 'C': same length, same structure, wrong CRC
         MemoryRecords corrupted = MemoryRecords.readableRecords(ByteBuffer.wrap(bytes));
 
-        try (RawKafkaConnection raw = connect()) {
-            short version = produceVersion(raw);
-            ProduceRequestData.TopicProduceDataCollection topics = new ProduceRequestData.TopicProduceDataCollection();
-            topics.add(new ProduceRequestData.TopicProduceData().setName(topic).setPartitionData(List.of(
-                    new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(corrupted))));
-            ProduceResponseData response = raw.roundTrip(ApiKeys.PRODUCE, version,
-                    new ProduceRequestData().setAcks((short) -1).setTimeoutMs(10_000).setTopicData(topics),
-                    ProduceResponseData::new);
-
-            ProduceResponseData.PartitionProduceResponse partition =
-                    response.responses().iterator().next().partitionResponses().get(0);
-            assertThat(Errors.forCode(partition.errorCode())).as("Produce v%d, error message %s", version,
-                    partition.errorMessage()).isEqualTo(Errors.CORRUPT_MESSAGE);
-            assertThat(partition.errorCode()).isEqualTo((short) 2);
-        }
-        try (KafkaConsumer<String, String> c = Clients.consumer(BROKER.bootstrapServers())) {
-            TopicPartition tp = new TopicPartition(topic, 0);
-            assertThat(c.endOffsets(List.of(tp))).as("nothing appended").containsEntry(tp, 0L);
-        }
+        ProduceResponseData.PartitionProduceResponse partition =
+                assertProduceRejected(topic, corrupted, Errors.CORRUPT_MESSAGE);
+        assertThat(partition.errorCode()).isEqualTo((short) 2);
         // And the same topic still takes good data.
         RecordMetadata md = Clients.get(producer.send(new ProducerRecord<>(topic, 0, "key", "fine")));
         assertThat(md.offset()).isZero();
@@ -188,24 +172,34 @@ class MalformedInputTest {
         MemoryRecords marker = MemoryRecords.withEndTransactionMarker(1000L, (short) 0,
                 new EndTransactionMarker(ControlRecordType.COMMIT, 0));
 
+        assertProduceRejected(topic, marker, Errors.INVALID_RECORD);
+    }
+
+    /**
+     * Sends {@code records} to partition 0 of {@code topic} in a raw Produce request (acks=all), checks the
+     * partition's answer is {@code expected} and that nothing was appended; returns that answer.
+     */
+    private static ProduceResponseData.PartitionProduceResponse assertProduceRejected(String topic,
+            MemoryRecords records, Errors expected) throws Exception {
+        ProduceResponseData.PartitionProduceResponse partition;
         try (RawKafkaConnection raw = connect()) {
             short version = produceVersion(raw);
             ProduceRequestData.TopicProduceDataCollection topics = new ProduceRequestData.TopicProduceDataCollection();
             topics.add(new ProduceRequestData.TopicProduceData().setName(topic).setPartitionData(List.of(
-                    new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(marker))));
+                    new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(records))));
             ProduceResponseData response = raw.roundTrip(ApiKeys.PRODUCE, version,
                     new ProduceRequestData().setAcks((short) -1).setTimeoutMs(10_000).setTopicData(topics),
                     ProduceResponseData::new);
 
-            ProduceResponseData.PartitionProduceResponse partition =
-                    response.responses().iterator().next().partitionResponses().get(0);
+            partition = response.responses().iterator().next().partitionResponses().get(0);
             assertThat(Errors.forCode(partition.errorCode())).as("Produce v%d, error message %s", version,
-                    partition.errorMessage()).isEqualTo(Errors.INVALID_RECORD);
+                    partition.errorMessage()).isEqualTo(expected);
         }
         try (KafkaConsumer<String, String> c = Clients.consumer(BROKER.bootstrapServers())) {
             TopicPartition tp = new TopicPartition(topic, 0);
             assertThat(c.endOffsets(List.of(tp))).as("nothing appended").containsEntry(tp, 0L);
         }
+        return partition;
     }
 
     /** The highest Produce version up to 12 (the last that names topics) the broker advertises. */

@@ -235,7 +235,8 @@ final class LogSegment {
 
     /** Index bookkeeping for one written batch (called per batch, before {@link #publishSize}). */
     void onBatchWritten(long lastOffset, long batchMaxTimestamp, int position, int batchSize) {
-        recentBoundaries.set(nextBoundary, (lastOffset + 1 - baseOffset) << 32 | (position + batchSize));
+        // a release store: readers trust an entry only within the size published (volatile) after it
+        recentBoundaries.setRelease(nextBoundary, (lastOffset + 1 - baseOffset) << 32 | (position + batchSize));
         nextBoundary = (nextBoundary + 1) % RECENT_BOUNDARIES;
         if (rollingBasedTimestamp < 0 && position == 0) {
             rollingBasedTimestamp = batchMaxTimestamp;

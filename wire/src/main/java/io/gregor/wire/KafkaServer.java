@@ -28,14 +28,6 @@ import java.util.concurrent.TimeUnit;
 public final class KafkaServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(KafkaServer.class);
 
-    static {
-        // Netty 4.2 registers its JFR event types when its allocator first runs: about 100 ms of a broker's
-        // start, for events nobody records. Whoever wants them sets -Dio.netty.jfr.enabled=true.
-        if (System.getProperty("io.netty.jfr.enabled") == null) {
-            System.setProperty("io.netty.jfr.enabled", "false");
-        }
-    }
-
     private final Settings settings;
     private final ApiRegistry registry;
     private final Executor requestPool;
