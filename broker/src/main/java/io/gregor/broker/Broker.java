@@ -218,7 +218,7 @@ public final class Broker implements AutoCloseable {
             Path f = dir.resolve("meta.properties");
             if (!Files.exists(f)) {
                 try {
-                    Files.writeString(f, "#\n#" + new java.util.Date() + "\nversion=0\nbroker.id=" + brokerId
+                    Files.writeString(f, "#\n#Written by Gregor\nversion=0\nbroker.id=" + brokerId
                             + "\ncluster.id=" + clusterId + "\n");
                 } catch (IOException e) {
                     throw new ConfigException("log.dirs", dir, "cannot write meta.properties: " + e);

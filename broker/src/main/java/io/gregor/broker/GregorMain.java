@@ -22,6 +22,10 @@ public final class GregorMain {
         if (System.getProperty("io.netty.jfr.enabled") == null) {
             System.setProperty("io.netty.jfr.enabled", "false");
         }
+        // Naming SLF4J's provider spares it a scan of every jar on the class path for service files.
+        if (System.getProperty("slf4j.provider") == null) {
+            System.setProperty("slf4j.provider", "org.slf4j.simple.SimpleServiceProvider");
+        }
     }
 
     private GregorMain() {

@@ -133,7 +133,8 @@ public final class FileLogManager implements LogManager {
         for (Path dir : settings.logDirs()) {
             Path f = dir.resolve(META_PROPERTIES);
             if (!Files.exists(f)) {
-                String content = "#\n#" + new java.util.Date() + "\n"
+                // no date comment (Kafka's Properties.store writes one): formatting it loads time-zone names
+                String content = "#\n#Written by Gregor\n"
                         + "cluster.id=" + clusterId + "\n"
                         + "directory.id=" + Uuids.random() + "\n"
                         + "node.id=" + settings.brokerId() + "\n"

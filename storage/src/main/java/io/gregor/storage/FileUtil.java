@@ -87,7 +87,9 @@ final class FileUtil {
     }
 
     static String filenamePrefix(long offset) {
-        return String.format("%020d", offset);
+        // by hand: String.format would pull in locale data (tens of ms) on a broker's first segment
+        String digits = Long.toString(offset);
+        return "0".repeat(20 - digits.length()) + digits;
     }
 
     /** Reads exactly {@code buf.remaining()} bytes at {@code position}; false when the file ends first. */
