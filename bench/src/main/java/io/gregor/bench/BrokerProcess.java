@@ -37,6 +37,7 @@ abstract class BrokerProcess implements AutoCloseable {
 
     final void start(Affinity affinity) throws IOException, InterruptedException {
         prepare();
+        MetadataProbe.load();
         ProcessBuilder pb = new ProcessBuilder(affinity.broker(command())).redirectErrorStream(true)
                 .redirectOutput(runDir.resolve("broker.out").toFile());
         long started = System.nanoTime();
