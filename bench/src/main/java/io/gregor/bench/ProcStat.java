@@ -35,11 +35,29 @@ final class ProcStat {
         }
     }
 
-    /** Fields 14 and 15 of a stat line; the command name (field 2) may hold spaces, so count after its ')'. */
+    /** stime alone in seconds: the part of {@link #cpuSeconds} spent in the kernel on the process's behalf. */
+    static double kernelCpuSeconds(long pid) {
+        try {
+            return kernelTicks(Files.readString(Path.of("/proc", Long.toString(pid), "stat"))) / (double) CLOCK_TICKS;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read /proc/" + pid + "/stat", e);
+        }
+    }
+
+    /** Fields 14 and 15 (utime + stime) of a stat line. */
     static long cpuTicks(String statLine) {
+        return field(statLine, 14) + field(statLine, 15);
+    }
+
+    /** Field 15 (stime) of a stat line. */
+    static long kernelTicks(String statLine) {
+        return field(statLine, 15);
+    }
+
+    /** Field N (1-based) of a stat line; the command name (field 2) may hold spaces, so count after its ')'. */
+    private static long field(String statLine, int n) {
         String[] f = statLine.substring(statLine.lastIndexOf(')') + 2).trim().split("\\s+");
-        // f[0] is field 3 (state), so field N is f[N - 3]
-        return Long.parseLong(f[14 - 3]) + Long.parseLong(f[15 - 3]);
+        return Long.parseLong(f[n - 3]); // f[0] is field 3 (state)
     }
 
     private static long clockTicks() {

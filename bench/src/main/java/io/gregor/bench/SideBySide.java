@@ -167,11 +167,13 @@ public final class SideBySide {
             long records = c.recordSize() >= 1024 ? plan.records1KiB : plan.records100B;
             producedMiB += records * (double) c.recordSize() / MIB;
             double cpu0 = ProcStat.cpuSeconds(pid);
+            double kernel0 = ProcStat.kernelCpuSeconds(pid);
             ToolRunner.Output out = tools.run("produce-" + c.topic(), "org.apache.kafka.tools.ProducerPerformance",
                     List.of("--topic", c.topic(), "--num-records", Long.toString(records), "--record-size",
                             Integer.toString(c.recordSize()), "--throughput", "-1", "--producer-props",
                             "bootstrap.servers=" + broker.bootstrap(), "acks=" + c.acks()), 600, null);
             double cpu = ProcStat.cpuSeconds(pid) - cpu0;
+            double kernel = ProcStat.kernelCpuSeconds(pid) - kernel0;
             String p = "produce " + c.label();
             Optional<ToolOutput.Produce> r = ToolOutput.produce(out.lines());
             if (r.isPresent() && out.exitCode() == 0 && r.get().records() == records) {
@@ -179,6 +181,7 @@ public final class SideBySide {
                 results.add(p + ": MB/s", name, r.get().mbPerSec());
                 results.add(p + ": p99 latency (ms)", name, r.get().p99Ms());
                 results.add(p + ": broker CPU s", name, cpu);
+                results.add(p + ": broker CPU s in kernel", name, kernel);
                 results.add(p + ": MB per broker CPU s", name, mb / cpu);
                 log(String.format("%s %s: %.1f MB/s, p99 %.0f ms, broker CPU %.1f s", name, p, r.get().mbPerSec(),
                         r.get().p99Ms(), cpu));
@@ -209,11 +212,13 @@ public final class SideBySide {
         }
 
         double cpu0 = ProcStat.cpuSeconds(pid);
+        double kernel0 = ProcStat.kernelCpuSeconds(pid);
         ToolRunner.Output out = tools.run("end-to-end-latency", "org.apache.kafka.tools.EndToEndLatency",
                 List.of("--bootstrap-server", broker.bootstrap(), "--topic", "e2e", "--num-records",
                         Integer.toString(plan.e2eRecords), "--producer-acks", "1", "--record-size", "100"),
                 600, line -> line.startsWith("Percentiles:"));
         double cpu = ProcStat.cpuSeconds(pid) - cpu0;
+        double kernel = ProcStat.kernelCpuSeconds(pid) - kernel0;
         Optional<ToolOutput.Latency> lat = ToolOutput.latency(out.lines());
         if (lat.isPresent()) {
             results.add("end-to-end latency avg (ms)", name, lat.get().avgMs());
@@ -221,6 +226,7 @@ public final class SideBySide {
             results.add("end-to-end latency p99 (ms)", name, lat.get().p99Ms());
             results.add("end-to-end latency p99.9 (ms)", name, lat.get().p999Ms());
             results.add("end-to-end latency: broker CPU s", name, cpu);
+            results.add("end-to-end latency: broker CPU s in kernel", name, kernel);
             log(String.format("%s e2e latency p50 %.0f p99 %.0f p99.9 %.0f ms", name, lat.get().p50Ms(),
                     lat.get().p99Ms(), lat.get().p999Ms()));
         } else {
@@ -236,13 +242,16 @@ public final class SideBySide {
                          List<String> args, long records) throws IOException, InterruptedException {
         String name = broker.name();
         double cpu0 = ProcStat.cpuSeconds(broker.pid());
+        double kernel0 = ProcStat.kernelCpuSeconds(broker.pid());
         ToolRunner.Output out = tools.run(logName, mainClass, args, 300, null);
         double cpu = ProcStat.cpuSeconds(broker.pid()) - cpu0;
+        double kernel = ProcStat.kernelCpuSeconds(broker.pid()) - kernel0;
         Optional<ToolOutput.Consume> r = ToolOutput.consume(out.lines());
         if (r.isPresent() && r.get().records() >= records) {
             results.add(label + ": MB/s", name, r.get().mbPerSec());
             results.add(label + ": fetch-phase MB/s", name, r.get().fetchMbPerSec());
             results.add(label + ": broker CPU s", name, cpu);
+            results.add(label + ": broker CPU s in kernel", name, kernel);
             results.add(label + ": MB per broker CPU s", name, r.get().mb() / cpu);
             log(String.format("%s %s: %.1f MB/s, broker CPU %.1f s", name, label, r.get().mbPerSec(), cpu));
         } else {

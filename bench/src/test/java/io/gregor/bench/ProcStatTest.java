@@ -10,6 +10,7 @@ class ProcStatTest {
     void statFieldsAreCountedAfterACommandNameWithSpacesAndParens() {
         String line = "4242 (java (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 123 45 0 0 20 0 30 0 99 0 0";
         assertThat(ProcStat.cpuTicks(line)).isEqualTo(168);
+        assertThat(ProcStat.kernelTicks(line)).isEqualTo(45);
     }
 
     @Test
