@@ -2,6 +2,7 @@ package io.gregor.broker;
 
 import io.gregor.config.BrokerConfig;
 import io.gregor.config.ConfigException;
+import io.gregor.broker.logging.ConsoleLoggingProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,9 +23,13 @@ public final class GregorMain {
         if (System.getProperty("io.netty.jfr.enabled") == null) {
             System.setProperty("io.netty.jfr.enabled", "false");
         }
-        // Naming SLF4J's provider spares it a scan of every jar on the class path for service files.
+        // The broker's own log backend (see ConsoleLoggingProvider), named so SLF4J does not scan every jar
+        // on the class path for service files; an explicit -Dslf4j.provider wins.
         if (System.getProperty("slf4j.provider") == null) {
-            System.setProperty("slf4j.provider", "org.slf4j.simple.SimpleServiceProvider");
+            System.setProperty("slf4j.provider", ConsoleLoggingProvider.class.getName());
+        }
+        if (System.getProperty("slf4j.internal.verbosity") == null) {
+            System.setProperty("slf4j.internal.verbosity", "WARN"); // else SLF4J prints the provider it loads
         }
     }
 

@@ -51,7 +51,7 @@ public final class ConfigsHandler {
     private static final String BROKER_CONFIGS_STATIC = "Gregor does not support dynamic broker configs: "
             + "set them in server.properties and restart the broker.";
     private static final String BROKER_LOGGERS_STATIC = "Gregor does not support changing log levels at runtime: "
-            + "set them in the broker's simplelogger.properties and restart it.";
+            + "start the broker with -Dgregor.log.level[.LOGGER]=LEVEL (GREGOR_OPTS).";
 
     private final Topics topics;
     private final BrokerConfig config;

@@ -134,8 +134,8 @@ class ConfigsHandlerTest {
                         tuple("events-unknown-op", Errors.INVALID_REQUEST.code(),
                                 "Unknown config operation type 9 for key retention.ms"),
                         tuple("3", Errors.INVALID_REQUEST.code(),
-                                "Gregor does not support changing log levels at runtime: set them in the broker's "
-                                        + "simplelogger.properties and restart it."),
+                                "Gregor does not support changing log levels at runtime: "
+                                        + "start the broker with -Dgregor.log.level[.LOGGER]=LEVEL (GREGOR_OPTS)."),
                         tuple("", Errors.INVALID_REQUEST.code(), "Gregor does not support dynamic broker configs: "
                                 + "set them in server.properties and restart the broker."));
         assertThat(real.topics.topic("events").orElseThrow().configs()).containsEntry("retention.ms", "1000");

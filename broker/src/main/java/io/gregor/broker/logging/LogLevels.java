@@ -1,0 +1,74 @@
+package io.gregor.broker.logging;
+
+import org.slf4j.event.Level;
+
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Which levels each logger logs: the threshold set for the longest dotted prefix of its name, else the
+ * root's. Thresholds are SLF4J's level numbers (TRACE 0 ... ERROR 40); OFF is above them all.
+ */
+final class LogLevels {
+    static final String PROPERTY = "gregor.log.level";
+    static final int OFF = Integer.MAX_VALUE;
+
+    private final int root;
+    private final Map<String, Integer> byPrefix;
+
+    LogLevels(int root, Map<String, Integer> byPrefix) {
+        this.root = root;
+        this.byPrefix = Map.copyOf(byPrefix);
+    }
+
+    /** INFO, Netty and the Kafka client library at WARN, then the {@code gregor.log.level[.NAME]} system properties. */
+    static LogLevels fromSystemProperties() {
+        Map<String, Integer> prefixes = new HashMap<>();
+        // the client library's INFO lines are about its own connections and would drown the broker's
+        prefixes.put("io.netty", Level.WARN.toInt());
+        prefixes.put("org.apache.kafka", Level.WARN.toInt());
+        int root = Level.INFO.toInt();
+        for (String key : System.getProperties().stringPropertyNames()) {
+            if (key.equals(PROPERTY)) {
+                root = parse(key, System.getProperty(key), root);
+            } else if (key.startsWith(PROPERTY + ".")) {
+                String prefix = key.substring(PROPERTY.length() + 1);
+                prefixes.put(prefix, parse(key, System.getProperty(key), Level.INFO.toInt()));
+            }
+        }
+        return new LogLevels(root, prefixes);
+    }
+
+    /** The smallest level number {@code loggerName} logs. */
+    int thresholdOf(String loggerName) {
+        String name = loggerName;
+        while (true) {
+            Integer threshold = byPrefix.get(name);
+            if (threshold != null) {
+                return threshold;
+            }
+            int dot = name.lastIndexOf('.');
+            if (dot < 0) {
+                return root;
+            }
+            name = name.substring(0, dot);
+        }
+    }
+
+    /** A level name or "off"; anything else keeps {@code fallback} and says so (logging cannot log it yet). */
+    static int parse(String key, String value, int fallback) {
+        String v = value.trim().toUpperCase(Locale.ROOT);
+        if (v.equals("OFF")) {
+            return OFF;
+        }
+        for (Level level : Level.values()) {
+            if (level.name().equals(v)) {
+                return level.toInt();
+            }
+        }
+        System.err.println("Invalid value " + value + " for " + key
+                + " (expected trace, debug, info, warn, error or off); it is ignored");
+        return fallback;
+    }
+}
