@@ -262,15 +262,22 @@ class ClusterTest {
     /** Expires the ZooKeeper session of the leader of partition 0 and waits until it is back in every ISR, not leading it. */
     private int moveLeadershipOfPartitionZeroAway(String topic) throws Exception {
         try (ZooKeeper zk = zookeeper.client(CHROOT)) {
-            String state = read(zk, "/brokers/topics/" + topic + "/partitions/0/state");
-            int preferred = Integer.parseInt(state.replaceAll(".*\"leader\":(\\d+).*", "$1"));
-            zookeeper.expireSession(zk.exists("/brokers/ids/" + preferred, false).getEphemeralOwner());
+            int preferred = expireLeaderOfPartitionZero(zk, topic)[0];
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                 String s = read(zk, "/brokers/topics/" + topic + "/partitions/0/state");
                 assertThat(s).matches(".*\"isr\":\\[\\d,\\d,\\d].*").doesNotContain("\"leader\":" + preferred + ",");
             });
             return preferred;
         }
+    }
+
+    /** Expires the ZooKeeper session of partition 0's leader; returns that broker's id and the leader epoch it led in. */
+    private int[] expireLeaderOfPartitionZero(ZooKeeper zk, String topic) throws Exception {
+        String state = read(zk, "/brokers/topics/" + topic + "/partitions/0/state");
+        int leader = Integer.parseInt(state.replaceAll(".*\"leader\":(\\d+).*", "$1"));
+        int epoch = Integer.parseInt(state.replaceAll(".*\"leader_epoch\":(\\d+).*", "$1"));
+        zookeeper.expireSession(zk.exists("/brokers/ids/" + leader, false).getEphemeralOwner());
+        return new int[] {leader, epoch};
     }
 
     private int leaderOfPartitionZero(String topic) throws Exception {
@@ -321,8 +328,17 @@ class ClusterTest {
             await().atMost(Duration.ofSeconds(30)).until(() -> admin.describeCluster().nodes().get().size() == 3);
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 3))).all().get();
         }
-        int preferred = moveLeadershipOfPartitionZeroAway(topic);
-        // the broker prefers 1 partition and leads none of them: 100 % > leader.imbalance.per.broker.percentage
-        await().atMost(Duration.ofSeconds(30)).until(() -> leaderOfPartitionZero(topic) == preferred);
+        try (ZooKeeper zk = zookeeper.client(CHROOT)) {
+            int[] led = expireLeaderOfPartitionZero(zk, topic);
+            int preferred = led[0];
+            // Leadership moves away (epoch + 1) and, once the broker is back in the ISR, returns (epoch + 2): the
+            // broker prefers 1 partition and leads none, 100 % > leader.imbalance.per.broker.percentage. With a
+            // 1 s check the return can come before a poll sees the partition led elsewhere, so the epoch tells.
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                String s = read(zk, "/brokers/topics/" + topic + "/partitions/0/state");
+                assertThat(s).contains("\"leader\":" + preferred + ",").matches(".*\"isr\":\\[\\d,\\d,\\d].*");
+                assertThat(Integer.parseInt(s.replaceAll(".*\"leader_epoch\":(\\d+).*", "$1"))).isGreaterThanOrEqualTo(led[1] + 2);
+            });
+        }
     }
 }
