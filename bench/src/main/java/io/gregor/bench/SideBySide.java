@@ -166,6 +166,7 @@ public final class SideBySide {
         for (ProduceCase c : PRODUCE_CASES) {
             long records = c.recordSize() >= 1024 ? plan.records1KiB : plan.records100B;
             producedMiB += records * (double) c.recordSize() / MIB;
+            flushDirtyPages();
             double cpu0 = ProcStat.cpuSeconds(pid);
             double kernel0 = ProcStat.kernelCpuSeconds(pid);
             ToolRunner.Output out = tools.run("produce-" + c.topic(), "org.apache.kafka.tools.ProducerPerformance",
@@ -211,6 +212,7 @@ public final class SideBySide {
                     List.of(broker.bootstrap(), c.topic(), Long.toString(records), "15000"), records);
         }
 
+        flushDirtyPages();
         double cpu0 = ProcStat.cpuSeconds(pid);
         double kernel0 = ProcStat.kernelCpuSeconds(pid);
         ToolRunner.Output out = tools.run("end-to-end-latency", "org.apache.kafka.tools.EndToEndLatency",
@@ -241,6 +243,7 @@ public final class SideBySide {
     private void consume(ToolRunner tools, BrokerProcess broker, String label, String logName, String mainClass,
                          List<String> args, long records) throws IOException, InterruptedException {
         String name = broker.name();
+        flushDirtyPages();
         double cpu0 = ProcStat.cpuSeconds(broker.pid());
         double kernel0 = ProcStat.kernelCpuSeconds(broker.pid());
         ToolRunner.Output out = tools.run(logName, mainClass, args, 300, null);
@@ -289,6 +292,19 @@ public final class SideBySide {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
+        }
+    }
+
+    /**
+     * Every workload starts with no dirty pages left by the one before: otherwise the kernel's write-back of
+     * earlier data (its I/O interrupts) runs during a later workload and, on 2 cores, is charged to whichever
+     * broker thread is on the CPU, which made one produce row's broker CPU swing between 1.8 and 3.7 s.
+     */
+    private static void flushDirtyPages() throws IOException, InterruptedException {
+        Process sync = new ProcessBuilder("sync").inheritIO().start();
+        if (!sync.waitFor(120, TimeUnit.SECONDS)) {
+            sync.destroyForcibly();
+            throw new IllegalStateException("sync did not finish within 120 s");
         }
     }
 
