@@ -141,6 +141,7 @@ public final class SideBySide {
     private void runAgainst(BrokerProcess broker, Path dir, int round) throws Exception {
         String name = broker.name();
         log("round " + round + ": starting " + name + " on " + broker.bootstrap());
+        flushDirtyPages(); // the deletion of the previous broker's data must not be in its start's window
         broker.start(affinity);
         long pid = broker.pid();
         results.add("start to first Metadata answer (ms)", name, broker.startToMetadataMs());
@@ -296,7 +297,7 @@ public final class SideBySide {
     }
 
     /**
-     * Every workload starts with no dirty pages left by the one before: otherwise the kernel's write-back of
+     * Every start and workload begins with no dirty pages left by what ran before: otherwise the kernel's write-back of
      * earlier data (its I/O interrupts) runs during a later workload and, on 2 cores, is charged to whichever
      * broker thread is on the CPU, which made one produce row's broker CPU swing between 1.8 and 3.7 s.
      */
