@@ -141,7 +141,10 @@ public final class SideBySide {
     private void runAgainst(BrokerProcess broker, Path dir, int round) throws Exception {
         String name = broker.name();
         log("round " + round + ": starting " + name + " on " + broker.bootstrap());
-        flushDirtyPages(); // the deletion of the previous broker's data must not be in its start's window
+        // The deletion of the previous broker's data (on a file system mounted with discard, a burst of TRIMs
+        // at the next journal commit) must be over: a start's own fsyncs would queue behind it.
+        flushDirtyPages();
+        awaitQuietDisks();
         broker.start(affinity);
         long pid = broker.pid();
         results.add("start to first Metadata answer (ms)", name, broker.startToMetadataMs());
@@ -307,6 +310,30 @@ public final class SideBySide {
             sync.destroyForcibly();
             throw new IllegalStateException("sync did not finish within 120 s");
         }
+    }
+
+    /** Waits (up to 60 s) until no block device has I/O in flight or has completed any write or discard for 1 s. */
+    private static void awaitQuietDisks() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        long last = -1;
+        long quietSince = System.nanoTime();
+        while (System.nanoTime() < deadline) {
+            long activity = 0;
+            boolean inFlight = false;
+            for (String line : Files.readAllLines(Path.of("/proc/diskstats"))) {
+                String[] f = line.trim().split("\\s+");
+                activity += Long.parseLong(f[7]) + (f.length > 14 ? Long.parseLong(f[14]) : 0); // writes, discards
+                inFlight |= Long.parseLong(f[11]) > 0;
+            }
+            if (inFlight || activity != last) {
+                last = activity;
+                quietSince = System.nanoTime();
+            } else if (System.nanoTime() - quietSince >= TimeUnit.SECONDS.toNanos(1)) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        log("disks still busy after 60 s; starting anyway");
     }
 
     private static void log(String msg) {
