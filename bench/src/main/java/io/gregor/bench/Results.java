@@ -46,7 +46,7 @@ final class Results {
             out.append(String.format(Locale.ROOT, "%-" + width + "s %24s %24s %13s%n", e.getKey(),
                     cell(e.getKey(), KAFKA, k), cell(e.getKey(), GREGOR, g), ratio));
         }
-        out.append("Values are medians over rounds, [min..max] beside them; 'failed' cells: see the notes below.\n");
+        out.append("Values are medians over rounds (the start row: over every timed start), [min..max] beside them; 'failed' cells: see the notes below.\n");
         for (Map.Entry<String, List<String>> f : failures.entrySet()) {
             out.append("note: ").append(f.getKey().replace("|", " on ")).append(": ")
                     .append(String.join("; ", f.getValue().stream().distinct().toList())).append('\n');

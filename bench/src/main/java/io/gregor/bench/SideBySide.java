@@ -138,16 +138,27 @@ public final class SideBySide {
         log("written to " + outDir.resolve("results.txt") + " and " + latest);
     }
 
+    /** Fresh starts timed per broker and round. */
+    private static final int START_SAMPLES = 3;
+
     private void runAgainst(BrokerProcess broker, Path dir, int round) throws Exception {
         String name = broker.name();
         log("round " + round + ": starting " + name + " on " + broker.bootstrap());
-        // The deletion of the previous broker's data (on a file system mounted with discard, a burst of TRIMs
-        // at the next journal commit) must be over: a start's own fsyncs would queue behind it.
-        flushDirtyPages();
-        awaitQuietDisks();
-        broker.start(affinity);
+        // A start of ~250 ms moves with whatever the machine did just before, so each round times several
+        // fresh starts (each from an empty data dir); the last one stays up for the workloads.
+        for (int sample = 1; sample <= START_SAMPLES; sample++) {
+            if (sample > 1) {
+                broker.close();
+                deleteTree(dir.resolve("data"));
+            }
+            // Earlier data must be on disk and the disks idle (this file system is mounted with discard, and
+            // deleting the previous broker's data leaves work behind): a start's own fsyncs would queue behind it.
+            flushDirtyPages();
+            awaitQuietDisks();
+            broker.start(affinity);
+            results.add("start to first Metadata answer (ms)", name, broker.startToMetadataMs());
+        }
         long pid = broker.pid();
-        results.add("start to first Metadata answer (ms)", name, broker.startToMetadataMs());
         // Let start-up work (JIT, first background tasks) settle before calling the process idle.
         Thread.sleep(plan.idleSettleMs);
         results.add("RSS idle (MiB)", name, ProcStat.rssKib(pid) / 1024.0);
