@@ -26,22 +26,27 @@ final class ProcStat {
         throw new IllegalStateException("no VmRSS for pid " + pid);
     }
 
-    /** utime + stime in seconds, from /proc/PID/stat (all threads of the process). */
-    static double cpuSeconds(long pid) {
-        try {
-            return cpuTicks(Files.readString(Path.of("/proc", Long.toString(pid), "stat"))) / (double) CLOCK_TICKS;
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read /proc/" + pid + "/stat", e);
+    /** A process's CPU time so far in seconds (all threads): all of it, and the part the kernel spent for it. */
+    record Cpu(double total, double kernel) {
+        Cpu minus(Cpu earlier) {
+            return new Cpu(total - earlier.total, kernel - earlier.kernel);
         }
     }
 
-    /** stime alone in seconds: the part of {@link #cpuSeconds} spent in the kernel on the process's behalf. */
-    static double kernelCpuSeconds(long pid) {
+    /** utime + stime and stime alone, from one read of /proc/PID/stat. */
+    static Cpu cpu(long pid) {
+        String line;
         try {
-            return kernelTicks(Files.readString(Path.of("/proc", Long.toString(pid), "stat"))) / (double) CLOCK_TICKS;
+            line = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
         } catch (IOException e) {
             throw new IllegalStateException("cannot read /proc/" + pid + "/stat", e);
         }
+        return new Cpu(cpuTicks(line) / (double) CLOCK_TICKS, kernelTicks(line) / (double) CLOCK_TICKS);
+    }
+
+    /** utime + stime in seconds. */
+    static double cpuSeconds(long pid) {
+        return cpu(pid).total();
     }
 
     /** Fields 14 and 15 (utime + stime) of a stat line. */

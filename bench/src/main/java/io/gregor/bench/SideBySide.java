@@ -151,8 +151,8 @@ public final class SideBySide {
                 broker.close();
                 deleteTree(dir.resolve("data"));
             }
-            // Earlier data must be on disk and the disks idle (this file system is mounted with discard, and
-            // deleting the previous broker's data leaves work behind): a start's own fsyncs would queue behind it.
+            // Earlier data on disk and the disks idle, so a start's own fsyncs queue behind nothing (the previous
+            // broker's data was just deleted, on a file system mounted with discard).
             flushDirtyPages();
             awaitQuietDisks();
             broker.start(affinity);
@@ -182,25 +182,23 @@ public final class SideBySide {
             long records = c.recordSize() >= 1024 ? plan.records1KiB : plan.records100B;
             producedMiB += records * (double) c.recordSize() / MIB;
             flushDirtyPages();
-            double cpu0 = ProcStat.cpuSeconds(pid);
-            double kernel0 = ProcStat.kernelCpuSeconds(pid);
+            ProcStat.Cpu before = ProcStat.cpu(pid);
             ToolRunner.Output out = tools.run("produce-" + c.topic(), "org.apache.kafka.tools.ProducerPerformance",
                     List.of("--topic", c.topic(), "--num-records", Long.toString(records), "--record-size",
                             Integer.toString(c.recordSize()), "--throughput", "-1", "--producer-props",
                             "bootstrap.servers=" + broker.bootstrap(), "acks=" + c.acks()), 600, null);
-            double cpu = ProcStat.cpuSeconds(pid) - cpu0;
-            double kernel = ProcStat.kernelCpuSeconds(pid) - kernel0;
+            ProcStat.Cpu used = ProcStat.cpu(pid).minus(before);
             String p = "produce " + c.label();
             Optional<ToolOutput.Produce> r = ToolOutput.produce(out.lines());
             if (r.isPresent() && out.exitCode() == 0 && r.get().records() == records) {
                 double mb = records * (double) c.recordSize() / MIB;
                 results.add(p + ": MB/s", name, r.get().mbPerSec());
                 results.add(p + ": p99 latency (ms)", name, r.get().p99Ms());
-                results.add(p + ": broker CPU s", name, cpu);
-                results.add(p + ": broker CPU s in kernel", name, kernel);
-                results.add(p + ": MB per broker CPU s", name, mb / cpu);
+                results.add(p + ": broker CPU s", name, used.total());
+                results.add(p + ": broker CPU s in kernel", name, used.kernel());
+                results.add(p + ": MB per broker CPU s", name, mb / used.total());
                 log(String.format("%s %s: %.1f MB/s, p99 %.0f ms, broker CPU %.1f s", name, p, r.get().mbPerSec(),
-                        r.get().p99Ms(), cpu));
+                        r.get().p99Ms(), used.total()));
             } else {
                 results.fail(p + ": MB/s", name, failure(out));
                 log(name + " " + p + " failed: " + failure(out));
@@ -228,22 +226,20 @@ public final class SideBySide {
         }
 
         flushDirtyPages();
-        double cpu0 = ProcStat.cpuSeconds(pid);
-        double kernel0 = ProcStat.kernelCpuSeconds(pid);
+        ProcStat.Cpu before = ProcStat.cpu(pid);
         ToolRunner.Output out = tools.run("end-to-end-latency", "org.apache.kafka.tools.EndToEndLatency",
                 List.of("--bootstrap-server", broker.bootstrap(), "--topic", "e2e", "--num-records",
                         Integer.toString(plan.e2eRecords), "--producer-acks", "1", "--record-size", "100"),
                 600, line -> line.startsWith("Percentiles:"));
-        double cpu = ProcStat.cpuSeconds(pid) - cpu0;
-        double kernel = ProcStat.kernelCpuSeconds(pid) - kernel0;
+        ProcStat.Cpu used = ProcStat.cpu(pid).minus(before);
         Optional<ToolOutput.Latency> lat = ToolOutput.latency(out.lines());
         if (lat.isPresent()) {
             results.add("end-to-end latency avg (ms)", name, lat.get().avgMs());
             results.add("end-to-end latency p50 (ms)", name, lat.get().p50Ms());
             results.add("end-to-end latency p99 (ms)", name, lat.get().p99Ms());
             results.add("end-to-end latency p99.9 (ms)", name, lat.get().p999Ms());
-            results.add("end-to-end latency: broker CPU s", name, cpu);
-            results.add("end-to-end latency: broker CPU s in kernel", name, kernel);
+            results.add("end-to-end latency: broker CPU s", name, used.total());
+            results.add("end-to-end latency: broker CPU s in kernel", name, used.kernel());
             log(String.format("%s e2e latency p50 %.0f p99 %.0f p99.9 %.0f ms", name, lat.get().p50Ms(),
                     lat.get().p99Ms(), lat.get().p999Ms()));
         } else {
@@ -259,19 +255,17 @@ public final class SideBySide {
                          List<String> args, long records) throws IOException, InterruptedException {
         String name = broker.name();
         flushDirtyPages();
-        double cpu0 = ProcStat.cpuSeconds(broker.pid());
-        double kernel0 = ProcStat.kernelCpuSeconds(broker.pid());
+        ProcStat.Cpu before = ProcStat.cpu(broker.pid());
         ToolRunner.Output out = tools.run(logName, mainClass, args, 300, null);
-        double cpu = ProcStat.cpuSeconds(broker.pid()) - cpu0;
-        double kernel = ProcStat.kernelCpuSeconds(broker.pid()) - kernel0;
+        ProcStat.Cpu used = ProcStat.cpu(broker.pid()).minus(before);
         Optional<ToolOutput.Consume> r = ToolOutput.consume(out.lines());
         if (r.isPresent() && r.get().records() >= records) {
             results.add(label + ": MB/s", name, r.get().mbPerSec());
             results.add(label + ": fetch-phase MB/s", name, r.get().fetchMbPerSec());
-            results.add(label + ": broker CPU s", name, cpu);
-            results.add(label + ": broker CPU s in kernel", name, kernel);
-            results.add(label + ": MB per broker CPU s", name, r.get().mb() / cpu);
-            log(String.format("%s %s: %.1f MB/s, broker CPU %.1f s", name, label, r.get().mbPerSec(), cpu));
+            results.add(label + ": broker CPU s", name, used.total());
+            results.add(label + ": broker CPU s in kernel", name, used.kernel());
+            results.add(label + ": MB per broker CPU s", name, r.get().mb() / used.total());
+            log(String.format("%s %s: %.1f MB/s, broker CPU %.1f s", name, label, r.get().mbPerSec(), used.total()));
         } else {
             String why = r.map(c -> "consumed " + c.records() + " of " + records + " records")
                     .orElse(failure(out));
@@ -311,9 +305,9 @@ public final class SideBySide {
     }
 
     /**
-     * Every start and workload begins with no dirty pages left by what ran before: otherwise the kernel's write-back of
-     * earlier data (its I/O interrupts) runs during a later workload and, on 2 cores, is charged to whichever
-     * broker thread is on the CPU, which made one produce row's broker CPU swing between 1.8 and 3.7 s.
+     * Every start and workload begins with no dirty pages left by what ran before: otherwise the kernel's
+     * write-back of earlier data (its I/O interrupts) can run during a later workload and, on 2 cores, be
+     * charged to whichever broker thread is on the CPU.
      */
     private static void flushDirtyPages() throws IOException, InterruptedException {
         Process sync = new ProcessBuilder("sync").inheritIO().start();
