@@ -5,6 +5,7 @@ import org.slf4j.event.Level;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 
 /**
  * Which levels each logger logs: the threshold set for the longest dotted prefix of its name, else the
@@ -24,17 +25,27 @@ final class LogLevels {
 
     /** INFO, Netty and the Kafka client library at WARN, then the {@code gregor.log.level[.NAME]} system properties. */
     static LogLevels fromSystemProperties() {
+        return from(System.getProperties());
+    }
+
+    static LogLevels from(Properties properties) {
         Map<String, Integer> prefixes = new HashMap<>();
         // the client library's INFO lines are about its own connections and would drown the broker's
         prefixes.put("io.netty", Level.WARN.toInt());
         prefixes.put("org.apache.kafka", Level.WARN.toInt());
         int root = Level.INFO.toInt();
-        for (String key : System.getProperties().stringPropertyNames()) {
+        for (String key : properties.stringPropertyNames()) {
+            if (!key.equals(PROPERTY) && !key.startsWith(PROPERTY + ".")) {
+                continue;
+            }
+            Integer threshold = parse(key, properties.getProperty(key));
+            if (threshold == null) {
+                continue;
+            }
             if (key.equals(PROPERTY)) {
-                root = parse(key, System.getProperty(key), root);
-            } else if (key.startsWith(PROPERTY + ".")) {
-                String prefix = key.substring(PROPERTY.length() + 1);
-                prefixes.put(prefix, parse(key, System.getProperty(key), Level.INFO.toInt()));
+                root = threshold;
+            } else {
+                prefixes.put(key.substring(PROPERTY.length() + 1), threshold);
             }
         }
         return new LogLevels(root, prefixes);
@@ -56,8 +67,8 @@ final class LogLevels {
         }
     }
 
-    /** A level name or "off"; anything else keeps {@code fallback} and says so (logging cannot log it yet). */
-    static int parse(String key, String value, int fallback) {
+    /** A level name or "off"; anything else is null, and said on stderr (logging cannot log it yet). */
+    static Integer parse(String key, String value) {
         String v = value.trim().toUpperCase(Locale.ROOT);
         if (v.equals("OFF")) {
             return OFF;
@@ -69,6 +80,6 @@ final class LogLevels {
         }
         System.err.println("Invalid value " + value + " for " + key
                 + " (expected trace, debug, info, warn, error or off); it is ignored");
-        return fallback;
+        return null;
     }
 }

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.Map;
+import java.util.Properties;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -51,7 +52,19 @@ class ConsoleLoggerTest {
         assertThat(levels.thresholdOf("io.gregor.storage.FileLog")).isEqualTo(Level.ERROR.toInt());
         assertThat(levels.thresholdOf("io.gregor.storage.LogCleaner")).isEqualTo(LogLevels.OFF);
         assertThat(levels.thresholdOf("io.gregorian.Other")).isEqualTo(Level.INFO.toInt());
-        assertThat(LogLevels.parse("k", " Warn ", 0)).isEqualTo(Level.WARN.toInt());
-        assertThat(LogLevels.parse("k", "loud", 20)).isEqualTo(20);
+        assertThat(LogLevels.parse("k", " Warn ")).isEqualTo(Level.WARN.toInt());
+    }
+
+    @Test
+    void anInvalidLevelLeavesWhatWouldHoldWithoutIt() {
+        Properties properties = new Properties();
+        properties.setProperty("gregor.log.level", "loud");
+        properties.setProperty("gregor.log.level.io.netty", "bogus");
+        properties.setProperty("gregor.log.level.io.gregor.storage", "nonsense");
+        properties.setProperty("gregor.log.level.io.gregor", "debug");
+        LogLevels levels = LogLevels.from(properties);
+        assertThat(levels.thresholdOf("io.netty.channel.epoll.EpollEventLoop")).isEqualTo(Level.WARN.toInt());
+        assertThat(levels.thresholdOf("io.gregor.storage.FileLog")).isEqualTo(Level.DEBUG.toInt());
+        assertThat(levels.thresholdOf("org.apache.zookeeper.ClientCnxn")).isEqualTo(Level.INFO.toInt());
     }
 }
