@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /** A broker under test, run as its own process with a fresh data dir, each with its own launch defaults. */
@@ -69,12 +70,21 @@ abstract class BrokerProcess implements AutoCloseable {
         }
     }
 
-    /** A kernel-chosen free loopback port. */
+    /**
+     * A free loopback port below the kernel's ephemeral range (32768 and up): a port taken from that range can be
+     * handed to a client socket before the broker binds it, and the broker then fails to start.
+     */
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress("127.0.0.1", 0));
-            return s.getLocalPort();
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = ThreadLocalRandom.current().nextInt(20_000, 32_768);
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(new InetSocketAddress("127.0.0.1", port));
+                return port;
+            } catch (IOException taken) {
+                // try another
+            }
         }
+        throw new IOException("no free loopback port in 20000-32767");
     }
 
     /** Gregor through its own start script, with the shipped config/server.properties. */
