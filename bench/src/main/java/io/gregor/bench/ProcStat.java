@@ -31,6 +31,10 @@ final class ProcStat {
         Cpu minus(Cpu earlier) {
             return new Cpu(total - earlier.total, kernel - earlier.kernel);
         }
+
+        double user() {
+            return total - kernel;
+        }
     }
 
     /** utime + stime and stime alone, from one read of /proc/PID/stat. */

@@ -196,6 +196,7 @@ public final class SideBySide {
                 results.add(p + ": p99 latency (ms)", name, r.get().p99Ms());
                 results.add(p + ": broker CPU s", name, used.total());
                 results.add(p + ": broker CPU s in kernel", name, used.kernel());
+                results.add(p + ": broker CPU s in user space", name, used.user());
                 results.add(p + ": MB per broker CPU s", name, mb / used.total());
                 log(String.format("%s %s: %.1f MB/s, p99 %.0f ms, broker CPU %.1f s", name, p, r.get().mbPerSec(),
                         r.get().p99Ms(), used.total()));
@@ -255,6 +256,7 @@ public final class SideBySide {
                 results.add(label + " p99.9 (ms)", name, lat.get().p999Ms());
                 results.add(label + ": broker CPU s", name, used.total());
                 results.add(label + ": broker CPU s in kernel", name, used.kernel());
+                results.add(label + ": broker CPU s in user space", name, used.user());
             }
             log(String.format("%s %s p50 %.0f p99 %.0f p99.9 %.0f ms", name, label, lat.get().p50Ms(),
                     lat.get().p99Ms(), lat.get().p999Ms()));
@@ -277,6 +279,7 @@ public final class SideBySide {
             results.add(label + ": fetch-phase MB/s", name, r.get().fetchMbPerSec());
             results.add(label + ": broker CPU s", name, used.total());
             results.add(label + ": broker CPU s in kernel", name, used.kernel());
+            results.add(label + ": broker CPU s in user space", name, used.user());
             results.add(label + ": MB per broker CPU s", name, r.get().mb() / used.total());
             log(String.format("%s %s: %.1f MB/s, broker CPU %.1f s", name, label, r.get().mbPerSec(), used.total()));
         } else {
