@@ -10,8 +10,8 @@ import java.nio.file.StandardOpenOption;
 /**
  * What the machine charges in kernel time to write into fresh page-cache pages, with no broker involved: 16,000 B
  * positional writes from a direct buffer, round-robin over 8 new files (about what a produce of 1 KiB records to 8
- * partitions does), kernel CPU seconds per GiB, synced after each GiB. On a VM whose freed memory goes back to the
- * host, the same loop costs several times more in some GiB than in others; a broker's "in kernel" CPU rows move with it.
+ * partitions does), kernel CPU seconds per GiB, synced after each GiB. On the VM of BENCHMARKS.md the same loop costs
+ * 0.6 s in most GiB and about 2.8 s in others; a broker's "in kernel" CPU rows move with it.
  *
  * <p>{@code bench/page-cache-probe [GiB] [dir]}: 6 GiB in a temporary directory under bench/out by default; the
  * files are deleted at the end.

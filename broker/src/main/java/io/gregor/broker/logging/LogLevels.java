@@ -23,11 +23,11 @@ final class LogLevels {
         this.byPrefix = Map.copyOf(byPrefix);
     }
 
-    /** INFO, Netty and the Kafka client library at WARN, then the {@code gregor.log.level[.NAME]} system properties. */
     static LogLevels fromSystemProperties() {
         return from(System.getProperties());
     }
 
+    /** INFO, Netty and the Kafka client library at WARN, then the valid {@code gregor.log.level[.NAME]} entries. */
     static LogLevels from(Properties properties) {
         Map<String, Integer> prefixes = new HashMap<>();
         // the client library's INFO lines are about its own connections and would drown the broker's
