@@ -20,17 +20,11 @@ public final class GregorMain {
         // Netty 4.2 registers its JFR event types when its allocator first runs: about 100 ms of a broker's
         // start, for events nobody records. The process is ours to configure (an application embedding a
         // broker keeps its own setting); whoever wants the events sets -Dio.netty.jfr.enabled=true.
-        if (System.getProperty("io.netty.jfr.enabled") == null) {
-            System.setProperty("io.netty.jfr.enabled", "false");
-        }
+        setUnlessGiven("io.netty.jfr.enabled", "false");
         // The broker's own log backend (see ConsoleLoggingProvider), named so SLF4J does not scan every jar
         // on the class path for service files; an explicit -Dslf4j.provider wins.
-        if (System.getProperty("slf4j.provider") == null) {
-            System.setProperty("slf4j.provider", ConsoleLoggingProvider.class.getName());
-        }
-        if (System.getProperty("slf4j.internal.verbosity") == null) {
-            System.setProperty("slf4j.internal.verbosity", "WARN"); // else SLF4J prints the provider it loads
-        }
+        setUnlessGiven("slf4j.provider", ConsoleLoggingProvider.class.getName());
+        setUnlessGiven("slf4j.internal.verbosity", "WARN"); // else SLF4J prints the provider it loads
     }
 
     private GregorMain() {
@@ -67,6 +61,12 @@ public final class GregorMain {
         }
         Runtime.getRuntime().addShutdownHook(new Thread(broker::close, "gregor-shutdown"));
         broker.awaitShutdown();
+    }
+
+    private static void setUnlessGiven(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
     }
 
     private static void usage(String problem) {
