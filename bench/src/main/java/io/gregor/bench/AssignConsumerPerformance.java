@@ -15,7 +15,8 @@ import java.util.Properties;
  * Reads a whole topic with {@code assign()} and no consumer group, with ConsumerPerformance's fetch
  * settings, and prints that tool's summary format. It measures the fetch path on a broker without
  * consumer groups, where ConsumerPerformance (which subscribes) cannot run.
- * Usage: AssignConsumerPerformance BOOTSTRAP TOPIC RECORDS TIMEOUT_MS
+ * Usage: AssignConsumerPerformance BOOTSTRAP TOPIC RECORDS TIMEOUT_MS [ISOLATION_LEVEL]
+ * (read_uncommitted, the consumer's default, or read_committed).
  */
 public final class AssignConsumerPerformance {
     public static void main(String[] args) {
@@ -28,6 +29,7 @@ public final class AssignConsumerPerformance {
         props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 1024 * 1024); // ConsumerPerformance --fetch-size
         props.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, 2 * 1024 * 1024);       // --socket-buffer-size
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, args.length > 4 ? args[4] : "read_uncommitted");
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         long start = System.currentTimeMillis();

@@ -53,6 +53,14 @@ public final class SideBySide {
             new ProduceCase(8, 100, "1"), new ProduceCase(8, 100, "all"),
             new ProduceCase(8, 1024, "1"), new ProduceCase(8, 1024, "all"));
 
+    /** Transactional produce: 1 KiB records, 1,000 per transaction, on 1 and 8 partitions. */
+    static final List<ProduceCase> TXN_CASES = List.of(new ProduceCase(1, 1024, "all"), new ProduceCase(8, 1024, "all"));
+    static final int RECORDS_PER_TXN = 1_000;
+
+    static String txnTopic(ProduceCase c) {
+        return "txn-" + c.topic();
+    }
+
     /** Topics consumed after the produce runs: both sizes, both partition counts. */
     static final List<ProduceCase> CONSUME_CASES = List.of(PRODUCE_CASES.get(0), PRODUCE_CASES.get(6));
 
@@ -169,6 +177,9 @@ public final class SideBySide {
             for (ProduceCase c : PRODUCE_CASES) {
                 topics.add(new NewTopic(c.topic(), c.partitions(), (short) 1));
             }
+            for (ProduceCase c : TXN_CASES) {
+                topics.add(new NewTopic(txnTopic(c), c.partitions(), (short) 1));
+            }
             topics.add(new NewTopic("e2e", 1, (short) 1));
             admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
         }
@@ -226,6 +237,8 @@ public final class SideBySide {
                     List.of(broker.bootstrap(), c.topic(), Long.toString(records), "15000"), records);
         }
 
+        transactions(tools, broker);
+
         // The first run is the first time either broker serves one-record produce and fetch round trips, and its
         // tail is mostly the JIT (and the tool's) warming up; the second, identical run is the steady state.
         endToEnd(tools, broker, "end-to-end-latency-1", "end-to-end latency, first run", false);
@@ -233,6 +246,41 @@ public final class SideBySide {
 
         results.add("RSS after load (MiB)", name, ProcStat.rssKib(pid) / 1024.0);
         results.add("broker CPU s, whole run", name, ProcStat.cpuSeconds(pid));
+    }
+
+    /**
+     * Transactional produce (commit every 1,000 records), then the 8-partition topic read with assign() both
+     * read_committed and read_uncommitted: the cost of stopping at the last stable offset and of the
+     * aborted-transaction lookups is the difference between those two rows on one broker.
+     */
+    private void transactions(ToolRunner tools, BrokerProcess broker) throws IOException, InterruptedException {
+        String name = broker.name();
+        long records = plan.records1KiB / 2;
+        for (ProduceCase c : TXN_CASES) {
+            flushDirtyPages();
+            ProcStat.Cpu before = ProcStat.cpu(broker.pid());
+            ToolRunner.Output out = tools.run("produce-" + txnTopic(c), TransactionalProducerPerformance.class.getName(),
+                    List.of(broker.bootstrap(), txnTopic(c), Long.toString(records), Integer.toString(c.recordSize()),
+                            Integer.toString(RECORDS_PER_TXN)), 600, null);
+            ProcStat.Cpu used = ProcStat.cpu(broker.pid()).minus(before);
+            String p = "transactional produce " + c.partitions() + "p 1KiB, " + RECORDS_PER_TXN + " per txn";
+            Optional<ToolOutput.Produce> r = ToolOutput.produce(out.lines());
+            if (r.isPresent() && out.exitCode() == 0 && r.get().records() == records) {
+                results.add(p + ": MB/s", name, r.get().mbPerSec());
+                results.add(p + ": broker CPU s", name, used.total());
+                results.add(p + ": broker CPU s in user space", name, used.user());
+                log(String.format("%s %s: %.1f MB/s, broker CPU %.1f s", name, p, r.get().mbPerSec(), used.total()));
+            } else {
+                results.fail(p + ": MB/s", name, failure(out));
+                log(name + " " + p + " failed: " + failure(out));
+            }
+        }
+        ProduceCase consumed = TXN_CASES.get(1);
+        for (String isolation : List.of("read_committed", "read_uncommitted")) {
+            consume(tools, broker, "consume transactional 8p 1KiB (assign, " + isolation + ")",
+                    "consume-" + isolation + "-" + txnTopic(consumed), AssignConsumerPerformance.class.getName(),
+                    List.of(broker.bootstrap(), txnTopic(consumed), Long.toString(records), "15000", isolation), records);
+        }
     }
 
     private void endToEnd(ToolRunner tools, BrokerProcess broker, String logName, String label, boolean allRows)
