@@ -152,6 +152,52 @@ const scenarios = {
       await admin.disconnect();
     }
   },
+
+  async transactions() {
+    const topic = `${prefix}-txn`;
+    const group = `${prefix}-txn-offsets`;
+    const admin = kafka.admin();
+    await admin.connect();
+    const producer = kafka.producer({ transactionalId: `${prefix}-txn-producer`, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true });
+      const rounds = [
+        { commit: true, values: ['c0', 'c1', 'c2', 'c3', 'c4'], offset: '5' },
+        { commit: false, values: ['a0', 'a1', 'a2'], offset: '9' },
+        { commit: true, values: ['c5'], offset: '7' },
+      ];
+      for (const round of rounds) {
+        const txn = await producer.transaction();
+        await txn.send({ topic, messages: round.values.map((value) => ({ key: value, value })) });
+        // offsets committed inside the transaction count only if it commits
+        await txn.sendOffsets({ consumerGroupId: group, topics: [{ topic, partitions: [{ partition: 0, offset: round.offset }] }] });
+        await (round.commit ? txn.commit() : txn.abort());
+      }
+      const offsets = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      const committedOffset = offsets[0].partitions.find((p) => p.partition === 0).offset;
+      check(committedOffset === '7', `group offset ${committedOffset} after commit(5), abort(9), commit(7)`);
+
+      // kafkajs consumers read committed data only unless told otherwise
+      const consumer = kafka.consumer({ groupId: `${prefix}-txn-reader`, sessionTimeout: 10000, heartbeatInterval: 1000 });
+      await consumer.connect();
+      const seen = [];
+      try {
+        let done;
+        const finished = new Promise((resolve) => { done = resolve; });
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        await consumer.run({ eachMessage: async ({ message }) => { seen.push(message.value.toString()); if (seen.length >= 6) done(); } });
+        await withDeadline(finished, `read_committed consumer of ${topic} (got ${seen.length})`);
+      } finally {
+        await consumer.disconnect();
+      }
+      check(JSON.stringify(seen.sort()) === JSON.stringify(['c0', 'c1', 'c2', 'c3', 'c4', 'c5']), `read_committed saw ${seen}`);
+      return `read_committed saw ${seen.length} committed records, the group offset moved only with committed transactions`;
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+  },
 };
 
 scenarios[scenario]()

@@ -214,5 +214,48 @@ def scenario_list_describe_groups():
     return "listed and described %s (%s, %s, 1 member)" % (group, g.state, g.protocol)
 
 
+def scenario_transactions():
+    """A committed and an aborted transaction: read_committed sees only the first, read_uncommitted both."""
+    topic = PREFIX + "-txn"
+    create_topic(topic, 2)
+    producer = Producer({"bootstrap.servers": BOOTSTRAP, "transactional.id": PREFIX + "-txn-producer",
+                         "transaction.timeout.ms": 20000})
+    producer.init_transactions(DEADLINE_S)
+    producer.begin_transaction()
+    for i in range(6):
+        producer.produce(topic, key="k%d" % i, value="committed-%d" % i)
+    producer.commit_transaction(DEADLINE_S)
+    producer.begin_transaction()
+    for i in range(4):
+        producer.produce(topic, key="k%d" % i, value="aborted-%d" % i)
+    producer.flush(DEADLINE_S)
+    producer.abort_transaction(DEADLINE_S)
+    producer.begin_transaction()
+    producer.produce(topic, key="last", value="committed-last")
+    producer.commit_transaction(DEADLINE_S)
+
+    def read(isolation, expected):
+        member = consumer(PREFIX + "-txn-" + isolation, **{"isolation.level": isolation})
+        member.subscribe([topic])
+        seen = {}
+        poll_until([member], lambda: len(seen) >= expected, seen)
+        # nothing more arrives: a read_committed consumer must never see the aborted records
+        deadline = time.time() + 2
+        while time.time() < deadline:
+            msg = member.poll(0.2)
+            if msg is not None and not msg.error():
+                seen[(msg.partition(), msg.offset())] = (msg.key().decode(), msg.value().decode())
+        member.close()
+        return sorted(v for _, v in seen.values())
+
+    committed = read("read_committed", 7)
+    check(committed == sorted(["committed-%d" % i for i in range(6)] + ["committed-last"]),
+          "read_committed saw %s" % committed)
+    everything = read("read_uncommitted", 11)
+    check(len(everything) == 11 and sum(v.startswith("aborted") for v in everything) == 4,
+          "read_uncommitted saw %s" % everything)
+    return "read_committed saw the 7 committed records, read_uncommitted all 11"
+
+
 if __name__ == "__main__":
     run(globals())

@@ -39,4 +39,9 @@ class KafkaJsTest {
     void listAndDescribeGroups() {
         client.pass(BROKER.bootstrapServers(), "list-describe-groups", "js");
     }
+
+    @Test
+    void transactionsWithOffsetsCommitAndAbort() {
+        client.pass(BROKER.bootstrapServers(), "transactions", "js");
+    }
 }
