@@ -189,6 +189,7 @@ public final class Broker implements AutoCloseable {
         groupCoordinator.startup();
         new GroupHandler(groupCoordinator, offsetsTopic, brokerId, advertised).register(registry);
         faultInjector.bind(api -> registry.lookup(api) != null, name -> topics.topic(name).map(TopicMetadata::topicId));
+        requestTrace.bind(id -> topics.topic(id).map(TopicMetadata::name));
 
         for (Endpoint listener : config.listeners()) {
             KafkaServer server = new KafkaServer(new KafkaServer.Settings(listener.listenerName(), listener.host(),
