@@ -54,6 +54,9 @@ final class MessageSummary {
     static String of(Message message, Function<Uuid, Optional<String>> topicNames) {
         StringBuilder sb = new StringBuilder();
         append(sb, message, topicNames);
+        if (sb.isEmpty()) {
+            return "-"; // no key fields (ApiVersions, DescribeCluster)
+        }
         return sb.length() > MAX_CHARS ? sb.substring(0, MAX_CHARS) + "..." : sb.toString();
     }
 

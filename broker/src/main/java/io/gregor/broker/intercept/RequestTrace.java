@@ -144,7 +144,8 @@ public final class RequestTrace {
             entries.addLast(entry);
         }
         if (logEntries) {
-            traceLog.info("{}", format(entry));
+            // one line per entry, so the log stays one line per event
+            traceLog.info("{}", format(entry).replace("\n  ", " | "));
         }
     }
 
