@@ -36,7 +36,6 @@ public final class FaultInjector {
     private final Interceptor interceptor = new Interceptor();
     private volatile Predicate<ApiKeys> served = api -> true;
     private volatile Function<String, Optional<Uuid>> topicIds = name -> Optional.empty();
-    private volatile boolean active;
 
     public FaultInjector(int brokerId) {
         this.brokerId = brokerId;
@@ -90,12 +89,10 @@ public final class FaultInjector {
     /** Removes every fault; requests in flight keep what they already got. */
     public void clear() {
         faults.clear();
-        active = false;
     }
 
     private void add(Fault fault) {
         faults.add(fault);
-        active = true;
         log.info("Broker {} injects a fault: {}", brokerId, fault);
     }
 
@@ -123,9 +120,6 @@ public final class FaultInjector {
 
     private void exhausted(Fault fault) {
         faults.remove(fault);
-        if (faults.isEmpty()) {
-            active = false;
-        }
     }
 
     private enum Kind { FAIL, DELAY, DISCONNECT }
@@ -155,7 +149,7 @@ public final class FaultInjector {
     private final class Interceptor implements RequestInterceptor {
         @Override
         public boolean isActive() {
-            return active;
+            return !faults.isEmpty(); // one volatile read of the list's array
         }
 
         /** Faults apply in the order they were added; the first failure or disconnect that matches decides. */
