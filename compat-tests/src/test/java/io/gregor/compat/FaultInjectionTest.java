@@ -35,6 +35,7 @@ import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Faults injected into a running broker's answers, seen by stock clients: they retry, wait and
@@ -229,6 +230,27 @@ class FaultInjectionTest {
                 .filter(TraceRecord::injected).toList();
         assertThat(injected).hasSize(1);
         assertThat(injected.get(0).response()).contains("topic=" + hit + " ", "NOT_LEADER_OR_FOLLOWER");
+    }
+
+    @Test
+    void anAcksZeroProducerLearnsOfAnInjectedErrorByTheConnectionClosingAsWithKafka() throws Exception {
+        String topic = "faults-acks-zero";
+        Clients.createTopic(broker.bootstrapServers(), topic, 1);
+        faults.failNext(ApiKeys.PRODUCE.id, Errors.NOT_LEADER_OR_FOLLOWER.code(), 1, "fire-and-forget", null);
+        TopicPartition tp = new TopicPartition(topic, 0);
+        try (KafkaProducer<String, String> producer = Clients.producer(broker.bootstrapServers(), Map.of(
+                ProducerConfig.CLIENT_ID_CONFIG, "fire-and-forget", ProducerConfig.ACKS_CONFIG, "0",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false))) {
+            producer.send(new ProducerRecord<>(topic, "k", "lost")).get(30, TimeUnit.SECONDS);
+            await("the connection is closed instead of answering").atMost(Clients.TIMEOUT)
+                    .until(() -> traced(ApiKeys.PRODUCE, "fire-and-forget").stream().anyMatch(TraceRecord::disconnected));
+            producer.send(new ProducerRecord<>(topic, "k", "kept")).get(30, TimeUnit.SECONDS);
+        }
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(broker.bootstrapServers())) {
+            await("the second record is appended").atMost(Clients.TIMEOUT)
+                    .until(() -> consumer.endOffsets(List.of(tp)).get(tp) == 1L);
+            assertThat(Clients.readAll(consumer, List.of(tp))).extracting(ConsumerRecord::value).containsExactly("kept");
+        }
     }
 
     @Test

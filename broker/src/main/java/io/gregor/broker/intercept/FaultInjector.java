@@ -5,6 +5,7 @@ import io.gregor.wire.RequestContext;
 import io.gregor.wire.RequestInterceptor;
 import io.gregor.wire.ResponseAction;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
@@ -187,7 +188,8 @@ public final class FaultInjector {
                 if (delay > 0) {
                     context.setAttribute(DELAY, delay);
                 }
-                if (fault.kind == Kind.DISCONNECT) {
+                if (fault.kind == Kind.DISCONNECT || isAcksZeroProduce(body)) {
+                    // an acks=0 producer reads no answers: Kafka tells it of an error by closing the connection
                     return RequestAction.disconnect();
                 }
                 short version = context.apiVersion();
@@ -207,6 +209,10 @@ public final class FaultInjector {
                 context.setAttribute(DELAY, delay);
             }
             return RequestAction.proceed();
+        }
+
+        private static boolean isAcksZeroProduce(ApiMessage body) {
+            return body instanceof ProduceRequestData produce && produce.acks() == 0;
         }
 
         @Override
