@@ -254,6 +254,29 @@ class FaultInjectionTest {
     }
 
     @Test
+    void aFetchFaultForOneTopicIsRetriedWhileTheOtherTopicIsServed() {
+        String hit = "faults-fetch-hit";
+        String spared = "faults-fetch-spared";
+        Clients.createTopic(broker.bootstrapServers(), hit, 1);
+        Clients.createTopic(broker.bootstrapServers(), spared, 1);
+        try (KafkaProducer<String, String> producer = Clients.producer(broker.bootstrapServers())) {
+            Clients.get(producer.send(new ProducerRecord<>(hit, "k", "hit")));
+            Clients.get(producer.send(new ProducerRecord<>(spared, "k", "spared")));
+        }
+        faults.failNext(ApiKeys.FETCH.id, Errors.NOT_LEADER_OR_FOLLOWER.code(), 2, "two-topic-consumer", hit);
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(broker.bootstrapServers(), Map.of(
+                ConsumerConfig.CLIENT_ID_CONFIG, "two-topic-consumer", ConsumerConfig.RETRY_BACKOFF_MS_CONFIG, 10))) {
+            assertThat(Clients.readFromBeginning(consumer, List.of(new TopicPartition(hit, 0), new TopicPartition(spared, 0)), 2))
+                    .extracting(ConsumerRecord::value).containsExactlyInAnyOrder("hit", "spared");
+        }
+        List<TraceRecord> injected = traced(ApiKeys.FETCH, "two-topic-consumer").stream().filter(TraceRecord::injected).toList();
+        assertThat(injected).hasSize(2).allSatisfy(r -> {
+            assertThat(r.errorCodes()).containsExactly(Errors.NOT_LEADER_OR_FOLLOWER.code());
+            assertThat(r.response()).contains("topic=" + hit + " ");
+        });
+    }
+
+    @Test
     void badFaultsAreRefusedNamingWhatIsWrong() {
         assertThatThrownBy(() -> faults.failNext(ApiKeys.FETCH_SNAPSHOT.id, Errors.UNKNOWN_SERVER_ERROR.code(), 1, null, null))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("FETCH_SNAPSHOT");
