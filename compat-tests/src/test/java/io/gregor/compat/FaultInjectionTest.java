@@ -15,6 +15,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.PolicyViolationException;
+import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.junit.jupiter.api.AfterAll;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -274,6 +276,34 @@ class FaultInjectionTest {
             assertThat(r.errorCodes()).containsExactly(Errors.NOT_LEADER_OR_FOLLOWER.code());
             assertThat(r.response()).contains("topic=" + hit + " ");
         });
+    }
+
+    @Test
+    void theTraceKeepsTheLastTenThousandAnswersInOrderAndNothingWhileOff() throws Exception {
+        int requests = RequestTrace.CAPACITY + 50;
+        int last = 0;
+        try (RawKafkaConnection raw = new RawKafkaConnection(broker.port(), Duration.ofSeconds(30))) {
+            for (int sent = 0; sent < requests; sent += 100) {
+                for (int i = 0; i < 100; i++) {
+                    last = raw.send(ApiKeys.API_VERSIONS, (short) 3, new ApiVersionsRequestData()
+                            .setClientSoftwareName("raw").setClientSoftwareVersion("1"));
+                }
+                for (int i = 0; i < 100; i++) {
+                    raw.receive((short) 0);
+                }
+            }
+            List<TraceRecord> entries = trace.entries();
+            assertThat(entries).hasSize(RequestTrace.CAPACITY);
+            assertThat(entries).extracting(TraceRecord::correlationId).isSorted().endsWith(last)
+                    .startsWith(last - RequestTrace.CAPACITY + 1);
+
+            trace.setEnabled(false);
+            trace.clear();
+            raw.send(ApiKeys.API_VERSIONS, (short) 3, new ApiVersionsRequestData()
+                    .setClientSoftwareName("raw").setClientSoftwareVersion("1"));
+            raw.receive((short) 0);
+            assertThat(trace.entries()).isEmpty();
+        }
     }
 
     @Test
