@@ -60,6 +60,14 @@ final class TestBroker implements AutoCloseable {
         props.put("listeners", "PLAINTEXT://127.0.0.1:" + port);
     }
 
+    /** The running broker itself, for its test hooks (faults, trace). */
+    Broker broker() {
+        if (broker == null) {
+            throw new IllegalStateException("the broker is stopped");
+        }
+        return broker;
+    }
+
     String bootstrapServers() {
         return broker.bootstrapServers();
     }
