@@ -282,6 +282,21 @@ public final class Broker implements AutoCloseable {
         return advertised.get(config.listeners().get(0).listenerName()).getPort();
     }
 
+    /** Ids of the brokers this one sees alive (itself alone without ZooKeeper). */
+    public java.util.Set<Integer> liveBrokerIds() {
+        if (!store.clustered()) {
+            return java.util.Set.of(brokerId);
+        }
+        java.util.Set<Integer> ids = new java.util.TreeSet<>();
+        store.liveBrokers().forEach(b -> ids.add(b.id()));
+        return ids;
+    }
+
+    /** The controller this broker knows of, -1 while there is none (always this broker without ZooKeeper). */
+    public int controllerId() {
+        return store.clustered() ? store.controllerId() : brokerId;
+    }
+
     /** Blocks until {@link #close()} has finished. */
     public void awaitShutdown() throws InterruptedException {
         stopped.await();

@@ -1,0 +1,100 @@
+package io.gregor.testkit;
+
+import io.gregor.broker.Broker;
+import io.gregor.config.BrokerConfig;
+import org.apache.kafka.common.utils.Time;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One broker of a {@link GregorCluster}. It keeps its port and data dir across {@link #stop()} /
+ * {@link #kill()} and {@link #start()}, as a real operator's broker would.
+ */
+public final class GregorNode {
+    private final int id;
+    private final Path dataDir;
+    private final Map<String, String> props;
+    private final Time time;
+    private Broker broker;
+    private int port;
+
+    GregorNode(int id, Path dataDir, Map<String, String> props, Time time) {
+        this.id = id;
+        this.dataDir = dataDir;
+        this.props = new HashMap<>(props);
+        this.time = time;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    /** host:port of this broker alone; known from its first start on, also while it is stopped. */
+    public String bootstrapServers() {
+        return "127.0.0.1:" + port;
+    }
+
+    /** The data dir (log.dirs) of this broker. */
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public synchronized boolean isRunning() {
+        return broker != null;
+    }
+
+    /** Starts the broker again on the same port and data dir; recovers its logs after a {@link #kill()}. */
+    public synchronized void start() {
+        if (broker != null) {
+            throw new IllegalStateException("Broker " + id + " is already running (on " + bootstrapServers()
+                    + "); stop() or kill() it first");
+        }
+        broker = Broker.start(BrokerConfig.of(props), time);
+        port = broker.port();
+        // Later starts come back on the same port, so clients' bootstrap lists stay valid.
+        props.put("listeners", "PLAINTEXT://127.0.0.1:" + port);
+    }
+
+    /** Controlled shutdown: leaderships move to other in-sync replicas first, logs are flushed. */
+    public synchronized void stop() {
+        running("stop()").close();
+        broker = null;
+    }
+
+    /**
+     * Stops abruptly, as a crash looks to clients and to the controller: connections are dropped with
+     * requests unanswered, no controlled shutdown, no flush, no clean-shutdown marker, and its ZooKeeper
+     * session ends at once.
+     */
+    public synchronized void kill() {
+        running("kill()").kill();
+        broker = null;
+    }
+
+    /** Stops this broker if it runs; for closing the cluster. */
+    synchronized void shutdown() {
+        if (broker != null) {
+            Broker b = broker;
+            broker = null;
+            b.close();
+        }
+    }
+
+    synchronized Broker broker() {
+        return broker;
+    }
+
+    private Broker running(String action) {
+        if (broker == null) {
+            throw new IllegalStateException("Broker " + id + " is not running: " + action + " needs a running broker");
+        }
+        return broker;
+    }
+
+    @Override
+    public String toString() {
+        return "GregorNode(" + id + ", " + bootstrapServers() + (isRunning() ? "" : ", stopped") + ")";
+    }
+}
