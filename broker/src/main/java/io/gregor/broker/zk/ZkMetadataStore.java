@@ -138,7 +138,8 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
                 connected.countDown();
             }
-            if (!watch) {
+            if (!watch || closed) {
+                // a closing store's last watch events have nobody left to handle them
                 return;
             }
             if (event.getState() == Watcher.Event.KeeperState.Expired) {

@@ -71,9 +71,12 @@ public final class GregorExtension implements BeforeAllCallback, ParameterResolv
         return builder.start();
     }
 
-    /** Closed by JUnit with the class's context; CloseableResource works on every JUnit 5 version. */
+    /**
+     * Closed by JUnit with the class's context: through AutoCloseable on JUnit 5.13 and later, through
+     * CloseableResource on earlier 5.x versions (closing twice is harmless).
+     */
     @SuppressWarnings("deprecation")
-    private static final class ClusterResource implements ExtensionContext.Store.CloseableResource {
+    private static final class ClusterResource implements ExtensionContext.Store.CloseableResource, AutoCloseable {
         private final GregorCluster cluster;
 
         ClusterResource(GregorCluster cluster) {
