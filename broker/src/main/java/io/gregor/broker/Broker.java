@@ -8,6 +8,9 @@ import io.gregor.broker.handlers.OffsetsHandler;
 import io.gregor.broker.handlers.ProduceHandler;
 import io.gregor.broker.handlers.ProducerIdHandler;
 import io.gregor.broker.handlers.TopicAdminHandler;
+import io.gregor.broker.intercept.ControlEndpoint;
+import io.gregor.broker.intercept.FaultInjector;
+import io.gregor.broker.intercept.RequestTrace;
 import io.gregor.broker.metadata.LocalMetadataStore;
 import io.gregor.broker.metadata.MetadataStore;
 import io.gregor.broker.metadata.TopicMetadata;
@@ -70,6 +73,9 @@ public final class Broker implements AutoCloseable {
     private final List<KafkaServer> servers = new ArrayList<>();
     private final Map<String, InetSocketAddress> advertised = new ConcurrentHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final FaultInjector faultInjector;
+    private final RequestTrace requestTrace;
+    private ControlEndpoint controlEndpoint;
     private MetadataStore store;
     private ZkMetadataStore zkStore;
     private ReplicaManager replicaManager;
@@ -86,6 +92,8 @@ public final class Broker implements AutoCloseable {
         this.scheduler = new ScheduledThreadPoolExecutor(1, threads("gregor-scheduler-"));
         this.scheduler.setRemoveOnCancelPolicy(true);
         this.adminWaits = java.util.concurrent.Executors.newCachedThreadPool(threads("gregor-admin-wait-"));
+        this.faultInjector = new FaultInjector(brokerId);
+        this.requestTrace = new RequestTrace(brokerId, time, config.wireTraceEnable());
     }
 
     /**
@@ -188,12 +196,15 @@ public final class Broker implements AutoCloseable {
         });
         groupCoordinator.startup();
         new GroupHandler(groupCoordinator, offsetsTopic, brokerId, advertised).register(registry);
+        faultInjector.bind(api -> registry.lookup(api) != null, name -> topics.topic(name).map(TopicMetadata::topicId));
 
         for (Endpoint listener : config.listeners()) {
             KafkaServer server = new KafkaServer(new KafkaServer.Settings(listener.listenerName(), listener.host(),
                     listener.port(), config.numNetworkThreads(), config.socketRequestMaxBytes(),
                     MAX_IN_FLIGHT_REQUESTS, MAX_IN_FLIGHT_BYTES, config.connectionsMaxIdleMs(),
-                    config.socketSendBufferBytes(), config.socketReceiveBufferBytes()), registry, requestPool);
+                    config.socketSendBufferBytes(), config.socketReceiveBufferBytes()), registry,
+                    // the trace first: it notes the request as sent, before a fault takes a topic out of it
+                    List.of(requestTrace.interceptor(), faultInjector.interceptor()), requestPool);
             servers.add(server);
             InetSocketAddress bound;
             try {
@@ -212,9 +223,14 @@ public final class Broker implements AutoCloseable {
             }
             zkStore.register(endpoints, config.rack().orElse(null));
         }
-        log.info("Gregor broker {} started in {} ms (cluster {}, {} topics); listening on {}", brokerId,
+        if (config.httpListener().isPresent()) {
+            controlEndpoint = ControlEndpoint.start(config.httpListener().get(), brokerId, faultInjector, requestTrace);
+        }
+        log.info("Gregor broker {} started in {} ms (cluster {}, {} topics); listening on {}{}", brokerId,
                 TimeUnit.NANOSECONDS.toMillis(time.nanoseconds() - began), clusterId, topics.all().size(),
-                String.join(", ", listenerDescriptions()));
+                String.join(", ", listenerDescriptions()), controlEndpoint == null ? ""
+                        : "; control endpoint http://" + controlEndpoint.address().getHostString() + ":"
+                        + controlEndpoint.address().getPort());
     }
 
     /**
@@ -272,6 +288,21 @@ public final class Broker implements AutoCloseable {
         return brokerId;
     }
 
+    /** Faults injected into this broker's answers (tests). */
+    public FaultInjector faultInjector() {
+        return faultInjector;
+    }
+
+    /** The answers this broker sent, as clients received them, while the trace is enabled. */
+    public RequestTrace requestTrace() {
+        return requestTrace;
+    }
+
+    /** The HTTP control endpoint's address, when gregor.http.listener is set. */
+    public Optional<InetSocketAddress> controlEndpointAddress() {
+        return Optional.ofNullable(controlEndpoint).map(ControlEndpoint::address);
+    }
+
     /** host:port of the first listener, as clients should use it. */
     public String bootstrapServers() {
         InetSocketAddress a = advertised.get(config.listeners().get(0).listenerName());
@@ -317,6 +348,9 @@ public final class Broker implements AutoCloseable {
             log.info("Controlled shutdown of broker {}: {}", brokerId,
                     moved ? "leaderships moved" : "gave up waiting after " + timeout + " ms");
         }
+        if (controlEndpoint != null) {
+            controlEndpoint.close();
+        }
         for (KafkaServer server : servers) {
             server.close();
         }
@@ -361,6 +395,9 @@ public final class Broker implements AutoCloseable {
         log.info("Gregor broker {} killed", brokerId);
         for (KafkaServer server : servers) {
             server.close();
+        }
+        if (controlEndpoint != null) {
+            controlEndpoint.close();
         }
         requestPool.shutdownNow();
         scheduler.shutdownNow();

@@ -579,6 +579,19 @@ public final class BrokerConfig {
         return timeout != null ? timeout : zookeeperSessionTimeoutMs();
     }
 
+    // ---------------------------------------------------------------- Gregor's test-harness settings
+
+    /** gregor.wire.trace.enable: log every answer through the logger io.gregor.trace. */
+    public boolean wireTraceEnable() {
+        return (Boolean) values.get("gregor.wire.trace.enable");
+    }
+
+    /** gregor.http.listener: HOST:PORT of the fault and trace endpoint, if any. */
+    public Optional<String> httpListener() {
+        String listener = (String) values.get("gregor.http.listener");
+        return listener == null || listener.isBlank() ? Optional.empty() : Optional.of(listener.trim());
+    }
+
     // ---------------------------------------------------------------- generic access
 
     /** Effective value of any known key as a string; null if unset without a default, or the key is unknown. */

@@ -250,6 +250,14 @@ final class BrokerConfigDef {
         DEF.define("zookeeper.session.timeout.ms", INT, 18000, HIGH, "ZooKeeper session timeout.");
         DEF.define("zookeeper.connection.timeout.ms", INT, null, HIGH,
                 "How long to wait for a ZooKeeper connection; defaults to zookeeper.session.timeout.ms.");
+
+        // --- Gregor's own test-harness settings (not Kafka's)
+        DEF.define("gregor.wire.trace.enable", BOOLEAN, false, LOW,
+                "Log every answer the broker sends (API, client id, correlation id, key fields, error codes) at INFO "
+                        + "through the logger io.gregor.trace.");
+        DEF.define("gregor.http.listener", STRING, null, LOW,
+                "HOST:PORT of an HTTP endpoint that injects faults and serves the wire trace (for tests); "
+                        + "unset means none. Port 0 lets the kernel pick.");
     }
 
     static ConfigDef.Validator gzipLevel() {

@@ -21,6 +21,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
@@ -31,6 +32,7 @@ public final class KafkaServer implements AutoCloseable {
     private final Settings settings;
     private final ApiRegistry registry;
     private final Executor requestPool;
+    private final List<RequestInterceptor> interceptors;
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
     private final Class<? extends ServerSocketChannel> channelType;
@@ -48,8 +50,14 @@ public final class KafkaServer implements AutoCloseable {
     }
 
     public KafkaServer(Settings settings, ApiRegistry registry, Executor requestPool) {
+        this(settings, registry, List.of(), requestPool);
+    }
+
+    /** @param interceptors run on every request of every connection, in this order */
+    public KafkaServer(Settings settings, ApiRegistry registry, List<RequestInterceptor> interceptors, Executor requestPool) {
         this.settings = settings;
         this.registry = registry;
+        this.interceptors = List.copyOf(interceptors);
         this.requestPool = requestPool;
         IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.channelType = Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -102,7 +110,7 @@ public final class KafkaServer implements AutoCloseable {
                                 .addLast("frameDecoder", new FrameDecoder(settings.maxFrameBytes()))
                                 .addLast("requestDecoder", new RequestDecoder(registry, settings.listenerName()))
                                 .addLast("responseEncoder", new ResponseEncoder())
-                                .addLast("requestProcessor", new RequestProcessor(registry, requestPool,
+                                .addLast("requestProcessor", new RequestProcessor(registry, interceptors, requestPool,
                                         settings.maxInFlightRequests(), settings.maxInFlightBytes()));
                     }
                 });

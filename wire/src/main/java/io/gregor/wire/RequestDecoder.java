@@ -31,8 +31,9 @@ public final class RequestDecoder extends MessageToMessageDecoder<ByteBuf> {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        connection = new KafkaRequest.ConnectionInfo(ctx.channel().id().asShortText(),
-                (InetSocketAddress) ctx.channel().remoteAddress(), listenerName);
+        // an in-memory channel (tests) has no socket address
+        InetSocketAddress peer = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a : null;
+        connection = new KafkaRequest.ConnectionInfo(ctx.channel().id().asShortText(), peer, listenerName);
         super.channelActive(ctx);
     }
 

@@ -11,20 +11,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Per connection: hands requests to their handlers one at a time in arrival order (on the request
  * pool, never on the event loop), and writes the answers in that same order however they complete.
- * Reading stops while too much is unanswered, so one connection's memory stays bounded.
+ * Reading stops while too much is unanswered, so one connection's memory stays bounded. Interceptors
+ * (see {@link RequestInterceptor}) sit between decoding and the handler and between the handler and
+ * the writer; while none is active a request takes the plain path and allocates nothing for them.
  */
 public final class RequestProcessor extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(RequestProcessor.class);
 
+    private static final RequestInterceptor[] NO_INTERCEPTORS = new RequestInterceptor[0];
+
     private final ApiRegistry registry;
+    private final RequestInterceptor[] interceptors;
     private final SerialExecutor serial;
     private final int maxInFlightRequests;
     private final long maxInFlightBytes;
@@ -34,7 +41,13 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
 
     public RequestProcessor(ApiRegistry registry, Executor requestPool, int maxInFlightRequests, long maxInFlightBytes) {
+        this(registry, List.of(), requestPool, maxInFlightRequests, maxInFlightBytes);
+    }
+
+    public RequestProcessor(ApiRegistry registry, List<RequestInterceptor> interceptors, Executor requestPool,
+                            int maxInFlightRequests, long maxInFlightBytes) {
         this.registry = registry;
+        this.interceptors = interceptors.isEmpty() ? NO_INTERCEPTORS : interceptors.toArray(NO_INTERCEPTORS);
         this.serial = new SerialExecutor(requestPool);
         this.maxInFlightRequests = maxInFlightRequests;
         this.maxInFlightBytes = maxInFlightBytes;
@@ -61,7 +74,13 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
         KafkaRequest request = slot.request;
         CompletionStage<? extends ApiMessage> answer;
         try {
-            if (request.apiKey() == ApiKeys.API_VERSIONS && request.body() == null) {
+            RequestAction action = anyInterceptorActive() ? intercept(slot) : null;
+            if (action != null && action.kind() == RequestAction.Kind.ANSWER) {
+                answer = CompletableFuture.completedFuture(action.response());
+            } else if (action != null && action.kind() == RequestAction.Kind.DISCONNECT) {
+                slot.disconnect = true;
+                answer = CompletableFuture.completedFuture(null);
+            } else if (request.apiKey() == ApiKeys.API_VERSIONS && request.body() == null) {
                 slot.responseVersion = 0;
                 answer = CompletableFuture.completedFuture(registry.apiVersionsResponse(Errors.UNSUPPORTED_VERSION));
             } else {
@@ -73,20 +92,83 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
         answer.whenComplete((response, error) -> ctx.executor().execute(() -> complete(slot, response, error)));
     }
 
+    private boolean anyInterceptorActive() {
+        for (RequestInterceptor interceptor : interceptors) {
+            if (interceptor.isActive()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Runs the request hooks; the first interceptor that does not proceed decides. Delays add up. */
+    private RequestAction intercept(Slot slot) {
+        RequestContext context = new RequestContext(slot.request, RequestContext.ANONYMOUS);
+        slot.context = context;
+        for (RequestInterceptor interceptor : interceptors) {
+            RequestAction action = interceptor.onRequest(context);
+            switch (action.kind()) {
+                case PROCEED -> {
+                }
+                case DELAY -> slot.delayMillis += action.delayMillis();
+                default -> {
+                    return action;
+                }
+            }
+        }
+        return RequestAction.proceed();
+    }
+
     private void complete(Slot slot, ApiMessage response, Throwable error) {
-        slot.done = true;
         if (error != null) {
             response = errorResponse(slot.request, error);
             if (response == null) {
                 ctx.close();
             }
         }
+        long delayMillis = slot.delayMillis;
+        if (slot.context != null && response != null && !slot.disconnect) {
+            for (RequestInterceptor interceptor : interceptors) {
+                ResponseAction action = interceptor.onResponse(slot.context, response);
+                if (action.replacement() != null) {
+                    response = action.replacement();
+                }
+                delayMillis += action.delayMillis();
+            }
+        }
+        if (delayMillis > 0) {
+            // held on the event loop's timer, not a sleeping thread; later answers queue behind this slot
+            ApiMessage delayed = response;
+            ctx.executor().schedule(() -> answered(slot, delayed), delayMillis, TimeUnit.MILLISECONDS);
+        } else {
+            answered(slot, response);
+        }
+    }
+
+    /** Marks the slot answered and writes every answer at the head of the queue that is ready, in request order. */
+    private void answered(Slot slot, ApiMessage response) {
+        slot.done = true;
         slot.response = response;
         boolean wrote = false;
         while (!unanswered.isEmpty() && unanswered.peekFirst().done) {
             Slot head = unanswered.pollFirst();
             inFlightBytes -= head.request.frameSize();
-            if (head.response != null && ctx.channel().isActive()) {
+            boolean active = ctx.channel().isActive();
+            if (head.context != null && active) {
+                for (RequestInterceptor interceptor : interceptors) {
+                    interceptor.onAnswered(head.context, head.disconnect ? null : head.response, head.disconnect);
+                }
+            }
+            if (head.disconnect && active) {
+                log.info("Closing the connection from {} instead of answering {} (correlation id {}), as an interceptor asked",
+                        head.request.connection().clientAddress(), head.request.apiKey(),
+                        head.request.header().correlationId());
+                if (wrote) {
+                    ctx.flush();
+                    wrote = false;
+                }
+                ctx.close();
+            } else if (head.response != null && active) {
                 ctx.write(new KafkaResponse(head.request.header(), head.responseVersion, head.response)).addListener(f -> {
                     if (!f.isSuccess()) {
                         log.error("Cannot write the {} v{} response to {}; closing the connection",
@@ -135,6 +217,10 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
 
     private static final class Slot {
         final KafkaRequest request;
+        /** Set only when an interceptor was active as the request arrived. */
+        RequestContext context;
+        boolean disconnect;
+        long delayMillis;
         boolean done;
         ApiMessage response;
         short responseVersion;

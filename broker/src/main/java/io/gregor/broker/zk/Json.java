@@ -7,10 +7,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Just enough JSON for Kafka's znode payloads: objects (kept in insertion order, as Kafka writes them),
- * arrays, strings, integers, booleans and null. Numbers parse to {@link Long}.
+ * Just enough JSON for Kafka's znode payloads and the HTTP control endpoint: objects (kept in insertion
+ * order, as Kafka writes them), arrays, strings, integers, booleans and null. Numbers parse to {@link Long}.
+ * The broker's one JSON helper: extend it rather than adding another.
  */
-final class Json {
+public final class Json {
     private final String text;
     private int pos;
 
@@ -29,6 +30,18 @@ final class Json {
             throw j.error("trailing characters");
         }
         return v;
+    }
+
+    /** Parses a JSON text; IllegalArgumentException saying where it is malformed. */
+    public static Object parse(String text) {
+        return parse(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The JSON text of maps, iterables, strings, numbers, booleans and null. */
+    public static String write(Object value) {
+        StringBuilder sb = new StringBuilder();
+        write(sb, value);
+        return sb.toString();
     }
 
     @SuppressWarnings("unchecked")
