@@ -93,6 +93,16 @@ public final class GregorCluster implements AutoCloseable {
         return nodes;
     }
 
+    /** Faults for every broker of the cluster; see {@link Faults}. */
+    public Faults faults() {
+        return new Faults(nodes, null, null);
+    }
+
+    /** What every broker of the cluster answered; see {@link WireTrace}. */
+    public WireTrace trace() {
+        return new WireTrace(nodes);
+    }
+
     /** Where the brokers' data dirs (and ZooKeeper's) live. */
     public Path dataDir() {
         return root;
@@ -104,8 +114,9 @@ public final class GregorCluster implements AutoCloseable {
     }
 
     /**
-     * Back to a clean cluster for the next test: deletes every topic but the internal ones, and every
-     * consumer group (their consumers must be closed). Brokers that are stopped are started again first.
+     * Back to a clean cluster for the next test: clears the faults, deletes every topic but the internal
+     * ones and every consumer group (their consumers must be closed), then clears the trace. Brokers that
+     * are stopped are started again first.
      */
     public void reset() {
         for (GregorNode node : nodes) {
@@ -113,6 +124,7 @@ public final class GregorCluster implements AutoCloseable {
                 node.start();
             }
         }
+        faults().clear();
         awaitClusterFormed();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
                 AdminClientConfig.CLIENT_ID_CONFIG, "gregor-testkit-reset"))) {
@@ -141,6 +153,7 @@ public final class GregorCluster implements AutoCloseable {
                 }
                 Thread.sleep(20);
             }
+            trace().clear();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("reset() interrupted", e);

@@ -1,11 +1,15 @@
 package io.gregor.testkit;
 
 import io.gregor.broker.Broker;
+import io.gregor.broker.intercept.FaultInjector;
+import io.gregor.broker.intercept.TraceRecord;
 import io.gregor.config.BrokerConfig;
 import org.apache.kafka.common.utils.Time;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -17,6 +21,8 @@ public final class GregorNode {
     private final Path dataDir;
     private final Map<String, String> props;
     private final Time time;
+    /** Trace entries of this broker's earlier runs, so a restart does not lose them. */
+    private final List<TraceRecord> earlierTrace = new ArrayList<>();
     private Broker broker;
     private int port;
 
@@ -52,6 +58,7 @@ public final class GregorNode {
                     + "); stop() or kill() it first");
         }
         broker = Broker.start(BrokerConfig.of(props), time);
+        broker.requestTrace().setEnabled(true);
         port = broker.port();
         // Later starts come back on the same port, so clients' bootstrap lists stay valid.
         props.put("listeners", "PLAINTEXT://127.0.0.1:" + port);
@@ -59,8 +66,9 @@ public final class GregorNode {
 
     /** Controlled shutdown: leaderships move to other in-sync replicas first, logs are flushed. */
     public synchronized void stop() {
-        running("stop()").close();
-        broker = null;
+        Broker b = running("stop()");
+        b.close();
+        stopped(b);
     }
 
     /**
@@ -69,7 +77,18 @@ public final class GregorNode {
      * session ends at once.
      */
     public synchronized void kill() {
-        running("kill()").kill();
+        Broker b = running("kill()");
+        b.kill();
+        stopped(b);
+    }
+
+    /** Faults of this broker only; see {@link Faults}. */
+    public Faults faults() {
+        return new Faults(List.of(this), null, null);
+    }
+
+    private void stopped(Broker b) {
+        earlierTrace.addAll(b.requestTrace().entries());
         broker = null;
     }
 
@@ -79,6 +98,33 @@ public final class GregorNode {
             Broker b = broker;
             broker = null;
             b.close();
+        }
+    }
+
+    /** The running broker's fault injector; null while stopped. */
+    synchronized FaultInjector faultInjector() {
+        return broker == null ? null : broker.faultInjector();
+    }
+
+    synchronized void clearFaults() {
+        if (broker != null) {
+            broker.faultInjector().clear();
+        }
+    }
+
+    /** This broker's trace over all its runs, oldest first. */
+    synchronized List<TraceRecord> traceRecords() {
+        List<TraceRecord> all = new ArrayList<>(earlierTrace);
+        if (broker != null) {
+            all.addAll(broker.requestTrace().entries());
+        }
+        return all;
+    }
+
+    synchronized void clearTrace() {
+        earlierTrace.clear();
+        if (broker != null) {
+            broker.requestTrace().clear();
         }
     }
 
