@@ -38,8 +38,13 @@ public final class GregorNode {
     }
 
     /** host:port of this broker alone; known from its first start on, also while it is stopped. */
-    public String bootstrapServers() {
+    public synchronized String bootstrapServers() {
         return "127.0.0.1:" + port;
+    }
+
+    /** The port this broker listens on (0 before its first start). */
+    public synchronized int port() {
+        return port;
     }
 
     /** The data dir (log.dirs) of this broker. */
