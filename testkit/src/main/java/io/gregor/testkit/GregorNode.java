@@ -3,8 +3,6 @@ package io.gregor.testkit;
 import io.gregor.broker.Broker;
 import io.gregor.broker.intercept.FaultInjector;
 import io.gregor.broker.intercept.TraceRecord;
-import io.gregor.config.BrokerConfig;
-import org.apache.kafka.common.utils.Time;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,17 +18,15 @@ public final class GregorNode {
     private final int id;
     private final Path dataDir;
     private final Map<String, String> props;
-    private final Time time;
     /** Trace entries of this broker's earlier runs, so a restart does not lose them. */
     private final List<TraceRecord> earlierTrace = new ArrayList<>();
     private Broker broker;
     private int port;
 
-    GregorNode(int id, Path dataDir, Map<String, String> props, Time time) {
+    GregorNode(int id, Path dataDir, Map<String, String> props) {
         this.id = id;
         this.dataDir = dataDir;
         this.props = new HashMap<>(props);
-        this.time = time;
     }
 
     public int id() {
@@ -62,7 +58,8 @@ public final class GregorNode {
             throw new IllegalStateException("Broker " + id + " is already running (on " + bootstrapServers()
                     + "); stop() or kill() it first");
         }
-        broker = Broker.start(BrokerConfig.of(props), time);
+        // only JDK types cross to the broker, whose own kafka-clients may be relocated away from the application's
+        broker = Broker.start(props);
         broker.requestTrace().setEnabled(true);
         port = broker.port();
         // Later starts come back on the same port, so clients' bootstrap lists stay valid.
