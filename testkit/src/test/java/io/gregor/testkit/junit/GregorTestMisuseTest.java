@@ -35,8 +35,12 @@ class GregorTestMisuseTest {
     private static String failureOf(Class<?> testClass) {
         launchedByTheTest = true;
         SummaryGeneratingListener listener = new SummaryGeneratingListener();
-        LauncherFactory.create().execute(LauncherDiscoveryRequestBuilder.request().selectors(selectClass(testClass))
-                .build(), listener);
+        try {
+            LauncherFactory.create().execute(LauncherDiscoveryRequestBuilder.request().selectors(selectClass(testClass))
+                    .build(), listener);
+        } finally {
+            launchedByTheTest = false;
+        }
         TestExecutionSummary summary = listener.getSummary();
         assertThat(summary.getTestsSucceededCount()).isZero();
         List<TestExecutionSummary.Failure> failures = summary.getFailures();
