@@ -38,6 +38,11 @@ class OtherKafkaClientsTest {
                 .as("the application's kafka-clients").endsWith(expected);
         assertThat(KafkaProducer.class.getProtectionDomain().getCodeSource().getLocation().getPath()).endsWith(expected);
 
+        if (System.getProperty("expected.kafka.clients.version").equals("3.7.2")) {
+            assertThat(GregorCluster.class.getClassLoader().getResource("io/netty/channel/Channel.class"))
+                    .as("no Netty on the application's class path").isNull();
+        }
+
         cluster.faults().failNext(ApiKeys.PRODUCE, Errors.NOT_LEADER_OR_FOLLOWER, 2);
         try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
