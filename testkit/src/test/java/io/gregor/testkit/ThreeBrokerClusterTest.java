@@ -107,6 +107,25 @@ class ThreeBrokerClusterTest {
     }
 
     /** The leader of each partition, -1 where there is none. */
+    @Test
+    void resetDeletesTopicsAcrossTheClusterAndFreesTheirNames(GregorCluster cluster) throws Exception {
+        TestClients.createTopic(cluster.bootstrapServers(), "replicated", 3, 3);
+        try (KafkaProducer<String, String> producer = TestClients.producer(cluster.bootstrapServers(),
+                Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
+            producer.send(new ProducerRecord<>("replicated", "old")).get();
+        }
+        cluster.reset();
+        try (Admin admin = TestClients.admin(cluster.bootstrapServers())) {
+            assertThat(admin.listTopics().names().get()).isEmpty();
+        }
+        TestClients.createTopic(cluster.bootstrapServers(), "replicated", 1, 3);
+        try (KafkaProducer<String, String> producer = TestClients.producer(cluster.bootstrapServers(),
+                Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
+            producer.send(new ProducerRecord<>("replicated", "new")).get();
+        }
+        assertThat(TestClients.readValues(cluster.bootstrapServers(), "replicated", 1, 1)).containsExactly("new");
+    }
+
     private static List<Integer> leaders(Admin admin, String topic) throws Exception {
         List<Integer> leaders = new ArrayList<>();
         for (TopicPartitionInfo p : describe(admin, topic).partitions()) {
