@@ -128,6 +128,23 @@ class FaultsAndTraceTest {
     }
 
     @Test
+    void faultsForATopicHitOnlyThatTopicsEntries(GregorCluster cluster) throws Exception {
+        TestClients.createTopic(cluster.bootstrapServers(), "victim", 1, 1);
+        TestClients.createTopic(cluster.bootstrapServers(), "bystander", 1, 1);
+        cluster.faults().forTopic("victim").failNext(ApiKeys.PRODUCE, Errors.TOPIC_AUTHORIZATION_FAILED, 1);
+        try (KafkaProducer<String, String> producer = TestClients.producer(cluster.bootstrapServers(), Map.of(
+                ProducerConfig.LINGER_MS_CONFIG, 50))) {
+            // one Produce request carrying both topics: only the victim's entry fails
+            Future<?> victim = producer.send(new ProducerRecord<>("victim", "v"));
+            Future<?> bystander = producer.send(new ProducerRecord<>("bystander", "b"));
+            assertThatThrownBy(victim::get).hasCauseInstanceOf(
+                    org.apache.kafka.common.errors.TopicAuthorizationException.class);
+            bystander.get();
+        }
+        assertThat(TestClients.readValues(cluster.bootstrapServers(), "bystander", 1, 1)).containsExactly("b");
+    }
+
+    @Test
     void traceNamesBrokerClientApiAndCorrelation(GregorCluster cluster) throws Exception {
         try (KafkaProducer<String, String> producer = TestClients.producer(cluster.bootstrapServers(), Map.of(
                 CommonClientConfigs.CLIENT_ID_CONFIG, "traced"))) {
