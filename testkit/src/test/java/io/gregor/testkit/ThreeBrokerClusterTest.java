@@ -126,6 +126,19 @@ class ThreeBrokerClusterTest {
         assertThat(TestClients.readValues(cluster.bootstrapServers(), "replicated", 1, 1)).containsExactly("new");
     }
 
+    @Test
+    void faultsOfOneNodeHitOnlyThatBroker(GregorCluster cluster) throws Exception {
+        cluster.broker(1).faults().delay(org.apache.kafka.common.protocol.ApiKeys.METADATA, java.time.Duration.ofMillis(50));
+        for (GregorNode node : cluster.brokers()) {
+            try (Admin admin = TestClients.admin(node.bootstrapServers())) {
+                admin.describeCluster().nodes().get();
+            }
+        }
+        List<TraceEntry> injected = cluster.trace().entries().stream().filter(TraceEntry::injected).toList();
+        assertThat(injected).isNotEmpty().allMatch(e -> e.brokerId() == 1);
+        assertThat(cluster.trace().entries()).anyMatch(e -> e.brokerId() == 0).anyMatch(e -> e.brokerId() == 2);
+    }
+
     private static List<Integer> leaders(Admin admin, String topic) throws Exception {
         List<Integer> leaders = new ArrayList<>();
         for (TopicPartitionInfo p : describe(admin, topic).partitions()) {
