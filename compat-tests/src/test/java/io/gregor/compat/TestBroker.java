@@ -1,8 +1,10 @@
 package io.gregor.compat;
 
+import io.gregor.broker.Broker;
 import io.gregor.config.BrokerConfig;
 import io.gregor.testkit.GregorCluster;
 import io.gregor.testkit.GregorNode;
+import io.gregor.testkit.TestkitInternals;
 
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -47,7 +49,8 @@ final class TestBroker implements AutoCloseable {
         Path dir = TestDirs.newDataDir(name);
         Map<String, String> props = new HashMap<>(base);
         props.putAll(overrides);
-        GregorCluster.Builder builder = GregorCluster.builder().dataDir(dir);
+        // the trace as a plain broker has it: off unless gregor.wire.trace.enable
+        GregorCluster.Builder builder = GregorCluster.builder().dataDir(dir).trace(false);
         props.forEach(builder::brokerProperty);
         try {
             return new TestBroker(dir, builder.start());
@@ -59,6 +62,15 @@ final class TestBroker implements AutoCloseable {
 
     private GregorNode node() {
         return cluster.broker(0);
+    }
+
+    /** The running broker itself, for its test hooks (faults, trace). */
+    Broker broker() {
+        Broker broker = TestkitInternals.broker(node());
+        if (broker == null) {
+            throw new IllegalStateException("the broker is stopped");
+        }
+        return broker;
     }
 
     String bootstrapServers() {

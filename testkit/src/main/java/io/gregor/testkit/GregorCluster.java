@@ -259,6 +259,7 @@ public final class GregorCluster implements AutoCloseable {
         private int brokers = 1;
         private final Map<String, String> properties = new LinkedHashMap<>();
         private Path dataDir;
+        private boolean trace = true;
 
         private Builder() {
         }
@@ -290,6 +291,15 @@ public final class GregorCluster implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Whether the brokers record the {@link WireTrace} from their start (the default); without it, only
+         * the broker setting {@code gregor.wire.trace.enable} switches it on.
+         */
+        public Builder trace(boolean on) {
+            this.trace = on;
+            return this;
+        }
+
         public GregorCluster start() {
             Map<String, String> common = brokerDefaults(brokers);
             validate(properties);
@@ -316,7 +326,7 @@ public final class GregorCluster implements AutoCloseable {
                     props.put("broker.id", Integer.toString(id));
                     props.put("listeners", "PLAINTEXT://127.0.0.1:0");
                     props.put("log.dirs", dir.toString());
-                    nodes.add(new GregorNode(id, dir, props));
+                    nodes.add(new GregorNode(id, dir, props, trace));
                 }
                 cluster = new GregorCluster(root, deleteOnClose, zooKeeper, nodes);
                 for (GregorNode node : nodes) {

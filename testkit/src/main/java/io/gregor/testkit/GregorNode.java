@@ -18,12 +18,14 @@ public final class GregorNode {
     private final int id;
     private final Path dataDir;
     private final Map<String, String> props;
+    private final boolean trace;
     /** Trace entries of this broker's earlier runs, so a restart does not lose them. */
     private final List<TraceRecord> earlierTrace = new ArrayList<>();
     private Broker broker;
     private int port;
 
-    GregorNode(int id, Path dataDir, Map<String, String> props) {
+    GregorNode(int id, Path dataDir, Map<String, String> props, boolean trace) {
+        this.trace = trace;
         this.id = id;
         this.dataDir = dataDir;
         this.props = new HashMap<>(props);
@@ -60,7 +62,9 @@ public final class GregorNode {
         }
         // only JDK types cross to the broker, whose own kafka-clients may be relocated away from the application's
         broker = Broker.start(props);
-        broker.requestTrace().setEnabled(true);
+        if (trace) {
+            broker.requestTrace().setEnabled(true);
+        }
         port = broker.port();
         // Later starts come back on the same port, so clients' bootstrap lists stay valid.
         props.put("listeners", "PLAINTEXT://127.0.0.1:" + port);

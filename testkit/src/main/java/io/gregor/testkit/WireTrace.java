@@ -17,8 +17,8 @@ import java.util.Set;
 /**
  * Every request the cluster's brokers answered and how (the last {@value RequestTrace#CAPACITY} per broker
  * run), oldest first: broker, client id, API and version, correlation id, the request's key fields, the
- * answer's errors and latency. On from the cluster's start; brokers restarted later keep tracing, and
- * the entries of their earlier runs stay.
+ * answer's errors and latency. On from the cluster's start (see {@link GregorCluster.Builder#trace});
+ * brokers restarted later keep tracing, and the entries of their earlier runs stay.
  */
 public final class WireTrace {
     private final List<GregorNode> nodes;
