@@ -64,6 +64,7 @@ public final class Broker implements AutoCloseable {
     private static final long MAX_IN_FLIGHT_BYTES = 64L * 1024 * 1024;
 
     private final BrokerConfig config;
+    private final Time time;
     private final int brokerId;
     private final ExecutorService requestPool;
     private final ScheduledThreadPoolExecutor scheduler;
@@ -82,8 +83,9 @@ public final class Broker implements AutoCloseable {
     private GroupCoordinator groupCoordinator;
     private volatile boolean closed;
 
-    private Broker(BrokerConfig config) {
+    private Broker(BrokerConfig config, Time time) {
         this.config = config;
+        this.time = time;
         this.brokerId = config.brokerId() == -1 ? 0 : config.brokerId();
         this.requestPool = new ThreadPoolExecutor(config.numIoThreads(), config.numIoThreads(), 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), threads("gregor-request-"));
@@ -91,7 +93,7 @@ public final class Broker implements AutoCloseable {
         this.scheduler.setRemoveOnCancelPolicy(true);
         this.adminWaits = java.util.concurrent.Executors.newCachedThreadPool(threads("gregor-admin-wait-"));
         this.faultInjector = new FaultInjector(brokerId);
-        this.requestTrace = new RequestTrace(brokerId, Time.SYSTEM, config.wireTraceEnable());
+        this.requestTrace = new RequestTrace(brokerId, time, config.wireTraceEnable());
     }
 
     /**
@@ -103,7 +105,12 @@ public final class Broker implements AutoCloseable {
     }
 
     public static Broker start(BrokerConfig config) {
-        Broker broker = new Broker(config);
+        return start(config, Time.SYSTEM);
+    }
+
+    /** As {@link #start(BrokerConfig)}, with every component of this broker reading {@code time}. */
+    public static Broker start(BrokerConfig config, Time time) {
+        Broker broker = new Broker(config, time);
         try {
             broker.startup();
             return broker;
@@ -114,7 +121,7 @@ public final class Broker implements AutoCloseable {
     }
 
     private void startup() throws InterruptedException {
-        long began = System.nanoTime();
+        long began = time.nanoseconds();
         KafkaServer.preloadTransportAsync();
         List<Path> logDirs = config.logDirs();
         for (Path dir : logDirs) {
@@ -123,7 +130,7 @@ public final class Broker implements AutoCloseable {
         String zkClusterId = null;
         if (config.zookeeperConnect().isPresent()) {
             zkStore = ZkMetadataStore.open(config.zookeeperConnect().get(), config.zookeeperSessionTimeoutMs(),
-                    config.zookeeperConnectionTimeoutMs(), brokerId);
+                    config.zookeeperConnectionTimeoutMs(), brokerId, time);
             store = zkStore;
             zkClusterId = zkStore.clusterId();
             writeZkModeMetaProperties(logDirs, zkClusterId);
@@ -135,14 +142,15 @@ public final class Broker implements AutoCloseable {
                         config.logFlushStartOffsetCheckpointIntervalMs(), config.logCleanerEnable(),
                         config.logCleanerThreads(), config.logCleanerBackoffMs(), config.logCleanerDedupeBufferSize(),
                         config.logCleanerIoBufferSize(), config.replicaHighWatermarkCheckpointIntervalMs()),
-                topic -> ReplicaManager.logConfig(config, store.topic(topic).map(TopicMetadata::configs).orElse(Map.of())));
+                topic -> ReplicaManager.logConfig(config, store.topic(topic).map(TopicMetadata::configs).orElse(Map.of())),
+                time);
         String clusterId = ((FileLogManager) logs).clusterId();
         if (zkClusterId != null && !zkClusterId.equals(clusterId)) {
             throw new IllegalStateException("The cluster id " + zkClusterId + " in ZooKeeper does not match the cluster.id "
                     + clusterId + " in meta.properties: these log dirs belong to another cluster");
         }
         FetchPurgatory purgatory = new FetchPurgatory(scheduler, requestPool);
-        ReplicaManager replicas = new ReplicaManager(config, logs, purgatory);
+        ReplicaManager replicas = new ReplicaManager(config, logs, purgatory, time);
         replicaManager = replicas;
         if (zkStore != null) {
             replicas.enableReplication(brokerId, zkStore, zkStore::broker, scheduler, ReplicationSettings.from(config));
@@ -155,19 +163,19 @@ public final class Broker implements AutoCloseable {
         topics.startup();
 
         ApiRegistry registry = new ApiRegistry();
-        new ProduceHandler(topics, Time.SYSTEM).register(registry);
-        new FetchHandler(topics, purgatory).register(registry);
+        new ProduceHandler(topics, time).register(registry);
+        new FetchHandler(topics, purgatory, time).register(registry);
         new OffsetsHandler(topics).register(registry);
         new ClusterHandler(config, topics, logs, brokerId, clusterId, advertised).register(registry);
         new TopicAdminHandler(topics, config).register(registry);
         new ConfigsHandler(topics, config).register(registry);
         new ProducerIdHandler(store).register(registry);
         new io.gregor.broker.handlers.LeaderElectionHandler(topics, adminWaits).register(registry);
-        ConsumerOffsetsTopic offsetsTopic = new ConsumerOffsetsTopic(config, topics, Time.SYSTEM);
+        ConsumerOffsetsTopic offsetsTopic = new ConsumerOffsetsTopic(config, topics, time);
         groupCoordinator = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
                 config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
                 config.offsetMetadataMaxBytes(), config.offsetsRetentionMs(), config.offsetsRetentionCheckIntervalMs()),
-                offsetsTopic, offsetsTopic, scheduler, Time.SYSTEM);
+                offsetsTopic, offsetsTopic, scheduler, time);
         GroupCoordinator coordinator = groupCoordinator;
         // groups move with the leadership of their __consumer_offsets partition; events before startup()
         // are covered by its scan of the partitions led then (loading twice is a no-op)
@@ -221,7 +229,7 @@ public final class Broker implements AutoCloseable {
             zkStore.register(endpoints, config.rack().orElse(null));
         }
         log.info("Gregor broker {} started in {} ms (cluster {}, {} topics); listening on {}{}", brokerId,
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began), clusterId, topics.all().size(),
+                TimeUnit.NANOSECONDS.toMillis(time.nanoseconds() - began), clusterId, topics.all().size(),
                 String.join(", ", listenerDescriptions()), controlEndpoint == null ? ""
                         : "; control endpoint http://" + controlEndpoint.address().getHostString() + ":"
                         + controlEndpoint.address().getPort());
@@ -307,6 +315,21 @@ public final class Broker implements AutoCloseable {
         return advertised.get(config.listeners().get(0).listenerName()).getPort();
     }
 
+    /** Ids of the brokers this one sees alive (itself alone without ZooKeeper). */
+    public java.util.Set<Integer> liveBrokerIds() {
+        if (!store.clustered()) {
+            return java.util.Set.of(brokerId);
+        }
+        java.util.Set<Integer> ids = new java.util.TreeSet<>();
+        store.liveBrokers().forEach(b -> ids.add(b.id()));
+        return ids;
+    }
+
+    /** The controller this broker knows of, -1 while there is none (always this broker without ZooKeeper). */
+    public int controllerId() {
+        return store.clustered() ? store.controllerId() : brokerId;
+    }
+
     /** Blocks until {@link #close()} has finished. */
     public void awaitShutdown() throws InterruptedException {
         stopped.await();
@@ -357,6 +380,42 @@ public final class Broker implements AutoCloseable {
             store.close();
         }
         log.info("Gregor broker {} shut down cleanly", brokerId);
+        stopped.countDown();
+    }
+
+    /**
+     * Stops as a crash would look to clients and to the controller: connections are dropped with requests
+     * unanswered, there is no controlled shutdown, nothing is flushed or checkpointed, no clean-shutdown
+     * marker is written (the next start recovers the logs), and the ZooKeeper session is closed so the
+     * controller sees the broker gone at once. For embedded tests; a no-op once closed or killed.
+     */
+    public synchronized void kill() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        log.info("Gregor broker {} killed", brokerId);
+        for (KafkaServer server : servers) {
+            server.close();
+        }
+        if (controlEndpoint != null) {
+            controlEndpoint.close();
+        }
+        requestPool.shutdownNow();
+        scheduler.shutdownNow();
+        adminWaits.shutdownNow();
+        if (groupCoordinator != null) {
+            groupCoordinator.close();
+        }
+        if (replicaManager != null) {
+            replicaManager.shutdown();
+        }
+        if (logs instanceof FileLogManager files) {
+            files.halt();
+        }
+        if (store != null) {
+            store.close();
+        }
         stopped.countDown();
     }
 

@@ -1,10 +1,8 @@
 package io.gregor.broker;
 
-import org.apache.zookeeper.server.ServerCnxnFactory;
-import org.apache.zookeeper.server.ZooKeeperServer;
+import io.gregor.broker.zk.EmbeddedZooKeeper;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,15 +30,14 @@ public final class ClusterMain {
         Path data = Path.of(args.length > 1 ? args[1] : "/tmp/gregor-cluster").toAbsolutePath();
         Files.createDirectories(data);
 
-        ZooKeeperServer zk = new ZooKeeperServer(data.resolve("zookeeper").toFile(), data.resolve("zookeeper").toFile(), 2000);
-        ServerCnxnFactory factory;
+        Path zkDir = data.resolve("zookeeper");
+        EmbeddedZooKeeper zk;
         try {
-            factory = ServerCnxnFactory.createFactory(new InetSocketAddress("127.0.0.1", 2181), 1000);
+            zk = EmbeddedZooKeeper.start(zkDir, 2181, 2000, 1000);
         } catch (IOException taken) {
-            factory = ServerCnxnFactory.createFactory(new InetSocketAddress("127.0.0.1", 0), 1000);
+            zk = EmbeddedZooKeeper.start(zkDir, 0, 2000, 1000);
         }
-        factory.startup(zk);
-        String connect = "127.0.0.1:" + factory.getLocalPort();
+        String connect = zk.connectString();
         System.out.println("ZooKeeper listening on " + connect);
 
         List<Broker> brokers = new ArrayList<>();
@@ -59,13 +56,12 @@ public final class ClusterMain {
         System.out.println("Gregor cluster of " + n + " broker(s) is up; bootstrap servers: " + String.join(",", bootstrap));
 
         CountDownLatch done = new CountDownLatch(1);
-        ServerCnxnFactory f = factory;
+        EmbeddedZooKeeper zooKeeper = zk;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             for (int i = brokers.size() - 1; i >= 0; i--) {
                 brokers.get(i).close();
             }
-            f.shutdown();
-            zk.shutdown();
+            zooKeeper.close();
             done.countDown();
         }, "gregor-cluster-shutdown"));
         done.await();

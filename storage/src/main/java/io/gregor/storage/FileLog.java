@@ -44,6 +44,13 @@ public final class FileLog implements PartitionLog {
         java.util.concurrent.ScheduledExecutorService scheduler();
 
         void logStartOffsetChanged(FileLog log);
+
+        /** The broker's clock: segment roll and flush times, retention. */
+        org.apache.kafka.common.utils.Time time();
+
+        /** Test hook, called at each step of a segment swap so a test can simulate a crash there. */
+        default void swapReached(String step) {
+        }
     }
 
     private final TopicPartition tp;
@@ -76,7 +83,7 @@ public final class FileLog implements PartitionLog {
         this.config = config;
         this.hooks = hooks;
         this.epochs = new LeaderEpochCache(dir);
-        this.lastFlushMs = System.currentTimeMillis();
+        this.lastFlushMs = hooks.time().milliseconds();
     }
 
     // ------------------------------------------------------------------ creation and loading
@@ -91,7 +98,7 @@ public final class FileLog implements PartitionLog {
             writePartitionMetadata(dir, topicId);
         }
         FileLog l = new FileLog(dir, tp, topicId, config, hooks);
-        LogSegment seg = LogSegment.create(dir, 0, config, System.currentTimeMillis());
+        LogSegment seg = LogSegment.create(dir, 0, config, hooks.time().milliseconds());
         l.segments.put(0L, seg);
         l.activeSegment = seg;
         return l;
@@ -130,7 +137,7 @@ public final class FileLog implements PartitionLog {
     }
 
     private void loadSegments(Checkpointed cp, boolean cleanShutdown) {
-        long now = System.currentTimeMillis();
+        long now = hooks.time().milliseconds();
         TreeMap<Long, Path> logFiles = new TreeMap<>();
         TreeMap<Long, Path> swapLogs = new TreeMap<>();
         long minCleanedBase = Long.MAX_VALUE;
@@ -525,7 +532,7 @@ public final class FileLog implements PartitionLog {
             if (stop == start) {
                 return logEndOffset;
             }
-            writeBatches(c, buf, start, stop, maxTimestamp, lastOffset, System.currentTimeMillis(), true);
+            writeBatches(c, buf, start, stop, maxTimestamp, lastOffset, hooks.time().milliseconds(), true);
             logEndOffset = lastOffset + 1;
             flushIfDue(c);
             return logEndOffset;
@@ -706,7 +713,7 @@ public final class FileLog implements PartitionLog {
     void roll() {
         appendLock.lock();
         try {
-            roll(System.currentTimeMillis());
+            roll(hooks.time().milliseconds());
         } finally {
             appendLock.unlock();
         }
@@ -938,7 +945,7 @@ public final class FileLog implements PartitionLog {
             return 0;
         }
         if (toDelete.get(toDelete.size() - 1) == activeSegment) {
-            roll(System.currentTimeMillis());
+            roll(hooks.time().milliseconds());
         }
         for (LogSegment seg : toDelete) {
             segments.remove(seg.baseOffset);
@@ -1011,13 +1018,6 @@ public final class FileLog implements PartitionLog {
         }
     }
 
-    /** Test hook: called at each step of a swap, so a test can simulate a crash there. */
-    interface SwapObserver {
-        void reached(String step);
-    }
-
-    static volatile SwapObserver swapObserver = step -> { };
-
     /**
      * Replaces {@code old} (consecutive, inactive segments) by {@code cleaned}, whose files end in ".cleaned"
      * and whose base offset is the first old segment's: .cleaned becomes .swap, the map switches, the old
@@ -1035,10 +1035,10 @@ public final class FileLog implements PartitionLog {
                     return false;
                 }
             }
-            swapObserver.reached("cleaned");
+            hooks.swapReached("cleaned");
             cleaned.changeFileSuffixes(LogSegment.CLEANED_SUFFIX, LogSegment.SWAP_SUFFIX);
             FileUtil.fsyncDir(dir);
-            swapObserver.reached("swap");
+            hooks.swapReached("swap");
             segmentsVersion++;
             try {
                 segments.put(cleaned.baseOffset, cleaned);
@@ -1053,7 +1053,7 @@ public final class FileLog implements PartitionLog {
             for (LogSegment seg : old) {
                 seg.renameToDeleted();
             }
-            swapObserver.reached("deleted");
+            hooks.swapReached("deleted");
             cleaned.changeFileSuffixes(LogSegment.SWAP_SUFFIX, "");
             FileUtil.fsyncDir(dir);
             hooks.scheduler().schedule(() -> {
@@ -1095,7 +1095,7 @@ public final class FileLog implements PartitionLog {
                 seg.flush();
             }
             recoveryPoint = Math.max(recoveryPoint, upTo);
-            lastFlushMs = System.currentTimeMillis();
+            lastFlushMs = hooks.time().milliseconds();
         }
     }
 

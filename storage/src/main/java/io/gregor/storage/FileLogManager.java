@@ -1,6 +1,7 @@
 package io.gregor.storage;
 
 import io.gregor.storage.errors.KafkaStorageException;
+import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,12 +47,16 @@ public final class FileLogManager implements LogManager {
     /** Serialises the checkpoint writers of one log dir (periodic tasks, retention, delete). */
     private final Map<Path, Object> dirLocks = new ConcurrentHashMap<>();
     private final FileLog.Hooks hooks;
+    private final Time time;
+    /** Test hook: called at each step of a segment swap, so a test can simulate a crash there. */
+    volatile java.util.function.Consumer<String> swapObserver = step -> { };
     private LogCleaner cleaner;
     private volatile boolean closed;
 
-    private FileLogManager(StorageSettings settings, String clusterId) {
+    private FileLogManager(StorageSettings settings, String clusterId, Time time) {
         this.settings = settings;
         this.clusterId = clusterId;
+        this.time = time;
         AtomicInteger n = new AtomicInteger();
         this.scheduler = new ScheduledThreadPoolExecutor(2, r -> {
             Thread t = new Thread(r, "gregor-log-scheduler-" + n.incrementAndGet());
@@ -69,6 +74,16 @@ public final class FileLogManager implements LogManager {
             public void logStartOffsetChanged(FileLog l) {
                 checkpointLogStartOffsets(l.dir().getParent());
             }
+
+            @Override
+            public Time time() {
+                return time;
+            }
+
+            @Override
+            public void swapReached(String step) {
+                swapObserver.accept(step);
+            }
         };
     }
 
@@ -77,6 +92,11 @@ public final class FileLogManager implements LogManager {
      * on its own daemon scheduler thread(s). Topic configs for loaded logs come from the resolver.
      */
     public static FileLogManager open(StorageSettings settings, TopicConfigResolver configFor) {
+        return open(settings, configFor, Time.SYSTEM);
+    }
+
+    /** As {@link #open(StorageSettings, TopicConfigResolver)}, with the broker's clock. */
+    public static FileLogManager open(StorageSettings settings, TopicConfigResolver configFor, Time time) {
         if (settings.logDirs().isEmpty()) {
             throw new IllegalArgumentException("no log dirs");
         }
@@ -88,13 +108,13 @@ public final class FileLogManager implements LogManager {
             }
         }
         String clusterId = readOrCreateMetaProperties(settings);
-        FileLogManager m = new FileLogManager(settings, clusterId);
+        FileLogManager m = new FileLogManager(settings, clusterId, time);
         Map<TopicPartition, Long> cleanerCheckpoints = new HashMap<>();
         for (Path dir : settings.logDirs()) {
             m.loadDir(dir, configFor);
             cleanerCheckpoints.putAll(OffsetCheckpoint.read(dir.resolve(LogCleaner.CHECKPOINT)));
         }
-        m.cleaner = new LogCleaner(settings, cleanerCheckpoints, m.logs::values,
+        m.cleaner = new LogCleaner(settings, time, cleanerCheckpoints, m.logs::values,
                 l -> m.checkpointCleaner(m.dirOf.get(l.topicPartition())));
         m.cleaner.start();
         m.startTasks();
@@ -234,14 +254,14 @@ public final class FileLogManager implements LogManager {
 
     /** One retention pass over all logs (also callable directly, e.g. by tests). */
     public void retentionTask() {
-        long now = System.currentTimeMillis();
+        long now = time.milliseconds();
         for (FileLog l : logs.values()) {
             l.deleteOldSegments(now);
         }
     }
 
     private void flushTask() {
-        long now = System.currentTimeMillis();
+        long now = time.milliseconds();
         for (FileLog l : logs.values()) {
             l.maybeFlushByTime(now);
         }
@@ -400,6 +420,15 @@ public final class FileLogManager implements LogManager {
 
     /** Simulates a crash for tests: stops tasks and drops file handles, writing and flushing nothing. */
     void crashForTest() {
+        halt();
+    }
+
+    /**
+     * Stops as a crash would (an embedded broker's kill): background tasks stop and file handles are
+     * dropped; nothing is flushed or checkpointed and no clean-shutdown marker is written, so the next
+     * open recovers the logs.
+     */
+    public void halt() {
         closed = true;
         cleaner.shutdown();
         scheduler.shutdownNow();

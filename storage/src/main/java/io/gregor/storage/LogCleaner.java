@@ -32,6 +32,7 @@ final class LogCleaner {
     }
 
     private final StorageSettings settings;
+    private final org.apache.kafka.common.utils.Time time;
     private final Supplier<Collection<FileLog>> logs;
     private final Consumer<FileLog> onCleaned;
     private final Map<TopicPartition, Long> firstDirtyOffsets = new ConcurrentHashMap<>();
@@ -47,9 +48,10 @@ final class LogCleaner {
      * @param logs      all logs of the manager, asked afresh on each round
      * @param onCleaned called after a log's first dirty offset moved (the manager checkpoints its dir)
      */
-    LogCleaner(StorageSettings settings, Map<TopicPartition, Long> checkpointed, Supplier<Collection<FileLog>> logs,
-               Consumer<FileLog> onCleaned) {
+    LogCleaner(StorageSettings settings, org.apache.kafka.common.utils.Time time, Map<TopicPartition, Long> checkpointed,
+               Supplier<Collection<FileLog>> logs, Consumer<FileLog> onCleaned) {
         this.settings = settings;
+        this.time = time;
         this.logs = logs;
         this.onCleaned = onCleaned;
         this.firstDirtyOffsets.putAll(checkpointed);
@@ -119,7 +121,7 @@ final class LogCleaner {
         while (!stopping) {
             boolean cleaned = false;
             try {
-                cleaned = cleanFilthiestLog(cleaner, System.currentTimeMillis()) != null;
+                cleaned = cleanFilthiestLog(cleaner, time.milliseconds()) != null;
             } catch (SegmentCleaner.AbortedException e) {
                 return;
             } catch (RuntimeException e) {

@@ -51,7 +51,6 @@ class LogCleanerTest {
 
     @AfterEach
     void closeManager() {
-        FileLog.swapObserver = step -> { };
         if (manager != null) {
             manager.close();
         }
@@ -385,13 +384,12 @@ class LogCleanerTest {
         List<String> compactedView = new ArrayList<>(latestPerKey(original.subList(0, original.size() - 1)));
         compactedView.add(original.get(original.size() - 1));
 
-        FileLog.swapObserver = step -> {
+        manager.swapObserver = step -> {
             if (step.equals(crashAt)) {
                 throw new SimulatedCrash(step);
             }
         };
         assertThatThrownBy(() -> manager.cleaner().cleanFilthiestLog(T0 + 10_000)).isInstanceOf(SimulatedCrash.class);
-        FileLog.swapObserver = step -> { };
         manager.crashForTest();
         manager = null;
         Set<String> suffixes = new HashSet<>();

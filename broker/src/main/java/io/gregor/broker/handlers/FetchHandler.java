@@ -17,6 +17,7 @@ import org.apache.kafka.common.message.FetchResponseData.PartitionData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,10 +42,12 @@ public final class FetchHandler {
 
     private final Topics topics;
     private final FetchPurgatory purgatory;
+    private final Time time;
 
-    public FetchHandler(Topics topics, FetchPurgatory purgatory) {
+    public FetchHandler(Topics topics, FetchPurgatory purgatory, Time time) {
         this.topics = topics;
         this.purgatory = purgatory;
+        this.time = time;
     }
 
     public void register(ApiRegistry registry) {
@@ -93,7 +96,7 @@ public final class FetchHandler {
     }
 
     private Result read(FetchRequestData data, boolean byId, int replicaId) {
-        long now = System.currentTimeMillis();
+        long now = time.milliseconds();
         Result result = new Result();
         FetchResponseData response = result.response.setSessionId(0);
         long budget = data.maxBytes();

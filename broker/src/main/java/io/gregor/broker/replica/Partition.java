@@ -7,6 +7,7 @@ import io.gregor.storage.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +41,8 @@ public final class Partition {
     private final int localBrokerId;
     private final IsrWriter isrWriter;
     private final ScheduledExecutorService timer;
+    /** The broker's clock; null for a single-broker partition, which tracks no followers. */
+    private final Time time;
 
     private volatile boolean leader;
     private volatile int leaderId;
@@ -56,7 +59,7 @@ public final class Partition {
 
     /** A partition of a broker without a cluster: leader forever, alone in its ISR. */
     Partition(TopicPartition topicPartition, Uuid topicId, PartitionLog log, FetchPurgatory purgatory, int leaderEpoch) {
-        this(topicPartition, topicId, log, purgatory, -1, null, null);
+        this(topicPartition, topicId, log, purgatory, -1, null, null, null);
         this.leader = true;
         this.leaderEpoch = leaderEpoch;
         this.isr = List.of(localBrokerId);
@@ -67,7 +70,8 @@ public final class Partition {
     }
 
     Partition(TopicPartition topicPartition, Uuid topicId, PartitionLog log, FetchPurgatory purgatory,
-              int localBrokerId, IsrWriter isrWriter, ScheduledExecutorService timer) {
+              int localBrokerId, IsrWriter isrWriter, ScheduledExecutorService timer, Time time) {
+        this.time = time;
         this.topicPartition = topicPartition;
         this.topicId = topicId;
         this.log = log;
@@ -124,7 +128,7 @@ public final class Partition {
         leaderId = localBrokerId;
         leaderEpoch = s.leaderEpoch();
         if (newEpoch) {
-            long now = System.currentTimeMillis();
+            long now = time.milliseconds();
             followers.clear();
             for (int r : replicas) {
                 if (r != localBrokerId) {

@@ -10,6 +10,7 @@ import io.gregor.storage.LogConfig;
 import io.gregor.storage.LogManager;
 import io.gregor.storage.PartitionLog;
 import io.gregor.storage.TopicPartition;
+import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,6 +37,7 @@ public final class ReplicaManager {
     private final BrokerConfig config;
     private final LogManager logs;
     private final FetchPurgatory purgatory;
+    private final Time time;
     private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
     private final Map<Integer, ReplicaFetcher> fetchers = new ConcurrentHashMap<>();
     private volatile boolean clustered;
@@ -63,7 +65,8 @@ public final class ReplicaManager {
         void stoppedLeading(TopicPartition tp);
     }
 
-    public ReplicaManager(BrokerConfig config, LogManager logs, FetchPurgatory purgatory) {
+    public ReplicaManager(BrokerConfig config, LogManager logs, FetchPurgatory purgatory, Time time) {
+        this.time = time;
         this.config = config;
         this.logs = logs;
         this.purgatory = purgatory;
@@ -110,7 +113,7 @@ public final class ReplicaManager {
             partitions.computeIfAbsent(tp, k -> {
                 PartitionLog log = logs.getOrCreate(k, topic.topicId().toString(), logConfig);
                 return clustered
-                        ? new Partition(k, topic.topicId(), log, purgatory, brokerId, isrWriter, scheduler)
+                        ? new Partition(k, topic.topicId(), log, purgatory, brokerId, isrWriter, scheduler, time)
                         : new Partition(k, topic.topicId(), log, purgatory, LEADER_EPOCH);
             });
         }
@@ -159,7 +162,7 @@ public final class ReplicaManager {
     }
 
     private void shrinkIsrs() {
-        long now = System.currentTimeMillis();
+        long now = time.milliseconds();
         for (Partition p : partitions.values()) {
             try {
                 p.maybeShrinkIsr(now, settings.replicaLagTimeMaxMs());

@@ -66,7 +66,7 @@ final class ZkController {
                 Map<String, Object> json = new LinkedHashMap<>();
                 json.put("version", 1);
                 json.put("brokerid", store.brokerId);
-                json.put("timestamp", Long.toString(System.currentTimeMillis()));
+                json.put("timestamp", Long.toString(store.time.milliseconds()));
                 try {
                     List<org.apache.zookeeper.OpResult> results = store.zk.multi(List.of(
                             Op.create(ZkPaths.CONTROLLER, Json.bytes(json), ZooDefs.Ids.OPEN_ACL_UNSAFE,

@@ -12,6 +12,7 @@ import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.utils.Time;
 import org.apache.zookeeper.AddWatchMode;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
@@ -73,8 +74,10 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
     private final ZkController controller;
     private volatile byte[] registration;
     private volatile boolean closed;
+    final Time time;
 
-    private ZkMetadataStore(String connect, int sessionTimeoutMs, int connectionTimeoutMs, int brokerId) {
+    private ZkMetadataStore(String connect, int sessionTimeoutMs, int connectionTimeoutMs, int brokerId, Time time) {
+        this.time = time;
         int slash = connect.indexOf('/');
         this.hosts = slash < 0 ? connect : connect.substring(0, slash);
         String root = slash < 0 ? "" : connect.substring(slash);
@@ -95,8 +98,9 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
      *
      * @param connect Kafka's {@code zookeeper.connect}: {@code host:port[,host:port...][/chroot]}
      */
-    public static ZkMetadataStore open(String connect, int sessionTimeoutMs, int connectionTimeoutMs, int brokerId) {
-        ZkMetadataStore store = new ZkMetadataStore(connect, sessionTimeoutMs, connectionTimeoutMs, brokerId);
+    public static ZkMetadataStore open(String connect, int sessionTimeoutMs, int connectionTimeoutMs, int brokerId,
+                                       Time time) {
+        ZkMetadataStore store = new ZkMetadataStore(connect, sessionTimeoutMs, connectionTimeoutMs, brokerId, time);
         try {
             store.start();
             return store;
@@ -134,7 +138,8 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
                 connected.countDown();
             }
-            if (!watch) {
+            if (!watch || closed) {
+                // a closing store's last watch events have nobody left to handle them
                 return;
             }
             if (event.getState() == Watcher.Event.KeeperState.Expired) {
@@ -249,7 +254,7 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
         json.put("port", plaintext == null ? -1 : plaintext.port());
         json.put("host", plaintext == null ? null : plaintext.host());
         json.put("version", 5);
-        json.put("timestamp", Long.toString(System.currentTimeMillis()));
+        json.put("timestamp", Long.toString(time.milliseconds()));
         if (rack != null) {
             json.put("rack", rack);
         }
@@ -838,9 +843,9 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("version", 1);
         json.put("partitions", entries);
-        long deadline = System.currentTimeMillis() + timeoutMs;
+        long deadline = time.milliseconds() + timeoutMs;
         boolean written = false;
-        while (!written && System.currentTimeMillis() < deadline) {
+        while (!written && time.milliseconds() < deadline) {
             try {
                 zk.create(path, Json.bytes(json), ACL, CreateMode.PERSISTENT);
                 written = true;
@@ -855,7 +860,7 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
                         Thread.currentThread().interrupt();
                         return true;
                     }
-                }, Math.max(1, deadline - System.currentTimeMillis()));
+                }, Math.max(1, deadline - time.milliseconds()));
             } catch (KeeperException e) {
                 throw new IllegalStateException("Cannot request a leader election: " + e, e);
             } catch (InterruptedException e) {
@@ -864,7 +869,7 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             }
         }
         awaitVisible(() -> needed.stream().allMatch(tp -> elected(tp, unclean)),
-                Math.max(0, deadline - System.currentTimeMillis()));
+                Math.max(0, deadline - time.milliseconds()));
         for (TopicPartition tp : needed) {
             out.put(tp, elected(tp, unclean) ? org.apache.kafka.common.protocol.Errors.NONE
                     : org.apache.kafka.common.protocol.Errors.REQUEST_TIMED_OUT);
@@ -915,10 +920,10 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
 
     /** Waits until the cache shows a condition (cache changes notify); false on timeout. */
     boolean awaitVisible(BooleanSupplier condition, long timeoutMs) {
-        long deadline = System.currentTimeMillis() + timeoutMs;
+        long deadline = time.milliseconds() + timeoutMs;
         synchronized (changed) {
             while (!condition.getAsBoolean()) {
-                long left = deadline - System.currentTimeMillis();
+                long left = deadline - time.milliseconds();
                 if (left <= 0) {
                     return false;
                 }

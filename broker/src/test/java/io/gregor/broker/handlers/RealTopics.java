@@ -10,6 +10,7 @@ import io.gregor.storage.StorageSettings;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.MessageUtil;
+import org.apache.kafka.common.utils.Time;
 
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -36,7 +37,7 @@ final class RealTopics implements AutoCloseable {
                         config.logFlushSchedulerIntervalMs(), config.logFlushOffsetCheckpointIntervalMs(),
                         config.logFlushStartOffsetCheckpointIntervalMs()),
                 topic -> ReplicaManager.logConfig(config, Map.of()));
-        topics = new Topics(config, store, new ReplicaManager(config, logs, new FetchPurgatory(scheduler, scheduler)));
+        topics = new Topics(config, store, new ReplicaManager(config, logs, new FetchPurgatory(scheduler, scheduler), Time.SYSTEM));
         topics.startup();
     }
 
