@@ -3,6 +3,7 @@ package io.gregor.broker;
 import io.gregor.broker.handlers.ClusterHandler;
 import io.gregor.broker.handlers.ConfigsHandler;
 import io.gregor.broker.handlers.FetchHandler;
+import io.gregor.broker.handlers.FindCoordinatorHandler;
 import io.gregor.broker.handlers.GroupHandler;
 import io.gregor.broker.handlers.OffsetsHandler;
 import io.gregor.broker.handlers.ProduceHandler;
@@ -26,6 +27,7 @@ import io.gregor.storage.LogManager;
 import io.gregor.storage.StorageSettings;
 import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaServer;
+import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -155,31 +157,17 @@ public final class Broker implements AutoCloseable {
         new ConfigsHandler(topics, config).register(registry);
         new ProducerIdHandler(store).register(registry);
         new io.gregor.broker.handlers.LeaderElectionHandler(topics, adminWaits).register(registry);
-        ConsumerOffsetsTopic offsetsTopic = new ConsumerOffsetsTopic(config, topics, Time.SYSTEM);
+        InternalTopic offsetsTopic = new InternalTopic(InternalTopic.consumerOffsets(config), topics, replicas, Time.SYSTEM);
         groupCoordinator = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
                 config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
                 config.offsetMetadataMaxBytes(), config.offsetsRetentionMs(), config.offsetsRetentionCheckIntervalMs()),
-                offsetsTopic, offsetsTopic, scheduler, Time.SYSTEM);
-        GroupCoordinator coordinator = groupCoordinator;
+                offsetsTopic, (topic, partition) -> topics.partition(topic, partition).isPresent(), scheduler, Time.SYSTEM);
         // groups move with the leadership of their __consumer_offsets partition; events before startup()
         // are covered by its scan of the partitions led then (loading twice is a no-op)
-        replicas.setLeadershipListener(new ReplicaManager.LeadershipListener() {
-            @Override
-            public void becameLeader(io.gregor.storage.TopicPartition tp) {
-                if (tp.topic().equals(ConsumerOffsetsTopic.NAME)) {
-                    coordinator.onElection(tp.partition());
-                }
-            }
-
-            @Override
-            public void stoppedLeading(io.gregor.storage.TopicPartition tp) {
-                if (tp.topic().equals(ConsumerOffsetsTopic.NAME)) {
-                    coordinator.onResignation(tp.partition());
-                }
-            }
-        });
+        offsetsTopic.followLeadership(groupCoordinator);
         groupCoordinator.startup();
-        new GroupHandler(groupCoordinator, offsetsTopic, brokerId, advertised).register(registry);
+        new GroupHandler(groupCoordinator).register(registry);
+        new FindCoordinatorHandler(Map.of(CoordinatorType.GROUP, offsetsTopic), brokerId, advertised).register(registry);
 
         for (Endpoint listener : config.listeners()) {
             KafkaServer server = new KafkaServer(new KafkaServer.Settings(listener.listenerName(), listener.host(),

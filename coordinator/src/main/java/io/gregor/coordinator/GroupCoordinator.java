@@ -42,7 +42,7 @@ import java.util.concurrent.TimeUnit;
  * <p>
  * Each group is guarded by its own monitor, which every part takes; all timers run on one shared scheduler.
  */
-public final class GroupCoordinator implements AutoCloseable {
+public final class GroupCoordinator implements PartitionLeadershipListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GroupCoordinator.class);
 
     private final GroupConfig config;
@@ -64,7 +64,7 @@ public final class GroupCoordinator implements AutoCloseable {
         return t;
     });
 
-    public GroupCoordinator(GroupConfig config, OffsetsLog offsetsLog, TopicCatalog catalog,
+    public GroupCoordinator(GroupConfig config, CoordinatorLog offsetsLog, TopicCatalog catalog,
                             ScheduledExecutorService scheduler, Time time) {
         this.config = config;
         this.store = new GroupStore(offsetsLog);
@@ -101,12 +101,14 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     /** This broker now leads partition {@code p} of __consumer_offsets: load its groups (in the background). */
+    @Override
     public void onElection(int partition) {
         loading.add(partition);
         loader.execute(() -> load(partition));
     }
 
     /** Another broker leads partition {@code p} now: forget its groups; their members must find the new coordinator. */
+    @Override
     public void onResignation(int partition) {
         loader.execute(() -> unload(partition));
     }

@@ -17,22 +17,22 @@ import java.util.concurrent.CompletableFuture;
  * partition, and rebuilds groups from a partition. The byte formats live in {@link OffsetsRecords}.
  */
 final class GroupStore {
-    private final OffsetsLog offsetsLog;
+    private final CoordinatorLog log;
 
-    GroupStore(OffsetsLog offsetsLog) {
-        this.offsetsLog = offsetsLog;
+    GroupStore(CoordinatorLog log) {
+        this.log = log;
     }
 
     int partitionCount() {
-        return offsetsLog.partitionCount();
+        return log.partitionCount();
     }
 
     boolean isLeader(int partition) {
-        return offsetsLog.isLeader(partition);
+        return log.isLeader(partition);
     }
 
     int partitionFor(String groupId) {
-        return GroupCoordinator.partitionFor(groupId, offsetsLog.partitionCount());
+        return GroupCoordinator.partitionFor(groupId, log.partitionCount());
     }
 
     /**
@@ -40,7 +40,7 @@ final class GroupStore {
      * @throws RuntimeException when nothing was written
      */
     CompletableFuture<Void> append(String groupId, List<CoordinatorRecord> records) {
-        return offsetsLog.append(partitionFor(groupId), records);
+        return log.append(partitionFor(groupId), records);
     }
 
     /** Writes the group's metadata record (members, generation, assignment). @throws RuntimeException on failure */
@@ -89,7 +89,7 @@ final class GroupStore {
         Map<String, Map<TopicPartition, CommittedOffset>> offsets = new HashMap<>();
         Map<String, OffsetsRecords.GroupRecord> metadata = new HashMap<>();
         Set<String> seen = new HashSet<>();
-        offsetsLog.replay(partition, (key, value) -> {
+        log.replay(partition, (key, value) -> {
             OffsetsRecords.Key k = OffsetsRecords.readKey(key);
             if (k == null) {
                 return;

@@ -1,7 +1,5 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.ConsumerOffsetsTopic;
-import io.gregor.broker.metadata.BrokerInfo;
 import io.gregor.coordinator.CommittedOffset;
 import io.gregor.coordinator.GroupCoordinator;
 import io.gregor.wire.ApiRegistry;
@@ -11,8 +9,6 @@ import org.apache.kafka.common.message.DeleteGroupsRequestData;
 import org.apache.kafka.common.message.DeleteGroupsResponseData;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsResponseData;
-import org.apache.kafka.common.message.FindCoordinatorRequestData;
-import org.apache.kafka.common.message.FindCoordinatorResponseData;
 import org.apache.kafka.common.message.HeartbeatRequestData;
 import org.apache.kafka.common.message.HeartbeatResponseData;
 import org.apache.kafka.common.message.JoinGroupResponseData;
@@ -37,7 +33,6 @@ import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +46,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Consumer groups on the wire: FindCoordinator and the classic group APIs (JoinGroup, SyncGroup,
+ * Consumer groups on the wire: the classic group APIs (JoinGroup, SyncGroup,
  * Heartbeat, LeaveGroup), offsets (OffsetCommit, OffsetFetch, OffsetDelete) and group admin (ListGroups,
  * DescribeGroups, DeleteGroups), all served by the {@link GroupCoordinator}. The coordinator of a group is
  * the leader of its {@code __consumer_offsets} partition; requests for groups coordinated elsewhere get
@@ -61,20 +56,12 @@ public final class GroupHandler {
     private static final Logger log = LoggerFactory.getLogger(GroupHandler.class);
 
     private final GroupCoordinator coordinator;
-    private final ConsumerOffsetsTopic offsetsTopic;
-    private final int brokerId;
-    private final Map<String, InetSocketAddress> advertised;
 
-    public GroupHandler(GroupCoordinator coordinator, ConsumerOffsetsTopic offsetsTopic, int brokerId,
-                        Map<String, InetSocketAddress> advertised) {
+    public GroupHandler(GroupCoordinator coordinator) {
         this.coordinator = coordinator;
-        this.offsetsTopic = offsetsTopic;
-        this.brokerId = brokerId;
-        this.advertised = advertised;
     }
 
     public void register(ApiRegistry registry) {
-        registry.register(ApiKeys.FIND_COORDINATOR, (short) 0, (short) 6, this::findCoordinator);
         registry.register(ApiKeys.JOIN_GROUP, (short) 0, (short) 9, this::joinGroup);
         registry.register(ApiKeys.SYNC_GROUP, (short) 0, (short) 5, this::syncGroup);
         registry.register(ApiKeys.HEARTBEAT, (short) 0, (short) 4, this::heartbeat);
@@ -86,59 +73,6 @@ public final class GroupHandler {
         registry.register(ApiKeys.DESCRIBE_GROUPS, (short) 0, (short) 6, this::describeGroups);
         registry.register(ApiKeys.DELETE_GROUPS, (short) 0, (short) 3, this::deleteGroups);
         registry.register(ApiKeys.OFFSET_DELETE, (short) 0, (short) 0, this::offsetDelete);
-    }
-
-    // ------------------------------------------------------------------ FindCoordinator
-
-    private CompletionStage<FindCoordinatorResponseData> findCoordinator(KafkaRequest request) {
-        FindCoordinatorRequestData data = request.body();
-        short version = request.apiVersion();
-        FindCoordinatorResponseData response = new FindCoordinatorResponseData();
-        InetSocketAddress endpoint = advertised.get(request.connection().listenerName());
-        if (version < 4) {
-            FindCoordinatorResponseData.Coordinator c = coordinatorFor(data.key(), version >= 1 ? data.keyType() : 0, endpoint);
-            response.setErrorCode(c.errorCode()).setNodeId(c.nodeId()).setHost(c.host()).setPort(c.port());
-            if (version >= 1) {
-                response.setErrorMessage(c.errorMessage());
-            }
-        } else {
-            for (String key : data.coordinatorKeys()) {
-                response.coordinators().add(coordinatorFor(key, data.keyType(), endpoint));
-            }
-        }
-        return CompletableFuture.completedFuture(response);
-    }
-
-    private FindCoordinatorResponseData.Coordinator coordinatorFor(String key, byte keyType, InetSocketAddress endpoint) {
-        FindCoordinatorResponseData.Coordinator c = new FindCoordinatorResponseData.Coordinator().setKey(key)
-                .setNodeId(-1).setHost("").setPort(-1);
-        if (keyType == CoordinatorType.TRANSACTION.id()) {
-            return c.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code())
-                    .setErrorMessage("This broker has no transaction coordinator yet");
-        }
-        if (keyType != CoordinatorType.GROUP.id()) {
-            return c.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("Unsupported coordinator type " + keyType);
-        }
-        try {
-            offsetsTopic.ensureCreated();
-        } catch (RuntimeException e) {
-            log.warn("Cannot create {}: {}", ConsumerOffsetsTopic.NAME, e.toString());
-            return c.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code()).setErrorMessage(e.getMessage());
-        }
-        // the coordinator is the leader of the group's __consumer_offsets partition
-        int partition = GroupCoordinator.partitionFor(key, offsetsTopic.partitionCount());
-        int leader = offsetsTopic.coordinatorFor(partition, brokerId);
-        if (leader == brokerId) {
-            return c.setNodeId(brokerId).setHost(endpoint.getHostString()).setPort(endpoint.getPort())
-                    .setErrorCode(Errors.NONE.code()).setErrorMessage(null);
-        }
-        BrokerInfo b = leader < 0 ? null : offsetsTopic.broker(leader);
-        if (b == null) {
-            return c.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code())
-                    .setErrorMessage(ConsumerOffsetsTopic.NAME + "-" + partition + " has no leader now");
-        }
-        return c.setNodeId(b.id()).setHost(b.host()).setPort(b.port()).setErrorCode(Errors.NONE.code())
-                .setErrorMessage(null);
     }
 
     /** NONE if this broker coordinates the group now; else the error that sends the client to look again. */

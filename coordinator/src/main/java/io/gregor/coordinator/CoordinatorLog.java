@@ -6,11 +6,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 
 /**
- * What the coordinator needs from {@code __consumer_offsets}; the broker implements it over its
- * partition logs, so this module knows nothing of storage.
+ * What a coordinator needs from its internal topic ({@code __consumer_offsets}, {@code __transaction_state}):
+ * the broker implements it over its partition logs, so this module knows nothing of storage.
  */
-public interface OffsetsLog {
-    /** offsets.topic.num.partitions: a group lives in partition abs(hash(groupId)) % this. */
+public interface CoordinatorLog {
+    /** The topic's partition count: a key (group id, transactional id) lives in partition abs(hash) % this. */
     int partitionCount();
 
     /**
@@ -24,7 +24,7 @@ public interface OffsetsLog {
     CompletableFuture<Void> append(int partition, List<CoordinatorRecord> records);
 
     /**
-     * Whether this broker leads the partition, so it coordinates the groups stored there. A log without
+     * Whether this broker leads the partition, so it coordinates the keys stored there. A log without
      * replication leads every partition.
      */
     default boolean isLeader(int partition) {
