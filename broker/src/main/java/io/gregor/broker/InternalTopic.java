@@ -177,6 +177,11 @@ public final class InternalTopic implements CoordinatorLog {
         return replicas.partition(settings.name(), partition).map(Partition::isLeader).orElse(!topics.store().clustered());
     }
 
+    @Override
+    public int leaderEpoch(int partition) {
+        return replicas.partition(settings.name(), partition).map(Partition::leaderEpoch).orElse(0);
+    }
+
     /**
      * The broker that coordinates the keys of a partition: the partition's leader, or -1 when it has
      * none now. A single broker is always the one.

@@ -32,6 +32,14 @@ public interface CoordinatorLog {
     }
 
     /**
+     * The partition's leader epoch on this broker: a new coordinator of the partition has a higher one, so
+     * its transaction markers fence those of the one before (WriteTxnMarkers' coordinator epoch).
+     */
+    default int leaderEpoch(int partition) {
+        return 0;
+    }
+
+    /**
      * Hands every record of the partition, oldest first, to {@code visitor} (key, value or null). Does
      * nothing when the topic does not exist yet.
      */
