@@ -20,6 +20,7 @@ import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.message.FindCoordinatorResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.record.internal.ControlRecordType;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
 import org.apache.kafka.common.record.internal.Record;
@@ -135,6 +136,12 @@ public final class InternalTopic implements CoordinatorLog {
         return append(partition, RecordBatch.NO_PRODUCER_ID, RecordBatch.NO_PRODUCER_EPOCH, false, records);
     }
 
+    @Override
+    public CompletableFuture<Void> appendTransactional(int partition, long producerId, short producerEpoch,
+                                                       List<CoordinatorRecord> records) {
+        return append(partition, producerId, producerEpoch, true, records);
+    }
+
     /**
      * Appends records as one batch; a transactional batch carries the producer's id and epoch and stays
      * pending until that producer's marker lands on the partition.
@@ -236,6 +243,21 @@ public final class InternalTopic implements CoordinatorLog {
         replayBatches(partition, (batch, record) -> {
             if (!batch.isControlBatch()) {
                 visitor.accept(record.key(), record.hasValue() ? record.value() : null);
+            }
+        });
+    }
+
+    @Override
+    public void replayTransactional(int partition, TransactionalVisitor visitor) {
+        replayBatches(partition, (batch, record) -> {
+            if (!batch.isControlBatch()) {
+                visitor.record(record.key(), record.hasValue() ? record.value() : null, batch.producerId(),
+                        batch.isTransactional());
+            } else {
+                ControlRecordType type = ControlRecordType.parse(record.key());
+                if (type == ControlRecordType.COMMIT || type == ControlRecordType.ABORT) {
+                    visitor.transactionEnded(batch.producerId(), type == ControlRecordType.COMMIT);
+                }
             }
         });
     }

@@ -24,6 +24,15 @@ public interface CoordinatorLog {
     CompletableFuture<Void> append(int partition, List<CoordinatorRecord> records);
 
     /**
+     * Appends {@code records} as one transactional batch of the producer: they count only once the producer's
+     * commit marker lands on the partition (TxnOffsetCommit). Same completion as {@link #append}.
+     */
+    default CompletableFuture<Void> appendTransactional(int partition, long producerId, short producerEpoch,
+                                                        List<CoordinatorRecord> records) {
+        throw new UnsupportedOperationException("This log takes no transactional writes");
+    }
+
+    /**
      * Whether this broker leads the partition, so it coordinates the keys stored there. A log without
      * replication leads every partition.
      */
@@ -44,4 +53,18 @@ public interface CoordinatorLog {
      * nothing when the topic does not exist yet.
      */
     void replay(int partition, BiConsumer<ByteBuffer, ByteBuffer> visitor);
+
+    /** What {@link #replayTransactional} hands over: records with their producer, and transaction ends. */
+    interface TransactionalVisitor {
+        /** A record; {@code producerId} is -1 outside transactions. */
+        void record(ByteBuffer key, ByteBuffer value, long producerId, boolean transactional);
+
+        /** A marker of {@code producerId}: its transactional records before it count ({@code committed}) or not. */
+        void transactionEnded(long producerId, boolean committed);
+    }
+
+    /** Like {@link #replay}, with transactional records and markers told apart. */
+    default void replayTransactional(int partition, TransactionalVisitor visitor) {
+        replay(partition, (key, value) -> visitor.record(key, value, -1, false));
+    }
 }

@@ -16,6 +16,8 @@ import org.apache.kafka.common.message.OffsetDeleteRequestData;
 import org.apache.kafka.common.message.OffsetDeleteResponseData;
 import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.message.SyncGroupResponseData;
+import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
+import org.apache.kafka.common.message.TxnOffsetCommitResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
@@ -213,6 +215,20 @@ public final class GroupCoordinator implements PartitionLeadershipListener, Auto
      */
     public Map<TopicPartition, CommittedOffset> committedOffsets(String groupId, Map<String, List<Integer>> partitions) {
         return offsets.committedOffsets(groupId, partitions);
+    }
+
+    public CompletableFuture<TxnOffsetCommitResponseData> commitTransactionalOffsets(TxnOffsetCommitRequestData request,
+                                                                                   short version) {
+        return offsets.commitTransactionalOffsets(request, version);
+    }
+
+    /** A transaction marker of {@code producerId} was written on {@code __consumer_offsets-offsetsPartition}. */
+    public void completeTransaction(int offsetsPartition, long producerId, boolean committed) {
+        offsets.completeTransaction(offsetsPartition, producerId, committed);
+    }
+
+    public Set<TopicPartition> pendingTransactionalOffsets(String groupId) {
+        return offsets.pendingTransactionalOffsets(groupId);
     }
 
     public OffsetDeleteResponseData deleteOffsets(OffsetDeleteRequestData request) {

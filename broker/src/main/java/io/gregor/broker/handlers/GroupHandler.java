@@ -30,6 +30,8 @@ import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchRespon
 import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponseTopic;
 import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponseTopics;
 import org.apache.kafka.common.message.SyncGroupRequestData;
+import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
+import org.apache.kafka.common.message.TxnOffsetCommitResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
@@ -41,6 +43,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -73,6 +76,8 @@ public final class GroupHandler {
         registry.register(ApiKeys.DESCRIBE_GROUPS, (short) 0, (short) 6, this::describeGroups);
         registry.register(ApiKeys.DELETE_GROUPS, (short) 0, (short) 3, this::deleteGroups);
         registry.register(ApiKeys.OFFSET_DELETE, (short) 0, (short) 0, this::offsetDelete);
+        // v6 names topics by id only, which these offsets are not keyed by
+        registry.register(ApiKeys.TXN_OFFSET_COMMIT, (short) 0, (short) 5, this::txnOffsetCommit);
     }
 
     /** NONE if this broker coordinates the group now; else the error that sends the client to look again. */
@@ -149,6 +154,25 @@ public final class GroupHandler {
         return coordinator.commitOffsets(data, request.apiVersion());
     }
 
+    private CompletionStage<TxnOffsetCommitResponseData> txnOffsetCommit(KafkaRequest request) {
+        TxnOffsetCommitRequestData data = request.body();
+        Errors error = notHere(data.groupId());
+        if (error != Errors.NONE) {
+            TxnOffsetCommitResponseData response = new TxnOffsetCommitResponseData();
+            for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic t : data.topics()) {
+                TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic rt =
+                        new TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic().setName(t.name());
+                for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition p : t.partitions()) {
+                    rt.partitions().add(new TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition()
+                            .setPartitionIndex(p.partitionIndex()).setErrorCode(error.code()));
+                }
+                response.topics().add(rt);
+            }
+            return CompletableFuture.completedFuture(response);
+        }
+        return coordinator.commitTransactionalOffsets(data, request.apiVersion());
+    }
+
     private CompletionStage<OffsetFetchResponseData> offsetFetch(KafkaRequest request) {
         OffsetFetchRequestData data = request.body();
         short version = request.apiVersion();
@@ -168,9 +192,14 @@ public final class GroupHandler {
                     response.groups().add(group.setErrorCode(error.code()));
                     continue;
                 }
+                Set<TopicPartition> unstable = data.requireStable()
+                        ? coordinator.pendingTransactionalOffsets(g.groupId()) : Set.of();
                 fetch(g.groupId(), wanted).forEach((topic, partitions) -> {
                     OffsetFetchResponseTopics t = new OffsetFetchResponseTopics().setName(topic);
-                    partitions.forEach((p, o) -> t.partitions().add(new OffsetFetchResponsePartitions()
+                    partitions.forEach((p, o) -> t.partitions().add(unstable.contains(new TopicPartition(topic, p))
+                            ? new OffsetFetchResponsePartitions().setPartitionIndex(p).setCommittedOffset(-1)
+                                    .setErrorCode(Errors.UNSTABLE_OFFSET_COMMIT.code())
+                            : new OffsetFetchResponsePartitions()
                             .setPartitionIndex(p).setCommittedOffset(o == null ? -1 : o.offset())
                             .setCommittedLeaderEpoch(o == null ? -1 : o.leaderEpoch())
                             .setMetadata(o == null ? "" : o.metadata())));
@@ -205,11 +234,17 @@ public final class GroupHandler {
                 wanted.computeIfAbsent(t.name(), k -> new ArrayList<>()).addAll(t.partitionIndexes());
             }
         }
+        // requireStable (v7): partitions with transactional offsets still pending answer UNSTABLE_OFFSET_COMMIT
+        Set<TopicPartition> unstable = version >= 7 && data.requireStable()
+                ? coordinator.pendingTransactionalOffsets(data.groupId()) : Set.of();
         fetch(data.groupId(), wanted).forEach((topic, partitions) -> {
             OffsetFetchResponseTopic t = new OffsetFetchResponseTopic().setName(topic);
             partitions.forEach((p, o) -> {
                 OffsetFetchResponsePartition rp = new OffsetFetchResponsePartition().setPartitionIndex(p)
                         .setCommittedOffset(o == null ? -1 : o.offset()).setMetadata(o == null ? "" : o.metadata());
+                if (unstable.contains(new TopicPartition(topic, p))) {
+                    rp.setCommittedOffset(-1).setErrorCode(Errors.UNSTABLE_OFFSET_COMMIT.code());
+                }
                 if (version >= 5) {
                     rp.setCommittedLeaderEpoch(o == null ? -1 : o.leaderEpoch());
                 }
