@@ -181,6 +181,20 @@ final class ProducerStateTable {
         }
     }
 
+    /** Records a batch written to (or replayed from) the log: the one place producer state follows the log. */
+    void onBatch(BatchHeaders b) {
+        long producerId = b.producerId();
+        if (producerId < 0) {
+            return;
+        }
+        if (b.isControl()) {
+            updateEpochOnly(producerId, b.producerEpoch());
+        } else {
+            update(producerId, b.producerEpoch(), b.baseSequence(), b.lastSequence(), b.baseOffset(),
+                    b.lastOffset(), b.maxTimestamp());
+        }
+    }
+
     /** A control batch (transaction marker) carries no sequences but may bump the epoch. */
     void updateEpochOnly(long producerId, short epoch) {
         Entry e = producers.computeIfAbsent(producerId, k -> new Entry());
