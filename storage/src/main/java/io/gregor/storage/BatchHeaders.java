@@ -1,5 +1,9 @@
 package io.gregor.storage;
 
+import io.gregor.storage.errors.InvalidRecordException;
+import io.gregor.storage.errors.KafkaStorageException;
+
+import java.io.IOException;
 import java.nio.ByteBuffer;
 
 /**
@@ -20,6 +24,7 @@ final class BatchHeaders {
     private int position; // the current batch's position in the walked buffer or file
     private int nextPosition;
     private int limit;
+    private ByteBuffer controlBody; // a file walk's control batch, read whole (markers are small and rare)
 
     BatchHeaders() {
         this(null);
@@ -185,5 +190,78 @@ final class BatchHeaders {
 
     int recordCount() {
         return buf.getInt(base + Batches.RECORDS_COUNT);
+    }
+
+    /** Control record type of an abort marker (Kafka's ControlRecordType.ABORT); COMMIT is 1. */
+    static final int ABORT = 0;
+    static final int COMMIT = 1;
+
+    /**
+     * The transaction marker of a control batch: its first record's control type (key: version int16, type
+     * int16) in the high 32 bits and the coordinator epoch (value: version int16, coordinator epoch int32) in
+     * the low 32 bits.
+     *
+     * @throws InvalidRecordException when the record does not frame a marker
+     */
+    long controlMarker() {
+        ByteBuffer body;
+        int recordsStart;
+        int batchEnd;
+        if (segment == null) {
+            body = buf;
+            recordsStart = position + Batches.HEADER_SIZE;
+            batchEnd = end();
+        } else {
+            int size = sizeInBytes();
+            if (controlBody == null || controlBody.capacity() < size) {
+                controlBody = ByteBuffer.allocate(Math.max(size, 128));
+            }
+            controlBody.clear().limit(size);
+            try {
+                if (!FileUtil.readFully(segment.channel, controlBody, position)) {
+                    throw new InvalidRecordException("Control batch at " + position + " is torn");
+                }
+            } catch (IOException e) {
+                throw new KafkaStorageException("Read of " + segment.logPath() + " failed", e);
+            }
+            body = controlBody;
+            recordsStart = Batches.HEADER_SIZE;
+            batchEnd = size;
+        }
+        long lv = Batches.readVarint(body, recordsStart, batchEnd);
+        int recordEnd = (int) lv + (int) (lv >> 32);
+        if (recordEnd > batchEnd) {
+            throw new InvalidRecordException("Control record overruns its batch");
+        }
+        int p = (int) lv + 1; // attributes
+        p = Batches.skipVarlong(body, p, recordEnd); // timestamp delta
+        p = (int) Batches.readVarint(body, p, recordEnd); // offset delta
+        long kv = Batches.readVarint(body, p, recordEnd);
+        int keyLength = (int) (kv >> 32);
+        p = (int) kv;
+        if (keyLength < 4 || p + keyLength > recordEnd) {
+            throw new InvalidRecordException("Control record key of " + keyLength + " bytes");
+        }
+        int type = body.getShort(p + 2);
+        p += keyLength;
+        long vv = Batches.readVarint(body, p, recordEnd);
+        int valueLength = (int) (vv >> 32);
+        p = (int) vv;
+        if (type != ABORT && type != COMMIT) {
+            throw new InvalidRecordException("Unknown control record type " + type);
+        }
+        if (valueLength < 6 || p + valueLength > recordEnd) {
+            throw new InvalidRecordException("End transaction marker value of " + valueLength + " bytes");
+        }
+        int coordinatorEpoch = body.getInt(p + 2);
+        return ((long) type << 32) | (coordinatorEpoch & 0xffffffffL);
+    }
+
+    static int markerType(long marker) {
+        return (int) (marker >> 32);
+    }
+
+    static int markerCoordinatorEpoch(long marker) {
+        return (int) marker;
     }
 }

@@ -78,11 +78,22 @@ final class BatchValidator {
     }
 
     /**
-     * Kafka's producer checks for a batch with a producer id: epoch, sequence, duplicates of the last five
-     * batches. Returns the ring slot of the original when the batch is a duplicate, else -1.
+     * Kafka's producer checks for a batch with a producer id. A data batch: epoch, sequence, duplicates of the
+     * last five batches, and no plain batch inside an open transaction; returns the ring slot of the original
+     * when the batch is a duplicate, else -1. A transaction marker: its control record and the producer and
+     * coordinator epochs; returns -1.
      */
     int validateProducer(BatchHeaders b, ProducerStateTable producers) {
-        return producers.validate(b.producerId(), b.producerEpoch(), b.baseSequence(), b.lastSequence());
+        if (b.isControl()) {
+            long marker = b.controlMarker();
+            producers.validateMarker(b.producerId(), b.producerEpoch(), BatchHeaders.markerCoordinatorEpoch(marker));
+            return -1;
+        }
+        int dup = producers.validate(b.producerId(), b.producerEpoch(), b.baseSequence(), b.lastSequence());
+        if (dup < 0) {
+            producers.checkTransactional(b.producerId(), b.isTransactional());
+        }
+        return dup;
     }
 
     /**

@@ -5,6 +5,8 @@ import io.gregor.storage.errors.InvalidRecordException;
 import io.gregor.storage.errors.KafkaStorageException;
 import io.gregor.storage.errors.OffsetOutOfRangeException;
 import io.gregor.storage.errors.RecordTooLargeException;
+import org.apache.kafka.common.record.internal.ControlRecordType;
+import org.apache.kafka.common.record.internal.EndTransactionMarker;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.RecordBatch;
@@ -68,6 +70,13 @@ public final class FileLog implements PartitionLog {
     private final BatchHeaders appendHeaders = new BatchHeaders(); // guarded by appendLock
     private final ProducerStateTable producers = new ProducerStateTable(); // guarded by appendLock
     private final LeaderEpochCache epochs;
+    /** First offset of the earliest open transaction (-1: none), published after each append. */
+    private volatile long firstOngoingTxnOffset = -1;
+    /**
+     * Transactions whose marker is written but not yet below the high watermark, first offset -> marker
+     * offset: as in Kafka they hold the LSO back until the marker is replicated.
+     */
+    private final ConcurrentSkipListMap<Long, Long> unreplicatedTxns = new ConcurrentSkipListMap<>();
 
     private FileLog(Path dir, TopicPartition tp, String topicId, LogConfig config, Hooks hooks) {
         this.dir = dir;
@@ -179,6 +188,7 @@ public final class FileLog implements PartitionLog {
             recoverFrom = segments.firstKey();
         }
         boolean truncatedSomething = false;
+        long txnIndexRebuildFrom = Long.MAX_VALUE;
         for (LogSegment seg : new ArrayList<>(segments.values())) {
             if (truncatedSomething) {
                 // everything after a torn batch is unreliable
@@ -192,6 +202,7 @@ public final class FileLog implements PartitionLog {
                 mustRecover = true;
             }
             if (mustRecover) {
+                txnIndexRebuildFrom = Math.min(txnIndexRebuildFrom, seg.baseOffset);
                 int truncated = seg.recover(config, b -> epochs.assign(b.partitionLeaderEpoch(), b.baseOffset(), false));
                 if (truncated > 0) {
                     log.warn("{}: truncated {} invalid bytes from segment {}", tp, truncated, seg.baseOffset);
@@ -221,7 +232,7 @@ public final class FileLog implements PartitionLog {
         epochs.truncateFromEnd(logEndOffset);
         epochs.truncateFromStart(logStartOffset);
         epochs.write();
-        rebuildProducerState();
+        rebuildProducerState(txnIndexRebuildFrom);
     }
 
     /** Base offset from a segment file name ({@code %020d.<ext>[.suffix]}), or -1 for other files. */
@@ -258,6 +269,7 @@ public final class FileLog implements PartitionLog {
             Files.deleteIfExists(dir.resolve(prefix + LogSegment.LOG_SUFFIX));
             Files.deleteIfExists(dir.resolve(prefix + LogSegment.INDEX_SUFFIX));
             Files.deleteIfExists(dir.resolve(prefix + LogSegment.TIME_INDEX_SUFFIX));
+            Files.deleteIfExists(dir.resolve(prefix + TransactionIndex.SUFFIX));
             logFiles.remove(covered);
         }
         Path target = dir.resolve(FileUtil.filenamePrefix(base) + LogSegment.LOG_SUFFIX);
@@ -267,17 +279,25 @@ public final class FileLog implements PartitionLog {
         log.info("{}: completed the swap of cleaned segment {} found on load", tp, base);
     }
 
-    /** Latest snapshot at or below the log end, then every batch after it, header by header. */
-    private void rebuildProducerState() {
+    /**
+     * Latest snapshot at or below the log end, then every batch after it, header by header. Segments from
+     * {@code txnIndexRebuildFrom} on had their transaction index reset (recovery, truncation): the replay
+     * starts at or below them and indexes their aborted transactions again.
+     */
+    private void rebuildProducerState(long txnIndexRebuildFrom) {
         List<Long> snapshots = ProducerStateTable.listSnapshots(dir);
         long replayFrom = segments.firstKey();
         producers.clear();
+        unreplicatedTxns.clear();
         for (int i = snapshots.size() - 1; i >= 0; i--) {
             long off = snapshots.get(i);
             Path file = ProducerStateTable.snapshotPath(dir, off);
             if (off > logEndOffset) {
                 deleteQuietly(file); // the log was truncated below it
                 continue;
+            }
+            if (off > txnIndexRebuildFrom) {
+                continue; // valid, but the replay must cover the segments being re-indexed
             }
             if (producers.loadSnapshot(file)) {
                 replayFrom = off;
@@ -290,9 +310,29 @@ public final class FileLog implements PartitionLog {
                 .values()) {
             for (b.over(seg, seg.offsetIndex.lookupPosition(replayFrom), seg.size()); b.next(); ) {
                 if (b.baseOffset() >= replayFrom) {
-                    producers.onBatch(b);
+                    ProducerStateTable.CompletedTxn done = producers.onBatch(b);
+                    if (done != null) {
+                        onTxnCompleted(done, seg, seg.baseOffset >= txnIndexRebuildFrom);
+                    }
                 }
             }
+        }
+        firstOngoingTxnOffset = producers.firstOngoingTxnOffset();
+    }
+
+    /**
+     * A marker ended a transaction: an abort goes into the transaction index of the marker's segment (with
+     * the LSO it leaves, Kafka's lastStableOffset(completedTxn)), and the transaction keeps holding the LSO
+     * back until the high watermark passes its marker. Caller holds appendLock (or is loading).
+     */
+    private void onTxnCompleted(ProducerStateTable.CompletedTxn done, LogSegment seg, boolean index) {
+        if (done.aborted() && index) {
+            long nextOpen = producers.firstOngoingTxnOffset();
+            seg.txnIndex.append(new AbortedTxn(done.producerId(), done.firstOffset(), done.lastOffset(),
+                    nextOpen >= 0 ? nextOpen : done.lastOffset() + 1));
+        }
+        if (done.lastOffset() >= highWatermark) {
+            unreplicatedTxns.put(done.firstOffset(), done.lastOffset());
         }
     }
 
@@ -505,7 +545,7 @@ public final class FileLog implements PartitionLog {
                 recoveryPoint = Math.min(recoveryPoint, newEnd);
             }
             epochs.truncateFromEnd(newEnd);
-            rebuildProducerState();
+            rebuildProducerState(keep.baseOffset); // the kept segment's indexes were rebuilt from its log
             if (!dropped.isEmpty()) {
                 hooks.scheduler().schedule(() -> dropped.forEach(LogSegment::deleteFiles),
                         Math.max(0, config.fileDeleteDelayMs()), TimeUnit.MILLISECONDS);
@@ -563,11 +603,15 @@ public final class FileLog implements PartitionLog {
         for (BatchHeaders b = appendHeaders.over(buf, start, stop); b.next(); ) {
             long base = b.baseOffset();
             seg.onBatchWritten(b.lastOffset(), b.maxTimestamp(), segStart + (b.position() - start), b.sizeInBytes());
-            producers.onBatch(b);
+            ProducerStateTable.CompletedTxn done = producers.onBatch(b);
+            if (done != null) {
+                onTxnCompleted(done, seg, true);
+            }
             if (assignBatchEpochs) {
                 epochs.assign(b.partitionLeaderEpoch(), base, true);
             }
         }
+        firstOngoingTxnOffset = producers.firstOngoingTxnOffset();
         seg.publishSize(segStart + appendSize);
     }
 
@@ -691,7 +735,66 @@ public final class FileLog implements PartitionLog {
 
     @Override
     public void updateHighWatermark(long offset) {
-        highWatermark = Math.max(logStartOffset, Math.min(offset, logEndOffset));
+        long hw = Math.max(logStartOffset, Math.min(offset, logEndOffset));
+        highWatermark = hw;
+        if (!unreplicatedTxns.isEmpty()) {
+            unreplicatedTxns.values().removeIf(markerOffset -> markerOffset < hw);
+        }
+    }
+
+    @Override
+    public long lastStableOffset() {
+        long hw = highWatermark;
+        long firstUnstable = firstOngoingTxnOffset;
+        for (Map.Entry<Long, Long> txn : unreplicatedTxns.entrySet()) {
+            if (txn.getValue() >= hw) {
+                // ordered by first offset: the first one whose marker is not replicated is the earliest
+                firstUnstable = firstUnstable < 0 ? txn.getKey() : Math.min(firstUnstable, txn.getKey());
+                break;
+            }
+        }
+        return firstUnstable >= 0 && firstUnstable < hw ? firstUnstable : hw;
+    }
+
+    @Override
+    public List<AbortedTxn> abortedTransactions(long fetchOffset, long upperBoundOffset) {
+        List<AbortedTxn> result = new ArrayList<>();
+        Long key = segments.floorKey(fetchOffset);
+        if (key == null) {
+            key = segments.firstKey();
+        }
+        for (LogSegment seg : segments.tailMap(key, true).values()) {
+            if (seg.txnIndex.collect(fetchOffset, upperBoundOffset, result)) {
+                break;
+            }
+        }
+        return result;
+    }
+
+    @Override
+    public AppendResult appendTxnMarker(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
+                                        int leaderEpoch, long nowMs) {
+        ByteBuffer marker = MemoryRecords.withEndTransactionMarker(0L, nowMs, leaderEpoch, producerId, producerEpoch,
+                new EndTransactionMarker(commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT,
+                        coordinatorEpoch)).buffer();
+        return appendAsLeader(marker, leaderEpoch, nowMs, BatchValidator.Origin.COORDINATOR);
+    }
+
+    @Override
+    public List<ProducerDescription> activeProducers() {
+        appendLock.lock();
+        try {
+            List<ProducerDescription> result = new ArrayList<>(producers.size());
+            producers.entries().forEach((pid, e) -> {
+                boolean has = e.count > 0;
+                int slot = has ? e.newest() : 0;
+                result.add(new ProducerDescription(pid, e.epoch, has ? e.lastSeq[slot] : -1,
+                        has ? e.timestamp[slot] : -1, e.coordinatorEpoch, e.currentTxnFirstOffset));
+            });
+            return result;
+        } finally {
+            appendLock.unlock();
+        }
     }
 
     long recoveryPoint() {

@@ -36,6 +36,7 @@ final class LogSegment {
     final FileChannel channel;
     final OffsetIndex offsetIndex;
     final TimeIndex timeIndex;
+    final TransactionIndex txnIndex;
     private final boolean indexFilesExisted;
 
     private volatile int size;
@@ -72,6 +73,7 @@ final class LogSegment {
         this.size = (int) Math.min(Integer.MAX_VALUE, channel.size());
         this.offsetIndex = new OffsetIndex(idx, baseOffset, maxIndexSize, active);
         this.timeIndex = new TimeIndex(tidx, baseOffset, maxIndexSize, active);
+        this.txnIndex = new TransactionIndex(dir.resolve(prefix + TransactionIndex.SUFFIX + suffix));
         this.offsetOfMaxTimestampSoFar = baseOffset;
         this.createdMs = nowMs;
         forgetBoundaries();
@@ -87,6 +89,7 @@ final class LogSegment {
             }
             Files.deleteIfExists(dir.resolve(prefix + INDEX_SUFFIX));
             Files.deleteIfExists(dir.resolve(prefix + TIME_INDEX_SUFFIX));
+            Files.deleteIfExists(dir.resolve(prefix + TransactionIndex.SUFFIX));
             LogSegment s = new LogSegment(dir, baseOffset, config.maxIndexSizeBytes(), true, nowMs);
             s.indexIntervalBytes(config.indexIntervalBytes());
             return s;
@@ -105,6 +108,7 @@ final class LogSegment {
             Files.deleteIfExists(dir.resolve(prefix + LOG_SUFFIX + suffix));
             Files.deleteIfExists(dir.resolve(prefix + INDEX_SUFFIX + suffix));
             Files.deleteIfExists(dir.resolve(prefix + TIME_INDEX_SUFFIX + suffix));
+            Files.deleteIfExists(dir.resolve(prefix + TransactionIndex.SUFFIX + suffix));
             LogSegment s = new LogSegment(dir, baseOffset, config.maxIndexSizeBytes(), true, nowMs, suffix);
             s.indexIntervalBytes(config.indexIntervalBytes());
             return s;
@@ -135,7 +139,9 @@ final class LogSegment {
                 logPath = renameSuffix(logPath, from, to);
                 offsetIndex.renameTo(renameTarget(offsetIndex.path(), from, to));
                 timeIndex.renameTo(renameTarget(timeIndex.path(), from, to));
+                txnIndex.renameTo(renameTarget(txnIndex.path(), from, to));
             } else {
+                txnIndex.renameTo(renameTarget(txnIndex.path(), from, to));
                 offsetIndex.renameTo(renameTarget(offsetIndex.path(), from, to));
                 timeIndex.renameTo(renameTarget(timeIndex.path(), from, to));
                 logPath = renameSuffix(logPath, from, to);
@@ -275,6 +281,7 @@ final class LogSegment {
             channel.force(true);
             offsetIndex.flush();
             timeIndex.flush();
+            txnIndex.flush();
         } catch (IOException e) {
             throw new KafkaStorageException("Flush of " + logPath + " failed", e);
         }
@@ -412,6 +419,7 @@ final class LogSegment {
         timeIndex.resize(config.maxIndexSizeBytes());
         offsetIndex.reset();
         timeIndex.reset();
+        txnIndex.reset(); // the log replays this segment's abort markers into it again
         forgetBoundaries(); // positions past a truncation will hold other batches
         maxTimestampSoFar = -1;
         offsetOfMaxTimestampSoFar = baseOffset;
@@ -507,6 +515,7 @@ final class LogSegment {
             logPath = target;
             offsetIndex.renameTo(offsetIndex.path().resolveSibling(offsetIndex.path().getFileName() + DELETED_SUFFIX));
             timeIndex.renameTo(timeIndex.path().resolveSibling(timeIndex.path().getFileName() + DELETED_SUFFIX));
+            txnIndex.renameTo(txnIndex.path().resolveSibling(txnIndex.path().getFileName() + DELETED_SUFFIX));
         } catch (IOException e) {
             throw new KafkaStorageException("Cannot rename segment " + logPath, e);
         }
@@ -518,6 +527,7 @@ final class LogSegment {
             Files.deleteIfExists(logPath);
             offsetIndex.deleteFile();
             timeIndex.deleteFile();
+            txnIndex.deleteFile();
         } catch (IOException e) {
             throw new KafkaStorageException("Cannot delete segment " + logPath, e);
         }
@@ -531,6 +541,7 @@ final class LogSegment {
         }
         offsetIndex.close();
         timeIndex.close();
+        txnIndex.close();
     }
 
     @Override
