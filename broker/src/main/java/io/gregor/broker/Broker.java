@@ -2,12 +2,14 @@ package io.gregor.broker;
 
 import io.gregor.broker.handlers.ClusterHandler;
 import io.gregor.broker.handlers.ConfigsHandler;
+import io.gregor.broker.handlers.DescribeProducersHandler;
 import io.gregor.broker.handlers.FetchHandler;
 import io.gregor.broker.handlers.GroupHandler;
 import io.gregor.broker.handlers.OffsetsHandler;
 import io.gregor.broker.handlers.ProduceHandler;
 import io.gregor.broker.handlers.ProducerIdHandler;
 import io.gregor.broker.handlers.TopicAdminHandler;
+import io.gregor.broker.handlers.TxnMarkersHandler;
 import io.gregor.broker.metadata.LocalMetadataStore;
 import io.gregor.broker.metadata.MetadataStore;
 import io.gregor.broker.metadata.TopicMetadata;
@@ -74,6 +76,8 @@ public final class Broker implements AutoCloseable {
     private ReplicaManager replicaManager;
     private LogManager logs;
     private GroupCoordinator groupCoordinator;
+    /** The leader side of WriteTxnMarkers, which the transaction coordinator calls in-process. */
+    private TxnMarkersHandler txnMarkers;
     private volatile boolean closed;
 
     private Broker(BrokerConfig config) {
@@ -155,6 +159,11 @@ public final class Broker implements AutoCloseable {
         new ConfigsHandler(topics, config).register(registry);
         new ProducerIdHandler(store).register(registry);
         new io.gregor.broker.handlers.LeaderElectionHandler(topics, adminWaits).register(registry);
+        // the transaction coordinator replaces the no-op listener to complete transactional offset commits
+        txnMarkers = new TxnMarkersHandler(topics, Time.SYSTEM, config.requestTimeoutMs(),
+                (topic, partition, producerId, producerEpoch, committed) -> { });
+        txnMarkers.register(registry);
+        new DescribeProducersHandler(topics).register(registry);
         ConsumerOffsetsTopic offsetsTopic = new ConsumerOffsetsTopic(config, topics, Time.SYSTEM);
         groupCoordinator = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
                 config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
