@@ -2,6 +2,7 @@ package io.gregor.broker;
 
 import io.gregor.broker.handlers.ClusterHandler;
 import io.gregor.broker.handlers.ConfigsHandler;
+import io.gregor.broker.handlers.DescribeProducersHandler;
 import io.gregor.broker.handlers.FetchHandler;
 import io.gregor.broker.handlers.FindCoordinatorHandler;
 import io.gregor.broker.handlers.GroupHandler;
@@ -10,6 +11,7 @@ import io.gregor.broker.handlers.ProduceHandler;
 import io.gregor.broker.handlers.ProducerIdHandler;
 import io.gregor.broker.handlers.TopicAdminHandler;
 import io.gregor.broker.handlers.TransactionHandler;
+import io.gregor.broker.handlers.TxnMarkersHandler;
 import io.gregor.broker.metadata.LocalMetadataStore;
 import io.gregor.broker.metadata.MetadataStore;
 import io.gregor.broker.metadata.TopicMetadata;
@@ -49,7 +51,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -88,6 +89,8 @@ public final class Broker implements AutoCloseable {
     private GroupCoordinator groupCoordinator;
     private TransactionCoordinator transactionCoordinator;
     private InterBrokerClient markerClient;
+    /** The leader side of WriteTxnMarkers, which the transaction coordinator calls in-process. */
+    private TxnMarkersHandler txnMarkers;
     private volatile boolean closed;
 
     private Broker(BrokerConfig config) {
@@ -169,6 +172,15 @@ public final class Broker implements AutoCloseable {
         new ConfigsHandler(topics, config).register(registry);
         new io.gregor.broker.handlers.LeaderElectionHandler(topics, adminWaits).register(registry);
         InternalTopic offsetsTopic = new InternalTopic(InternalTopic.consumerOffsets(config), topics, replicas, Time.SYSTEM);
+        // a marker on __consumer_offsets ends the producer's transactional offset commits there (TxnOffsetCommit)
+        txnMarkers = new TxnMarkersHandler(topics, Time.SYSTEM, config.requestTimeoutMs(),
+                (topic, partition, producerId, producerEpoch, committed) -> {
+                    if (topic.equals(offsetsTopic.name())) {
+                        groupCoordinator.completeTransaction(partition, producerId, committed);
+                    }
+                });
+        txnMarkers.register(registry);
+        new DescribeProducersHandler(topics).register(registry);
         groupCoordinator = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
                 config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
                 config.offsetMetadataMaxBytes(), config.offsetsRetentionMs(), config.offsetsRetentionCheckIntervalMs()),
@@ -183,8 +195,7 @@ public final class Broker implements AutoCloseable {
         InternalTopic transactionTopic = new InternalTopic(InternalTopic.transactionState(config), topics, replicas, Time.SYSTEM);
         markerClient = new InterBrokerClient(brokerId, "txn-marker-sender", config.requestTimeoutMs(), Time.SYSTEM);
         // markers for partitions led here are written in-process
-        MarkerSender localMarkers = request -> CompletableFuture.failedFuture(
-                new UnsupportedOperationException("No local marker writer yet"));
+        MarkerSender localMarkers = txnMarkers::writeMarkers;
         transactionCoordinator = new TransactionCoordinator(new TransactionConfig(config.transactionMaxTimeoutMs(),
                 config.transactionAbortTimedOutTransactionCleanupIntervalMs(), config.transactionalIdExpirationMs(),
                 config.transactionRemoveExpiredTransactionCleanupIntervalMs(), MARKER_RETRY_BACKOFF_MS),

@@ -46,6 +46,38 @@ public interface PartitionLog {
 
     void updateHighWatermark(long offset);
 
+    /**
+     * Kafka's last stable offset: the first offset of the earliest transaction still open (or whose marker
+     * is not yet replicated), when below the high watermark; else the high watermark. read_committed
+     * consumers read only below it.
+     */
+    long lastStableOffset();
+
+    /**
+     * The aborted transactions overlapping [fetchOffset, upperBoundOffset) (producer id, first offset, ...),
+     * from the segments' transaction indexes: what a read_committed Fetch answer carries.
+     */
+    java.util.List<AbortedTxn> abortedTransactions(long fetchOffset, long upperBoundOffset);
+
+    /**
+     * The leader writes a transaction marker (a control batch with one EndTransactionMarker record) for a
+     * producer, as the transaction coordinator asks with WriteTxnMarkers; it ends the producer's ongoing
+     * transaction here and, for an abort, adds it to the transaction index.
+     *
+     * @throws io.gregor.storage.errors.InvalidProducerEpochException for an epoch older than the producer's
+     * @throws io.gregor.storage.errors.TransactionCoordinatorFencedException for an older coordinator epoch
+     */
+    AppendResult appendTxnMarker(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
+                                 int leaderEpoch, long nowMs);
+
+    /** The producers this log has state for (DescribeProducers). */
+    java.util.List<ProducerDescription> activeProducers();
+
+    /** One producer's state as DescribeProducers shows it; -1 where unknown. */
+    record ProducerDescription(long producerId, int producerEpoch, int lastSequence, long lastTimestamp,
+                               int coordinatorEpoch, long currentTxnStartOffset) {
+    }
+
     /** First record with timestamp >= target (ListOffsets by time), using the time index. */
     Optional<TimestampOffset> offsetForTimestamp(long targetTimestamp);
 

@@ -253,6 +253,10 @@ final class SegmentCleaner {
                 });
             }
             flushWrites(cleaned);
+            // the markers stay (transactional data is not yet cleaned by Kafka's rules), so their aborts do too
+            for (LogSegment seg : group) {
+                seg.txnIndex.entries().forEach(cleaned.txnIndex::append);
+            }
             cleaned.onBecomeInactive();
             cleaned.flush();
             swapped = fileLog.replaceSegments(group, cleaned);

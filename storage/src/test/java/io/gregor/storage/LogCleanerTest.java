@@ -553,4 +553,33 @@ class LogCleanerTest {
         assertThat(cleaner.roundsFailed()).isZero();
         assertThat(readAll(log, 0).size()).isLessThan((int) log.logEndOffset() / 2);
     }
+
+    @Test
+    void aCleanedSegmentKeepsTheAbortedTransactionsOfTheSegmentsItReplaces() throws IOException {
+        FileLog log = (FileLog) open(false).getOrCreate(TP, Uuids.random(), compacted());
+        append(log, MemoryRecords.withTransactionalRecords(Compression.NONE, 9L, (short) 0, 0,
+                record(T0, "a", "aborted-1"), record(T0, "b", "aborted-2")).buffer());
+        log.appendTxnMarker(9L, (short) 0, 0, false, 0, T0);
+        log.updateHighWatermark(log.logEndOffset());
+        for (int round = 0; round < 40; round++) {
+            put(log, T0 + round, "k" + (round % 4), "v" + round);
+        }
+        log.roll();
+        put(log, T0 + 100, "k0", "active");
+        AbortedTxn abort = new AbortedTxn(9L, 0, 2, 3);
+        assertThat(log.abortedTransactions(0, 10)).containsExactly(abort);
+
+        assertThat(manager.cleaner().cleanFilthiestLog(T0 + 1000)).isNotNull();
+
+        assertThat(log.abortedTransactions(0, 10)).containsExactly(abort);
+        Path txnIndex = partitionDir().resolve(base(0) + ".txnindex");
+        ByteBuffer entry = ByteBuffer.wrap(bytes(txnIndex));
+        assertThat(entry.remaining()).isEqualTo(34);
+        assertThat(entry.getLong(2)).isEqualTo(9L);
+        assertThat(entry.getLong(18)).isEqualTo(2);
+        try (Stream<Path> files = Files.list(partitionDir())) {
+            assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains(".txnindex.")
+                    && !n.endsWith(".deleted"));
+        }
+    }
 }

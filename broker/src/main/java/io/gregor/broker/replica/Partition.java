@@ -184,6 +184,29 @@ public final class Partition {
     }
 
     /**
+     * Writes a transaction marker for a producer (WriteTxnMarkers), as the leader at its current epoch; it is
+     * replicated like any batch, and waiting fetches are told as for an append.
+     */
+    public AppendResult appendTxnMarker(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
+                                        long nowMs) {
+        AppendResult result;
+        int bytes;
+        synchronized (this) {
+            if (!leader) {
+                throw new NotLeaderOrFollowerException("Broker " + localBrokerId + " is not the leader of "
+                        + topicPartition);
+            }
+            long endBefore = log.sizeInBytes();
+            result = log.appendTxnMarker(producerId, producerEpoch, coordinatorEpoch, commit, leaderEpoch, nowMs);
+            bytes = (int) Math.max(1, log.sizeInBytes() - endBefore);
+            unreplicated.addLast(new long[]{result.lastOffset() + 1, bytes});
+        }
+        purgatory.onAppend(topicPartition, bytes);
+        maybeAdvanceHighWatermark();
+        return result;
+    }
+
+    /**
      * A follower fetched from {@code fetchOffset}: that is its log end offset. Updates when it was last
      * caught up, may add it to the ISR and may move the high watermark.
      */
