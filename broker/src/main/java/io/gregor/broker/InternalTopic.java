@@ -20,7 +20,9 @@ import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.message.FindCoordinatorResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.record.internal.CompressionType;
 import org.apache.kafka.common.record.internal.ControlRecordType;
+import org.apache.kafka.common.record.internal.DefaultRecordBatch;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
 import org.apache.kafka.common.record.internal.Record;
@@ -157,14 +159,23 @@ public final class InternalTopic implements CoordinatorLog {
         for (CoordinatorRecord r : records) {
             size += 32 + r.key().length + (r.value() == null ? 0 : r.value().length);
         }
-        // coordinator writes carry no sequence numbers, as Kafka's do
+        // the builder wants a sequence with a producer id; Kafka's coordinator writes 0 and its log skips
+        // sequence checks for coordinator appends, which this log tells apart by the sequence: none (-1)
         MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(size), RecordBatch.CURRENT_MAGIC_VALUE,
                 Compression.NONE, TimestampType.CREATE_TIME, 0L, now, producerId, producerEpoch,
-                RecordBatch.NO_SEQUENCE, transactional, RecordBatch.NO_PARTITION_LEADER_EPOCH);
+                producerId == RecordBatch.NO_PRODUCER_ID ? RecordBatch.NO_SEQUENCE : 0, transactional,
+                RecordBatch.NO_PARTITION_LEADER_EPOCH);
         for (CoordinatorRecord r : records) {
             builder.append(now, r.key(), r.value());
         }
-        AppendResult appended = leader.appendAsLeader(builder.build().buffer(), now);
+        ByteBuffer batch = builder.build().buffer();
+        if (producerId != RecordBatch.NO_PRODUCER_ID) {
+            DefaultRecordBatch.writeHeader(batch.duplicate(), 0L, records.size() - 1, batch.remaining(),
+                    RecordBatch.CURRENT_MAGIC_VALUE, CompressionType.NONE, TimestampType.CREATE_TIME, now, now, producerId,
+                    producerEpoch, RecordBatch.NO_SEQUENCE, transactional, false, false,
+                    RecordBatch.NO_PARTITION_LEADER_EPOCH, records.size());
+        }
+        AppendResult appended = leader.appendAsLeader(batch, now);
         if (!topics.store().clustered()) {
             return CompletableFuture.completedFuture(null);
         }

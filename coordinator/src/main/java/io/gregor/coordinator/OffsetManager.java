@@ -222,7 +222,7 @@ final class OffsetManager {
                     if (cause == Errors.INVALID_PRODUCER_EPOCH || cause == Errors.PRODUCER_FENCED) {
                         appendError = cause; // a zombie's commit: the producer must learn it is fenced
                     }
-                    log.warn("Writing transactional offsets of group {} failed: {}", groupId, appendError);
+                    log.warn("Writing transactional offsets of group {} failed: {} ({})", groupId, appendError, e.toString());
                     for (TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition r : acceptedResults) {
                         r.setErrorCode(appendError.code());
                     }

@@ -110,8 +110,13 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
         this.time = time;
     }
 
+    /** Kafka's partition of a transactional id: Utils.abs(hashCode) % partitions. */
+    public static int partitionFor(String transactionalId, int partitionCount) {
+        return Utils.abs(transactionalId.hashCode()) % partitionCount;
+    }
+
     public int partitionFor(String transactionalId) {
-        return Utils.abs(transactionalId.hashCode()) % stateLog.partitionCount();
+        return partitionFor(transactionalId, stateLog.partitionCount());
     }
 
     /** Loads the partitions this broker leads now and starts the timeout and expiry timers. */
