@@ -27,6 +27,8 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.AddPartitionsToTxnRequest;
 import org.apache.kafka.common.requests.AddPartitionsToTxnResponse;
 import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
+import org.apache.kafka.common.utils.Utils;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -208,6 +210,88 @@ class TransactionCoordinatorTest {
         return raw.roundTrip(ApiKeys.INIT_PRODUCER_ID, (short) 4, new InitProducerIdRequestData().setTransactionalId(id)
                 .setTransactionTimeoutMs(10_000).setProducerId(-1).setProducerEpoch((short) -1),
                 InitProducerIdResponseData::new);
+    }
+
+    @Test
+    void kafkasTransactionLogFormatterDecodesTheStateTopic() {
+        String id = TestDirs.uniqueTopic("txn-formatter");
+        String topic = TestDirs.uniqueTopic("txn-formatter-topic");
+        Clients.createTopic(BROKER.bootstrapServers(), topic, 1);
+        try (KafkaProducer<String, String> producer = transactionalProducer(id)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(topic, 0, "k", "v"));
+            producer.commitTransaction();
+        }
+        int partition = Utils.abs(id.hashCode()) % 50;
+        ToolRunner.Result run = ToolRunner.runTool(ToolRunner.CONSOLE_CONSUMER, "--bootstrap-server",
+                BROKER.bootstrapServers(), "--topic", "__transaction_state", "--partition", Integer.toString(partition),
+                "--offset", "earliest", "--formatter", "org.apache.kafka.tools.consumer.TransactionLogMessageFormatter",
+                "--timeout-ms", "5000");
+        // the formatter prints one JSON object per record with no separator between them
+        List<String> ours = java.util.Arrays.stream(run.stdout().split("(?<=\\}\\}\\})(?=\\{\"key\")"))
+                .filter(l -> l.contains("\"transactionalId\":\"" + id + "\"")).toList();
+        assertThat(ours).as(run.describe()).hasSize(4);
+        assertThat(ours.get(0)).contains("\"key\":{\"type\":0,").contains("\"value\":{\"version\":0,")
+                .contains("\"transactionStatus\":\"Empty\"").contains("\"transactionTimeoutMs\":30000");
+        assertThat(ours.get(1)).contains("\"transactionStatus\":\"Ongoing\"").contains("\"topic\":\"" + topic + "\"");
+        assertThat(ours.get(2)).contains("\"transactionStatus\":\"PrepareCommit\"");
+        assertThat(ours.get(3)).contains("\"transactionStatus\":\"CompleteCommit\"");
+    }
+
+    @Test
+    void brokerFormOfAddPartitionsToTxnAndKip360Recovery() throws Exception {
+        String id = TestDirs.uniqueTopic("txn-batched");
+        String topic = TestDirs.uniqueTopic("txn-batched-topic");
+        Clients.createTopic(BROKER.bootstrapServers(), topic, 2);
+        try (RawKafkaConnection raw = new RawKafkaConnection(BROKER.broker().port(), Duration.ofSeconds(20))) {
+            InitProducerIdResponseData init = initProducerId(raw, id);
+            TopicPartition p0 = new TopicPartition(topic, 0);
+            TopicPartition p1 = new TopicPartition(topic, 1);
+            AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection txns =
+                    new AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection();
+            txns.add(new AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction().setTransactionalId(id)
+                    .setProducerId(init.producerId()).setProducerEpoch(init.producerEpoch()).setVerifyOnly(false)
+                    .setTopics(AddPartitionsToTxnRequest.Builder.forClient(id, 0, (short) 0, List.of(p0)).data.v3AndBelowTopics()));
+            AddPartitionsToTxnResponseData added = raw.roundTrip(ApiKeys.ADD_PARTITIONS_TO_TXN, (short) 4,
+                    new AddPartitionsToTxnRequestData().setTransactions(txns), AddPartitionsToTxnResponseData::new);
+            assertThat(AddPartitionsToTxnResponse.errorsForTransaction(
+                    added.resultsByTransaction().find(id).topicResults())).isEqualTo(Map.of(p0, Errors.NONE));
+
+            AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection verify =
+                    new AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection();
+            verify.add(new AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction().setTransactionalId(id)
+                    .setProducerId(init.producerId()).setProducerEpoch(init.producerEpoch()).setVerifyOnly(true)
+                    .setTopics(AddPartitionsToTxnRequest.Builder.forClient(id, 0, (short) 0, List.of(p0, p1)).data.v3AndBelowTopics()));
+            AddPartitionsToTxnResponseData verified = raw.roundTrip(ApiKeys.ADD_PARTITIONS_TO_TXN, (short) 5,
+                    new AddPartitionsToTxnRequestData().setTransactions(verify), AddPartitionsToTxnResponseData::new);
+            assertThat(AddPartitionsToTxnResponse.errorsForTransaction(verified.resultsByTransaction().find(id).topicResults()))
+                    .isEqualTo(Map.of(p0, Errors.NONE, p1, Errors.INVALID_TXN_STATE));
+
+            // KIP-360: after aborting, the producer names its own id and epoch and gets the next epoch
+            EndTxnResponseData aborted = raw.roundTrip(ApiKeys.END_TXN, (short) 3, new EndTxnRequestData()
+                    .setTransactionalId(id).setProducerId(init.producerId()).setProducerEpoch(init.producerEpoch())
+                    .setCommitted(false), EndTxnResponseData::new);
+            assertThat(aborted.errorCode()).isEqualTo(Errors.NONE.code());
+            InitProducerIdRequestData recover = new InitProducerIdRequestData().setTransactionalId(id)
+                    .setTransactionTimeoutMs(10_000).setProducerId(init.producerId()).setProducerEpoch(init.producerEpoch());
+            InitProducerIdResponseData recovered = Awaitility.await().atMost(Clients.TIMEOUT).until(
+                    () -> raw.roundTrip(ApiKeys.INIT_PRODUCER_ID, (short) 4, recover, InitProducerIdResponseData::new),
+                    r -> r.errorCode() != Errors.CONCURRENT_TRANSACTIONS.code());
+            assertThat(recovered.errorCode()).isEqualTo(Errors.NONE.code());
+            assertThat(recovered.producerId()).isEqualTo(init.producerId());
+            assertThat(recovered.producerEpoch()).isEqualTo((short) (init.producerEpoch() + 1));
+            // the same request again is a retry of a bump whose answer was lost: the same epoch comes back
+            InitProducerIdResponseData retried = raw.roundTrip(ApiKeys.INIT_PRODUCER_ID, (short) 4, recover,
+                    InitProducerIdResponseData::new);
+            assertThat(retried.errorCode()).isEqualTo(Errors.NONE.code());
+            assertThat(retried.producerEpoch()).isEqualTo(recovered.producerEpoch());
+            InitProducerIdResponseData wrongId = raw.roundTrip(ApiKeys.INIT_PRODUCER_ID, (short) 4,
+                    new InitProducerIdRequestData().setTransactionalId(id).setTransactionTimeoutMs(10_000)
+                            .setProducerId(init.producerId() + 12345).setProducerEpoch((short) 0),
+                    InitProducerIdResponseData::new);
+            assertThat(wrongId.errorCode()).isEqualTo(Errors.PRODUCER_FENCED.code());
+        }
     }
 
     @Test

@@ -323,7 +323,8 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
         short epoch = isEpochExhausted(txn.producerEpoch()) ? txn.producerEpoch() : (short) (txn.producerEpoch() + 1);
         log.info("Aborting the transaction of {} (producer {} epoch {}): {}", entry.transactionalId, txn.producerId(),
                 txn.producerEpoch(), why);
-        TxnSnapshot fenced = new TxnSnapshot(txn.producerId(), txn.previousProducerId(), epoch, txn.producerEpoch(),
+        // as Kafka: no last epoch, so the fenced producer's own KIP-360 retry is fenced too
+        TxnSnapshot fenced = new TxnSnapshot(txn.producerId(), txn.previousProducerId(), epoch, RecordBatch.NO_PRODUCER_EPOCH,
                 txn.timeoutMs(), TransactionState.PREPARE_EPOCH_FENCE, txn.partitions(), txn.startTimestamp(),
                 time.milliseconds());
         // PrepareEpochFence lives in memory only, as in Kafka; the abort that follows is what gets written
