@@ -295,6 +295,44 @@ class TransactionCoordinatorTest {
     }
 
     @Test
+    void transactionStateSurvivesARestart() {
+        try (TestBroker broker = TestBroker.start("txn-restart", Map.of())) {
+            String id = "restarted-txn";
+            String topic = TestDirs.uniqueTopic("txn-restart-topic");
+            Clients.createTopic(broker.bootstrapServers(), topic, 1);
+            long producerId;
+            try (KafkaProducer<String, String> producer = Clients.producer(broker.bootstrapServers(), Map.of(
+                    ProducerConfig.TRANSACTIONAL_ID_CONFIG, id))) {
+                producer.initTransactions();
+                producer.beginTransaction();
+                producer.send(new ProducerRecord<>(topic, "k", "v"));
+                producer.commitTransaction();
+            }
+            try (Admin a = Clients.admin(broker.bootstrapServers())) {
+                Awaitility.await().atMost(Clients.TIMEOUT).until(() -> Clients.get(a.describeTransactions(List.of(id))
+                        .description(id)).state() == TransactionState.COMPLETE_COMMIT);
+                producerId = Clients.get(a.describeTransactions(List.of(id)).description(id)).producerId();
+            }
+            broker.restart();
+            try (Admin a = Clients.admin(broker.bootstrapServers())) {
+                TransactionDescription loaded = Clients.get(a.describeTransactions(List.of(id)).description(id));
+                assertThat(loaded.state()).isEqualTo(TransactionState.COMPLETE_COMMIT);
+                assertThat(loaded.producerId()).isEqualTo(producerId);
+                assertThat(loaded.producerEpoch()).isZero();
+            }
+            try (KafkaProducer<String, String> producer = Clients.producer(broker.bootstrapServers(), Map.of(
+                    ProducerConfig.TRANSACTIONAL_ID_CONFIG, id))) {
+                producer.initTransactions();
+            }
+            try (Admin a = Clients.admin(broker.bootstrapServers())) {
+                TransactionDescription bumped = Clients.get(a.describeTransactions(List.of(id)).description(id));
+                assertThat(bumped.producerId()).as("the id keeps its producer id").isEqualTo(producerId);
+                assertThat(bumped.producerEpoch()).isEqualTo((short) 1);
+            }
+        }
+    }
+
+    @Test
     void kafkaTransactionsToolListsAndDescribes() {
         String id = TestDirs.uniqueTopic("txn-tool");
         try (KafkaProducer<String, String> producer = transactionalProducer(id)) {
