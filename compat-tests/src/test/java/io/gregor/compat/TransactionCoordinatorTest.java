@@ -9,6 +9,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TransactionalIdNotFoundException;
@@ -84,6 +85,13 @@ class TransactionCoordinatorTest {
                 .names())).contains("__transaction_state");
         assertThat(Clients.get(admin.describeTopics(List.of("__transaction_state")).allTopicNames())
                 .get("__transaction_state").partitions()).hasSize(50);
+        // Kafka's defaults (rf 3, min.isr 2) bounded by the one live broker, so a single broker can write it
+        org.apache.kafka.clients.admin.Config configs = Clients.get(admin.describeConfigs(List.of(
+                new ConfigResource(ConfigResource.Type.TOPIC, "__transaction_state"))).all())
+                .get(new ConfigResource(ConfigResource.Type.TOPIC, "__transaction_state"));
+        assertThat(configs.get("cleanup.policy").value()).isEqualTo("compact");
+        assertThat(configs.get("min.insync.replicas").value()).isEqualTo("1");
+        assertThat(configs.get("segment.bytes").value()).isEqualTo("104857600");
     }
 
     @Test
