@@ -81,12 +81,13 @@ final class BatchValidator {
      * Kafka's producer checks for a batch with a producer id. A data batch: epoch, sequence, duplicates of the
      * last five batches, and no plain batch inside an open transaction; returns the ring slot of the original
      * when the batch is a duplicate, else -1. A transaction marker: its control record and the producer and
-     * coordinator epochs; returns -1.
+     * coordinator epochs (by the rules of the marker's transaction version); returns -1.
      */
-    int validateProducer(BatchHeaders b, ProducerStateTable producers) {
+    int validateProducer(BatchHeaders b, ProducerStateTable producers, int transactionVersion) {
         if (b.isControl()) {
             long marker = b.controlMarker();
-            producers.validateMarker(b.producerId(), b.producerEpoch(), BatchHeaders.markerCoordinatorEpoch(marker));
+            producers.validateMarker(b.producerId(), b.producerEpoch(), BatchHeaders.markerCoordinatorEpoch(marker),
+                    transactionVersion);
             return -1;
         }
         int dup = producers.validate(b.producerId(), b.producerEpoch(), b.baseSequence(), b.lastSequence());

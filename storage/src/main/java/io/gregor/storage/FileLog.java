@@ -381,11 +381,12 @@ public final class FileLog implements PartitionLog {
 
     @Override
     public AppendResult append(ByteBuffer records, int leaderEpoch, long nowMs) {
-        return appendAsLeader(records, leaderEpoch, nowMs, BatchValidator.Origin.CLIENT);
+        return appendAsLeader(records, leaderEpoch, nowMs, BatchValidator.Origin.CLIENT, 0);
     }
 
+    /** {@code transactionVersion} only matters for markers (their epoch rule). */
     private AppendResult appendAsLeader(ByteBuffer records, int leaderEpoch, long nowMs,
-                                        BatchValidator.Origin origin) {
+                                        BatchValidator.Origin origin, int transactionVersion) {
         ByteBuffer buf = writableView(records);
         final int start = buf.position();
         final int end = buf.limit();
@@ -405,7 +406,7 @@ public final class FileLog implements PartitionLog {
                 validator.validateLeaderBatch(b, c, nextOffset, origin);
                 maxTimestamp = Math.max(maxTimestamp, c.logAppendTime() ? nowMs : b.maxTimestamp());
                 if (b.producerId() >= 0) {
-                    int dupSlot = validator.validateProducer(b, producers);
+                    int dupSlot = validator.validateProducer(b, producers, transactionVersion);
                     if (dupSlot >= 0) {
                         ProducerStateTable.Entry e = producers.get(b.producerId());
                         long last = e.lastOffset[dupSlot];
@@ -773,11 +774,11 @@ public final class FileLog implements PartitionLog {
 
     @Override
     public AppendResult appendTxnMarker(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
-                                        int leaderEpoch, long nowMs) {
+                                        int transactionVersion, int leaderEpoch, long nowMs) {
         ByteBuffer marker = MemoryRecords.withEndTransactionMarker(0L, nowMs, leaderEpoch, producerId, producerEpoch,
                 new EndTransactionMarker(commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT,
                         coordinatorEpoch)).buffer();
-        return appendAsLeader(marker, leaderEpoch, nowMs, BatchValidator.Origin.COORDINATOR);
+        return appendAsLeader(marker, leaderEpoch, nowMs, BatchValidator.Origin.COORDINATOR, transactionVersion);
     }
 
     @Override

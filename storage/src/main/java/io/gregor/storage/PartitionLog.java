@@ -62,13 +62,14 @@ public interface PartitionLog {
     /**
      * The leader writes a transaction marker (a control batch with one EndTransactionMarker record) for a
      * producer, as the transaction coordinator asks with WriteTxnMarkers; it ends the producer's ongoing
-     * transaction here and, for an abort, adds it to the transaction index.
+     * transaction here and, for an abort, adds it to the transaction index. {@code transactionVersion} (of the
+     * WriteTxnMarkers request, 0 before v2) picks Kafka's epoch rule: v2 markers must carry a bumped epoch.
      *
      * @throws io.gregor.storage.errors.InvalidProducerEpochException for an epoch older than the producer's
      * @throws io.gregor.storage.errors.TransactionCoordinatorFencedException for an older coordinator epoch
      */
     AppendResult appendTxnMarker(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
-                                 int leaderEpoch, long nowMs);
+                                 int transactionVersion, int leaderEpoch, long nowMs);
 
     /** The producers this log has state for (DescribeProducers). */
     java.util.List<ProducerDescription> activeProducers();

@@ -129,18 +129,22 @@ final class ProducerStateTable {
     }
 
     /**
-     * Checks a transaction marker the coordinator asks to write (Kafka's appendEndTxnMarker for transactions
-     * v0/v1): an epoch older than the producer's is fenced with INVALID_PRODUCER_EPOCH, an older coordinator
-     * epoch with TRANSACTION_COORDINATOR_FENCED.
+     * Checks a transaction marker the coordinator asks to write (Kafka's appendEndTxnMarker): an epoch older
+     * than the producer's (transactions v0/v1), or not newer (v2, whose coordinator bumps the epoch before
+     * each marker; a retry of a marker already written, same epoch and no open transaction, passes) is
+     * INVALID_PRODUCER_EPOCH; an older coordinator epoch is TRANSACTION_COORDINATOR_FENCED.
      */
-    void validateMarker(long producerId, short epoch, int coordinatorEpoch) {
+    void validateMarker(long producerId, short epoch, int coordinatorEpoch, int transactionVersion) {
         Entry e = producers.get(producerId);
         if (e == null) {
             return;
         }
-        if (epoch < e.epoch) {
-            throw new InvalidProducerEpochException("Epoch of producer " + producerId + " is " + epoch
-                    + ", which is smaller than the last seen epoch " + e.epoch);
+        boolean stale = transactionVersion >= 2 ? epoch <= e.epoch : epoch < e.epoch;
+        boolean retriedTv2Marker = transactionVersion >= 2 && epoch == e.epoch && e.currentTxnFirstOffset < 0;
+        if (stale && !retriedTv2Marker) {
+            throw new InvalidProducerEpochException("Epoch of producer " + producerId + " is " + epoch + ", which is "
+                    + (transactionVersion >= 2 ? "<=" : "<") + " the last seen epoch " + e.epoch
+                    + " (TV" + transactionVersion + ")");
         }
         if (coordinatorEpoch < e.coordinatorEpoch) {
             throw new TransactionCoordinatorFencedException("Invalid coordinator epoch for producer " + producerId

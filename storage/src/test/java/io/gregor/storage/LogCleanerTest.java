@@ -559,7 +559,7 @@ class LogCleanerTest {
         FileLog log = (FileLog) open(false).getOrCreate(TP, Uuids.random(), compacted());
         append(log, MemoryRecords.withTransactionalRecords(Compression.NONE, 9L, (short) 0, 0,
                 record(T0, "a", "aborted-1"), record(T0, "b", "aborted-2")).buffer());
-        log.appendTxnMarker(9L, (short) 0, 0, false, 0, T0);
+        log.appendTxnMarker(9L, (short) 0, 0, false, 0, 0, T0);
         log.updateHighWatermark(log.logEndOffset());
         for (int round = 0; round < 40; round++) {
             put(log, T0 + round, "k" + (round % 4), "v" + round);

@@ -188,7 +188,7 @@ public final class Partition {
      * replicated like any batch, and waiting fetches are told as for an append.
      */
     public AppendResult appendTxnMarker(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
-                                        long nowMs) {
+                                        int transactionVersion, long nowMs) {
         AppendResult result;
         int bytes;
         synchronized (this) {
@@ -197,7 +197,8 @@ public final class Partition {
                         + topicPartition);
             }
             long endBefore = log.sizeInBytes();
-            result = log.appendTxnMarker(producerId, producerEpoch, coordinatorEpoch, commit, leaderEpoch, nowMs);
+            result = log.appendTxnMarker(producerId, producerEpoch, coordinatorEpoch, commit, transactionVersion,
+                    leaderEpoch, nowMs);
             bytes = (int) Math.max(1, log.sizeInBytes() - endBefore);
             unreplicated.addLast(new long[]{result.lastOffset() + 1, bytes});
         }
