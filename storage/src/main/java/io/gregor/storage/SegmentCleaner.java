@@ -52,6 +52,9 @@ final class SegmentCleaner {
     private final CRC32C crc = new CRC32C();
     private final BufferSupplier decompression = BufferSupplier.create();
     private ByteBuffer readBuf;
+    // two cursors: a scan's handler may flush the write buffer mid-walk
+    private final BatchHeaders scannedHeaders = new BatchHeaders();
+    private final BatchHeaders writtenHeaders = new BatchHeaders();
     private ByteBuffer writeBuf;
     private ByteBuffer scratch;
     private ByteBuffer filterOut;
@@ -477,11 +480,8 @@ final class SegmentCleaner {
             return;
         }
         int fileStart = cleaned.size();
-        for (int p = 0; p < n; ) {
-            int size = writeBuf.getInt(p + Batches.LENGTH) + Batches.LOG_OVERHEAD;
-            long last = writeBuf.getLong(p + Batches.BASE_OFFSET) + writeBuf.getInt(p + Batches.LAST_OFFSET_DELTA);
-            cleaned.onBatchWritten(last, writeBuf.getLong(p + Batches.MAX_TIMESTAMP), fileStart + p, size);
-            p += size;
+        for (BatchHeaders b = writtenHeaders.over(writeBuf, 0, n); b.next(); ) {
+            cleaned.onBatchWritten(b.lastOffset(), b.maxTimestamp(), fileStart + b.position(), b.sizeInBytes());
         }
         writeBuf.flip();
         cleaned.writeAtEnd(writeBuf);
@@ -508,18 +508,17 @@ final class SegmentCleaner {
             int n = readBuf.position();
             bytesRead += n;
             int p = 0;
-            while (p + Batches.LOG_OVERHEAD <= n) {
-                int size = readBuf.getInt(p + Batches.LENGTH) + Batches.LOG_OVERHEAD;
-                if (size < Batches.HEADER_SIZE) {
-                    throw new CorruptRecordException("Batch of " + size + " bytes in " + seg.logPath());
+            for (BatchHeaders b = scannedHeaders.over(readBuf, 0, n); b.next() && b.remaining() >= Batches.LOG_OVERHEAD; ) {
+                if (b.sizeInBytes() < Batches.HEADER_SIZE) {
+                    throw new CorruptRecordException("Batch of " + b.sizeInBytes() + " bytes in " + seg.logPath());
                 }
-                if (p + size > n) {
+                if (b.end() > n) {
                     break;
                 }
-                if (!handler.handle(readBuf, p, p + size)) {
+                if (!handler.handle(readBuf, b.position(), b.end())) {
                     return;
                 }
-                p += size;
+                p = b.end();
             }
             if (p == 0) {
                 // one batch larger than the buffer: grow to it (up to the batch size) and read again
