@@ -153,6 +153,11 @@ public final class ConsumerOffsetsTopic implements OffsetsLog, TopicCatalog {
             ByteBuffer bytes = readFully(slice);
             long next = offset;
             for (RecordBatch batch : MemoryRecords.readableRecords(bytes).batches()) {
+                if (batch.isControlBatch()) {
+                    // a transaction marker's key is no group record (Kafka's loader skips them too)
+                    next = batch.nextOffset();
+                    continue;
+                }
                 for (Record record : batch) {
                     if (record.offset() >= offset && record.hasKey()) {
                         visitor.accept(record.key(), record.hasValue() ? record.value() : null);

@@ -754,7 +754,8 @@ public final class FileLog implements PartitionLog {
                 break;
             }
         }
-        return firstUnstable >= 0 && firstUnstable < hw ? firstUnstable : hw;
+        // a transaction whose start DeleteRecords or retention removed holds the LSO at the log start
+        return firstUnstable >= 0 && firstUnstable < hw ? Math.max(firstUnstable, logStartOffset) : hw;
     }
 
     @Override
