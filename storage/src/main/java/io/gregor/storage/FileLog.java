@@ -384,6 +384,11 @@ public final class FileLog implements PartitionLog {
         return appendAsLeader(records, leaderEpoch, nowMs, BatchValidator.Origin.CLIENT, 0);
     }
 
+    @Override
+    public AppendResult appendFromCoordinator(ByteBuffer records, int leaderEpoch, long nowMs) {
+        return appendAsLeader(records, leaderEpoch, nowMs, BatchValidator.Origin.COORDINATOR, 0);
+    }
+
     /** {@code transactionVersion} only matters for markers (their epoch rule). */
     private AppendResult appendAsLeader(ByteBuffer records, int leaderEpoch, long nowMs,
                                         BatchValidator.Origin origin, int transactionVersion) {
@@ -406,7 +411,7 @@ public final class FileLog implements PartitionLog {
                 validator.validateLeaderBatch(b, c, nextOffset, origin);
                 maxTimestamp = Math.max(maxTimestamp, c.logAppendTime() ? nowMs : b.maxTimestamp());
                 if (b.producerId() >= 0) {
-                    int dupSlot = validator.validateProducer(b, producers, transactionVersion);
+                    int dupSlot = validator.validateProducer(b, producers, transactionVersion, origin);
                     if (dupSlot >= 0) {
                         ProducerStateTable.Entry e = producers.get(b.producerId());
                         long last = e.lastOffset[dupSlot];

@@ -30,6 +30,13 @@ public interface PartitionLog {
     AppendResult append(ByteBuffer records, int leaderEpoch, long nowMs);
 
     /**
+     * {@link #append} for a coordinator's own records (Kafka's AppendOrigin.COORDINATOR), e.g. the group
+     * coordinator's transactional offset commits: a batch with a producer id is checked for its epoch (and for
+     * writing inside the producer's transaction) but not for sequences, which such writes do not follow.
+     */
+    AppendResult appendFromCoordinator(ByteBuffer records, int leaderEpoch, long nowMs);
+
+    /**
      * Reads whole batches starting with the one containing {@code fetchOffset}, up to {@code maxBytes}
      * (but at least one whole batch when {@code minOneBatch}), never past {@code maxOffset} (exclusive;
      * the high watermark for consumers).

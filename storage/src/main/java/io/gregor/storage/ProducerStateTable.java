@@ -119,6 +119,15 @@ final class ProducerStateTable {
         return producers;
     }
 
+    /** A coordinator's write for a producer (a transactional offset commit): only an older epoch is refused. */
+    void checkEpoch(long producerId, short epoch) {
+        Entry e = producers.get(producerId);
+        if (e != null && epoch < e.epoch) {
+            throw new InvalidProducerEpochException("Epoch of producer " + producerId + " is " + epoch
+                    + ", which is smaller than the last seen epoch " + e.epoch);
+        }
+    }
+
     /** Kafka's rule: a producer inside a transaction must keep writing transactional batches until its marker. */
     void checkTransactional(long producerId, boolean transactional) {
         Entry e = producers.get(producerId);

@@ -142,6 +142,30 @@ class TransactionLogTest {
         assertThat(log.lastStableOffset()).isEqualTo(4);
     }
 
+    /** A transactional batch as the group coordinator writes offsets: the producer's id and epoch, sequence 0. */
+    static ByteBuffer coordinatorTxn(long pid, short epoch) {
+        return MemoryRecords.withTransactionalRecords(Compression.NONE, pid, epoch, 0, rec(5, "group", "offset"))
+                .buffer();
+    }
+
+    @Test
+    void aCoordinatorsTransactionalWritesAreCheckedForTheirEpochButNotForSequences() {
+        AppendResult first = log.appendFromCoordinator(coordinatorTxn(PID_A, (short) 2), 0, 1);
+        AppendResult again = log.appendFromCoordinator(coordinatorTxn(PID_A, (short) 2), 0, 1);
+        assertThat(again.duplicate()).isFalse();
+        assertThat(again.firstOffset()).isEqualTo(first.firstOffset() + 1);
+        assertThatThrownBy(() -> log.appendFromCoordinator(coordinatorTxn(PID_A, (short) 1), 0, 1))
+                .isInstanceOf(InvalidProducerEpochException.class);
+        replicate();
+        assertThat(log.lastStableOffset()).isZero();
+        log.appendTxnMarker(PID_A, (short) 2, 0, true, 0, 0, 1);
+        replicate();
+        assertThat(log.lastStableOffset()).isEqualTo(3);
+        // the same batch from a client is a sequence duplicate of the first
+        log.append(coordinatorTxn(PID_B, (short) 0), 0, 1);
+        assertThat(log.append(coordinatorTxn(PID_B, (short) 0), 0, 1).duplicate()).isTrue();
+    }
+
     @Test
     void aClientsControlBatchIsStillRefused() {
         ByteBuffer marker = MemoryRecords.withEndTransactionMarker(0L, 1L, 0, PID_A, (short) 0,

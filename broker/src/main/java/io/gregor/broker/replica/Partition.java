@@ -163,6 +163,18 @@ public final class Partition {
 
     /** Appends a produce request's records for this partition and wakes fetches waiting for data. */
     public AppendResult appendAsLeader(ByteBuffer records, long nowMs) {
+        return appendAsLeader(records, nowMs, false);
+    }
+
+    /**
+     * Appends a coordinator's records (group metadata, offset commits; transactional ones carry the producer's
+     * id and epoch but no sequence), checked as Kafka checks coordinator writes.
+     */
+    public AppendResult appendFromCoordinator(ByteBuffer records, long nowMs) {
+        return appendAsLeader(records, nowMs, true);
+    }
+
+    private AppendResult appendAsLeader(ByteBuffer records, long nowMs, boolean fromCoordinator) {
         int bytes = records.remaining();
         AppendResult result;
         synchronized (this) {
@@ -171,7 +183,8 @@ public final class Partition {
                 throw new NotLeaderOrFollowerException("Broker " + localBrokerId + " is not the leader of "
                         + topicPartition);
             }
-            result = log.append(records, leaderEpoch, nowMs);
+            result = fromCoordinator ? log.appendFromCoordinator(records, leaderEpoch, nowMs)
+                    : log.append(records, leaderEpoch, nowMs);
             if (!result.duplicate()) {
                 unreplicated.addLast(new long[]{result.lastOffset() + 1, bytes});
             }
