@@ -4,11 +4,13 @@ import io.gregor.broker.handlers.ClusterHandler;
 import io.gregor.broker.handlers.ConfigsHandler;
 import io.gregor.broker.handlers.DescribeProducersHandler;
 import io.gregor.broker.handlers.FetchHandler;
+import io.gregor.broker.handlers.FindCoordinatorHandler;
 import io.gregor.broker.handlers.GroupHandler;
 import io.gregor.broker.handlers.OffsetsHandler;
 import io.gregor.broker.handlers.ProduceHandler;
 import io.gregor.broker.handlers.ProducerIdHandler;
 import io.gregor.broker.handlers.TopicAdminHandler;
+import io.gregor.broker.handlers.TransactionHandler;
 import io.gregor.broker.handlers.TxnMarkersHandler;
 import io.gregor.broker.metadata.LocalMetadataStore;
 import io.gregor.broker.metadata.MetadataStore;
@@ -16,18 +18,25 @@ import io.gregor.broker.metadata.TopicMetadata;
 import io.gregor.broker.replica.FetchPurgatory;
 import io.gregor.broker.replica.ReplicaManager;
 import io.gregor.broker.replica.ReplicationSettings;
+import io.gregor.broker.txn.InterBrokerClient;
+import io.gregor.broker.txn.TxnMarkerRouter;
 import io.gregor.broker.zk.ZkMetadataStore;
 import io.gregor.config.BrokerConfig;
 import io.gregor.config.ConfigException;
 import io.gregor.config.Endpoint;
 import io.gregor.coordinator.GroupConfig;
 import io.gregor.coordinator.GroupCoordinator;
+import io.gregor.coordinator.txn.MarkerSender;
+import io.gregor.coordinator.txn.TransactionConfig;
+import io.gregor.coordinator.txn.TransactionCoordinator;
 import io.gregor.storage.FileLogManager;
 import io.gregor.storage.LogConfig;
 import io.gregor.storage.LogManager;
 import io.gregor.storage.StorageSettings;
 import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaServer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +51,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -61,6 +71,8 @@ public final class Broker implements AutoCloseable {
     /** Per connection: unanswered requests and bytes before the broker stops reading from it. */
     private static final int MAX_IN_FLIGHT_REQUESTS = 100;
     private static final long MAX_IN_FLIGHT_BYTES = 64L * 1024 * 1024;
+    /** How soon transaction markers are sent again to a partition whose leader did not take them. */
+    private static final long MARKER_RETRY_BACKOFF_MS = 100;
 
     private final BrokerConfig config;
     private final int brokerId;
@@ -78,6 +90,8 @@ public final class Broker implements AutoCloseable {
     private GroupCoordinator groupCoordinator;
     /** The leader side of WriteTxnMarkers, which the transaction coordinator calls in-process. */
     private TxnMarkersHandler txnMarkers;
+    private TransactionCoordinator transactionCoordinator;
+    private InterBrokerClient markerClient;
     private volatile boolean closed;
 
     private Broker(BrokerConfig config) {
@@ -157,38 +171,47 @@ public final class Broker implements AutoCloseable {
         new ClusterHandler(config, topics, logs, brokerId, clusterId, advertised).register(registry);
         new TopicAdminHandler(topics, config).register(registry);
         new ConfigsHandler(topics, config).register(registry);
-        new ProducerIdHandler(store).register(registry);
         new io.gregor.broker.handlers.LeaderElectionHandler(topics, adminWaits).register(registry);
-        // the transaction coordinator replaces the no-op listener to complete transactional offset commits
-        txnMarkers = new TxnMarkersHandler(topics, Time.SYSTEM, config.requestTimeoutMs(),
-                (topic, partition, producerId, producerEpoch, committed) -> { });
-        txnMarkers.register(registry);
         new DescribeProducersHandler(topics).register(registry);
-        ConsumerOffsetsTopic offsetsTopic = new ConsumerOffsetsTopic(config, topics, Time.SYSTEM);
+        InternalTopic offsetsTopic = new InternalTopic(InternalTopic.consumerOffsets(config), topics, replicas, Time.SYSTEM);
         groupCoordinator = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
                 config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
                 config.offsetMetadataMaxBytes(), config.offsetsRetentionMs(), config.offsetsRetentionCheckIntervalMs()),
-                offsetsTopic, offsetsTopic, scheduler, Time.SYSTEM);
-        GroupCoordinator coordinator = groupCoordinator;
+                offsetsTopic, (topic, partition) -> topics.partition(topic, partition).isPresent(), scheduler, Time.SYSTEM);
         // groups move with the leadership of their __consumer_offsets partition; events before startup()
         // are covered by its scan of the partitions led then (loading twice is a no-op)
-        replicas.setLeadershipListener(new ReplicaManager.LeadershipListener() {
-            @Override
-            public void becameLeader(io.gregor.storage.TopicPartition tp) {
-                if (tp.topic().equals(ConsumerOffsetsTopic.NAME)) {
-                    coordinator.onElection(tp.partition());
-                }
-            }
-
-            @Override
-            public void stoppedLeading(io.gregor.storage.TopicPartition tp) {
-                if (tp.topic().equals(ConsumerOffsetsTopic.NAME)) {
-                    coordinator.onResignation(tp.partition());
-                }
-            }
-        });
+        offsetsTopic.followLeadership(groupCoordinator);
         groupCoordinator.startup();
-        new GroupHandler(groupCoordinator, offsetsTopic, brokerId, advertised).register(registry);
+        new GroupHandler(groupCoordinator).register(registry);
+
+        ProducerIdAllocator producerIds = new ProducerIdAllocator(store);
+        InternalTopic transactionTopic = new InternalTopic(InternalTopic.transactionState(config), topics, replicas, Time.SYSTEM);
+        markerClient = new InterBrokerClient(brokerId, "txn-marker-sender", config.requestTimeoutMs(), Time.SYSTEM);
+        // markers for partitions led here are written in-process; one landing on __consumer_offsets completes
+        // the producer's transactional offset commits there
+        GroupCoordinator groups = groupCoordinator;
+        txnMarkers = new TxnMarkersHandler(topics, Time.SYSTEM, config.requestTimeoutMs(),
+                (topic, partition, producerId, producerEpoch, committed) -> {
+                    if (topic.equals(offsetsTopic.name())) {
+                        groups.completeTransaction(partition, producerId, committed);
+                    }
+                });
+        txnMarkers.register(registry);
+        MarkerSender localMarkers = txnMarkers::writeMarkers;
+        transactionCoordinator = new TransactionCoordinator(new TransactionConfig(config.transactionMaxTimeoutMs(),
+                config.transactionAbortTimedOutTransactionCleanupIntervalMs(), config.transactionalIdExpirationMs(),
+                config.transactionRemoveExpiredTransactionCleanupIntervalMs(), MARKER_RETRY_BACKOFF_MS),
+                transactionTopic, producerIds, new TxnMarkerRouter(brokerId, store, localMarkers, markerClient),
+                (topic, partition) -> topics.topic(topic).map(t -> partition >= 0 && partition < t.partitionCount()).orElse(false),
+                groupId -> new TopicPartition(offsetsTopic.name(),
+                        FindCoordinatorHandler.partitionFor(groupId, offsetsTopic.partitionCount())),
+                scheduler, Time.SYSTEM);
+        transactionTopic.followLeadership(transactionCoordinator);
+        transactionCoordinator.startup();
+        new ProducerIdHandler(producerIds, transactionCoordinator).register(registry);
+        new TransactionHandler(transactionCoordinator).register(registry);
+        new FindCoordinatorHandler(Map.of(CoordinatorType.GROUP, offsetsTopic, CoordinatorType.TRANSACTION, transactionTopic),
+                brokerId, advertised).register(registry);
 
         for (Endpoint listener : config.listeners()) {
             KafkaServer server = new KafkaServer(new KafkaServer.Settings(listener.listenerName(), listener.host(),
@@ -317,6 +340,12 @@ public final class Broker implements AutoCloseable {
         }
         if (groupCoordinator != null) {
             groupCoordinator.close();
+        }
+        if (transactionCoordinator != null) {
+            transactionCoordinator.close();
+        }
+        if (markerClient != null) {
+            markerClient.close();
         }
         scheduler.shutdownNow();
         adminWaits.shutdownNow();
