@@ -59,6 +59,11 @@ final class BatchValidator {
             throw new InvalidRecordException("Record batch last offset delta " + b.lastOffsetDelta()
                     + " does not match its record count " + count);
         }
+        if (origin == Origin.CLIENT && b.producerId() >= 0 && b.baseSequence() < 0) {
+            // Kafka's LogValidator: only a coordinator writes producer batches without a sequence
+            throw new InvalidRecordException("Invalid sequence number " + b.baseSequence()
+                    + " in record batch with producerId " + b.producerId());
+        }
         if (b.isControl()) {
             if (origin == Origin.CLIENT) {
                 // leader appends carry producers' data (clients, the group coordinator); transaction markers

@@ -1,12 +1,10 @@
 package io.gregor.storage;
 
-
 import io.gregor.storage.errors.InvalidProducerEpochException;
 import io.gregor.storage.errors.InvalidTxnStateException;
 import io.gregor.storage.errors.TransactionCoordinatorFencedException;
 import io.gregor.storage.errors.KafkaStorageException;
 import io.gregor.storage.errors.OutOfOrderSequenceException;
-import org.apache.kafka.common.record.internal.RecordBatch;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -186,11 +184,7 @@ final class ProducerStateTable {
             throw new InvalidProducerEpochException("Epoch of producer " + producerId + " is " + epoch
                     + ", which is smaller than the last seen epoch " + currentEpoch);
         }
-        if (firstSeq == RecordBatch.NO_SEQUENCE) {
-            // a coordinator's transactional write (TxnOffsetCommit) carries no sequence: as in Kafka, only its
-            // epoch is checked, and the producer's sequence state stays as it was
-            lastSeq = currentLastSeq;
-        } else if (epoch != currentEpoch) {
+        if (epoch != currentEpoch) {
             // an unknown producer may start anywhere (its state may have expired); a bumped epoch at 0
             if (firstSeq != 0 && currentEpoch != -1) {
                 throw new OutOfOrderSequenceException("Invalid sequence number for new epoch of producer "

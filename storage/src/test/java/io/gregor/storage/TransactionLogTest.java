@@ -167,6 +167,22 @@ class TransactionLogTest {
     }
 
     @Test
+    void aClientsProducerBatchWithoutASequenceIsAnInvalidRecordButACoordinatorMayWriteOne() {
+        ByteBuffer noSequence = coordinatorTxn(PID_A, (short) 0);
+        noSequence.putInt(53, -1); // base sequence, then the CRC again
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(noSequence.duplicate().position(21));
+        noSequence.putInt(17, (int) crc.getValue());
+        assertThatThrownBy(() -> log.append(noSequence.duplicate(), 0, 1)).isInstanceOf(InvalidRecordException.class)
+                .hasMessageContaining("Invalid sequence number -1");
+        log.appendFromCoordinator(noSequence.duplicate(), 0, 1);
+        log.appendFromCoordinator(noSequence.duplicate(), 0, 1);
+        assertThat(log.logEndOffset()).isEqualTo(2);
+        assertThat(log.activeProducers()).singleElement()
+                .satisfies(p -> assertThat(p.lastSequence()).as("no sequence state from coordinator writes").isEqualTo(-1));
+    }
+
+    @Test
     void aClientsControlBatchIsStillRefused() {
         ByteBuffer marker = MemoryRecords.withEndTransactionMarker(0L, 1L, 0, PID_A, (short) 0,
                 new EndTransactionMarker(ControlRecordType.ABORT, 0)).buffer();
