@@ -146,6 +146,8 @@ public final class Broker implements AutoCloseable {
                         config.logCleanerThreads(), config.logCleanerBackoffMs(), config.logCleanerDedupeBufferSize(),
                         config.logCleanerIoBufferSize(), config.replicaHighWatermarkCheckpointIntervalMs()),
                 topic -> ReplicaManager.logConfig(config, store.topic(topic).map(TopicMetadata::configs).orElse(Map.of())));
+        ((FileLogManager) logs).startProducerIdExpiration(Time.SYSTEM, config.producerIdExpirationMs(),
+                config.producerIdExpirationCheckIntervalMs());
         String clusterId = ((FileLogManager) logs).clusterId();
         if (zkClusterId != null && !zkClusterId.equals(clusterId)) {
             throw new IllegalStateException("The cluster id " + zkClusterId + " in ZooKeeper does not match the cluster.id "

@@ -787,6 +787,20 @@ public final class FileLog implements PartitionLog {
         return appendAsLeader(marker, leaderEpoch, nowMs, BatchValidator.Origin.COORDINATOR, transactionVersion);
     }
 
+    /** producer.id.expiration.ms: drops idle producers without an open transaction; returns how many. */
+    int removeExpiredProducers(long nowMs, long expirationMs) {
+        appendLock.lock();
+        try {
+            int removed = closed ? 0 : producers.removeExpired(nowMs, expirationMs);
+            if (removed > 0) {
+                log.debug("{}: {} idle producer id(s) expired", tp, removed);
+            }
+            return removed;
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
     @Override
     public List<ProducerDescription> activeProducers() {
         appendLock.lock();
@@ -795,8 +809,8 @@ public final class FileLog implements PartitionLog {
             producers.entries().forEach((pid, e) -> {
                 boolean has = e.count > 0;
                 int slot = has ? e.newest() : 0;
-                result.add(new ProducerDescription(pid, e.epoch, has ? e.lastSeq[slot] : -1,
-                        has ? e.timestamp[slot] : -1, e.coordinatorEpoch, e.currentTxnFirstOffset));
+                result.add(new ProducerDescription(pid, e.epoch, has ? e.lastSeq[slot] : -1, e.lastTimestamp,
+                        e.coordinatorEpoch, e.currentTxnFirstOffset));
             });
             return result;
         } finally {

@@ -36,6 +36,8 @@ final class ProducerStateTable {
         short epoch = -1;
         int coordinatorEpoch = -1;
         long currentTxnFirstOffset = -1;
+        /** Max timestamp of the producer's latest batch or marker: producer.id.expiration.ms counts from it. */
+        long lastTimestamp = -1;
         final int[] firstSeq = new int[BATCHES_TO_RETAIN];
         final int[] lastSeq = new int[BATCHES_TO_RETAIN];
         final long[] lastOffset = new long[BATCHES_TO_RETAIN];
@@ -264,6 +266,7 @@ final class ProducerStateTable {
             }
             Entry e = updateEpochOnly(producerId, b.producerEpoch());
             e.coordinatorEpoch = BatchHeaders.markerCoordinatorEpoch(marker);
+            e.lastTimestamp = b.maxTimestamp();
             long first = e.currentTxnFirstOffset;
             if (first < 0) {
                 return null; // a marker without data here changes neither the LSO nor the index (as Kafka)
@@ -275,8 +278,9 @@ final class ProducerStateTable {
         }
         update(producerId, b.producerEpoch(), b.baseSequence(), b.lastSequence(), b.baseOffset(),
                 b.lastOffset(), b.maxTimestamp());
+        Entry e = producers.get(producerId);
+        e.lastTimestamp = b.maxTimestamp();
         if (b.isTransactional()) {
-            Entry e = producers.get(producerId);
             if (e.currentTxnFirstOffset < 0) {
                 e.currentTxnFirstOffset = b.baseOffset();
                 ongoingTxns.put(b.baseOffset(), producerId);
@@ -294,6 +298,16 @@ final class ProducerStateTable {
             e.epoch = epoch;
         }
         return e;
+    }
+
+    /**
+     * Kafka's producer id expiration: forgets producers without an open transaction whose last batch or marker
+     * is at least {@code expirationMs} old. Returns how many went.
+     */
+    int removeExpired(long nowMs, long expirationMs) {
+        int before = producers.size();
+        producers.values().removeIf(e -> e.currentTxnFirstOffset < 0 && nowMs - e.lastTimestamp >= expirationMs);
+        return before - producers.size();
     }
 
     void clear() {
@@ -321,7 +335,7 @@ final class ProducerStateTable {
             buf.putInt(has ? e.lastSeq[slot] : -1);
             buf.putLong(has ? e.lastOffset[slot] : -1);
             buf.putInt(has ? e.offsetDelta[slot] : 0);
-            buf.putLong(has ? e.timestamp[slot] : -1);
+            buf.putLong(e.lastTimestamp);
             buf.putInt(e.coordinatorEpoch);
             buf.putLong(e.currentTxnFirstOffset);
         }
@@ -362,6 +376,7 @@ final class ProducerStateTable {
                 e.epoch = epoch;
                 e.coordinatorEpoch = coordinatorEpoch;
                 e.currentTxnFirstOffset = txnFirst;
+                e.lastTimestamp = ts;
                 if (lastSeq >= 0) {
                     long first = (long) lastSeq - delta;
                     int firstSeq = (int) (first < 0 ? first + Integer.MAX_VALUE + 1 : first);

@@ -183,6 +183,23 @@ class TransactionLogTest {
     }
 
     @Test
+    void idleProducersWithoutAnOpenTransactionExpire() {
+        log.append(idempotent(PID_A, (short) 0, 0, 0, 2), 0, 1); // record time 1000..1001
+        log.append(txn(PID_B, (short) 0, 0, 2, 1), 0, 1); // open transaction, record time 1000
+        long expiration = 60_000;
+        assertThat(logs.manager().removeExpiredProducers(1001 + expiration - 1, expiration)).isZero();
+        assertThat(logs.manager().removeExpiredProducers(1001 + expiration, expiration)).isEqualTo(1);
+        assertThat(log.activeProducers()).extracting(PartitionLog.ProducerDescription::producerId)
+                .containsExactly(PID_B);
+        // forgotten: its next batch may start at any sequence, as for an unknown producer
+        log.append(idempotent(PID_A, (short) 0, 7, 3, 1), 0, 1);
+        log.appendTxnMarker(PID_B, (short) 0, 0, true, 0, 0, 5_000); // the marker's time is when it was written
+        assertThat(logs.manager().removeExpiredProducers(5_000 + expiration - 1, expiration)).isEqualTo(1);
+        assertThat(log.activeProducers()).extracting(PartitionLog.ProducerDescription::producerId)
+                .containsExactly(PID_B);
+    }
+
+    @Test
     void aClientsControlBatchIsStillRefused() {
         ByteBuffer marker = MemoryRecords.withEndTransactionMarker(0L, 1L, 0, PID_A, (short) 0,
                 new EndTransactionMarker(ControlRecordType.ABORT, 0)).buffer();
