@@ -65,6 +65,8 @@ final class SegmentCleaner {
     private long nowMs;
     private long deleteRetentionMs;
     private Map<Long, Long> producerLastOffsets;
+    /** Aborted transactions of the pass's range by producer id: their records are removed, as in Kafka. */
+    private final Map<Long, List<AbortedTxn>> abortedByProducer = new java.util.HashMap<>();
     private long bytesRead;
     private long bytesWritten;
 
@@ -100,6 +102,10 @@ final class SegmentCleaner {
         bytesRead = 0;
         bytesWritten = 0;
         map.reset(Math.min(firstUncleanable - firstDirty, map.maxCapacity()));
+        abortedByProducer.clear();
+        for (AbortedTxn txn : fileLog.abortedTransactions(fileLog.logStartOffset(), firstUncleanable)) {
+            abortedByProducer.computeIfAbsent(txn.producerId(), k -> new ArrayList<>()).add(txn);
+        }
         long end = buildOffsetMap(inactive, nextBases, firstDirty, Math.min(firstUncleanable, activeBase));
         if (end <= firstDirty) {
             if (map.size() == 0 && firstUncleanable > firstDirty) {
@@ -161,8 +167,8 @@ final class SegmentCleaner {
                     full[0] = true;
                     return false;
                 }
-                if ((buf.getShort(s + Batches.ATTRIBUTES) & Batches.CONTROL_MASK) == 0) {
-                    addKeys(buf, s, e, base, count);
+                if ((buf.getShort(s + Batches.ATTRIBUTES) & Batches.CONTROL_MASK) == 0 && !isAbortedData(buf, s)) {
+                    addKeys(buf, s, e, base, count); // an aborted record never shadows a committed one
                 }
                 end[0] = last + 1;
                 return true;
@@ -247,7 +253,9 @@ final class SegmentCleaner {
             writeBuf.clear();
             for (LogSegment seg : group) {
                 scan(seg, 0, (buf, s, e) -> {
-                    if ((buf.getShort(s + Batches.ATTRIBUTES) & Batches.COMPRESSION_MASK) != 0) {
+                    if (isAbortedData(buf, s)) {
+                        dropAbortedBatch(buf, s, e, cleaned);
+                    } else if ((buf.getShort(s + Batches.ATTRIBUTES) & Batches.COMPRESSION_MASK) != 0) {
                         filterCompressed(buf, s, e, filter, cleaned);
                     } else {
                         filterUncompressed(buf, s, e, cleaned);
@@ -291,6 +299,37 @@ final class SegmentCleaner {
         }
         boolean deleteRetained = !hasHorizon || nowMs < horizon;
         return offset >= latestOffsetOfKey && (hasValue || deleteRetained);
+    }
+
+    /** A transactional data batch inside one of its producer's aborted transactions (before the abort marker). */
+    private boolean isAbortedData(ByteBuffer buf, int s) {
+        short attributes = buf.getShort(s + Batches.ATTRIBUTES);
+        if ((attributes & Batches.TRANSACTIONAL_MASK) == 0 || (attributes & Batches.CONTROL_MASK) != 0
+                || abortedByProducer.isEmpty()) {
+            return false;
+        }
+        List<AbortedTxn> txns = abortedByProducer.get(buf.getLong(s + Batches.PRODUCER_ID));
+        if (txns == null) {
+            return false;
+        }
+        long base = buf.getLong(s + Batches.BASE_OFFSET);
+        for (AbortedTxn txn : txns) {
+            if (base >= txn.firstOffset() && base < txn.lastOffset()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Aborted records go; the producer's last batch stays as a bare header, as for any emptied batch. */
+    private void dropAbortedBatch(ByteBuffer in, int bs, int be, LogSegment cleaned) {
+        long lastOffset = in.getLong(bs + Batches.BASE_OFFSET) + in.getInt(bs + Batches.LAST_OFFSET_DELTA);
+        if (lastOffset >= mapEnd) {
+            copyBatch(in, bs, be, cleaned); // beyond what this pass knows about
+        } else if (isLastBatchOfProducer(in.getLong(bs + Batches.PRODUCER_ID), lastOffset)) {
+            ensureWriteRoom(Batches.HEADER_SIZE, cleaned);
+            writeEmptyHeader(in, bs);
+        }
     }
 
     private boolean isLastBatchOfProducer(long producerId, long lastOffset) {
