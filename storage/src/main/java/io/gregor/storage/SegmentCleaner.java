@@ -24,7 +24,8 @@ import java.util.zip.CRC32C;
  * group by group (each group's output within segment.bytes), keeping per key only the latest record.
  * Offsets are never rewritten; batches keep base offset, last offset delta and producer metadata; the last
  * batch of each producer survives (as a bare header if emptied) so sequence state does too; control batches
- * are kept; a tombstone survives until the delete horizon (KIP-534) set when its batch is first cleaned
+ * are kept; records of aborted transactions are removed; nothing at or past the last stable offset is
+ * cleaned; a tombstone survives until the delete horizon (KIP-534) set when its batch is first cleaned
  * has passed. Uncompressed batches are filtered in place without per-record objects; compressed ones go
  * through kafka-clients' {@link MemoryRecords#filterTo}.
  */
@@ -264,7 +265,7 @@ final class SegmentCleaner {
                 });
             }
             flushWrites(cleaned);
-            // the markers stay (transactional data is not yet cleaned by Kafka's rules), so their aborts do too
+            // markers are kept, so the index entries of their aborted transactions are too
             for (LogSegment seg : group) {
                 seg.txnIndex.entries().forEach(cleaned.txnIndex::append);
             }
