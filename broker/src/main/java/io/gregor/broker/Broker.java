@@ -51,6 +51,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -87,10 +88,10 @@ public final class Broker implements AutoCloseable {
     private ReplicaManager replicaManager;
     private LogManager logs;
     private GroupCoordinator groupCoordinator;
-    private TransactionCoordinator transactionCoordinator;
-    private InterBrokerClient markerClient;
     /** The leader side of WriteTxnMarkers, which the transaction coordinator calls in-process. */
     private TxnMarkersHandler txnMarkers;
+    private TransactionCoordinator transactionCoordinator;
+    private InterBrokerClient markerClient;
     private volatile boolean closed;
 
     private Broker(BrokerConfig config) {
@@ -145,6 +146,8 @@ public final class Broker implements AutoCloseable {
                         config.logCleanerThreads(), config.logCleanerBackoffMs(), config.logCleanerDedupeBufferSize(),
                         config.logCleanerIoBufferSize(), config.replicaHighWatermarkCheckpointIntervalMs()),
                 topic -> ReplicaManager.logConfig(config, store.topic(topic).map(TopicMetadata::configs).orElse(Map.of())));
+        ((FileLogManager) logs).startProducerIdExpiration(Time.SYSTEM, config.producerIdExpirationMs(),
+                config.producerIdExpirationCheckIntervalMs());
         String clusterId = ((FileLogManager) logs).clusterId();
         if (zkClusterId != null && !zkClusterId.equals(clusterId)) {
             throw new IllegalStateException("The cluster id " + zkClusterId + " in ZooKeeper does not match the cluster.id "
@@ -171,16 +174,8 @@ public final class Broker implements AutoCloseable {
         new TopicAdminHandler(topics, config).register(registry);
         new ConfigsHandler(topics, config).register(registry);
         new io.gregor.broker.handlers.LeaderElectionHandler(topics, adminWaits).register(registry);
-        InternalTopic offsetsTopic = new InternalTopic(InternalTopic.consumerOffsets(config), topics, replicas, Time.SYSTEM);
-        // a marker on __consumer_offsets ends the producer's transactional offset commits there (TxnOffsetCommit)
-        txnMarkers = new TxnMarkersHandler(topics, Time.SYSTEM, config.requestTimeoutMs(),
-                (topic, partition, producerId, producerEpoch, committed) -> {
-                    if (topic.equals(offsetsTopic.name())) {
-                        groupCoordinator.completeTransaction(partition, producerId, committed);
-                    }
-                });
-        txnMarkers.register(registry);
         new DescribeProducersHandler(topics).register(registry);
+        InternalTopic offsetsTopic = new InternalTopic(InternalTopic.consumerOffsets(config), topics, replicas, Time.SYSTEM);
         groupCoordinator = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
                 config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
                 config.offsetMetadataMaxBytes(), config.offsetsRetentionMs(), config.offsetsRetentionCheckIntervalMs()),
@@ -194,7 +189,16 @@ public final class Broker implements AutoCloseable {
         ProducerIdAllocator producerIds = new ProducerIdAllocator(store);
         InternalTopic transactionTopic = new InternalTopic(InternalTopic.transactionState(config), topics, replicas, Time.SYSTEM);
         markerClient = new InterBrokerClient(brokerId, "txn-marker-sender", config.requestTimeoutMs(), Time.SYSTEM);
-        // markers for partitions led here are written in-process
+        // markers for partitions led here are written in-process; one landing on __consumer_offsets completes
+        // the producer's transactional offset commits there
+        GroupCoordinator groups = groupCoordinator;
+        txnMarkers = new TxnMarkersHandler(topics, Time.SYSTEM, config.requestTimeoutMs(),
+                (topic, partition, producerId, producerEpoch, committed) -> {
+                    if (topic.equals(offsetsTopic.name())) {
+                        groups.completeTransaction(partition, producerId, committed);
+                    }
+                });
+        txnMarkers.register(registry);
         MarkerSender localMarkers = txnMarkers::writeMarkers;
         transactionCoordinator = new TransactionCoordinator(new TransactionConfig(config.transactionMaxTimeoutMs(),
                 config.transactionAbortTimedOutTransactionCleanupIntervalMs(), config.transactionalIdExpirationMs(),

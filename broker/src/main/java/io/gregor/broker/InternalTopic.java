@@ -159,8 +159,9 @@ public final class InternalTopic implements CoordinatorLog {
         for (CoordinatorRecord r : records) {
             size += 32 + r.key().length + (r.value() == null ? 0 : r.value().length);
         }
-        // the builder wants a sequence with a producer id; Kafka's coordinator writes 0 and its log skips
-        // sequence checks for coordinator appends, which this log tells apart by the sequence: none (-1)
+        // the builder wants a sequence with a producer id, but a coordinator's write has none of its own: the
+        // header says so (-1), and the log checks only the producer's epoch of a coordinator append (Kafka's
+        // AppendOrigin.COORDINATOR), leaving the producer's sequence state as it was
         MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(size), RecordBatch.CURRENT_MAGIC_VALUE,
                 Compression.NONE, TimestampType.CREATE_TIME, 0L, now, producerId, producerEpoch,
                 producerId == RecordBatch.NO_PRODUCER_ID ? RecordBatch.NO_SEQUENCE : 0, transactional,
@@ -175,7 +176,7 @@ public final class InternalTopic implements CoordinatorLog {
                     producerEpoch, RecordBatch.NO_SEQUENCE, transactional, false, false,
                     RecordBatch.NO_PARTITION_LEADER_EPOCH, records.size());
         }
-        AppendResult appended = leader.appendAsLeader(batch, now);
+        AppendResult appended = leader.appendFromCoordinator(batch, now);
         if (!topics.store().clustered()) {
             return CompletableFuture.completedFuture(null);
         }

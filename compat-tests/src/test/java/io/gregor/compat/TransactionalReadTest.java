@@ -202,6 +202,34 @@ class TransactionalReadTest {
     }
 
     @Test
+    void aMarkerOnTheOffsetsTopicDoesNotDisturbTheGroupsLoadedFromIt() throws Exception {
+        TestBroker own = TestBroker.start("txn-offsets", Map.of("offsets.topic.num.partitions", "1"));
+        try (Admin admin = Clients.admin(own.bootstrapServers())) {
+            String topic = TestDirs.uniqueTopic("txn-offsets");
+            Clients.createTopic(own.bootstrapServers(), topic, 1);
+            TopicPartition tp = new TopicPartition(topic, 0);
+            String group = "g-" + topic;
+            Clients.get(admin.alterConsumerGroupOffsets(group,
+                    Map.of(tp, new org.apache.kafka.clients.consumer.OffsetAndMetadata(42))).all());
+            try (RawKafkaConnection conn = new RawKafkaConnection(own.port(), Duration.ofSeconds(30))) {
+                RawKafkaConnection previous = raw;
+                raw = conn;
+                try {
+                    assertThat(writeMarker("__consumer_offsets", 8000, (short) 0, false, 0)).isEqualTo(Errors.NONE);
+                } finally {
+                    raw = previous;
+                }
+            }
+            own.restart();
+            await().atMost(Clients.TIMEOUT).untilAsserted(() -> assertThat(Clients.get(
+                    admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata()))
+                    .containsEntry(tp, new org.apache.kafka.clients.consumer.OffsetAndMetadata(42)));
+        } finally {
+            own.close();
+        }
+    }
+
+    @Test
     void kafkaDumpLogShowsTheMarkersAndReadsTheTxnIndex() throws Exception {
         TestBroker own = TestBroker.start("txn-dump", Map.of());
         try (RawKafkaConnection conn = new RawKafkaConnection(own.port(), Duration.ofSeconds(30))) {

@@ -15,11 +15,14 @@ import java.util.zip.CRC32C;
 final class BatchValidator {
     private final CRC32C crc = new CRC32C();
 
-    /** Who wrote the batches of a leader append. */
+    /** Who wrote the batches of a leader append (Kafka's AppendOrigin). */
     enum Origin {
-        /** A producer's data: control batches are refused, as Kafka does. */
+        /** A producer's data: sequences are checked, control batches refused, as Kafka does. */
         CLIENT,
-        /** The broker's own transaction markers. */
+        /**
+         * The broker's coordinators: transaction markers, and the group coordinator's records, whose
+         * transactional offset commits carry a producer id and epoch but no meaningful sequence.
+         */
         COORDINATOR
     }
 
@@ -56,6 +59,11 @@ final class BatchValidator {
             throw new InvalidRecordException("Record batch last offset delta " + b.lastOffsetDelta()
                     + " does not match its record count " + count);
         }
+        if (origin == Origin.CLIENT && b.producerId() >= 0 && b.baseSequence() < 0) {
+            // Kafka's LogValidator: only a coordinator writes producer batches without a sequence
+            throw new InvalidRecordException("Invalid sequence number " + b.baseSequence()
+                    + " in record batch with producerId " + b.producerId());
+        }
         if (b.isControl()) {
             if (origin == Origin.CLIENT) {
                 // leader appends carry producers' data (clients, the group coordinator); transaction markers
@@ -65,8 +73,6 @@ final class BatchValidator {
             if (count != 1 || b.producerId() < 0) {
                 throw new InvalidRecordException("A control batch holds one marker of a producer");
             }
-        } else if (origin == Origin.COORDINATOR) {
-            throw new InvalidRecordException("The coordinator writes only control batches here");
         }
         int codec = b.compressionCodec();
         if (codec > 4) {
@@ -79,14 +85,22 @@ final class BatchValidator {
 
     /**
      * Kafka's producer checks for a batch with a producer id. A data batch: epoch, sequence, duplicates of the
-     * last five batches, and no plain batch inside an open transaction; returns the ring slot of the original
+     * last five batches (a coordinator's batch: the epoch only), and no plain batch inside an open transaction;
+     * returns the ring slot of the original
      * when the batch is a duplicate, else -1. A transaction marker: its control record and the producer and
-     * coordinator epochs; returns -1.
+     * coordinator epochs (by the rules of the marker's transaction version); returns -1.
      */
-    int validateProducer(BatchHeaders b, ProducerStateTable producers) {
+    int validateProducer(BatchHeaders b, ProducerStateTable producers, int transactionVersion, Origin origin) {
         if (b.isControl()) {
             long marker = b.controlMarker();
-            producers.validateMarker(b.producerId(), b.producerEpoch(), BatchHeaders.markerCoordinatorEpoch(marker));
+            producers.validateMarker(b.producerId(), b.producerEpoch(), BatchHeaders.markerCoordinatorEpoch(marker),
+                    transactionVersion);
+            return -1;
+        }
+        if (origin == Origin.COORDINATOR) {
+            // Kafka checks only the epoch of a coordinator's write: it has no sequence to follow
+            producers.checkEpoch(b.producerId(), b.producerEpoch());
+            producers.checkTransactional(b.producerId(), b.isTransactional());
             return -1;
         }
         int dup = producers.validate(b.producerId(), b.producerEpoch(), b.baseSequence(), b.lastSequence());

@@ -381,11 +381,17 @@ public final class FileLog implements PartitionLog {
 
     @Override
     public AppendResult append(ByteBuffer records, int leaderEpoch, long nowMs) {
-        return appendAsLeader(records, leaderEpoch, nowMs, BatchValidator.Origin.CLIENT);
+        return appendAsLeader(records, leaderEpoch, nowMs, BatchValidator.Origin.CLIENT, 0);
     }
 
+    @Override
+    public AppendResult appendFromCoordinator(ByteBuffer records, int leaderEpoch, long nowMs) {
+        return appendAsLeader(records, leaderEpoch, nowMs, BatchValidator.Origin.COORDINATOR, 0);
+    }
+
+    /** {@code transactionVersion} only matters for markers (their epoch rule). */
     private AppendResult appendAsLeader(ByteBuffer records, int leaderEpoch, long nowMs,
-                                        BatchValidator.Origin origin) {
+                                        BatchValidator.Origin origin, int transactionVersion) {
         ByteBuffer buf = writableView(records);
         final int start = buf.position();
         final int end = buf.limit();
@@ -405,7 +411,7 @@ public final class FileLog implements PartitionLog {
                 validator.validateLeaderBatch(b, c, nextOffset, origin);
                 maxTimestamp = Math.max(maxTimestamp, c.logAppendTime() ? nowMs : b.maxTimestamp());
                 if (b.producerId() >= 0) {
-                    int dupSlot = validator.validateProducer(b, producers);
+                    int dupSlot = validator.validateProducer(b, producers, transactionVersion, origin);
                     if (dupSlot >= 0) {
                         ProducerStateTable.Entry e = producers.get(b.producerId());
                         long last = e.lastOffset[dupSlot];
@@ -753,7 +759,8 @@ public final class FileLog implements PartitionLog {
                 break;
             }
         }
-        return firstUnstable >= 0 && firstUnstable < hw ? firstUnstable : hw;
+        // a transaction whose start DeleteRecords or retention removed holds the LSO at the log start
+        return firstUnstable >= 0 && firstUnstable < hw ? Math.max(firstUnstable, logStartOffset) : hw;
     }
 
     @Override
@@ -773,11 +780,25 @@ public final class FileLog implements PartitionLog {
 
     @Override
     public AppendResult appendTxnMarker(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
-                                        int leaderEpoch, long nowMs) {
+                                        int transactionVersion, int leaderEpoch, long nowMs) {
         ByteBuffer marker = MemoryRecords.withEndTransactionMarker(0L, nowMs, leaderEpoch, producerId, producerEpoch,
                 new EndTransactionMarker(commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT,
                         coordinatorEpoch)).buffer();
-        return appendAsLeader(marker, leaderEpoch, nowMs, BatchValidator.Origin.COORDINATOR);
+        return appendAsLeader(marker, leaderEpoch, nowMs, BatchValidator.Origin.COORDINATOR, transactionVersion);
+    }
+
+    /** producer.id.expiration.ms: drops idle producers without an open transaction; returns how many. */
+    int removeExpiredProducers(long nowMs, long expirationMs) {
+        appendLock.lock();
+        try {
+            int removed = closed ? 0 : producers.removeExpired(nowMs, expirationMs);
+            if (removed > 0) {
+                log.debug("{}: {} idle producer id(s) expired", tp, removed);
+            }
+            return removed;
+        } finally {
+            appendLock.unlock();
+        }
     }
 
     @Override
@@ -788,8 +809,8 @@ public final class FileLog implements PartitionLog {
             producers.entries().forEach((pid, e) -> {
                 boolean has = e.count > 0;
                 int slot = has ? e.newest() : 0;
-                result.add(new ProducerDescription(pid, e.epoch, has ? e.lastSeq[slot] : -1,
-                        has ? e.timestamp[slot] : -1, e.coordinatorEpoch, e.currentTxnFirstOffset));
+                result.add(new ProducerDescription(pid, e.epoch, has ? e.lastSeq[slot] : -1, e.lastTimestamp,
+                        e.coordinatorEpoch, e.currentTxnFirstOffset));
             });
             return result;
         } finally {

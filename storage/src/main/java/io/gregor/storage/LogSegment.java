@@ -368,12 +368,11 @@ final class LogSegment {
         }
         long target = (long) startPos + Math.max(0, maxBytes);
         int pos = Math.max(startPos, offsetIndex.lookupPositionAtOrBefore((int) target));
-        while (readHeader(hdr, pos, Batches.LOG_OVERHEAD, end)) {
-            int batchSize = hdr.getInt(Batches.LENGTH) + Batches.LOG_OVERHEAD;
-            if (pos + batchSize > target) {
+        for (BatchHeaders b = new BatchHeaders(hdr).over(this, pos, end); b.next(); ) {
+            if (b.end() > target) {
                 break;
             }
-            pos += batchSize;
+            pos = b.end();
         }
         int sliceSize = pos - startPos;
         if (sliceSize == 0) {

@@ -30,6 +30,13 @@ public interface PartitionLog {
     AppendResult append(ByteBuffer records, int leaderEpoch, long nowMs);
 
     /**
+     * {@link #append} for a coordinator's own records (Kafka's AppendOrigin.COORDINATOR), e.g. the group
+     * coordinator's transactional offset commits: a batch with a producer id is checked for its epoch (and for
+     * writing inside the producer's transaction) but not for sequences, which such writes do not follow.
+     */
+    AppendResult appendFromCoordinator(ByteBuffer records, int leaderEpoch, long nowMs);
+
+    /**
      * Reads whole batches starting with the one containing {@code fetchOffset}, up to {@code maxBytes}
      * (but at least one whole batch when {@code minOneBatch}), never past {@code maxOffset} (exclusive;
      * the high watermark for consumers).
@@ -62,13 +69,14 @@ public interface PartitionLog {
     /**
      * The leader writes a transaction marker (a control batch with one EndTransactionMarker record) for a
      * producer, as the transaction coordinator asks with WriteTxnMarkers; it ends the producer's ongoing
-     * transaction here and, for an abort, adds it to the transaction index.
+     * transaction here and, for an abort, adds it to the transaction index. {@code transactionVersion} (of the
+     * WriteTxnMarkers request, 0 before v2) picks Kafka's epoch rule: v2 markers must carry a bumped epoch.
      *
      * @throws io.gregor.storage.errors.InvalidProducerEpochException for an epoch older than the producer's
      * @throws io.gregor.storage.errors.TransactionCoordinatorFencedException for an older coordinator epoch
      */
     AppendResult appendTxnMarker(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
-                                 int leaderEpoch, long nowMs);
+                                 int transactionVersion, int leaderEpoch, long nowMs);
 
     /** The producers this log has state for (DescribeProducers). */
     java.util.List<ProducerDescription> activeProducers();

@@ -1,12 +1,10 @@
 package io.gregor.storage;
 
-
 import io.gregor.storage.errors.InvalidProducerEpochException;
 import io.gregor.storage.errors.InvalidTxnStateException;
 import io.gregor.storage.errors.TransactionCoordinatorFencedException;
 import io.gregor.storage.errors.KafkaStorageException;
 import io.gregor.storage.errors.OutOfOrderSequenceException;
-import org.apache.kafka.common.record.internal.RecordBatch;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -38,6 +36,8 @@ final class ProducerStateTable {
         short epoch = -1;
         int coordinatorEpoch = -1;
         long currentTxnFirstOffset = -1;
+        /** Max timestamp of the producer's latest batch or marker: producer.id.expiration.ms counts from it. */
+        long lastTimestamp = -1;
         final int[] firstSeq = new int[BATCHES_TO_RETAIN];
         final int[] lastSeq = new int[BATCHES_TO_RETAIN];
         final long[] lastOffset = new long[BATCHES_TO_RETAIN];
@@ -121,6 +121,15 @@ final class ProducerStateTable {
         return producers;
     }
 
+    /** A coordinator's write for a producer (a transactional offset commit): only an older epoch is refused. */
+    void checkEpoch(long producerId, short epoch) {
+        Entry e = producers.get(producerId);
+        if (e != null && epoch < e.epoch) {
+            throw new InvalidProducerEpochException("Epoch of producer " + producerId + " is " + epoch
+                    + ", which is smaller than the last seen epoch " + e.epoch);
+        }
+    }
+
     /** Kafka's rule: a producer inside a transaction must keep writing transactional batches until its marker. */
     void checkTransactional(long producerId, boolean transactional) {
         Entry e = producers.get(producerId);
@@ -131,18 +140,22 @@ final class ProducerStateTable {
     }
 
     /**
-     * Checks a transaction marker the coordinator asks to write (Kafka's appendEndTxnMarker for transactions
-     * v0/v1): an epoch older than the producer's is fenced with INVALID_PRODUCER_EPOCH, an older coordinator
-     * epoch with TRANSACTION_COORDINATOR_FENCED.
+     * Checks a transaction marker the coordinator asks to write (Kafka's appendEndTxnMarker): an epoch older
+     * than the producer's (transactions v0/v1), or not newer (v2, whose coordinator bumps the epoch before
+     * each marker; a retry of a marker already written, same epoch and no open transaction, passes) is
+     * INVALID_PRODUCER_EPOCH; an older coordinator epoch is TRANSACTION_COORDINATOR_FENCED.
      */
-    void validateMarker(long producerId, short epoch, int coordinatorEpoch) {
+    void validateMarker(long producerId, short epoch, int coordinatorEpoch, int transactionVersion) {
         Entry e = producers.get(producerId);
         if (e == null) {
             return;
         }
-        if (epoch < e.epoch) {
-            throw new InvalidProducerEpochException("Epoch of producer " + producerId + " is " + epoch
-                    + ", which is smaller than the last seen epoch " + e.epoch);
+        boolean stale = transactionVersion >= 2 ? epoch <= e.epoch : epoch < e.epoch;
+        boolean retriedTv2Marker = transactionVersion >= 2 && epoch == e.epoch && e.currentTxnFirstOffset < 0;
+        if (stale && !retriedTv2Marker) {
+            throw new InvalidProducerEpochException("Epoch of producer " + producerId + " is " + epoch + ", which is "
+                    + (transactionVersion >= 2 ? "<=" : "<") + " the last seen epoch " + e.epoch
+                    + " (TV" + transactionVersion + ")");
         }
         if (coordinatorEpoch < e.coordinatorEpoch) {
             throw new TransactionCoordinatorFencedException("Invalid coordinator epoch for producer " + producerId
@@ -173,11 +186,7 @@ final class ProducerStateTable {
             throw new InvalidProducerEpochException("Epoch of producer " + producerId + " is " + epoch
                     + ", which is smaller than the last seen epoch " + currentEpoch);
         }
-        if (firstSeq == RecordBatch.NO_SEQUENCE) {
-            // a coordinator's transactional write (TxnOffsetCommit) carries no sequence: as in Kafka, only its
-            // epoch is checked, and the producer's sequence state stays as it was
-            lastSeq = currentLastSeq;
-        } else if (epoch != currentEpoch) {
+        if (epoch != currentEpoch) {
             // an unknown producer may start anywhere (its state may have expired); a bumped epoch at 0
             if (firstSeq != 0 && currentEpoch != -1) {
                 throw new OutOfOrderSequenceException("Invalid sequence number for new epoch of producer "
@@ -257,6 +266,7 @@ final class ProducerStateTable {
             }
             Entry e = updateEpochOnly(producerId, b.producerEpoch());
             e.coordinatorEpoch = BatchHeaders.markerCoordinatorEpoch(marker);
+            e.lastTimestamp = b.maxTimestamp();
             long first = e.currentTxnFirstOffset;
             if (first < 0) {
                 return null; // a marker without data here changes neither the LSO nor the index (as Kafka)
@@ -268,8 +278,9 @@ final class ProducerStateTable {
         }
         update(producerId, b.producerEpoch(), b.baseSequence(), b.lastSequence(), b.baseOffset(),
                 b.lastOffset(), b.maxTimestamp());
+        Entry e = producers.get(producerId);
+        e.lastTimestamp = b.maxTimestamp();
         if (b.isTransactional()) {
-            Entry e = producers.get(producerId);
             if (e.currentTxnFirstOffset < 0) {
                 e.currentTxnFirstOffset = b.baseOffset();
                 ongoingTxns.put(b.baseOffset(), producerId);
@@ -287,6 +298,16 @@ final class ProducerStateTable {
             e.epoch = epoch;
         }
         return e;
+    }
+
+    /**
+     * Kafka's producer id expiration: forgets producers without an open transaction whose last batch or marker
+     * is at least {@code expirationMs} old. Returns how many went.
+     */
+    int removeExpired(long nowMs, long expirationMs) {
+        int before = producers.size();
+        producers.values().removeIf(e -> e.currentTxnFirstOffset < 0 && nowMs - e.lastTimestamp >= expirationMs);
+        return before - producers.size();
     }
 
     void clear() {
@@ -314,7 +335,7 @@ final class ProducerStateTable {
             buf.putInt(has ? e.lastSeq[slot] : -1);
             buf.putLong(has ? e.lastOffset[slot] : -1);
             buf.putInt(has ? e.offsetDelta[slot] : 0);
-            buf.putLong(has ? e.timestamp[slot] : -1);
+            buf.putLong(e.lastTimestamp);
             buf.putInt(e.coordinatorEpoch);
             buf.putLong(e.currentTxnFirstOffset);
         }
@@ -355,6 +376,7 @@ final class ProducerStateTable {
                 e.epoch = epoch;
                 e.coordinatorEpoch = coordinatorEpoch;
                 e.currentTxnFirstOffset = txnFirst;
+                e.lastTimestamp = ts;
                 if (lastSeq >= 0) {
                     long first = (long) lastSeq - delta;
                     int firstSeq = (int) (first < 0 ? first + Integer.MAX_VALUE + 1 : first);

@@ -60,11 +60,15 @@ class BatchHeadersTest {
     }
 
     @Test
-    void theCoordinatorOriginAcceptsOnlyControlBatches() {
-        ByteBuffer data = batch(5, 0, 1);
-        BatchHeaders b = new BatchHeaders().over(data, 0, data.limit());
+    void onlyTheCoordinatorOriginMayWriteControlBatches() {
+        ByteBuffer marker = org.apache.kafka.common.record.internal.MemoryRecords.withEndTransactionMarker(0L, 1L, 0,
+                5L, (short) 0, new org.apache.kafka.common.record.internal.EndTransactionMarker(
+                        org.apache.kafka.common.record.internal.ControlRecordType.COMMIT, 0)).buffer();
+        BatchHeaders b = new BatchHeaders().over(marker, 0, marker.limit());
         b.next();
         assertThatThrownBy(() -> new BatchValidator().validateLeaderBatch(b, CONFIG, 0,
-                BatchValidator.Origin.COORDINATOR)).isInstanceOf(InvalidRecordException.class);
+                BatchValidator.Origin.CLIENT)).isInstanceOf(InvalidRecordException.class);
+        new BatchValidator().validateLeaderBatch(b, CONFIG, 0, BatchValidator.Origin.COORDINATOR);
+        assertThat(BatchHeaders.markerType(b.controlMarker())).isEqualTo(BatchHeaders.COMMIT);
     }
 }

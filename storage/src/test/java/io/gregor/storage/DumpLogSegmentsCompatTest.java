@@ -75,9 +75,9 @@ class DumpLogSegmentsCompatTest {
         FileLogManager manager = FileLogManager.open(TestSupport.settings(dir), t -> null);
         PartitionLog log = manager.getOrCreate(TP, Uuids.random(), TestSupport.config(1 << 20, 64));
         log.append(TransactionLogTest.txn(31, (short) 2, 0, 0, 2), 3, 1); // 0..1
-        log.appendTxnMarker(31, (short) 2, 4, false, 3, 1); // 2
+        log.appendTxnMarker(31, (short) 2, 4, false, 0, 3, 1); // 2
         log.append(TransactionLogTest.txn(32, (short) 0, 0, 3, 1), 3, 1); // 3
-        log.appendTxnMarker(32, (short) 0, 4, true, 3, 1); // 4
+        log.appendTxnMarker(32, (short) 0, 4, true, 0, 3, 1); // 4
         manager.close();
 
         Path seg = dir.resolve("orders-0");

@@ -81,7 +81,7 @@ class TransactionLogTest {
         assertThat(log.highWatermark()).isEqualTo(7);
         assertThat(log.lastStableOffset()).isEqualTo(2);
 
-        AppendResult marker = log.appendTxnMarker(PID_A, (short) 0, 5, true, 0, 1);
+        AppendResult marker = log.appendTxnMarker(PID_A, (short) 0, 5, true, 0, 0, 1);
         assertThat(marker.firstOffset()).isEqualTo(7);
         assertThat(log.lastStableOffset()).as("the marker is not replicated yet").isEqualTo(2);
         replicate();
@@ -101,8 +101,8 @@ class TransactionLogTest {
     void anAbortIsIndexedInKafkasTxnIndexFormatWithTheLsoItLeaves() throws IOException {
         log.append(txn(PID_A, (short) 0, 0, 0, 2), 0, 1); // 0..1 A
         log.append(txn(PID_B, (short) 0, 0, 2, 2), 0, 1); // 2..3 B
-        log.appendTxnMarker(PID_A, (short) 0, 1, false, 0, 1); // 4: abort A, B still open from 2
-        log.appendTxnMarker(PID_B, (short) 0, 1, false, 0, 1); // 5: abort B, nothing open
+        log.appendTxnMarker(PID_A, (short) 0, 1, false, 0, 0, 1); // 4: abort A, B still open from 2
+        log.appendTxnMarker(PID_B, (short) 0, 1, false, 0, 0, 1); // 5: abort B, nothing open
         replicate();
         assertThat(log.lastStableOffset()).isEqualTo(6);
         List<AbortedTxn> expected = List.of(new AbortedTxn(PID_A, 0, 4, 2), new AbortedTxn(PID_B, 2, 5, 6));
@@ -117,15 +117,86 @@ class TransactionLogTest {
         log.append(txn(PID_A, (short) 3, 0, 0, 2), 0, 1);
         assertThatThrownBy(() -> log.append(idempotent(PID_A, (short) 3, 2, 2, 1), 0, 1))
                 .isInstanceOf(InvalidTxnStateException.class);
-        assertThatThrownBy(() -> log.appendTxnMarker(PID_A, (short) 2, 0, true, 0, 1))
+        assertThatThrownBy(() -> log.appendTxnMarker(PID_A, (short) 2, 0, true, 0, 0, 1))
                 .isInstanceOf(InvalidProducerEpochException.class);
         assertThatThrownBy(() -> log.append(txn(PID_A, (short) 2, 2, 2, 1), 0, 1))
                 .isInstanceOf(InvalidProducerEpochException.class);
-        log.appendTxnMarker(PID_A, (short) 3, 7, true, 0, 1);
+        log.appendTxnMarker(PID_A, (short) 3, 7, true, 0, 0, 1);
         log.append(txn(PID_A, (short) 3, 2, 2, 1), 0, 1);
-        assertThatThrownBy(() -> log.appendTxnMarker(PID_A, (short) 3, 6, false, 0, 1))
+        assertThatThrownBy(() -> log.appendTxnMarker(PID_A, (short) 3, 6, false, 0, 0, 1))
                 .isInstanceOf(TransactionCoordinatorFencedException.class);
         assertThat(log.logEndOffset()).isEqualTo(4);
+    }
+
+    @Test
+    void transactionsV2MarkersMustCarryABumpedEpochButARetriedMarkerPasses() {
+        log.append(txn(PID_A, (short) 4, 0, 0, 2), 0, 1);
+        assertThatThrownBy(() -> log.appendTxnMarker(PID_A, (short) 4, 0, true, 2, 0, 1))
+                .isInstanceOf(InvalidProducerEpochException.class).hasMessageContaining("TV2");
+        assertThat(log.appendTxnMarker(PID_A, (short) 5, 0, true, 2, 0, 1).firstOffset()).isEqualTo(2);
+        // the coordinator retries a marker whose answer it lost: same epoch, no transaction open
+        assertThat(log.appendTxnMarker(PID_A, (short) 5, 0, true, 2, 0, 1).firstOffset()).isEqualTo(3);
+        assertThatThrownBy(() -> log.appendTxnMarker(PID_A, (short) 4, 0, true, 2, 0, 1))
+                .isInstanceOf(InvalidProducerEpochException.class);
+        replicate();
+        assertThat(log.lastStableOffset()).isEqualTo(4);
+    }
+
+    /** A transactional batch as the group coordinator writes offsets: the producer's id and epoch, sequence 0. */
+    static ByteBuffer coordinatorTxn(long pid, short epoch) {
+        return MemoryRecords.withTransactionalRecords(Compression.NONE, pid, epoch, 0, rec(5, "group", "offset"))
+                .buffer();
+    }
+
+    @Test
+    void aCoordinatorsTransactionalWritesAreCheckedForTheirEpochButNotForSequences() {
+        AppendResult first = log.appendFromCoordinator(coordinatorTxn(PID_A, (short) 2), 0, 1);
+        AppendResult again = log.appendFromCoordinator(coordinatorTxn(PID_A, (short) 2), 0, 1);
+        assertThat(again.duplicate()).isFalse();
+        assertThat(again.firstOffset()).isEqualTo(first.firstOffset() + 1);
+        assertThatThrownBy(() -> log.appendFromCoordinator(coordinatorTxn(PID_A, (short) 1), 0, 1))
+                .isInstanceOf(InvalidProducerEpochException.class);
+        replicate();
+        assertThat(log.lastStableOffset()).isZero();
+        log.appendTxnMarker(PID_A, (short) 2, 0, true, 0, 0, 1);
+        replicate();
+        assertThat(log.lastStableOffset()).isEqualTo(3);
+        // the same batch from a client is a sequence duplicate of the first
+        log.append(coordinatorTxn(PID_B, (short) 0), 0, 1);
+        assertThat(log.append(coordinatorTxn(PID_B, (short) 0), 0, 1).duplicate()).isTrue();
+    }
+
+    @Test
+    void aClientsProducerBatchWithoutASequenceIsAnInvalidRecordButACoordinatorMayWriteOne() {
+        ByteBuffer noSequence = coordinatorTxn(PID_A, (short) 0);
+        noSequence.putInt(53, -1); // base sequence, then the CRC again
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(noSequence.duplicate().position(21));
+        noSequence.putInt(17, (int) crc.getValue());
+        assertThatThrownBy(() -> log.append(noSequence.duplicate(), 0, 1)).isInstanceOf(InvalidRecordException.class)
+                .hasMessageContaining("Invalid sequence number -1");
+        log.appendFromCoordinator(noSequence.duplicate(), 0, 1);
+        log.appendFromCoordinator(noSequence.duplicate(), 0, 1);
+        assertThat(log.logEndOffset()).isEqualTo(2);
+        assertThat(log.activeProducers()).singleElement()
+                .satisfies(p -> assertThat(p.lastSequence()).as("no sequence state from coordinator writes").isEqualTo(-1));
+    }
+
+    @Test
+    void idleProducersWithoutAnOpenTransactionExpire() {
+        log.append(idempotent(PID_A, (short) 0, 0, 0, 2), 0, 1); // record time 1000..1001
+        log.append(txn(PID_B, (short) 0, 0, 2, 1), 0, 1); // open transaction, record time 1000
+        long expiration = 60_000;
+        assertThat(logs.manager().removeExpiredProducers(1001 + expiration - 1, expiration)).isZero();
+        assertThat(logs.manager().removeExpiredProducers(1001 + expiration, expiration)).isEqualTo(1);
+        assertThat(log.activeProducers()).extracting(PartitionLog.ProducerDescription::producerId)
+                .containsExactly(PID_B);
+        // forgotten: its next batch may start at any sequence, as for an unknown producer
+        log.append(idempotent(PID_A, (short) 0, 7, 3, 1), 0, 1);
+        log.appendTxnMarker(PID_B, (short) 0, 0, true, 0, 0, 5_000); // the marker's time is when it was written
+        assertThat(logs.manager().removeExpiredProducers(5_000 + expiration - 1, expiration)).isEqualTo(1);
+        assertThat(log.activeProducers()).extracting(PartitionLog.ProducerDescription::producerId)
+                .containsExactly(PID_B);
     }
 
     @Test
@@ -138,7 +209,7 @@ class TransactionLogTest {
     @Test
     void aCrashLosesNeitherTheOpenTransactionNorTheAbortIndex() throws IOException {
         log.append(txn(PID_A, (short) 0, 0, 0, 2), 0, 1); // 0..1
-        log.appendTxnMarker(PID_A, (short) 0, 1, false, 0, 1); // 2
+        log.appendTxnMarker(PID_A, (short) 0, 1, false, 0, 0, 1); // 2
         log.append(txn(PID_B, (short) 0, 0, 3, 2), 0, 1); // 3..4, left open
         replicate();
         log.flush();
@@ -150,7 +221,7 @@ class TransactionLogTest {
         assertThat(log.lastStableOffset()).isEqualTo(3);
         assertThat(txnIndexFile(0)).containsExactly(new AbortedTxn(PID_A, 0, 2, 3));
         assertThat(log.abortedTransactions(0, 5)).containsExactly(new AbortedTxn(PID_A, 0, 2, 3));
-        log.appendTxnMarker(PID_B, (short) 0, 1, true, 0, 1);
+        log.appendTxnMarker(PID_B, (short) 0, 1, true, 0, 0, 1);
         log.updateHighWatermark(log.logEndOffset());
         assertThat(log.lastStableOffset()).isEqualTo(6);
     }
@@ -174,9 +245,9 @@ class TransactionLogTest {
     @Test
     void aFollowerIndexesTheAbortsItReplicatesAndTruncationForgetsThem() throws IOException {
         log.append(txn(PID_A, (short) 0, 0, 0, 2), 0, 1);
-        log.appendTxnMarker(PID_A, (short) 0, 1, false, 0, 1); // 2
+        log.appendTxnMarker(PID_A, (short) 0, 1, false, 0, 0, 1); // 2
         log.append(txn(PID_B, (short) 0, 0, 3, 1), 0, 1); // 3
-        log.appendTxnMarker(PID_B, (short) 0, 1, false, 0, 1); // 4
+        log.appendTxnMarker(PID_B, (short) 0, 1, false, 0, 0, 1); // 4
         ByteBuffer all = TestSupport.bytesOf(log.read(0, 1 << 20, Long.MAX_VALUE, true).records());
 
         PartitionLog follower = logs.manager().getOrCreate(new TopicPartition("orders", 1), Uuids.random(),
@@ -193,7 +264,7 @@ class TransactionLogTest {
     void theTxnIndexGoesWithItsSegmentWhenRetentionDeletesIt() {
         FileLog fileLog = (FileLog) log;
         log.append(txn(PID_A, (short) 0, 0, 0, 2), 0, 1);
-        log.appendTxnMarker(PID_A, (short) 0, 1, false, 0, 1);
+        log.appendTxnMarker(PID_A, (short) 0, 1, false, 0, 0, 1);
         fileLog.roll();
         log.append(batch(1, 3, 2), 0, 1);
         replicate();

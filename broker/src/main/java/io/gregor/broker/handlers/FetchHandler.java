@@ -28,7 +28,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.BooleanSupplier;
 
 /**
- * Fetch: reads whole record batches from the logs up to the high watermark and hands them to the
+ * Fetch: reads whole record batches from the logs up to the high watermark (read_committed: up to the last
+ * stable offset, with the aborted transactions of what was read) and hands them to the
  * encoder as file slices (sendfile). When less than {@code min.bytes} is there, the fetch waits in
  * the purgatory until enough is appended or {@code max.wait.ms} passes. Fetch sessions are declined
  * (session id 0), which every client supports: it then sends full fetch requests.

@@ -96,7 +96,7 @@ public final class TxnMarkersHandler {
         AppendResult appended;
         try {
             appended = partition.appendTxnMarker(marker.producerId(), marker.producerEpoch(),
-                    marker.coordinatorEpoch(), marker.transactionResult(), now);
+                    marker.coordinatorEpoch(), marker.transactionResult(), marker.transactionVersion(), now);
         } catch (RuntimeException e) {
             Errors error = StorageErrors.toKafka(e);
             if (error == Errors.UNKNOWN_SERVER_ERROR) {
