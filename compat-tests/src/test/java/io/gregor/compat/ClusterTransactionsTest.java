@@ -58,6 +58,15 @@ class ClusterTransactionsTest {
         }
     }
 
+    /**
+     * commitTransaction returns once PrepareCommit is written; the markers reach the other leaders after that
+     * (as in Kafka), so a read_committed reader sees the records once the last stable offsets move past them.
+     */
+    private void awaitCommitted(String topic, String... expected) {
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertThat(committedValues(topic, 3)).containsExactlyInAnyOrder(expected));
+    }
+
     @Test
     void markersReachOtherLeadersAndATransactionOutlivesItsCoordinator() throws Exception {
         cluster.start("txns", 3, Map.of(
@@ -82,7 +91,7 @@ class ClusterTransactionsTest {
                 producer.send(new ProducerRecord<>(topic, p, "k", "first-" + p));
             }
             producer.commitTransaction();
-            assertThat(committedValues(topic, 3)).containsExactlyInAnyOrder("first-0", "first-1", "first-2");
+            awaitCommitted(topic, "first-0", "first-1", "first-2");
 
             // the second transaction is open when its coordinator dies; the producer commits it through the next one
             producer.beginTransaction();
@@ -106,7 +115,6 @@ class ClusterTransactionsTest {
                 });
             }
         }
-        assertThat(committedValues(topic, 3)).containsExactlyInAnyOrder("first-0", "first-1", "first-2",
-                "second-0", "second-1", "second-2");
+        awaitCommitted(topic, "first-0", "first-1", "first-2", "second-0", "second-1", "second-2");
     }
 }
