@@ -14,6 +14,8 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TransactionalIdNotFoundException;
 import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
+import org.apache.kafka.common.message.ApiVersionsRequestData;
+import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.message.AddPartitionsToTxnResponseData;
 import org.apache.kafka.common.message.DescribeTransactionsRequestData;
 import org.apache.kafka.common.message.DescribeTransactionsResponseData;
@@ -92,6 +94,23 @@ class TransactionCoordinatorTest {
         assertThat(configs.get("cleanup.policy").value()).isEqualTo("compact");
         assertThat(configs.get("min.insync.replicas").value()).isEqualTo("1");
         assertThat(configs.get("segment.bytes").value()).isEqualTo("104857600");
+    }
+
+    @Test
+    void apiVersionsOfferTransactionsV1Only() throws Exception {
+        try (RawKafkaConnection raw = new RawKafkaConnection(BROKER.broker().port(), Duration.ofSeconds(20))) {
+            ApiVersionsResponseData versions = raw.roundTrip(ApiKeys.API_VERSIONS, (short) 3,
+                    new ApiVersionsRequestData().setClientSoftwareName("gregor-compat").setClientSoftwareVersion("1"),
+                    ApiVersionsResponseData::new);
+            // the 4.x Java producer uses transactions v2 only with EndTxn v5 and transaction.version >= 2 finalized
+            assertThat(versions.apiKeys().find(ApiKeys.END_TXN.id).maxVersion()).isEqualTo((short) 4);
+            assertThat(versions.finalizedFeatures().find("transaction.version")).isNull();
+            for (ApiKeys api : List.of(ApiKeys.INIT_PRODUCER_ID, ApiKeys.ADD_PARTITIONS_TO_TXN, ApiKeys.ADD_OFFSETS_TO_TXN,
+                    ApiKeys.TXN_OFFSET_COMMIT, ApiKeys.WRITE_TXN_MARKERS, ApiKeys.DESCRIBE_TRANSACTIONS,
+                    ApiKeys.LIST_TRANSACTIONS)) {
+                assertThat(versions.apiKeys().find(api.id)).as("%s advertised", api).isNotNull();
+            }
+        }
     }
 
     @Test
