@@ -30,7 +30,7 @@ import static org.awaitility.Awaitility.await;
  * over the network, and a transaction survives the SIGKILL of its coordinator (its state was replicated to
  * the __transaction_state replicas before it was acknowledged, and the new leader carries on).
  */
-class ClusterTransactionsTest {
+class ClusterTransactionCoordinatorTest {
     @RegisterExtension
     final ProcessCluster cluster = new ProcessCluster();
 
