@@ -2,12 +2,16 @@ package io.gregor.broker;
 
 import io.gregor.broker.handlers.ClusterHandler;
 import io.gregor.broker.handlers.ConfigsHandler;
+import io.gregor.broker.handlers.DescribeProducersHandler;
 import io.gregor.broker.handlers.FetchHandler;
+import io.gregor.broker.handlers.FindCoordinatorHandler;
 import io.gregor.broker.handlers.GroupHandler;
 import io.gregor.broker.handlers.OffsetsHandler;
 import io.gregor.broker.handlers.ProduceHandler;
 import io.gregor.broker.handlers.ProducerIdHandler;
 import io.gregor.broker.handlers.TopicAdminHandler;
+import io.gregor.broker.handlers.TransactionHandler;
+import io.gregor.broker.handlers.TxnMarkersHandler;
 import io.gregor.broker.intercept.ControlEndpoint;
 import io.gregor.broker.intercept.FaultInjector;
 import io.gregor.broker.intercept.RequestTrace;
@@ -17,18 +21,25 @@ import io.gregor.broker.metadata.TopicMetadata;
 import io.gregor.broker.replica.FetchPurgatory;
 import io.gregor.broker.replica.ReplicaManager;
 import io.gregor.broker.replica.ReplicationSettings;
+import io.gregor.broker.txn.InterBrokerClient;
+import io.gregor.broker.txn.TxnMarkerRouter;
 import io.gregor.broker.zk.ZkMetadataStore;
 import io.gregor.config.BrokerConfig;
 import io.gregor.config.ConfigException;
 import io.gregor.config.Endpoint;
 import io.gregor.coordinator.GroupConfig;
 import io.gregor.coordinator.GroupCoordinator;
+import io.gregor.coordinator.txn.MarkerSender;
+import io.gregor.coordinator.txn.TransactionConfig;
+import io.gregor.coordinator.txn.TransactionCoordinator;
 import io.gregor.storage.FileLogManager;
 import io.gregor.storage.LogConfig;
 import io.gregor.storage.LogManager;
 import io.gregor.storage.StorageSettings;
 import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaServer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,6 +73,8 @@ public final class Broker implements AutoCloseable {
     /** Per connection: unanswered requests and bytes before the broker stops reading from it. */
     private static final int MAX_IN_FLIGHT_REQUESTS = 100;
     private static final long MAX_IN_FLIGHT_BYTES = 64L * 1024 * 1024;
+    /** How soon transaction markers are sent again to a partition whose leader did not take them. */
+    private static final long MARKER_RETRY_BACKOFF_MS = 100;
 
     private final BrokerConfig config;
     private final Time time;
@@ -81,6 +94,10 @@ public final class Broker implements AutoCloseable {
     private ReplicaManager replicaManager;
     private LogManager logs;
     private GroupCoordinator groupCoordinator;
+    /** The leader side of WriteTxnMarkers, which the transaction coordinator calls in-process. */
+    private TxnMarkersHandler txnMarkers;
+    private TransactionCoordinator transactionCoordinator;
+    private InterBrokerClient markerClient;
     private volatile boolean closed;
 
     private Broker(BrokerConfig config, Time time) {
@@ -144,6 +161,8 @@ public final class Broker implements AutoCloseable {
                         config.logCleanerIoBufferSize(), config.replicaHighWatermarkCheckpointIntervalMs()),
                 topic -> ReplicaManager.logConfig(config, store.topic(topic).map(TopicMetadata::configs).orElse(Map.of())),
                 time);
+        ((FileLogManager) logs).startProducerIdExpiration(time, config.producerIdExpirationMs(),
+                config.producerIdExpirationCheckIntervalMs());
         String clusterId = ((FileLogManager) logs).clusterId();
         if (zkClusterId != null && !zkClusterId.equals(clusterId)) {
             throw new IllegalStateException("The cluster id " + zkClusterId + " in ZooKeeper does not match the cluster.id "
@@ -169,33 +188,47 @@ public final class Broker implements AutoCloseable {
         new ClusterHandler(config, topics, logs, brokerId, clusterId, advertised).register(registry);
         new TopicAdminHandler(topics, config).register(registry);
         new ConfigsHandler(topics, config).register(registry);
-        new ProducerIdHandler(store).register(registry);
         new io.gregor.broker.handlers.LeaderElectionHandler(topics, adminWaits).register(registry);
-        ConsumerOffsetsTopic offsetsTopic = new ConsumerOffsetsTopic(config, topics, time);
+        new DescribeProducersHandler(topics).register(registry);
+        InternalTopic offsetsTopic = new InternalTopic(InternalTopic.consumerOffsets(config), topics, replicas, time);
         groupCoordinator = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
                 config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
                 config.offsetMetadataMaxBytes(), config.offsetsRetentionMs(), config.offsetsRetentionCheckIntervalMs()),
-                offsetsTopic, offsetsTopic, scheduler, time);
-        GroupCoordinator coordinator = groupCoordinator;
+                offsetsTopic, (topic, partition) -> topics.partition(topic, partition).isPresent(), scheduler, time);
         // groups move with the leadership of their __consumer_offsets partition; events before startup()
         // are covered by its scan of the partitions led then (loading twice is a no-op)
-        replicas.setLeadershipListener(new ReplicaManager.LeadershipListener() {
-            @Override
-            public void becameLeader(io.gregor.storage.TopicPartition tp) {
-                if (tp.topic().equals(ConsumerOffsetsTopic.NAME)) {
-                    coordinator.onElection(tp.partition());
-                }
-            }
-
-            @Override
-            public void stoppedLeading(io.gregor.storage.TopicPartition tp) {
-                if (tp.topic().equals(ConsumerOffsetsTopic.NAME)) {
-                    coordinator.onResignation(tp.partition());
-                }
-            }
-        });
+        offsetsTopic.followLeadership(groupCoordinator);
         groupCoordinator.startup();
-        new GroupHandler(groupCoordinator, offsetsTopic, brokerId, advertised).register(registry);
+        new GroupHandler(groupCoordinator).register(registry);
+
+        ProducerIdAllocator producerIds = new ProducerIdAllocator(store);
+        InternalTopic transactionTopic = new InternalTopic(InternalTopic.transactionState(config), topics, replicas, time);
+        markerClient = new InterBrokerClient(brokerId, "txn-marker-sender", config.requestTimeoutMs(), time);
+        // markers for partitions led here are written in-process; one landing on __consumer_offsets completes
+        // the producer's transactional offset commits there
+        GroupCoordinator groups = groupCoordinator;
+        txnMarkers = new TxnMarkersHandler(topics, time, config.requestTimeoutMs(),
+                (topic, partition, producerId, producerEpoch, committed) -> {
+                    if (topic.equals(offsetsTopic.name())) {
+                        groups.completeTransaction(partition, producerId, committed);
+                    }
+                });
+        txnMarkers.register(registry);
+        MarkerSender localMarkers = txnMarkers::writeMarkers;
+        transactionCoordinator = new TransactionCoordinator(new TransactionConfig(config.transactionMaxTimeoutMs(),
+                config.transactionAbortTimedOutTransactionCleanupIntervalMs(), config.transactionalIdExpirationMs(),
+                config.transactionRemoveExpiredTransactionCleanupIntervalMs(), MARKER_RETRY_BACKOFF_MS),
+                transactionTopic, producerIds, new TxnMarkerRouter(brokerId, store, localMarkers, markerClient),
+                (topic, partition) -> topics.topic(topic).map(t -> partition >= 0 && partition < t.partitionCount()).orElse(false),
+                groupId -> new TopicPartition(offsetsTopic.name(),
+                        FindCoordinatorHandler.partitionFor(groupId, offsetsTopic.partitionCount())),
+                scheduler, time);
+        transactionTopic.followLeadership(transactionCoordinator);
+        transactionCoordinator.startup();
+        new ProducerIdHandler(producerIds, transactionCoordinator).register(registry);
+        new TransactionHandler(transactionCoordinator).register(registry);
+        new FindCoordinatorHandler(Map.of(CoordinatorType.GROUP, offsetsTopic, CoordinatorType.TRANSACTION, transactionTopic),
+                brokerId, advertised).register(registry);
         faultInjector.bind(api -> registry.lookup(api) != null, name -> topics.topic(name).map(TopicMetadata::topicId));
         requestTrace.bind(id -> topics.topic(id).map(TopicMetadata::name));
 
@@ -368,6 +401,12 @@ public final class Broker implements AutoCloseable {
         if (groupCoordinator != null) {
             groupCoordinator.close();
         }
+        if (transactionCoordinator != null) {
+            transactionCoordinator.close();
+        }
+        if (markerClient != null) {
+            markerClient.close();
+        }
         scheduler.shutdownNow();
         adminWaits.shutdownNow();
         if (replicaManager != null) {
@@ -406,6 +445,12 @@ public final class Broker implements AutoCloseable {
         adminWaits.shutdownNow();
         if (groupCoordinator != null) {
             groupCoordinator.close();
+        }
+        if (transactionCoordinator != null) {
+            transactionCoordinator.close();
+        }
+        if (markerClient != null) {
+            markerClient.close();
         }
         if (replicaManager != null) {
             replicaManager.shutdown();

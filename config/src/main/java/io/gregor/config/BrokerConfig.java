@@ -488,6 +488,14 @@ public final class BrokerConfig {
         return intValue("transaction.state.log.min.isr");
     }
 
+    public int transactionAbortTimedOutTransactionCleanupIntervalMs() {
+        return intValue("transaction.abort.timed.out.transaction.cleanup.interval.ms");
+    }
+
+    public int transactionRemoveExpiredTransactionCleanupIntervalMs() {
+        return intValue("transaction.remove.expired.transaction.cleanup.interval.ms");
+    }
+
     public int producerIdExpirationMs() {
         return intValue("producer.id.expiration.ms");
     }

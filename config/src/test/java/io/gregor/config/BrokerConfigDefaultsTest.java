@@ -118,6 +118,8 @@ class BrokerConfigDefaultsTest {
         assertThat(config.transactionStateLogReplicationFactor()).isEqualTo((short) 3);
         assertThat(config.transactionStateLogSegmentBytes()).isEqualTo(104857600);
         assertThat(config.transactionStateLogMinIsr()).isEqualTo(2);
+        assertThat(config.transactionAbortTimedOutTransactionCleanupIntervalMs()).isEqualTo(10000);
+        assertThat(config.transactionRemoveExpiredTransactionCleanupIntervalMs()).isEqualTo(3600000);
         assertThat(config.producerIdExpirationMs()).isEqualTo(86400000);
         assertThat(config.producerIdExpirationCheckIntervalMs()).isEqualTo(600000);
         assertThat(config.zookeeperConnect()).isEmpty();

@@ -24,6 +24,8 @@ class ShippedServerPropertiesTest {
         assertThat(config.logDirs()).containsExactly(Path.of("/tmp/gregor-logs"));
         assertThat(config.numPartitions()).isEqualTo(1);
         assertThat(config.offsetsTopicReplicationFactor()).isEqualTo((short) 1);
+        assertThat(config.transactionStateLogReplicationFactor()).isEqualTo((short) 1);
+        assertThat(config.transactionStateLogMinIsr()).isEqualTo(1);
         assertThat(config.logRetentionMs()).isEqualTo(168L * 3_600_000L);
         assertThat(config.zookeeperConnect()).isEmpty();
     }

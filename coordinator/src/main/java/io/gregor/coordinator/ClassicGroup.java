@@ -34,6 +34,8 @@ final class ClassicGroup {
     /** Members of the current generation that have not sent SyncGroup yet. */
     final Set<String> pendingSyncMembers = new HashSet<>();
     final Map<TopicPartition, CommittedOffset> offsets = new HashMap<>();
+    /** TxnOffsetCommit's offsets per producer id, written but not visible until the producer's commit marker lands. */
+    final Map<Long, Map<TopicPartition, CommittedOffset>> pendingTxnOffsets = new HashMap<>();
 
     /** Bumped at every rebalance start and completion, so stale timers see they are stale. */
     long rebalanceEpoch;

@@ -16,6 +16,8 @@ import org.apache.kafka.common.message.OffsetDeleteRequestData;
 import org.apache.kafka.common.message.OffsetDeleteResponseData;
 import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.message.SyncGroupResponseData;
+import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
+import org.apache.kafka.common.message.TxnOffsetCommitResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
@@ -42,7 +44,7 @@ import java.util.concurrent.TimeUnit;
  * <p>
  * Each group is guarded by its own monitor, which every part takes; all timers run on one shared scheduler.
  */
-public final class GroupCoordinator implements AutoCloseable {
+public final class GroupCoordinator implements PartitionLeadershipListener, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GroupCoordinator.class);
 
     private final GroupConfig config;
@@ -64,7 +66,7 @@ public final class GroupCoordinator implements AutoCloseable {
         return t;
     });
 
-    public GroupCoordinator(GroupConfig config, OffsetsLog offsetsLog, TopicCatalog catalog,
+    public GroupCoordinator(GroupConfig config, CoordinatorLog offsetsLog, TopicCatalog catalog,
                             ScheduledExecutorService scheduler, Time time) {
         this.config = config;
         this.store = new GroupStore(offsetsLog);
@@ -101,12 +103,14 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     /** This broker now leads partition {@code p} of __consumer_offsets: load its groups (in the background). */
+    @Override
     public void onElection(int partition) {
         loading.add(partition);
         loader.execute(() -> load(partition));
     }
 
     /** Another broker leads partition {@code p} now: forget its groups; their members must find the new coordinator. */
+    @Override
     public void onResignation(int partition) {
         loader.execute(() -> unload(partition));
     }
@@ -211,6 +215,20 @@ public final class GroupCoordinator implements AutoCloseable {
      */
     public Map<TopicPartition, CommittedOffset> committedOffsets(String groupId, Map<String, List<Integer>> partitions) {
         return offsets.committedOffsets(groupId, partitions);
+    }
+
+    public CompletableFuture<TxnOffsetCommitResponseData> commitTransactionalOffsets(TxnOffsetCommitRequestData request,
+                                                                                   short version) {
+        return offsets.commitTransactionalOffsets(request, version);
+    }
+
+    /** A transaction marker of {@code producerId} was written on {@code __consumer_offsets-offsetsPartition}. */
+    public void completeTransaction(int offsetsPartition, long producerId, boolean committed) {
+        offsets.completeTransaction(offsetsPartition, producerId, committed);
+    }
+
+    public Set<TopicPartition> pendingTransactionalOffsets(String groupId) {
+        return offsets.pendingTransactionalOffsets(groupId);
     }
 
     public OffsetDeleteResponseData deleteOffsets(OffsetDeleteRequestData request) {

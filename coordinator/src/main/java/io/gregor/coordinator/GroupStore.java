@@ -3,6 +3,7 @@ package io.gregor.coordinator;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.protocol.Errors;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -17,22 +18,22 @@ import java.util.concurrent.CompletableFuture;
  * partition, and rebuilds groups from a partition. The byte formats live in {@link OffsetsRecords}.
  */
 final class GroupStore {
-    private final OffsetsLog offsetsLog;
+    private final CoordinatorLog log;
 
-    GroupStore(OffsetsLog offsetsLog) {
-        this.offsetsLog = offsetsLog;
+    GroupStore(CoordinatorLog log) {
+        this.log = log;
     }
 
     int partitionCount() {
-        return offsetsLog.partitionCount();
+        return log.partitionCount();
     }
 
     boolean isLeader(int partition) {
-        return offsetsLog.isLeader(partition);
+        return log.isLeader(partition);
     }
 
     int partitionFor(String groupId) {
-        return GroupCoordinator.partitionFor(groupId, offsetsLog.partitionCount());
+        return GroupCoordinator.partitionFor(groupId, log.partitionCount());
     }
 
     /**
@@ -40,7 +41,13 @@ final class GroupStore {
      * @throws RuntimeException when nothing was written
      */
     CompletableFuture<Void> append(String groupId, List<CoordinatorRecord> records) {
-        return offsetsLog.append(partitionFor(groupId), records);
+        return log.append(partitionFor(groupId), records);
+    }
+
+    /** Appends a group's records as a transactional batch of the producer. @throws RuntimeException when nothing was written */
+    CompletableFuture<Void> appendTransactional(String groupId, long producerId, short producerEpoch,
+                                                List<CoordinatorRecord> records) {
+        return log.appendTransactional(partitionFor(groupId), producerId, producerEpoch, records);
     }
 
     /** Writes the group's metadata record (members, generation, assignment). @throws RuntimeException on failure */
@@ -89,37 +96,61 @@ final class GroupStore {
         Map<String, Map<TopicPartition, CommittedOffset>> offsets = new HashMap<>();
         Map<String, OffsetsRecords.GroupRecord> metadata = new HashMap<>();
         Set<String> seen = new HashSet<>();
-        offsetsLog.replay(partition, (key, value) -> {
-            OffsetsRecords.Key k = OffsetsRecords.readKey(key);
-            if (k == null) {
-                return;
-            }
-            seen.add(k.group());
-            if (k.isOffsetCommit()) {
-                TopicPartition tp = new TopicPartition(k.topic(), k.partition());
-                if (value == null) {
-                    Map<TopicPartition, CommittedOffset> forGroup = offsets.get(k.group());
-                    if (forGroup != null) {
-                        forGroup.remove(tp);
-                    }
-                } else {
-                    offsets.computeIfAbsent(k.group(), g -> new HashMap<>()).put(tp, OffsetsRecords.readOffsetValue(value));
+        // transactional offset commits per producer, until their marker: committed ones apply in log order
+        Map<Long, Map<String, Map<TopicPartition, CommittedOffset>>> pendingByProducer = new HashMap<>();
+        log.replayTransactional(partition, new CoordinatorLog.TransactionalVisitor() {
+            @Override
+            public void record(ByteBuffer key, ByteBuffer value, long producerId, boolean transactional) {
+                OffsetsRecords.Key k = OffsetsRecords.readKey(key);
+                if (k == null) {
+                    return;
                 }
-            } else if (value == null) {
-                metadata.remove(k.group());
-            } else {
-                metadata.put(k.group(), OffsetsRecords.readGroupValue(value));
+                seen.add(k.group());
+                if (k.isOffsetCommit()) {
+                    TopicPartition tp = new TopicPartition(k.topic(), k.partition());
+                    if (transactional && value != null) {
+                        pendingByProducer.computeIfAbsent(producerId, id -> new HashMap<>())
+                                .computeIfAbsent(k.group(), g -> new HashMap<>())
+                                .put(tp, OffsetsRecords.readOffsetValue(value));
+                    } else if (value == null) {
+                        Map<TopicPartition, CommittedOffset> forGroup = offsets.get(k.group());
+                        if (forGroup != null) {
+                            forGroup.remove(tp);
+                        }
+                    } else {
+                        offsets.computeIfAbsent(k.group(), g -> new HashMap<>()).put(tp, OffsetsRecords.readOffsetValue(value));
+                    }
+                } else if (value == null) {
+                    metadata.remove(k.group());
+                } else {
+                    metadata.put(k.group(), OffsetsRecords.readGroupValue(value));
+                }
+            }
+
+            @Override
+            public void transactionEnded(long producerId, boolean committed) {
+                Map<String, Map<TopicPartition, CommittedOffset>> pending = pendingByProducer.remove(producerId);
+                if (pending != null && committed) {
+                    pending.forEach((group, o) -> offsets.computeIfAbsent(group, g -> new HashMap<>()).putAll(o));
+                }
             }
         });
         List<ClassicGroup> loaded = new ArrayList<>();
         for (String groupId : seen) {
             OffsetsRecords.GroupRecord record = metadata.get(groupId);
             Map<TopicPartition, CommittedOffset> committed = offsets.getOrDefault(groupId, Map.of());
-            if (record == null && committed.isEmpty()) {
+            boolean pendingOffsets = pendingByProducer.values().stream().anyMatch(byGroup -> byGroup.containsKey(groupId));
+            if (record == null && committed.isEmpty() && !pendingOffsets) {
                 continue;
             }
             ClassicGroup group = new ClassicGroup(groupId, now);
             group.offsets.putAll(committed);
+            pendingByProducer.forEach((producerId, byGroup) -> {
+                Map<TopicPartition, CommittedOffset> pending = byGroup.get(groupId);
+                if (pending != null) {
+                    group.pendingTxnOffsets.put(producerId, new HashMap<>(pending));
+                }
+            });
             if (record != null) {
                 restoreMetadata(group, record, now);
             }

@@ -9,6 +9,8 @@ import org.apache.kafka.common.message.OffsetDeleteRequestData;
 import org.apache.kafka.common.message.OffsetDeleteResponseData;
 import org.apache.kafka.common.message.OffsetDeleteResponseData.OffsetDeleteResponsePartition;
 import org.apache.kafka.common.message.OffsetDeleteResponseData.OffsetDeleteResponseTopic;
+import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
+import org.apache.kafka.common.message.TxnOffsetCommitResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
@@ -137,6 +139,148 @@ final class OffsetManager {
                 }
                 return response;
             });
+        }
+    }
+
+    /**
+     * TxnOffsetCommit: the offsets are written as a transactional batch of the producer and stay pending,
+     * invisible to OffsetFetch, until {@link #completeTransaction} learns of the producer's marker.
+     */
+    CompletableFuture<TxnOffsetCommitResponseData> commitTransactionalOffsets(TxnOffsetCommitRequestData request,
+                                                                            short version) {
+        String groupId = request.groupId();
+        int generation = version >= 3 ? request.generationIdOrMemberEpoch() : -1;
+        String memberId = version >= 3 ? request.memberId() : "";
+        String instanceId = version >= 3 ? request.groupInstanceId() : null;
+        ClassicGroup group = groups.get(groupId);
+        if (group == null) {
+            if (generation >= 0) {
+                return CompletableFuture.completedFuture(txnCommitError(request, Errors.ILLEGAL_GENERATION));
+            }
+            group = groups.computeIfAbsent(groupId, g -> new ClassicGroup(g, time.milliseconds()));
+        }
+        synchronized (group) {
+            Errors error = Errors.NONE;
+            if (group.is(GroupState.DEAD)) {
+                error = Errors.COORDINATOR_NOT_AVAILABLE;
+            } else if (generation >= 0 || !memberId.isEmpty()) {
+                // KIP-447: a member of a live group is checked as OffsetCommit checks it
+                if (group.isStaticMemberFenced(instanceId, memberId)) {
+                    error = Errors.FENCED_INSTANCE_ID;
+                } else if (!memberId.isEmpty() && !group.members.containsKey(memberId)) {
+                    error = Errors.UNKNOWN_MEMBER_ID;
+                } else if (generation >= 0 && generation != group.generationId) {
+                    error = Errors.ILLEGAL_GENERATION;
+                }
+            }
+            if (error != Errors.NONE) {
+                return CompletableFuture.completedFuture(txnCommitError(request, error));
+            }
+            long now = time.milliseconds();
+            TxnOffsetCommitResponseData response = new TxnOffsetCommitResponseData();
+            List<CoordinatorRecord> records = new ArrayList<>();
+            Map<TopicPartition, CommittedOffset> accepted = new HashMap<>();
+            List<TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition> acceptedResults = new ArrayList<>();
+            for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic t : request.topics()) {
+                TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic topicResult =
+                        new TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic().setName(t.name());
+                response.topics().add(topicResult);
+                for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition p : t.partitions()) {
+                    TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition result =
+                            new TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex());
+                    topicResult.partitions().add(result);
+                    String metadata = p.committedMetadata() == null ? "" : p.committedMetadata();
+                    if (!catalog.hasPartition(t.name(), p.partitionIndex())) {
+                        result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+                    } else if (metadata.length() > config.offsetMetadataMaxBytes()) {
+                        result.setErrorCode(Errors.OFFSET_METADATA_TOO_LARGE.code());
+                    } else {
+                        CommittedOffset offset = new CommittedOffset(p.committedOffset(),
+                                version >= 2 ? p.committedLeaderEpoch() : -1, metadata, now, -1L);
+                        TopicPartition tp = new TopicPartition(t.name(), p.partitionIndex());
+                        accepted.put(tp, offset);
+                        records.add(GroupStore.offsetCommit(groupId, tp, offset));
+                        acceptedResults.add(result);
+                    }
+                }
+            }
+            if (records.isEmpty()) {
+                return CompletableFuture.completedFuture(response);
+            }
+            CompletableFuture<Void> written;
+            try {
+                written = store.appendTransactional(groupId, request.producerId(), request.producerEpoch(), records);
+            } catch (RuntimeException e) {
+                written = CompletableFuture.failedFuture(e);
+            }
+            ClassicGroup committedTo = group;
+            return written.handle((ignored, e) -> {
+                if (e != null) {
+                    Errors appendError = GroupStore.appendError(e);
+                    Errors cause = Errors.forException(e instanceof java.util.concurrent.CompletionException c
+                            && c.getCause() != null ? c.getCause() : e);
+                    if (cause == Errors.INVALID_PRODUCER_EPOCH || cause == Errors.PRODUCER_FENCED) {
+                        appendError = cause; // a zombie's commit: the producer must learn it is fenced
+                    }
+                    log.warn("Writing transactional offsets of group {} failed: {} ({})", groupId, appendError, e.toString());
+                    for (TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition r : acceptedResults) {
+                        r.setErrorCode(appendError.code());
+                    }
+                } else {
+                    synchronized (committedTo) {
+                        if (!committedTo.is(GroupState.DEAD)) {
+                            committedTo.pendingTxnOffsets.computeIfAbsent(request.producerId(), id -> new HashMap<>())
+                                    .putAll(accepted);
+                        }
+                    }
+                }
+                return response;
+            });
+        }
+    }
+
+    private static TxnOffsetCommitResponseData txnCommitError(TxnOffsetCommitRequestData request, Errors error) {
+        TxnOffsetCommitResponseData response = new TxnOffsetCommitResponseData();
+        for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic t : request.topics()) {
+            TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic topicResult =
+                    new TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic().setName(t.name());
+            for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition p : t.partitions()) {
+                topicResult.partitions().add(new TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition()
+                        .setPartitionIndex(p.partitionIndex()).setErrorCode(error.code()));
+            }
+            response.topics().add(topicResult);
+        }
+        return response;
+    }
+
+    /**
+     * A producer's transaction ended on a __consumer_offsets partition (its marker was written there): its
+     * pending offsets of the groups there become committed offsets, or are dropped on abort.
+     */
+    void completeTransaction(int offsetsPartition, long producerId, boolean committed) {
+        for (ClassicGroup group : groups.values()) {
+            if (store.partitionFor(group.groupId) != offsetsPartition) {
+                continue;
+            }
+            synchronized (group) {
+                Map<TopicPartition, CommittedOffset> pending = group.pendingTxnOffsets.remove(producerId);
+                if (pending != null && committed && !group.is(GroupState.DEAD)) {
+                    group.offsets.putAll(pending);
+                }
+            }
+        }
+    }
+
+    /** The partitions of a group with transactional offsets not yet committed or aborted (OffsetFetch's requireStable). */
+    Set<TopicPartition> pendingTransactionalOffsets(String groupId) {
+        ClassicGroup group = groups.get(groupId);
+        if (group == null) {
+            return Set.of();
+        }
+        synchronized (group) {
+            Set<TopicPartition> out = new java.util.HashSet<>();
+            group.pendingTxnOffsets.values().forEach(m -> out.addAll(m.keySet()));
+            return out;
         }
     }
 

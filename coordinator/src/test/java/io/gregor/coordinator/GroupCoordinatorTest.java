@@ -53,7 +53,7 @@ class GroupCoordinatorTest {
     }
 
     /** An in-memory __consumer_offsets: records appended per partition, replayed in order. */
-    static final class MemoryLog implements OffsetsLog {
+    static final class MemoryLog implements CoordinatorLog {
         final List<List<CoordinatorRecord>> partitions = new ArrayList<>();
         final java.util.Set<Integer> notLed = java.util.concurrent.ConcurrentHashMap.newKeySet();
         /** When set, appends report replication through this future instead of at once. */

@@ -5,6 +5,8 @@ import io.gregor.storage.errors.InvalidRecordException;
 import io.gregor.storage.errors.KafkaStorageException;
 import io.gregor.storage.errors.OffsetOutOfRangeException;
 import io.gregor.storage.errors.RecordTooLargeException;
+import org.apache.kafka.common.record.internal.ControlRecordType;
+import org.apache.kafka.common.record.internal.EndTransactionMarker;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.RecordBatch;
@@ -26,7 +28,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.zip.CRC32C;
 
 /**
  * A partition log on local disk, in Kafka's on-disk format. Appends are serialised by {@code appendLock};
@@ -72,9 +73,17 @@ public final class FileLog implements PartitionLog {
     /** Odd while the cleaner swaps segments in the map; readers that overlap a change read again. */
     private volatile int segmentsVersion;
     private final Object flushLock = new Object();
-    private final CRC32C crc = new CRC32C(); // guarded by appendLock
+    private final BatchValidator validator = new BatchValidator(); // guarded by appendLock
+    private final BatchHeaders appendHeaders = new BatchHeaders(); // guarded by appendLock
     private final ProducerStateTable producers = new ProducerStateTable(); // guarded by appendLock
     private final LeaderEpochCache epochs;
+    /** First offset of the earliest open transaction (-1: none), published after each append. */
+    private volatile long firstOngoingTxnOffset = -1;
+    /**
+     * Transactions whose marker is written but not yet below the high watermark, first offset -> marker
+     * offset: as in Kafka they hold the LSO back until the marker is replicated.
+     */
+    private final ConcurrentSkipListMap<Long, Long> unreplicatedTxns = new ConcurrentSkipListMap<>();
 
     private FileLog(Path dir, TopicPartition tp, String topicId, LogConfig config, Hooks hooks) {
         this.dir = dir;
@@ -186,6 +195,7 @@ public final class FileLog implements PartitionLog {
             recoverFrom = segments.firstKey();
         }
         boolean truncatedSomething = false;
+        long txnIndexRebuildFrom = Long.MAX_VALUE;
         for (LogSegment seg : new ArrayList<>(segments.values())) {
             if (truncatedSomething) {
                 // everything after a torn batch is unreliable
@@ -199,7 +209,8 @@ public final class FileLog implements PartitionLog {
                 mustRecover = true;
             }
             if (mustRecover) {
-                int truncated = seg.recover(config, (base, epoch) -> epochs.assign(epoch, base, false));
+                txnIndexRebuildFrom = Math.min(txnIndexRebuildFrom, seg.baseOffset);
+                int truncated = seg.recover(config, b -> epochs.assign(b.partitionLeaderEpoch(), b.baseOffset(), false));
                 if (truncated > 0) {
                     log.warn("{}: truncated {} invalid bytes from segment {}", tp, truncated, seg.baseOffset);
                     truncatedSomething = true;
@@ -228,7 +239,7 @@ public final class FileLog implements PartitionLog {
         epochs.truncateFromEnd(logEndOffset);
         epochs.truncateFromStart(logStartOffset);
         epochs.write();
-        rebuildProducerState();
+        rebuildProducerState(txnIndexRebuildFrom);
     }
 
     /** Base offset from a segment file name ({@code %020d.<ext>[.suffix]}), or -1 for other files. */
@@ -265,6 +276,7 @@ public final class FileLog implements PartitionLog {
             Files.deleteIfExists(dir.resolve(prefix + LogSegment.LOG_SUFFIX));
             Files.deleteIfExists(dir.resolve(prefix + LogSegment.INDEX_SUFFIX));
             Files.deleteIfExists(dir.resolve(prefix + LogSegment.TIME_INDEX_SUFFIX));
+            Files.deleteIfExists(dir.resolve(prefix + TransactionIndex.SUFFIX));
             logFiles.remove(covered);
         }
         Path target = dir.resolve(FileUtil.filenamePrefix(base) + LogSegment.LOG_SUFFIX);
@@ -274,11 +286,16 @@ public final class FileLog implements PartitionLog {
         log.info("{}: completed the swap of cleaned segment {} found on load", tp, base);
     }
 
-    /** Latest snapshot at or below the log end, then every batch after it, header by header. */
-    private void rebuildProducerState() {
+    /**
+     * Latest snapshot at or below the log end, then every batch after it, header by header. Segments from
+     * {@code txnIndexRebuildFrom} on had their transaction index reset (recovery, truncation): the replay
+     * starts at or below them and indexes their aborted transactions again.
+     */
+    private void rebuildProducerState(long txnIndexRebuildFrom) {
         List<Long> snapshots = ProducerStateTable.listSnapshots(dir);
         long replayFrom = segments.firstKey();
         producers.clear();
+        unreplicatedTxns.clear();
         for (int i = snapshots.size() - 1; i >= 0; i--) {
             long off = snapshots.get(i);
             Path file = ProducerStateTable.snapshotPath(dir, off);
@@ -286,34 +303,43 @@ public final class FileLog implements PartitionLog {
                 deleteQuietly(file); // the log was truncated below it
                 continue;
             }
+            if (off > txnIndexRebuildFrom) {
+                continue; // valid, but the replay must cover the segments being re-indexed
+            }
             if (producers.loadSnapshot(file)) {
                 replayFrom = off;
                 break;
             }
             deleteQuietly(file);
         }
-        ByteBuffer hdr = HEADER.get();
+        BatchHeaders b = new BatchHeaders(HEADER.get());
         for (LogSegment seg : segments.tailMap(segments.floorKey(Math.max(replayFrom, segments.firstKey())), true)
                 .values()) {
-            int limit = seg.size();
-            int pos = seg.offsetIndex.lookupPosition(replayFrom);
-            while (seg.readHeader(hdr, pos, Batches.HEADER_SIZE, limit)) {
-                int batchSize = hdr.getInt(Batches.LENGTH) + Batches.LOG_OVERHEAD;
-                long base = hdr.getLong(Batches.BASE_OFFSET);
-                int lastDelta = hdr.getInt(Batches.LAST_OFFSET_DELTA);
-                long pid = hdr.getLong(Batches.PRODUCER_ID);
-                if (base >= replayFrom && pid >= 0) {
-                    short epoch = hdr.getShort(Batches.PRODUCER_EPOCH);
-                    if ((hdr.getShort(Batches.ATTRIBUTES) & Batches.CONTROL_MASK) != 0) {
-                        producers.updateEpochOnly(pid, epoch);
-                    } else {
-                        int baseSeq = hdr.getInt(Batches.BASE_SEQUENCE);
-                        producers.update(pid, epoch, baseSeq, Batches.lastSequence(baseSeq, lastDelta), base,
-                                base + lastDelta, hdr.getLong(Batches.MAX_TIMESTAMP));
+            for (b.over(seg, seg.offsetIndex.lookupPosition(replayFrom), seg.size()); b.next(); ) {
+                if (b.baseOffset() >= replayFrom) {
+                    ProducerStateTable.CompletedTxn done = producers.onBatch(b);
+                    if (done != null) {
+                        onTxnCompleted(done, seg, seg.baseOffset >= txnIndexRebuildFrom);
                     }
                 }
-                pos += batchSize;
             }
+        }
+        firstOngoingTxnOffset = producers.firstOngoingTxnOffset();
+    }
+
+    /**
+     * A marker ended a transaction: an abort goes into the transaction index of the marker's segment (with
+     * the LSO it leaves, Kafka's lastStableOffset(completedTxn)), and the transaction keeps holding the LSO
+     * back until the high watermark passes its marker. Caller holds appendLock (or is loading).
+     */
+    private void onTxnCompleted(ProducerStateTable.CompletedTxn done, LogSegment seg, boolean index) {
+        if (done.aborted() && index) {
+            long nextOpen = producers.firstOngoingTxnOffset();
+            seg.txnIndex.append(new AbortedTxn(done.producerId(), done.firstOffset(), done.lastOffset(),
+                    nextOpen >= 0 ? nextOpen : done.lastOffset() + 1));
+        }
+        if (done.lastOffset() >= highWatermark) {
+            unreplicatedTxns.put(done.firstOffset(), done.lastOffset());
         }
     }
 
@@ -362,6 +388,17 @@ public final class FileLog implements PartitionLog {
 
     @Override
     public AppendResult append(ByteBuffer records, int leaderEpoch, long nowMs) {
+        return appendAsLeader(records, leaderEpoch, nowMs, BatchValidator.Origin.CLIENT, 0);
+    }
+
+    @Override
+    public AppendResult appendFromCoordinator(ByteBuffer records, int leaderEpoch, long nowMs) {
+        return appendAsLeader(records, leaderEpoch, nowMs, BatchValidator.Origin.COORDINATOR, 0);
+    }
+
+    /** {@code transactionVersion} only matters for markers (their epoch rule). */
+    private AppendResult appendAsLeader(ByteBuffer records, int leaderEpoch, long nowMs,
+                                        BatchValidator.Origin origin, int transactionVersion) {
         ByteBuffer buf = writableView(records);
         final int start = buf.position();
         final int end = buf.limit();
@@ -376,70 +413,20 @@ public final class FileLog implements PartitionLog {
             producers.beginValidation();
             long nextOffset = logEndOffset;
             long maxTimestamp = -1;
-            int pos = start;
-            while (pos < end) {
-                if (end - pos < Batches.HEADER_SIZE) {
-                    throw new CorruptRecordException("Record batch header truncated: " + (end - pos) + " bytes");
-                }
-                int batchLength = buf.getInt(pos + Batches.LENGTH);
-                if (batchLength < Batches.MIN_BATCH_LENGTH || batchLength > end - pos - Batches.LOG_OVERHEAD) {
-                    throw new CorruptRecordException("Record batch size " + batchLength + " is inconsistent with "
-                            + (end - pos) + " remaining bytes");
-                }
-                int batchSize = batchLength + Batches.LOG_OVERHEAD;
-                int batchEnd = pos + batchSize;
-                byte magic = buf.get(pos + Batches.MAGIC);
-                if (magic != 2) {
-                    throw new InvalidRecordException("Unsupported record batch magic " + magic
-                            + "; only magic 2 is accepted");
-                }
-                if (batchSize > c.maxMessageBytes()) {
-                    throw new RecordTooLargeException("Record batch of " + batchSize
-                            + " bytes exceeds max.message.bytes " + c.maxMessageBytes());
-                }
-                long storedCrc = buf.getInt(pos + Batches.CRC) & 0xffffffffL;
-                if (Batches.crc(crc, buf, pos, batchEnd) != storedCrc) {
-                    throw new CorruptRecordException("Record batch CRC mismatch at offset " + nextOffset);
-                }
-                short attributes = buf.getShort(pos + Batches.ATTRIBUTES);
-                int lastOffsetDelta = buf.getInt(pos + Batches.LAST_OFFSET_DELTA);
-                int count = buf.getInt(pos + Batches.RECORDS_COUNT);
-                if (count <= 0) {
-                    throw new InvalidRecordException("Record batch has no records");
-                }
-                if (lastOffsetDelta != count - 1) {
-                    throw new InvalidRecordException("Record batch last offset delta " + lastOffsetDelta
-                            + " does not match its record count " + count);
-                }
-                if ((attributes & Batches.CONTROL_MASK) != 0) {
-                    // leader appends carry producers' data (clients, the group coordinator); transaction
-                    // markers are the broker's own to write, as in Kafka
-                    throw new InvalidRecordException("Clients are not allowed to write control records");
-                }
-                int codec = attributes & Batches.COMPRESSION_MASK;
-                if (codec > 4) {
-                    throw new InvalidRecordException("Unknown compression codec " + codec);
-                }
-                if (codec == 0) {
-                    Batches.validateUncompressedRecords(buf, pos + Batches.HEADER_SIZE, batchEnd, count);
-                }
-                long batchMaxTs = c.logAppendTime() ? nowMs : buf.getLong(pos + Batches.MAX_TIMESTAMP);
-                maxTimestamp = Math.max(maxTimestamp, batchMaxTs);
-                long producerId = buf.getLong(pos + Batches.PRODUCER_ID);
-                if (producerId >= 0 && (attributes & Batches.CONTROL_MASK) == 0) {
-                    short epoch = buf.getShort(pos + Batches.PRODUCER_EPOCH);
-                    int baseSeq = buf.getInt(pos + Batches.BASE_SEQUENCE);
-                    int dupSlot = producers.validate(producerId, epoch, baseSeq,
-                            Batches.lastSequence(baseSeq, lastOffsetDelta));
+            BatchHeaders b = appendHeaders.over(buf, start, end);
+            while (b.next()) {
+                validator.validateLeaderBatch(b, c, nextOffset, origin);
+                maxTimestamp = Math.max(maxTimestamp, c.logAppendTime() ? nowMs : b.maxTimestamp());
+                if (b.producerId() >= 0) {
+                    int dupSlot = validator.validateProducer(b, producers, transactionVersion, origin);
                     if (dupSlot >= 0) {
-                        ProducerStateTable.Entry e = producers.get(producerId);
+                        ProducerStateTable.Entry e = producers.get(b.producerId());
                         long last = e.lastOffset[dupSlot];
                         return new AppendResult(last - e.offsetDelta[dupSlot], last,
                                 c.logAppendTime() ? e.timestamp[dupSlot] : -1, logStartOffset, true);
                     }
                 }
-                nextOffset += lastOffsetDelta + 1L;
-                pos = batchEnd;
+                nextOffset += b.lastOffsetDelta() + 1L;
             }
             int appendSize = end - start;
             if (appendSize > c.segmentBytes()) {
@@ -451,18 +438,16 @@ public final class FileLog implements PartitionLog {
 
             // pass 2: assign offsets (outside the CRC) and, for LogAppendTime, re-stamp and re-CRC
             long offset = firstOffset;
-            for (pos = start; pos < end; ) {
-                int batchEnd = pos + buf.getInt(pos + Batches.LENGTH) + Batches.LOG_OVERHEAD;
+            for (b.over(buf, start, end); b.next(); ) {
+                int pos = b.position();
                 buf.putLong(pos + Batches.BASE_OFFSET, offset);
                 buf.putInt(pos + Batches.PARTITION_LEADER_EPOCH, leaderEpoch);
                 if (c.logAppendTime()) {
-                    short attributes = buf.getShort(pos + Batches.ATTRIBUTES);
-                    buf.putShort(pos + Batches.ATTRIBUTES, (short) (attributes | Batches.TIMESTAMP_TYPE_MASK));
+                    buf.putShort(pos + Batches.ATTRIBUTES, (short) (b.attributes() | Batches.TIMESTAMP_TYPE_MASK));
                     buf.putLong(pos + Batches.MAX_TIMESTAMP, nowMs);
-                    buf.putInt(pos + Batches.CRC, (int) Batches.crc(crc, buf, pos, batchEnd));
+                    buf.putInt(pos + Batches.CRC, validator.crcOf(buf, pos, b.end()));
                 }
-                offset += buf.getInt(pos + Batches.LAST_OFFSET_DELTA) + 1L;
-                pos = batchEnd;
+                offset += b.lastOffsetDelta() + 1L;
             }
 
             // one write, then indexes, producer state and epoch; size and end offset are published last
@@ -488,46 +473,36 @@ public final class FileLog implements PartitionLog {
             ensureOpen();
             // skip batches already held (a retried fetch), then check the rest before writing any
             int start = buf.position();
-            int pos = start;
             long expectedAtLeast = logEndOffset;
             long lastOffset = -1;
             long maxTimestamp = -1;
-            while (pos < end) {
-                if (end - pos < Batches.HEADER_SIZE) {
-                    // a fetch response may end with a partial batch: it is sent again on the next fetch
+            BatchHeaders b = appendHeaders.over(buf, start, end);
+            while (b.next()) {
+                if (!b.headerFits()) {
+                    break; // a fetch response may end with a partial batch: it is sent again on the next fetch
+                }
+                if (b.batchLength() < Batches.MIN_BATCH_LENGTH) {
+                    throw new CorruptRecordException("Record batch size " + b.batchLength() + " is invalid");
+                }
+                if (!b.batchFits()) {
                     break;
                 }
-                int batchLength = buf.getInt(pos + Batches.LENGTH);
-                int batchSize = batchLength + Batches.LOG_OVERHEAD;
-                if (batchLength < Batches.MIN_BATCH_LENGTH) {
-                    throw new CorruptRecordException("Record batch size " + batchLength + " is invalid");
-                }
-                if (batchSize > end - pos) {
-                    break;
-                }
-                long base = buf.getLong(pos + Batches.BASE_OFFSET);
-                long last = base + buf.getInt(pos + Batches.LAST_OFFSET_DELTA);
+                long base = b.baseOffset();
+                long last = b.lastOffset();
                 if (last < expectedAtLeast && lastOffset < 0) {
-                    start = pos + batchSize;
-                    pos = start;
+                    start = b.end(); // already held (a retried fetch)
                     continue;
                 }
                 if (base < expectedAtLeast) {
                     throw new CorruptRecordException("Replicated batch at " + base + " overlaps the log end "
                             + expectedAtLeast + " of " + tp);
                 }
-                if (buf.get(pos + Batches.MAGIC) != 2) {
-                    throw new InvalidRecordException("Unsupported record batch magic " + buf.get(pos + Batches.MAGIC));
-                }
-                long storedCrc = buf.getInt(pos + Batches.CRC) & 0xffffffffL;
-                if (Batches.crc(crc, buf, pos, pos + batchSize) != storedCrc) {
-                    throw new CorruptRecordException("Replicated batch CRC mismatch at offset " + base);
-                }
-                maxTimestamp = Math.max(maxTimestamp, buf.getLong(pos + Batches.MAX_TIMESTAMP));
+                validator.validateReplicatedBatch(b);
+                maxTimestamp = Math.max(maxTimestamp, b.maxTimestamp());
                 lastOffset = last;
                 expectedAtLeast = last + 1;
-                pos += batchSize;
             }
+            int pos = lastOffset < 0 ? start : b.endOfPrevious();
             final int stop = pos;
             if (stop == start) {
                 return logEndOffset;
@@ -583,7 +558,7 @@ public final class FileLog implements PartitionLog {
                 recoveryPoint = Math.min(recoveryPoint, newEnd);
             }
             epochs.truncateFromEnd(newEnd);
-            rebuildProducerState();
+            rebuildProducerState(keep.baseOffset); // the kept segment's indexes were rebuilt from its log
             if (!dropped.isEmpty()) {
                 hooks.scheduler().schedule(() -> dropped.forEach(LogSegment::deleteFiles),
                         Math.max(0, config.fileDeleteDelayMs()), TimeUnit.MILLISECONDS);
@@ -638,29 +613,18 @@ public final class FileLog implements PartitionLog {
         LogSegment seg = maybeRoll(c, appendSize, maxTimestamp, lastOffset, nowMs);
         buf.position(start).limit(stop);
         int segStart = seg.writeAtEnd(buf);
-        for (int pos = start; pos < stop; ) {
-            int batchSize = buf.getInt(pos + Batches.LENGTH) + Batches.LOG_OVERHEAD;
-            long base = buf.getLong(pos + Batches.BASE_OFFSET);
-            int lastOffsetDelta = buf.getInt(pos + Batches.LAST_OFFSET_DELTA);
-            long batchLast = base + lastOffsetDelta;
-            long batchMaxTs = buf.getLong(pos + Batches.MAX_TIMESTAMP);
-            seg.onBatchWritten(batchLast, batchMaxTs, segStart + (pos - start), batchSize);
-            long producerId = buf.getLong(pos + Batches.PRODUCER_ID);
-            if (producerId >= 0) {
-                short epoch = buf.getShort(pos + Batches.PRODUCER_EPOCH);
-                if ((buf.getShort(pos + Batches.ATTRIBUTES) & Batches.CONTROL_MASK) != 0) {
-                    producers.updateEpochOnly(producerId, epoch);
-                } else {
-                    int baseSeq = buf.getInt(pos + Batches.BASE_SEQUENCE);
-                    producers.update(producerId, epoch, baseSeq, Batches.lastSequence(baseSeq, lastOffsetDelta),
-                            base, batchLast, batchMaxTs);
-                }
+        for (BatchHeaders b = appendHeaders.over(buf, start, stop); b.next(); ) {
+            long base = b.baseOffset();
+            seg.onBatchWritten(b.lastOffset(), b.maxTimestamp(), segStart + (b.position() - start), b.sizeInBytes());
+            ProducerStateTable.CompletedTxn done = producers.onBatch(b);
+            if (done != null) {
+                onTxnCompleted(done, seg, true);
             }
             if (assignBatchEpochs) {
-                epochs.assign(buf.getInt(pos + Batches.PARTITION_LEADER_EPOCH), base, true);
+                epochs.assign(b.partitionLeaderEpoch(), base, true);
             }
-            pos += batchSize;
         }
+        firstOngoingTxnOffset = producers.firstOngoingTxnOffset();
         seg.publishSize(segStart + appendSize);
     }
 
@@ -784,7 +748,81 @@ public final class FileLog implements PartitionLog {
 
     @Override
     public void updateHighWatermark(long offset) {
-        highWatermark = Math.max(logStartOffset, Math.min(offset, logEndOffset));
+        long hw = Math.max(logStartOffset, Math.min(offset, logEndOffset));
+        highWatermark = hw;
+        if (!unreplicatedTxns.isEmpty()) {
+            unreplicatedTxns.values().removeIf(markerOffset -> markerOffset < hw);
+        }
+    }
+
+    @Override
+    public long lastStableOffset() {
+        long hw = highWatermark;
+        long firstUnstable = firstOngoingTxnOffset;
+        for (Map.Entry<Long, Long> txn : unreplicatedTxns.entrySet()) {
+            if (txn.getValue() >= hw) {
+                // ordered by first offset: the first one whose marker is not replicated is the earliest
+                firstUnstable = firstUnstable < 0 ? txn.getKey() : Math.min(firstUnstable, txn.getKey());
+                break;
+            }
+        }
+        // a transaction whose start DeleteRecords or retention removed holds the LSO at the log start
+        return firstUnstable >= 0 && firstUnstable < hw ? Math.max(firstUnstable, logStartOffset) : hw;
+    }
+
+    @Override
+    public List<AbortedTxn> abortedTransactions(long fetchOffset, long upperBoundOffset) {
+        List<AbortedTxn> result = new ArrayList<>();
+        Long key = segments.floorKey(fetchOffset);
+        if (key == null) {
+            key = segments.firstKey();
+        }
+        for (LogSegment seg : segments.tailMap(key, true).values()) {
+            if (seg.txnIndex.collect(fetchOffset, upperBoundOffset, result)) {
+                break;
+            }
+        }
+        return result;
+    }
+
+    @Override
+    public AppendResult appendTxnMarker(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
+                                        int transactionVersion, int leaderEpoch, long nowMs) {
+        ByteBuffer marker = MemoryRecords.withEndTransactionMarker(0L, nowMs, leaderEpoch, producerId, producerEpoch,
+                new EndTransactionMarker(commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT,
+                        coordinatorEpoch)).buffer();
+        return appendAsLeader(marker, leaderEpoch, nowMs, BatchValidator.Origin.COORDINATOR, transactionVersion);
+    }
+
+    /** producer.id.expiration.ms: drops idle producers without an open transaction; returns how many. */
+    int removeExpiredProducers(long nowMs, long expirationMs) {
+        appendLock.lock();
+        try {
+            int removed = closed ? 0 : producers.removeExpired(nowMs, expirationMs);
+            if (removed > 0) {
+                log.debug("{}: {} idle producer id(s) expired", tp, removed);
+            }
+            return removed;
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    @Override
+    public List<ProducerDescription> activeProducers() {
+        appendLock.lock();
+        try {
+            List<ProducerDescription> result = new ArrayList<>(producers.size());
+            producers.entries().forEach((pid, e) -> {
+                boolean has = e.count > 0;
+                int slot = has ? e.newest() : 0;
+                result.add(new ProducerDescription(pid, e.epoch, has ? e.lastSeq[slot] : -1, e.lastTimestamp,
+                        e.coordinatorEpoch, e.currentTxnFirstOffset));
+            });
+            return result;
+        } finally {
+            appendLock.unlock();
+        }
     }
 
     long recoveryPoint() {
@@ -822,16 +860,12 @@ public final class FileLog implements PartitionLog {
     /** Slow path: time index to a start position, then batch headers, then the records of one batch. */
     private Optional<TimestampOffset> findByTimestamp(LogSegment seg, long target, long startingOffset) {
         long fromOffset = Math.max(seg.timeIndex.lookupOffset(target), startingOffset);
-        int limit = seg.size();
-        int pos = seg.offsetIndex.lookupPosition(fromOffset);
-        ByteBuffer hdr = ByteBuffer.allocate(Batches.HEADER_SIZE);
-        while (seg.readHeader(hdr, pos, Batches.HEADER_SIZE, limit)) {
-            int batchSize = hdr.getInt(Batches.LENGTH) + Batches.LOG_OVERHEAD;
-            long last = hdr.getLong(Batches.BASE_OFFSET) + hdr.getInt(Batches.LAST_OFFSET_DELTA);
-            if (hdr.getLong(Batches.MAX_TIMESTAMP) >= target && last >= startingOffset) {
-                ByteBuffer batchBytes = ByteBuffer.allocate(batchSize);
+        BatchHeaders b = new BatchHeaders(ByteBuffer.allocate(Batches.HEADER_SIZE));
+        for (b.over(seg, seg.offsetIndex.lookupPosition(fromOffset), seg.size()); b.next(); ) {
+            if (b.maxTimestamp() >= target && b.lastOffset() >= startingOffset) {
+                ByteBuffer batchBytes = ByteBuffer.allocate(b.sizeInBytes());
                 try {
-                    if (!FileUtil.readFully(seg.channel, batchBytes, pos)) {
+                    if (!FileUtil.readFully(seg.channel, batchBytes, b.position())) {
                         return Optional.empty();
                     }
                 } catch (IOException e) {
@@ -847,7 +881,6 @@ public final class FileLog implements PartitionLog {
                     }
                 }
             }
-            pos += batchSize;
         }
         return Optional.empty();
     }

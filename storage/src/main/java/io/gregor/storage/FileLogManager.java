@@ -252,6 +252,25 @@ public final class FileLogManager implements LogManager {
         }, Math.min(INITIAL_TASK_DELAY_MS, intervalMs), intervalMs, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Runs Kafka's producer id expiration every {@code checkIntervalMs}
+     * ({@code producer.id.expiration.check.interval.ms}): producers idle for {@code expirationMs}
+     * ({@code producer.id.expiration.ms}) and without an open transaction are forgotten.
+     */
+    public void startProducerIdExpiration(org.apache.kafka.common.utils.Time time, long expirationMs,
+                                          long checkIntervalMs) {
+        schedule(() -> removeExpiredProducers(time.milliseconds(), expirationMs), checkIntervalMs);
+    }
+
+    /** One producer id expiration pass over all logs; returns how many producers went. */
+    public int removeExpiredProducers(long nowMs, long expirationMs) {
+        int removed = 0;
+        for (FileLog l : logs.values()) {
+            removed += l.removeExpiredProducers(nowMs, expirationMs);
+        }
+        return removed;
+    }
+
     /** One retention pass over all logs (also callable directly, e.g. by tests). */
     public void retentionTask() {
         long now = time.milliseconds();

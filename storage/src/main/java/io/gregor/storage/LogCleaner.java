@@ -227,7 +227,9 @@ final class LogCleaner {
         long activeBase = l.activeSegmentBaseOffset();
         long firstDirty = checkpoint == null || checkpoint < logStart || checkpoint > l.logEndOffset()
                 ? logStart : checkpoint;
-        long firstUncleanable = Math.min(activeBase, l.highWatermark());
+        // Kafka's rule: nothing at or past the first unstable offset is cleaned, so an open transaction's records
+        // neither shadow older values of their keys nor lose their own (the LSO is at most the high watermark)
+        long firstUncleanable = Math.min(activeBase, l.lastStableOffset());
         ByteBuffer hdr = ByteBuffer.allocate(Batches.HEADER_SIZE);
         long earliestDirtyTimestamp = Long.MAX_VALUE;
         for (int i = 0; i < segs.size(); i++) {

@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.zip.CRC32C;
 
 /**
  * One segment: {@code <base>.log} plus its offset and time indexes. The writer is the owning log under its
@@ -27,9 +26,9 @@ final class LogSegment {
     static final String CLEANED_SUFFIX = ".cleaned";
     static final String SWAP_SUFFIX = ".swap";
 
-    /** Recovery hook per valid batch: base offset and partition leader epoch. */
+    /** Recovery hook per valid batch, given its header. */
     interface BatchVisitor {
-        void visit(long baseOffset, int leaderEpoch);
+        void visit(BatchHeaders batch);
     }
 
     final long baseOffset;
@@ -37,6 +36,7 @@ final class LogSegment {
     final FileChannel channel;
     final OffsetIndex offsetIndex;
     final TimeIndex timeIndex;
+    final TransactionIndex txnIndex;
     private final boolean indexFilesExisted;
 
     private volatile int size;
@@ -73,6 +73,7 @@ final class LogSegment {
         this.size = (int) Math.min(Integer.MAX_VALUE, channel.size());
         this.offsetIndex = new OffsetIndex(idx, baseOffset, maxIndexSize, active);
         this.timeIndex = new TimeIndex(tidx, baseOffset, maxIndexSize, active);
+        this.txnIndex = new TransactionIndex(dir.resolve(prefix + TransactionIndex.SUFFIX + suffix));
         this.offsetOfMaxTimestampSoFar = baseOffset;
         this.createdMs = nowMs;
         forgetBoundaries();
@@ -88,6 +89,7 @@ final class LogSegment {
             }
             Files.deleteIfExists(dir.resolve(prefix + INDEX_SUFFIX));
             Files.deleteIfExists(dir.resolve(prefix + TIME_INDEX_SUFFIX));
+            Files.deleteIfExists(dir.resolve(prefix + TransactionIndex.SUFFIX));
             LogSegment s = new LogSegment(dir, baseOffset, config.maxIndexSizeBytes(), true, nowMs);
             s.indexIntervalBytes(config.indexIntervalBytes());
             return s;
@@ -106,6 +108,7 @@ final class LogSegment {
             Files.deleteIfExists(dir.resolve(prefix + LOG_SUFFIX + suffix));
             Files.deleteIfExists(dir.resolve(prefix + INDEX_SUFFIX + suffix));
             Files.deleteIfExists(dir.resolve(prefix + TIME_INDEX_SUFFIX + suffix));
+            Files.deleteIfExists(dir.resolve(prefix + TransactionIndex.SUFFIX + suffix));
             LogSegment s = new LogSegment(dir, baseOffset, config.maxIndexSizeBytes(), true, nowMs, suffix);
             s.indexIntervalBytes(config.indexIntervalBytes());
             return s;
@@ -136,7 +139,9 @@ final class LogSegment {
                 logPath = renameSuffix(logPath, from, to);
                 offsetIndex.renameTo(renameTarget(offsetIndex.path(), from, to));
                 timeIndex.renameTo(renameTarget(timeIndex.path(), from, to));
+                txnIndex.renameTo(renameTarget(txnIndex.path(), from, to));
             } else {
+                txnIndex.renameTo(renameTarget(txnIndex.path(), from, to));
                 offsetIndex.renameTo(renameTarget(offsetIndex.path(), from, to));
                 timeIndex.renameTo(renameTarget(timeIndex.path(), from, to));
                 logPath = renameSuffix(logPath, from, to);
@@ -276,6 +281,7 @@ final class LogSegment {
             channel.force(true);
             offsetIndex.flush();
             timeIndex.flush();
+            txnIndex.flush();
         } catch (IOException e) {
             throw new KafkaStorageException("Flush of " + logPath + " failed", e);
         }
@@ -304,18 +310,13 @@ final class LogSegment {
             // a batch ending just before target ends at boundary: the next one (if any) is the answer
             return boundary < limit ? boundary : -1;
         }
-        int pos = offsetIndex.lookupPosition(target);
-        while (readHeader(hdr, pos, Batches.LAST_OFFSET_DELTA + 4, limit)) {
-            long base = hdr.getLong(Batches.BASE_OFFSET);
-            int batchSize = hdr.getInt(Batches.LENGTH) + Batches.LOG_OVERHEAD;
-            if (pos + batchSize > limit) {
+        for (BatchHeaders b = new BatchHeaders(hdr).over(this, offsetIndex.lookupPosition(target), limit); b.next(); ) {
+            if (b.end() > limit) {
                 return -1;
             }
-            long last = base + hdr.getInt(Batches.LAST_OFFSET_DELTA);
-            if (last >= target) {
-                return pos;
+            if (b.lastOffset() >= target) {
+                return b.position();
             }
-            pos += batchSize;
         }
         return -1;
     }
@@ -367,12 +368,11 @@ final class LogSegment {
         }
         long target = (long) startPos + Math.max(0, maxBytes);
         int pos = Math.max(startPos, offsetIndex.lookupPositionAtOrBefore((int) target));
-        while (readHeader(hdr, pos, Batches.LOG_OVERHEAD, end)) {
-            int batchSize = hdr.getInt(Batches.LENGTH) + Batches.LOG_OVERHEAD;
-            if (pos + batchSize > target) {
+        for (BatchHeaders b = new BatchHeaders(hdr).over(this, pos, end); b.next(); ) {
+            if (b.end() > target) {
                 break;
             }
-            pos += batchSize;
+            pos = b.end();
         }
         int sliceSize = pos - startPos;
         if (sliceSize == 0) {
@@ -387,15 +387,12 @@ final class LogSegment {
     /** Next offset after the last batch, scanning headers from the last index entry (clean load). */
     long readNextOffset(ByteBuffer hdr) {
         int limit = size;
-        int pos = offsetIndex.lastPosition();
         long next = baseOffset;
-        while (readHeader(hdr, pos, Batches.LAST_OFFSET_DELTA + 4, limit)) {
-            int batchSize = hdr.getInt(Batches.LENGTH) + Batches.LOG_OVERHEAD;
-            if (batchSize < Batches.HEADER_SIZE || pos + batchSize > limit) {
+        for (BatchHeaders b = new BatchHeaders(hdr).over(this, offsetIndex.lastPosition(), limit); b.next(); ) {
+            if (!b.batchFits()) {
                 break;
             }
-            next = hdr.getLong(Batches.BASE_OFFSET) + hdr.getInt(Batches.LAST_OFFSET_DELTA) + 1;
-            pos += batchSize;
+            next = b.lastOffset() + 1;
         }
         if (rollingBasedTimestamp < 0 && readHeader(hdr, 0, Batches.HEADER_SIZE, limit)) {
             rollingBasedTimestamp = hdr.getLong(Batches.MAX_TIMESTAMP);
@@ -421,13 +418,13 @@ final class LogSegment {
         timeIndex.resize(config.maxIndexSizeBytes());
         offsetIndex.reset();
         timeIndex.reset();
+        txnIndex.reset(); // the log replays this segment's abort markers into it again
         forgetBoundaries(); // positions past a truncation will hold other batches
         maxTimestampSoFar = -1;
         offsetOfMaxTimestampSoFar = baseOffset;
         rollingBasedTimestamp = -1;
         int indexInterval = config.indexIntervalBytes();
-        CRC32C crc = new CRC32C();
-        ByteBuffer hdr = ByteBuffer.allocate(Batches.HEADER_SIZE);
+        BatchValidator validator = new BatchValidator();
         ByteBuffer batch = ByteBuffer.allocate(64 * 1024);
         long fileSize;
         try {
@@ -439,13 +436,12 @@ final class LogSegment {
         int pos = 0;
         int lastIndexEntry = 0;
         long prevLast = baseOffset - 1;
-        while (readHeader(hdr, pos, Batches.HEADER_SIZE, limit)) {
-            int batchLength = hdr.getInt(Batches.LENGTH);
-            if (batchLength < Batches.MIN_BATCH_LENGTH || (long) pos + batchLength + Batches.LOG_OVERHEAD > limit
-                    || hdr.get(Batches.MAGIC) != 2) {
+        BatchHeaders h = new BatchHeaders(ByteBuffer.allocate(Batches.HEADER_SIZE)).over(this, 0, limit);
+        while (h.next()) {
+            if (!BatchValidator.headerPlausible(h)) {
                 break;
             }
-            int batchSize = batchLength + Batches.LOG_OVERHEAD;
+            int batchSize = h.sizeInBytes();
             if (batch.capacity() < batchSize) {
                 batch = ByteBuffer.allocate(Math.max(batchSize, batch.capacity() * 2));
             }
@@ -457,17 +453,12 @@ final class LogSegment {
             } catch (IOException e) {
                 throw new KafkaStorageException("Cannot read " + logPath, e);
             }
-            long storedCrc = batch.getInt(Batches.CRC) & 0xffffffffL;
-            if (Batches.crc(crc, batch, 0, batchSize) != storedCrc) {
+            if (!validator.isRecoverable(batch, batchSize, prevLast, baseOffset)) {
                 break;
             }
-            long base = batch.getLong(Batches.BASE_OFFSET);
-            int lastDelta = batch.getInt(Batches.LAST_OFFSET_DELTA);
-            long last = base + lastDelta;
-            if (base <= prevLast || lastDelta < 0 || last - baseOffset > Integer.MAX_VALUE) {
-                break;
-            }
-            long maxTs = batch.getLong(Batches.MAX_TIMESTAMP);
+            long base = h.baseOffset();
+            long last = h.lastOffset();
+            long maxTs = h.maxTimestamp();
             if (maxTs > maxTimestampSoFar) {
                 maxTimestampSoFar = maxTs;
                 offsetOfMaxTimestampSoFar = last;
@@ -481,7 +472,7 @@ final class LogSegment {
                 lastIndexEntry = pos;
             }
             if (visitor != null) {
-                visitor.visit(base, batch.getInt(Batches.PARTITION_LEADER_EPOCH));
+                visitor.visit(h);
             }
             prevLast = last;
             pos += batchSize;
@@ -523,6 +514,7 @@ final class LogSegment {
             logPath = target;
             offsetIndex.renameTo(offsetIndex.path().resolveSibling(offsetIndex.path().getFileName() + DELETED_SUFFIX));
             timeIndex.renameTo(timeIndex.path().resolveSibling(timeIndex.path().getFileName() + DELETED_SUFFIX));
+            txnIndex.renameTo(txnIndex.path().resolveSibling(txnIndex.path().getFileName() + DELETED_SUFFIX));
         } catch (IOException e) {
             throw new KafkaStorageException("Cannot rename segment " + logPath, e);
         }
@@ -534,6 +526,7 @@ final class LogSegment {
             Files.deleteIfExists(logPath);
             offsetIndex.deleteFile();
             timeIndex.deleteFile();
+            txnIndex.deleteFile();
         } catch (IOException e) {
             throw new KafkaStorageException("Cannot delete segment " + logPath, e);
         }
@@ -547,6 +540,7 @@ final class LogSegment {
         }
         offsetIndex.close();
         timeIndex.close();
+        txnIndex.close();
     }
 
     @Override

@@ -30,6 +30,13 @@ public interface PartitionLog {
     AppendResult append(ByteBuffer records, int leaderEpoch, long nowMs);
 
     /**
+     * {@link #append} for a coordinator's own records (Kafka's AppendOrigin.COORDINATOR), e.g. the group
+     * coordinator's transactional offset commits: a batch with a producer id is checked for its epoch (and for
+     * writing inside the producer's transaction) but not for sequences, which such writes do not follow.
+     */
+    AppendResult appendFromCoordinator(ByteBuffer records, int leaderEpoch, long nowMs);
+
+    /**
      * Reads whole batches starting with the one containing {@code fetchOffset}, up to {@code maxBytes}
      * (but at least one whole batch when {@code minOneBatch}), never past {@code maxOffset} (exclusive;
      * the high watermark for consumers).
@@ -45,6 +52,39 @@ public interface PartitionLog {
     long highWatermark();
 
     void updateHighWatermark(long offset);
+
+    /**
+     * Kafka's last stable offset: the first offset of the earliest transaction still open (or whose marker
+     * is not yet replicated), when below the high watermark; else the high watermark. read_committed
+     * consumers read only below it.
+     */
+    long lastStableOffset();
+
+    /**
+     * The aborted transactions overlapping [fetchOffset, upperBoundOffset) (producer id, first offset, ...),
+     * from the segments' transaction indexes: what a read_committed Fetch answer carries.
+     */
+    java.util.List<AbortedTxn> abortedTransactions(long fetchOffset, long upperBoundOffset);
+
+    /**
+     * The leader writes a transaction marker (a control batch with one EndTransactionMarker record) for a
+     * producer, as the transaction coordinator asks with WriteTxnMarkers; it ends the producer's ongoing
+     * transaction here and, for an abort, adds it to the transaction index. {@code transactionVersion} (of the
+     * WriteTxnMarkers request, 0 before v2) picks Kafka's epoch rule: v2 markers must carry a bumped epoch.
+     *
+     * @throws io.gregor.storage.errors.InvalidProducerEpochException for an epoch older than the producer's
+     * @throws io.gregor.storage.errors.TransactionCoordinatorFencedException for an older coordinator epoch
+     */
+    AppendResult appendTxnMarker(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
+                                 int transactionVersion, int leaderEpoch, long nowMs);
+
+    /** The producers this log has state for (DescribeProducers). */
+    java.util.List<ProducerDescription> activeProducers();
+
+    /** One producer's state as DescribeProducers shows it; -1 where unknown. */
+    record ProducerDescription(long producerId, int producerEpoch, int lastSequence, long lastTimestamp,
+                               int coordinatorEpoch, long currentTxnStartOffset) {
+    }
 
     /** First record with timestamp >= target (ListOffsets by time), using the time index. */
     Optional<TimestampOffset> offsetForTimestamp(long targetTimestamp);

@@ -1,6 +1,8 @@
 package io.gregor.storage;
 
 import io.gregor.storage.errors.InvalidProducerEpochException;
+import io.gregor.storage.errors.InvalidTxnStateException;
+import io.gregor.storage.errors.TransactionCoordinatorFencedException;
 import io.gregor.storage.errors.KafkaStorageException;
 import io.gregor.storage.errors.OutOfOrderSequenceException;
 
@@ -13,11 +15,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.zip.CRC32C;
 
 /**
- * Idempotent-producer state of one partition: per producer id the epoch and the metadata of its last five
- * batches. Guarded by the log's append lock. Snapshots use Kafka's {@code %020d.snapshot} format
+ * Idempotent and transactional producer state of one partition: per producer id the epoch, the metadata of
+ * its last five batches, the coordinator epoch of its last marker and the first offset of its ongoing
+ * transaction (a transactional batch starts one, a marker ends it). Guarded by the log's append lock. Snapshots use Kafka's {@code %020d.snapshot} format
  * (ProducerSnapshot v1: int16 version, uint32 CRC-32C of the rest, array of producer entries).
  */
 final class ProducerStateTable {
@@ -32,6 +36,8 @@ final class ProducerStateTable {
         short epoch = -1;
         int coordinatorEpoch = -1;
         long currentTxnFirstOffset = -1;
+        /** Max timestamp of the producer's latest batch or marker: producer.id.expiration.ms counts from it. */
+        long lastTimestamp = -1;
         final int[] firstSeq = new int[BATCHES_TO_RETAIN];
         final int[] lastSeq = new int[BATCHES_TO_RETAIN];
         final long[] lastOffset = new long[BATCHES_TO_RETAIN];
@@ -73,6 +79,12 @@ final class ProducerStateTable {
     }
 
     private final Map<Long, Entry> producers = new HashMap<>();
+    /** Ongoing transactions, first offset -> producer id (Kafka's ongoingTxns): the first holds the LSO back. */
+    private final TreeMap<Long, Long> ongoingTxns = new TreeMap<>();
+
+    /** A transaction ended by a marker: from its first record to the marker at lastOffset. */
+    record CompletedTxn(long producerId, long firstOffset, long lastOffset, boolean aborted) {
+    }
 
     // Pending view of producers already seen earlier in the append being validated.
     private long[] pendingPid = new long[4];
@@ -97,6 +109,58 @@ final class ProducerStateTable {
 
     int size() {
         return producers.size();
+    }
+
+    /** First offset of the earliest ongoing transaction, or -1 when none is open. */
+    long firstOngoingTxnOffset() {
+        return ongoingTxns.isEmpty() ? -1 : ongoingTxns.firstKey();
+    }
+
+    /** Every producer with its state, for DescribeProducers. */
+    Map<Long, Entry> entries() {
+        return producers;
+    }
+
+    /** A coordinator's write for a producer (a transactional offset commit): only an older epoch is refused. */
+    void checkEpoch(long producerId, short epoch) {
+        Entry e = producers.get(producerId);
+        if (e != null && epoch < e.epoch) {
+            throw new InvalidProducerEpochException("Epoch of producer " + producerId + " is " + epoch
+                    + ", which is smaller than the last seen epoch " + e.epoch);
+        }
+    }
+
+    /** Kafka's rule: a producer inside a transaction must keep writing transactional batches until its marker. */
+    void checkTransactional(long producerId, boolean transactional) {
+        Entry e = producers.get(producerId);
+        if (!transactional && e != null && e.currentTxnFirstOffset >= 0) {
+            throw new InvalidTxnStateException("Expected transactional write from producer " + producerId
+                    + ": its transaction from offset " + e.currentTxnFirstOffset + " is still open");
+        }
+    }
+
+    /**
+     * Checks a transaction marker the coordinator asks to write (Kafka's appendEndTxnMarker): an epoch older
+     * than the producer's (transactions v0/v1), or not newer (v2, whose coordinator bumps the epoch before
+     * each marker; a retry of a marker already written, same epoch and no open transaction, passes) is
+     * INVALID_PRODUCER_EPOCH; an older coordinator epoch is TRANSACTION_COORDINATOR_FENCED.
+     */
+    void validateMarker(long producerId, short epoch, int coordinatorEpoch, int transactionVersion) {
+        Entry e = producers.get(producerId);
+        if (e == null) {
+            return;
+        }
+        boolean stale = transactionVersion >= 2 ? epoch <= e.epoch : epoch < e.epoch;
+        boolean retriedTv2Marker = transactionVersion >= 2 && epoch == e.epoch && e.currentTxnFirstOffset < 0;
+        if (stale && !retriedTv2Marker) {
+            throw new InvalidProducerEpochException("Epoch of producer " + producerId + " is " + epoch + ", which is "
+                    + (transactionVersion >= 2 ? "<=" : "<") + " the last seen epoch " + e.epoch
+                    + " (TV" + transactionVersion + ")");
+        }
+        if (coordinatorEpoch < e.coordinatorEpoch) {
+            throw new TransactionCoordinatorFencedException("Invalid coordinator epoch for producer " + producerId
+                    + ": " + coordinatorEpoch + " (zombie), " + e.coordinatorEpoch + " (current)");
+        }
     }
 
     void beginValidation() {
@@ -181,19 +245,74 @@ final class ProducerStateTable {
         }
     }
 
+    /**
+     * Records a batch written to (or replayed from) the log: the one place producer state follows the log.
+     * Returns the transaction a marker completed, or null.
+     */
+    CompletedTxn onBatch(BatchHeaders b) {
+        long producerId = b.producerId();
+        if (producerId < 0) {
+            return null;
+        }
+        if (b.isControl()) {
+            if (b.recordCount() == 0) {
+                return null; // the cleaner emptied it: its transaction is gone from the log
+            }
+            long marker;
+            try {
+                marker = b.controlMarker();
+            } catch (RuntimeException e) {
+                return null; // not a marker we can read (validated appends never get here)
+            }
+            Entry e = updateEpochOnly(producerId, b.producerEpoch());
+            e.coordinatorEpoch = BatchHeaders.markerCoordinatorEpoch(marker);
+            e.lastTimestamp = b.maxTimestamp();
+            long first = e.currentTxnFirstOffset;
+            if (first < 0) {
+                return null; // a marker without data here changes neither the LSO nor the index (as Kafka)
+            }
+            e.currentTxnFirstOffset = -1;
+            ongoingTxns.remove(first);
+            return new CompletedTxn(producerId, first, b.baseOffset(),
+                    BatchHeaders.markerType(marker) == BatchHeaders.ABORT);
+        }
+        update(producerId, b.producerEpoch(), b.baseSequence(), b.lastSequence(), b.baseOffset(),
+                b.lastOffset(), b.maxTimestamp());
+        Entry e = producers.get(producerId);
+        e.lastTimestamp = b.maxTimestamp();
+        if (b.isTransactional()) {
+            if (e.currentTxnFirstOffset < 0) {
+                e.currentTxnFirstOffset = b.baseOffset();
+                ongoingTxns.put(b.baseOffset(), producerId);
+            }
+        }
+        return null;
+    }
+
     /** A control batch (transaction marker) carries no sequences but may bump the epoch. */
-    void updateEpochOnly(long producerId, short epoch) {
+    Entry updateEpochOnly(long producerId, short epoch) {
         Entry e = producers.computeIfAbsent(producerId, k -> new Entry());
         if (epoch > e.epoch) {
             e.count = 0;
             e.next = 0;
             e.epoch = epoch;
         }
-        e.currentTxnFirstOffset = -1;
+        return e;
+    }
+
+    /**
+     * Kafka's producer id expiration: forgets producers without an open transaction whose last batch or marker
+     * is at least {@code expirationMs} old. Returns how many went.
+     */
+    int removeExpired(long nowMs, long expirationMs) {
+        int before = producers.size();
+        producers.values().removeIf(e -> e.currentTxnFirstOffset < 0 && nowMs - e.lastTimestamp >= expirationMs);
+        return before - producers.size();
     }
 
     void clear() {
         producers.clear();
+        ongoingTxns.clear();
     }
 
     // ---- snapshots ----
@@ -216,7 +335,7 @@ final class ProducerStateTable {
             buf.putInt(has ? e.lastSeq[slot] : -1);
             buf.putLong(has ? e.lastOffset[slot] : -1);
             buf.putInt(has ? e.offsetDelta[slot] : 0);
-            buf.putLong(has ? e.timestamp[slot] : -1);
+            buf.putLong(e.lastTimestamp);
             buf.putInt(e.coordinatorEpoch);
             buf.putLong(e.currentTxnFirstOffset);
         }
@@ -242,7 +361,7 @@ final class ProducerStateTable {
             if (n < 0 || buf.limit() != ENTRIES_OFFSET + 4 + (long) n * ENTRY_BYTES) {
                 return false;
             }
-            producers.clear();
+            clear();
             buf.position(ENTRIES_OFFSET + 4);
             for (int i = 0; i < n; i++) {
                 long pid = buf.getLong();
@@ -257,12 +376,16 @@ final class ProducerStateTable {
                 e.epoch = epoch;
                 e.coordinatorEpoch = coordinatorEpoch;
                 e.currentTxnFirstOffset = txnFirst;
+                e.lastTimestamp = ts;
                 if (lastSeq >= 0) {
                     long first = (long) lastSeq - delta;
                     int firstSeq = (int) (first < 0 ? first + Integer.MAX_VALUE + 1 : first);
                     e.add(firstSeq, lastSeq, lastOffset, delta, ts);
                 }
                 producers.put(pid, e);
+                if (txnFirst >= 0) {
+                    ongoingTxns.put(txnFirst, pid);
+                }
             }
             return true;
         } catch (IOException | RuntimeException e) {

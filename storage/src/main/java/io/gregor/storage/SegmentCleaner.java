@@ -24,7 +24,8 @@ import java.util.zip.CRC32C;
  * group by group (each group's output within segment.bytes), keeping per key only the latest record.
  * Offsets are never rewritten; batches keep base offset, last offset delta and producer metadata; the last
  * batch of each producer survives (as a bare header if emptied) so sequence state does too; control batches
- * are kept; a tombstone survives until the delete horizon (KIP-534) set when its batch is first cleaned
+ * are kept; records of aborted transactions are removed; nothing at or past the last stable offset is
+ * cleaned; a tombstone survives until the delete horizon (KIP-534) set when its batch is first cleaned
  * has passed. Uncompressed batches are filtered in place without per-record objects; compressed ones go
  * through kafka-clients' {@link MemoryRecords#filterTo}.
  */
@@ -52,6 +53,9 @@ final class SegmentCleaner {
     private final CRC32C crc = new CRC32C();
     private final BufferSupplier decompression = BufferSupplier.create();
     private ByteBuffer readBuf;
+    // two cursors: a scan's handler may flush the write buffer mid-walk
+    private final BatchHeaders scannedHeaders = new BatchHeaders();
+    private final BatchHeaders writtenHeaders = new BatchHeaders();
     private ByteBuffer writeBuf;
     private ByteBuffer scratch;
     private ByteBuffer filterOut;
@@ -62,6 +66,8 @@ final class SegmentCleaner {
     private long nowMs;
     private long deleteRetentionMs;
     private Map<Long, Long> producerLastOffsets;
+    /** Aborted transactions of the pass's range by producer id: their records are removed, as in Kafka. */
+    private final Map<Long, List<AbortedTxn>> abortedByProducer = new java.util.HashMap<>();
     private long bytesRead;
     private long bytesWritten;
 
@@ -97,6 +103,10 @@ final class SegmentCleaner {
         bytesRead = 0;
         bytesWritten = 0;
         map.reset(Math.min(firstUncleanable - firstDirty, map.maxCapacity()));
+        abortedByProducer.clear();
+        for (AbortedTxn txn : fileLog.abortedTransactions(fileLog.logStartOffset(), firstUncleanable)) {
+            abortedByProducer.computeIfAbsent(txn.producerId(), k -> new ArrayList<>()).add(txn);
+        }
         long end = buildOffsetMap(inactive, nextBases, firstDirty, Math.min(firstUncleanable, activeBase));
         if (end <= firstDirty) {
             if (map.size() == 0 && firstUncleanable > firstDirty) {
@@ -158,8 +168,8 @@ final class SegmentCleaner {
                     full[0] = true;
                     return false;
                 }
-                if ((buf.getShort(s + Batches.ATTRIBUTES) & Batches.CONTROL_MASK) == 0) {
-                    addKeys(buf, s, e, base, count);
+                if ((buf.getShort(s + Batches.ATTRIBUTES) & Batches.CONTROL_MASK) == 0 && !isAbortedData(buf, s)) {
+                    addKeys(buf, s, e, base, count); // an aborted record never shadows a committed one
                 }
                 end[0] = last + 1;
                 return true;
@@ -244,7 +254,9 @@ final class SegmentCleaner {
             writeBuf.clear();
             for (LogSegment seg : group) {
                 scan(seg, 0, (buf, s, e) -> {
-                    if ((buf.getShort(s + Batches.ATTRIBUTES) & Batches.COMPRESSION_MASK) != 0) {
+                    if (isAbortedData(buf, s)) {
+                        dropAbortedBatch(buf, s, e, cleaned);
+                    } else if ((buf.getShort(s + Batches.ATTRIBUTES) & Batches.COMPRESSION_MASK) != 0) {
                         filterCompressed(buf, s, e, filter, cleaned);
                     } else {
                         filterUncompressed(buf, s, e, cleaned);
@@ -253,6 +265,10 @@ final class SegmentCleaner {
                 });
             }
             flushWrites(cleaned);
+            // markers are kept, so the index entries of their aborted transactions are too
+            for (LogSegment seg : group) {
+                seg.txnIndex.entries().forEach(cleaned.txnIndex::append);
+            }
             cleaned.onBecomeInactive();
             cleaned.flush();
             swapped = fileLog.replaceSegments(group, cleaned);
@@ -284,6 +300,37 @@ final class SegmentCleaner {
         }
         boolean deleteRetained = !hasHorizon || nowMs < horizon;
         return offset >= latestOffsetOfKey && (hasValue || deleteRetained);
+    }
+
+    /** A transactional data batch inside one of its producer's aborted transactions (before the abort marker). */
+    private boolean isAbortedData(ByteBuffer buf, int s) {
+        short attributes = buf.getShort(s + Batches.ATTRIBUTES);
+        if ((attributes & Batches.TRANSACTIONAL_MASK) == 0 || (attributes & Batches.CONTROL_MASK) != 0
+                || abortedByProducer.isEmpty()) {
+            return false;
+        }
+        List<AbortedTxn> txns = abortedByProducer.get(buf.getLong(s + Batches.PRODUCER_ID));
+        if (txns == null) {
+            return false;
+        }
+        long base = buf.getLong(s + Batches.BASE_OFFSET);
+        for (AbortedTxn txn : txns) {
+            if (base >= txn.firstOffset() && base < txn.lastOffset()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Aborted records go; the producer's last batch stays as a bare header, as for any emptied batch. */
+    private void dropAbortedBatch(ByteBuffer in, int bs, int be, LogSegment cleaned) {
+        long lastOffset = in.getLong(bs + Batches.BASE_OFFSET) + in.getInt(bs + Batches.LAST_OFFSET_DELTA);
+        if (lastOffset >= mapEnd) {
+            copyBatch(in, bs, be, cleaned); // beyond what this pass knows about
+        } else if (isLastBatchOfProducer(in.getLong(bs + Batches.PRODUCER_ID), lastOffset)) {
+            ensureWriteRoom(Batches.HEADER_SIZE, cleaned);
+            writeEmptyHeader(in, bs);
+        }
     }
 
     private boolean isLastBatchOfProducer(long producerId, long lastOffset) {
@@ -473,11 +520,8 @@ final class SegmentCleaner {
             return;
         }
         int fileStart = cleaned.size();
-        for (int p = 0; p < n; ) {
-            int size = writeBuf.getInt(p + Batches.LENGTH) + Batches.LOG_OVERHEAD;
-            long last = writeBuf.getLong(p + Batches.BASE_OFFSET) + writeBuf.getInt(p + Batches.LAST_OFFSET_DELTA);
-            cleaned.onBatchWritten(last, writeBuf.getLong(p + Batches.MAX_TIMESTAMP), fileStart + p, size);
-            p += size;
+        for (BatchHeaders b = writtenHeaders.over(writeBuf, 0, n); b.next(); ) {
+            cleaned.onBatchWritten(b.lastOffset(), b.maxTimestamp(), fileStart + b.position(), b.sizeInBytes());
         }
         writeBuf.flip();
         cleaned.writeAtEnd(writeBuf);
@@ -504,18 +548,17 @@ final class SegmentCleaner {
             int n = readBuf.position();
             bytesRead += n;
             int p = 0;
-            while (p + Batches.LOG_OVERHEAD <= n) {
-                int size = readBuf.getInt(p + Batches.LENGTH) + Batches.LOG_OVERHEAD;
-                if (size < Batches.HEADER_SIZE) {
-                    throw new CorruptRecordException("Batch of " + size + " bytes in " + seg.logPath());
+            for (BatchHeaders b = scannedHeaders.over(readBuf, 0, n); b.next() && b.remaining() >= Batches.LOG_OVERHEAD; ) {
+                if (b.sizeInBytes() < Batches.HEADER_SIZE) {
+                    throw new CorruptRecordException("Batch of " + b.sizeInBytes() + " bytes in " + seg.logPath());
                 }
-                if (p + size > n) {
+                if (b.end() > n) {
                     break;
                 }
-                if (!handler.handle(readBuf, p, p + size)) {
+                if (!handler.handle(readBuf, b.position(), b.end())) {
                     return;
                 }
-                p += size;
+                p = b.end();
             }
             if (p == 0) {
                 // one batch larger than the buffer: grow to it (up to the batch size) and read again

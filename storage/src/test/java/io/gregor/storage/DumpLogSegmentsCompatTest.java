@@ -69,4 +69,28 @@ class DumpLogSegmentsCompatTest {
         java.nio.file.Files.writeString(Path.of("target", "dump-log-segments-output.txt"), out + verify + sanity);
         assertThat(sanity).contains("passed sanity check").doesNotContainIgnoringCase("failed");
     }
+
+    @Test
+    void dumpLogSegmentsShowsOurMarkersAndReadsOurTxnIndex() throws Exception {
+        FileLogManager manager = FileLogManager.open(TestSupport.settings(dir), t -> null);
+        PartitionLog log = manager.getOrCreate(TP, Uuids.random(), TestSupport.config(1 << 20, 64));
+        log.append(TransactionLogTest.txn(31, (short) 2, 0, 0, 2), 3, 1); // 0..1
+        log.appendTxnMarker(31, (short) 2, 4, false, 0, 3, 1); // 2
+        log.append(TransactionLogTest.txn(32, (short) 0, 0, 3, 1), 3, 1); // 3
+        log.appendTxnMarker(32, (short) 0, 4, true, 0, 3, 1); // 4
+        manager.close();
+
+        Path seg = dir.resolve("orders-0");
+        String out = dump("--files", String.join(",", seg.resolve("00000000000000000000.log").toString(),
+                seg.resolve("00000000000000000000.txnindex").toString(),
+                seg.resolve("00000000000000000005.snapshot").toString()), "--deep-iteration", "--print-data-log");
+        java.nio.file.Files.writeString(Path.of("target", "dump-log-segments-txn-output.txt"), out);
+        assertThat(out).contains("isTransactional: true", "isControl: true",
+                "endTxnMarker: ABORT coordinatorEpoch: 4", "endTxnMarker: COMMIT coordinatorEpoch: 4");
+        assertThat(out).contains("version: 0 producerId: 31 firstOffset: 0 lastOffset: 2 lastStableOffset: 3");
+        assertThat(out).contains("producerId: 31 producerEpoch: 2 coordinatorEpoch: 4",
+                "producerId: 32 producerEpoch: 0 coordinatorEpoch: 4");
+        assertThat(out).doesNotContainIgnoringCase("mismatch").doesNotContainIgnoringCase("corrupt")
+                .doesNotContainIgnoringCase("exception").doesNotContain("Found trailing bytes");
+    }
 }

@@ -551,4 +551,69 @@ class LogCleanerTest {
         assertThat(cleaner.roundsFailed()).isZero();
         assertThat(readAll(log, 0).size()).isLessThan((int) log.logEndOffset() / 2);
     }
+
+    @Test
+    void aCleanedSegmentKeepsTheAbortedTransactionsOfTheSegmentsItReplaces() throws IOException {
+        FileLog log = (FileLog) open(false).getOrCreate(TP, Uuids.random(), compacted());
+        append(log, MemoryRecords.withTransactionalRecords(Compression.NONE, 9L, (short) 0, 0,
+                record(T0, "a", "aborted-1"), record(T0, "b", "aborted-2")).buffer());
+        log.appendTxnMarker(9L, (short) 0, 0, false, 0, 0, T0);
+        log.updateHighWatermark(log.logEndOffset());
+        for (int round = 0; round < 40; round++) {
+            put(log, T0 + round, "k" + (round % 4), "v" + round);
+        }
+        log.roll();
+        put(log, T0 + 100, "k0", "active");
+        AbortedTxn abort = new AbortedTxn(9L, 0, 2, 3);
+        assertThat(log.abortedTransactions(0, 10)).containsExactly(abort);
+
+        assertThat(manager.cleaner().cleanFilthiestLog(T0 + 1000)).isNotNull();
+
+        assertThat(log.abortedTransactions(0, 10)).containsExactly(abort);
+        Path txnIndex = partitionDir().resolve(base(0) + ".txnindex");
+        ByteBuffer entry = ByteBuffer.wrap(bytes(txnIndex));
+        assertThat(entry.remaining()).isEqualTo(34);
+        assertThat(entry.getLong(2)).isEqualTo(9L);
+        assertThat(entry.getLong(18)).isEqualTo(2);
+        try (Stream<Path> files = Files.list(partitionDir())) {
+            assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains(".txnindex.")
+                    && !n.endsWith(".deleted"));
+        }
+    }
+
+    private static ByteBuffer txnPut(long pid, int seq, long ts, String key, String value) {
+        return MemoryRecords.withTransactionalRecords(Compression.NONE, pid, (short) 0, seq, record(ts, key, value))
+                .buffer();
+    }
+
+    @Test
+    void abortedRecordsAreRemovedAndNeverShadowCommittedOnesAndOpenTransactionsAreNotCleaned() {
+        FileLog log = (FileLog) open(false).getOrCreate(TP, Uuids.random(), compacted());
+        put(log, T0, "k", "committed");
+        append(log, txnPut(5L, 0, T0, "k", "aborted"));
+        log.appendTxnMarker(5L, (short) 0, 0, false, 0, 0, T0);
+        append(log, txnPut(6L, 0, T0, "c", "in-committed-txn"));
+        log.appendTxnMarker(6L, (short) 0, 0, true, 0, 0, T0);
+        put(log, T0, "o", "before-open");
+        for (int round = 0; round < 30; round++) {
+            put(log, T0 + round, "f" + (round % 3), "v" + round);
+        }
+        long openStart = append(log, txnPut(7L, 0, T0, "o", "open")); // open: the LSO stays here
+        for (int round = 0; round < 30; round++) {
+            put(log, T0 + round, "g" + (round % 3), "v" + round);
+        }
+        log.roll();
+        put(log, T0 + 100, "z", "active");
+        assertThat(log.lastStableOffset()).isEqualTo(openStart);
+
+        assertThat(manager.cleaner().cleanFilthiestLog(T0 + 1000)).isNotNull();
+
+        List<String> after = readAll(log, log.logStartOffset());
+        assertThat(after).contains("0:k:committed", "3:c:in-committed-txn", "5:o:before-open",
+                openStart + ":o:open").noneMatch(r -> r.endsWith(":aborted"));
+        assertThat(after.stream().filter(r -> r.contains(":g")).count()).as("past the LSO: not cleaned").isEqualTo(30);
+        List<RecordBatch> batches = allBatches(log);
+        assertThat(batches.stream().filter(RecordBatch::isControlBatch).count()).as("markers are kept").isEqualTo(2);
+        assertThat(log.abortedTransactions(0, log.logEndOffset())).containsExactly(new AbortedTxn(5L, 1, 2, 3));
+    }
 }

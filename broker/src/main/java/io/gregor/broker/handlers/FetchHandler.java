@@ -3,6 +3,7 @@ package io.gregor.broker.handlers;
 import io.gregor.broker.Topics;
 import io.gregor.broker.replica.FetchPurgatory;
 import io.gregor.broker.replica.Partition;
+import io.gregor.storage.AbortedTxn;
 import io.gregor.storage.FileSlice;
 import io.gregor.storage.PartitionLog;
 import io.gregor.storage.ReadResult;
@@ -25,9 +26,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BooleanSupplier;
 
 /**
- * Fetch: reads whole record batches from the logs up to the high watermark and hands them to the
+ * Fetch: reads whole record batches from the logs up to the high watermark (read_committed: up to the last
+ * stable offset, with the aborted transactions of what was read) and hands them to the
  * encoder as file slices (sendfile). When less than {@code min.bytes} is there, the fetch waits in
  * the purgatory until enough is appended or {@code max.wait.ms} passes. Fetch sessions are declined
  * (session id 0), which every client supports: it then sends full fetch requests.
@@ -75,16 +78,17 @@ public final class FetchHandler {
             endsSeen[i] = first.visibleEnds.get(i);
         }
         boolean replica = replicaId >= 0;
+        boolean committed = !replica && data.isolationLevel() == READ_COMMITTED;
+        BooleanSupplier visibleEndMoved = () -> {
+            for (int i = 0; i < first.logs.size(); i++) {
+                if (visibleEnd(first.logs.get(i), replica, committed) != endsSeen[i]) {
+                    return true;
+                }
+            }
+            return false;
+        };
         purgatory.await(watched, first.bytes, data.minBytes(), data.maxWaitMs(), replica,
-                () -> {
-                    for (int i = 0; i < first.logs.size(); i++) {
-                        PartitionLog l = first.logs.get(i);
-                        if ((replica ? l.logEndOffset() : l.highWatermark()) != endsSeen[i]) {
-                            return true;
-                        }
-                    }
-                    return false;
-                },
+                committed ? visibleEndMoved : null, visibleEndMoved,
                 () -> {
                     try {
                         answer.complete(read(data, byId, replicaId).response);
@@ -93,6 +97,11 @@ public final class FetchHandler {
                     }
                 });
         return answer;
+    }
+
+    /** What a fetch may read up to: the log end for a replica, else the LSO (read_committed) or the HW. */
+    private static long visibleEnd(PartitionLog log, boolean replica, boolean readCommitted) {
+        return replica ? log.logEndOffset() : readCommitted ? log.lastStableOffset() : log.highWatermark();
     }
 
     private Result read(FetchRequestData data, boolean byId, int replicaId) {
@@ -126,7 +135,9 @@ public final class FetchHandler {
                 PartitionLog log = partition.log();
                 int limit = (int) Math.max(0, Math.min(fp.partitionMaxBytes(), budget));
                 try {
-                    long upTo = log.highWatermark();
+                    boolean readCommitted = data.isolationLevel() == READ_COMMITTED;
+                    long lastStable = log.lastStableOffset();
+                    long upTo = readCommitted ? lastStable : log.highWatermark();
                     if (replicaId >= 0) {
                         if (diverging(log, fp, pd)) {
                             result.logs.add(log);
@@ -140,15 +151,23 @@ public final class FetchHandler {
                     ReadResult read = log.read(fp.fetchOffset(), limit, upTo, result.bytes == 0);
                     FileSlice slice = read.records();
                     pd.setHighWatermark(read.highWatermark())
-                            .setLastStableOffset(read.highWatermark())
+                            .setLastStableOffset(Math.min(lastStable, read.highWatermark()))
                             .setLogStartOffset(read.logStartOffset());
+                    if (readCommitted && replicaId < 0 && !slice.isEmpty()) {
+                        // Kafka's list for the fetched range; the read never passes upTo (the LSO)
+                        for (AbortedTxn txn : log.abortedTransactions(fp.fetchOffset(), upTo)) {
+                            pd.abortedTransactions().add(new FetchResponseData.AbortedTransaction()
+                                    .setProducerId(txn.producerId()).setFirstOffset(txn.firstOffset()));
+                        }
+                    }
                     if (!slice.isEmpty()) {
                         pd.setRecords(new SegmentRecords(slice.channel(), slice.position(), slice.size()));
                         result.bytes += slice.size();
                         budget -= slice.size();
                     }
                     result.logs.add(log);
-                    result.visibleEnds.add(replicaId >= 0 ? read.logEndOffset() : read.highWatermark());
+                    result.visibleEnds.add(replicaId >= 0 ? read.logEndOffset()
+                            : readCommitted ? Math.min(lastStable, read.highWatermark()) : read.highWatermark());
                 } catch (RuntimeException e) {
                     Errors error = StorageErrors.toKafka(e);
                     if (error == Errors.UNKNOWN_SERVER_ERROR) {
@@ -171,7 +190,7 @@ public final class FetchHandler {
             return false;
         }
         pd.divergingEpoch().setEpoch(end.epoch()).setEndOffset(end.endOffset());
-        pd.setHighWatermark(log.highWatermark()).setLastStableOffset(log.highWatermark())
+        pd.setHighWatermark(log.highWatermark()).setLastStableOffset(log.lastStableOffset())
                 .setLogStartOffset(log.logStartOffset());
         return true;
     }

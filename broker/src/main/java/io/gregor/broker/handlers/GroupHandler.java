@@ -1,7 +1,5 @@
 package io.gregor.broker.handlers;
 
-import io.gregor.broker.ConsumerOffsetsTopic;
-import io.gregor.broker.metadata.BrokerInfo;
 import io.gregor.coordinator.CommittedOffset;
 import io.gregor.coordinator.GroupCoordinator;
 import io.gregor.wire.ApiRegistry;
@@ -11,8 +9,6 @@ import org.apache.kafka.common.message.DeleteGroupsRequestData;
 import org.apache.kafka.common.message.DeleteGroupsResponseData;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
 import org.apache.kafka.common.message.DescribeGroupsResponseData;
-import org.apache.kafka.common.message.FindCoordinatorRequestData;
-import org.apache.kafka.common.message.FindCoordinatorResponseData;
 import org.apache.kafka.common.message.HeartbeatRequestData;
 import org.apache.kafka.common.message.HeartbeatResponseData;
 import org.apache.kafka.common.message.JoinGroupResponseData;
@@ -34,10 +30,11 @@ import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchRespon
 import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponseTopic;
 import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponseTopics;
 import org.apache.kafka.common.message.SyncGroupRequestData;
+import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
+import org.apache.kafka.common.message.TxnOffsetCommitResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,12 +43,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Consumer groups on the wire: FindCoordinator and the classic group APIs (JoinGroup, SyncGroup,
+ * Consumer groups on the wire: the classic group APIs (JoinGroup, SyncGroup,
  * Heartbeat, LeaveGroup), offsets (OffsetCommit, OffsetFetch, OffsetDelete) and group admin (ListGroups,
  * DescribeGroups, DeleteGroups), all served by the {@link GroupCoordinator}. The coordinator of a group is
  * the leader of its {@code __consumer_offsets} partition; requests for groups coordinated elsewhere get
@@ -61,20 +59,12 @@ public final class GroupHandler {
     private static final Logger log = LoggerFactory.getLogger(GroupHandler.class);
 
     private final GroupCoordinator coordinator;
-    private final ConsumerOffsetsTopic offsetsTopic;
-    private final int brokerId;
-    private final Map<String, InetSocketAddress> advertised;
 
-    public GroupHandler(GroupCoordinator coordinator, ConsumerOffsetsTopic offsetsTopic, int brokerId,
-                        Map<String, InetSocketAddress> advertised) {
+    public GroupHandler(GroupCoordinator coordinator) {
         this.coordinator = coordinator;
-        this.offsetsTopic = offsetsTopic;
-        this.brokerId = brokerId;
-        this.advertised = advertised;
     }
 
     public void register(ApiRegistry registry) {
-        registry.register(ApiKeys.FIND_COORDINATOR, (short) 0, (short) 6, this::findCoordinator);
         registry.register(ApiKeys.JOIN_GROUP, (short) 0, (short) 9, this::joinGroup);
         registry.register(ApiKeys.SYNC_GROUP, (short) 0, (short) 5, this::syncGroup);
         registry.register(ApiKeys.HEARTBEAT, (short) 0, (short) 4, this::heartbeat);
@@ -86,59 +76,8 @@ public final class GroupHandler {
         registry.register(ApiKeys.DESCRIBE_GROUPS, (short) 0, (short) 6, this::describeGroups);
         registry.register(ApiKeys.DELETE_GROUPS, (short) 0, (short) 3, this::deleteGroups);
         registry.register(ApiKeys.OFFSET_DELETE, (short) 0, (short) 0, this::offsetDelete);
-    }
-
-    // ------------------------------------------------------------------ FindCoordinator
-
-    private CompletionStage<FindCoordinatorResponseData> findCoordinator(KafkaRequest request) {
-        FindCoordinatorRequestData data = request.body();
-        short version = request.apiVersion();
-        FindCoordinatorResponseData response = new FindCoordinatorResponseData();
-        InetSocketAddress endpoint = advertised.get(request.connection().listenerName());
-        if (version < 4) {
-            FindCoordinatorResponseData.Coordinator c = coordinatorFor(data.key(), version >= 1 ? data.keyType() : 0, endpoint);
-            response.setErrorCode(c.errorCode()).setNodeId(c.nodeId()).setHost(c.host()).setPort(c.port());
-            if (version >= 1) {
-                response.setErrorMessage(c.errorMessage());
-            }
-        } else {
-            for (String key : data.coordinatorKeys()) {
-                response.coordinators().add(coordinatorFor(key, data.keyType(), endpoint));
-            }
-        }
-        return CompletableFuture.completedFuture(response);
-    }
-
-    private FindCoordinatorResponseData.Coordinator coordinatorFor(String key, byte keyType, InetSocketAddress endpoint) {
-        FindCoordinatorResponseData.Coordinator c = new FindCoordinatorResponseData.Coordinator().setKey(key)
-                .setNodeId(-1).setHost("").setPort(-1);
-        if (keyType == CoordinatorType.TRANSACTION.id()) {
-            return c.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code())
-                    .setErrorMessage("This broker has no transaction coordinator yet");
-        }
-        if (keyType != CoordinatorType.GROUP.id()) {
-            return c.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("Unsupported coordinator type " + keyType);
-        }
-        try {
-            offsetsTopic.ensureCreated();
-        } catch (RuntimeException e) {
-            log.warn("Cannot create {}: {}", ConsumerOffsetsTopic.NAME, e.toString());
-            return c.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code()).setErrorMessage(e.getMessage());
-        }
-        // the coordinator is the leader of the group's __consumer_offsets partition
-        int partition = GroupCoordinator.partitionFor(key, offsetsTopic.partitionCount());
-        int leader = offsetsTopic.coordinatorFor(partition, brokerId);
-        if (leader == brokerId) {
-            return c.setNodeId(brokerId).setHost(endpoint.getHostString()).setPort(endpoint.getPort())
-                    .setErrorCode(Errors.NONE.code()).setErrorMessage(null);
-        }
-        BrokerInfo b = leader < 0 ? null : offsetsTopic.broker(leader);
-        if (b == null) {
-            return c.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code())
-                    .setErrorMessage(ConsumerOffsetsTopic.NAME + "-" + partition + " has no leader now");
-        }
-        return c.setNodeId(b.id()).setHost(b.host()).setPort(b.port()).setErrorCode(Errors.NONE.code())
-                .setErrorMessage(null);
+        // v6 names topics by id only, which these offsets are not keyed by
+        registry.register(ApiKeys.TXN_OFFSET_COMMIT, (short) 0, (short) 5, this::txnOffsetCommit);
     }
 
     /** NONE if this broker coordinates the group now; else the error that sends the client to look again. */
@@ -215,6 +154,25 @@ public final class GroupHandler {
         return coordinator.commitOffsets(data, request.apiVersion());
     }
 
+    private CompletionStage<TxnOffsetCommitResponseData> txnOffsetCommit(KafkaRequest request) {
+        TxnOffsetCommitRequestData data = request.body();
+        Errors error = notHere(data.groupId());
+        if (error != Errors.NONE) {
+            TxnOffsetCommitResponseData response = new TxnOffsetCommitResponseData();
+            for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic t : data.topics()) {
+                TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic rt =
+                        new TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic().setName(t.name());
+                for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition p : t.partitions()) {
+                    rt.partitions().add(new TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition()
+                            .setPartitionIndex(p.partitionIndex()).setErrorCode(error.code()));
+                }
+                response.topics().add(rt);
+            }
+            return CompletableFuture.completedFuture(response);
+        }
+        return coordinator.commitTransactionalOffsets(data, request.apiVersion());
+    }
+
     private CompletionStage<OffsetFetchResponseData> offsetFetch(KafkaRequest request) {
         OffsetFetchRequestData data = request.body();
         short version = request.apiVersion();
@@ -234,9 +192,14 @@ public final class GroupHandler {
                     response.groups().add(group.setErrorCode(error.code()));
                     continue;
                 }
+                Set<TopicPartition> unstable = data.requireStable()
+                        ? coordinator.pendingTransactionalOffsets(g.groupId()) : Set.of();
                 fetch(g.groupId(), wanted).forEach((topic, partitions) -> {
                     OffsetFetchResponseTopics t = new OffsetFetchResponseTopics().setName(topic);
-                    partitions.forEach((p, o) -> t.partitions().add(new OffsetFetchResponsePartitions()
+                    partitions.forEach((p, o) -> t.partitions().add(unstable.contains(new TopicPartition(topic, p))
+                            ? new OffsetFetchResponsePartitions().setPartitionIndex(p).setCommittedOffset(-1)
+                                    .setErrorCode(Errors.UNSTABLE_OFFSET_COMMIT.code())
+                            : new OffsetFetchResponsePartitions()
                             .setPartitionIndex(p).setCommittedOffset(o == null ? -1 : o.offset())
                             .setCommittedLeaderEpoch(o == null ? -1 : o.leaderEpoch())
                             .setMetadata(o == null ? "" : o.metadata())));
@@ -271,11 +234,17 @@ public final class GroupHandler {
                 wanted.computeIfAbsent(t.name(), k -> new ArrayList<>()).addAll(t.partitionIndexes());
             }
         }
+        // requireStable (v7): partitions with transactional offsets still pending answer UNSTABLE_OFFSET_COMMIT
+        Set<TopicPartition> unstable = version >= 7 && data.requireStable()
+                ? coordinator.pendingTransactionalOffsets(data.groupId()) : Set.of();
         fetch(data.groupId(), wanted).forEach((topic, partitions) -> {
             OffsetFetchResponseTopic t = new OffsetFetchResponseTopic().setName(topic);
             partitions.forEach((p, o) -> {
                 OffsetFetchResponsePartition rp = new OffsetFetchResponsePartition().setPartitionIndex(p)
                         .setCommittedOffset(o == null ? -1 : o.offset()).setMetadata(o == null ? "" : o.metadata());
+                if (unstable.contains(new TopicPartition(topic, p))) {
+                    rp.setCommittedOffset(-1).setErrorCode(Errors.UNSTABLE_OFFSET_COMMIT.code());
+                }
                 if (version >= 5) {
                     rp.setCommittedLeaderEpoch(o == null ? -1 : o.leaderEpoch());
                 }

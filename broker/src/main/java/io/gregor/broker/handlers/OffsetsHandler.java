@@ -32,6 +32,7 @@ public final class OffsetsHandler {
     static final long EARLIEST_LOCAL = -4L;
     static final long LATEST_TIERED = -5L;
     static final long EARLIEST_PENDING_UPLOAD = -6L;
+    private static final byte READ_COMMITTED = 1;
 
     private final Topics topics;
 
@@ -63,7 +64,7 @@ public final class OffsetsHandler {
                     result.setErrorCode(leader.error().code());
                     continue;
                 }
-                lookup(leader.partition().log(), p.timestamp(), result);
+                lookup(leader.partition().log(), p.timestamp(), data.isolationLevel() == READ_COMMITTED, result);
                 if (request.apiVersion() < 4) {
                     result.setLeaderEpoch(-1); // not in the schema before v4
                 }
@@ -72,19 +73,24 @@ public final class OffsetsHandler {
         return CompletableFuture.completedFuture(response);
     }
 
-    private static void lookup(PartitionLog log, long timestamp, ListOffsetsPartitionResponse result) {
+    /**
+     * A read_committed client (isolation level 1) sees offsets below the last stable offset, others below the
+     * high watermark, as in Kafka.
+     */
+    private static void lookup(PartitionLog log, long timestamp, boolean readCommitted,
+                               ListOffsetsPartitionResponse result) {
+        long visibleEnd = readCommitted ? log.lastStableOffset() : log.highWatermark();
         if (timestamp == EARLIEST || timestamp == EARLIEST_LOCAL) {
             result.setOffset(log.logStartOffset()).setLeaderEpoch(log.latestEpoch());
         } else if (timestamp == LATEST) {
-            // Consumers see up to the high watermark; with no transactions it is also the last stable offset.
-            result.setOffset(log.highWatermark()).setLeaderEpoch(log.latestEpoch());
+            result.setOffset(visibleEnd).setLeaderEpoch(log.latestEpoch());
         } else if (timestamp == LATEST_TIERED || timestamp == EARLIEST_PENDING_UPLOAD) {
             // No tiered storage: nothing was ever uploaded, so there is no such offset.
             result.setOffset(-1);
         } else {
             Optional<TimestampOffset> found = timestamp == MAX_TIMESTAMP
                     ? log.maxTimestamp() : log.offsetForTimestamp(timestamp);
-            found.filter(t -> t.offset() < log.highWatermark()).ifPresent(t -> result
+            found.filter(t -> t.offset() < visibleEnd).ifPresent(t -> result
                     .setTimestamp(t.timestamp()).setOffset(t.offset()).setLeaderEpoch(t.leaderEpoch()));
         }
     }

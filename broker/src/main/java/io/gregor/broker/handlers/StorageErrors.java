@@ -3,10 +3,12 @@ package io.gregor.broker.handlers;
 import io.gregor.storage.errors.CorruptRecordException;
 import io.gregor.storage.errors.InvalidProducerEpochException;
 import io.gregor.storage.errors.InvalidRecordException;
+import io.gregor.storage.errors.InvalidTxnStateException;
 import io.gregor.storage.errors.KafkaStorageException;
 import io.gregor.storage.errors.OffsetOutOfRangeException;
 import io.gregor.storage.errors.OutOfOrderSequenceException;
 import io.gregor.storage.errors.RecordTooLargeException;
+import io.gregor.storage.errors.TransactionCoordinatorFencedException;
 import org.apache.kafka.common.protocol.Errors;
 
 /** Maps storage's own exceptions, which know nothing of the protocol, to Kafka's error codes. */
@@ -27,6 +29,10 @@ final class StorageErrors {
             return Errors.OUT_OF_ORDER_SEQUENCE_NUMBER;
         } else if (e instanceof InvalidProducerEpochException) {
             return Errors.INVALID_PRODUCER_EPOCH;
+        } else if (e instanceof InvalidTxnStateException) {
+            return Errors.INVALID_TXN_STATE;
+        } else if (e instanceof TransactionCoordinatorFencedException) {
+            return Errors.TRANSACTION_COORDINATOR_FENCED;
         } else if (e instanceof KafkaStorageException) {
             return Errors.KAFKA_STORAGE_ERROR;
         }

@@ -49,7 +49,18 @@ public final class FetchPurgatory {
     /** As above; a {@code replica} fetch waits for appends rather than for the high watermark. */
     public void await(Collection<TopicPartition> partitions, long bytesSoFar, long minBytes, long maxWaitMs,
                       boolean replica, BooleanSupplier appendedMeanwhile, Runnable complete) {
-        Waiter waiter = new Waiter(partitions, bytesSoFar, minBytes, replica, complete);
+        await(partitions, bytesSoFar, minBytes, maxWaitMs, replica, null, appendedMeanwhile, complete);
+    }
+
+    /**
+     * As above; when {@code visibleEndMoved} is given (a read_committed fetch, which reads below the last
+     * stable offset), high watermark moves count only once it says what the fetch can see has moved: data of an
+     * open transaction is not worth waking for.
+     */
+    public void await(Collection<TopicPartition> partitions, long bytesSoFar, long minBytes, long maxWaitMs,
+                      boolean replica, BooleanSupplier visibleEndMoved, BooleanSupplier appendedMeanwhile,
+                      Runnable complete) {
+        Waiter waiter = new Waiter(partitions, bytesSoFar, minBytes, replica, visibleEndMoved, complete);
         for (TopicPartition tp : partitions) {
             watchers.computeIfAbsent(tp, k -> ConcurrentHashMap.newKeySet()).add(waiter);
         }
@@ -80,7 +91,8 @@ public final class FetchPurgatory {
             return;
         }
         for (Waiter w : waiting) {
-            if (w.replica == replica && w.bytes.addAndGet(bytes) >= w.minBytes) {
+            if (w.replica == replica && (w.visibleEndMoved == null || w.visibleEndMoved.getAsBoolean())
+                    && w.bytes.addAndGet(bytes) >= w.minBytes) {
                 if (inline) {
                     w.fire();
                 } else {
@@ -103,12 +115,14 @@ public final class FetchPurgatory {
         final AtomicLong bytes;
         final long minBytes;
         final boolean replica;
+        final BooleanSupplier visibleEndMoved;
         final Runnable complete;
         final AtomicBoolean fired = new AtomicBoolean();
         volatile ScheduledFuture<?> timeout;
 
         Waiter(Collection<TopicPartition> partitions, long bytesSoFar, long minBytes, boolean replica,
-               Runnable complete) {
+               BooleanSupplier visibleEndMoved, Runnable complete) {
+            this.visibleEndMoved = visibleEndMoved;
             this.partitions = partitions;
             this.bytes = new AtomicLong(bytesSoFar);
             this.minBytes = minBytes;

@@ -167,6 +167,18 @@ public final class Partition {
 
     /** Appends a produce request's records for this partition and wakes fetches waiting for data. */
     public AppendResult appendAsLeader(ByteBuffer records, long nowMs) {
+        return appendAsLeader(records, nowMs, false);
+    }
+
+    /**
+     * Appends a coordinator's records (group metadata, offset commits; transactional ones carry the producer's
+     * id and epoch but no sequence), checked as Kafka checks coordinator writes.
+     */
+    public AppendResult appendFromCoordinator(ByteBuffer records, long nowMs) {
+        return appendAsLeader(records, nowMs, true);
+    }
+
+    private AppendResult appendAsLeader(ByteBuffer records, long nowMs, boolean fromCoordinator) {
         int bytes = records.remaining();
         AppendResult result;
         synchronized (this) {
@@ -175,7 +187,8 @@ public final class Partition {
                 throw new NotLeaderOrFollowerException("Broker " + localBrokerId + " is not the leader of "
                         + topicPartition);
             }
-            result = log.append(records, leaderEpoch, nowMs);
+            result = fromCoordinator ? log.appendFromCoordinator(records, leaderEpoch, nowMs)
+                    : log.append(records, leaderEpoch, nowMs);
             if (!result.duplicate()) {
                 unreplicated.addLast(new long[]{result.lastOffset() + 1, bytes});
             }
@@ -184,6 +197,30 @@ public final class Partition {
             purgatory.onAppend(topicPartition, bytes);
             maybeAdvanceHighWatermark();
         }
+        return result;
+    }
+
+    /**
+     * Writes a transaction marker for a producer (WriteTxnMarkers), as the leader at its current epoch; it is
+     * replicated like any batch, and waiting fetches are told as for an append.
+     */
+    public AppendResult appendTxnMarker(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
+                                        int transactionVersion, long nowMs) {
+        AppendResult result;
+        int bytes;
+        synchronized (this) {
+            if (!leader) {
+                throw new NotLeaderOrFollowerException("Broker " + localBrokerId + " is not the leader of "
+                        + topicPartition);
+            }
+            long endBefore = log.sizeInBytes();
+            result = log.appendTxnMarker(producerId, producerEpoch, coordinatorEpoch, commit, transactionVersion,
+                    leaderEpoch, nowMs);
+            bytes = (int) Math.max(1, log.sizeInBytes() - endBefore);
+            unreplicated.addLast(new long[]{result.lastOffset() + 1, bytes});
+        }
+        purgatory.onAppend(topicPartition, bytes);
+        maybeAdvanceHighWatermark();
         return result;
     }
 

@@ -46,23 +46,14 @@ public final class ReplicaManager {
     private IntFunction<BrokerInfo> brokers;
     private ScheduledExecutorService scheduler;
     private ReplicationSettings settings;
-    private volatile LeadershipListener leadershipListener = LeadershipListener.NONE;
+    /** Per topic, who follows this broker's leadership of its partitions (a coordinator, of its internal topic). */
+    private final Map<String, LeadershipListener> leadershipListeners = new ConcurrentHashMap<>();
 
-    /** Told when this broker starts or stops leading a partition (the group coordinator follows its topic). */
+    /** Told when this broker starts or stops leading a partition of the topic it listens to. */
     public interface LeadershipListener {
-        LeadershipListener NONE = new LeadershipListener() {
-            @Override
-            public void becameLeader(TopicPartition tp) {
-            }
+        void becameLeader(int partition);
 
-            @Override
-            public void stoppedLeading(TopicPartition tp) {
-            }
-        };
-
-        void becameLeader(TopicPartition tp);
-
-        void stoppedLeading(TopicPartition tp);
+        void stoppedLeading(int partition);
     }
 
     public ReplicaManager(BrokerConfig config, LogManager logs, FetchPurgatory purgatory, Time time) {
@@ -85,8 +76,25 @@ public final class ReplicaManager {
         scheduler.scheduleAtFixedRate(this::shrinkIsrs, period, period, TimeUnit.MILLISECONDS);
     }
 
-    public void setLeadershipListener(LeadershipListener listener) {
-        this.leadershipListener = listener;
+    /** Registers the one listener of {@code topic}'s leadership changes (events of other topics are not its). */
+    public void addLeadershipListener(String topic, LeadershipListener listener) {
+        if (leadershipListeners.putIfAbsent(topic, listener) != null) {
+            throw new IllegalStateException("Leadership of " + topic + " is already followed");
+        }
+    }
+
+    private void becameLeader(TopicPartition tp) {
+        LeadershipListener listener = leadershipListeners.get(tp.topic());
+        if (listener != null) {
+            listener.becameLeader(tp.partition());
+        }
+    }
+
+    private void stoppedLeading(TopicPartition tp) {
+        LeadershipListener listener = leadershipListeners.get(tp.topic());
+        if (listener != null) {
+            listener.stoppedLeading(tp.partition());
+        }
     }
 
     public Optional<Partition> partition(String topic, int partition) {
@@ -136,13 +144,13 @@ public final class ReplicaManager {
                 partition.updateState(state);
             } else {
                 partition.makeLeader(state, replicas);
-                leadershipListener.becameLeader(tp);
+                becameLeader(tp);
             }
         } else {
             boolean wasLeader = partition.isLeader();
             partition.makeFollower(state, replicas);
             if (wasLeader) {
-                leadershipListener.stoppedLeading(tp);
+                stoppedLeading(tp);
             }
             stopFetching(tp);
             if (state.leader() >= 0) {
@@ -181,7 +189,7 @@ public final class ReplicaManager {
                 boolean wasLeader = removed.isLeader();
                 removed.makeFollower(new PartitionState(-1, removed.leaderEpoch(), List.of(), 0, -1), List.of());
                 if (wasLeader) {
-                    leadershipListener.stoppedLeading(tp);
+                    stoppedLeading(tp);
                 }
                 logs.delete(tp);
                 purgatory.wakeAll(tp);

@@ -1,0 +1,75 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.broker.InternalTopic;
+import io.gregor.wire.ApiRegistry;
+import io.gregor.wire.KafkaRequest;
+import org.apache.kafka.common.message.FindCoordinatorRequestData;
+import org.apache.kafka.common.message.FindCoordinatorResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
+import org.apache.kafka.common.utils.Utils;
+
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * FindCoordinator for every coordinator type this broker runs (GROUP, TRANSACTION): a key's coordinator is
+ * the leader of partition abs(key.hashCode()) % partitions of the type's internal topic.
+ */
+public final class FindCoordinatorHandler {
+    private final Map<CoordinatorType, InternalTopic> topics;
+    private final int brokerId;
+    private final Map<String, InetSocketAddress> advertised;
+
+    public FindCoordinatorHandler(Map<CoordinatorType, InternalTopic> topics, int brokerId,
+                                  Map<String, InetSocketAddress> advertised) {
+        this.topics = Map.copyOf(topics);
+        this.brokerId = brokerId;
+        this.advertised = advertised;
+    }
+
+    public void register(ApiRegistry registry) {
+        registry.register(ApiKeys.FIND_COORDINATOR, (short) 0, (short) 6, this::findCoordinator);
+    }
+
+    /** The partition of a group id or transactional id: Kafka's Utils.abs(hashCode) % partitions. */
+    public static int partitionFor(String key, int partitionCount) {
+        return Utils.abs(key.hashCode()) % partitionCount;
+    }
+
+    private CompletionStage<FindCoordinatorResponseData> findCoordinator(KafkaRequest request) {
+        FindCoordinatorRequestData data = request.body();
+        short version = request.apiVersion();
+        FindCoordinatorResponseData response = new FindCoordinatorResponseData();
+        InetSocketAddress endpoint = advertised.get(request.connection().listenerName());
+        if (version < 4) {
+            FindCoordinatorResponseData.Coordinator c = coordinatorFor(data.key(), version >= 1 ? data.keyType() : 0, endpoint);
+            response.setErrorCode(c.errorCode()).setNodeId(c.nodeId()).setHost(c.host()).setPort(c.port());
+            if (version >= 1) {
+                response.setErrorMessage(c.errorMessage());
+            }
+        } else {
+            for (String key : data.coordinatorKeys()) {
+                response.coordinators().add(coordinatorFor(key, data.keyType(), endpoint));
+            }
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+
+    private FindCoordinatorResponseData.Coordinator coordinatorFor(String key, byte keyType, InetSocketAddress endpoint) {
+        InternalTopic topic = null;
+        for (Map.Entry<CoordinatorType, InternalTopic> e : topics.entrySet()) {
+            if (e.getKey().id() == keyType) {
+                topic = e.getValue();
+            }
+        }
+        if (topic == null) {
+            return new FindCoordinatorResponseData.Coordinator().setKey(key).setNodeId(-1).setHost("").setPort(-1)
+                    .setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("Unsupported coordinator type " + keyType);
+        }
+        return topic.locate(key, partitionFor(key, topic.partitionCount()), brokerId, endpoint);
+    }
+}

@@ -1,0 +1,121 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.coordinator.txn.TransactionCoordinator;
+import io.gregor.wire.ApiRegistry;
+import io.gregor.wire.KafkaRequest;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
+import org.apache.kafka.common.message.AddOffsetsToTxnResponseData;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction;
+import org.apache.kafka.common.message.AddPartitionsToTxnResponseData;
+import org.apache.kafka.common.message.AddPartitionsToTxnResponseData.AddPartitionsToTxnResult;
+import org.apache.kafka.common.message.DescribeTransactionsRequestData;
+import org.apache.kafka.common.message.DescribeTransactionsResponseData;
+import org.apache.kafka.common.message.EndTxnRequestData;
+import org.apache.kafka.common.message.EndTxnResponseData;
+import org.apache.kafka.common.message.ListTransactionsRequestData;
+import org.apache.kafka.common.message.ListTransactionsResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.AddPartitionsToTxnRequest;
+import org.apache.kafka.common.requests.AddPartitionsToTxnResponse;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The transaction coordinator's APIs on the wire (transactions v1): AddPartitionsToTxn (the client's
+ * v0-v3 form and the batched v4/v5 form), AddOffsetsToTxn, EndTxn, DescribeTransactions and
+ * ListTransactions, all served by the {@link TransactionCoordinator}. InitProducerId is in
+ * {@link ProducerIdHandler}, TxnOffsetCommit with the group APIs.
+ */
+public final class TransactionHandler {
+    private final TransactionCoordinator coordinator;
+
+    public TransactionHandler(TransactionCoordinator coordinator) {
+        this.coordinator = coordinator;
+    }
+
+    public void register(ApiRegistry registry) {
+        registry.register(ApiKeys.ADD_PARTITIONS_TO_TXN, (short) 0, (short) 5, this::addPartitionsToTxn);
+        registry.register(ApiKeys.ADD_OFFSETS_TO_TXN, (short) 0, (short) 4, this::addOffsetsToTxn);
+        // v5 is transactions v2 (an epoch bump per transaction), which this coordinator does not offer yet
+        registry.register(ApiKeys.END_TXN, (short) 0, (short) 4, this::endTxn);
+        registry.register(ApiKeys.DESCRIBE_TRANSACTIONS, (short) 0, (short) 0, this::describeTransactions);
+        registry.register(ApiKeys.LIST_TRANSACTIONS, (short) 0, (short) 2, this::listTransactions);
+    }
+
+    /** Clients before {@code fencedSince} do not know PRODUCER_FENCED: Kafka answers INVALID_PRODUCER_EPOCH to them. */
+    static Errors fencedError(Errors error, short version, int fencedSince) {
+        return error == Errors.PRODUCER_FENCED && version < fencedSince ? Errors.INVALID_PRODUCER_EPOCH : error;
+    }
+
+    private CompletionStage<AddPartitionsToTxnResponseData> addPartitionsToTxn(KafkaRequest request) {
+        AddPartitionsToTxnRequestData data = request.body();
+        short version = request.apiVersion();
+        if (version < 4) {
+            List<TopicPartition> partitions = AddPartitionsToTxnRequest.getPartitions(data.v3AndBelowTopics());
+            return coordinator.addPartitions(data.v3AndBelowTransactionalId(), data.v3AndBelowProducerId(),
+                    data.v3AndBelowProducerEpoch(), partitions).thenApply(errors -> {
+                        AddPartitionsToTxnResult result = AddPartitionsToTxnResponse.resultForTransaction(
+                                AddPartitionsToTxnResponse.V3_AND_BELOW_TXN_ID, fenced(errors, version));
+                        return new AddPartitionsToTxnResponseData().setResultsByTopicV3AndBelow(result.topicResults());
+                    });
+        }
+        AddPartitionsToTxnResponseData response = new AddPartitionsToTxnResponseData();
+        List<CompletableFuture<AddPartitionsToTxnResult>> results = new ArrayList<>();
+        for (AddPartitionsToTxnTransaction txn : data.transactions()) {
+            List<TopicPartition> partitions = AddPartitionsToTxnRequest.getPartitions(txn.topics());
+            CompletableFuture<Map<TopicPartition, Errors>> errors = txn.verifyOnly()
+                    ? CompletableFuture.completedFuture(coordinator.verifyPartitions(txn.transactionalId(),
+                            txn.producerId(), txn.producerEpoch(), partitions))
+                    : coordinator.addPartitions(txn.transactionalId(), txn.producerId(), txn.producerEpoch(), partitions);
+            results.add(errors.thenApply(e -> AddPartitionsToTxnResponse.resultForTransaction(txn.transactionalId(), e)));
+        }
+        return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
+            for (CompletableFuture<AddPartitionsToTxnResult> r : results) {
+                response.resultsByTransaction().add(r.join());
+            }
+            return response;
+        });
+    }
+
+    private static Map<TopicPartition, Errors> fenced(Map<TopicPartition, Errors> errors, short version) {
+        errors.replaceAll((tp, e) -> fencedError(e, version, 2));
+        return errors;
+    }
+
+    private CompletionStage<AddOffsetsToTxnResponseData> addOffsetsToTxn(KafkaRequest request) {
+        AddOffsetsToTxnRequestData data = request.body();
+        return coordinator.addOffsets(data.transactionalId(), data.producerId(), data.producerEpoch(), data.groupId())
+                .thenApply(error -> new AddOffsetsToTxnResponseData()
+                        .setErrorCode(fencedError(error, request.apiVersion(), 2).code()));
+    }
+
+    private CompletionStage<EndTxnResponseData> endTxn(KafkaRequest request) {
+        EndTxnRequestData data = request.body();
+        return coordinator.endTransaction(data.transactionalId(), data.producerId(), data.producerEpoch(), data.committed())
+                .thenApply(error -> new EndTxnResponseData()
+                        .setErrorCode(fencedError(error, request.apiVersion(), 2).code()));
+    }
+
+    private CompletionStage<DescribeTransactionsResponseData> describeTransactions(KafkaRequest request) {
+        DescribeTransactionsRequestData data = request.body();
+        DescribeTransactionsResponseData response = new DescribeTransactionsResponseData();
+        for (String id : data.transactionalIds()) {
+            response.transactionStates().add(coordinator.describe(id));
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+
+    private CompletionStage<ListTransactionsResponseData> listTransactions(KafkaRequest request) {
+        ListTransactionsRequestData data = request.body();
+        short version = request.apiVersion();
+        return CompletableFuture.completedFuture(coordinator.list(data.stateFilters(), data.producerIdFilters(),
+                version >= 1 ? data.durationFilter() : -1, version >= 2 ? data.transactionalIdPattern() : null));
+    }
+}
