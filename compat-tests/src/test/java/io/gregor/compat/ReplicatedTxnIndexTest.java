@@ -27,7 +27,7 @@ import static org.awaitility.Awaitility.await;
  * replica indexes the aborted transaction in its own .txnindex, and after the leader dies a read_committed
  * consumer of the new leader still sees exactly the committed records.
  */
-class ClusterTransactionsTest {
+class ReplicatedTxnIndexTest {
     @RegisterExtension
     final ProcessCluster cluster = new ProcessCluster();
 

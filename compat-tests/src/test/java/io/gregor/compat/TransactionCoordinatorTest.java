@@ -9,10 +9,13 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TransactionalIdNotFoundException;
 import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
+import org.apache.kafka.common.message.ApiVersionsRequestData;
+import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.message.AddPartitionsToTxnResponseData;
 import org.apache.kafka.common.message.DescribeTransactionsRequestData;
 import org.apache.kafka.common.message.DescribeTransactionsResponseData;
@@ -27,6 +30,8 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.AddPartitionsToTxnRequest;
 import org.apache.kafka.common.requests.AddPartitionsToTxnResponse;
 import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
+import org.apache.kafka.common.utils.Utils;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -82,6 +87,30 @@ class TransactionCoordinatorTest {
                 .names())).contains("__transaction_state");
         assertThat(Clients.get(admin.describeTopics(List.of("__transaction_state")).allTopicNames())
                 .get("__transaction_state").partitions()).hasSize(50);
+        // Kafka's defaults (rf 3, min.isr 2) bounded by the one live broker, so a single broker can write it
+        org.apache.kafka.clients.admin.Config configs = Clients.get(admin.describeConfigs(List.of(
+                new ConfigResource(ConfigResource.Type.TOPIC, "__transaction_state"))).all())
+                .get(new ConfigResource(ConfigResource.Type.TOPIC, "__transaction_state"));
+        assertThat(configs.get("cleanup.policy").value()).isEqualTo("compact");
+        assertThat(configs.get("min.insync.replicas").value()).isEqualTo("1");
+        assertThat(configs.get("segment.bytes").value()).isEqualTo("104857600");
+    }
+
+    @Test
+    void apiVersionsOfferTransactionsV1Only() throws Exception {
+        try (RawKafkaConnection raw = new RawKafkaConnection(BROKER.broker().port(), Duration.ofSeconds(20))) {
+            ApiVersionsResponseData versions = raw.roundTrip(ApiKeys.API_VERSIONS, (short) 3,
+                    new ApiVersionsRequestData().setClientSoftwareName("gregor-compat").setClientSoftwareVersion("1"),
+                    ApiVersionsResponseData::new);
+            // the 4.x Java producer uses transactions v2 only with EndTxn v5 and transaction.version >= 2 finalized
+            assertThat(versions.apiKeys().find(ApiKeys.END_TXN.id).maxVersion()).isEqualTo((short) 4);
+            assertThat(versions.finalizedFeatures().find("transaction.version")).isNull();
+            for (ApiKeys api : List.of(ApiKeys.INIT_PRODUCER_ID, ApiKeys.ADD_PARTITIONS_TO_TXN, ApiKeys.ADD_OFFSETS_TO_TXN,
+                    ApiKeys.TXN_OFFSET_COMMIT, ApiKeys.WRITE_TXN_MARKERS, ApiKeys.DESCRIBE_TRANSACTIONS,
+                    ApiKeys.LIST_TRANSACTIONS)) {
+                assertThat(versions.apiKeys().find(api.id)).as("%s advertised", api).isNotNull();
+            }
+        }
     }
 
     @Test
@@ -208,6 +237,126 @@ class TransactionCoordinatorTest {
         return raw.roundTrip(ApiKeys.INIT_PRODUCER_ID, (short) 4, new InitProducerIdRequestData().setTransactionalId(id)
                 .setTransactionTimeoutMs(10_000).setProducerId(-1).setProducerEpoch((short) -1),
                 InitProducerIdResponseData::new);
+    }
+
+    @Test
+    void kafkasTransactionLogFormatterDecodesTheStateTopic() {
+        String id = TestDirs.uniqueTopic("txn-formatter");
+        String topic = TestDirs.uniqueTopic("txn-formatter-topic");
+        Clients.createTopic(BROKER.bootstrapServers(), topic, 1);
+        try (KafkaProducer<String, String> producer = transactionalProducer(id)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(topic, 0, "k", "v"));
+            producer.commitTransaction();
+        }
+        int partition = Utils.abs(id.hashCode()) % 50;
+        ToolRunner.Result run = ToolRunner.runTool(ToolRunner.CONSOLE_CONSUMER, "--bootstrap-server",
+                BROKER.bootstrapServers(), "--topic", "__transaction_state", "--partition", Integer.toString(partition),
+                "--offset", "earliest", "--formatter", "org.apache.kafka.tools.consumer.TransactionLogMessageFormatter",
+                "--timeout-ms", "5000");
+        // the formatter prints one JSON object per record with no separator between them
+        List<String> ours = java.util.Arrays.stream(run.stdout().split("(?<=\\}\\}\\})(?=\\{\"key\")"))
+                .filter(l -> l.contains("\"transactionalId\":\"" + id + "\"")).toList();
+        assertThat(ours).as(run.describe()).hasSize(4);
+        assertThat(ours.get(0)).contains("\"key\":{\"type\":0,").contains("\"value\":{\"version\":0,")
+                .contains("\"transactionStatus\":\"Empty\"").contains("\"transactionTimeoutMs\":30000");
+        assertThat(ours.get(1)).contains("\"transactionStatus\":\"Ongoing\"").contains("\"topic\":\"" + topic + "\"");
+        assertThat(ours.get(2)).contains("\"transactionStatus\":\"PrepareCommit\"");
+        assertThat(ours.get(3)).contains("\"transactionStatus\":\"CompleteCommit\"");
+    }
+
+    @Test
+    void brokerFormOfAddPartitionsToTxnAndKip360Recovery() throws Exception {
+        String id = TestDirs.uniqueTopic("txn-batched");
+        String topic = TestDirs.uniqueTopic("txn-batched-topic");
+        Clients.createTopic(BROKER.bootstrapServers(), topic, 2);
+        try (RawKafkaConnection raw = new RawKafkaConnection(BROKER.broker().port(), Duration.ofSeconds(20))) {
+            InitProducerIdResponseData init = initProducerId(raw, id);
+            TopicPartition p0 = new TopicPartition(topic, 0);
+            TopicPartition p1 = new TopicPartition(topic, 1);
+            AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection txns =
+                    new AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection();
+            txns.add(new AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction().setTransactionalId(id)
+                    .setProducerId(init.producerId()).setProducerEpoch(init.producerEpoch()).setVerifyOnly(false)
+                    .setTopics(AddPartitionsToTxnRequest.Builder.forClient(id, 0, (short) 0, List.of(p0)).data.v3AndBelowTopics()));
+            AddPartitionsToTxnResponseData added = raw.roundTrip(ApiKeys.ADD_PARTITIONS_TO_TXN, (short) 4,
+                    new AddPartitionsToTxnRequestData().setTransactions(txns), AddPartitionsToTxnResponseData::new);
+            assertThat(AddPartitionsToTxnResponse.errorsForTransaction(
+                    added.resultsByTransaction().find(id).topicResults())).isEqualTo(Map.of(p0, Errors.NONE));
+
+            AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection verify =
+                    new AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection();
+            verify.add(new AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction().setTransactionalId(id)
+                    .setProducerId(init.producerId()).setProducerEpoch(init.producerEpoch()).setVerifyOnly(true)
+                    .setTopics(AddPartitionsToTxnRequest.Builder.forClient(id, 0, (short) 0, List.of(p0, p1)).data.v3AndBelowTopics()));
+            AddPartitionsToTxnResponseData verified = raw.roundTrip(ApiKeys.ADD_PARTITIONS_TO_TXN, (short) 5,
+                    new AddPartitionsToTxnRequestData().setTransactions(verify), AddPartitionsToTxnResponseData::new);
+            assertThat(AddPartitionsToTxnResponse.errorsForTransaction(verified.resultsByTransaction().find(id).topicResults()))
+                    .isEqualTo(Map.of(p0, Errors.NONE, p1, Errors.INVALID_TXN_STATE));
+
+            // KIP-360: after aborting, the producer names its own id and epoch and gets the next epoch
+            EndTxnResponseData aborted = raw.roundTrip(ApiKeys.END_TXN, (short) 3, new EndTxnRequestData()
+                    .setTransactionalId(id).setProducerId(init.producerId()).setProducerEpoch(init.producerEpoch())
+                    .setCommitted(false), EndTxnResponseData::new);
+            assertThat(aborted.errorCode()).isEqualTo(Errors.NONE.code());
+            InitProducerIdRequestData recover = new InitProducerIdRequestData().setTransactionalId(id)
+                    .setTransactionTimeoutMs(10_000).setProducerId(init.producerId()).setProducerEpoch(init.producerEpoch());
+            InitProducerIdResponseData recovered = Awaitility.await().atMost(Clients.TIMEOUT).until(
+                    () -> raw.roundTrip(ApiKeys.INIT_PRODUCER_ID, (short) 4, recover, InitProducerIdResponseData::new),
+                    r -> r.errorCode() != Errors.CONCURRENT_TRANSACTIONS.code());
+            assertThat(recovered.errorCode()).isEqualTo(Errors.NONE.code());
+            assertThat(recovered.producerId()).isEqualTo(init.producerId());
+            assertThat(recovered.producerEpoch()).isEqualTo((short) (init.producerEpoch() + 1));
+            // the same request again is a retry of a bump whose answer was lost: the same epoch comes back
+            InitProducerIdResponseData retried = raw.roundTrip(ApiKeys.INIT_PRODUCER_ID, (short) 4, recover,
+                    InitProducerIdResponseData::new);
+            assertThat(retried.errorCode()).isEqualTo(Errors.NONE.code());
+            assertThat(retried.producerEpoch()).isEqualTo(recovered.producerEpoch());
+            InitProducerIdResponseData wrongId = raw.roundTrip(ApiKeys.INIT_PRODUCER_ID, (short) 4,
+                    new InitProducerIdRequestData().setTransactionalId(id).setTransactionTimeoutMs(10_000)
+                            .setProducerId(init.producerId() + 12345).setProducerEpoch((short) 0),
+                    InitProducerIdResponseData::new);
+            assertThat(wrongId.errorCode()).isEqualTo(Errors.PRODUCER_FENCED.code());
+        }
+    }
+
+    @Test
+    void transactionStateSurvivesARestart() {
+        try (TestBroker broker = TestBroker.start("txn-restart", Map.of())) {
+            String id = "restarted-txn";
+            String topic = TestDirs.uniqueTopic("txn-restart-topic");
+            Clients.createTopic(broker.bootstrapServers(), topic, 1);
+            long producerId;
+            try (KafkaProducer<String, String> producer = Clients.producer(broker.bootstrapServers(), Map.of(
+                    ProducerConfig.TRANSACTIONAL_ID_CONFIG, id))) {
+                producer.initTransactions();
+                producer.beginTransaction();
+                producer.send(new ProducerRecord<>(topic, "k", "v"));
+                producer.commitTransaction();
+            }
+            try (Admin a = Clients.admin(broker.bootstrapServers())) {
+                Awaitility.await().atMost(Clients.TIMEOUT).until(() -> Clients.get(a.describeTransactions(List.of(id))
+                        .description(id)).state() == TransactionState.COMPLETE_COMMIT);
+                producerId = Clients.get(a.describeTransactions(List.of(id)).description(id)).producerId();
+            }
+            broker.restart();
+            try (Admin a = Clients.admin(broker.bootstrapServers())) {
+                TransactionDescription loaded = Clients.get(a.describeTransactions(List.of(id)).description(id));
+                assertThat(loaded.state()).isEqualTo(TransactionState.COMPLETE_COMMIT);
+                assertThat(loaded.producerId()).isEqualTo(producerId);
+                assertThat(loaded.producerEpoch()).isZero();
+            }
+            try (KafkaProducer<String, String> producer = Clients.producer(broker.bootstrapServers(), Map.of(
+                    ProducerConfig.TRANSACTIONAL_ID_CONFIG, id))) {
+                producer.initTransactions();
+            }
+            try (Admin a = Clients.admin(broker.bootstrapServers())) {
+                TransactionDescription bumped = Clients.get(a.describeTransactions(List.of(id)).description(id));
+                assertThat(bumped.producerId()).as("the id keeps its producer id").isEqualTo(producerId);
+                assertThat(bumped.producerEpoch()).isEqualTo((short) 1);
+            }
+        }
     }
 
     @Test

@@ -6,7 +6,6 @@ import io.gregor.wire.KafkaRequest;
 import org.apache.kafka.common.message.InitProducerIdRequestData;
 import org.apache.kafka.common.message.InitProducerIdResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
-import org.apache.kafka.common.protocol.Errors;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;

@@ -110,7 +110,8 @@ public final class TxnMarkerRouter implements MarkerSender {
                 .orElseGet(() -> {
                     WritableTxnMarker copy = new WritableTxnMarker().setProducerId(marker.producerId())
                             .setProducerEpoch(marker.producerEpoch()).setTransactionResult(marker.transactionResult())
-                            .setCoordinatorEpoch(marker.coordinatorEpoch());
+                            .setCoordinatorEpoch(marker.coordinatorEpoch())
+                            .setTransactionVersion(marker.transactionVersion());
                     request.markers().add(copy);
                     return copy;
                 });

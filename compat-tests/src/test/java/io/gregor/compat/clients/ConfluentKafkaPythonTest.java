@@ -41,4 +41,9 @@ class ConfluentKafkaPythonTest {
     void listAndDescribeGroups() {
         client.pass(BROKER.bootstrapServers(), "list-describe-groups", "ck");
     }
+
+    @Test
+    void transactionalProducer() {
+        client.pass(BROKER.bootstrapServers(), "transactional-producer", "ck");
+    }
 }

@@ -323,7 +323,8 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
         short epoch = isEpochExhausted(txn.producerEpoch()) ? txn.producerEpoch() : (short) (txn.producerEpoch() + 1);
         log.info("Aborting the transaction of {} (producer {} epoch {}): {}", entry.transactionalId, txn.producerId(),
                 txn.producerEpoch(), why);
-        TxnSnapshot fenced = new TxnSnapshot(txn.producerId(), txn.previousProducerId(), epoch, txn.producerEpoch(),
+        // as Kafka: no last epoch, so the fenced producer's own KIP-360 retry is fenced too
+        TxnSnapshot fenced = new TxnSnapshot(txn.producerId(), txn.previousProducerId(), epoch, RecordBatch.NO_PRODUCER_EPOCH,
                 txn.timeoutMs(), TransactionState.PREPARE_EPOCH_FENCE, txn.partitions(), txn.startTimestamp(),
                 time.milliseconds());
         // PrepareEpochFence lives in memory only, as in Kafka; the abort that follows is what gets written
@@ -550,7 +551,8 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
         } catch (RuntimeException e) {
             sent = CompletableFuture.failedFuture(e);
         }
-        sent.whenComplete((response, e) -> {
+        // on the scheduler: a leader's answer may complete under its partition's lock
+        sent.whenCompleteAsync((response, e) -> {
             if (e != null) {
                 log.debug("Sending the markers of {} failed: {}; retrying", entry.transactionalId, e.toString());
             } else {
@@ -571,7 +573,7 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
                 scheduler.schedule(() -> sendMarkersOnce(entry, prepared, remaining, done), config.markerRetryBackoffMs(),
                         TimeUnit.MILLISECONDS);
             }
-        });
+        }, scheduler);
     }
 
     /** Whether a partition's answer ends the sending for it (written, or a marker that can never be written). */
@@ -610,7 +612,9 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
         } catch (RuntimeException e) {
             written = CompletableFuture.failedFuture(e);
         }
-        return written.handle((ignored, e) -> {
+        // a write acknowledged later may be completed under the partition's lock (a leadership change failing
+        // it); the entry's monitor is then taken on the scheduler, never under that lock
+        java.util.function.BiFunction<Void, Throwable, Errors> apply = (ignored, e) -> {
             synchronized (entry) {
                 entry.pending = null;
                 if (e != null) {
@@ -627,7 +631,8 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
                 }
                 return Errors.NONE;
             }
-        });
+        };
+        return written.isDone() ? written.handle(apply) : written.handleAsync(apply, scheduler);
     }
 
     /** Kafka's mapping of a failed __transaction_state write to the client's error. */

@@ -1,0 +1,120 @@
+package io.gregor.compat;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.admin.TransactionState;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Transactions in a three-broker cluster: the coordinator sends markers to partitions led by other brokers
+ * over the network, and a transaction survives the SIGKILL of its coordinator (its state was replicated to
+ * the __transaction_state replicas before it was acknowledged, and the new leader carries on).
+ */
+class ClusterTransactionsTest {
+    @RegisterExtension
+    final ProcessCluster cluster = new ProcessCluster();
+
+    private KafkaProducer<String, String> transactionalProducer(String id) {
+        return Clients.producer(cluster.bootstrap(), Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, id,
+                ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 60_000, ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 500,
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 60_000, ProducerConfig.MAX_BLOCK_MS_CONFIG, 60_000));
+    }
+
+    private List<String> committedValues(String topic, int partitions) {
+        try (KafkaConsumer<String, String> consumer = Clients.consumer(cluster.bootstrap(),
+                Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"))) {
+            List<TopicPartition> tps = Clients.partitions(topic, partitions);
+            consumer.assign(tps);
+            consumer.seekToBeginning(tps);
+            Map<TopicPartition, Long> end = consumer.endOffsets(tps);
+            List<String> values = new ArrayList<>();
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(100))) {
+                    values.add(r.value());
+                }
+                return tps.stream().allMatch(tp -> consumer.position(tp) >= end.get(tp));
+            });
+            return values;
+        }
+    }
+
+    /**
+     * commitTransaction returns once PrepareCommit is written; the markers reach the other leaders after that
+     * (as in Kafka), so a read_committed reader sees the records once the last stable offsets move past them.
+     */
+    private void awaitCommitted(String topic, String... expected) {
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertThat(committedValues(topic, 3)).containsExactlyInAnyOrder(expected));
+    }
+
+    @Test
+    void markersReachOtherLeadersAndATransactionOutlivesItsCoordinator() throws Exception {
+        cluster.start("txns", 3, Map.of(
+                "zookeeper.session.timeout.ms", "4000",
+                "replica.lag.time.max.ms", "10000",
+                "transaction.state.log.num.partitions", "5"));
+        String topic = TestDirs.uniqueTopic("txn-cluster");
+        String id = topic + "-producer";
+        try (Admin admin = Clients.admin(cluster.bootstrap())) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> admin.describeCluster().nodes().get().size() == 3);
+            admin.createTopics(List.of(new NewTopic(topic, 3, (short) 3))).all().get();
+            TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+            Set<Integer> leaders = d.partitions().stream().map(TopicPartitionInfo::leader).map(n -> n.id())
+                    .collect(Collectors.toSet());
+            assertThat(leaders).as("partitions led by several brokers, so some markers go over the network").hasSizeGreaterThan(1);
+        }
+
+        try (KafkaProducer<String, String> producer = transactionalProducer(id)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            for (int p = 0; p < 3; p++) {
+                producer.send(new ProducerRecord<>(topic, p, "k", "first-" + p));
+            }
+            producer.commitTransaction();
+            awaitCommitted(topic, "first-0", "first-1", "first-2");
+
+            // the second transaction is open when its coordinator dies; the producer commits it through the next one
+            producer.beginTransaction();
+            for (int p = 0; p < 3; p++) {
+                producer.send(new ProducerRecord<>(topic, p, "k", "second-" + p));
+            }
+            producer.flush();
+            int coordinator;
+            try (Admin admin = Clients.admin(cluster.bootstrap())) {
+                coordinator = admin.describeTransactions(List.of(id)).description(id).get().coordinatorId();
+                assertThat(admin.describeTransactions(List.of(id)).description(id).get().state())
+                        .isEqualTo(TransactionState.ONGOING);
+            }
+            cluster.broker(coordinator).kill();
+            producer.commitTransaction();
+            try (Admin admin = Clients.admin(cluster.bootstrap())) {
+                await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+                    var description = admin.describeTransactions(List.of(id)).description(id).get();
+                    assertThat(description.coordinatorId()).isNotEqualTo(coordinator);
+                    assertThat(description.state()).isEqualTo(TransactionState.COMPLETE_COMMIT);
+                });
+            }
+        }
+        awaitCommitted(topic, "first-0", "first-1", "first-2", "second-0", "second-1", "second-2");
+    }
+}
