@@ -97,4 +97,25 @@ class TransactionalProducerTest {
             assertThat(Clients.pollUntil(consumer, 1).get(0).value()).isEqualTo("open");
         }
     }
+
+    @Test
+    void kafkaTransactionsDescribeProducersShowsTheOpenTransaction() {
+        String topic = TestDirs.uniqueTopic("txn-describe");
+        Clients.createTopic(BROKER.bootstrapServers(), topic, 1);
+        try (KafkaProducer<String, String> producer = transactional("tx-" + topic)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            Clients.get(producer.send(new ProducerRecord<>(topic, 0, null, "v0")));
+            Clients.get(producer.send(new ProducerRecord<>(topic, 0, null, "v1")));
+            ToolRunner.Result describe = ToolRunner.runTool("org.apache.kafka.tools.TransactionsCommand",
+                    "--bootstrap-server", BROKER.bootstrapServers(), "describe-producers", "--topic", topic,
+                    "--partition", "0");
+            assertThat(describe.exitCode()).as(describe.describe()).isZero();
+            assertThat(describe.stdout()).as(describe.describe()).contains("CurrentTransactionStartOffset");
+            // one producer: epoch 0, no marker yet (coordinator epoch -1), last sequence 1, transaction from 0
+            assertThat(describe.stdoutLines()).as(describe.describe())
+                    .anyMatch(l -> l.trim().matches("\\d+\\s+0\\s+-1\\s+1\\s+\\d+\\s+0"));
+            producer.commitTransaction();
+        }
+    }
 }
