@@ -80,6 +80,7 @@ public final class Broker implements AutoCloseable {
     private ReplicaManager replicaManager;
     private LogManager logs;
     private GroupCoordinator groupCoordinator;
+    private LogDirLocks logDirLocks;
     private volatile boolean closed;
 
     private Broker(BrokerConfig config) {
@@ -120,6 +121,7 @@ public final class Broker implements AutoCloseable {
         for (Path dir : logDirs) {
             ensureWritableDir(dir);
         }
+        logDirLocks = LogDirLocks.acquire(logDirs);
         String zkClusterId = null;
         if (config.zookeeperConnect().isPresent()) {
             zkStore = ZkMetadataStore.open(config.zookeeperConnect().get(), config.zookeeperSessionTimeoutMs(),
@@ -355,6 +357,9 @@ public final class Broker implements AutoCloseable {
         }
         if (store != null) {
             store.close();
+        }
+        if (logDirLocks != null) {
+            logDirLocks.close();
         }
         log.info("Gregor broker {} shut down cleanly", brokerId);
         stopped.countDown();
