@@ -94,6 +94,10 @@ public final class Topics implements MetadataListener {
         return store.clustered() ? store.liveBrokers().size() : 1;
     }
 
+    public io.gregor.broker.replica.LogDirHealth logDirHealth() {
+        return replicas.logDirHealth();
+    }
+
     public MetadataStore store() {
         return store;
     }
