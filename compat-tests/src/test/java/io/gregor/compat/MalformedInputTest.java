@@ -9,6 +9,10 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
+import org.apache.kafka.common.message.ElectLeadersRequestData;
+import org.apache.kafka.common.message.ElectLeadersResponseData;
+import org.apache.kafka.common.message.MetadataRequestData;
+import org.apache.kafka.common.message.MetadataResponseData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -173,6 +177,30 @@ class MalformedInputTest {
                 new EndTransactionMarker(ControlRecordType.COMMIT, 0));
 
         assertProduceRejected(topic, marker, Errors.INVALID_RECORD);
+    }
+
+    @Test
+    void metadataWithANullTopicNameGetsInvalidRequest() throws Exception {
+        try (RawKafkaConnection raw = connect()) {
+            for (short version : new short[] {10, 12}) {
+                MetadataRequestData request = new MetadataRequestData().setAllowAutoTopicCreation(false);
+                request.topics().add(new MetadataRequestData.MetadataRequestTopic().setName(null));
+                MetadataResponseData response = raw.roundTrip(ApiKeys.METADATA, version, request, MetadataResponseData::new);
+                assertThat(response.topics()).as("Metadata v%d", version).hasSize(1);
+                assertThat(Errors.forCode(response.topics().iterator().next().errorCode())).as("Metadata v%d", version)
+                        .isEqualTo(Errors.INVALID_REQUEST);
+            }
+        }
+    }
+
+    @Test
+    void electLeadersWithAnUnknownElectionTypeGetsInvalidRequest() throws Exception {
+        try (RawKafkaConnection raw = connect()) {
+            ElectLeadersResponseData response = raw.roundTrip(ApiKeys.ELECT_LEADERS, (short) 1,
+                    new ElectLeadersRequestData().setElectionType((byte) 40).setTimeoutMs(1000).setTopicPartitions(null),
+                    ElectLeadersResponseData::new);
+            assertThat(Errors.forCode(response.errorCode())).isEqualTo(Errors.INVALID_REQUEST);
+        }
     }
 
     /**

@@ -3,6 +3,7 @@ package io.gregor.wire;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
@@ -235,7 +236,11 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
     /** Kafka's error response for this request type, or null when even that cannot be built. */
     private static ApiMessage errorResponse(KafkaRequest request, Throwable error) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        if (cause instanceof ApiException) {
+        if (cause instanceof InvalidRequestException) {
+            // the client's fault, and worth one line: a client library or tool sending what Kafka rejects
+            log.warn("Invalid {} v{} request from {} (client id {}): {}", request.apiKey(), request.apiVersion(),
+                    request.connection().clientAddress(), request.clientId(), cause.getMessage());
+        } else if (cause instanceof ApiException) {
             log.debug("{} from {} failed: {}", request.apiKey(), request.connection().clientAddress(), cause.toString());
         } else {
             log.error("{} v{} from {} failed unexpectedly", request.apiKey(), request.apiVersion(),
