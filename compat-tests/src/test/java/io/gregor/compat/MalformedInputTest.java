@@ -1,5 +1,8 @@
 package io.gregor.compat;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewPartitions;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -7,6 +10,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.errors.PolicyViolationException;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.message.ElectLeadersRequestData;
@@ -36,6 +40,7 @@ import java.util.Map;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Bytes no stock client would send: the broker drops the offending connection (or, for a corrupt batch,
@@ -200,6 +205,22 @@ class MalformedInputTest {
                     new ElectLeadersRequestData().setElectionType((byte) 40).setTimeoutMs(1000).setTopicPartitions(null),
                     ElectLeadersResponseData::new);
             assertThat(Errors.forCode(response.errorCode())).isEqualTo(Errors.INVALID_REQUEST);
+        }
+    }
+
+    @Test
+    void anExcessiveNumberOfPartitionsInOneRequestIsRefusedAsKafkasControllerDoes() {
+        String topic = TestDirs.uniqueTopic("many-partitions");
+        try (Admin admin = Clients.admin(BROKER.bootstrapServers())) {
+            assertThatThrownBy(() -> Clients.get(admin.createTopics(List.of(new NewTopic(topic, 100_000, (short) 1))).all()))
+                    .isInstanceOf(PolicyViolationException.class)
+                    .hasMessageContaining("Excessively large number of partitions per request.");
+            Clients.get(admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all());
+            assertThatThrownBy(() -> Clients.get(admin.createPartitions(
+                    Map.of(topic, NewPartitions.increaseTo(Integer.MAX_VALUE))).all()))
+                    .isInstanceOf(PolicyViolationException.class);
+            assertThat(Clients.get(admin.describeTopics(List.of(topic)).allTopicNames()).get(topic).partitions())
+                    .hasSize(1);
         }
     }
 
