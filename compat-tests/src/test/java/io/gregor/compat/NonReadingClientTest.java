@@ -24,12 +24,14 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Clients that pipeline requests and never read an answer: the broker stops reading from them once
@@ -97,26 +99,59 @@ class NonReadingClientTest {
         }
     }
 
+    @Test
+    void aClientThatNeverReadsAndThenResetsTheConnectionCostsTheBrokerOneLogLine() throws Exception {
+        byte[] apiVersions = frames(ApiKeys.API_VERSIONS, (short) 3, "never-reads-then-resets",
+                new ApiVersionsRequestData().setClientSoftwareName("gregor-compat").setClientSoftwareVersion("1"));
+        try (BrokerProcess broker = new BrokerProcess("never-reads", Map.of("socket.send.buffer.bytes", "16384")).start()) {
+            int clientPort;
+            try (SocketChannel client = connect(broker.port())) {
+                clientPort = ((InetSocketAddress) client.getLocalAddress()).getPort();
+                pipelineUntil(System.nanoTime() + Duration.ofSeconds(2).toNanos(), client, apiVersions, null, null);
+                // a reset, not a close: the answers the broker still holds for it can no longer be sent
+                client.setOption(StandardSocketOptions.SO_LINGER, 0);
+            }
+            String peer = "/127.0.0.1:" + clientPort + " ";
+            await("the broker notices the reset").atMost(Duration.ofSeconds(30))
+                    .until(() -> linesAbout(broker, peer).size() >= 1);
+            try (Admin admin = Clients.admin(broker.bootstrapServers())) {
+                assertThat(admin.describeCluster().nodes().get(30, TimeUnit.SECONDS)).hasSize(1);
+            }
+            assertThat(linesAbout(broker, peer)).hasSize(1).allMatch(l -> l.contains(" INFO RequestProcessor - Cannot write"));
+        }
+    }
+
+    private static List<String> linesAbout(BrokerProcess broker, String peer) throws IOException {
+        return Files.readAllLines(broker.outputFile(), StandardCharsets.UTF_8).stream()
+                .filter(l -> l.contains(peer)).toList();
+    }
+
     private long accepted(String clientId) {
         return trace.entries().stream().map(TraceRecord::clientId).filter(clientId::equals).count();
     }
 
     private static SocketChannel connect() throws IOException {
+        return connect(BROKER.port());
+    }
+
+    private static SocketChannel connect(int port) throws IOException {
         SocketChannel channel = SocketChannel.open();
         // a small receive window, so the answers the client leaves unread soon stay on the broker's side
         channel.setOption(StandardSocketOptions.SO_RCVBUF, 4096);
-        channel.connect(new InetSocketAddress("127.0.0.1", BROKER.port()));
+        channel.connect(new InetSocketAddress("127.0.0.1", port));
         channel.configureBlocking(false);
         return channel;
     }
 
-    /** Writes the two byte patterns over and over, as fast as each connection takes them, until the deadline. */
+    /** Writes the two byte patterns (or the first alone) over and over, as fast as each connection takes them, until the deadline. */
     private static long pipelineUntil(long deadline, SocketChannel first, byte[] firstFrames,
                                       SocketChannel second, byte[] secondFrames) throws IOException {
         long written = 0;
         try (Selector selector = Selector.open()) {
             first.register(selector, SelectionKey.OP_WRITE, ByteBuffer.wrap(firstFrames));
-            second.register(selector, SelectionKey.OP_WRITE, ByteBuffer.wrap(secondFrames));
+            if (second != null) {
+                second.register(selector, SelectionKey.OP_WRITE, ByteBuffer.wrap(secondFrames));
+            }
             while (System.nanoTime() < deadline) {
                 long waitMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
                 if (selector.select(waitMs) == 0) {
