@@ -41,7 +41,7 @@ public final class Topics implements MetadataListener {
      * count is almost surely a mistake, and would hold the broker busy opening logs until it runs out of
      * memory or file descriptors.
      */
-    static final int MAX_PARTITIONS_PER_REQUEST = 10_000;
+    public static final int MAX_PARTITIONS_PER_REQUEST = 10_000;
 
     private final BrokerConfig config;
     private final MetadataStore store;

@@ -215,6 +215,12 @@ class MalformedInputTest {
             assertThatThrownBy(() -> Clients.get(admin.createTopics(List.of(new NewTopic(topic, 100_000, (short) 1))).all()))
                     .isInstanceOf(PolicyViolationException.class)
                     .hasMessageContaining("Excessively large number of partitions per request.");
+            // the limit is per request: two topics of 6,000 partitions are refused together
+            String other = TestDirs.uniqueTopic("many-partitions-other");
+            var both = admin.createTopics(List.of(new NewTopic(topic, 6_000, (short) 1), new NewTopic(other, 6_000, (short) 1)));
+            assertThatThrownBy(() -> Clients.get(both.values().get(topic))).isInstanceOf(PolicyViolationException.class);
+            assertThatThrownBy(() -> Clients.get(both.values().get(other))).isInstanceOf(PolicyViolationException.class);
+            assertThat(Clients.get(admin.listTopics().names())).doesNotContain(topic, other);
             Clients.get(admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all());
             assertThatThrownBy(() -> Clients.get(admin.createPartitions(
                     Map.of(topic, NewPartitions.increaseTo(Integer.MAX_VALUE))).all()))
