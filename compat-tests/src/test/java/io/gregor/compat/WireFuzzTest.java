@@ -72,11 +72,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 class WireFuzzTest {
     private static final long SEED = 20261207L;
     private static final int FRAMES = 30_000;
-    private static final int WORKERS = 4;
+    private static final int WORKERS = 6;
     /** Stops sending here even if not every frame went out, to keep the run bounded on a slow machine. */
-    private static final Duration BUDGET = Duration.ofSeconds(40);
+    private static final Duration BUDGET = Duration.ofSeconds(30);
     /** A frame the broker neither answers nor closes on within this is given up (a request may wait). */
-    private static final int ANSWER_TIMEOUT_MS = 300;
+    private static final int ANSWER_TIMEOUT_MS = 200;
     private static final String TOPIC = "fuzz";
     private static final String GROUP = "fuzz-group";
 
@@ -117,6 +117,7 @@ class WireFuzzTest {
             workers.shutdown();
             String outcome = String.format("%d frames: %d answered, %d closed the connection, %d given up after %d ms",
                     sent.get(), answered.get(), closed.get(), gaveUp.get(), ANSWER_TIMEOUT_MS);
+            System.out.println("Wire fuzzer: " + templates.size() + " templates; " + outcome);
             assertThat(sent.get()).as(outcome).isGreaterThanOrEqualTo(10_000);
             assertThat(answered.get()).as(outcome).isPositive();
             assertThat(closed.get()).as(outcome).isPositive();
@@ -271,8 +272,12 @@ class WireFuzzTest {
                 } else {
                     templates.add(t);
                 }
-                for (ApiMessage odd : oddRequests(api)) {
-                    Template o = template(api, v, odd);
+                List<ApiMessage> odd = new ArrayList<>(oddRequests(api));
+                if (api != ApiKeys.DELETE_TOPICS) { // would delete the topic the other requests aim at
+                    odd.addAll(Filler.variants(api));
+                }
+                for (ApiMessage oddRequest : odd) {
+                    Template o = template(api, v, oddRequest);
                     if (o != null) {
                         templates.add(o);
                     }
@@ -460,6 +465,121 @@ class WireFuzzTest {
             }
         }
         return odd;
+    }
+
+    /**
+     * Requests filled field by field through the generated classes' setters, so every field of every API
+     * gets the same treatment: one element in every list, every number -1, 0 or its type's largest value,
+     * booleans true (so admin requests only validate), strings the fuzzed topic's name but for one that is
+     * null. A version that cannot carry some field simply gets no such request.
+     */
+    private static final class Filler {
+        private static final Object NO_VALUE = new Object();
+        private final int number; // -1, 0 or 1 for the type's largest value
+        private final int nullAt;
+        private int strings;
+
+        private Filler(int number, int nullAt) {
+            this.number = number;
+            this.nullAt = nullAt;
+        }
+
+        static List<ApiMessage> variants(ApiKeys api) {
+            List<ApiMessage> variants = new ArrayList<>();
+            for (int number : new int[] {-1, 0, 1}) {
+                variants.add(new Filler(number, -1).fill(api.messageType.newRequest()));
+            }
+            Filler counter = new Filler(0, -1);
+            counter.fill(api.messageType.newRequest());
+            for (int i = 0; i < Math.min(counter.strings, 8); i++) {
+                variants.add(new Filler(0, i).fill(api.messageType.newRequest()));
+            }
+            return variants;
+        }
+
+        private ApiMessage fill(ApiMessage message) {
+            fillObject(message, 0);
+            return message;
+        }
+
+        private void fillObject(Object target, int depth) {
+            java.lang.reflect.Method[] methods = target.getClass().getMethods();
+            java.util.Arrays.sort(methods, java.util.Comparator.comparing(java.lang.reflect.Method::getName));
+            for (java.lang.reflect.Method setter : methods) {
+                String name = setter.getName();
+                if (!name.startsWith("set") || setter.getParameterCount() != 1 || name.equals("setPrev")
+                        || name.equals("setNext")) {
+                    continue;
+                }
+                Object value = value(setter.getParameterTypes()[0], setter.getGenericParameterTypes()[0], depth);
+                if (value != NO_VALUE) {
+                    try {
+                        setter.invoke(target, value);
+                    } catch (ReflectiveOperationException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            }
+        }
+
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        private Object value(Class<?> type, java.lang.reflect.Type generic, int depth) {
+            if (type == int.class || type == Integer.class) {
+                return number == 1 ? Integer.MAX_VALUE : number;
+            } else if (type == short.class || type == Short.class) {
+                return number == 1 ? Short.MAX_VALUE : (short) number;
+            } else if (type == long.class || type == Long.class) {
+                return number == 1 ? Long.MAX_VALUE : (long) number;
+            } else if (type == byte.class || type == Byte.class) {
+                return number == 1 ? Byte.MAX_VALUE : (byte) number;
+            } else if (type == double.class) {
+                return number == 1 ? Double.MAX_VALUE : (double) number;
+            } else if (type == boolean.class) {
+                return true;
+            } else if (type == String.class) {
+                return strings++ == nullAt ? null : TOPIC;
+            } else if (type == byte[].class) {
+                return new byte[] {1};
+            } else if (depth >= 3) {
+                return NO_VALUE;
+            } else if (List.class.isAssignableFrom(type) && generic instanceof java.lang.reflect.ParameterizedType p) {
+                Class<?> element = (Class<?>) p.getActualTypeArguments()[0];
+                List list = new ArrayList();
+                Object item = element(element, depth);
+                if (item == NO_VALUE) {
+                    return NO_VALUE;
+                }
+                list.add(item);
+                return list;
+            } else if (java.util.Collection.class.isAssignableFrom(type)
+                    && type.getGenericSuperclass() instanceof java.lang.reflect.ParameterizedType p) {
+                try {
+                    java.util.Collection collection = (java.util.Collection) type.getConstructor().newInstance();
+                    Object item = element((Class<?>) p.getActualTypeArguments()[0], depth);
+                    if (item == NO_VALUE) {
+                        return NO_VALUE;
+                    }
+                    collection.add(item);
+                    return collection;
+                } catch (ReflectiveOperationException e) {
+                    return NO_VALUE;
+                }
+            }
+            return NO_VALUE; // Uuids, records: left as they are
+        }
+
+        private Object element(Class<?> element, int depth) {
+            if (org.apache.kafka.common.protocol.Message.class.isAssignableFrom(element)) {
+                try {
+                    Object item = element.getConstructor().newInstance();
+                    fillObject(item, depth + 1);
+                    return item;
+                } catch (ReflectiveOperationException e) {
+                    return NO_VALUE;
+                }
+            }
+            return value(element, element, depth + 1);
+        }
     }
 
     /** A request with content, where an empty one would leave most of the handler untouched. */
