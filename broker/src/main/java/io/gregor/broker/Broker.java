@@ -352,14 +352,18 @@ public final class Broker implements AutoCloseable {
         if (replicaManager != null) {
             replicaManager.shutdown();
         }
-        if (logs != null) {
-            logs.close();
-        }
-        if (store != null) {
-            store.close();
-        }
-        if (logDirLocks != null) {
-            logDirLocks.close();
+        try {
+            if (logs != null) {
+                logs.close();
+            }
+            if (store != null) {
+                store.close();
+            }
+        } finally {
+            // even when the logs cannot be closed cleanly (a full disk): the next start recovers them
+            if (logDirLocks != null) {
+                logDirLocks.close();
+            }
         }
         log.info("Gregor broker {} shut down cleanly", brokerId);
         stopped.countDown();
