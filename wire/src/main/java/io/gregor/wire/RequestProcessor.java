@@ -42,7 +42,10 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
     /** Touched only on the event loop. */
     private final ArrayDeque<Slot> unanswered = new ArrayDeque<>();
     private long inFlightBytes;
-    /** Once a write failed the connection is going away: the answers queued behind it fail too, unlogged. */
+    /**
+     * Once a write failed (or the connection broke) it is going away: the answers queued behind it fail too,
+     * unlogged.
+     */
     private boolean writeFailed;
     private ChannelHandlerContext ctx;
 
@@ -258,6 +261,7 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        writeFailed = true; // this line is the connection's one: its queued answers will fail silently
         log.info("Closing connection from {}: {}", ctx.channel().remoteAddress(), cause.toString());
         ctx.close();
     }
