@@ -65,7 +65,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A bounded wire fuzzer: one valid request per API and version the broker advertises, built with
  * kafka-clients' generated message classes, mutated (bytes flipped, cut short, sizes and versions
- * changed, extreme numbers written over fields) and sent through real sockets. Every frame must end in
+ * changed, frames that end early, extreme numbers written over fields) and sent through real sockets. Every frame must end in
  * an answer or a closed connection; afterwards a stock client is still served, and the broker's log
  * has no stack trace and no ERROR line: bad input gets Kafka's error code or one WARN line.
  */
@@ -223,8 +223,12 @@ class WireFuzzTest {
                     }
                 }
             }
-            case 5 -> { // another version's header over this body
-                ByteBuffer.wrap(f).putShort(6, (short) (t.version() + random.nextInt(5) - 2));
+            case 5 -> {
+                if (random.nextBoolean()) { // another version's header over this body
+                    ByteBuffer.wrap(f).putShort(6, (short) (t.version() + random.nextInt(5) - 2));
+                } else { // a size that ends the frame early: the rest reads as the start of another frame
+                    ByteBuffer.wrap(f).putInt(0, Math.max(0, f.length - 4 - 1 - random.nextInt(Math.max(1, bodyLength))));
+                }
             }
             case 6 -> { // trailing garbage
                 byte[] tail = new byte[1 + random.nextInt(32)];
