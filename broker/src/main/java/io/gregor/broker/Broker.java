@@ -98,6 +98,7 @@ public final class Broker implements AutoCloseable {
     private TxnMarkersHandler txnMarkers;
     private TransactionCoordinator transactionCoordinator;
     private InterBrokerClient markerClient;
+    private LogDirLocks logDirLocks;
     private volatile boolean closed;
 
     private Broker(BrokerConfig config, Time time) {
@@ -144,6 +145,7 @@ public final class Broker implements AutoCloseable {
         for (Path dir : logDirs) {
             ensureWritableDir(dir);
         }
+        logDirLocks = LogDirLocks.acquire(logDirs);
         String zkClusterId = null;
         if (config.zookeeperConnect().isPresent()) {
             zkStore = ZkMetadataStore.open(config.zookeeperConnect().get(), config.zookeeperSessionTimeoutMs(),
@@ -412,11 +414,18 @@ public final class Broker implements AutoCloseable {
         if (replicaManager != null) {
             replicaManager.shutdown();
         }
-        if (logs != null) {
-            logs.close();
-        }
-        if (store != null) {
-            store.close();
+        try {
+            if (logs != null) {
+                logs.close();
+            }
+            if (store != null) {
+                store.close();
+            }
+        } finally {
+            // even when the logs cannot be closed cleanly (a full disk): the next start recovers them
+            if (logDirLocks != null) {
+                logDirLocks.close();
+            }
         }
         log.info("Gregor broker {} shut down cleanly", brokerId);
         stopped.countDown();

@@ -13,6 +13,7 @@ import io.gregor.config.TopicConfigs;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.InvalidPartitionsException;
+import org.apache.kafka.common.errors.PolicyViolationException;
 import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.TopicDeletionDisabledException;
@@ -35,6 +36,12 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class Topics implements MetadataListener {
     private static final Logger log = LoggerFactory.getLogger(Topics.class);
+    /**
+     * Partitions one request may create, as Kafka's controller allows (MAX_RECORDS_PER_USER_OP): a bigger
+     * count is almost surely a mistake, and would hold the broker busy opening logs until it runs out of
+     * memory or file descriptors.
+     */
+    public static final int MAX_PARTITIONS_PER_REQUEST = 10_000;
 
     private final BrokerConfig config;
     private final MetadataStore store;
@@ -92,6 +99,10 @@ public final class Topics implements MetadataListener {
 
     public int liveBrokers() {
         return store.clustered() ? store.liveBrokers().size() : 1;
+    }
+
+    public io.gregor.broker.replica.LogDirHealth logDirHealth() {
+        return replicas.logDirHealth();
     }
 
     public MetadataStore store() {
@@ -169,6 +180,7 @@ public final class Topics implements MetadataListener {
         if (count <= 0) {
             throw new InvalidPartitionsException("Number of partitions was set to an invalid non-positive value.");
         }
+        requireFewEnoughPartitions(count);
         short rf = replicationFactor == -1 ? config.defaultReplicationFactor() : replicationFactor;
         validateReplicationFactor(rf);
         validateConfigs(configs);
@@ -216,6 +228,7 @@ public final class Topics implements MetadataListener {
             throw new InvalidPartitionsException("The topic " + name + " currently has " + current
                     + " partition(s); " + newCount + " would not be an increase.");
         }
+        requireFewEnoughPartitions(newCount - current);
         if (validateOnly) {
             return new TopicMetadata(name, topic.topicId(), newCount, topic.configs());
         }
@@ -251,6 +264,12 @@ public final class Topics implements MetadataListener {
             throw new InvalidReplicationFactorException("Unable to replicate the partition " + rf
                     + " time(s): The target replication factor of " + rf + " cannot be reached because only "
                     + live + " broker(s) are registered.");
+        }
+    }
+
+    private static void requireFewEnoughPartitions(int added) {
+        if (added > MAX_PARTITIONS_PER_REQUEST) {
+            throw new PolicyViolationException("Excessively large number of partitions per request.");
         }
     }
 

@@ -1,5 +1,8 @@
 package io.gregor.compat;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewPartitions;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -7,8 +10,13 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.errors.PolicyViolationException;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
+import org.apache.kafka.common.message.ElectLeadersRequestData;
+import org.apache.kafka.common.message.ElectLeadersResponseData;
+import org.apache.kafka.common.message.MetadataRequestData;
+import org.apache.kafka.common.message.MetadataResponseData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -32,6 +40,7 @@ import java.util.Map;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Bytes no stock client would send: the broker drops the offending connection (or, for a corrupt batch,
@@ -173,6 +182,52 @@ class MalformedInputTest {
                 new EndTransactionMarker(ControlRecordType.COMMIT, 0));
 
         assertProduceRejected(topic, marker, Errors.INVALID_RECORD);
+    }
+
+    @Test
+    void metadataWithANullTopicNameGetsInvalidRequest() throws Exception {
+        try (RawKafkaConnection raw = connect()) {
+            for (short version : new short[] {10, 12}) {
+                MetadataRequestData request = new MetadataRequestData().setAllowAutoTopicCreation(false);
+                request.topics().add(new MetadataRequestData.MetadataRequestTopic().setName(null));
+                MetadataResponseData response = raw.roundTrip(ApiKeys.METADATA, version, request, MetadataResponseData::new);
+                assertThat(response.topics()).as("Metadata v%d", version).hasSize(1);
+                assertThat(Errors.forCode(response.topics().iterator().next().errorCode())).as("Metadata v%d", version)
+                        .isEqualTo(Errors.INVALID_REQUEST);
+            }
+        }
+    }
+
+    @Test
+    void electLeadersWithAnUnknownElectionTypeGetsInvalidRequest() throws Exception {
+        try (RawKafkaConnection raw = connect()) {
+            ElectLeadersResponseData response = raw.roundTrip(ApiKeys.ELECT_LEADERS, (short) 1,
+                    new ElectLeadersRequestData().setElectionType((byte) 40).setTimeoutMs(1000).setTopicPartitions(null),
+                    ElectLeadersResponseData::new);
+            assertThat(Errors.forCode(response.errorCode())).isEqualTo(Errors.INVALID_REQUEST);
+        }
+    }
+
+    @Test
+    void anExcessiveNumberOfPartitionsInOneRequestIsRefusedAsKafkasControllerDoes() {
+        String topic = TestDirs.uniqueTopic("many-partitions");
+        try (Admin admin = Clients.admin(BROKER.bootstrapServers())) {
+            assertThatThrownBy(() -> Clients.get(admin.createTopics(List.of(new NewTopic(topic, 100_000, (short) 1))).all()))
+                    .isInstanceOf(PolicyViolationException.class)
+                    .hasMessageContaining("Excessively large number of partitions per request.");
+            // the limit is per request: two topics of 6,000 partitions are refused together
+            String other = TestDirs.uniqueTopic("many-partitions-other");
+            var both = admin.createTopics(List.of(new NewTopic(topic, 6_000, (short) 1), new NewTopic(other, 6_000, (short) 1)));
+            assertThatThrownBy(() -> Clients.get(both.values().get(topic))).isInstanceOf(PolicyViolationException.class);
+            assertThatThrownBy(() -> Clients.get(both.values().get(other))).isInstanceOf(PolicyViolationException.class);
+            assertThat(Clients.get(admin.listTopics().names())).doesNotContain(topic, other);
+            Clients.get(admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all());
+            assertThatThrownBy(() -> Clients.get(admin.createPartitions(
+                    Map.of(topic, NewPartitions.increaseTo(Integer.MAX_VALUE))).all()))
+                    .isInstanceOf(PolicyViolationException.class);
+            assertThat(Clients.get(admin.describeTopics(List.of(topic)).allTopicNames()).get(topic).partitions())
+                    .hasSize(1);
+        }
     }
 
     /**

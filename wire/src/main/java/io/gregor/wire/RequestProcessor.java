@@ -3,6 +3,7 @@ package io.gregor.wire;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
@@ -21,7 +22,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * Per connection: hands requests to their handlers one at a time in arrival order (on the request
  * pool, never on the event loop), and writes the answers in that same order however they complete.
- * Reading stops while too much is unanswered, so one connection's memory stays bounded. Interceptors
+ * Reading stops while too much is unanswered, or while the channel is not writable (its answers wait
+ * above the write buffer's high water mark because the client does not read them): like Kafka, which
+ * reads no more from a connection until its previous answer is sent, a client that never reads fills
+ * only its own socket buffers, and one connection's memory stays bounded. Interceptors
  * (see {@link RequestInterceptor}) sit between decoding and the handler and between the handler and
  * the writer; while none is active a request takes the plain path and allocates nothing for them.
  */
@@ -38,6 +42,11 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
     /** Touched only on the event loop. */
     private final ArrayDeque<Slot> unanswered = new ArrayDeque<>();
     private long inFlightBytes;
+    /**
+     * Once a write failed (or the connection broke) it is going away: the answers queued behind it fail too,
+     * unlogged.
+     */
+    private boolean writeFailed;
     private ChannelHandlerContext ctx;
 
     public RequestProcessor(ApiRegistry registry, Executor requestPool, int maxInFlightRequests, long maxInFlightBytes) {
@@ -64,10 +73,21 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
         Slot slot = new Slot(request);
         unanswered.addLast(slot);
         inFlightBytes += request.frameSize();
-        if (unanswered.size() >= maxInFlightRequests || inFlightBytes >= maxInFlightBytes) {
+        if (mustPauseReading()) {
             ctx.channel().config().setAutoRead(false);
         }
         serial.execute(() -> dispatch(slot));
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        ctx.channel().config().setAutoRead(!mustPauseReading());
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    private boolean mustPauseReading() {
+        return unanswered.size() >= maxInFlightRequests || inFlightBytes >= maxInFlightBytes
+                || !ctx.channel().isWritable();
     }
 
     private void dispatch(Slot slot) {
@@ -181,10 +201,7 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
             } else if (head.response != null && active) {
                 ctx.write(new KafkaResponse(head.request.header(), head.responseVersion, head.response)).addListener(f -> {
                     if (!f.isSuccess()) {
-                        log.error("Cannot write the {} v{} response to {}; closing the connection",
-                                head.request.apiKey(), head.request.apiVersion(),
-                                head.request.connection().clientAddress(), f.cause());
-                        ctx.close();
+                        writeFailed(head.request, f.cause());
                     }
                 });
                 wrote = true;
@@ -194,16 +211,39 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
         if (wrote) {
             ctx.flush();
         }
-        if (!ctx.channel().config().isAutoRead()
-                && unanswered.size() < maxInFlightRequests && inFlightBytes < maxInFlightBytes) {
+        if (!ctx.channel().config().isAutoRead() && !mustPauseReading()) {
             ctx.channel().config().setAutoRead(true);
         }
+    }
+
+    /**
+     * Logs the first failed write of the connection and closes it. A peer that went away is not the
+     * broker's fault (one line, no stack trace); anything else, such as an answer that cannot be
+     * encoded, is.
+     */
+    private void writeFailed(KafkaRequest request, Throwable cause) {
+        if (writeFailed) {
+            return;
+        }
+        writeFailed = true;
+        if (cause instanceof java.io.IOException) {
+            log.info("Cannot write the {} v{} response to {} ({}); closing the connection and dropping its other answers",
+                    request.apiKey(), request.apiVersion(), request.connection().clientAddress(), cause.toString());
+        } else {
+            log.error("Cannot write the {} v{} response to {}; closing the connection",
+                    request.apiKey(), request.apiVersion(), request.connection().clientAddress(), cause);
+        }
+        ctx.close();
     }
 
     /** Kafka's error response for this request type, or null when even that cannot be built. */
     private static ApiMessage errorResponse(KafkaRequest request, Throwable error) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        if (cause instanceof ApiException) {
+        if (cause instanceof InvalidRequestException) {
+            // the client's fault, and worth one line: a client library or tool sending what Kafka rejects
+            log.warn("Invalid {} v{} request from {} (client id {}): {}", request.apiKey(), request.apiVersion(),
+                    request.connection().clientAddress(), request.clientId(), cause.getMessage());
+        } else if (cause instanceof ApiException) {
             log.debug("{} from {} failed: {}", request.apiKey(), request.connection().clientAddress(), cause.toString());
         } else {
             log.error("{} v{} from {} failed unexpectedly", request.apiKey(), request.apiVersion(),
@@ -221,6 +261,7 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        writeFailed = true; // this line is the connection's one: its queued answers will fail silently
         log.info("Closing connection from {}: {}", ctx.channel().remoteAddress(), cause.toString());
         ctx.close();
     }

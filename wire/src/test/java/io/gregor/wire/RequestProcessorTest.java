@@ -253,6 +253,45 @@ class RequestProcessorTest {
         assertThat(calls).hasValue(0);
     }
 
+    @Test
+    void readingPausesWhileAnswersCannotBeSentAndResumesOnceTheyCan() {
+        channel();
+        // as when the client stops reading: its answers pile up above the write buffer's high water mark
+        channel.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        channel.runPendingTasks();
+        assertThat(channel.isWritable()).isFalse();
+        assertThat(channel.config().isAutoRead()).as("no more requests read while answers wait").isFalse();
+
+        // what was already read is still answered, and reading stays paused after that answer
+        channel.writeInbound(frame(1, "a"));
+        assertThat(answers()).extracting(Answer::correlationId).containsExactly(1);
+        assertThat(channel.config().isAutoRead()).isFalse();
+
+        channel.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
+        channel.runPendingTasks();
+        assertThat(channel.config().isAutoRead()).as("reading resumes once the answers drain").isTrue();
+        channel.writeInbound(frame(2, "b"));
+        assertThat(answers()).extracting(Answer::correlationId).containsExactly(2);
+    }
+
+    @Test
+    void readingStaysPausedWhileTooManyRequestsAreUnansweredEvenIfWritable() {
+        channel();
+        for (int i = 0; i < 100; i++) {
+            channel.writeInbound(frame(i, "hold-" + i));
+        }
+        assertThat(channel.config().isAutoRead()).isFalse();
+        channel.unsafe().outboundBuffer().setUserDefinedWritability(1, false);
+        channel.unsafe().outboundBuffer().setUserDefinedWritability(1, true);
+        channel.runPendingTasks();
+        assertThat(channel.config().isAutoRead()).as("writability alone does not resume reading").isFalse();
+        for (int i = 0; i < 100; i++) {
+            held.get("hold-" + i).complete(answer("hold-" + i, Errors.NONE));
+        }
+        assertThat(answers()).hasSize(100);
+        assertThat(channel.config().isAutoRead()).isTrue();
+    }
+
     private abstract static class TestInterceptor implements RequestInterceptor {
         @Override
         public boolean isActive() {

@@ -13,6 +13,7 @@ import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaRequest;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.message.DescribeClusterRequestData;
 import org.apache.kafka.common.message.DescribeClusterResponseData;
 import org.apache.kafka.common.message.DescribeLogDirsRequestData;
@@ -103,6 +104,17 @@ public final class ClusterHandler {
             return CompletableFuture.completedFuture(response);
         }
         boolean autoCreate = (version < 4 || data.allowAutoTopicCreation()) && config.autoCreateTopicsEnable();
+        for (MetadataRequestData.MetadataRequestTopic requested : data.topics()) {
+            // Kafka's checks: ids only from v12, and a topic needs a name or an id
+            boolean hasId = requested.topicId() != null && !Uuid.ZERO_UUID.equals(requested.topicId());
+            if (hasId && version < 12) {
+                throw new InvalidRequestException("Topic IDs are not supported in requests for version " + version);
+            }
+            if (requested.name() == null && !hasId) {
+                throw new InvalidRequestException(version < 12 ? "Topic name can not be null for version " + version
+                        : "A topic has neither a name nor a topic id");
+            }
+        }
         for (MetadataRequestData.MetadataRequestTopic requested : data.topics()) {
             String name = requested.name();
             if (name == null && requested.topicId() != null && !Uuid.ZERO_UUID.equals(requested.topicId())) {

@@ -6,6 +6,7 @@ import io.gregor.storage.TopicPartition;
 import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaRequest;
 import org.apache.kafka.common.ElectionType;
+import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.message.ElectLeadersRequestData;
 import org.apache.kafka.common.message.ElectLeadersResponseData;
 import org.apache.kafka.common.message.ElectLeadersResponseData.PartitionResult;
@@ -43,6 +44,11 @@ public final class LeaderElectionHandler {
     private CompletionStage<ElectLeadersResponseData> electLeaders(KafkaRequest request) {
         ElectLeadersRequestData data = request.body();
         short version = request.apiVersion();
+        if (version > 0 && data.electionType() != ElectionType.PREFERRED.value
+                && data.electionType() != ElectionType.UNCLEAN.value) {
+            throw new InvalidRequestException("Unknown election type " + data.electionType()
+                    + "; the types are 0 (preferred) and 1 (unclean)");
+        }
         ElectionType type = version == 0 ? ElectionType.PREFERRED : ElectionType.valueOf(data.electionType());
         List<TopicPartition> partitions = new ArrayList<>();
         if (data.topicPartitions() == null) {

@@ -93,6 +93,7 @@ public final class ProduceHandler {
                 }
                 try {
                     AppendResult appended = partition.appendAsLeader(records.buffer(), now);
+                    topics.logDirHealth().appendSucceeded(partition.topicPartition());
                     result.setBaseOffset(appended.firstOffset())
                             .setLogAppendTimeMs(appended.logAppendTimeMs())
                             .setLogStartOffset(appended.logStartOffset());
@@ -106,6 +107,7 @@ public final class ProduceHandler {
                     }
                 } catch (RuntimeException e) {
                     Errors error = StorageErrors.toKafka(e);
+                    topics.logDirHealth().appendFailed(partition.topicPartition(), e);
                     if (error == Errors.UNKNOWN_SERVER_ERROR) {
                         log.error("Append to {} failed", partition.topicPartition(), e);
                     } else {

@@ -84,8 +84,22 @@ public final class TopicAdminHandler {
     CreateTopicsResponseData createTopics(CreateTopicsRequestData request, short version) {
         Set<String> duplicates = duplicates(request.topics().stream().map(CreatableTopic::name).toList());
         CreateTopicsResponseData response = new CreateTopicsResponseData();
+        // Kafka's controller refuses the whole request when its topics add up to too many partitions
+        long requestedPartitions = 0;
         for (CreatableTopic topic : request.topics()) {
-            if (!duplicates.contains(topic.name())) {
+            requestedPartitions += !topic.assignments().isEmpty() ? topic.assignments().size()
+                    : topic.numPartitions() == -1 ? config.numPartitions() : Math.max(0, topic.numPartitions());
+        }
+        boolean tooManyPartitions = requestedPartitions > Topics.MAX_PARTITIONS_PER_REQUEST;
+        for (CreatableTopic topic : request.topics()) {
+            if (duplicates.contains(topic.name())) {
+                continue;
+            }
+            if (tooManyPartitions) {
+                response.topics().add(new CreatableTopicResult().setName(topic.name())
+                        .setErrorCode(Errors.POLICY_VIOLATION.code())
+                        .setErrorMessage("Excessively large number of partitions per request."));
+            } else {
                 response.topics().add(createTopic(topic, request.validateOnly(), version));
             }
         }

@@ -38,6 +38,7 @@ public final class ReplicaManager {
     private final LogManager logs;
     private final FetchPurgatory purgatory;
     private final Time time;
+    private final LogDirHealth logDirHealth;
     private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
     private final Map<Integer, ReplicaFetcher> fetchers = new ConcurrentHashMap<>();
     private volatile boolean clustered;
@@ -61,6 +62,12 @@ public final class ReplicaManager {
         this.config = config;
         this.logs = logs;
         this.purgatory = purgatory;
+        this.logDirHealth = new LogDirHealth(logs::logDirOf);
+    }
+
+    /** Which log dirs appends are failing in, for the one line an operator gets per failing dir. */
+    public LogDirHealth logDirHealth() {
+        return logDirHealth;
     }
 
     /** Switches to cluster mode: partitions follow the states applied to them, lagging followers leave ISRs. */
