@@ -44,4 +44,14 @@ class EmbeddedStartTest {
         assertThat(r.median("1 broker: first start to Metadata answer (ms)", Results.GREGOR)).contains(200.0);
         assertThat(r.median("no such figure", Results.GREGOR)).isEmpty();
     }
+
+    @Test
+    void namesTheVersionsOnTheEmbeddedKafkaClasspath() {
+        String cp = "/r/org/springframework/kafka/spring-kafka-test/4.2.0/spring-kafka-test-4.2.0.jar"
+                + ":/r/org/apache/kafka/kafka-server-common/4.4.0/kafka-server-common-4.4.0-test.jar"
+                + ":/r/org/apache/kafka/kafka-server/4.4.0/kafka-server-4.4.0.jar";
+        assertThat(EmbeddedStart.jarVersion(cp, "spring-kafka-test")).isEqualTo("4.2.0");
+        assertThat(EmbeddedStart.jarVersion(cp, "kafka-server")).isEqualTo("4.4.0");
+        assertThat(EmbeddedStart.jarVersion(cp, "kafka-streams")).isEqualTo("?");
+    }
 }
