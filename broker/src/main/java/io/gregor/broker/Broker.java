@@ -197,7 +197,12 @@ public final class Broker implements AutoCloseable {
         groupCoordinator.startup();
         new GroupHandler(groupCoordinator, offsetsTopic, brokerId, advertised).register(registry);
         faultInjector.bind(api -> registry.lookup(api) != null, name -> topics.topic(name).map(TopicMetadata::topicId));
+        requestTrace.bind(id -> topics.topic(id).map(TopicMetadata::name));
 
+        // before the listeners: a bad gregor.http.listener fails the start before clients can connect
+        if (config.httpListener().isPresent()) {
+            controlEndpoint = ControlEndpoint.start(config.httpListener().get(), brokerId, faultInjector, requestTrace);
+        }
         for (Endpoint listener : config.listeners()) {
             KafkaServer server = new KafkaServer(new KafkaServer.Settings(listener.listenerName(), listener.host(),
                     listener.port(), config.numNetworkThreads(), config.socketRequestMaxBytes(),
@@ -222,9 +227,6 @@ public final class Broker implements AutoCloseable {
                         a.getPort()));
             }
             zkStore.register(endpoints, config.rack().orElse(null));
-        }
-        if (config.httpListener().isPresent()) {
-            controlEndpoint = ControlEndpoint.start(config.httpListener().get(), brokerId, faultInjector, requestTrace);
         }
         log.info("Gregor broker {} started in {} ms (cluster {}, {} topics); listening on {}{}", brokerId,
                 TimeUnit.NANOSECONDS.toMillis(time.nanoseconds() - began), clusterId, topics.all().size(),

@@ -28,6 +28,18 @@ public final class BrokerExtension implements BeforeAllCallback, AfterAllCallbac
         this.starter = starter;
     }
 
+    /** A broker with the HTTP control endpoint on a port the kernel picks (gregor.http.listener). */
+    public static BrokerExtension withControlEndpoint() {
+        return new BrokerExtension(Map.of("gregor.http.listener", "127.0.0.1:0", "group.initial.rebalance.delay.ms", "0"));
+    }
+
+    /** http://host:port of the broker's control endpoint. */
+    public String controlEndpoint() {
+        java.net.InetSocketAddress a = broker().broker().controlEndpointAddress()
+                .orElseThrow(() -> new IllegalStateException("the broker has no gregor.http.listener"));
+        return "http://" + a.getHostString() + ":" + a.getPort();
+    }
+
     /** A broker configured by the shipped config/server.properties, as a user would first run it. */
     public static BrokerExtension shippedConfig() {
         return new BrokerExtension(TestBroker::startWithShippedConfig);

@@ -2,7 +2,13 @@ package io.gregor.compat;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,19 +59,57 @@ class BrokerLogTest {
         assertThat(lines).as("no SLF4J notices").noneMatch(l -> l.startsWith("SLF4J"));
     }
 
+    @Test
+    void theWireTraceSettingLogsEveryAnswerOnOneLineAndTheStartLineNamesTheControlEndpoint() throws Exception {
+        List<String> lines = runBroker("wire-trace", List.of(),
+                List.of("gregor.wire.trace.enable=true", "gregor.http.listener=127.0.0.1:0"), output -> {
+                    String log = Files.readString(output);
+                    Matcher kafka = Pattern.compile("listening on PLAINTEXT://127.0.0.1:(\\d+)").matcher(log);
+                    Matcher http = Pattern.compile("control endpoint http://127.0.0.1:(\\d+)").matcher(log);
+                    assertThat(kafka.find()).as(log).isTrue();
+                    assertThat(http.find()).as(log).isTrue();
+                    try (Admin admin = Clients.admin("127.0.0.1:" + kafka.group(1))) {
+                        Clients.get(admin.describeCluster(new DescribeClusterOptions()).nodes());
+                    }
+                    HttpResponse<String> trace = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + http.group(1) + "/trace")).build(), HttpResponse.BodyHandlers.ofString());
+                    assertThat(trace.statusCode()).isEqualTo(200);
+                    assertThat(trace.body()).contains("\"api\":\"DESCRIBE_CLUSTER\"");
+                    await("the trace line is written").atMost(Duration.ofSeconds(30))
+                            .until(() -> Files.readString(output).contains("DESCRIBE_CLUSTER"));
+                });
+        assertThat(lines).as("every line is a log line").allMatch(l -> LINE.matcher(l).matches());
+        assertThat(lines).anyMatch(l -> l.matches(".* INFO trace - .* broker 0 DESCRIBE_CLUSTER v\\d+ correlation \\d+ client adminclient-\\d+ .*"
+                + "\\| request: .*\\| response: .*"));
+    }
+
     /** Starts the broker, waits until it listens, stops it with SIGTERM and returns all it printed. */
-    private static List<String> runBroker(String name, List<String> jvmArgs) throws IOException, InterruptedException {
+    private static List<String> runBroker(String name, List<String> jvmArgs) throws Exception {
+        return runBroker(name, jvmArgs, List.of(), output -> { });
+    }
+
+    interface WhileRunning {
+        void run(Path output) throws Exception;
+    }
+
+    private static List<String> runBroker(String name, List<String> jvmArgs, List<String> overrides, WhileRunning whileRunning)
+            throws Exception {
         Path dir = TestDirs.newDataDir(name);
         Path output = TestDirs.newLogFile("broker-" + name);
         Path config = Path.of("..", "config", "server.properties").toAbsolutePath().normalize();
-        Process p = new ProcessBuilder(JavaProcesses.command("io.gregor.broker.GregorMain", jvmArgs,
-                List.of(config.toString(), "--override", "log.dirs=" + dir,
-                        "--override", "listeners=PLAINTEXT://127.0.0.1:0")))
+        List<String> args = new java.util.ArrayList<>(List.of(config.toString(), "--override", "log.dirs=" + dir,
+                "--override", "listeners=PLAINTEXT://127.0.0.1:0"));
+        for (String override : overrides) {
+            args.add("--override");
+            args.add(override);
+        }
+        Process p = new ProcessBuilder(JavaProcesses.command("io.gregor.broker.GregorMain", jvmArgs, args))
                 .redirectErrorStream(true).redirectOutput(output.toFile()).start();
         try {
             await("broker listens").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
                     .until(() -> !p.isAlive() || Files.readString(output).contains("listening on"));
             assertThat(p.isAlive()).as(Files.readString(output)).isTrue();
+            whileRunning.run(output);
         } finally {
             p.destroy();
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();

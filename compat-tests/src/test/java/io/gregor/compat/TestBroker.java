@@ -2,100 +2,112 @@ package io.gregor.compat;
 
 import io.gregor.broker.Broker;
 import io.gregor.config.BrokerConfig;
+import io.gregor.testkit.GregorCluster;
+import io.gregor.testkit.GregorNode;
+import io.gregor.testkit.TestkitInternals;
 
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * An in-process Gregor broker on an ephemeral port with its own data dir under target/. {@link #close()}
- * shuts it down cleanly and deletes the data; {@link #stop()} keeps the data so tests can inspect the
- * files or {@link #restart()} on the same port and dir.
+ * An in-process Gregor broker (a one-broker {@link GregorCluster}) on an ephemeral port with its own data
+ * dir under target/. {@link #close()} shuts it down cleanly and deletes the data; {@link #stop()} keeps the
+ * data so tests can inspect the files or {@link #restart()} on the same port and dir.
  */
 final class TestBroker implements AutoCloseable {
-    private final Path logDir;
-    private final Map<String, String> props;
-    private Broker broker;
-    private int port;
+    /** Keys of the shipped config that the testkit sets itself (id, port, data dir). */
+    private static final Set<String> SET_BY_THE_TESTKIT = Set.of("broker.id", "node.id", "listeners",
+            "advertised.listeners", "log.dirs", "log.dir", "zookeeper.connect");
 
-    private TestBroker(Path logDir, Map<String, String> props) {
-        this.logDir = logDir;
-        this.props = props;
+    private final Path dir;
+    private final GregorCluster cluster;
+
+    private TestBroker(Path dir, GregorCluster cluster) {
+        this.dir = dir;
+        this.cluster = cluster;
     }
 
     /** Gregor's built-in defaults plus {@code overrides}. */
     static TestBroker start(String name, Map<String, String> overrides) {
-        // A single broker can only ever host one replica of the offsets topic.
-        return start(name, Map.of("offsets.topic.replication.factor", "1"), overrides);
+        // Kafka's 3 s, which the testkit lowers to 0 for tests: these tests see Gregor's defaults
+        return start(name, Map.of("group.initial.rebalance.delay.ms", "3000"), overrides);
     }
 
     /** The settings a user's first broker gets: the shipped config/server.properties. */
     static TestBroker startWithShippedConfig(String name) {
         Path moduleDir = Path.of(System.getProperty("basedir", "."));
         Path serverProperties = moduleDir.resolve("../config/server.properties").normalize();
-        return start(name, BrokerConfig.load(serverProperties, List.of()).originals(), Map.of());
+        Map<String, String> shipped = new HashMap<>(BrokerConfig.load(serverProperties, List.of()).originals());
+        shipped.keySet().removeAll(SET_BY_THE_TESTKIT);
+        return start(name, shipped, Map.of());
     }
 
     private static TestBroker start(String name, Map<String, String> base, Map<String, String> overrides) {
         Path dir = TestDirs.newDataDir(name);
         Map<String, String> props = new HashMap<>(base);
-        props.put("listeners", "PLAINTEXT://127.0.0.1:0");
-        props.put("log.dirs", dir.toString());
         props.putAll(overrides);
-        TestBroker b = new TestBroker(dir, props);
+        // the trace as a plain broker has it: off unless gregor.wire.trace.enable
+        GregorCluster.Builder builder = GregorCluster.builder().dataDir(dir).trace(false);
+        props.forEach(builder::brokerProperty);
         try {
-            b.startBroker();
+            return new TestBroker(dir, builder.start());
         } catch (RuntimeException | Error e) {
             TestDirs.deleteRecursively(dir);
             throw e;
         }
-        return b;
     }
 
-    private void startBroker() {
-        broker = Broker.start(props);
-        port = broker.port();
-        // Later restarts come back on the same port, as a real operator's broker would.
-        props.put("listeners", "PLAINTEXT://127.0.0.1:" + port);
+    private GregorNode node() {
+        return cluster.broker(0);
+    }
+
+    /** The running broker itself, for its test hooks (faults, trace). */
+    Broker broker() {
+        Broker broker = TestkitInternals.broker(node());
+        if (broker == null) {
+            throw new IllegalStateException("the broker is stopped");
+        }
+        return broker;
     }
 
     String bootstrapServers() {
-        return broker.bootstrapServers();
+        return node().bootstrapServers();
     }
 
     int port() {
-        return port;
+        return node().port();
     }
 
+    /** The broker's log.dirs. */
     Path logDir() {
-        return logDir;
+        return node().dataDir();
     }
 
     /** Clean shutdown that keeps the data dir. */
     void stop() {
-        if (broker != null) {
-            Broker b = broker;
-            broker = null;
-            b.close();
+        if (node().isRunning()) {
+            node().stop();
         }
     }
 
     void restart() {
         stop();
-        startBroker();
+        node().start();
     }
 
     boolean isRunning() {
-        return broker != null;
+        return node().isRunning();
     }
 
     @Override
     public void close() {
         try {
-            stop();
+            cluster.close();
         } finally {
-            TestDirs.deleteRecursively(logDir);
+            TestDirs.deleteRecursively(dir);
         }
     }
 }

@@ -1,39 +1,35 @@
 package io.gregor.compat;
 
+import io.gregor.broker.zk.EmbeddedZooKeeper;
 import org.apache.zookeeper.ZooKeeper;
-import org.apache.zookeeper.server.ServerCnxnFactory;
-import org.apache.zookeeper.server.ZooKeeperServer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-/** A real standalone ZooKeeper server in the test JVM, on a kernel-chosen port, with its data in target/. */
+/**
+ * A real standalone ZooKeeper server in the test JVM (the {@link EmbeddedZooKeeper} that GregorCluster and
+ * gregor-cluster-start run), on a kernel-chosen port, with its data in target/.
+ */
 final class ZooKeeperTestServer implements AutoCloseable {
     private final Path dir;
-    private final ZooKeeperServer server;
-    private final ServerCnxnFactory factory;
+    private final EmbeddedZooKeeper server;
 
     /** tickTime 1 s: sessions may last 2 s to 20 s. */
     ZooKeeperTestServer() {
         dir = TestDirs.newDataDir("zookeeper");
         try {
-            server = new ZooKeeperServer(dir.resolve("snap").toFile(), dir.resolve("log").toFile(), 1000);
-            factory = ServerCnxnFactory.createFactory(new InetSocketAddress("127.0.0.1", 0), 200);
-            factory.startup(server);
+            server = EmbeddedZooKeeper.start(dir, 0, 1000, 200);
         } catch (IOException e) {
+            TestDirs.deleteRecursively(dir);
             throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 
     String connectString() {
-        return "127.0.0.1:" + factory.getLocalPort();
+        return server.connectString();
     }
 
     /** A plain client, as zkCli would be, to look at the tree. */
@@ -52,13 +48,12 @@ final class ZooKeeperTestServer implements AutoCloseable {
 
     /** Expires a client's session on the server, as a long network partition would: its ephemeral nodes go. */
     void expireSession(long sessionId) {
-        server.expire(sessionId);
+        server.expireSession(sessionId);
     }
 
     @Override
     public void close() {
-        factory.shutdown();
-        server.shutdown();
+        server.close();
         TestDirs.deleteRecursively(dir);
     }
 }

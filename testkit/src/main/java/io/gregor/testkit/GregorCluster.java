@@ -7,7 +7,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupListing;
 import org.apache.kafka.clients.admin.ListTopicsOptions;
-import org.apache.kafka.common.utils.Time;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -260,7 +259,7 @@ public final class GregorCluster implements AutoCloseable {
         private int brokers = 1;
         private final Map<String, String> properties = new LinkedHashMap<>();
         private Path dataDir;
-        private Time time = Time.SYSTEM;
+        private boolean trace = true;
 
         private Builder() {
         }
@@ -292,9 +291,12 @@ public final class GregorCluster implements AutoCloseable {
             return this;
         }
 
-        /** The clock every broker reads (Kafka's {@code Time}); the system clock by default. */
-        public Builder time(Time time) {
-            this.time = java.util.Objects.requireNonNull(time, "time");
+        /**
+         * Whether the brokers record the {@link WireTrace} from their start (the default); without it, only
+         * the broker setting {@code gregor.wire.trace.enable} switches it on.
+         */
+        public Builder trace(boolean on) {
+            this.trace = on;
             return this;
         }
 
@@ -324,7 +326,7 @@ public final class GregorCluster implements AutoCloseable {
                     props.put("broker.id", Integer.toString(id));
                     props.put("listeners", "PLAINTEXT://127.0.0.1:0");
                     props.put("log.dirs", dir.toString());
-                    nodes.add(new GregorNode(id, dir, props, time));
+                    nodes.add(new GregorNode(id, dir, props, trace));
                 }
                 cluster = new GregorCluster(root, deleteOnClose, zooKeeper, nodes);
                 for (GregorNode node : nodes) {

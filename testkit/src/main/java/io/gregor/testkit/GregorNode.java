@@ -3,8 +3,6 @@ package io.gregor.testkit;
 import io.gregor.broker.Broker;
 import io.gregor.broker.intercept.FaultInjector;
 import io.gregor.broker.intercept.TraceRecord;
-import io.gregor.config.BrokerConfig;
-import org.apache.kafka.common.utils.Time;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,17 +18,17 @@ public final class GregorNode {
     private final int id;
     private final Path dataDir;
     private final Map<String, String> props;
-    private final Time time;
+    private final boolean trace;
     /** Trace entries of this broker's earlier runs, so a restart does not lose them. */
     private final List<TraceRecord> earlierTrace = new ArrayList<>();
     private Broker broker;
     private int port;
 
-    GregorNode(int id, Path dataDir, Map<String, String> props, Time time) {
+    GregorNode(int id, Path dataDir, Map<String, String> props, boolean trace) {
+        this.trace = trace;
         this.id = id;
         this.dataDir = dataDir;
         this.props = new HashMap<>(props);
-        this.time = time;
     }
 
     public int id() {
@@ -38,8 +36,13 @@ public final class GregorNode {
     }
 
     /** host:port of this broker alone; known from its first start on, also while it is stopped. */
-    public String bootstrapServers() {
+    public synchronized String bootstrapServers() {
         return "127.0.0.1:" + port;
+    }
+
+    /** The port this broker listens on (0 before its first start). */
+    public synchronized int port() {
+        return port;
     }
 
     /** The data dir (log.dirs) of this broker. */
@@ -57,8 +60,11 @@ public final class GregorNode {
             throw new IllegalStateException("Broker " + id + " is already running (on " + bootstrapServers()
                     + "); stop() or kill() it first");
         }
-        broker = Broker.start(BrokerConfig.of(props), time);
-        broker.requestTrace().setEnabled(true);
+        // only JDK types cross to the broker, whose own kafka-clients may be relocated away from the application's
+        broker = Broker.start(props);
+        if (trace) {
+            broker.requestTrace().setEnabled(true);
+        }
         port = broker.port();
         // Later starts come back on the same port, so clients' bootstrap lists stay valid.
         props.put("listeners", "PLAINTEXT://127.0.0.1:" + port);

@@ -17,8 +17,8 @@ import java.util.Set;
 /**
  * Every request the cluster's brokers answered and how (the last {@value RequestTrace#CAPACITY} per broker
  * run), oldest first: broker, client id, API and version, correlation id, the request's key fields, the
- * answer's errors and latency. On from the cluster's start; brokers restarted later keep tracing, and
- * the entries of their earlier runs stay.
+ * answer's errors and latency. On from the cluster's start (see {@link GregorCluster.Builder#trace});
+ * brokers restarted later keep tracing, and the entries of their earlier runs stay.
  */
 public final class WireTrace {
     private final List<GregorNode> nodes;
@@ -31,7 +31,10 @@ public final class WireTrace {
         List<TraceEntry> all = new ArrayList<>();
         for (GregorNode node : nodes) {
             for (TraceRecord r : node.traceRecords()) {
-                all.add(entry(r));
+                // an older kafka-clients on the application's side may not know every API the broker serves
+                if (ApiKeys.hasId(r.apiKey())) {
+                    all.add(entry(r));
+                }
             }
         }
         // stable: each broker's entries are in the order its answers went out

@@ -107,6 +107,38 @@ class ThreeBrokerClusterTest {
     }
 
     /** The leader of each partition, -1 where there is none. */
+    @Test
+    void resetDeletesTopicsAcrossTheClusterAndFreesTheirNames(GregorCluster cluster) throws Exception {
+        TestClients.createTopic(cluster.bootstrapServers(), "replicated", 3, 3);
+        try (KafkaProducer<String, String> producer = TestClients.producer(cluster.bootstrapServers(),
+                Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
+            producer.send(new ProducerRecord<>("replicated", "old")).get();
+        }
+        cluster.reset();
+        try (Admin admin = TestClients.admin(cluster.bootstrapServers())) {
+            assertThat(admin.listTopics().names().get()).isEmpty();
+        }
+        TestClients.createTopic(cluster.bootstrapServers(), "replicated", 1, 3);
+        try (KafkaProducer<String, String> producer = TestClients.producer(cluster.bootstrapServers(),
+                Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
+            producer.send(new ProducerRecord<>("replicated", "new")).get();
+        }
+        assertThat(TestClients.readValues(cluster.bootstrapServers(), "replicated", 1, 1)).containsExactly("new");
+    }
+
+    @Test
+    void faultsOfOneNodeHitOnlyThatBroker(GregorCluster cluster) throws Exception {
+        cluster.broker(1).faults().delay(org.apache.kafka.common.protocol.ApiKeys.METADATA, java.time.Duration.ofMillis(50));
+        for (GregorNode node : cluster.brokers()) {
+            try (Admin admin = TestClients.admin(node.bootstrapServers())) {
+                admin.describeCluster().nodes().get();
+            }
+        }
+        List<TraceEntry> injected = cluster.trace().entries().stream().filter(TraceEntry::injected).toList();
+        assertThat(injected).isNotEmpty().allMatch(e -> e.brokerId() == 1);
+        assertThat(cluster.trace().entries()).anyMatch(e -> e.brokerId() == 0).anyMatch(e -> e.brokerId() == 2);
+    }
+
     private static List<Integer> leaders(Admin admin, String topic) throws Exception {
         List<Integer> leaders = new ArrayList<>();
         for (TopicPartitionInfo p : describe(admin, topic).partitions()) {

@@ -129,11 +129,17 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
         long delayMillis = slot.delayMillis;
         if (slot.context != null && response != null && !slot.disconnect) {
             for (RequestInterceptor interceptor : interceptors) {
-                ResponseAction action = interceptor.onResponse(slot.context, response);
-                if (action.replacement() != null) {
-                    response = action.replacement();
+                try {
+                    ResponseAction action = interceptor.onResponse(slot.context, response);
+                    if (action.replacement() != null) {
+                        response = action.replacement();
+                    }
+                    delayMillis += action.delayMillis();
+                } catch (RuntimeException e) {
+                    // a broken interceptor must not leave the slot unanswered: that would stall the connection
+                    log.error("Interceptor {} failed on the {} answer; sending it as it is", interceptor,
+                            slot.request.apiKey(), e);
                 }
-                delayMillis += action.delayMillis();
             }
         }
         if (delayMillis > 0) {
@@ -156,7 +162,11 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
             boolean active = ctx.channel().isActive();
             if (head.context != null && active) {
                 for (RequestInterceptor interceptor : interceptors) {
-                    interceptor.onAnswered(head.context, head.disconnect ? null : head.response, head.disconnect);
+                    try {
+                        interceptor.onAnswered(head.context, head.disconnect ? null : head.response, head.disconnect);
+                    } catch (RuntimeException e) {
+                        log.error("Interceptor {} failed observing the {} answer", interceptor, head.request.apiKey(), e);
+                    }
                 }
             }
             if (head.disconnect && active) {

@@ -204,6 +204,36 @@ class RequestProcessorTest {
     }
 
     @Test
+    void aFailingInterceptorNeitherStallsTheConnectionNorLosesTheAnswer() {
+        channel(new TestInterceptor() {
+            @Override
+            public ResponseAction onResponse(RequestContext context, ApiMessage response) {
+                throw new IllegalStateException("broken on purpose");
+            }
+
+            @Override
+            public void onAnswered(RequestContext context, ApiMessage response, boolean disconnected) {
+                throw new IllegalStateException("broken on purpose");
+            }
+        });
+        channel.writeInbound(frame(1, "a"), frame(2, "b"));
+        assertThat(answers()).extracting(Answer::correlationId).containsExactly(1, 2);
+    }
+
+    @Test
+    void aFailingRequestHookGetsTheRequestsErrorAnswer() {
+        channel(new TestInterceptor() {
+            @Override
+            public RequestAction onRequest(RequestContext context) {
+                throw new IllegalStateException("broken on purpose");
+            }
+        });
+        channel.writeInbound(frame(1, "a"));
+        assertThat(answers()).containsExactly(new Answer(1, "a", Errors.UNKNOWN_SERVER_ERROR));
+        assertThat(handled).hasValue(0);
+    }
+
+    @Test
     void inactiveInterceptorsAreNotConsulted() {
         AtomicInteger calls = new AtomicInteger();
         channel(new RequestInterceptor() {

@@ -5,6 +5,7 @@ import io.gregor.wire.RequestContext;
 import io.gregor.wire.RequestInterceptor;
 import io.gregor.wire.ResponseAction;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
@@ -36,7 +37,6 @@ public final class FaultInjector {
     private final Interceptor interceptor = new Interceptor();
     private volatile Predicate<ApiKeys> served = api -> true;
     private volatile Function<String, Optional<Uuid>> topicIds = name -> Optional.empty();
-    private volatile boolean active;
 
     public FaultInjector(int brokerId) {
         this.brokerId = brokerId;
@@ -90,12 +90,10 @@ public final class FaultInjector {
     /** Removes every fault; requests in flight keep what they already got. */
     public void clear() {
         faults.clear();
-        active = false;
     }
 
     private void add(Fault fault) {
         faults.add(fault);
-        active = true;
         log.info("Broker {} injects a fault: {}", brokerId, fault);
     }
 
@@ -123,9 +121,6 @@ public final class FaultInjector {
 
     private void exhausted(Fault fault) {
         faults.remove(fault);
-        if (faults.isEmpty()) {
-            active = false;
-        }
     }
 
     private enum Kind { FAIL, DELAY, DISCONNECT }
@@ -155,7 +150,7 @@ public final class FaultInjector {
     private final class Interceptor implements RequestInterceptor {
         @Override
         public boolean isActive() {
-            return active;
+            return !faults.isEmpty(); // one volatile read of the list's array
         }
 
         /** Faults apply in the order they were added; the first failure or disconnect that matches decides. */
@@ -193,7 +188,8 @@ public final class FaultInjector {
                 if (delay > 0) {
                     context.setAttribute(DELAY, delay);
                 }
-                if (fault.kind == Kind.DISCONNECT) {
+                if (fault.kind == Kind.DISCONNECT || isAcksZeroProduce(body)) {
+                    // an acks=0 producer reads no answers: Kafka tells it of an error by closing the connection
                     return RequestAction.disconnect();
                 }
                 short version = context.apiVersion();
@@ -213,6 +209,10 @@ public final class FaultInjector {
                 context.setAttribute(DELAY, delay);
             }
             return RequestAction.proceed();
+        }
+
+        private static boolean isAcksZeroProduce(ApiMessage body) {
+            return body instanceof ProduceRequestData produce && produce.acks() == 0;
         }
 
         @Override

@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Comparator;
+import java.util.Optional;
+import java.util.function.Function;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -48,9 +50,13 @@ final class MessageSummary {
     private MessageSummary() {
     }
 
-    static String of(Message message) {
+    /** @param topicNames names of topic ids, for versions that carry ids instead of names */
+    static String of(Message message, Function<Uuid, Optional<String>> topicNames) {
         StringBuilder sb = new StringBuilder();
-        append(sb, message);
+        append(sb, message, topicNames);
+        if (sb.isEmpty()) {
+            return "-"; // no key fields (ApiVersions, DescribeCluster)
+        }
         return sb.length() > MAX_CHARS ? sb.substring(0, MAX_CHARS) + "..." : sb.toString();
     }
 
@@ -72,7 +78,7 @@ final class MessageSummary {
         }
     }
 
-    private static void append(StringBuilder sb, Message message) {
+    private static void append(StringBuilder sb, Message message, Function<Uuid, Optional<String>> topicNames) {
         int start = sb.length();
         for (Method m : accessors(message.getClass())) {
             if (sb.length() > MAX_CHARS) {
@@ -96,7 +102,7 @@ final class MessageSummary {
             } else if (v instanceof Message child) {
                 sb.append(name).append("={");
                 int inner = sb.length();
-                append(sb, child);
+                append(sb, child, topicNames);
                 if (sb.length() == inner) {
                     sb.setLength(mark);
                     continue;
@@ -108,22 +114,35 @@ final class MessageSummary {
                     continue;
                 }
                 sb.append(name).append("=[");
-                boolean first = true;
+                int open = sb.length();
                 for (Object o : list) {
-                    if (!first) {
+                    int before = sb.length();
+                    if (before > open) {
                         sb.append(", ");
                     }
-                    first = false;
+                    int entry = sb.length();
                     if (o instanceof Message child) {
-                        append(sb, child);
+                        append(sb, child, topicNames);
                     } else {
                         sb.append(o);
+                    }
+                    if (sb.length() == entry) {
+                        sb.setLength(before); // an entry without key fields (ApiVersions' list)
                     }
                     if (sb.length() > MAX_CHARS) {
                         return;
                     }
                 }
+                if (sb.length() == open) {
+                    sb.setLength(mark);
+                    continue;
+                }
                 sb.append(']');
+            } else if (v instanceof String str && str.isEmpty() || Uuid.ZERO_UUID.equals(v)) {
+                sb.setLength(mark); // a name left empty where the version carries the topic id, or the reverse
+            } else if (v instanceof Uuid id && name.equals("topicId")) {
+                Optional<String> topic = topicNames.apply(id);
+                sb.append(topic.isPresent() ? "topic=" + topic.get() : "topicId=" + id);
             } else if (KEY_FIELD.matcher(name).matches() && isScalar(v)) {
                 sb.append(name).append('=').append(v);
             } else {

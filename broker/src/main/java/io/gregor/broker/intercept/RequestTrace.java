@@ -3,6 +3,7 @@ package io.gregor.broker.intercept;
 import io.gregor.wire.RequestAction;
 import io.gregor.wire.RequestContext;
 import io.gregor.wire.RequestInterceptor;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
@@ -15,8 +16,10 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 
 /**
@@ -35,6 +38,7 @@ public final class RequestTrace {
     private final ArrayDeque<TraceRecord> entries = new ArrayDeque<>();
     private final Interceptor interceptor = new Interceptor();
     private volatile boolean enabled;
+    private volatile Function<Uuid, Optional<String>> topicNames = id -> Optional.empty();
 
     /** @param logEntries also log every entry (the broker setting gregor.wire.trace.enable); the trace starts on then */
     public RequestTrace(int brokerId, Time time, boolean logEntries) {
@@ -47,6 +51,11 @@ public final class RequestTrace {
     /** The chain step that records answers; to be given to the broker's listeners. */
     public RequestInterceptor interceptor() {
         return interceptor;
+    }
+
+    /** Tells the trace the names of topic ids, which newer versions of Produce and Fetch carry instead of names. */
+    public void bind(Function<Uuid, Optional<String>> topicNamesById) {
+        this.topicNames = topicNamesById;
     }
 
     public void setEnabled(boolean on) {
@@ -81,7 +90,7 @@ public final class RequestTrace {
 
     /** One entry in three lines: what, when, how it ended; the request; the answer. */
     public static String format(TraceRecord r) {
-        String api = ApiKeys.hasId(r.apiKey()) ? ApiKeys.forId(r.apiKey()).name : String.valueOf(r.apiKey());
+        String api = ApiKeys.hasId(r.apiKey()) ? ApiKeys.forId(r.apiKey()).name() : String.valueOf(r.apiKey());
         StringBuilder sb = new StringBuilder()
                 .append(Instant.ofEpochMilli(r.timestampMs())).append(" broker ").append(r.brokerId())
                 .append(' ').append(api).append(" v").append(r.apiVersion())
@@ -116,12 +125,12 @@ public final class RequestTrace {
             responseText = "(none: the request asks for no answer)";
         } else {
             MessageSummary.collectErrors(response, errors);
-            responseText = MessageSummary.of(response);
+            responseText = MessageSummary.of(response, topicNames);
         }
         String requestText = (String) context.attribute(REQUEST_TEXT);
         if (requestText == null) {
             ApiMessage body = context.request().body();
-            requestText = body == null ? "(a version this broker cannot parse)" : MessageSummary.of(body);
+            requestText = body == null ? "(a version this broker cannot parse)" : MessageSummary.of(body, topicNames);
         }
         TraceRecord entry = new TraceRecord(time.milliseconds(), brokerId, context.clientId(), context.apiKey().id,
                 context.apiVersion(), context.correlationId(), Collections.unmodifiableSet(errors),
@@ -135,7 +144,8 @@ public final class RequestTrace {
             entries.addLast(entry);
         }
         if (logEntries) {
-            traceLog.info("{}", format(entry));
+            // one line per entry, so the log stays one line per event
+            traceLog.info("{}", format(entry).replace("\n  ", " | "));
         }
     }
 
@@ -150,7 +160,7 @@ public final class RequestTrace {
         public RequestAction onRequest(RequestContext context) {
             ApiMessage body = context.request().body();
             if (enabled && body != null) {
-                context.setAttribute(REQUEST_TEXT, MessageSummary.of(body));
+                context.setAttribute(REQUEST_TEXT, MessageSummary.of(body, topicNames));
             }
             return RequestAction.proceed();
         }

@@ -27,6 +27,7 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.protocol.Message;
 import org.apache.kafka.common.protocol.MessageUtil;
 import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.FetchResponse;
 
 import java.util.Collection;
 import java.util.EnumSet;
@@ -81,9 +82,16 @@ final class TopicFaults {
 
     /** The error entries of the split-off topic, to {@link #merge} into the answer to the rest. */
     static ApiMessage topicErrorResponse(ApiKeys api, short version, ApiMessage onlyTopic, Errors error) {
+        // Kafka's error answers to these set the top-level (or group) error, which would also hit the
+        // request's other topics: the topic's own entries carry the error instead
         if (api == ApiKeys.OFFSET_FETCH && version >= 8) {
-            // Kafka's error answer sets each group's error; the group's other topics are fine
             return offsetFetchGroupsError((OffsetFetchRequestData) onlyTopic, error);
+        }
+        if (api == ApiKeys.OFFSET_FETCH) {
+            return offsetFetchTopicsError((OffsetFetchRequestData) onlyTopic, error);
+        }
+        if (api == ApiKeys.FETCH) {
+            return fetchTopicsError((FetchRequestData) onlyTopic, error);
         }
         return errorResponse(api, version, onlyTopic, error);
     }
@@ -203,6 +211,33 @@ final class TopicFaults {
             }
         }
         return found;
+    }
+
+    private static FetchResponseData fetchTopicsError(FetchRequestData request, Errors error) {
+        FetchResponseData response = new FetchResponseData();
+        for (FetchRequestData.FetchTopic topic : request.topics()) {
+            FetchResponseData.FetchableTopicResponse t = new FetchResponseData.FetchableTopicResponse()
+                    .setTopic(topic.topic()).setTopicId(topic.topicId());
+            for (FetchRequestData.FetchPartition p : topic.partitions()) {
+                t.partitions().add(FetchResponse.partitionResponse(p.partition(), error));
+            }
+            response.responses().add(t);
+        }
+        return response;
+    }
+
+    private static OffsetFetchResponseData offsetFetchTopicsError(OffsetFetchRequestData request, Errors error) {
+        OffsetFetchResponseData response = new OffsetFetchResponseData();
+        for (OffsetFetchRequestData.OffsetFetchRequestTopic topic : request.topics()) {
+            OffsetFetchResponseData.OffsetFetchResponseTopic t = new OffsetFetchResponseData.OffsetFetchResponseTopic()
+                    .setName(topic.name());
+            for (int p : topic.partitionIndexes()) {
+                t.partitions().add(new OffsetFetchResponseData.OffsetFetchResponsePartition().setPartitionIndex(p)
+                        .setCommittedOffset(-1).setErrorCode(error.code()));
+            }
+            response.topics().add(t);
+        }
+        return response;
     }
 
     /** OffsetFetch v8+ answers per group: the topic's partitions each get the error, as a real broker would. */

@@ -25,10 +25,16 @@ record ScriptClient(String interpreter, Path script) {
 
     /** Runs one scenario and asserts that it passed; returns its output for further checks. */
     ClientProcess.Result pass(String bootstrap, String scenario, String topicPrefix) {
+        return pass(bootstrap, scenario, topicPrefix, Map.of());
+    }
+
+    /** As {@link #pass(String, String, String)}, with more environment variables for the script. */
+    ClientProcess.Result pass(String bootstrap, String scenario, String topicPrefix, Map<String, String> env) {
         // The Python scripts import a sibling module: no __pycache__ in the source tree.
+        Map<String, String> environment = new java.util.HashMap<>(env);
+        environment.put("PYTHONDONTWRITEBYTECODE", "1");
         ClientProcess.Result result = ClientProcess.run(
-                List.of(interpreter, script.toString(), bootstrap, scenario, topicPrefix), null, TIMEOUT,
-                Map.of("PYTHONDONTWRITEBYTECODE", "1"));
+                List.of(interpreter, script.toString(), bootstrap, scenario, topicPrefix), null, TIMEOUT, environment);
         assertThat(result.exitCode()).as(result.describe()).isZero();
         assertThat(result.stdout()).as(result.describe()).contains("PASS " + scenario);
         System.out.println(script.getFileName() + " " + result.stdout().strip());

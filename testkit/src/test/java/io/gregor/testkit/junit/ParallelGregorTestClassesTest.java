@@ -4,8 +4,8 @@ import io.gregor.testkit.GregorCluster;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
@@ -28,7 +28,12 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
  * own cluster: both wait at a barrier while their clusters run, which only passes if they overlap.
  */
 class ParallelGregorTestClassesTest {
+    /** The fixtures below wait for each other: they run only when launched from here. */
     private static volatile boolean launchedByTheTest;
+
+    static boolean launchedByTheTest() {
+        return launchedByTheTest;
+    }
     private static final CyclicBarrier BOTH_RUNNING = new CyclicBarrier(2);
     private static final Map<String, String> BOOTSTRAP_BY_CLASS = new ConcurrentHashMap<>();
 
@@ -44,7 +49,11 @@ class ParallelGregorTestClassesTest {
                 .configurationParameter("junit.jupiter.execution.parallel.config.fixed.parallelism", "2")
                 .build();
         SummaryGeneratingListener listener = new SummaryGeneratingListener();
-        LauncherFactory.create().execute(request, listener);
+        try {
+            LauncherFactory.create().execute(request, listener);
+        } finally {
+            launchedByTheTest = false;
+        }
         TestExecutionSummary summary = listener.getSummary();
         StringWriter failures = new StringWriter();
         summary.printFailuresTo(new PrintWriter(failures), 30);
@@ -57,7 +66,6 @@ class ParallelGregorTestClassesTest {
 
     /** Creates its own topic, meets the other class while both clusters run, and sees only its own topic. */
     static void ownClusterWhileTheOtherRuns(String name, GregorCluster cluster) throws Exception {
-        Assumptions.assumeTrue(launchedByTheTest, "runs only inside ParallelGregorTestClassesTest");
         BOOTSTRAP_BY_CLASS.put(name, cluster.bootstrapServers());
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic("topic-of-" + name, 1, (short) 1))).all().get();
@@ -67,6 +75,7 @@ class ParallelGregorTestClassesTest {
     }
 
     @GregorTest
+    @EnabledIf("io.gregor.testkit.junit.ParallelGregorTestClassesTest#launchedByTheTest")
     static class First {
         @Test
         void test(GregorCluster cluster) throws Exception {
@@ -75,6 +84,7 @@ class ParallelGregorTestClassesTest {
     }
 
     @GregorTest
+    @EnabledIf("io.gregor.testkit.junit.ParallelGregorTestClassesTest#launchedByTheTest")
     static class Second {
         @Test
         void test(GregorCluster cluster) throws Exception {
