@@ -43,6 +43,15 @@ final class MetadataProbe {
 
     /** Blocks until answered; returns System.nanoTime() of the answer. */
     static long awaitFirstAnswer(String host, int port, long timeoutMs, java.util.function.BooleanSupplier alive) {
+        return awaitFirstAnswer(host, port, 1, timeoutMs, alive);
+    }
+
+    /**
+     * Blocks until an answer lists at least {@code minBrokers} brokers (a cluster whose brokers all
+     * registered); returns System.nanoTime() of that answer.
+     */
+    static long awaitFirstAnswer(String host, int port, int minBrokers, long timeoutMs,
+                                 java.util.function.BooleanSupplier alive) {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         byte[] request = REQUEST;
         while (System.nanoTime() < deadline) {
@@ -61,7 +70,7 @@ final class MetadataProbe {
                 byte[] frame = new byte[size];
                 in.readFully(frame);
                 long answeredAt = System.nanoTime();
-                if (brokersIn(frame) > 0) {
+                if (brokersIn(frame) >= minBrokers) {
                     return answeredAt;
                 }
             } catch (IOException e) {
