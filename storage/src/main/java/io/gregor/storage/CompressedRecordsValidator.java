@@ -51,7 +51,11 @@ final class CompressedRecordsValidator {
                     throw new InvalidRecordException("Record batch declares " + count + " records but holds " + i
                             + " (premature end of its " + type.name + " data)");
                 }
-                validateRecord(i);
+                try {
+                    validateRecord(i);
+                } catch (InvalidRecordException e) {
+                    throw e.recordIndex() >= 0 ? e : new InvalidRecordException(e.getMessage(), i);
+                }
             }
             if (fill()) {
                 throw new InvalidRecordException("Record batch declares " + count

@@ -20,7 +20,7 @@ import static io.gregor.storage.TestSupport.TP;
 import static io.gregor.storage.TestSupport.readAll;
 import static io.gregor.storage.TestSupport.rec;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
  * A leader looks inside compressed batches before appending them, for every codec: a batch whose data does
@@ -72,7 +72,9 @@ class CompressedBatchValidationTest {
     void aHeaderCountingMoreRecordsThanTheBatchHoldsIsInvalid(CompressionType type) {
         // the case: a header claiming far more records than the data holds must not move the log end
         ByteBuffer bad = withCount(batchOf(type, 0, 1), 1_000_000);
-        assertRefused(bad, InvalidRecordException.class, "declares 1000000 records but holds 1");
+        RuntimeException refused = assertRefused(bad, InvalidRecordException.class,
+                "declares 1000000 records but holds 1");
+        assertThat(((InvalidRecordException) refused).recordIndex()).as("the batch's fault").isEqualTo(-1);
     }
 
     @ParameterizedTest
@@ -93,7 +95,9 @@ class CompressedBatchValidationTest {
         // a consistent header (two records, last delta 1) over inner deltas 0 and 2
         bad.putInt(Batches.LAST_OFFSET_DELTA, 1);
         reCrc(bad);
-        assertRefused(bad, InvalidRecordException.class, "Record offset delta 2 where 1 was expected");
+        RuntimeException refused = assertRefused(bad, InvalidRecordException.class,
+                "Record offset delta 2 where 1 was expected");
+        assertThat(((InvalidRecordException) refused).recordIndex()).as("the record at fault").isEqualTo(1);
     }
 
     @ParameterizedTest
@@ -110,14 +114,17 @@ class CompressedBatchValidationTest {
         assertRefused(bad, InvalidRecordException.class, "record");
     }
 
-    private void assertRefused(ByteBuffer bad, Class<? extends RuntimeException> error, String message) {
+    /** The append of {@code bad} after a good batch fails as given and leaves the log to take the next one. */
+    private RuntimeException assertRefused(ByteBuffer bad, Class<? extends RuntimeException> error, String message) {
         PartitionLog log = log();
         log.append(batchOf(CompressionType.GZIP, 0, 2), 0, 5000);
-        assertThatThrownBy(() -> log.append(bad, 0, 5000)).isInstanceOf(error).hasMessageContaining(message);
+        RuntimeException refused = catchThrowableOfType(() -> log.append(bad, 0, 5000), error);
+        assertThat(refused).as("refused").isNotNull().hasMessageContaining(message);
         assertThat(log.logEndOffset()).isEqualTo(2);
         log.append(batchOf(CompressionType.LZ4, 2, 1), 0, 5000);
         log.updateHighWatermark(log.logEndOffset());
         assertThat(readAll(log, 0)).hasSize(3);
+        return refused;
     }
 
     /** The batch with its header's record count and last offset delta set to agree on {@code count}. */
