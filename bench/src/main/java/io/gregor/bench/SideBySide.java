@@ -36,14 +36,20 @@ public final class SideBySide {
         }
     }
 
-    record ProduceCase(int partitions, int recordSize, String acks) {
+    /** {@code compression} is the producer's compression.type ("none" for the plain cases). */
+    record ProduceCase(int partitions, int recordSize, String acks, String compression) {
+        ProduceCase(int partitions, int recordSize, String acks) {
+            this(partitions, recordSize, acks, "none");
+        }
+
         String topic() {
-            return "perf-p" + partitions + "-" + recordSize + "b-acks" + acks;
+            return "perf-p" + partitions + "-" + recordSize + "b-acks" + acks
+                    + (compression.equals("none") ? "" : "-" + compression);
         }
 
         String label() {
             return partitions + "p " + (recordSize >= 1024 ? (recordSize / 1024) + "KiB" : recordSize + "B")
-                    + " acks=" + acks;
+                    + " acks=" + acks + (compression.equals("none") ? "" : " " + compression);
         }
     }
 
@@ -51,7 +57,10 @@ public final class SideBySide {
             new ProduceCase(1, 100, "1"), new ProduceCase(1, 100, "all"),
             new ProduceCase(1, 1024, "1"), new ProduceCase(1, 1024, "all"),
             new ProduceCase(8, 100, "1"), new ProduceCase(8, 100, "all"),
-            new ProduceCase(8, 1024, "1"), new ProduceCase(8, 1024, "all"));
+            new ProduceCase(8, 1024, "1"), new ProduceCase(8, 1024, "all"),
+            // compressed batches: the leader decompresses each one to check its records (as Kafka's
+            // LogValidator does), so these rows show what that costs beside Kafka doing the same
+            new ProduceCase(1, 1024, "1", "lz4"), new ProduceCase(1, 1024, "1", "zstd"));
 
     /** Transactional produce: 1 KiB records, 1,000 per transaction, on 1 and 8 partitions. */
     static final List<ProduceCase> TXN_CASES = List.of(new ProduceCase(1, 1024, "all"), new ProduceCase(8, 1024, "all"));
@@ -197,7 +206,8 @@ public final class SideBySide {
             ToolRunner.Output out = tools.run("produce-" + c.topic(), "org.apache.kafka.tools.ProducerPerformance",
                     List.of("--topic", c.topic(), "--num-records", Long.toString(records), "--record-size",
                             Integer.toString(c.recordSize()), "--throughput", "-1", "--producer-props",
-                            "bootstrap.servers=" + broker.bootstrap(), "acks=" + c.acks()), 600, null);
+                            "bootstrap.servers=" + broker.bootstrap(), "acks=" + c.acks(),
+                            "compression.type=" + c.compression()), 600, null);
             ProcStat.Cpu used = ProcStat.cpu(pid).minus(before);
             String p = "produce " + c.label();
             Optional<ToolOutput.Produce> r = ToolOutput.produce(out.lines());

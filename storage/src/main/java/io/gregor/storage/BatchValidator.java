@@ -5,6 +5,7 @@ import io.gregor.storage.errors.InvalidRecordException;
 import io.gregor.storage.errors.RecordTooLargeException;
 
 import java.nio.ByteBuffer;
+import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 
 /**
@@ -14,6 +15,17 @@ import java.util.zip.CRC32C;
  */
 final class BatchValidator {
     private final CRC32C crc = new CRC32C();
+    // the calling request thread's decompression buffers: shared by every log that thread appends to
+    private final Supplier<CompressedRecordsValidator> compressedRecords;
+
+    /** A validator that allocates its decompression buffers per compressed batch (recovery, tests). */
+    BatchValidator() {
+        this(CompressedRecordsValidator::new);
+    }
+
+    BatchValidator(Supplier<CompressedRecordsValidator> compressedRecords) {
+        this.compressedRecords = compressedRecords;
+    }
 
     /** Who wrote the batches of a leader append (Kafka's AppendOrigin). */
     enum Origin {
@@ -80,6 +92,8 @@ final class BatchValidator {
         }
         if (codec == 0) {
             Batches.validateUncompressedRecords(b.buffer(), b.position() + Batches.HEADER_SIZE, b.end(), count);
+        } else {
+            compressedRecords.get().validate(b.buffer(), b.position() + Batches.HEADER_SIZE, b.end(), codec, count);
         }
     }
 

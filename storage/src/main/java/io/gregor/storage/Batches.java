@@ -68,50 +68,59 @@ final class Batches {
             if (pos >= batchEnd) {
                 throw new InvalidRecordException("Batch ends after " + i + " of " + count + " records");
             }
-            long lv = readVarint(buf, pos, batchEnd);
-            int length = (int) (lv >> 32);
-            int p = (int) lv;
-            int recordEnd = p + length;
-            if (length <= 0 || recordEnd > batchEnd || recordEnd < p) {
-                throw new InvalidRecordException("Invalid record size " + length);
+            try {
+                pos = validateUncompressedRecord(buf, pos, batchEnd, i);
+            } catch (InvalidRecordException e) {
+                throw e.recordIndex() >= 0 ? e : new InvalidRecordException(e.getMessage(), i);
             }
-            p++; // attributes
-            p = skipVarlong(buf, p, recordEnd);
-            long ov = readVarint(buf, p, recordEnd);
-            if ((int) (ov >> 32) != i) {
-                throw new InvalidRecordException("Record offset delta " + (int) (ov >> 32) + " where " + i
-                        + " was expected");
-            }
-            p = (int) ov;
-            p = skipBytesField(buf, p, recordEnd); // key
-            p = skipBytesField(buf, p, recordEnd); // value
-            long hv = readVarint(buf, p, recordEnd);
-            int headers = (int) (hv >> 32);
-            p = (int) hv;
-            if (headers < 0) {
-                throw new InvalidRecordException("Invalid negative header count " + headers);
-            }
-            for (int h = 0; h < headers; h++) {
-                long kv = readVarint(buf, p, recordEnd);
-                int keyLen = (int) (kv >> 32);
-                if (keyLen < 0) {
-                    throw new InvalidRecordException("Invalid negative header key size " + keyLen);
-                }
-                p = (int) kv + keyLen;
-                if (p > recordEnd || p < 0) {
-                    throw new InvalidRecordException("Header key overruns the record");
-                }
-                p = skipBytesField(buf, p, recordEnd);
-            }
-            if (p != recordEnd) {
-                throw new InvalidRecordException("Invalid record size: expected " + length + " bytes, read "
-                        + (p - (recordEnd - length)));
-            }
-            pos = recordEnd;
         }
         if (pos != batchEnd) {
             throw new InvalidRecordException("Batch has " + (batchEnd - pos) + " bytes after its last record");
         }
+    }
+
+    /** The framing and offset delta of record {@code i} at {@code pos}; returns where the next record starts. */
+    private static int validateUncompressedRecord(ByteBuffer buf, int pos, int batchEnd, int i) {
+        long lv = readVarint(buf, pos, batchEnd);
+        int length = (int) (lv >> 32);
+        int p = (int) lv;
+        int recordEnd = p + length;
+        if (length <= 0 || recordEnd > batchEnd || recordEnd < p) {
+            throw new InvalidRecordException("Invalid record size " + length);
+        }
+        p++; // attributes
+        p = skipVarlong(buf, p, recordEnd);
+        long ov = readVarint(buf, p, recordEnd);
+        if ((int) (ov >> 32) != i) {
+            throw new InvalidRecordException("Record offset delta " + (int) (ov >> 32) + " where " + i
+                    + " was expected");
+        }
+        p = (int) ov;
+        p = skipBytesField(buf, p, recordEnd); // key
+        p = skipBytesField(buf, p, recordEnd); // value
+        long hv = readVarint(buf, p, recordEnd);
+        int headers = (int) (hv >> 32);
+        p = (int) hv;
+        if (headers < 0) {
+            throw new InvalidRecordException("Invalid negative header count " + headers);
+        }
+        for (int h = 0; h < headers; h++) {
+            long kv = readVarint(buf, p, recordEnd);
+            int keyLen = (int) (kv >> 32);
+            if (keyLen < 0) {
+                throw new InvalidRecordException("Invalid negative header key size " + keyLen);
+            }
+            p = (int) kv + keyLen;
+            if (p > recordEnd || p < 0) {
+                throw new InvalidRecordException("Header key overruns the record");
+            }
+            p = skipBytesField(buf, p, recordEnd);
+        }
+        if (p != recordEnd) {
+            throw new InvalidRecordException("Invalid record size: expected " + length + " bytes, read "
+                    + (p - (recordEnd - length)));
+        }
+        return recordEnd;
     }
 
     private static int skipBytesField(ByteBuffer buf, int pos, int limit) {

@@ -49,6 +49,14 @@ public final class FileLog implements PartitionLog {
         /** The broker's clock: segment roll and flush times, retention. */
         org.apache.kafka.common.utils.Time time();
 
+        /**
+         * The calling thread's decompression state for checking compressed batches; the log manager keeps one
+         * per request thread. The default allocates one per batch.
+         */
+        default CompressedRecordsValidator compressedRecordsValidator() {
+            return new CompressedRecordsValidator();
+        }
+
         /** Test hook, called at each step of a segment swap so a test can simulate a crash there. */
         default void swapReached(String step) {
         }
@@ -73,7 +81,7 @@ public final class FileLog implements PartitionLog {
     /** Odd while the cleaner swaps segments in the map; readers that overlap a change read again. */
     private volatile int segmentsVersion;
     private final Object flushLock = new Object();
-    private final BatchValidator validator = new BatchValidator(); // guarded by appendLock
+    private final BatchValidator validator; // guarded by appendLock
     private final BatchHeaders appendHeaders = new BatchHeaders(); // guarded by appendLock
     private final ProducerStateTable producers = new ProducerStateTable(); // guarded by appendLock
     private final LeaderEpochCache epochs;
@@ -91,6 +99,7 @@ public final class FileLog implements PartitionLog {
         this.topicId = topicId;
         this.config = config;
         this.hooks = hooks;
+        this.validator = new BatchValidator(hooks::compressedRecordsValidator);
         this.epochs = new LeaderEpochCache(dir);
         this.lastFlushMs = hooks.time().milliseconds();
     }

@@ -53,6 +53,10 @@ public final class FileLogManager implements LogManager {
     private LogCleaner cleaner;
     private volatile boolean closed;
 
+    // one set of decompression buffers per thread that appends (the request threads), whatever the partition
+    private final ThreadLocal<CompressedRecordsValidator> compressedRecordsValidators =
+            ThreadLocal.withInitial(CompressedRecordsValidator::new);
+
     private FileLogManager(StorageSettings settings, String clusterId, Time time) {
         this.settings = settings;
         this.clusterId = clusterId;
@@ -83,6 +87,11 @@ public final class FileLogManager implements LogManager {
             @Override
             public void swapReached(String step) {
                 swapObserver.accept(step);
+            }
+
+            @Override
+            public CompressedRecordsValidator compressedRecordsValidator() {
+                return compressedRecordsValidators.get();
             }
         };
     }

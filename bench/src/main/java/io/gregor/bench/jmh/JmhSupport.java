@@ -38,6 +38,35 @@ public final class JmhSupport {
         return copy;
     }
 
+    /**
+     * One v2 batch compressed with {@code compression} ("none", "gzip", "snappy", "lz4", "zstd"), filled as a
+     * producer with batch.size {@code batchBytes} fills it (by its estimate of the compressed size), with
+     * {@code recordSize}-byte values of random upper-case letters as ProducerPerformance sends.
+     */
+    public static ByteBuffer batch(int recordSize, int batchBytes, String compression) {
+        ByteBuffer buf = ByteBuffer.allocate(batchBytes * 8 + 1024);
+        MemoryRecordsBuilder b = MemoryRecords.builder(buf,
+                Compression.of(org.apache.kafka.common.record.internal.CompressionType.forName(compression)).build(),
+                TimestampType.CREATE_TIME, 0L);
+        Random random = new Random(42);
+        long now = System.currentTimeMillis();
+        byte[] value = new byte[recordSize];
+        while (true) {
+            for (int i = 0; i < recordSize; i++) {
+                value[i] = (byte) ('A' + random.nextInt(26));
+            }
+            if (!b.hasRoomFor(now, null, value, org.apache.kafka.common.record.internal.Record.EMPTY_HEADERS)
+                    || b.estimatedSizeInBytes() + recordSize + 16 > batchBytes) {
+                break;
+            }
+            b.append(now, null, value);
+        }
+        ByteBuffer out = b.build().buffer();
+        ByteBuffer copy = ByteBuffer.allocate(out.remaining());
+        copy.put(out).flip();
+        return copy;
+    }
+
     /** Kafka's topic defaults, but small segments and byte retention so a long run does not fill the disk. */
     public static LogConfig boundedConfig(int segmentBytes, long retentionBytes) {
         LogConfig d = LogConfig.defaults();

@@ -3,11 +3,13 @@ package io.gregor.broker.handlers;
 import io.gregor.broker.Topics;
 import io.gregor.broker.replica.Partition;
 import io.gregor.storage.AppendResult;
+import io.gregor.storage.errors.InvalidRecordException;
 import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaRequest;
 import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.message.ProduceResponseData.BatchIndexAndErrorMessage;
 import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
 import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -110,10 +112,19 @@ public final class ProduceHandler {
                     topics.logDirHealth().appendFailed(partition.topicPartition(), e);
                     if (error == Errors.UNKNOWN_SERVER_ERROR) {
                         log.error("Append to {} failed", partition.topicPartition(), e);
+                    } else if (error == Errors.CORRUPT_MESSAGE || error == Errors.INVALID_RECORD) {
+                        // a client sent a batch no reader could use: one line, no stack trace
+                        log.warn("Append to {} from client {} rejected with {}: {}", partition.topicPartition(),
+                                request.clientId(), error.name(), e.getMessage());
                     } else {
                         log.debug("Append to {} rejected: {}", partition.topicPartition(), e.toString());
                     }
                     result.setErrorCode(error.code()).setErrorMessage(e.getMessage());
+                    if (e instanceof InvalidRecordException invalid && invalid.recordIndex() >= 0) {
+                        // Kafka's record_errors (KIP-467): the producer fails that record with this message
+                        result.recordErrors().add(new BatchIndexAndErrorMessage()
+                                .setBatchIndex(invalid.recordIndex()).setBatchIndexErrorMessage(e.getMessage()));
+                    }
                 }
             }
         }
