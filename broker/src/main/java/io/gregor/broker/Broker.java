@@ -400,20 +400,7 @@ public final class Broker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (groupCoordinator != null) {
-            groupCoordinator.close();
-        }
-        if (transactionCoordinator != null) {
-            transactionCoordinator.close();
-        }
-        if (markerClient != null) {
-            markerClient.close();
-        }
-        scheduler.shutdownNow();
-        adminWaits.shutdownNow();
-        if (replicaManager != null) {
-            replicaManager.shutdown();
-        }
+        stopCoordinatorsAndReplication();
         try {
             if (logs != null) {
                 logs.close();
@@ -423,9 +410,7 @@ public final class Broker implements AutoCloseable {
             }
         } finally {
             // even when the logs cannot be closed cleanly (a full disk): the next start recovers them
-            if (logDirLocks != null) {
-                logDirLocks.close();
-            }
+            releaseLogDirLocks();
         }
         log.info("Gregor broker {} shut down cleanly", brokerId);
         stopped.countDown();
@@ -450,8 +435,23 @@ public final class Broker implements AutoCloseable {
             controlEndpoint.close();
         }
         requestPool.shutdownNow();
-        scheduler.shutdownNow();
-        adminWaits.shutdownNow();
+        stopCoordinatorsAndReplication();
+        try {
+            if (logs instanceof FileLogManager files) {
+                files.halt();
+            }
+            if (store != null) {
+                store.close();
+            }
+        } finally {
+            // a crashed process loses its locks with it; a killed broker in this JVM must let a restart take them
+            releaseLogDirLocks();
+        }
+        stopped.countDown();
+    }
+
+    /** What close() and kill() stop alike, after the listeners and the request threads. */
+    private void stopCoordinatorsAndReplication() {
         if (groupCoordinator != null) {
             groupCoordinator.close();
         }
@@ -461,16 +461,17 @@ public final class Broker implements AutoCloseable {
         if (markerClient != null) {
             markerClient.close();
         }
+        scheduler.shutdownNow();
+        adminWaits.shutdownNow();
         if (replicaManager != null) {
             replicaManager.shutdown();
         }
-        if (logs instanceof FileLogManager files) {
-            files.halt();
+    }
+
+    private void releaseLogDirLocks() {
+        if (logDirLocks != null) {
+            logDirLocks.close();
         }
-        if (store != null) {
-            store.close();
-        }
-        stopped.countDown();
     }
 
     private static ThreadFactory threads(String prefix) {
