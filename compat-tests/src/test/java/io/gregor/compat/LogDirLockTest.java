@@ -1,5 +1,6 @@
 package io.gregor.compat;
 
+import io.gregor.broker.Broker;
 import io.gregor.config.ConfigException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -43,7 +44,9 @@ class LogDirLockTest {
     void brokersInOneJvmNeedTheirOwnDirsAndAClosedBrokerLetsGoOfItsDir() {
         try (TestBroker first = TestBroker.start("lock-jvm-first", Map.of());
              TestBroker other = TestBroker.start("lock-jvm-other", Map.of())) {
-            assertThatThrownBy(() -> TestBroker.start("lock-jvm-second", Map.of("log.dirs", first.logDir().toString())))
+            // Broker itself: the testkit under TestBroker picks its own dirs and refuses a log.dirs setting
+            assertThatThrownBy(() -> Broker.start(Map.of("listeners", "PLAINTEXT://127.0.0.1:0",
+                    "log.dirs", first.logDir().toString())))
                     .isInstanceOf(ConfigException.class)
                     .hasMessageContaining("Invalid value " + first.logDir() + " for configuration log.dirs")
                     .hasMessageContaining("failed to acquire the lock");
