@@ -106,7 +106,8 @@ class TransactionCoordinatorTest {
             // the 4.x Java producer uses transactions v2 only with EndTxn v5 and transaction.version >= 2 finalized
             assertThat(versions.apiKeys().find(ApiKeys.END_TXN.id).maxVersion()).isEqualTo((short) 5);
             assertThat(versions.finalizedFeatures().find("transaction.version").maxVersionLevel()).isEqualTo((short) 2);
-            assertThat(versions.supportedFeatures().find("transaction.version").minVersion()).isZero();
+            // v3 asks: clients before v4 cannot parse a supported minimum of 0 (KAFKA-17011), so Kafka says 1
+            assertThat(versions.supportedFeatures().find("transaction.version").minVersion()).isEqualTo((short) 1);
             assertThat(versions.supportedFeatures().find("transaction.version").maxVersion()).isEqualTo((short) 2);
             assertThat(versions.finalizedFeaturesEpoch()).isPositive();
             for (ApiKeys api : List.of(ApiKeys.INIT_PRODUCER_ID, ApiKeys.ADD_PARTITIONS_TO_TXN, ApiKeys.ADD_OFFSETS_TO_TXN,
@@ -114,6 +115,10 @@ class TransactionCoordinatorTest {
                     ApiKeys.LIST_TRANSACTIONS)) {
                 assertThat(versions.apiKeys().find(api.id)).as("%s advertised", api).isNotNull();
             }
+            ApiVersionsResponseData v4 = raw.roundTrip(ApiKeys.API_VERSIONS, (short) 4,
+                    new ApiVersionsRequestData().setClientSoftwareName("gregor-compat").setClientSoftwareVersion("1"),
+                    ApiVersionsResponseData::new);
+            assertThat(v4.supportedFeatures().find("transaction.version").minVersion()).isZero();
         }
     }
 

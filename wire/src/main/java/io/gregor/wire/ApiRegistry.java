@@ -79,7 +79,9 @@ public final class ApiRegistry {
         SupportedFeatureKeyCollection supported = new SupportedFeatureKeyCollection();
         FinalizedFeatureKeyCollection finalized = new FinalizedFeatureKeyCollection();
         features.forEach((name, f) -> {
-            supported.add(new SupportedFeatureKey().setName(name).setMinVersion(f.minVersion).setMaxVersion(f.maxVersion));
+            // clients before ApiVersions v4 refuse a supported minimum of 0 (KAFKA-17011): Kafka tells them 1
+            short min = version < 4 && f.minVersion == 0 ? 1 : f.minVersion;
+            supported.add(new SupportedFeatureKey().setName(name).setMinVersion(min).setMaxVersion(f.maxVersion));
             finalized.add(new FinalizedFeatureKey().setName(name).setMinVersionLevel(f.finalizedLevel)
                     .setMaxVersionLevel(f.finalizedLevel));
         });
