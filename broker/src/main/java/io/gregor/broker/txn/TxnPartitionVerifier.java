@@ -73,7 +73,16 @@ public final class TxnPartitionVerifier {
 
     private void attempt(String transactionalId, long producerId, short producerEpoch, TopicPartition partition,
                          boolean verifyOnly, long startMs, CompletableFuture<Errors> done) {
-        ask(transactionalId, producerId, producerEpoch, partition, verifyOnly).whenComplete((error, e) -> {
+        CompletableFuture<Errors> asked;
+        try {
+            asked = ask(transactionalId, producerId, producerEpoch, partition, verifyOnly);
+        } catch (RuntimeException e) {
+            asked = CompletableFuture.failedFuture(e);
+        }
+        asked.whenComplete((error, e) -> {
+            if (e != null) {
+                log.debug("Asking the coordinator of {} about {} failed: {}", transactionalId, partition, e.toString());
+            }
             Errors answer = e != null ? Errors.NETWORK_EXCEPTION : error;
             if (answer == Errors.CONCURRENT_TRANSACTIONS && !verifyOnly
                     && time.milliseconds() - startMs + RETRY_BACKOFF_MS <= RETRY_MAX_MS) {
