@@ -23,6 +23,7 @@ import io.gregor.broker.replica.ReplicaManager;
 import io.gregor.broker.replica.ReplicationSettings;
 import io.gregor.broker.txn.InterBrokerClient;
 import io.gregor.broker.txn.TxnMarkerRouter;
+import io.gregor.broker.txn.TxnPartitionVerifier;
 import io.gregor.broker.zk.ZkMetadataStore;
 import io.gregor.config.BrokerConfig;
 import io.gregor.config.ConfigException;
@@ -184,7 +185,6 @@ public final class Broker implements AutoCloseable {
         topics.startup();
 
         ApiRegistry registry = new ApiRegistry();
-        new ProduceHandler(topics, time).register(registry);
         new FetchHandler(topics, purgatory, time).register(registry);
         new OffsetsHandler(topics).register(registry);
         new ClusterHandler(config, topics, logs, brokerId, clusterId, advertised).register(registry);
@@ -201,7 +201,6 @@ public final class Broker implements AutoCloseable {
         // are covered by its scan of the partitions led then (loading twice is a no-op)
         offsetsTopic.followLeadership(groupCoordinator);
         groupCoordinator.startup();
-        new GroupHandler(groupCoordinator).register(registry);
 
         ProducerIdAllocator producerIds = new ProducerIdAllocator(store);
         InternalTopic transactionTopic = new InternalTopic(InternalTopic.transactionState(config), topics, replicas, time);
@@ -229,6 +228,13 @@ public final class Broker implements AutoCloseable {
         transactionCoordinator.startup();
         new ProducerIdHandler(producerIds, transactionCoordinator).register(registry);
         new TransactionHandler(transactionCoordinator).register(registry);
+        // Kafka 4.4's default: transactions v2 (KIP-890), which 4.x Java clients then use; v1 clients keep working
+        registry.feature("transaction.version", (short) 0, (short) 2, (short) 2);
+        TxnPartitionVerifier verifier = new TxnPartitionVerifier(brokerId, store, transactionTopic.name(),
+                transactionCoordinator, markerClient, scheduler, time);
+        new ProduceHandler(topics, time, verifier::verify, config.transactionPartitionVerificationEnable())
+                .register(registry);
+        new GroupHandler(groupCoordinator, verifier::verify, offsetsTopic.name()).register(registry);
         new FindCoordinatorHandler(Map.of(CoordinatorType.GROUP, offsetsTopic, CoordinatorType.TRANSACTION, transactionTopic),
                 brokerId, advertised).register(registry);
         faultInjector.bind(api -> registry.lookup(api) != null, name -> topics.topic(name).map(TopicMetadata::topicId));

@@ -27,7 +27,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Transactions in a three-broker cluster: the coordinator sends markers to partitions led by other brokers
- * over the network, and a transaction survives the SIGKILL of its coordinator (its state was replicated to
+ * over the network, the leaders of those partitions add them to the (transactions v2) producer's transaction
+ * with AddPartitionsToTxn to the coordinator's broker, and a transaction survives the SIGKILL of its coordinator (its state was replicated to
  * the __transaction_state replicas before it was acknowledged, and the new leader carries on).
  */
 class ClusterTransactionCoordinatorTest {

@@ -11,6 +11,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TransactionalIdNotFoundException;
 import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
@@ -97,19 +98,27 @@ class TransactionCoordinatorTest {
     }
 
     @Test
-    void apiVersionsOfferTransactionsV1Only() throws Exception {
+    void apiVersionsOfferTransactionsV2AsKafka44Does() throws Exception {
         try (RawKafkaConnection raw = new RawKafkaConnection(BROKER.broker().port(), Duration.ofSeconds(20))) {
             ApiVersionsResponseData versions = raw.roundTrip(ApiKeys.API_VERSIONS, (short) 3,
                     new ApiVersionsRequestData().setClientSoftwareName("gregor-compat").setClientSoftwareVersion("1"),
                     ApiVersionsResponseData::new);
             // the 4.x Java producer uses transactions v2 only with EndTxn v5 and transaction.version >= 2 finalized
-            assertThat(versions.apiKeys().find(ApiKeys.END_TXN.id).maxVersion()).isEqualTo((short) 4);
-            assertThat(versions.finalizedFeatures().find("transaction.version")).isNull();
+            assertThat(versions.apiKeys().find(ApiKeys.END_TXN.id).maxVersion()).isEqualTo((short) 5);
+            assertThat(versions.finalizedFeatures().find("transaction.version").maxVersionLevel()).isEqualTo((short) 2);
+            // v3 asks: clients before v4 cannot parse a supported minimum of 0 (KAFKA-17011), so Kafka says 1
+            assertThat(versions.supportedFeatures().find("transaction.version").minVersion()).isEqualTo((short) 1);
+            assertThat(versions.supportedFeatures().find("transaction.version").maxVersion()).isEqualTo((short) 2);
+            assertThat(versions.finalizedFeaturesEpoch()).isPositive();
             for (ApiKeys api : List.of(ApiKeys.INIT_PRODUCER_ID, ApiKeys.ADD_PARTITIONS_TO_TXN, ApiKeys.ADD_OFFSETS_TO_TXN,
                     ApiKeys.TXN_OFFSET_COMMIT, ApiKeys.WRITE_TXN_MARKERS, ApiKeys.DESCRIBE_TRANSACTIONS,
                     ApiKeys.LIST_TRANSACTIONS)) {
                 assertThat(versions.apiKeys().find(api.id)).as("%s advertised", api).isNotNull();
             }
+            ApiVersionsResponseData v4 = raw.roundTrip(ApiKeys.API_VERSIONS, (short) 4,
+                    new ApiVersionsRequestData().setClientSoftwareName("gregor-compat").setClientSoftwareVersion("1"),
+                    ApiVersionsResponseData::new);
+            assertThat(v4.supportedFeatures().find("transaction.version").minVersion()).isZero();
         }
     }
 
@@ -165,8 +174,10 @@ class TransactionCoordinatorTest {
                 assertThatThrownBy(() -> {
                     zombie.send(new ProducerRecord<>(topic, "k", "zombie")).get();
                     zombie.commitTransaction();
-                }).satisfies(e -> assertThat(e instanceof ProducerFencedException
-                        || e.getCause() instanceof ProducerFencedException).as(e.toString()).isTrue());
+                    // transactions v2: the leader's AddPartitionsToTxn is fenced, which Produce reports as
+                    // INVALID_PRODUCER_EPOCH (as Kafka maps it); v1 clients see PRODUCER_FENCED from their own call
+                }).satisfies(e -> assertThat(e instanceof ProducerFencedException || e.getCause() instanceof ProducerFencedException
+                        || e.getCause() instanceof InvalidProducerEpochException).as(e.toString()).isTrue());
             }
         }
     }
@@ -345,7 +356,7 @@ class TransactionCoordinatorTest {
                 TransactionDescription loaded = Clients.get(a.describeTransactions(List.of(id)).description(id));
                 assertThat(loaded.state()).isEqualTo(TransactionState.COMPLETE_COMMIT);
                 assertThat(loaded.producerId()).isEqualTo(producerId);
-                assertThat(loaded.producerEpoch()).isZero();
+                assertThat(loaded.producerEpoch()).as("transactions v2 bumped the epoch at the commit").isEqualTo((short) 1);
             }
             try (KafkaProducer<String, String> producer = Clients.producer(broker.bootstrapServers(), Map.of(
                     ProducerConfig.TRANSACTIONAL_ID_CONFIG, id))) {
@@ -354,7 +365,7 @@ class TransactionCoordinatorTest {
             try (Admin a = Clients.admin(broker.bootstrapServers())) {
                 TransactionDescription bumped = Clients.get(a.describeTransactions(List.of(id)).description(id));
                 assertThat(bumped.producerId()).as("the id keeps its producer id").isEqualTo(producerId);
-                assertThat(bumped.producerEpoch()).isEqualTo((short) 1);
+                assertThat(bumped.producerEpoch()).isEqualTo((short) 2);
             }
         }
     }

@@ -43,6 +43,8 @@ import static org.awaitility.Awaitility.await;
  * DescribeProducers through AdminClient, and Kafka's kafka-dump-log on the files.
  */
 class TransactionalReadTest {
+    /** No coordinator knows these transactions: the leader must not ask one (KIP-890 verification off). */
+    private static final Map<String, String> UNVERIFIED = Map.of("transaction.partition.verification.enable", "false");
     private static final short PRODUCE_VERSION = 9;
     private static final short MARKERS_VERSION = 1;
 
@@ -51,7 +53,7 @@ class TransactionalReadTest {
 
     @BeforeAll
     static void start() {
-        broker = TestBroker.start("txn-read", Map.of());
+        broker = TestBroker.start("txn-read", UNVERIFIED);
         raw = new RawKafkaConnection(broker.port(), Duration.ofSeconds(30));
     }
 
@@ -231,7 +233,7 @@ class TransactionalReadTest {
 
     @Test
     void kafkaDumpLogShowsTheMarkersAndReadsTheTxnIndex() throws Exception {
-        TestBroker own = TestBroker.start("txn-dump", Map.of());
+        TestBroker own = TestBroker.start("txn-dump", UNVERIFIED);
         try (RawKafkaConnection conn = new RawKafkaConnection(own.port(), Duration.ofSeconds(30))) {
             RawKafkaConnection previous = raw;
             raw = conn;

@@ -464,6 +464,10 @@ public final class BrokerConfig {
 
     // ---------------------------------------------------------------- transactions and producer ids
 
+    public boolean transactionPartitionVerificationEnable() {
+        return boolValue("transaction.partition.verification.enable");
+    }
+
     public int transactionalIdExpirationMs() {
         return intValue("transactional.id.expiration.ms");
     }

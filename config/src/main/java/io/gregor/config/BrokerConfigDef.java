@@ -203,6 +203,8 @@ final class BrokerConfigDef {
         DEF.define("transactional.id.expiration.ms", INT, 604800000, atLeast(1), HIGH,
                 "Idle transactional ids expire after this long.");
         DEF.define("transaction.max.timeout.ms", INT, 900000, atLeast(1), HIGH, "Largest transaction timeout a producer may ask for.");
+        DEF.define("transaction.partition.verification.enable", BOOLEAN, true, HIGH,
+                "Partition leaders check with the transaction coordinator before a transaction's first batch (KIP-890).");
         DEF.define("transaction.state.log.num.partitions", INT, 50, atLeast(1), HIGH, "Partitions of __transaction_state.");
         DEF.define("transaction.state.log.replication.factor", SHORT, (short) 3, atLeast(1), HIGH,
                 "Replication factor of __transaction_state.");

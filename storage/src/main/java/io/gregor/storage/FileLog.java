@@ -818,6 +818,17 @@ public final class FileLog implements PartitionLog {
     }
 
     @Override
+    public boolean hasOngoingTransaction(long producerId, short producerEpoch) {
+        appendLock.lock();
+        try {
+            ProducerStateTable.Entry e = producers.get(producerId);
+            return e != null && e.epoch == producerEpoch && e.currentTxnFirstOffset >= 0;
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    @Override
     public List<ProducerDescription> activeProducers() {
         appendLock.lock();
         try {

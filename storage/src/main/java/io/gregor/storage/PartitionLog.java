@@ -81,6 +81,12 @@ public interface PartitionLog {
     /** The producers this log has state for (DescribeProducers). */
     java.util.List<ProducerDescription> activeProducers();
 
+    /**
+     * Whether the producer has a transaction open in this log at exactly this epoch: its next transactional
+     * batch needs no check with the transaction coordinator (KIP-890 verification).
+     */
+    boolean hasOngoingTransaction(long producerId, short producerEpoch);
+
     /** One producer's state as DescribeProducers shows it; -1 where unknown. */
     record ProducerDescription(long producerId, int producerEpoch, int lastSequence, long lastTimestamp,
                                int coordinatorEpoch, long currentTxnStartOffset) {

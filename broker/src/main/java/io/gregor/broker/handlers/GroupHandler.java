@@ -59,9 +59,14 @@ public final class GroupHandler {
     private static final Logger log = LoggerFactory.getLogger(GroupHandler.class);
 
     private final GroupCoordinator coordinator;
+    /** Adds the group's offsets partition to a transactions-v2 producer's transaction (TxnOffsetCommit v5). */
+    private final ProduceHandler.TransactionVerifier transactions;
+    private final String offsetsTopic;
 
-    public GroupHandler(GroupCoordinator coordinator) {
+    public GroupHandler(GroupCoordinator coordinator, ProduceHandler.TransactionVerifier transactions, String offsetsTopic) {
         this.coordinator = coordinator;
+        this.transactions = transactions;
+        this.offsetsTopic = offsetsTopic;
     }
 
     public void register(ApiRegistry registry) {
@@ -170,7 +175,37 @@ public final class GroupHandler {
             }
             return CompletableFuture.completedFuture(response);
         }
-        return coordinator.commitTransactionalOffsets(data, request.apiVersion());
+        if (request.apiVersion() < 5) {
+            return coordinator.commitTransactionalOffsets(data, request.apiVersion());
+        }
+        // transactions v2 clients send no AddOffsetsToTxn: the group coordinator adds the partition, as in Kafka
+        TopicPartition offsetsPartition = new TopicPartition(offsetsTopic, coordinator.partitionFor(data.groupId()));
+        return transactions.verify(data.transactionalId(), data.producerId(), data.producerEpoch(), offsetsPartition, false)
+                .thenCompose(added -> {
+                    if (added == Errors.NONE) {
+                        return coordinator.commitTransactionalOffsets(data, request.apiVersion());
+                    }
+                    return CompletableFuture.completedFuture(allFailed(data, txnOffsetCommitError(added)));
+                });
+    }
+
+    /** TxnOffsetCommit's errors for a failed add: the produce mapping, but coordinator trouble stays retriable here. */
+    private static Errors txnOffsetCommitError(Errors produceError) {
+        return produceError == Errors.NOT_ENOUGH_REPLICAS ? Errors.COORDINATOR_LOAD_IN_PROGRESS : produceError;
+    }
+
+    private static TxnOffsetCommitResponseData allFailed(TxnOffsetCommitRequestData data, Errors error) {
+        TxnOffsetCommitResponseData response = new TxnOffsetCommitResponseData();
+        for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic t : data.topics()) {
+            TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic rt =
+                    new TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic().setName(t.name());
+            for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition p : t.partitions()) {
+                rt.partitions().add(new TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition()
+                        .setPartitionIndex(p.partitionIndex()).setErrorCode(error.code()));
+            }
+            response.topics().add(rt);
+        }
+        return response;
     }
 
     private CompletionStage<OffsetFetchResponseData> offsetFetch(KafkaRequest request) {

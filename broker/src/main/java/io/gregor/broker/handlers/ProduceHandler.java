@@ -6,6 +6,7 @@ import io.gregor.storage.AppendResult;
 import io.gregor.storage.errors.InvalidRecordException;
 import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaRequest;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
@@ -15,10 +16,12 @@ import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -34,12 +37,30 @@ public final class ProduceHandler {
     private static final Logger log = LoggerFactory.getLogger(ProduceHandler.class);
     /** Kafka lets only this client id write to internal topics, for repair tools. */
     private static final String ADMIN_CLIENT_ID = "__admin_client";
+    /** Record batch header offsets (Kafka's v2 batch format): attributes, producer id and epoch. */
+    private static final int ATTRIBUTES_OFFSET = 21;
+    private static final int PRODUCER_ID_OFFSET = 43;
+    private static final int PRODUCER_EPOCH_OFFSET = 51;
+    private static final int BATCH_HEADER_SIZE = 61;
+    private static final short TRANSACTIONAL_FLAG = 0x10;
+
+    /** Asks the transaction coordinator about a transactional batch's partition (KIP-890). */
+    public interface TransactionVerifier {
+        CompletableFuture<Errors> verify(String transactionalId, long producerId, short producerEpoch,
+                                         TopicPartition partition, boolean verifyOnly);
+    }
+
     private final Topics topics;
     private final Time time;
+    private final TransactionVerifier verifier;
+    /** transaction.partition.verification.enable: v1 transactions are verified too (v2 ones always add). */
+    private final boolean verifyTransactionsV1;
 
-    public ProduceHandler(Topics topics, Time time) {
+    public ProduceHandler(Topics topics, Time time, TransactionVerifier verifier, boolean verifyTransactionsV1) {
         this.topics = topics;
         this.time = time;
+        this.verifier = verifier;
+        this.verifyTransactionsV1 = verifyTransactionsV1;
     }
 
     public void register(ApiRegistry registry) {
@@ -93,38 +114,29 @@ public final class ProduceHandler {
                     result.setErrorCode(Errors.CORRUPT_MESSAGE.code()).setErrorMessage("No record batches");
                     continue;
                 }
-                try {
-                    AppendResult appended = partition.appendAsLeader(records.buffer(), now);
-                    topics.logDirHealth().appendSucceeded(partition.topicPartition());
-                    result.setBaseOffset(appended.firstOffset())
-                            .setLogAppendTimeMs(appended.logAppendTimeMs())
-                            .setLogStartOffset(appended.logStartOffset());
-                    if (acks == -1) {
-                        replication.add(partition.awaitReplication(appended.lastOffset() + 1,
-                                topics.minInsyncReplicas(partition), data.timeoutMs()).thenAccept(error -> {
-                                    if (error != Errors.NONE) {
-                                        result.setErrorCode(error.code()).setErrorMessage(error.message());
-                                    }
-                                }));
-                    }
-                } catch (RuntimeException e) {
-                    Errors error = StorageErrors.toKafka(e);
-                    topics.logDirHealth().appendFailed(partition.topicPartition(), e);
-                    if (error == Errors.UNKNOWN_SERVER_ERROR) {
-                        log.error("Append to {} failed", partition.topicPartition(), e);
-                    } else if (error == Errors.CORRUPT_MESSAGE || error == Errors.INVALID_RECORD) {
-                        // a client sent a batch no reader could use: one line, no stack trace
-                        log.warn("Append to {} from client {} rejected with {}: {}", partition.topicPartition(),
-                                request.clientId(), error.name(), e.getMessage());
-                    } else {
-                        log.debug("Append to {} rejected: {}", partition.topicPartition(), e.toString());
-                    }
-                    result.setErrorCode(error.code()).setErrorMessage(e.getMessage());
-                    if (e instanceof InvalidRecordException invalid && invalid.recordIndex() >= 0) {
-                        // Kafka's record_errors (KIP-467): the producer fails that record with this message
-                        result.recordErrors().add(new BatchIndexAndErrorMessage()
-                                .setBatchIndex(invalid.recordIndex()).setBatchIndexErrorMessage(e.getMessage()));
-                    }
+                boolean transactionsV2 = ProduceRequest.isTransactionV2Requested(request.apiVersion());
+                if ((transactionsV2 || verifyTransactionsV1) && data.transactionalId() != null
+                        && needsVerification(partition, records)) {
+                    // the first batch of a transaction here: the coordinator adds (v2) or confirms (v1) the partition
+                    ByteBuffer b = records.buffer();
+                    int at = b.position();
+                    replication.add(verifier.verify(data.transactionalId(), b.getLong(at + PRODUCER_ID_OFFSET),
+                            b.getShort(at + PRODUCER_EPOCH_OFFSET), new TopicPartition(partition.topicPartition().topic(),
+                            partition.topicPartition().partition()), !transactionsV2)
+                            .thenCompose(error -> {
+                                if (error != Errors.NONE) {
+                                    result.setErrorCode(error.code()).setErrorMessage(error.message());
+                                    return CompletableFuture.completedFuture(null);
+                                }
+                                return append(partition, records, result, acks, data.timeoutMs(), time.milliseconds(),
+                                        request.clientId());
+                            }));
+                    continue;
+                }
+                CompletableFuture<Void> appended = append(partition, records, result, acks, data.timeoutMs(), now,
+                        request.clientId());
+                if (!appended.isDone()) {
+                    replication.add(appended);
                 }
             }
         }
@@ -132,6 +144,59 @@ public final class ProduceHandler {
         if (replication.isEmpty()) {
             return CompletableFuture.completedFuture(acks == 0 ? null : response);
         }
-        return CompletableFuture.allOf(replication.toArray(CompletableFuture[]::new)).thenApply(v -> response);
+        return CompletableFuture.allOf(replication.toArray(CompletableFuture[]::new))
+                .thenApply(v -> acks == 0 ? null : response);
+    }
+
+    /**
+     * Whether the request's first batch is transactional and its producer has no transaction open here at
+     * that epoch (Kafka verifies only then: later batches of the transaction are known to the log).
+     */
+    private static boolean needsVerification(Partition partition, MemoryRecords records) {
+        ByteBuffer b = records.buffer();
+        int at = b.position();
+        if (b.remaining() < BATCH_HEADER_SIZE || (b.getShort(at + ATTRIBUTES_OFFSET) & TRANSACTIONAL_FLAG) == 0) {
+            return false;
+        }
+        return !partition.log().hasOngoingTransaction(b.getLong(at + PRODUCER_ID_OFFSET), b.getShort(at + PRODUCER_EPOCH_OFFSET));
+    }
+
+    /** Appends as leader; completes when acks are satisfied (at once but for acks=all). */
+    private CompletableFuture<Void> append(Partition partition, MemoryRecords records, PartitionProduceResponse result,
+                                           short acks, int timeoutMs, long now, String clientId) {
+        try {
+            AppendResult appended = partition.appendAsLeader(records.buffer(), now);
+            topics.logDirHealth().appendSucceeded(partition.topicPartition());
+            result.setBaseOffset(appended.firstOffset())
+                    .setLogAppendTimeMs(appended.logAppendTimeMs())
+                    .setLogStartOffset(appended.logStartOffset());
+            if (acks == -1) {
+                return partition.awaitReplication(appended.lastOffset() + 1,
+                        topics.minInsyncReplicas(partition), timeoutMs).thenAccept(error -> {
+                            if (error != Errors.NONE) {
+                                result.setErrorCode(error.code()).setErrorMessage(error.message());
+                            }
+                        });
+            }
+        } catch (RuntimeException e) {
+            Errors error = StorageErrors.toKafka(e);
+            topics.logDirHealth().appendFailed(partition.topicPartition(), e);
+            if (error == Errors.UNKNOWN_SERVER_ERROR) {
+                log.error("Append to {} failed", partition.topicPartition(), e);
+            } else if (error == Errors.CORRUPT_MESSAGE || error == Errors.INVALID_RECORD) {
+                // a client sent a batch no reader could use: one line, no stack trace
+                log.warn("Append to {} from client {} rejected with {}: {}", partition.topicPartition(),
+                        clientId, error.name(), e.getMessage());
+            } else {
+                log.debug("Append to {} rejected: {}", partition.topicPartition(), e.toString());
+            }
+            result.setErrorCode(error.code()).setErrorMessage(e.getMessage());
+            if (e instanceof InvalidRecordException invalid && invalid.recordIndex() >= 0) {
+                // Kafka's record_errors (KIP-467): the producer fails that record with this message
+                result.recordErrors().add(new BatchIndexAndErrorMessage()
+                        .setBatchIndex(invalid.recordIndex()).setBatchIndexErrorMessage(e.getMessage()));
+            }
+        }
+        return CompletableFuture.completedFuture(null);
     }
 }

@@ -28,7 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The transaction coordinator's APIs on the wire (transactions v1): AddPartitionsToTxn (the client's
+ * The transaction coordinator's APIs on the wire (transactions v1 and v2): AddPartitionsToTxn (the client's
  * v0-v3 form and the batched v4/v5 form), AddOffsetsToTxn, EndTxn, DescribeTransactions and
  * ListTransactions, all served by the {@link TransactionCoordinator}. InitProducerId is in
  * {@link ProducerIdHandler}, TxnOffsetCommit with the group APIs.
@@ -43,8 +43,8 @@ public final class TransactionHandler {
     public void register(ApiRegistry registry) {
         registry.register(ApiKeys.ADD_PARTITIONS_TO_TXN, (short) 0, (short) 5, this::addPartitionsToTxn);
         registry.register(ApiKeys.ADD_OFFSETS_TO_TXN, (short) 0, (short) 4, this::addOffsetsToTxn);
-        // v5 is transactions v2 (an epoch bump per transaction), which this coordinator does not offer yet
-        registry.register(ApiKeys.END_TXN, (short) 0, (short) 4, this::endTxn);
+        // v5 is transactions v2 (KIP-890): the epoch bumps per transaction and the answer carries the new one
+        registry.register(ApiKeys.END_TXN, (short) 0, (short) 5, this::endTxn);
         registry.register(ApiKeys.DESCRIBE_TRANSACTIONS, (short) 0, (short) 0, this::describeTransactions);
         registry.register(ApiKeys.LIST_TRANSACTIONS, (short) 0, (short) 2, this::listTransactions);
     }
@@ -73,7 +73,9 @@ public final class TransactionHandler {
             CompletableFuture<Map<TopicPartition, Errors>> errors = txn.verifyOnly()
                     ? CompletableFuture.completedFuture(coordinator.verifyPartitions(txn.transactionalId(),
                             txn.producerId(), txn.producerEpoch(), partitions))
-                    : coordinator.addPartitions(txn.transactionalId(), txn.producerId(), txn.producerEpoch(), partitions);
+                    // the broker form without verifyOnly: a partition leader adds for a transactions-v2 producer
+                    : coordinator.addPartitions(txn.transactionalId(), txn.producerId(), txn.producerEpoch(), partitions,
+                            (short) 2);
             results.add(errors.thenApply(e -> AddPartitionsToTxnResponse.resultForTransaction(txn.transactionalId(), e)));
         }
         return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(ignored -> {
@@ -98,9 +100,12 @@ public final class TransactionHandler {
 
     private CompletionStage<EndTxnResponseData> endTxn(KafkaRequest request) {
         EndTxnRequestData data = request.body();
-        return coordinator.endTransaction(data.transactionalId(), data.producerId(), data.producerEpoch(), data.committed())
-                .thenApply(error -> new EndTxnResponseData()
-                        .setErrorCode(fencedError(error, request.apiVersion(), 2).code()));
+        short version = request.apiVersion();
+        return coordinator.endTransaction(data.transactionalId(), data.producerId(), data.producerEpoch(), data.committed(),
+                        (short) (version >= 5 ? 2 : 0))
+                .thenApply(result -> new EndTxnResponseData()
+                        .setErrorCode(fencedError(result.error(), version, 2).code())
+                        .setProducerId(result.producerId()).setProducerEpoch(result.producerEpoch()));
     }
 
     private CompletionStage<DescribeTransactionsResponseData> describeTransactions(KafkaRequest request) {

@@ -84,6 +84,13 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
         }
     }
 
+    /** EndTxn's answer; from v5 (transactions v2) it carries the producer id and epoch to continue with. */
+    public record EndResult(Errors error, long producerId, short producerEpoch) {
+        static EndResult error(Errors error) {
+            return new EndResult(error, RecordBatch.NO_PRODUCER_ID, RecordBatch.NO_PRODUCER_EPOCH);
+        }
+    }
+
     /** InitProducerId's answer. */
     public record InitResult(Errors error, long producerId, short producerEpoch) {
         static InitResult error(Errors error) {
@@ -308,10 +315,10 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
         }
         if (isEpochExhausted(txn.producerEpoch())) {
             return new TxnSnapshot(producerIds.getAsLong(), txn.producerId(), (short) 0, RecordBatch.NO_PRODUCER_EPOCH,
-                    timeoutMs, TransactionState.EMPTY, Set.of(), -1, now);
+                    timeoutMs, TransactionState.EMPTY, Set.of(), -1, now, -1L, txn.transactionVersion());
         }
         return new TxnSnapshot(txn.producerId(), txn.previousProducerId(), (short) (txn.producerEpoch() + 1),
-                txn.producerEpoch(), timeoutMs, TransactionState.EMPTY, Set.of(), -1, now);
+                txn.producerEpoch(), timeoutMs, TransactionState.EMPTY, Set.of(), -1, now, -1L, txn.transactionVersion());
     }
 
     /**
@@ -326,10 +333,11 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
         // as Kafka: no last epoch, so the fenced producer's own KIP-360 retry is fenced too
         TxnSnapshot fenced = new TxnSnapshot(txn.producerId(), txn.previousProducerId(), epoch, RecordBatch.NO_PRODUCER_EPOCH,
                 txn.timeoutMs(), TransactionState.PREPARE_EPOCH_FENCE, txn.partitions(), txn.startTimestamp(),
-                time.milliseconds());
+                time.milliseconds(), -1L, txn.transactionVersion());
         // PrepareEpochFence lives in memory only, as in Kafka; the abort that follows is what gets written
         entry.current = fenced;
-        prepareEnd(entry, false).thenAccept(error -> {
+        // the fence already gave the markers an epoch above the producer's: no second bump for transactions v2
+        prepareEnd(entry, false, false).thenAccept(error -> {
             if (error != Errors.NONE) {
                 synchronized (entry) {
                     if (entry.current == fenced) {
@@ -349,6 +357,16 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
      */
     public CompletableFuture<Map<TopicPartition, Errors>> addPartitions(String transactionalId, long producerId,
                                                                         short epoch, Collection<TopicPartition> partitions) {
+        return addPartitions(transactionalId, producerId, epoch, partitions, (short) 0);
+    }
+
+    /**
+     * As {@link #addPartitions(String, long, short, Collection)}, by a client of the given transaction version:
+     * 2 when a partition leader or the group coordinator adds the partition for a transactions-v2 producer.
+     */
+    public CompletableFuture<Map<TopicPartition, Errors>> addPartitions(String transactionalId, long producerId,
+                                                                        short epoch, Collection<TopicPartition> partitions,
+                                                                        short transactionVersion) {
         Map<TopicPartition, Errors> unknown = new LinkedHashMap<>();
         for (TopicPartition tp : partitions) {
             if (!catalog.hasPartition(tp.topic(), tp.partition())) {
@@ -361,7 +379,7 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
             }
             return CompletableFuture.completedFuture(unknown);
         }
-        return addPartitionsUnchecked(transactionalId, producerId, epoch, partitions)
+        return addPartitionsUnchecked(transactionalId, producerId, epoch, partitions, transactionVersion)
                 .thenApply(error -> sameError(partitions, error));
     }
 
@@ -392,7 +410,13 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
 
     /** AddOffsetsToTxn: the group's __consumer_offsets partition joins the transaction. */
     public CompletableFuture<Errors> addOffsets(String transactionalId, long producerId, short epoch, String groupId) {
-        return addPartitionsUnchecked(transactionalId, producerId, epoch, List.of(groupOffsetsPartition.apply(groupId)));
+        return addPartitionsUnchecked(transactionalId, producerId, epoch, List.of(groupOffsetsPartition.apply(groupId)),
+                (short) 0);
+    }
+
+    /** The __consumer_offsets partition a group's transactional offsets are written to. */
+    public TopicPartition groupOffsetsPartition(String groupId) {
+        return groupOffsetsPartition.apply(groupId);
     }
 
     private static Map<TopicPartition, Errors> sameError(Collection<TopicPartition> partitions, Errors error) {
@@ -404,7 +428,8 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
     }
 
     private CompletableFuture<Errors> addPartitionsUnchecked(String transactionalId, long producerId, short epoch,
-                                                            Collection<TopicPartition> partitions) {
+                                                            Collection<TopicPartition> partitions,
+                                                            short transactionVersion) {
         Errors notHere = coordinatorError(transactionalId);
         if (notHere != Errors.NONE) {
             return CompletableFuture.completedFuture(notHere);
@@ -425,7 +450,8 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
                     || txn.state() == TransactionState.PREPARE_ABORT) {
                 return CompletableFuture.completedFuture(Errors.CONCURRENT_TRANSACTIONS);
             }
-            if (txn.state() == TransactionState.ONGOING && txn.partitions().containsAll(partitions)) {
+            if (txn.state() == TransactionState.ONGOING && txn.partitions().containsAll(partitions)
+                    && txn.transactionVersion() >= transactionVersion) {
                 return CompletableFuture.completedFuture(Errors.NONE);
             }
             if (!TransactionState.ONGOING.validPrevious().contains(txn.state())) {
@@ -436,7 +462,8 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
             all.addAll(partitions);
             long start = txn.state() == TransactionState.ONGOING ? txn.startTimestamp() : now;
             TxnSnapshot ongoing = new TxnSnapshot(txn.producerId(), txn.previousProducerId(), txn.producerEpoch(),
-                    txn.lastProducerEpoch(), txn.timeoutMs(), TransactionState.ONGOING, all, start, now);
+                    txn.lastProducerEpoch(), txn.timeoutMs(), TransactionState.ONGOING, all, start, now, -1L,
+                    (short) Math.max(transactionVersion, txn.state() == TransactionState.ONGOING ? txn.transactionVersion() : 0));
             return write(entry, ongoing);
         }
     }
@@ -448,44 +475,95 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
      * Complete state follow in the background. Kafka's answers for retries and wrong states.
      */
     public CompletableFuture<Errors> endTransaction(String transactionalId, long producerId, short epoch, boolean commit) {
+        return endTransaction(transactionalId, producerId, epoch, commit, (short) 0).thenApply(EndResult::error);
+    }
+
+    /**
+     * EndTxn of a client of {@code transactionVersion} (2 from EndTxn v5, KIP-890): for transactions v2 the
+     * prepared state carries the producer epoch bumped (the markers fence the transaction's own late writes),
+     * or, when the epoch is exhausted, a next producer id that the Complete state moves to; the answer says
+     * which id and epoch the producer continues with. A retry with the epoch before the bump is recognised.
+     */
+    public CompletableFuture<EndResult> endTransaction(String transactionalId, long producerId, short epoch,
+                                                       boolean commit, short transactionVersion) {
         Errors notHere = coordinatorError(transactionalId);
         if (notHere != Errors.NONE) {
-            return CompletableFuture.completedFuture(notHere);
+            return CompletableFuture.completedFuture(EndResult.error(notHere));
         }
         TxnEntry entry = txns.get(transactionalId);
         if (entry == null) {
-            return CompletableFuture.completedFuture(Errors.INVALID_PRODUCER_ID_MAPPING);
+            return CompletableFuture.completedFuture(EndResult.error(Errors.INVALID_PRODUCER_ID_MAPPING));
         }
+        boolean tv2 = transactionVersion >= 2;
         synchronized (entry) {
             TxnSnapshot txn = entry.current;
-            if (txn.producerId() != producerId) {
-                return CompletableFuture.completedFuture(Errors.INVALID_PRODUCER_ID_MAPPING);
+            // Kafka's retry rules for transactions v2: the bump happened (same id, epoch + 1), or the id moved on
+            boolean retryOnOverflow = tv2 && txn.previousProducerId() == producerId && epoch == Short.MAX_VALUE - 1
+                    && txn.producerEpoch() == 0;
+            boolean retryOnBump = tv2 && txn.producerId() == producerId && txn.producerEpoch() == epoch + 1
+                    && txn.state() != TransactionState.PREPARE_EPOCH_FENCE && txn.lastProducerEpoch() == epoch;
+            boolean retry = retryOnOverflow || retryOnBump;
+            if (txn.producerId() != producerId && !retryOnOverflow) {
+                return CompletableFuture.completedFuture(EndResult.error(Errors.INVALID_PRODUCER_ID_MAPPING));
             }
-            if (txn.producerEpoch() != epoch) {
-                return CompletableFuture.completedFuture(Errors.PRODUCER_FENCED);
+            if (txn.producerEpoch() != epoch && !retry) {
+                return CompletableFuture.completedFuture(EndResult.error(Errors.PRODUCER_FENCED));
             }
             if (entry.pending != null) {
-                return CompletableFuture.completedFuture(Errors.CONCURRENT_TRANSACTIONS);
+                return CompletableFuture.completedFuture(EndResult.error(Errors.CONCURRENT_TRANSACTIONS));
             }
-            return switch (txn.state()) {
-                case ONGOING -> prepareEnd(entry, commit);
-                case COMPLETE_COMMIT -> CompletableFuture.completedFuture(commit ? Errors.NONE : Errors.INVALID_TXN_STATE);
-                case COMPLETE_ABORT -> CompletableFuture.completedFuture(commit ? Errors.INVALID_TXN_STATE : Errors.NONE);
-                case PREPARE_COMMIT -> CompletableFuture.completedFuture(commit ? Errors.CONCURRENT_TRANSACTIONS
-                        : Errors.INVALID_TXN_STATE);
-                case PREPARE_ABORT -> CompletableFuture.completedFuture(commit ? Errors.INVALID_TXN_STATE
-                        : Errors.CONCURRENT_TRANSACTIONS);
-                case PREPARE_EPOCH_FENCE -> CompletableFuture.completedFuture(Errors.PRODUCER_FENCED);
-                case EMPTY, DEAD -> CompletableFuture.completedFuture(Errors.INVALID_TXN_STATE);
+            EndResult same = new EndResult(Errors.NONE, txn.producerId(), txn.producerEpoch());
+            Errors error = switch (txn.state()) {
+                case ONGOING -> retry ? Errors.PRODUCER_FENCED : null;
+                case COMPLETE_COMMIT -> commit ? (tv2 && !retry ? Errors.INVALID_TXN_STATE : Errors.NONE)
+                        : (tv2 && !retry ? null : Errors.INVALID_TXN_STATE);
+                case COMPLETE_ABORT -> !commit ? (tv2 && !retry ? null : Errors.NONE) : Errors.INVALID_TXN_STATE;
+                case PREPARE_COMMIT -> commit ? Errors.CONCURRENT_TRANSACTIONS : Errors.INVALID_TXN_STATE;
+                case PREPARE_ABORT -> commit ? Errors.INVALID_TXN_STATE : Errors.CONCURRENT_TRANSACTIONS;
+                case PREPARE_EPOCH_FENCE -> Errors.PRODUCER_FENCED;
+                // transactions v2 may abort a transaction no partition joined yet
+                case EMPTY -> tv2 && !commit && !retry ? null : Errors.INVALID_TXN_STATE;
+                case DEAD -> Errors.INVALID_TXN_STATE;
             };
+            if (error == Errors.NONE) {
+                return CompletableFuture.completedFuture(same);
+            }
+            if (error != null) {
+                return CompletableFuture.completedFuture(EndResult.error(error));
+            }
+            return prepareEnd(entry, commit, tv2).thenApply(written -> {
+                if (written != Errors.NONE) {
+                    return EndResult.error(written);
+                }
+                synchronized (entry) {
+                    TxnSnapshot prepared = entry.current;
+                    return prepared.nextProducerId() >= 0
+                            ? new EndResult(Errors.NONE, prepared.nextProducerId(), (short) 0)
+                            : new EndResult(Errors.NONE, prepared.producerId(), prepared.producerEpoch());
+                }
+            });
         }
     }
 
-    /** Writes PrepareCommit/PrepareAbort of the current transaction, then completes it. Holds the entry's monitor. */
-    private CompletableFuture<Errors> prepareEnd(TxnEntry entry, boolean commit) {
+    /**
+     * Writes PrepareCommit/PrepareAbort of the current transaction, then completes it; {@code bumpForV2}: a
+     * transactions-v2 client's EndTxn, whose epoch is bumped. Holds the entry's monitor.
+     */
+    private CompletableFuture<Errors> prepareEnd(TxnEntry entry, boolean commit, boolean bumpForV2) {
         TxnSnapshot txn = entry.current;
-        TxnSnapshot prepared = txn.withState(commit ? TransactionState.PREPARE_COMMIT : TransactionState.PREPARE_ABORT,
-                txn.partitions(), time.milliseconds());
+        long now = time.milliseconds();
+        TransactionState state = commit ? TransactionState.PREPARE_COMMIT : TransactionState.PREPARE_ABORT;
+        TxnSnapshot prepared;
+        if (bumpForV2) {
+            // the epoch never overflows: an exhausted one moves to a new producer id once the markers are written
+            long nextProducerId = isEpochExhausted(txn.producerEpoch()) ? producerIds.getAsLong() : -1L;
+            boolean empty = txn.state() != TransactionState.ONGOING;
+            prepared = new TxnSnapshot(txn.producerId(), txn.previousProducerId(), (short) (txn.producerEpoch() + 1),
+                    txn.producerEpoch(), txn.timeoutMs(), state, empty ? Set.of() : txn.partitions(),
+                    empty ? now : txn.startTimestamp(), now, nextProducerId, (short) 2);
+        } else {
+            prepared = txn.withState(state, txn.partitions(), now);
+        }
         return write(entry, prepared).thenApply(error -> {
             if (error == Errors.NONE) {
                 synchronized (entry) {
@@ -504,8 +582,13 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
                 if (txns.get(entry.transactionalId) != entry || entry.current != prepared) {
                     return; // unloaded meanwhile: the next coordinator finishes it
                 }
-                TxnSnapshot complete = prepared.withState(commit ? TransactionState.COMPLETE_COMMIT
-                        : TransactionState.COMPLETE_ABORT, Set.of(), time.milliseconds());
+                TransactionState completeState = commit ? TransactionState.COMPLETE_COMMIT : TransactionState.COMPLETE_ABORT;
+                TxnSnapshot complete = prepared.nextProducerId() >= 0
+                        // the exhausted epoch's transaction is done: the producer continues as the next id at epoch 0
+                        ? new TxnSnapshot(prepared.nextProducerId(), prepared.producerId(), (short) 0,
+                                RecordBatch.NO_PRODUCER_EPOCH, prepared.timeoutMs(), completeState, Set.of(),
+                                prepared.startTimestamp(), time.milliseconds(), -1L, prepared.transactionVersion())
+                        : prepared.withState(completeState, Set.of(), time.milliseconds());
                 write(entry, complete).thenAccept(error -> {
                     if (error != Errors.NONE) {
                         log.warn("Writing {} of {} failed ({}); the next leader of its partition completes it",
@@ -540,7 +623,9 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
         }
         WriteTxnMarkersRequestData.WritableTxnMarker marker = new WriteTxnMarkersRequestData.WritableTxnMarker()
                 .setProducerId(prepared.producerId()).setProducerEpoch(prepared.producerEpoch())
-                .setTransactionResult(commit).setCoordinatorEpoch(stateLog.leaderEpoch(partitionFor(entry.transactionalId)));
+                .setTransactionResult(commit).setCoordinatorEpoch(stateLog.leaderEpoch(partitionFor(entry.transactionalId)))
+                // transactions v2 markers carry an epoch above the producer's data (storage checks by this)
+                .setTransactionVersion((byte) (prepared.isTransactionsV2() ? 2 : 0));
         byTopic.forEach((topic, ps) -> marker.topics().add(
                 new WriteTxnMarkersRequestData.WritableTxnMarkerTopic().setName(topic).setPartitionIndexes(ps)));
         WriteTxnMarkersRequestData request = new WriteTxnMarkersRequestData();

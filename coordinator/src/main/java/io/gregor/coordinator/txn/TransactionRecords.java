@@ -24,6 +24,8 @@ import java.util.TreeMap;
 public final class TransactionRecords {
     /** Value version Kafka writes for clients of transactions v1; v1 adds v2's tagged fields. */
     static final short VALUE_VERSION = 0;
+    /** Value version for transactions v2 clients: previous/next producer id and client version as tagged fields. */
+    static final short VALUE_VERSION_TV2 = 1;
 
     private TransactionRecords() {
     }
@@ -57,6 +59,11 @@ public final class TransactionRecords {
                 .setTransactionPartitions(partitions)
                 .setTransactionLastUpdateTimestampMs(txn.updateTimestamp())
                 .setTransactionStartTimestampMs(txn.startTimestamp());
+        if (txn.isTransactionsV2()) {
+            value.setPreviousProducerId(txn.previousProducerId()).setNextProducerId(txn.nextProducerId())
+                    .setClientTransactionVersion(txn.transactionVersion());
+            return MessageUtil.toVersionPrefixedBytes(VALUE_VERSION_TV2, value);
+        }
         return MessageUtil.toVersionPrefixedBytes(VALUE_VERSION, value);
     }
 
@@ -88,6 +95,8 @@ public final class TransactionRecords {
         }
         return new TxnSnapshot(v.producerId(), v.previousProducerId(), v.producerEpoch(), (short) -1,
                 v.transactionTimeoutMs(), TransactionState.fromId(v.transactionStatus()), partitions,
-                v.transactionStartTimestampMs(), v.transactionLastUpdateTimestampMs());
+                v.transactionStartTimestampMs(), v.transactionLastUpdateTimestampMs(),
+                version >= VALUE_VERSION_TV2 ? v.nextProducerId() : -1L,
+                version >= VALUE_VERSION_TV2 ? v.clientTransactionVersion() : 0);
     }
 }

@@ -167,6 +167,66 @@ class TransactionCoordinatorTest {
     }
 
     @Test
+    void transactionsV2EndTxnBumpsTheEpochAndRecognisesItsRetry() throws Exception {
+        start();
+        TransactionCoordinator.InitResult init = coordinator.initProducerId("v2", 10_000, -1, (short) -1).get(5, TimeUnit.SECONDS);
+        // the partition leader adds the partition for a v2 producer
+        assertThat(coordinator.addPartitions("v2", init.producerId(), init.producerEpoch(), List.of(TP), (short) 2)
+                .get(5, TimeUnit.SECONDS)).containsEntry(TP, Errors.NONE);
+        TransactionCoordinator.EndResult end = coordinator.endTransaction("v2", init.producerId(), init.producerEpoch(),
+                true, (short) 2).get(5, TimeUnit.SECONDS);
+        assertThat(end).isEqualTo(new TransactionCoordinator.EndResult(Errors.NONE, init.producerId(),
+                (short) (init.producerEpoch() + 1)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> coordinator.snapshot("v2").state() == TransactionState.COMPLETE_COMMIT);
+        WriteTxnMarkersRequestData.WritableTxnMarker marker = leaders.received.get(leaders.received.size() - 1).markers().get(0);
+        assertThat(marker.producerEpoch()).as("markers carry the bumped epoch").isEqualTo(end.producerEpoch());
+        assertThat(marker.transactionVersion()).isEqualTo((byte) 2);
+        TxnSnapshot written = log.last("v2");
+        assertThat(written.producerEpoch()).isEqualTo(end.producerEpoch());
+        assertThat(written.transactionVersion()).as("written with the v2 tagged fields").isEqualTo((short) 2);
+
+        // a retry with the epoch before the bump gets the same answer; a commit at the new epoch has nothing to commit
+        assertThat(coordinator.endTransaction("v2", init.producerId(), init.producerEpoch(), true, (short) 2).get())
+                .isEqualTo(end);
+        assertThat(coordinator.endTransaction("v2", init.producerId(), end.producerEpoch(), true, (short) 2).get().error())
+                .isEqualTo(Errors.INVALID_TXN_STATE);
+        // v2 may abort a transaction no partition joined: the epoch bumps again
+        TransactionCoordinator.EndResult abort = coordinator.endTransaction("v2", init.producerId(), end.producerEpoch(),
+                false, (short) 2).get(5, TimeUnit.SECONDS);
+        assertThat(abort).isEqualTo(new TransactionCoordinator.EndResult(Errors.NONE, init.producerId(),
+                (short) (end.producerEpoch() + 1)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> coordinator.snapshot("v2").state() == TransactionState.COMPLETE_ABORT);
+        // an epoch older than the last bump is a zombie
+        assertThat(coordinator.endTransaction("v2", init.producerId(), init.producerEpoch(), false, (short) 2).get().error())
+                .isEqualTo(Errors.PRODUCER_FENCED);
+    }
+
+    @Test
+    void transactionsV2MoveToANewProducerIdWhenTheEpochIsExhausted() throws Exception {
+        String id = "exhausted";
+        short lastEpoch = Short.MAX_VALUE - 1;
+        TxnSnapshot ongoing = new TxnSnapshot(7, -1, lastEpoch, (short) -1, 10_000, TransactionState.ONGOING,
+                Set.of(TP), time.milliseconds(), time.milliseconds(), -1L, (short) 2);
+        log.append(TransactionCoordinator.partitionFor(id, 50), List.of(TransactionRecords.record(id, ongoing)));
+        start();
+        TransactionCoordinator.EndResult end = coordinator.endTransaction(id, 7, lastEpoch, true, (short) 2)
+                .get(5, TimeUnit.SECONDS);
+        assertThat(end.error()).isEqualTo(Errors.NONE);
+        assertThat(end.producerId()).as("a new producer id").isNotEqualTo(7);
+        assertThat(end.producerEpoch()).isZero();
+        await().atMost(Duration.ofSeconds(10)).until(() -> coordinator.snapshot(id).state() == TransactionState.COMPLETE_COMMIT);
+        WriteTxnMarkersRequestData.WritableTxnMarker marker = leaders.received.get(leaders.received.size() - 1).markers().get(0);
+        assertThat(marker.producerId()).as("the transaction's own id ends it").isEqualTo(7);
+        assertThat(marker.producerEpoch()).isEqualTo(Short.MAX_VALUE);
+        TxnSnapshot complete = log.last(id);
+        assertThat(complete.producerId()).isEqualTo(end.producerId());
+        assertThat(complete.previousProducerId()).isEqualTo(7);
+        assertThat(complete.producerEpoch()).isZero();
+        // the producer retrying with its old id and epoch is told the new ones
+        assertThat(coordinator.endTransaction(id, 7, lastEpoch, true, (short) 2).get()).isEqualTo(end);
+    }
+
+    @Test
     void aTransactionPreparedByThePreviousCoordinatorIsCompletedWhenItsPartitionLoads() throws Exception {
         String id = "failed-over";
         TxnSnapshot prepared = new TxnSnapshot(7, -1, (short) 3, (short) -1, 10_000, TransactionState.PREPARE_ABORT,
