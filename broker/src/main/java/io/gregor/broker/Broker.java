@@ -470,6 +470,10 @@ public final class Broker implements AutoCloseable {
         if (store != null) {
             store.close();
         }
+        // a crashed process's locks go with it; a killed broker's must too, or it cannot start again here
+        if (logDirLocks != null) {
+            logDirLocks.close();
+        }
         stopped.countDown();
     }
 
