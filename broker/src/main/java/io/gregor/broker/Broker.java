@@ -38,6 +38,7 @@ import io.gregor.storage.LogManager;
 import io.gregor.storage.StorageSettings;
 import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaServer;
+import io.gregor.wire.TransportPreload;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 import org.apache.kafka.common.utils.Time;
@@ -140,7 +141,7 @@ public final class Broker implements AutoCloseable {
 
     private void startup() throws InterruptedException {
         long began = time.nanoseconds();
-        KafkaServer.preloadTransportAsync();
+        TransportPreload.startAsync();
         List<Path> logDirs = config.logDirs();
         for (Path dir : logDirs) {
             ensureWritableDir(dir);

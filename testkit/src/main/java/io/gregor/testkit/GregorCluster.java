@@ -3,6 +3,7 @@ package io.gregor.testkit;
 import io.gregor.broker.Broker;
 import io.gregor.broker.zk.EmbeddedZooKeeper;
 import io.gregor.config.BrokerConfig;
+import io.gregor.wire.TransportPreload;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupListing;
@@ -301,6 +302,9 @@ public final class GregorCluster implements AutoCloseable {
         }
 
         public GregorCluster start() {
+            // first: the protocol and transport classes load on another core while this thread starts the
+            // logging framework and parses the settings
+            TransportPreload.startAsync();
             Map<String, String> common = brokerDefaults(brokers);
             validate(properties);
             common.putAll(properties);
