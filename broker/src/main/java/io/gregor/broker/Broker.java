@@ -206,7 +206,10 @@ public final class Broker implements AutoCloseable {
 
         ProducerIdAllocator producerIds = new ProducerIdAllocator(store);
         InternalTopic transactionTopic = new InternalTopic(InternalTopic.transactionState(config), topics, replicas, time);
-        markerClient = new InterBrokerClient(brokerId, "txn-marker-sender", config.requestTimeoutMs(), time);
+        // a broker without ZooKeeper leads every partition, so it writes every marker in-process and needs
+        // no network client (nor its thread and the client classes' load time)
+        markerClient = zkStore == null ? null
+                : new InterBrokerClient(brokerId, "txn-marker-sender", config.requestTimeoutMs(), time);
         // markers for partitions led here are written in-process; one landing on __consumer_offsets completes
         // the producer's transactional offset commits there
         GroupCoordinator groups = groupCoordinator;
