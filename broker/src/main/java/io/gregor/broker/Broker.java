@@ -39,6 +39,7 @@ import io.gregor.storage.LogManager;
 import io.gregor.storage.StorageSettings;
 import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaServer;
+import io.gregor.wire.TransportPreload;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 import org.apache.kafka.common.utils.Time;
@@ -141,7 +142,7 @@ public final class Broker implements AutoCloseable {
 
     private void startup() throws InterruptedException {
         long began = time.nanoseconds();
-        KafkaServer.preloadTransportAsync();
+        TransportPreload.startAsync();
         List<Path> logDirs = config.logDirs();
         for (Path dir : logDirs) {
             ensureWritableDir(dir);
@@ -204,7 +205,10 @@ public final class Broker implements AutoCloseable {
 
         ProducerIdAllocator producerIds = new ProducerIdAllocator(store);
         InternalTopic transactionTopic = new InternalTopic(InternalTopic.transactionState(config), topics, replicas, time);
-        markerClient = new InterBrokerClient(brokerId, "txn-marker-sender", config.requestTimeoutMs(), time);
+        // a broker without ZooKeeper leads every partition, so it writes every marker in-process and needs
+        // no network client (nor its thread and the client classes' load time)
+        markerClient = zkStore == null ? null
+                : new InterBrokerClient(brokerId, "txn-marker-sender", config.requestTimeoutMs(), time);
         // markers for partitions led here are written in-process; one landing on __consumer_offsets completes
         // the producer's transactional offset commits there
         GroupCoordinator groups = groupCoordinator;

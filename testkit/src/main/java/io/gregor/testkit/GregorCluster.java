@@ -3,6 +3,7 @@ package io.gregor.testkit;
 import io.gregor.broker.Broker;
 import io.gregor.broker.zk.EmbeddedZooKeeper;
 import io.gregor.config.BrokerConfig;
+import io.gregor.wire.TransportPreload;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConsumerGroupListing;
@@ -301,6 +302,9 @@ public final class GregorCluster implements AutoCloseable {
         }
 
         public GregorCluster start() {
+            // first: the protocol and transport classes load on another core while this thread starts the
+            // logging framework and parses the settings
+            TransportPreload.startAsync();
             Map<String, String> common = brokerDefaults(brokers);
             validate(properties);
             common.putAll(properties);
@@ -329,9 +333,7 @@ public final class GregorCluster implements AutoCloseable {
                     nodes.add(new GregorNode(id, dir, props, trace));
                 }
                 cluster = new GregorCluster(root, deleteOnClose, zooKeeper, nodes);
-                for (GregorNode node : nodes) {
-                    node.start();
-                }
+                startAll(nodes);
                 cluster.awaitClusterFormed();
                 return cluster;
             } catch (IOException | RuntimeException e) {
@@ -353,6 +355,45 @@ public final class GregorCluster implements AutoCloseable {
                     throw new UncheckedIOException("Cannot start ZooKeeper for the cluster", io);
                 }
                 throw (RuntimeException) e;
+            }
+        }
+
+        /**
+         * Starts the brokers at once, each on a thread of its own: most of a broker's start is waiting for
+         * ZooKeeper and loading classes, which overlap across brokers.
+         */
+        private static void startAll(List<GregorNode> nodes) {
+            if (nodes.size() == 1) {
+                nodes.get(0).start();
+                return;
+            }
+            List<Thread> threads = new ArrayList<>();
+            List<RuntimeException> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+            for (GregorNode node : nodes) {
+                Thread t = new Thread(() -> {
+                    try {
+                        node.start();
+                    } catch (RuntimeException | Error e) {
+                        failures.add(e instanceof RuntimeException r ? r
+                                : new IllegalStateException("Broker " + node.id() + " failed to start", e));
+                    }
+                }, "gregor-testkit-start-" + node.id());
+                t.setDaemon(true);
+                t.start();
+                threads.add(t);
+            }
+            try {
+                for (Thread t : threads) {
+                    t.join();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while starting the brokers", e);
+            }
+            if (!failures.isEmpty()) {
+                RuntimeException first = failures.get(0);
+                failures.subList(1, failures.size()).forEach(first::addSuppressed);
+                throw first;
             }
         }
 

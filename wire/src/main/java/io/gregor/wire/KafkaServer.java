@@ -16,7 +16,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
-import org.apache.kafka.common.protocol.ApiKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,24 +62,6 @@ public final class KafkaServer implements AutoCloseable {
         this.channelType = Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         this.acceptors = new MultiThreadIoEventLoopGroup(1, io);
         this.workers = new MultiThreadIoEventLoopGroup(settings.networkThreads(), io);
-    }
-
-    /**
-     * Loads the network transport (epoll's native library, Netty's classes) on another thread, so it
-     * overlaps the broker's log loading instead of adding to the time before the first answer.
-     */
-    public static void preloadTransportAsync() {
-        Thread t = new Thread(() -> {
-            if (Epoll.isAvailable()) {
-                EpollIoHandler.newFactory();
-            } else {
-                NioIoHandler.newFactory();
-            }
-            // the protocol's message schemas (hundreds of classes) are built once, on first use of ApiKeys
-            ApiKeys.METADATA.latestVersion();
-        }, "gregor-transport-preload");
-        t.setDaemon(true);
-        t.start();
     }
 
     /** Binds the listener and returns the address it is bound to (the real port when 0 was asked for). */

@@ -37,6 +37,7 @@ public final class TxnMarkerRouter implements MarkerSender {
     private final MarkerSender local;
     private final InterBrokerClient network;
 
+    /** @param network for the markers of partitions led elsewhere; null when the store is not clustered */
     public TxnMarkerRouter(int brokerId, MetadataStore store, MarkerSender local, InterBrokerClient network) {
         this.brokerId = brokerId;
         this.store = store;

@@ -1,0 +1,41 @@
+package io.gregor.wire;
+
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.nio.NioIoHandler;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Loads what a fresh JVM's first answer needs (the protocol's message schemas, the network transport, the
+ * request path's classes) on another thread, so it overlaps the broker's start instead of adding to the
+ * time before the first answer. No logger field: calling it must not start the logging framework, which
+ * takes long itself and can then start in parallel on the caller's thread.
+ */
+public final class TransportPreload {
+    private TransportPreload() {
+    }
+
+    public static void startAsync() {
+        Thread t = new Thread(TransportPreload::preload, "gregor-transport-preload");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static void preload() {
+        // the message schemas (hundreds of classes) are built once, on first use of ApiKeys; a broker's
+        // ApiRegistry needs them first
+        ApiKeys.METADATA.latestVersion();
+        if (Epoll.isAvailable()) {
+            EpollIoHandler.newFactory();
+        } else {
+            NioIoHandler.newFactory();
+        }
+        try {
+            RequestPathWarmUp.run();
+        } catch (RuntimeException | LinkageError e) {
+            // only a head start: the first real request loads whatever this did not
+            LoggerFactory.getLogger(TransportPreload.class).debug("Warming up the request path failed", e);
+        }
+    }
+}
