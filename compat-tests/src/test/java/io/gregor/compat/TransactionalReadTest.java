@@ -195,6 +195,9 @@ class TransactionalReadTest {
         assertThat(writeMarker(topic, 4000, (short) 3, false, 6)).isEqualTo(Errors.TRANSACTION_COORDINATOR_FENCED);
         assertThat(writeMarker("no-such-topic-" + topic, 4000, (short) 3, true, 7))
                 .isEqualTo(Errors.UNKNOWN_TOPIC_OR_PARTITION);
+        // no batch can carry a negative producer id or epoch (the wire fuzzer's find: it was a stack trace)
+        assertThat(writeMarker(topic, 4000, (short) -1, true, 7)).isEqualTo(Errors.INVALID_REQUEST);
+        assertThat(writeMarker(topic, -1, (short) 3, true, 7)).isEqualTo(Errors.INVALID_REQUEST);
         assertThat(produceTxn(topic, 4000, (short) 2, 1, "e", 1)).isEqualTo(Errors.INVALID_PRODUCER_EPOCH);
         assertThat(produce(topic, null, MemoryRecords.withIdempotentRecords(Compression.NONE, 5000, (short) 0, 0,
                 records("f", 1)))).isEqualTo(Errors.NONE);

@@ -81,6 +81,12 @@ public final class TxnMarkersHandler {
 
     /** One marker on one partition: appended, then replicated (or the error Kafka would give). */
     private CompletableFuture<Errors> write(WritableTxnMarker marker, String topic, int index, long now) {
+        if (marker.producerId() < 0 || marker.producerEpoch() < 0) {
+            // no batch can carry it (Kafka's record builder refuses it): a malformed request, not a broker fault
+            log.warn("Marker for producer {} epoch {} on {}-{} refused: INVALID_REQUEST (no valid producer id and epoch)",
+                    marker.producerId(), marker.producerEpoch(), topic, index);
+            return CompletableFuture.completedFuture(Errors.INVALID_REQUEST);
+        }
         Partition partition = topics.partition(topic, index).orElse(null);
         if (partition == null) {
             return CompletableFuture.completedFuture(
