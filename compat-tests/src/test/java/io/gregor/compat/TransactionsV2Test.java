@@ -138,6 +138,31 @@ class TransactionsV2Test {
                         "no errors");
     }
 
+    /**
+     * A producer that pipelines (five requests in flight) sends several batches to a partition before the first
+     * one's verification at the coordinator has answered: every transaction commits and is read whole.
+     */
+    @Test
+    void pipelinedBatchesOfANewTransactionKeepTheirOrder() {
+        String topic = TestDirs.uniqueTopic("txn-v2-pipelined");
+        Clients.createTopic(BROKER.bootstrapServers(), topic, 8);
+        String value = "x".repeat(1024);
+        int perTransaction = 2_000;
+        try (KafkaProducer<String, String> producer = Clients.producer(BROKER.bootstrapServers(), Map.of(
+                ProducerConfig.TRANSACTIONAL_ID_CONFIG, TestDirs.uniqueTopic("pipelined"),
+                ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 5, ProducerConfig.LINGER_MS_CONFIG, 0))) {
+            producer.initTransactions();
+            for (int txn = 0; txn < 3; txn++) {
+                producer.beginTransaction();
+                for (int i = 0; i < perTransaction; i++) {
+                    producer.send(new ProducerRecord<>(topic, i % (txn == 0 ? 1 : 8), null, value));
+                }
+                producer.commitTransaction();
+            }
+        }
+        assertThat(committedValues(topic, 8)).hasSize(3 * perTransaction);
+    }
+
     @Test
     void aNewProducerFencesTheOldOneAndAbortsItsTransaction() {
         String topic = TestDirs.uniqueTopic("txn-v2-zombie");

@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -55,6 +57,8 @@ public final class ProduceHandler {
     private final TransactionVerifier verifier;
     /** transaction.partition.verification.enable: v1 transactions are verified too (v2 ones always add). */
     private final boolean verifyTransactionsV1;
+    /** Appends waiting for (or behind) a transaction verification, by partition and producer. */
+    private final Map<PendingKey, CompletableFuture<Void>> pendingVerifications = new ConcurrentHashMap<>();
 
     public ProduceHandler(Topics topics, Time time, TransactionVerifier verifier, boolean verifyTransactionsV1) {
         this.topics = topics;
@@ -116,22 +120,23 @@ public final class ProduceHandler {
                 }
                 boolean transactionsV2 = ProduceRequest.isTransactionV2Requested(request.apiVersion());
                 if ((transactionsV2 || verifyTransactionsV1) && data.transactionalId() != null
-                        && needsVerification(partition, records)) {
-                    // the first batch of a transaction here: the coordinator adds (v2) or confirms (v1) the partition
+                        && isTransactional(records)) {
                     ByteBuffer b = records.buffer();
-                    int at = b.position();
-                    replication.add(verifier.verify(data.transactionalId(), b.getLong(at + PRODUCER_ID_OFFSET),
-                            b.getShort(at + PRODUCER_EPOCH_OFFSET), new TopicPartition(partition.topicPartition().topic(),
-                            partition.topicPartition().partition()), !transactionsV2)
-                            .thenCompose(error -> {
-                                if (error != Errors.NONE) {
-                                    result.setErrorCode(error.code()).setErrorMessage(error.message());
-                                    return CompletableFuture.completedFuture(null);
-                                }
-                                return append(partition, records, result, acks, data.timeoutMs(), time.milliseconds(),
-                                        request.clientId());
-                            }));
-                    continue;
+                    long producerId = b.getLong(b.position() + PRODUCER_ID_OFFSET);
+                    PendingKey key = new PendingKey(partition.topicPartition(), producerId);
+                    CompletableFuture<Void> ahead = pendingVerifications.get(key);
+                    if (needsVerification(partition, records) || (ahead != null && !ahead.isDone())) {
+                        // A pipelining producer's later batches wait behind its first one's verification, so
+                        // they reach the log in the order they were sent (their sequence numbers need that).
+                        CompletableFuture<Void> after = ahead == null ? CompletableFuture.completedFuture(null)
+                                : ahead.exceptionally(t -> null);
+                        CompletableFuture<Void> mine = after.thenCompose(v -> verifyThenAppend(data, transactionsV2,
+                                partition, records, result, acks, request.clientId()));
+                        pendingVerifications.put(key, mine);
+                        mine.whenComplete((v, t) -> pendingVerifications.remove(key, mine));
+                        replication.add(mine);
+                        continue;
+                    }
                 }
                 CompletableFuture<Void> appended = append(partition, records, result, acks, data.timeoutMs(), now,
                         request.clientId());
@@ -146,6 +151,37 @@ public final class ProduceHandler {
         }
         return CompletableFuture.allOf(replication.toArray(CompletableFuture[]::new))
                 .thenApply(v -> acks == 0 ? null : response);
+    }
+
+    /** The first batch of a transaction here: the coordinator adds (v2) or confirms (v1) the partition, then it is appended. */
+    private CompletableFuture<Void> verifyThenAppend(ProduceRequestData data, boolean transactionsV2, Partition partition,
+                                                     MemoryRecords records, PartitionProduceResponse result, short acks,
+                                                     String clientId) {
+        if (!needsVerification(partition, records)) {
+            // an earlier batch's verification opened the transaction here meanwhile
+            return append(partition, records, result, acks, data.timeoutMs(), time.milliseconds(), clientId);
+        }
+        ByteBuffer b = records.buffer();
+        int at = b.position();
+        return verifier.verify(data.transactionalId(), b.getLong(at + PRODUCER_ID_OFFSET),
+                        b.getShort(at + PRODUCER_EPOCH_OFFSET), new TopicPartition(partition.topicPartition().topic(),
+                        partition.topicPartition().partition()), !transactionsV2)
+                .thenCompose(error -> {
+                    if (error != Errors.NONE) {
+                        result.setErrorCode(error.code()).setErrorMessage(error.message());
+                        return CompletableFuture.completedFuture(null);
+                    }
+                    return append(partition, records, result, acks, data.timeoutMs(), time.milliseconds(), clientId);
+                });
+    }
+
+    private static boolean isTransactional(MemoryRecords records) {
+        ByteBuffer b = records.buffer();
+        return b.remaining() >= BATCH_HEADER_SIZE && (b.getShort(b.position() + ATTRIBUTES_OFFSET) & TRANSACTIONAL_FLAG) != 0;
+    }
+
+    /** A producer's batches on one partition. */
+    private record PendingKey(io.gregor.storage.TopicPartition partition, long producerId) {
     }
 
     /**
