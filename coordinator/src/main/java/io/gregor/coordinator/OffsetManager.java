@@ -99,10 +99,9 @@ final class OffsetManager {
                             .setPartitionIndex(p.partitionIndex());
                     topicResult.partitions().add(result);
                     String metadata = p.committedMetadata() == null ? "" : p.committedMetadata();
-                    if (!catalog.hasPartition(t.name(), p.partitionIndex())) {
-                        result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
-                    } else if (metadata.length() > config.offsetMetadataMaxBytes()) {
-                        result.setErrorCode(Errors.OFFSET_METADATA_TOO_LARGE.code());
+                    Errors refused = commitError(t.name(), p.partitionIndex(), metadata);
+                    if (refused != Errors.NONE) {
+                        result.setErrorCode(refused.code());
                     } else {
                         CommittedOffset offset = new CommittedOffset(p.committedOffset(),
                                 version >= 6 ? p.committedLeaderEpoch() : -1, metadata, now, -1L);
@@ -190,10 +189,9 @@ final class OffsetManager {
                             new TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex());
                     topicResult.partitions().add(result);
                     String metadata = p.committedMetadata() == null ? "" : p.committedMetadata();
-                    if (!catalog.hasPartition(t.name(), p.partitionIndex())) {
-                        result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
-                    } else if (metadata.length() > config.offsetMetadataMaxBytes()) {
-                        result.setErrorCode(Errors.OFFSET_METADATA_TOO_LARGE.code());
+                    Errors refused = commitError(t.name(), p.partitionIndex(), metadata);
+                    if (refused != Errors.NONE) {
+                        result.setErrorCode(refused.code());
                     } else {
                         CommittedOffset offset = new CommittedOffset(p.committedOffset(),
                                 version >= 2 ? p.committedLeaderEpoch() : -1, metadata, now, -1L);
@@ -433,4 +431,12 @@ final class OffsetManager {
         }
     }
 
+
+    /** Kafka's per-partition checks of a commit, plain or transactional: the partition exists, the metadata fits. */
+    private Errors commitError(String topic, int partition, String metadata) {
+        if (!catalog.hasPartition(topic, partition)) {
+            return Errors.UNKNOWN_TOPIC_OR_PARTITION;
+        }
+        return metadata.length() > config.offsetMetadataMaxBytes() ? Errors.OFFSET_METADATA_TOO_LARGE : Errors.NONE;
+    }
 }
