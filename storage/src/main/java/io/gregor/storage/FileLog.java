@@ -1061,11 +1061,11 @@ public final class FileLog implements PartitionLog {
         return closed;
     }
 
-    /** Per producer id, the last offset of its newest batch: compaction keeps that batch, if only its header. */
-    Map<Long, Long> lastBatchOffsetsOfProducers() {
+    /** Per producer id, what compaction keeps of it (its last data batch or marker), if only as a header. */
+    Map<Long, ProducerStateTable.LastRecord> lastRecordsOfProducers() {
         appendLock.lock();
         try {
-            return producers.lastBatchOffsets();
+            return producers.lastRecords();
         } finally {
             appendLock.unlock();
         }

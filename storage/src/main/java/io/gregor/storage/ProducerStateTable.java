@@ -92,14 +92,18 @@ final class ProducerStateTable {
     private int[] pendingLastSeq = new int[4];
     private int pendingCount;
 
-    /** Per producer id, the last offset of its newest batch (the batch compaction must keep). */
-    Map<Long, Long> lastBatchOffsets() {
-        Map<Long, Long> result = new HashMap<>();
-        producers.forEach((pid, e) -> {
-            if (e.count > 0) {
-                result.put(pid, e.lastOffset[e.newest()]);
-            }
-        });
+    /**
+     * What compaction must keep of a producer (Kafka's LastRecord): the last offset of its newest data batch
+     * (-1 when a marker bumped the epoch since, or none is known) and its epoch, which a marker may carry alone.
+     */
+    record LastRecord(long lastDataOffset, short epoch) {
+    }
+
+    /** Per producer id, its {@link LastRecord}: the batch (or, failing one, the marker) compaction must keep. */
+    Map<Long, LastRecord> lastRecords() {
+        Map<Long, LastRecord> result = new HashMap<>();
+        producers.forEach((pid, e) -> result.put(pid,
+                new LastRecord(e.count > 0 ? e.lastOffset[e.newest()] : -1, e.epoch)));
         return result;
     }
 

@@ -23,8 +23,9 @@ import java.util.zip.CRC32C;
  * dirty section to its latest offset, then rewrites every inactive segment below the end of that section,
  * group by group (each group's output within segment.bytes), keeping per key only the latest record.
  * Offsets are never rewritten; batches keep base offset, last offset delta and producer metadata; the last
- * batch of each producer survives (as a bare header if emptied) so sequence state does too; control batches
- * are kept; records of aborted transactions are removed; nothing at or past the last stable offset is
+ * batch of each producer survives (as a bare header if emptied) so sequence state does too; records of aborted
+ * transactions are removed, and transaction markers once their transactions have no batch left and their delete
+ * horizon passed (see {@link CleanedTransactions}); nothing at or past the last stable offset is
  * cleaned; a tombstone survives until the delete horizon (KIP-534) set when its batch is first cleaned
  * has passed. Uncompressed batches are filtered in place without per-record objects; compressed ones go
  * through kafka-clients' {@link MemoryRecords#filterTo}.
@@ -65,9 +66,11 @@ final class SegmentCleaner {
     private long mapEnd;
     private long nowMs;
     private long deleteRetentionMs;
-    private Map<Long, Long> producerLastOffsets;
-    /** Aborted transactions of the pass's range by producer id: their records are removed, as in Kafka. */
+    private Map<Long, ProducerStateTable.LastRecord> lastRecords;
+    /** Aborted transactions of the pass's range by producer id: their keys never enter the offset map. */
     private final Map<Long, List<AbortedTxn>> abortedByProducer = new java.util.HashMap<>();
+    /** The transactions of the rewrite, carried across its segment groups as Kafka does. */
+    private final CleanedTransactions txns = new CleanedTransactions();
     private long bytesRead;
     private long bytesWritten;
 
@@ -104,7 +107,8 @@ final class SegmentCleaner {
         bytesWritten = 0;
         map.reset(Math.min(firstUncleanable - firstDirty, map.maxCapacity()));
         abortedByProducer.clear();
-        for (AbortedTxn txn : fileLog.abortedTransactions(fileLog.logStartOffset(), firstUncleanable)) {
+        List<AbortedTxn> aborted = fileLog.abortedTransactions(fileLog.logStartOffset(), firstUncleanable);
+        for (AbortedTxn txn : aborted) {
             abortedByProducer.computeIfAbsent(txn.producerId(), k -> new ArrayList<>()).add(txn);
         }
         long end = buildOffsetMap(inactive, nextBases, firstDirty, Math.min(firstUncleanable, activeBase));
@@ -118,7 +122,8 @@ final class SegmentCleaner {
         mapEnd = end;
         nowMs = now;
         deleteRetentionMs = config.deleteRetentionMs();
-        producerLastOffsets = fileLog.lastBatchOffsetsOfProducers();
+        lastRecords = fileLog.lastRecordsOfProducers();
+        txns.reset(aborted);
         List<LogSegment> toClean = new ArrayList<>();
         for (LogSegment seg : inactive) {
             if (seg.baseOffset < end) {
@@ -254,9 +259,14 @@ final class SegmentCleaner {
             writeBuf.clear();
             for (LogSegment seg : group) {
                 scan(seg, 0, (buf, s, e) -> {
-                    if (isAbortedData(buf, s)) {
+                    short attributes = buf.getShort(s + Batches.ATTRIBUTES);
+                    long lastOffset = buf.getLong(s + Batches.BASE_OFFSET) + buf.getInt(s + Batches.LAST_OFFSET_DELTA);
+                    if ((attributes & Batches.CONTROL_MASK) != 0) {
+                        cleanControlBatch(buf, s, e, lastOffset, cleaned);
+                    } else if (txns.onDataBatch(buf.getLong(s + Batches.PRODUCER_ID),
+                            (attributes & Batches.TRANSACTIONAL_MASK) != 0, lastOffset)) {
                         dropAbortedBatch(buf, s, e, cleaned);
-                    } else if ((buf.getShort(s + Batches.ATTRIBUTES) & Batches.COMPRESSION_MASK) != 0) {
+                    } else if ((attributes & Batches.COMPRESSION_MASK) != 0) {
                         filterCompressed(buf, s, e, filter, cleaned);
                     } else {
                         filterUncompressed(buf, s, e, cleaned);
@@ -265,9 +275,13 @@ final class SegmentCleaner {
                 });
             }
             flushWrites(cleaned);
-            // markers are kept, so the index entries of their aborted transactions are too
+            // markers past the map's end were copied as they were: so are their index entries
             for (LogSegment seg : group) {
-                seg.txnIndex.entries().forEach(cleaned.txnIndex::append);
+                for (AbortedTxn txn : seg.txnIndex.entries()) {
+                    if (txn.lastOffset() >= mapEnd) {
+                        cleaned.txnIndex.append(txn);
+                    }
+                }
             }
             cleaned.onBecomeInactive();
             cleaned.flush();
@@ -333,21 +347,112 @@ final class SegmentCleaner {
         }
     }
 
+    /** The data batch holding an active producer's last sequence: kept, if only as a header (Kafka's rule). */
     private boolean isLastBatchOfProducer(long producerId, long lastOffset) {
         if (producerId < 0) {
             return false;
         }
-        Long last = producerLastOffsets.get(producerId);
-        return last != null && last == lastOffset;
+        ProducerStateTable.LastRecord last = lastRecords.get(producerId);
+        return last != null && last.lastDataOffset() == lastOffset;
+    }
+
+    /**
+     * A marker that is an active producer's last word (a marker bumped its epoch after its last data batch,
+     * as transactions v2 do on every EndTxn): kept, if only as a header, for the epoch that fences zombies.
+     */
+    private boolean isLastMarkerOfProducer(long producerId, short epoch, long lastOffset) {
+        if (producerId < 0) {
+            return false;
+        }
+        ProducerStateTable.LastRecord last = lastRecords.get(producerId);
+        return last != null && (last.lastDataOffset() >= 0 ? last.lastDataOffset() == lastOffset
+                : last.epoch() == epoch);
+    }
+
+    /**
+     * Kafka's rules for a transaction marker: kept while its transaction has batches in the log; once it has
+     * none, the first pass to see that stamps the delete horizon (now + delete.retention.ms) into the batch's
+     * base timestamp, and a pass after the horizon removes it (leaving the bare header if it is its producer's
+     * last word). An ABORT kept for its batches keeps its aborted-transaction index entry.
+     */
+    private void cleanControlBatch(ByteBuffer in, int bs, int be, long lastOffset, LogSegment cleaned) {
+        short attributes = in.getShort(bs + Batches.ATTRIBUTES);
+        long producerId = in.getLong(bs + Batches.PRODUCER_ID);
+        int count = in.getInt(bs + Batches.RECORDS_COUNT);
+        boolean compressed = (attributes & Batches.COMPRESSION_MASK) != 0;
+        int controlType = count == 0 ? -1 : compressed ? Integer.MIN_VALUE : controlType(in, bs, be);
+        boolean discardable = txns.onControlBatch(producerId, lastOffset, controlType);
+        if (lastOffset >= mapEnd) {
+            copyBatch(in, bs, be, cleaned); // beyond what this pass knows about; its index entry is copied later
+            return;
+        }
+        if (!discardable) {
+            copyBatch(in, bs, be, cleaned);
+            AbortedTxn aborted = txns.endedAbort();
+            if (aborted != null) {
+                cleaned.txnIndex.append(aborted);
+            }
+            return;
+        }
+        boolean keepHeader = isLastMarkerOfProducer(producerId, in.getShort(bs + Batches.PRODUCER_EPOCH), lastOffset);
+        if (count == 0) {
+            if (keepHeader) {
+                copyBatch(in, bs, be, cleaned);
+            }
+            return;
+        }
+        boolean hasHorizon = (attributes & Batches.DELETE_HORIZON_MASK) != 0;
+        if (hasHorizon && in.getLong(bs + Batches.BASE_TIMESTAMP) <= nowMs) {
+            if (keepHeader) {
+                ensureWriteRoom(Batches.HEADER_SIZE, cleaned);
+                writeEmptyHeader(in, bs);
+            }
+            return;
+        }
+        if (hasHorizon) {
+            copyBatch(in, bs, be, cleaned);
+            return;
+        }
+        writeWithDeleteHorizon(in, bs, be, cleaned);
+    }
+
+    /** The control record type of an uncompressed control batch, or Integer.MIN_VALUE when it has none readable. */
+    private int controlType(ByteBuffer in, int bs, int be) {
+        try {
+            int len = readVarint(in, bs + Batches.HEADER_SIZE);
+            int recordEnd = cursor + len;
+            readVarlong(in, cursor + 1); // timestamp delta
+            readVarint(in, cursor); // offset delta
+            int keyLen = readVarint(in, cursor);
+            if (keyLen < 4 || cursor + keyLen > Math.min(recordEnd, be)) {
+                return Integer.MIN_VALUE;
+            }
+            return in.getShort(cursor + 2);
+        } catch (RuntimeException e) {
+            return Integer.MIN_VALUE; // kept as it is
+        }
+    }
+
+    /** Copies an uncompressed batch with the DELETE_HORIZON flag and now + delete.retention.ms as its base time. */
+    private void writeWithDeleteHorizon(ByteBuffer in, int bs, int be, LogSegment cleaned) {
+        int count = in.getInt(bs + Batches.RECORDS_COUNT);
+        ensureWriteRoom(be - bs + count * 16, cleaned);
+        int outStart = writeBuf.position();
+        writeBuf.put(outStart, in, bs, be - bs);
+        long oldBase = in.getLong(bs + Batches.BASE_TIMESTAMP);
+        long horizon = nowMs + deleteRetentionMs;
+        int op = rebaseTimestamps(outStart + Batches.HEADER_SIZE, outStart + (be - bs), count, oldBase, horizon);
+        writeBuf.putShort(outStart + Batches.ATTRIBUTES,
+                (short) (in.getShort(bs + Batches.ATTRIBUTES) | Batches.DELETE_HORIZON_MASK));
+        writeBuf.putLong(outStart + Batches.BASE_TIMESTAMP, horizon);
+        writeBuf.putInt(outStart + Batches.LENGTH, op - outStart - Batches.LOG_OVERHEAD);
+        writeBuf.putInt(outStart + Batches.CRC, (int) Batches.crc(crc, writeBuf, outStart, op));
+        writeBuf.position(op);
     }
 
     private void filterUncompressed(ByteBuffer in, int bs, int be, LogSegment cleaned) {
         int batchSize = be - bs;
         short attributes = in.getShort(bs + Batches.ATTRIBUTES);
-        if ((attributes & Batches.CONTROL_MASK) != 0) {
-            copyBatch(in, bs, be, cleaned);
-            return;
-        }
         long base = in.getLong(bs + Batches.BASE_OFFSET);
         long baseTimestamp = in.getLong(bs + Batches.BASE_TIMESTAMP);
         boolean hasHorizon = (attributes & Batches.DELETE_HORIZON_MASK) != 0;
@@ -491,9 +596,6 @@ final class SegmentCleaner {
 
             @Override
             protected boolean shouldRetainRecord(RecordBatch batch, Record record) {
-                if (batch.isControlBatch()) {
-                    return true;
-                }
                 long offset = record.offset();
                 long latest = record.hasKey() && offset < mapEnd ? map.get(record.key()) : -1;
                 OptionalLong horizon = batch.deleteHorizonMs();
