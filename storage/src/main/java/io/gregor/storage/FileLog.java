@@ -397,17 +397,35 @@ public final class FileLog implements PartitionLog {
 
     @Override
     public AppendResult append(ByteBuffer records, int leaderEpoch, long nowMs) {
-        return appendAsLeader(records, leaderEpoch, nowMs, BatchValidator.Origin.CLIENT, 0);
+        return appendAsLeader(records, leaderEpoch, nowMs, BatchValidator.Origin.CLIENT, 0, null);
+    }
+
+    @Override
+    public AppendResult append(ByteBuffer records, int leaderEpoch, long nowMs, VerificationGuard guard) {
+        return appendAsLeader(records, leaderEpoch, nowMs, BatchValidator.Origin.CLIENT, 0, guard);
+    }
+
+    @Override
+    public VerificationGuard verificationGuard(long producerId, int baseSequence, short producerEpoch) {
+        appendLock.lock();
+        try {
+            return producers.verificationGuard(producerId, hooks.time().milliseconds());
+        } finally {
+            appendLock.unlock();
+        }
     }
 
     @Override
     public AppendResult appendFromCoordinator(ByteBuffer records, int leaderEpoch, long nowMs) {
-        return appendAsLeader(records, leaderEpoch, nowMs, BatchValidator.Origin.COORDINATOR, 0);
+        return appendAsLeader(records, leaderEpoch, nowMs, BatchValidator.Origin.COORDINATOR, 0, null);
     }
 
-    /** {@code transactionVersion} only matters for markers (their epoch rule). */
+    /**
+     * {@code transactionVersion} only matters for markers (their epoch rule); {@code guard}, when not null, puts
+     * a client's transactional batches under transaction verification.
+     */
     private AppendResult appendAsLeader(ByteBuffer records, int leaderEpoch, long nowMs,
-                                        BatchValidator.Origin origin, int transactionVersion) {
+                                        BatchValidator.Origin origin, int transactionVersion, VerificationGuard guard) {
         ByteBuffer buf = writableView(records);
         final int start = buf.position();
         final int end = buf.limit();
@@ -423,6 +441,7 @@ public final class FileLog implements PartitionLog {
             long nextOffset = logEndOffset;
             long maxTimestamp = -1;
             BatchHeaders b = appendHeaders.over(buf, start, end);
+            long verifiedProducer = -1; // its first batch here passed: the rest of this append joins its transaction
             while (b.next()) {
                 validator.validateLeaderBatch(b, c, nextOffset, origin);
                 maxTimestamp = Math.max(maxTimestamp, c.logAppendTime() ? nowMs : b.maxTimestamp());
@@ -433,6 +452,10 @@ public final class FileLog implements PartitionLog {
                         long last = e.lastOffset[dupSlot];
                         return new AppendResult(last - e.offsetDelta[dupSlot], last,
                                 c.logAppendTime() ? e.timestamp[dupSlot] : -1, logStartOffset, true);
+                    }
+                    if (guard != null && b.isTransactional() && !b.isControl() && b.producerId() != verifiedProducer) {
+                        producers.checkVerified(b.producerId(), b.producerEpoch(), guard);
+                        verifiedProducer = b.producerId();
                     }
                 }
                 nextOffset += b.lastOffsetDelta() + 1L;
@@ -800,7 +823,7 @@ public final class FileLog implements PartitionLog {
         ByteBuffer marker = MemoryRecords.withEndTransactionMarker(0L, nowMs, leaderEpoch, producerId, producerEpoch,
                 new EndTransactionMarker(commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT,
                         coordinatorEpoch)).buffer();
-        return appendAsLeader(marker, leaderEpoch, nowMs, BatchValidator.Origin.COORDINATOR, transactionVersion);
+        return appendAsLeader(marker, leaderEpoch, nowMs, BatchValidator.Origin.COORDINATOR, transactionVersion, null);
     }
 
     /** producer.id.expiration.ms: drops idle producers without an open transaction; returns how many. */

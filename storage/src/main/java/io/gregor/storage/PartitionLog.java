@@ -30,6 +30,21 @@ public interface PartitionLog {
     AppendResult append(ByteBuffer records, int leaderEpoch, long nowMs);
 
     /**
+     * {@link #append(ByteBuffer, int, long)} for a producer request under transaction verification (KIP-890):
+     * a transactional batch whose producer has no transaction open here at its epoch is refused with
+     * INVALID_TXN_STATE unless {@code guard} is the one {@link #verificationGuard} handed out for the
+     * verification just answered and no marker or transactional batch of that producer was written since.
+     * A null guard means verification is not in force.
+     */
+    AppendResult append(ByteBuffer records, int leaderEpoch, long nowMs, VerificationGuard guard);
+
+    /**
+     * Kafka's maybeCreateVerificationStateEntry: the guard for a transactional append of this producer about
+     * to be verified with the transaction coordinator (the existing one while a verification is under way).
+     */
+    VerificationGuard verificationGuard(long producerId, int baseSequence, short producerEpoch);
+
+    /**
      * {@link #append} for a coordinator's own records (Kafka's AppendOrigin.COORDINATOR), e.g. the group
      * coordinator's transactional offset commits: a batch with a producer id is checked for its epoch (and for
      * writing inside the producer's transaction) but not for sequences, which such writes do not follow.

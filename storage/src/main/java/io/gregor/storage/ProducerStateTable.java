@@ -82,6 +82,34 @@ final class ProducerStateTable {
     /** Ongoing transactions, first offset -> producer id (Kafka's ongoingTxns): the first holds the LSO back. */
     private final TreeMap<Long, Long> ongoingTxns = new TreeMap<>();
 
+    /** Kafka's VerificationStateEntry: a verification with the transaction coordinator under way. */
+    private record Verification(VerificationGuard guard, long createdMs) {
+    }
+
+    private final Map<Long, Verification> verifications = new HashMap<>();
+
+    /** The guard of the producer's verification under way, a new one if none is. */
+    VerificationGuard verificationGuard(long producerId, long nowMs) {
+        return verifications.computeIfAbsent(producerId, pid -> new Verification(new VerificationGuard(), nowMs))
+                .guard();
+    }
+
+    /**
+     * Kafka's check of a verified append: a transactional data batch of a producer without a transaction open
+     * here at its epoch must carry the guard of a verification still under way.
+     */
+    void checkVerified(long producerId, short epoch, VerificationGuard guard) {
+        Entry e = producers.get(producerId);
+        if (e != null && e.epoch == epoch && e.currentTxnFirstOffset >= 0) {
+            return;
+        }
+        Verification v = verifications.get(producerId);
+        if (v == null || guard == VerificationGuard.SENTINEL || v.guard() != guard) {
+            throw new InvalidTxnStateException("Record of producer " + producerId + " at epoch " + epoch
+                    + " was not part of an ongoing transaction");
+        }
+    }
+
     /** A transaction ended by a marker: from its first record to the marker at lastOffset. */
     record CompletedTxn(long producerId, long firstOffset, long lastOffset, boolean aborted) {
     }
@@ -258,6 +286,10 @@ final class ProducerStateTable {
         if (producerId < 0) {
             return null;
         }
+        if (b.isTransactional() && !verifications.isEmpty()) {
+            // a marker ended the transaction, or a batch opened it: a verification under way is stale or done
+            verifications.remove(producerId);
+        }
         if (b.isControl()) {
             if (b.recordCount() == 0) {
                 return null; // the cleaner emptied it: its transaction is gone from the log
@@ -309,12 +341,14 @@ final class ProducerStateTable {
      * is at least {@code expirationMs} old. Returns how many went.
      */
     int removeExpired(long nowMs, long expirationMs) {
+        verifications.values().removeIf(v -> nowMs - v.createdMs >= expirationMs);
         int before = producers.size();
         producers.values().removeIf(e -> e.currentTxnFirstOffset < 0 && nowMs - e.lastTimestamp >= expirationMs);
         return before - producers.size();
     }
 
     void clear() {
+        verifications.clear();
         producers.clear();
         ongoingTxns.clear();
     }

@@ -3,6 +3,7 @@ package io.gregor.broker.handlers;
 import io.gregor.broker.Topics;
 import io.gregor.broker.replica.Partition;
 import io.gregor.storage.AppendResult;
+import io.gregor.storage.VerificationGuard;
 import io.gregor.storage.errors.InvalidRecordException;
 import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaRequest;
@@ -43,6 +44,7 @@ public final class ProduceHandler {
     private static final int ATTRIBUTES_OFFSET = 21;
     private static final int PRODUCER_ID_OFFSET = 43;
     private static final int PRODUCER_EPOCH_OFFSET = 51;
+    private static final int BASE_SEQUENCE_OFFSET = 53;
     private static final int BATCH_HEADER_SIZE = 61;
     private static final short TRANSACTIONAL_FLAG = 0x10;
 
@@ -72,9 +74,13 @@ public final class ProduceHandler {
     }
 
     private CompletionStage<ProduceResponseData> produce(KafkaRequest request) {
-        ProduceRequestData data = request.body();
+        return produce(request.body(), request.apiVersion(), request.clientId());
+    }
+
+    /** The answer to a Produce at {@code apiVersion}; null for acks=0. */
+    CompletionStage<ProduceResponseData> produce(ProduceRequestData data, short apiVersion, String clientId) {
         short acks = data.acks();
-        boolean byId = request.apiVersion() >= 13;
+        boolean byId = apiVersion >= 13;
         ProduceResponseData response = new ProduceResponseData();
         long now = time.milliseconds();
         List<CompletableFuture<Void>> replication = new ArrayList<>();
@@ -103,7 +109,7 @@ public final class ProduceHandler {
                     result.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
                     continue;
                 }
-                if (Topic.isInternal(partition.topicPartition().topic()) && !ADMIN_CLIENT_ID.equals(request.clientId())) {
+                if (Topic.isInternal(partition.topicPartition().topic()) && !ADMIN_CLIENT_ID.equals(clientId)) {
                     result.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code())
                             .setErrorMessage("Cannot append to internal topic " + partition.topicPartition().topic());
                     continue;
@@ -118,9 +124,13 @@ public final class ProduceHandler {
                     result.setErrorCode(Errors.CORRUPT_MESSAGE.code()).setErrorMessage("No record batches");
                     continue;
                 }
-                boolean transactionsV2 = ProduceRequest.isTransactionV2Requested(request.apiVersion());
+                boolean transactionsV2 = ProduceRequest.isTransactionV2Requested(apiVersion);
+                // under verification the log refuses a transactional batch that neither joins a transaction open
+                // there nor carries the guard of a verification still current (KIP-890's VerificationGuard)
+                VerificationGuard guard = null;
                 if ((transactionsV2 || verifyTransactionsV1) && data.transactionalId() != null
                         && isTransactional(records)) {
+                    guard = VerificationGuard.SENTINEL;
                     ByteBuffer b = records.buffer();
                     long producerId = b.getLong(b.position() + PRODUCER_ID_OFFSET);
                     PendingKey key = new PendingKey(partition.topicPartition(), producerId);
@@ -131,7 +141,7 @@ public final class ProduceHandler {
                         CompletableFuture<Void> after = ahead == null ? CompletableFuture.completedFuture(null)
                                 : ahead.exceptionally(t -> null);
                         CompletableFuture<Void> mine = after.thenCompose(v -> verifyThenAppend(data, transactionsV2,
-                                partition, records, result, acks, request.clientId()));
+                                partition, records, result, acks, clientId));
                         pendingVerifications.put(key, mine);
                         mine.whenComplete((v, t) -> pendingVerifications.remove(key, mine));
                         replication.add(mine);
@@ -139,7 +149,7 @@ public final class ProduceHandler {
                     }
                 }
                 CompletableFuture<Void> appended = append(partition, records, result, acks, data.timeoutMs(), now,
-                        request.clientId());
+                        clientId, guard);
                 if (!appended.isDone()) {
                     replication.add(appended);
                 }
@@ -159,19 +169,26 @@ public final class ProduceHandler {
                                                      String clientId) {
         if (!needsVerification(partition, records)) {
             // an earlier batch's verification opened the transaction here meanwhile
-            return append(partition, records, result, acks, data.timeoutMs(), time.milliseconds(), clientId);
+            return append(partition, records, result, acks, data.timeoutMs(), time.milliseconds(), clientId,
+                    VerificationGuard.SENTINEL);
         }
         ByteBuffer b = records.buffer();
         int at = b.position();
-        return verifier.verify(data.transactionalId(), b.getLong(at + PRODUCER_ID_OFFSET),
-                        b.getShort(at + PRODUCER_EPOCH_OFFSET), new TopicPartition(partition.topicPartition().topic(),
-                        partition.topicPartition().partition()), !transactionsV2)
+        long producerId = b.getLong(at + PRODUCER_ID_OFFSET);
+        short producerEpoch = b.getShort(at + PRODUCER_EPOCH_OFFSET);
+        // taken before asking: a marker written while the answer travels retires it, and the append is refused
+        VerificationGuard guard = partition.log().verificationGuard(producerId, b.getInt(at + BASE_SEQUENCE_OFFSET),
+                producerEpoch);
+        return verifier.verify(data.transactionalId(), producerId, producerEpoch,
+                        new TopicPartition(partition.topicPartition().topic(), partition.topicPartition().partition()),
+                        !transactionsV2)
                 .thenCompose(error -> {
                     if (error != Errors.NONE) {
                         result.setErrorCode(error.code()).setErrorMessage(error.message());
                         return CompletableFuture.completedFuture(null);
                     }
-                    return append(partition, records, result, acks, data.timeoutMs(), time.milliseconds(), clientId);
+                    return append(partition, records, result, acks, data.timeoutMs(), time.milliseconds(), clientId,
+                            guard);
                 });
     }
 
@@ -199,9 +216,10 @@ public final class ProduceHandler {
 
     /** Appends as leader; completes when acks are satisfied (at once but for acks=all). */
     private CompletableFuture<Void> append(Partition partition, MemoryRecords records, PartitionProduceResponse result,
-                                           short acks, int timeoutMs, long now, String clientId) {
+                                           short acks, int timeoutMs, long now, String clientId,
+                                           VerificationGuard guard) {
         try {
-            AppendResult appended = partition.appendAsLeader(records.buffer(), now);
+            AppendResult appended = partition.appendAsLeader(records.buffer(), now, guard);
             topics.logDirHealth().appendSucceeded(partition.topicPartition());
             result.setBaseOffset(appended.firstOffset())
                     .setLogAppendTimeMs(appended.logAppendTimeMs())

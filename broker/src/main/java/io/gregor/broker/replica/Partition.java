@@ -3,6 +3,7 @@ package io.gregor.broker.replica;
 import io.gregor.broker.metadata.PartitionState;
 import io.gregor.storage.AppendResult;
 import io.gregor.storage.PartitionLog;
+import io.gregor.storage.VerificationGuard;
 import io.gregor.storage.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
@@ -167,7 +168,17 @@ public final class Partition {
 
     /** Appends a produce request's records for this partition and wakes fetches waiting for data. */
     public AppendResult appendAsLeader(ByteBuffer records, long nowMs) {
-        return appendAsLeader(records, nowMs, false);
+        return appendAsLeader(records, nowMs, false, null);
+    }
+
+    /**
+     * {@link #appendAsLeader(ByteBuffer, long)} under transaction verification: {@code guard} is the one the log
+     * handed out before the coordinator was asked, or {@link VerificationGuard#SENTINEL} when it was not asked
+     * because the transaction was open here (see {@link io.gregor.storage.PartitionLog#append(ByteBuffer, int,
+     * long, VerificationGuard)}).
+     */
+    public AppendResult appendAsLeader(ByteBuffer records, long nowMs, VerificationGuard guard) {
+        return appendAsLeader(records, nowMs, false, guard);
     }
 
     /**
@@ -175,10 +186,11 @@ public final class Partition {
      * id and epoch but no sequence), checked as Kafka checks coordinator writes.
      */
     public AppendResult appendFromCoordinator(ByteBuffer records, long nowMs) {
-        return appendAsLeader(records, nowMs, true);
+        return appendAsLeader(records, nowMs, true, null);
     }
 
-    private AppendResult appendAsLeader(ByteBuffer records, long nowMs, boolean fromCoordinator) {
+    private AppendResult appendAsLeader(ByteBuffer records, long nowMs, boolean fromCoordinator,
+                                        VerificationGuard guard) {
         int bytes = records.remaining();
         AppendResult result;
         synchronized (this) {
@@ -188,7 +200,8 @@ public final class Partition {
                         + topicPartition);
             }
             result = fromCoordinator ? log.appendFromCoordinator(records, leaderEpoch, nowMs)
-                    : log.append(records, leaderEpoch, nowMs);
+                    : guard == null ? log.append(records, leaderEpoch, nowMs)
+                    : log.append(records, leaderEpoch, nowMs, guard);
             if (!result.duplicate()) {
                 unreplicated.addLast(new long[]{result.lastOffset() + 1, bytes});
             }
