@@ -336,8 +336,10 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
                 time.milliseconds(), -1L, txn.transactionVersion());
         // PrepareEpochFence lives in memory only, as in Kafka; the abort that follows is what gets written
         entry.current = fenced;
-        // the fence already gave the markers an epoch above the producer's: no second bump for transactions v2
-        prepareEnd(entry, false, false).thenAccept(error -> {
+        // transactions v2 bump once more for the abort, as Kafka: the stored epoch ends two above the fenced
+        // producer's, so that producer's EndTxn is never taken for a retry of this one (unless the epoch is spent)
+        boolean bumpAgain = txn.transactionVersion() >= 2 && epoch < Short.MAX_VALUE;
+        prepareEnd(entry, false, bumpAgain).thenAccept(error -> {
             if (error != Errors.NONE) {
                 synchronized (entry) {
                     if (entry.current == fenced) {
@@ -497,16 +499,24 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
         boolean tv2 = transactionVersion >= 2;
         synchronized (entry) {
             TxnSnapshot txn = entry.current;
-            // Kafka's retry rules for transactions v2: the bump happened (same id, epoch + 1), or the id moved on
-            boolean retryOnOverflow = tv2 && txn.previousProducerId() == producerId && epoch == Short.MAX_VALUE - 1
-                    && txn.producerEpoch() == 0;
-            boolean retryOnBump = tv2 && txn.producerId() == producerId && txn.producerEpoch() == epoch + 1
-                    && txn.state() != TransactionState.PREPARE_EPOCH_FENCE && txn.lastProducerEpoch() == epoch;
+            // Kafka's retry rules for transactions v2, from what __transaction_state keeps (so a retry reaching the
+            // next coordinator after a failover is recognised too): the bump happened (same id, stored epoch one
+            // above the request's), or the exhausted epoch moved the producer to the next id (PreviousProducerId).
+            // A timed-out or fenced transaction's abort bumps twice, so its producer's old epoch is no retry.
+            boolean fencing = txn.state() == TransactionState.PREPARE_EPOCH_FENCE;
+            boolean retryOnOverflow = tv2 && !fencing && txn.previousProducerId() == producerId
+                    && epoch == Short.MAX_VALUE - 1 && txn.producerEpoch() == 0;
+            boolean retryOnBump = tv2 && !fencing && txn.producerId() == producerId && txn.producerEpoch() == epoch + 1;
             boolean retry = retryOnOverflow || retryOnBump;
+            boolean validEpoch = !tv2 ? txn.producerEpoch() == epoch : switch (txn.state()) {
+                case ONGOING, EMPTY, DEAD, PREPARE_EPOCH_FENCE -> txn.producerEpoch() == epoch;
+                case PREPARE_COMMIT, PREPARE_ABORT -> retryOnBump;
+                case COMPLETE_COMMIT, COMPLETE_ABORT -> retry || txn.producerEpoch() == epoch;
+            };
             if (txn.producerId() != producerId && !retryOnOverflow) {
                 return CompletableFuture.completedFuture(EndResult.error(Errors.INVALID_PRODUCER_ID_MAPPING));
             }
-            if (txn.producerEpoch() != epoch && !retry) {
+            if (!validEpoch) {
                 return CompletableFuture.completedFuture(EndResult.error(Errors.PRODUCER_FENCED));
             }
             if (entry.pending != null) {
@@ -556,8 +566,10 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
         TxnSnapshot prepared;
         if (bumpForV2) {
             // the epoch never overflows: an exhausted one moves to a new producer id once the markers are written
-            long nextProducerId = isEpochExhausted(txn.producerEpoch()) ? producerIds.getAsLong() : -1L;
-            boolean empty = txn.state() != TransactionState.ONGOING;
+            // (not for a fence's abort, as Kafka: the fenced producer never continues)
+            boolean fencing = txn.state() == TransactionState.PREPARE_EPOCH_FENCE;
+            long nextProducerId = !fencing && isEpochExhausted(txn.producerEpoch()) ? producerIds.getAsLong() : -1L;
+            boolean empty = txn.state() != TransactionState.ONGOING && !fencing;
             prepared = new TxnSnapshot(txn.producerId(), txn.previousProducerId(), (short) (txn.producerEpoch() + 1),
                     txn.producerEpoch(), txn.timeoutMs(), state, empty ? Set.of() : txn.partitions(),
                     empty ? now : txn.startTimestamp(), now, nextProducerId, (short) 2);

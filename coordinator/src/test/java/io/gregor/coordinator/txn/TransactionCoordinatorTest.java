@@ -226,6 +226,79 @@ class TransactionCoordinatorTest {
         assertThat(coordinator.endTransaction(id, 7, lastEpoch, true, (short) 2).get()).isEqualTo(end);
     }
 
+    /** The coordinator fails over: a new one loads the same __transaction_state. */
+    private TransactionCoordinator failOver() {
+        coordinator.close();
+        return start();
+    }
+
+    @Test
+    void transactionsV2EndTxnRetryIsRecognisedByTheNextCoordinatorAfterAFailover() throws Exception {
+        start();
+        TransactionCoordinator.InitResult init = coordinator.initProducerId("v2-failover", 10_000, -1, (short) -1)
+                .get(5, TimeUnit.SECONDS);
+        coordinator.addPartitions("v2-failover", init.producerId(), init.producerEpoch(), List.of(TP), (short) 2)
+                .get(5, TimeUnit.SECONDS);
+        TransactionCoordinator.EndResult end = coordinator.endTransaction("v2-failover", init.producerId(),
+                init.producerEpoch(), true, (short) 2).get(5, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> coordinator.snapshot("v2-failover").state() == TransactionState.COMPLETE_COMMIT);
+
+        // the answer was lost with the old coordinator; the producer retries EndTxn v5 at the new one
+        failOver();
+        assertThat(coordinator.endTransaction("v2-failover", init.producerId(), init.producerEpoch(), true, (short) 2)
+                .get(5, TimeUnit.SECONDS)).isEqualTo(end);
+        assertThat(coordinator.endTransaction("v2-failover", init.producerId(), init.producerEpoch(), false, (short) 2)
+                .get(5, TimeUnit.SECONDS).error()).as("a retry with the other result").isEqualTo(Errors.INVALID_TXN_STATE);
+        // the producer's next transaction at the bumped epoch proceeds as usual
+        coordinator.addPartitions("v2-failover", end.producerId(), end.producerEpoch(), List.of(TP), (short) 2)
+                .get(5, TimeUnit.SECONDS);
+        assertThat(coordinator.endTransaction("v2-failover", end.producerId(), end.producerEpoch(), false, (short) 2)
+                .get(5, TimeUnit.SECONDS)).isEqualTo(new TransactionCoordinator.EndResult(Errors.NONE, end.producerId(),
+                (short) (end.producerEpoch() + 1)));
+    }
+
+    @Test
+    void transactionsV2RetryAfterTheMoveToANewProducerIdIsRecognisedAfterAFailover() throws Exception {
+        String id = "exhausted-failover";
+        short lastEpoch = Short.MAX_VALUE - 1;
+        TxnSnapshot ongoing = new TxnSnapshot(7, -1, lastEpoch, (short) -1, 10_000, TransactionState.ONGOING,
+                Set.of(TP), time.milliseconds(), time.milliseconds(), -1L, (short) 2);
+        log.append(TransactionCoordinator.partitionFor(id, 50), List.of(TransactionRecords.record(id, ongoing)));
+        start();
+        TransactionCoordinator.EndResult end = coordinator.endTransaction(id, 7, lastEpoch, true, (short) 2)
+                .get(5, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(10)).until(() -> coordinator.snapshot(id).state() == TransactionState.COMPLETE_COMMIT);
+
+        failOver();
+        // PreviousProducerId (a tagged field of the v1 TransactionLogValue) names the id the producer retries with
+        assertThat(coordinator.snapshot(id).previousProducerId()).isEqualTo(7);
+        assertThat(coordinator.endTransaction(id, 7, lastEpoch, true, (short) 2).get(5, TimeUnit.SECONDS)).isEqualTo(end);
+    }
+
+    @Test
+    void theProducerOfATimedOutTransactionIsFencedNotTakenForARetryBeforeAndAfterAFailover() throws Exception {
+        start();
+        TransactionCoordinator.InitResult init = coordinator.initProducerId("slow", 1_000, -1, (short) -1)
+                .get(5, TimeUnit.SECONDS);
+        coordinator.addPartitions("slow", init.producerId(), init.producerEpoch(), List.of(TP), (short) 2)
+                .get(5, TimeUnit.SECONDS);
+        time.sleep(1_001);
+        coordinator.abortTimedOutTransactions();
+        await().atMost(Duration.ofSeconds(10)).until(() -> coordinator.snapshot("slow").state() == TransactionState.COMPLETE_ABORT);
+        short aborted = coordinator.snapshot("slow").producerEpoch();
+        assertThat(aborted).as("fenced, then bumped for the abort, as Kafka").isEqualTo((short) (init.producerEpoch() + 2));
+        assertThat(leaders.received).last().satisfies(r -> assertThat(r.markers().get(0).producerEpoch()).isEqualTo(aborted));
+
+        for (int round = 0; round < 2; round++) {
+            assertThat(coordinator.endTransaction("slow", init.producerId(), init.producerEpoch(), false, (short) 2)
+                    .get(5, TimeUnit.SECONDS).error()).as("round %d", round).isEqualTo(Errors.PRODUCER_FENCED);
+            assertThat(coordinator.endTransaction("slow", init.producerId(), init.producerEpoch(), true, (short) 2)
+                    .get(5, TimeUnit.SECONDS).error()).as("round %d", round).isEqualTo(Errors.PRODUCER_FENCED);
+            failOver();
+        }
+    }
+
     @Test
     void aTransactionPreparedByThePreviousCoordinatorIsCompletedWhenItsPartitionLoads() throws Exception {
         String id = "failed-over";
