@@ -238,7 +238,8 @@ public final class Broker implements AutoCloseable {
                 transactionCoordinator, markerClient, scheduler, time);
         new ProduceHandler(topics, time, verifier::verify, config.transactionPartitionVerificationEnable())
                 .register(registry);
-        new GroupHandler(groupCoordinator, verifier::verify, offsetsTopic.name()).register(registry);
+        new GroupHandler(groupCoordinator, verifier::verify, config.transactionPartitionVerificationEnable(),
+                offsetsTopic.name()).register(registry);
         new FindCoordinatorHandler(Map.of(CoordinatorType.GROUP, offsetsTopic, CoordinatorType.TRANSACTION, transactionTopic),
                 brokerId, advertised).register(registry);
         faultInjector.bind(api -> registry.lookup(api) != null, name -> topics.topic(name).map(TopicMetadata::topicId));

@@ -59,13 +59,20 @@ public final class GroupHandler {
     private static final Logger log = LoggerFactory.getLogger(GroupHandler.class);
 
     private final GroupCoordinator coordinator;
-    /** Adds the group's offsets partition to a transactions-v2 producer's transaction (TxnOffsetCommit v5). */
+    /**
+     * Adds the group's offsets partition to a transactions-v2 producer's transaction (TxnOffsetCommit v5), or
+     * checks that an older client's AddOffsetsToTxn put it there (below v5, under verification).
+     */
     private final ProduceHandler.TransactionVerifier transactions;
+    /** transaction.partition.verification.enable: TxnOffsetCommit below v5 is verified too, as Kafka does. */
+    private final boolean verifyTransactionsV1;
     private final String offsetsTopic;
 
-    public GroupHandler(GroupCoordinator coordinator, ProduceHandler.TransactionVerifier transactions, String offsetsTopic) {
+    public GroupHandler(GroupCoordinator coordinator, ProduceHandler.TransactionVerifier transactions,
+                        boolean verifyTransactionsV1, String offsetsTopic) {
         this.coordinator = coordinator;
         this.transactions = transactions;
+        this.verifyTransactionsV1 = verifyTransactionsV1;
         this.offsetsTopic = offsetsTopic;
     }
 
@@ -175,12 +182,15 @@ public final class GroupHandler {
             }
             return CompletableFuture.completedFuture(response);
         }
-        if (request.apiVersion() < 5) {
+        boolean transactionsV2 = request.apiVersion() >= 5;
+        if (!transactionsV2 && !verifyTransactionsV1) {
             return coordinator.commitTransactionalOffsets(data, request.apiVersion());
         }
-        // transactions v2 clients send no AddOffsetsToTxn: the group coordinator adds the partition, as in Kafka
+        // transactions v2 clients send no AddOffsetsToTxn: the group coordinator adds the partition, as in Kafka;
+        // an older client's AddOffsetsToTxn must have added it to a transaction still ongoing (KIP-890 part 1)
         TopicPartition offsetsPartition = new TopicPartition(offsetsTopic, coordinator.partitionFor(data.groupId()));
-        return transactions.verify(data.transactionalId(), data.producerId(), data.producerEpoch(), offsetsPartition, false)
+        return transactions.verify(data.transactionalId(), data.producerId(), data.producerEpoch(), offsetsPartition,
+                        !transactionsV2)
                 .thenCompose(added -> {
                     if (added == Errors.NONE) {
                         return coordinator.commitTransactionalOffsets(data, request.apiVersion());
