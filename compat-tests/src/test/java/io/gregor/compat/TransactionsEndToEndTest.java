@@ -143,7 +143,8 @@ class TransactionsEndToEndTest {
             // the producer says nothing more: the coordinator aborts after 2 s (checked every 500 ms)
             await().atMost(Clients.TIMEOUT).until(() -> state(id) == TransactionState.COMPLETE_ABORT);
             assertThat(Clients.get(admin.describeTransactions(List.of(id)).description(id)).producerEpoch())
-                    .as("the epoch is bumped so the producer is fenced").isEqualTo((short) 1);
+                    .as("the epoch is bumped to fence the producer, and again by the abort (transaction.version 2)")
+                    .isEqualTo((short) 2);
             assertThat(committedValues(topic, 1)).isEmpty();
         } finally {
             abandoned.close(Duration.ZERO);

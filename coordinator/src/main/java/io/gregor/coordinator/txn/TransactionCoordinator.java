@@ -336,9 +336,10 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
                 time.milliseconds(), -1L, txn.transactionVersion());
         // PrepareEpochFence lives in memory only, as in Kafka; the abort that follows is what gets written
         entry.current = fenced;
-        // transactions v2 bump once more for the abort, as Kafka: the stored epoch ends two above the fenced
-        // producer's, so that producer's EndTxn is never taken for a retry of this one (unless the epoch is spent)
-        boolean bumpAgain = txn.transactionVersion() >= 2 && epoch < Short.MAX_VALUE;
+        // the abort bumps once more, as Kafka's does at the broker's transaction.version (2, finalized here): the
+        // stored epoch ends two above the fenced producer's, so that producer's EndTxn is never taken for a
+        // retry of this one (unless the epoch is spent)
+        boolean bumpAgain = epoch < Short.MAX_VALUE;
         prepareEnd(entry, false, bumpAgain).thenAccept(error -> {
             if (error != Errors.NONE) {
                 synchronized (entry) {
