@@ -13,7 +13,9 @@ import io.gregor.storage.AppendResult;
 import io.gregor.storage.FileSlice;
 import io.gregor.storage.PartitionLog;
 import io.gregor.storage.ReadResult;
+import io.gregor.storage.VerificationGuard;
 import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.internals.Topic;
@@ -141,7 +143,24 @@ public final class InternalTopic implements CoordinatorLog {
     @Override
     public CompletableFuture<Void> appendTransactional(int partition, long producerId, short producerEpoch,
                                                        List<CoordinatorRecord> records) {
-        return append(partition, producerId, producerEpoch, true, records);
+        return append(partition, producerId, producerEpoch, true, records, null);
+    }
+
+    @Override
+    public Object transactionVerificationGuard(int partition, long producerId, short producerEpoch) {
+        return replicas.partition(settings.name(), partition)
+                .map(p -> p.log().verificationGuard(producerId, RecordBatch.NO_SEQUENCE, producerEpoch)).orElse(null);
+    }
+
+    @Override
+    public CompletableFuture<Void> appendTransactional(int partition, long producerId, short producerEpoch,
+                                                       List<CoordinatorRecord> records, Object verificationGuard) {
+        try {
+            return append(partition, producerId, producerEpoch, true, records, (VerificationGuard) verificationGuard);
+        } catch (io.gregor.storage.errors.InvalidTxnStateException e) {
+            // the producer's transaction ended while the commit was verified: Kafka's answer, not a coordinator fault
+            return CompletableFuture.failedFuture(new InvalidTxnStateException(e.getMessage()));
+        }
     }
 
     /**
@@ -150,6 +169,11 @@ public final class InternalTopic implements CoordinatorLog {
      */
     public CompletableFuture<Void> append(int partition, long producerId, short producerEpoch, boolean transactional,
                                           List<CoordinatorRecord> records) {
+        return append(partition, producerId, producerEpoch, transactional, records, null);
+    }
+
+    private CompletableFuture<Void> append(int partition, long producerId, short producerEpoch, boolean transactional,
+                                           List<CoordinatorRecord> records, VerificationGuard verificationGuard) {
         ensureCreated();
         Partition leader = replicas.partition(settings.name(), partition)
                 .orElseThrow(() -> new NotLeaderOrFollowerException("This broker does not host " + settings.name()
@@ -176,7 +200,8 @@ public final class InternalTopic implements CoordinatorLog {
                     producerEpoch, RecordBatch.NO_SEQUENCE, transactional, false, false,
                     RecordBatch.NO_PARTITION_LEADER_EPOCH, records.size());
         }
-        AppendResult appended = leader.appendFromCoordinator(batch, now);
+        AppendResult appended = verificationGuard == null ? leader.appendFromCoordinator(batch, now)
+                : leader.appendFromCoordinator(batch, now, verificationGuard);
         if (!topics.store().clustered()) {
             return CompletableFuture.completedFuture(null);
         }

@@ -33,6 +33,24 @@ public interface CoordinatorLog {
     }
 
     /**
+     * The partition log's token for a transactional write of the producer about to be verified with the
+     * transaction coordinator (Kafka's VerificationGuard, opaque here); null when the log keeps none.
+     */
+    default Object transactionVerificationGuard(int partition, long producerId, short producerEpoch) {
+        return null;
+    }
+
+    /**
+     * {@link #appendTransactional(int, long, short, List)} after a verification that handed out
+     * {@code verificationGuard}: the write is refused (INVALID_TXN_STATE) if the producer's transaction ended
+     * meanwhile. A null guard writes unchecked.
+     */
+    default CompletableFuture<Void> appendTransactional(int partition, long producerId, short producerEpoch,
+                                                        List<CoordinatorRecord> records, Object verificationGuard) {
+        return appendTransactional(partition, producerId, producerEpoch, records);
+    }
+
+    /**
      * Whether this broker leads the partition, so it coordinates the keys stored there. A log without
      * replication leads every partition.
      */

@@ -219,7 +219,21 @@ public final class GroupCoordinator implements PartitionLeadershipListener, Auto
 
     public CompletableFuture<TxnOffsetCommitResponseData> commitTransactionalOffsets(TxnOffsetCommitRequestData request,
                                                                                    short version) {
-        return offsets.commitTransactionalOffsets(request, version);
+        return offsets.commitTransactionalOffsets(request, version, null);
+    }
+
+    /**
+     * TxnOffsetCommit after its verification with the transaction coordinator: {@code verificationGuard} is what
+     * {@link #transactionVerificationGuard} gave before asking; the write is refused if the transaction ended since.
+     */
+    public CompletableFuture<TxnOffsetCommitResponseData> commitTransactionalOffsets(TxnOffsetCommitRequestData request,
+                                                                                   short version, Object verificationGuard) {
+        return offsets.commitTransactionalOffsets(request, version, verificationGuard);
+    }
+
+    /** The group's offsets partition's token for the producer's verification (Kafka's VerificationGuard). */
+    public Object transactionVerificationGuard(String groupId, long producerId, short producerEpoch) {
+        return store.transactionVerificationGuard(groupId, producerId, producerEpoch);
     }
 
     /** A transaction marker of {@code producerId} was written on {@code __consumer_offsets-offsetsPartition}. */

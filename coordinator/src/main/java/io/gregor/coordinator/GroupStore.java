@@ -46,8 +46,13 @@ final class GroupStore {
 
     /** Appends a group's records as a transactional batch of the producer. @throws RuntimeException when nothing was written */
     CompletableFuture<Void> appendTransactional(String groupId, long producerId, short producerEpoch,
-                                                List<CoordinatorRecord> records) {
-        return log.appendTransactional(partitionFor(groupId), producerId, producerEpoch, records);
+                                                List<CoordinatorRecord> records, Object verificationGuard) {
+        return log.appendTransactional(partitionFor(groupId), producerId, producerEpoch, records, verificationGuard);
+    }
+
+    /** The offsets partition's verification token for the producer's TxnOffsetCommit (see CoordinatorLog). */
+    Object transactionVerificationGuard(String groupId, long producerId, short producerEpoch) {
+        return log.transactionVerificationGuard(partitionFor(groupId), producerId, producerEpoch);
     }
 
     /** Writes the group's metadata record (members, generation, assignment). @throws RuntimeException on failure */

@@ -146,7 +146,7 @@ final class OffsetManager {
      * invisible to OffsetFetch, until {@link #completeTransaction} learns of the producer's marker.
      */
     CompletableFuture<TxnOffsetCommitResponseData> commitTransactionalOffsets(TxnOffsetCommitRequestData request,
-                                                                            short version) {
+                                                                            short version, Object verificationGuard) {
         String groupId = request.groupId();
         int generation = version >= 3 ? request.generationIdOrMemberEpoch() : -1;
         String memberId = version >= 3 ? request.memberId() : "";
@@ -207,7 +207,8 @@ final class OffsetManager {
             }
             CompletableFuture<Void> written;
             try {
-                written = store.appendTransactional(groupId, request.producerId(), request.producerEpoch(), records);
+                written = store.appendTransactional(groupId, request.producerId(), request.producerEpoch(), records,
+                        verificationGuard);
             } catch (RuntimeException e) {
                 written = CompletableFuture.failedFuture(e);
             }
@@ -217,8 +218,11 @@ final class OffsetManager {
                     Errors appendError = GroupStore.appendError(e);
                     Errors cause = Errors.forException(e instanceof java.util.concurrent.CompletionException c
                             && c.getCause() != null ? c.getCause() : e);
-                    if (cause == Errors.INVALID_PRODUCER_EPOCH || cause == Errors.PRODUCER_FENCED) {
-                        appendError = cause; // a zombie's commit: the producer must learn it is fenced
+                    if (cause == Errors.INVALID_PRODUCER_EPOCH || cause == Errors.PRODUCER_FENCED
+                            || cause == Errors.INVALID_TXN_STATE) {
+                        // a zombie's commit, or one whose transaction ended while it was verified: the producer
+                        // must learn it
+                        appendError = cause;
                     }
                     log.warn("Writing transactional offsets of group {} failed: {} ({})", groupId, appendError, e.toString());
                     for (TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition r : acceptedResults) {

@@ -420,6 +420,12 @@ public final class FileLog implements PartitionLog {
         return appendAsLeader(records, leaderEpoch, nowMs, BatchValidator.Origin.COORDINATOR, 0, null);
     }
 
+    @Override
+    public AppendResult appendFromCoordinator(ByteBuffer records, int leaderEpoch, long nowMs,
+                                              VerificationGuard guard) {
+        return appendAsLeader(records, leaderEpoch, nowMs, BatchValidator.Origin.COORDINATOR, 0, guard);
+    }
+
     /**
      * {@code transactionVersion} only matters for markers (their epoch rule); {@code guard}, when not null, puts
      * a client's transactional batches under transaction verification.

@@ -52,6 +52,13 @@ public interface PartitionLog {
     AppendResult appendFromCoordinator(ByteBuffer records, int leaderEpoch, long nowMs);
 
     /**
+     * {@link #appendFromCoordinator(ByteBuffer, int, long)} of a transactional write verified with the
+     * transaction coordinator (TxnOffsetCommit): refused as {@link #append(ByteBuffer, int, long,
+     * VerificationGuard)} refuses a stale verification; a null guard means verification is not in force.
+     */
+    AppendResult appendFromCoordinator(ByteBuffer records, int leaderEpoch, long nowMs, VerificationGuard guard);
+
+    /**
      * Reads whole batches starting with the one containing {@code fetchOffset}, up to {@code maxBytes}
      * (but at least one whole batch when {@code minOneBatch}), never past {@code maxOffset} (exclusive;
      * the high watermark for consumers).

@@ -1,9 +1,15 @@
 package io.gregor.storage;
 
 import io.gregor.storage.errors.InvalidTxnStateException;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.RecordBatch;
+import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.nio.ByteBuffer;
 
 import static io.gregor.storage.TestSupport.TP;
 import static io.gregor.storage.TestSupport.readAll;
@@ -73,6 +79,24 @@ class VerificationGuardTest {
         VerificationGuard fresh = log.verificationGuard(PID, 1, EPOCH);
         assertThat(log.append(txn(PID, EPOCH, 1, 1, 1), 0, 1, fresh).firstOffset()).isEqualTo(3);
         assertThat(readAll(log, 0)).hasSize(4);
+    }
+
+    @Test
+    void aCoordinatorsTransactionalWriteWithAStaleGuardIsRefusedToo() {
+        // TxnOffsetCommit: the group coordinator writes the offsets as the producer's batch, without a sequence
+        VerificationGuard stale = log.verificationGuard(PID, -1, EPOCH);
+        log.appendTxnMarker(PID, EPOCH, 0, false, 0, 0, 1); // the transaction was aborted meanwhile
+        ByteBuffer offsets = MemoryRecords.withTransactionalRecords(Compression.NONE, PID, EPOCH, 0,
+                new SimpleRecord(1L, "offset-key".getBytes(), "42".getBytes())).buffer();
+        offsets.putInt(Batches.BASE_SEQUENCE, RecordBatch.NO_SEQUENCE); // as the coordinator writes it
+        offsets.putInt(Batches.CRC, (int) Batches.crc(new java.util.zip.CRC32C(), offsets, 0, offsets.limit()));
+        assertThatThrownBy(() -> log.appendFromCoordinator(offsets.duplicate(), 0, 1, stale))
+                .isInstanceOf(InvalidTxnStateException.class);
+        assertThat(log.logEndOffset()).isEqualTo(1);
+
+        VerificationGuard fresh = log.verificationGuard(PID, -1, EPOCH);
+        assertThat(log.appendFromCoordinator(offsets.duplicate(), 0, 1, fresh).firstOffset()).isEqualTo(1);
+        assertThat(log.hasOngoingTransaction(PID, EPOCH)).isTrue();
     }
 
     @Test

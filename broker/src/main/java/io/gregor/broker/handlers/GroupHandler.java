@@ -189,11 +189,13 @@ public final class GroupHandler {
         // transactions v2 clients send no AddOffsetsToTxn: the group coordinator adds the partition, as in Kafka;
         // an older client's AddOffsetsToTxn must have added it to a transaction still ongoing (KIP-890 part 1)
         TopicPartition offsetsPartition = new TopicPartition(offsetsTopic, coordinator.partitionFor(data.groupId()));
+        // taken before asking: a marker landing on the offsets partition meanwhile makes the write refused
+        Object guard = coordinator.transactionVerificationGuard(data.groupId(), data.producerId(), data.producerEpoch());
         return transactions.verify(data.transactionalId(), data.producerId(), data.producerEpoch(), offsetsPartition,
                         !transactionsV2)
                 .thenCompose(added -> {
                     if (added == Errors.NONE) {
-                        return coordinator.commitTransactionalOffsets(data, request.apiVersion());
+                        return coordinator.commitTransactionalOffsets(data, request.apiVersion(), guard);
                     }
                     return CompletableFuture.completedFuture(allFailed(data, txnOffsetCommitError(added)));
                 });

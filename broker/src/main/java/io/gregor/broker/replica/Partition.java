@@ -189,6 +189,11 @@ public final class Partition {
         return appendAsLeader(records, nowMs, true, null);
     }
 
+    /** A coordinator's transactional write under transaction verification (see {@link #appendAsLeader(ByteBuffer, long, VerificationGuard)}). */
+    public AppendResult appendFromCoordinator(ByteBuffer records, long nowMs, VerificationGuard guard) {
+        return appendAsLeader(records, nowMs, true, guard);
+    }
+
     private AppendResult appendAsLeader(ByteBuffer records, long nowMs, boolean fromCoordinator,
                                         VerificationGuard guard) {
         int bytes = records.remaining();
@@ -199,7 +204,8 @@ public final class Partition {
                 throw new NotLeaderOrFollowerException("Broker " + localBrokerId + " is not the leader of "
                         + topicPartition);
             }
-            result = fromCoordinator ? log.appendFromCoordinator(records, leaderEpoch, nowMs)
+            result = fromCoordinator ? (guard == null ? log.appendFromCoordinator(records, leaderEpoch, nowMs)
+                    : log.appendFromCoordinator(records, leaderEpoch, nowMs, guard))
                     : guard == null ? log.append(records, leaderEpoch, nowMs)
                     : log.append(records, leaderEpoch, nowMs, guard);
             if (!result.duplicate()) {
