@@ -39,7 +39,7 @@ class TxnOffsetCommitVerificationTest {
                                                      String topic, long offset) {
         TxnOffsetCommitRequestData data = new TxnOffsetCommitRequestData().setTransactionalId(transactionalId)
                 .setGroupId(group).setProducerId(ids.producerId()).setProducerEpoch(ids.producerEpoch())
-                .setGenerationId(-1).setMemberId("");
+                .setGenerationIdOrMemberEpoch(-1).setMemberId("");
         data.topics().add(new TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic().setName(topic)
                 .setPartitions(List.of(new TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition()
                         .setPartitionIndex(0).setCommittedOffset(offset).setCommittedLeaderEpoch(-1))));
