@@ -23,6 +23,7 @@ import io.gregor.config.ConfigEntry;
 import io.gregor.config.TopicConfigs;
 import io.gregor.coordinator.CommittedOffset;
 import io.gregor.coordinator.GroupCoordinator;
+import io.gregor.coordinator.GroupState;
 import io.gregor.storage.AppendResult;
 import io.gregor.storage.PartitionLog;
 import io.gregor.storage.TimestampOffset;
@@ -298,7 +299,8 @@ public final class BrokerView {
     Optional<GroupDetail> group(String groupId) {
         DescribedGroup d = groups.describeGroup(groupId, DESCRIBE_GROUPS_VERSION, false);
         Map<TopicPartition, CommittedOffset> committed = groups.committedOffsets(groupId, null);
-        if (d.errorCode() != 0 && committed.isEmpty()) {
+        boolean dead = GroupState.DEAD.wireName().equals(d.groupState());
+        if (dead && committed.isEmpty()) {
             return Optional.empty();
         }
         List<MemberRow> members = new ArrayList<>();
@@ -322,7 +324,7 @@ public final class BrokerView {
             long lag = end < 0 || c < 0 ? -1 : Math.max(0, end - c);
             rows.add(new OffsetRow(tp.topic(), tp.partition(), c, end, lag, owners.get(tp)));
         });
-        String state = d.errorCode() != 0 ? "Empty" : d.groupState();
+        String state = dead ? GroupState.EMPTY.wireName() : d.groupState();
         return Optional.of(new GroupDetail(groupId, state, d.protocolType(), d.protocolData(), members, rows));
     }
 

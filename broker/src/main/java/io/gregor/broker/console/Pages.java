@@ -41,7 +41,7 @@ final class Pages {
                 .card("Consumer groups", c.groups()).raw("</div>");
         h.h2("Brokers").tableHead("#Id", "Host", "#Port", "Rack", "Role");
         for (BrokerRow b : c.brokers()) {
-            h.raw("<tr>").tdNum(b.id()).td(b.host()).tdNum(b.port()).td(b.rack() == null ? "–" : b.rack()).raw("<td>");
+            h.raw("<tr>").tdNum(b.id()).td(b.host()).raw("<td class=\"num\">").text(b.port()).raw("</td>").td(b.rack() == null ? "–" : b.rack()).raw("<td>");
             if (b.controller()) {
                 h.raw("<span class=\"badge blue\">controller</span>");
             }
@@ -337,7 +337,7 @@ final class Pages {
             } else {
                 h.text(r[1]);
             }
-            h.raw("</td><td class=\"mono val\">").text(r[2]).raw("</td></tr>");
+            h.raw("</td>").td(r[2]).raw("</tr>");
         }
         h.tableEnd();
         return h.finish();

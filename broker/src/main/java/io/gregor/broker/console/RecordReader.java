@@ -124,11 +124,18 @@ final class RecordReader {
             return Shown.NULL;
         }
         ByteBuffer b = bytes.duplicate();
-        if (b.remaining() > MAX_SHOWN_BYTES) {
+        boolean cut = b.remaining() > MAX_SHOWN_BYTES;
+        if (cut) {
             b.limit(b.position() + MAX_SHOWN_BYTES);
         }
         if (format != Format.HEX) {
             String text = printableText(b.duplicate(), format == Format.TEXT);
+            // the cut may have split a character of up to 4 bytes
+            for (int trim = 1; text == null && cut && trim <= 3; trim++) {
+                ByteBuffer shorter = b.duplicate();
+                shorter.limit(shorter.limit() - trim);
+                text = printableText(shorter, false);
+            }
             if (text != null) {
                 return new Shown(text, false);
             }
