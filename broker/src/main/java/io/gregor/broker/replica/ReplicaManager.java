@@ -139,7 +139,8 @@ public final class ReplicaManager {
         if (!replicas.contains(brokerId)) {
             return;
         }
-        hostTopic(topic, i -> replicas);
+        // this partition only: the others of the topic have their own replicas (and their own state)
+        hostTopic(topic, i -> i == p ? replicas : List.of());
         TopicPartition tp = new TopicPartition(topic.name(), p);
         Partition partition = partitions.get(tp);
         if (partition == null) {
