@@ -249,7 +249,8 @@ public final class Broker implements AutoCloseable {
         // before the listeners: a bad gregor.http.listener fails the start before clients can connect
         if (config.httpListener().isPresent()) {
             controlEndpoint = ControlEndpoint.start(config.httpListener().get(), brokerId, faultInjector, requestTrace);
-            WebConsole.register(controlEndpoint::route, new BrokerView(brokerId, clusterId, config, topics, groupCoordinator, advertised, time));
+            WebConsole.register(controlEndpoint::route,
+                    new BrokerView(brokerId, clusterId, config, topics, groupCoordinator, advertised, time));
         }
         for (Endpoint listener : config.listeners()) {
             KafkaServer server = new KafkaServer(new KafkaServer.Settings(listener.listenerName(), listener.host(),

@@ -78,25 +78,25 @@ public final class WebConsole {
         }
     }
 
+    /** A request: its path segments after "/api" for the JSON API, and its decoded query. */
     private record Request(HttpExchange exchange, String method, List<String> path, Map<String, String> query,
                            boolean api) {
-        String segment(int i) {
-            return path.get(i);
-        }
     }
 
     private void handle(HttpExchange exchange) throws IOException {
-        Request request;
+        List<String> path;
+        Map<String, String> query;
         try {
-            request = new Request(exchange, exchange.getRequestMethod(), segments(exchange.getRequestURI().getRawPath()),
-                    parseForm(exchange.getRequestURI().getRawQuery()), false);
+            path = segments(exchange.getRequestURI().getRawPath());
+            query = parseForm(exchange.getRequestURI().getRawQuery());
         } catch (IllegalArgumentException e) {
             sendJson(exchange, 400, ConsoleModel.map("error", "Malformed URL: " + e.getMessage()));
+            exchange.close();
             return;
         }
-        boolean api = !request.path().isEmpty() && request.path().get(0).equals("api");
-        request = new Request(exchange, request.method(), api ? request.path().subList(1, request.path().size())
-                : request.path(), request.query(), api);
+        boolean api = !path.isEmpty() && path.get(0).equals("api");
+        Request request = new Request(exchange, exchange.getRequestMethod(), api ? path.subList(1, path.size()) : path,
+                query, api);
         try {
             if (!request.method().equals("GET") && !sameOrigin(exchange)) {
                 throw new Refused(403, "Cross-site request refused: the Origin header does not name this console");
