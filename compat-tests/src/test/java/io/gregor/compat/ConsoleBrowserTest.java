@@ -52,6 +52,9 @@ class ConsoleBrowserTest {
     private static String base;
     private static ChromeDriver browser;
     private static Path profile;
+    /** Held so the level sticks: Selenium's CDP bindings are not needed for the CDP commands used here. */
+    private static final java.util.logging.Logger SELENIUM_DEVTOOLS = java.util.logging.Logger.getLogger(
+            "org.openqa.selenium.devtools");
 
     @BeforeAll
     static void start() {
@@ -63,6 +66,7 @@ class ConsoleBrowserTest {
                 "group.initial.rebalance.delay.ms", "0"));
         InetSocketAddress address = broker.broker().controlEndpointAddress().orElseThrow();
         base = "http://127.0.0.1:" + address.getPort();
+        SELENIUM_DEVTOOLS.setLevel(java.util.logging.Level.SEVERE);
         profile = TestDirs.newDataDir("chromium-profile");
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM);

@@ -104,6 +104,9 @@ class ConsoleHttpTest {
         List<Map<String, Object>> records = list(page.get("records"));
         assertThat(records).extracting(r -> r.get("value")).containsExactly("from a stock producer", "from the api");
         assertThat(records.get(1)).containsEntry("key", "api-key").containsEntry("keyEncoding", "text");
+        Map<String, Object> firstPage = object(call("GET", "/api/topics/" + topic + "/records?partition=1&offset=0&limit=1", null));
+        assertThat(list(firstPage.get("records"))).extracting(r -> r.get("offset")).containsExactly(0L);
+        assertThat(firstPage).containsEntry("nextOffset", 1L).containsEntry("highWatermark", 2L);
         Map<String, Object> hex = list(object(call("GET", "/api/topics/" + topic
                 + "/records?partition=1&offset=1&format=hex", null)).get("records")).get(0);
         assertThat(hex).containsEntry("key", "6170692d6b6579").containsEntry("keyEncoding", "hex");
