@@ -1,5 +1,7 @@
 package io.gregor.broker;
 
+import io.gregor.broker.console.BrokerView;
+import io.gregor.broker.console.WebConsole;
 import io.gregor.broker.handlers.ClusterHandler;
 import io.gregor.broker.handlers.ConfigsHandler;
 import io.gregor.broker.handlers.DescribeProducersHandler;
@@ -248,6 +250,8 @@ public final class Broker implements AutoCloseable {
         // before the listeners: a bad gregor.http.listener fails the start before clients can connect
         if (config.httpListener().isPresent()) {
             controlEndpoint = ControlEndpoint.start(config.httpListener().get(), brokerId, faultInjector, requestTrace);
+            WebConsole.register(controlEndpoint::route,
+                    new BrokerView(brokerId, clusterId, config, topics, groupCoordinator, advertised, time));
         }
         for (Endpoint listener : config.listeners()) {
             KafkaServer server = new KafkaServer(new KafkaServer.Settings(listener.listenerName(), listener.host(),

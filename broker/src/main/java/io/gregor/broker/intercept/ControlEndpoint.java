@@ -1,6 +1,7 @@
 package io.gregor.broker.intercept;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.gregor.broker.zk.Json;
 import io.gregor.config.ConfigException;
@@ -93,6 +94,14 @@ public final class ControlEndpoint implements AutoCloseable {
         server.setExecutor(executor);
         server.start();
         return endpoint;
+    }
+
+    /** Serves another capability's paths on this listener; a handler of "/" also answers every unknown path. */
+    public void route(String path, HttpHandler handler) {
+        if (path.equals("/")) {
+            server.removeContext("/");
+        }
+        server.createContext(path, handler);
     }
 
     /** The address it is bound to (the real port when 0 was asked for). */

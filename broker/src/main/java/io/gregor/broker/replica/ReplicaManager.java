@@ -14,6 +14,7 @@ import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -41,6 +42,8 @@ public final class ReplicaManager {
     private final LogDirHealth logDirHealth;
     private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
     private final Map<Integer, ReplicaFetcher> fetchers = new ConcurrentHashMap<>();
+    /** Set once by shutdown(); guarded by {@code fetchers}. */
+    private boolean fetchersStopped;
     private volatile boolean clustered;
     private int brokerId;
     private IsrWriter isrWriter;
@@ -139,7 +142,8 @@ public final class ReplicaManager {
         if (!replicas.contains(brokerId)) {
             return;
         }
-        hostTopic(topic, i -> replicas);
+        // this partition only: the others of the topic have their own replicas (and their own state)
+        hostTopic(topic, i -> i == p ? replicas : List.of());
         TopicPartition tp = new TopicPartition(topic.name(), p);
         Partition partition = partitions.get(tp);
         if (partition == null) {
@@ -161,11 +165,16 @@ public final class ReplicaManager {
             }
             stopFetching(tp);
             if (state.leader() >= 0) {
-                fetchers.computeIfAbsent(state.leader(), leader -> {
-                    ReplicaFetcher f = new ReplicaFetcher(brokerId, leader, brokers, settings);
-                    f.start();
-                    return f;
-                }).add(partition);
+                synchronized (fetchers) {
+                    // a state change the cluster sends while this broker shuts down starts no fetcher
+                    if (!fetchersStopped) {
+                        fetchers.computeIfAbsent(state.leader(), leader -> {
+                            ReplicaFetcher f = new ReplicaFetcher(brokerId, leader, brokers, settings);
+                            f.start();
+                            return f;
+                        }).add(partition);
+                    }
+                }
             }
         }
     }
@@ -216,17 +225,22 @@ public final class ReplicaManager {
 
     /** Stops the replica fetchers (before the logs close). */
     public void shutdown() {
-        for (ReplicaFetcher f : fetchers.values()) {
+        List<ReplicaFetcher> running;
+        synchronized (fetchers) {
+            fetchersStopped = true;
+            running = new ArrayList<>(fetchers.values());
+            fetchers.clear();
+        }
+        for (ReplicaFetcher f : running) {
             f.shutdown();
         }
-        for (ReplicaFetcher f : fetchers.values()) {
+        for (ReplicaFetcher f : running) {
             try {
                 f.join(5000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
-        fetchers.clear();
     }
 
     /** The log config of a topic: its overrides over the broker's defaults. */
