@@ -158,4 +158,49 @@ class ClusterControlledShutdownTest {
             }
         }
     }
+
+    /**
+     * The other election that moves leadership to a chosen broker: with its only in-sync replica dead, an unclean
+     * ElectLeaders makes the out-of-sync one leader, at a new leader epoch written to the state znode.
+     */
+    @Test
+    void anUncleanElectionIsWrittenWithANewLeaderEpoch() throws Exception {
+        cluster.start("unclean", 2, Map.of(
+                "zookeeper.session.timeout.ms", "6000",
+                "replica.lag.time.max.ms", "4000"));
+        String topic = TestDirs.uniqueTopic("unclean");
+        org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition(topic, 0);
+        try (Admin admin = Clients.admin(cluster.bootstrap())) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> admin.describeCluster().nodes().get().size() == 2);
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 2))).all().get();
+        }
+        State initial = states(topic, 1).get(0);
+        int leader = initial.leader();
+        int follower = leader == 1 ? 2 : 1;
+        cluster.broker(follower).kill();
+        await().atMost(Duration.ofSeconds(60)).until(() -> states(topic, 1).get(0).isr().equals(List.of(leader)));
+        cluster.broker(leader).kill();
+        awaitUnregistered(follower);
+        awaitUnregistered(leader);
+        cluster.broker(follower).start();
+        await().atMost(Duration.ofSeconds(60)).until(() -> states(topic, 1).get(0).leader() == -1);
+        State leaderless = states(topic, 1).get(0);
+        assertThat(leaderless.isr()).as("the ISR keeps its last member").containsExactly(leader);
+
+        try (Admin admin = Clients.admin(cluster.bootstrap())) {
+            admin.electLeaders(org.apache.kafka.common.ElectionType.UNCLEAN, java.util.Set.of(tp)).all().get();
+        }
+        State elected = states(topic, 1).get(0);
+        assertThat(elected.leader()).isEqualTo(follower);
+        assertThat(elected.isr()).containsExactly(follower);
+        assertThat(elected.leaderEpoch()).isGreaterThan(leaderless.leaderEpoch());
+    }
+
+    private void awaitUnregistered(int broker) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            try (ZooKeeper zk = cluster.zookeeper().client(cluster.chroot())) {
+                return zk.exists("/brokers/ids/" + broker, false) == null;
+            }
+        });
+    }
 }
