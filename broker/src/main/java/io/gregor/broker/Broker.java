@@ -398,7 +398,7 @@ public final class Broker implements AutoCloseable {
             // controlled shutdown: leaderships move to other in-sync replicas while we still serve
             boolean moved = zkStore.unregisterAndAwaitLeadershipsMoved(timeout);
             log.info("Controlled shutdown of broker {}: {}", brokerId,
-                    moved ? "leaderships moved" : "gave up waiting after " + timeout + " ms");
+                    moved ? "leaderships moved, out of every ISR" : "gave up waiting after " + timeout + " ms");
         }
         if (controlEndpoint != null) {
             controlEndpoint.close();

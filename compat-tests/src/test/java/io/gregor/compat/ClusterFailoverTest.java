@@ -84,6 +84,20 @@ class ClusterFailoverTest {
                     }
                 });
             }
+            // the controller wrote the election: a new leader epoch in the state znode; the dead broker is out of every ISR
+            try (ZooKeeper zk = cluster.zookeeper().client(cluster.chroot())) {
+                for (int p = 0; p < partitions; p++) {
+                    ClusterControlledShutdownTest.State s = ClusterControlledShutdownTest.State.parse(new String(
+                            zk.getData("/brokers/topics/" + topic + "/partitions/" + p + "/state", false, null),
+                            StandardCharsets.UTF_8));
+                    assertThat(s.leader()).isNotEqualTo(victim);
+                    if (p == 0) {
+                        // it lost its leader (the others may only have had the ISR shrunk by their leader)
+                        assertThat(s.leaderEpoch()).as("leader epoch of partition 0").isPositive();
+                    }
+                    assertThat(s.isr()).doesNotContain(victim);
+                }
+            }
             load.enterPhase(3);
             // every partition, the one that lost its leader too, takes acks=all writes again
             await().atMost(Duration.ofSeconds(90)).until(() -> load.ackedIn(3) >= 1000);

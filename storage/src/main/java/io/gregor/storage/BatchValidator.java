@@ -15,6 +15,7 @@ import java.util.zip.CRC32C;
  */
 final class BatchValidator {
     private final CRC32C crc = new CRC32C();
+    private final RecordTimestamps timestamps = new RecordTimestamps();
     // the calling request thread's decompression buffers: shared by every log that thread appends to
     private final Supplier<CompressedRecordsValidator> compressedRecords;
 
@@ -43,6 +44,14 @@ final class BatchValidator {
      * {@code nextOffset} only names the batch in messages.
      */
     void validateLeaderBatch(BatchHeaders b, LogConfig c, long nextOffset, Origin origin) {
+        validateLeaderBatch(b, c, nextOffset, origin, 0);
+    }
+
+    /**
+     * As above, with the records' timestamps checked against the topic's bounds around {@code nowMs}; returns the
+     * largest record timestamp (what a CreateTime batch's header must say).
+     */
+    long validateLeaderBatch(BatchHeaders b, LogConfig c, long nextOffset, Origin origin, long nowMs) {
         if (!b.headerFits()) {
             throw new CorruptRecordException("Record batch header truncated: " + b.remaining() + " bytes");
         }
@@ -90,11 +99,15 @@ final class BatchValidator {
         if (codec > 4) {
             throw new InvalidRecordException("Unknown compression codec " + codec);
         }
+        timestamps.begin(b, c, nowMs);
         if (codec == 0) {
-            Batches.validateUncompressedRecords(b.buffer(), b.position() + Batches.HEADER_SIZE, b.end(), count);
+            Batches.validateUncompressedRecords(b.buffer(), b.position() + Batches.HEADER_SIZE, b.end(), count,
+                    timestamps);
         } else {
-            compressedRecords.get().validate(b.buffer(), b.position() + Batches.HEADER_SIZE, b.end(), codec, count);
+            compressedRecords.get().validate(b.buffer(), b.position() + Batches.HEADER_SIZE, b.end(), codec, count,
+                    timestamps);
         }
+        return timestamps.finish();
     }
 
     /**

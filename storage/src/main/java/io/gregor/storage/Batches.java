@@ -62,14 +62,15 @@ final class Batches {
      * Walks the records of an uncompressed batch in place: each length varint must frame exactly its record,
      * offset deltas must run 0..count-1 and the records must fill the batch.
      */
-    static void validateUncompressedRecords(ByteBuffer buf, int recordsStart, int batchEnd, int count) {
+    static void validateUncompressedRecords(ByteBuffer buf, int recordsStart, int batchEnd, int count,
+                                            RecordTimestamps timestamps) {
         int pos = recordsStart;
         for (int i = 0; i < count; i++) {
             if (pos >= batchEnd) {
                 throw new InvalidRecordException("Batch ends after " + i + " of " + count + " records");
             }
             try {
-                pos = validateUncompressedRecord(buf, pos, batchEnd, i);
+                pos = validateUncompressedRecord(buf, pos, batchEnd, i, timestamps);
             } catch (InvalidRecordException e) {
                 throw e.recordIndex() >= 0 ? e : new InvalidRecordException(e.getMessage(), i);
             }
@@ -80,7 +81,8 @@ final class Batches {
     }
 
     /** The framing and offset delta of record {@code i} at {@code pos}; returns where the next record starts. */
-    private static int validateUncompressedRecord(ByteBuffer buf, int pos, int batchEnd, int i) {
+    private static int validateUncompressedRecord(ByteBuffer buf, int pos, int batchEnd, int i,
+                                                  RecordTimestamps timestamps) {
         long lv = readVarint(buf, pos, batchEnd);
         int length = (int) (lv >> 32);
         int p = (int) lv;
@@ -89,7 +91,9 @@ final class Batches {
             throw new InvalidRecordException("Invalid record size " + length);
         }
         p++; // attributes
+        int timestampAt = p;
         p = skipVarlong(buf, p, recordEnd);
+        timestamps.record(i, varlongAt(buf, timestampAt));
         long ov = readVarint(buf, p, recordEnd);
         if ((int) (ov >> 32) != i) {
             throw new InvalidRecordException("Record offset delta " + (int) (ov >> 32) + " where " + i
@@ -173,6 +177,19 @@ final class Batches {
             }
         }
         throw new InvalidRecordException("Varlong is too long");
+    }
+
+    /** The zigzag varlong at {@code pos}, already known (by {@link #skipVarlong}) to end within the record. */
+    static long varlongAt(ByteBuffer buf, int pos) {
+        long raw = 0;
+        int p = pos;
+        for (int shift = 0; ; shift += 7) {
+            byte b = buf.get(p++);
+            raw |= (long) (b & 0x7f) << shift;
+            if ((b & 0x80) == 0) {
+                return (raw >>> 1) ^ -(raw & 1);
+            }
+        }
     }
 
     static CorruptRecordException corrupt(String message) {

@@ -38,7 +38,7 @@ final class CompressedRecordsValidator {
      * @throws CorruptRecordException when the data does not decompress
      * @throws InvalidRecordException when the records do not match the header or are not framed
      */
-    void validate(ByteBuffer buf, int recordsStart, int batchEnd, int codec, int count) {
+    void validate(ByteBuffer buf, int recordsStart, int batchEnd, int codec, int count, RecordTimestamps timestamps) {
         CompressionType type = CompressionType.forId(codec);
         ByteBuffer compressed = buf.duplicate().limit(batchEnd).position(recordsStart).slice();
         chunkPos = 0;
@@ -52,7 +52,7 @@ final class CompressedRecordsValidator {
                             + " (premature end of its " + type.name + " data)");
                 }
                 try {
-                    validateRecord(i);
+                    validateRecord(i, timestamps);
                 } catch (InvalidRecordException e) {
                     throw e.recordIndex() >= 0 ? e : new InvalidRecordException(e.getMessage(), i);
                 }
@@ -72,14 +72,14 @@ final class CompressedRecordsValidator {
         }
     }
 
-    private void validateRecord(int index) throws IOException {
+    private void validateRecord(int index, RecordTimestamps timestamps) throws IOException {
         int length = readVarint();
         if (length <= 0) {
             throw new InvalidRecordException("Invalid record size " + length + " of record " + index);
         }
         long recordEnd = position() + length;
         skip(1, recordEnd, index); // attributes
-        skipVarlong(recordEnd, index); // timestamp delta
+        timestamps.record(index, readVarlong(recordEnd, index));
         int offsetDelta = readVarint();
         if (offsetDelta != index) {
             throw new InvalidRecordException("Record offset delta " + offsetDelta + " where " + index
@@ -144,13 +144,16 @@ final class CompressedRecordsValidator {
         throw new InvalidRecordException("Varint is too long");
     }
 
-    private void skipVarlong(long recordEnd, int index) throws IOException {
-        for (int i = 0; i < 10; i++) {
+    private long readVarlong(long recordEnd, int index) throws IOException {
+        long raw = 0;
+        for (int shift = 0; shift < 70; shift += 7) {
             if (position() >= recordEnd) {
                 throw new InvalidRecordException("Record " + index + " overruns its declared size");
             }
-            if ((readByte() & 0x80) == 0) {
-                return;
+            int b = readByte();
+            raw |= (long) (b & 0x7f) << shift;
+            if ((b & 0x80) == 0) {
+                return (raw >>> 1) ^ -(raw & 1);
             }
         }
         throw new InvalidRecordException("Varlong is too long");

@@ -76,6 +76,8 @@ public final class FileLog implements PartitionLog {
     private volatile long recoveryPoint;
     private volatile long lastFlushMs;
     private volatile boolean closed;
+    /** Pass 1 of a leader append: each batch's largest record timestamp. Guarded by appendLock. */
+    private long[] batchMaxTimestamps = new long[1];
 
     private final ReentrantLock appendLock = new ReentrantLock();
     /** Odd while the cleaner swaps segments in the map; readers that overlap a change read again. */
@@ -448,9 +450,14 @@ public final class FileLog implements PartitionLog {
             long maxTimestamp = -1;
             BatchHeaders b = appendHeaders.over(buf, start, end);
             long verifiedProducer = -1; // its first batch here passed: the rest of this append joins its transaction
+            int batches = 0;
             while (b.next()) {
-                validator.validateLeaderBatch(b, c, nextOffset, origin);
-                maxTimestamp = Math.max(maxTimestamp, c.logAppendTime() ? nowMs : b.maxTimestamp());
+                long recordsMax = validator.validateLeaderBatch(b, c, nextOffset, origin, nowMs);
+                if (batches == batchMaxTimestamps.length) {
+                    batchMaxTimestamps = java.util.Arrays.copyOf(batchMaxTimestamps, batches * 2);
+                }
+                batchMaxTimestamps[batches++] = recordsMax;
+                maxTimestamp = Math.max(maxTimestamp, c.logAppendTime() ? nowMs : recordsMax);
                 if (b.producerId() >= 0) {
                     int dupSlot = validator.validateProducer(b, producers, transactionVersion, origin);
                     if (dupSlot >= 0) {
@@ -474,15 +481,21 @@ public final class FileLog implements PartitionLog {
             final long firstOffset = logEndOffset;
             final long lastOffset = nextOffset - 1;
 
-            // pass 2: assign offsets (outside the CRC) and, for LogAppendTime, re-stamp and re-CRC
+            // pass 2: assign offsets (outside the CRC) and set the header's timestamp type and max timestamp as
+            // Kafka's validator does (LogAppendTime: now; CreateTime: the records' max), re-CRC only on a change
             long offset = firstOffset;
-            for (b.over(buf, start, end); b.next(); ) {
+            int batch = 0;
+            for (b.over(buf, start, end); b.next(); batch++) {
                 int pos = b.position();
                 buf.putLong(pos + Batches.BASE_OFFSET, offset);
                 buf.putInt(pos + Batches.PARTITION_LEADER_EPOCH, leaderEpoch);
-                if (c.logAppendTime()) {
-                    buf.putShort(pos + Batches.ATTRIBUTES, (short) (b.attributes() | Batches.TIMESTAMP_TYPE_MASK));
-                    buf.putLong(pos + Batches.MAX_TIMESTAMP, nowMs);
+                short attributes = b.attributes();
+                short newAttributes = (short) (c.logAppendTime() ? attributes | Batches.TIMESTAMP_TYPE_MASK
+                        : attributes & ~Batches.TIMESTAMP_TYPE_MASK);
+                long newMaxTimestamp = c.logAppendTime() ? nowMs : batchMaxTimestamps[batch];
+                if (newAttributes != attributes || newMaxTimestamp != b.maxTimestamp()) {
+                    buf.putShort(pos + Batches.ATTRIBUTES, newAttributes);
+                    buf.putLong(pos + Batches.MAX_TIMESTAMP, newMaxTimestamp);
                     buf.putInt(pos + Batches.CRC, validator.crcOf(buf, pos, b.end()));
                 }
                 offset += b.lastOffsetDelta() + 1L;

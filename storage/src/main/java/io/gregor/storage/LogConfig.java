@@ -21,14 +21,31 @@ public record LogConfig(
         long deleteRetentionMs,      // delete.retention.ms: how long tombstones outlive their first clean
         double minCleanableDirtyRatio, // min.cleanable.dirty.ratio
         long minCompactionLagMs,     // min.compaction.lag.ms
-        long maxCompactionLagMs) {   // max.compaction.lag.ms
+        long maxCompactionLagMs,     // max.compaction.lag.ms
+        long timestampBeforeMaxMs,   // message.timestamp.before.max.ms (CreateTime topics)
+        long timestampAfterMaxMs) {  // message.timestamp.after.max.ms (CreateTime topics)
 
     public static final long DEFAULT_DELETE_RETENTION_MS = 24L * 3600 * 1000;
     public static final double DEFAULT_MIN_CLEANABLE_DIRTY_RATIO = 0.5;
     public static final long DEFAULT_MIN_COMPACTION_LAG_MS = 0;
     public static final long DEFAULT_MAX_COMPACTION_LAG_MS = Long.MAX_VALUE;
 
-    /** Without the compaction settings, which take Kafka's defaults. */
+    /** No bound on record timestamps (the broker passes the topic's message.timestamp.*.max.ms). */
+    public static final long NO_TIMESTAMP_BOUND = Long.MAX_VALUE;
+
+    /** Without timestamp bounds. */
+    public LogConfig(int segmentBytes, long segmentMs, long retentionMs, long retentionBytes, int indexIntervalBytes,
+                     int maxIndexSizeBytes, long flushIntervalMessages, long flushIntervalMs, int maxMessageBytes,
+                     boolean logAppendTime, long fileDeleteDelayMs, boolean compact, boolean delete,
+                     long deleteRetentionMs, double minCleanableDirtyRatio, long minCompactionLagMs,
+                     long maxCompactionLagMs) {
+        this(segmentBytes, segmentMs, retentionMs, retentionBytes, indexIntervalBytes, maxIndexSizeBytes,
+                flushIntervalMessages, flushIntervalMs, maxMessageBytes, logAppendTime, fileDeleteDelayMs, compact,
+                delete, deleteRetentionMs, minCleanableDirtyRatio, minCompactionLagMs, maxCompactionLagMs,
+                NO_TIMESTAMP_BOUND, NO_TIMESTAMP_BOUND);
+    }
+
+    /** Without the compaction settings, which take Kafka's defaults, and without timestamp bounds. */
     public LogConfig(int segmentBytes, long segmentMs, long retentionMs, long retentionBytes, int indexIntervalBytes,
                      int maxIndexSizeBytes, long flushIntervalMessages, long flushIntervalMs, int maxMessageBytes,
                      boolean logAppendTime, long fileDeleteDelayMs, boolean compact, boolean delete) {
@@ -51,6 +68,14 @@ public record LogConfig(
         return new LogConfig(segmentBytes, segmentMs, retentionMs, retentionBytes, indexIntervalBytes,
                 maxIndexSizeBytes, flushIntervalMessages, flushIntervalMs, maxMessageBytes, logAppendTime,
                 fileDeleteDelayMs, compact, delete, deleteRetentionMs, minCleanableDirtyRatio, minCompactionLagMs,
-                maxCompactionLagMs);
+                maxCompactionLagMs, timestampBeforeMaxMs, timestampAfterMaxMs);
+    }
+
+    /** This config with message.timestamp.before.max.ms and after.max.ms replaced. */
+    public LogConfig withTimestampBounds(long beforeMaxMs, long afterMaxMs) {
+        return new LogConfig(segmentBytes, segmentMs, retentionMs, retentionBytes, indexIntervalBytes,
+                maxIndexSizeBytes, flushIntervalMessages, flushIntervalMs, maxMessageBytes, logAppendTime,
+                fileDeleteDelayMs, compact, delete, deleteRetentionMs, minCleanableDirtyRatio, minCompactionLagMs,
+                maxCompactionLagMs, beforeMaxMs, afterMaxMs);
     }
 }

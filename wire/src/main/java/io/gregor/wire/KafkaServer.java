@@ -20,8 +20,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 
 /** The Kafka listener: accepts connections and builds each one's pipeline of small handlers. */
@@ -36,6 +42,10 @@ public final class KafkaServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final Class<? extends ServerSocketChannel> channelType;
     private Channel serverChannel;
+    /** Open connections, so a clean close can let each answer what it has read before closing it. */
+    private final Set<Channel> connections = ConcurrentHashMap.newKeySet();
+    /** How long a clean close waits for requests already read to be answered (a long-polling fetch is cut off). */
+    private static final long DRAIN_TIMEOUT_MS = 5_000;
 
     /**
      * @param maxFrameBytes       socket.request.max.bytes
@@ -74,6 +84,8 @@ public final class KafkaServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        connections.add(ch);
+                        ch.closeFuture().addListener(f -> connections.remove(ch));
                         if (settings.sendBufferBytes() > 0) {
                             ch.config().setSendBufferSize(settings.sendBufferBytes());
                         }
@@ -103,11 +115,38 @@ public final class KafkaServer implements AutoCloseable {
         return bound;
     }
 
-    /** Stops accepting, then closes open connections. */
+    /**
+     * Stops accepting, stops reading, waits (up to {@value #DRAIN_TIMEOUT_MS} ms) until every request already
+     * read is answered, then closes the connections. The request pool must still run meanwhile.
+     */
     @Override
     public void close() {
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
+        }
+        List<CompletableFuture<Void>> drains = new ArrayList<>();
+        for (Channel ch : connections) {
+            CompletableFuture<Void> drained = new CompletableFuture<>();
+            drains.add(drained);
+            ch.eventLoop().execute(() -> {
+                RequestProcessor processor = ch.pipeline().get(RequestProcessor.class);
+                if (processor == null || !ch.isActive()) {
+                    drained.complete(null);
+                } else {
+                    processor.drain().whenComplete((v, e) -> drained.complete(null));
+                }
+            });
+        }
+        try {
+            CompletableFuture.allOf(drains.toArray(new CompletableFuture[0]))
+                    .get(DRAIN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            log.info("Listener {}: requests still unanswered after {} ms; closing their connections",
+                    settings.listenerName(), DRAIN_TIMEOUT_MS);
+        } catch (ExecutionException e) {
+            log.warn("Listener {}: draining connections failed", settings.listenerName(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

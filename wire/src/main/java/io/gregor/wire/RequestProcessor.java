@@ -1,5 +1,6 @@
 package io.gregor.wire;
 
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import org.apache.kafka.common.errors.ApiException;
@@ -48,6 +49,8 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
      */
     private boolean writeFailed;
     private ChannelHandlerContext ctx;
+    /** Set by {@link #drain()}: the server is closing; nothing more is read, what was read is answered. */
+    private CompletableFuture<Void> drained;
 
     public RequestProcessor(ApiRegistry registry, Executor requestPool, int maxInFlightRequests, long maxInFlightBytes) {
         this(registry, List.of(), requestPool, maxInFlightRequests, maxInFlightBytes);
@@ -85,9 +88,44 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
         ctx.fireChannelWritabilityChanged();
     }
 
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (drained != null) {
+            drained.complete(null); // nobody left to answer
+        }
+        ctx.fireChannelInactive();
+    }
+
     private boolean mustPauseReading() {
-        return unanswered.size() >= maxInFlightRequests || inFlightBytes >= maxInFlightBytes
+        return drained != null || unanswered.size() >= maxInFlightRequests || inFlightBytes >= maxInFlightBytes
                 || !ctx.channel().isWritable();
+    }
+
+    /**
+     * Clean shutdown of the listener: stops reading, lets every request already read finish and its answer
+     * reach the socket. Completes then (or when the connection goes away). Without it a produce appended to
+     * the log as the connection closed went unanswered, and its retry after a restart could be stored twice:
+     * a producer snapshot remembers only each producer's last batch. Call on the channel's event loop.
+     */
+    CompletableFuture<Void> drain() {
+        if (drained == null) {
+            drained = new CompletableFuture<>();
+            ctx.channel().config().setAutoRead(false);
+            completeDrainIfIdle();
+        }
+        return drained;
+    }
+
+    private void completeDrainIfIdle() {
+        if (drained == null || !unanswered.isEmpty() || drained.isDone()) {
+            return;
+        }
+        if (!ctx.channel().isActive()) {
+            drained.complete(null);
+            return;
+        }
+        CompletableFuture<Void> done = drained;
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> done.complete(null));
     }
 
     private void dispatch(Slot slot) {
@@ -214,6 +252,7 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
         if (!ctx.channel().config().isAutoRead() && !mustPauseReading()) {
             ctx.channel().config().setAutoRead(true);
         }
+        completeDrainIfIdle();
     }
 
     /**

@@ -5,6 +5,7 @@ import io.gregor.broker.replica.Partition;
 import io.gregor.storage.AppendResult;
 import io.gregor.storage.VerificationGuard;
 import io.gregor.storage.errors.InvalidRecordException;
+import io.gregor.storage.errors.InvalidTimestampException;
 import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaRequest;
 import org.apache.kafka.common.TopicPartition;
@@ -237,7 +238,8 @@ public final class ProduceHandler {
             topics.logDirHealth().appendFailed(partition.topicPartition(), e);
             if (error == Errors.UNKNOWN_SERVER_ERROR) {
                 log.error("Append to {} failed", partition.topicPartition(), e);
-            } else if (error == Errors.CORRUPT_MESSAGE || error == Errors.INVALID_RECORD) {
+            } else if (error == Errors.CORRUPT_MESSAGE || error == Errors.INVALID_RECORD
+                    || error == Errors.INVALID_TIMESTAMP) {
                 // a client sent a batch no reader could use: one line, no stack trace
                 log.warn("Append to {} from client {} rejected with {}: {}", partition.topicPartition(),
                         clientId, error.name(), e.getMessage());
@@ -245,7 +247,13 @@ public final class ProduceHandler {
                 log.debug("Append to {} rejected: {}", partition.topicPartition(), e.toString());
             }
             result.setErrorCode(error.code()).setErrorMessage(e.getMessage());
-            if (e instanceof InvalidRecordException invalid && invalid.recordIndex() >= 0) {
+            if (e instanceof InvalidTimestampException invalid) {
+                // Kafka's RecordValidationException: every record out of bounds, each with its own message
+                for (int i = 0; i < invalid.recordErrorCount(); i++) {
+                    result.recordErrors().add(new BatchIndexAndErrorMessage()
+                            .setBatchIndex(invalid.recordIndex(i)).setBatchIndexErrorMessage(invalid.recordMessage(i)));
+                }
+            } else if (e instanceof InvalidRecordException invalid && invalid.recordIndex() >= 0) {
                 // Kafka's record_errors (KIP-467): the producer fails that record with this message
                 result.recordErrors().add(new BatchIndexAndErrorMessage()
                         .setBatchIndex(invalid.recordIndex()).setBatchIndexErrorMessage(e.getMessage()));

@@ -3,6 +3,7 @@ package io.gregor.broker.handlers;
 import io.gregor.storage.errors.CorruptRecordException;
 import io.gregor.storage.errors.InvalidProducerEpochException;
 import io.gregor.storage.errors.InvalidRecordException;
+import io.gregor.storage.errors.InvalidTimestampException;
 import io.gregor.storage.errors.InvalidTxnStateException;
 import io.gregor.storage.errors.KafkaStorageException;
 import io.gregor.storage.errors.OffsetOutOfRangeException;
@@ -19,6 +20,8 @@ final class StorageErrors {
     static Errors toKafka(Throwable e) {
         if (e instanceof CorruptRecordException) {
             return Errors.CORRUPT_MESSAGE;
+        } else if (e instanceof InvalidTimestampException) {
+            return Errors.INVALID_TIMESTAMP;
         } else if (e instanceof InvalidRecordException) {
             return Errors.INVALID_RECORD;
         } else if (e instanceof RecordTooLargeException) {

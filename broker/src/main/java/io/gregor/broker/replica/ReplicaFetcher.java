@@ -44,7 +44,7 @@ final class ReplicaFetcher extends Thread {
     private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
     private final Object wakeup = new Object();
     private volatile boolean running = true;
-    private Socket channel;
+    private volatile Socket channel;
     private int correlationId;
 
     ReplicaFetcher(int localBrokerId, int leaderId, IntFunction<BrokerInfo> brokers, ReplicationSettings settings) {
@@ -71,10 +71,17 @@ final class ReplicaFetcher extends Thread {
         return partitions.isEmpty();
     }
 
+    /**
+     * Stops after the current round. Never by interrupting: an interrupt during a log write or truncation closes
+     * the log's FileChannel (ClosedByInterruptException), so the broker could then not flush or close that log
+     * cleanly. Closing the socket ends a blocked read; the notify ends a pause.
+     */
     void shutdown() {
         running = false;
-        interrupt();
         closeChannel();
+        synchronized (wakeup) {
+            wakeup.notifyAll();
+        }
     }
 
     @Override
@@ -108,7 +115,8 @@ final class ReplicaFetcher extends Thread {
             try {
                 wakeup.wait(ms);
             } catch (InterruptedException e) {
-                // shutdown interrupts; the loop checks running
+                Thread.currentThread().interrupt();
+                running = false;
             }
         }
     }

@@ -250,6 +250,7 @@ public final class ReplicaManager {
                 t.indexIntervalBytes(), t.segmentIndexBytes(), t.flushMessages(), t.flushMs(),
                 t.maxMessageBytes(), t.logAppendTime(), t.fileDeleteDelayMs(),
                 t.cleanupPolicy().contains("compact"), t.cleanupPolicy().contains("delete"),
-                t.deleteRetentionMs(), t.minCleanableDirtyRatio(), t.minCompactionLagMs(), t.maxCompactionLagMs());
+                t.deleteRetentionMs(), t.minCleanableDirtyRatio(), t.minCompactionLagMs(), t.maxCompactionLagMs(),
+                t.messageTimestampBeforeMaxMs(), t.messageTimestampAfterMaxMs());
     }
 }

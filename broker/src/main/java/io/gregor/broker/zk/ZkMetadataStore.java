@@ -278,9 +278,12 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
 
     /**
      * Controlled shutdown: removes this broker's registration so the controller moves its leaderships to
-     * other in-sync replicas, then waits (up to {@code timeoutMs}) until it leads nothing.
+     * other in-sync replicas, then waits (up to {@code timeoutMs}) until it leads nothing and is in no ISR that
+     * a live broker shares.
      */
     public boolean unregisterAndAwaitLeadershipsMoved(long timeoutMs) {
+        // Kafka's controlled shutdown ends once the controller has moved this broker's leaderships and taken it
+        // out of every ISR it shared with others, each a state znode write with a new leader epoch
         registration = null;
         try {
             zk.delete(ZkPaths.broker(brokerId), -1);
@@ -293,8 +296,8 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             Thread.currentThread().interrupt();
             return false;
         }
-        return awaitVisible(() -> states.values().stream().noneMatch(s -> s.leader() == brokerId
-                && s.isr().size() > 1), timeoutMs);
+        return awaitVisible(() -> states.values().stream().noneMatch(s -> s.isr().contains(brokerId)
+                && s.isr().stream().anyMatch(r -> r != brokerId && brokers.containsKey(r))), timeoutMs);
     }
 
     // ------------------------------------------------------------------ cache, fed by watches
@@ -890,6 +893,13 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
 
     @Override
     public PartitionState writeIsr(TopicPartition tp, PartitionState current, List<Integer> newIsr) {
+        for (int replica : newIsr) {
+            if (!current.isr().contains(replica) && !brokers.containsKey(replica)) {
+                // KIP-841: a broker that is not registered (gone, or in controlled shutdown) cannot join an ISR,
+                // or a shutting-down follower still fetching would be added back and acks=all would wait for it
+                return null;
+            }
+        }
         try {
             Stat stat = zk.setData(ZkPaths.state(tp.topic(), tp.partition()),
                     stateJson(current.leader(), current.leaderEpoch(), newIsr, current.controllerEpoch()),
