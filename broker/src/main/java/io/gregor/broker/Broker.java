@@ -12,6 +12,8 @@ import io.gregor.broker.handlers.ProducerIdHandler;
 import io.gregor.broker.handlers.TopicAdminHandler;
 import io.gregor.broker.handlers.TransactionHandler;
 import io.gregor.broker.handlers.TxnMarkersHandler;
+import io.gregor.broker.http.HttpListener;
+import io.gregor.broker.http.HttpResponses;
 import io.gregor.broker.intercept.ControlEndpoint;
 import io.gregor.broker.intercept.FaultInjector;
 import io.gregor.broker.intercept.RequestTrace;
@@ -90,7 +92,10 @@ public final class Broker implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final FaultInjector faultInjector;
     private final RequestTrace requestTrace;
-    private ControlEndpoint controlEndpoint;
+    /** gregor.http.listener: /faults, /trace, /health, /metrics and whatever else registers a route. */
+    private HttpListener httpListener;
+    /** Logs loaded and the Kafka listeners bound: what /health reports. */
+    private volatile boolean ready;
     private MetadataStore store;
     private ZkMetadataStore zkStore;
     private ReplicaManager replicaManager;
@@ -246,7 +251,10 @@ public final class Broker implements AutoCloseable {
 
         // before the listeners: a bad gregor.http.listener fails the start before clients can connect
         if (config.httpListener().isPresent()) {
-            controlEndpoint = ControlEndpoint.start(config.httpListener().get(), brokerId, faultInjector, requestTrace);
+            httpListener = HttpListener.start(config.httpListener().get(), brokerId);
+            httpListener.route("/health", java.util.Set.of("GET"), exchange -> HttpResponses.json(exchange,
+                    ready ? 200 : 503, Map.of("status", ready ? "ready" : closed ? "stopping" : "starting", "brokerId", brokerId)));
+            ControlEndpoint.register(httpListener, faultInjector, requestTrace);
         }
         for (Endpoint listener : config.listeners()) {
             KafkaServer server = new KafkaServer(new KafkaServer.Settings(listener.listenerName(), listener.host(),
@@ -273,11 +281,12 @@ public final class Broker implements AutoCloseable {
             }
             zkStore.register(endpoints, config.rack().orElse(null));
         }
+        ready = true;
         log.info("Gregor broker {} started in {} ms (cluster {}, {} topics); listening on {}{}", brokerId,
                 TimeUnit.NANOSECONDS.toMillis(time.nanoseconds() - began), clusterId, topics.all().size(),
-                String.join(", ", listenerDescriptions()), controlEndpoint == null ? ""
-                        : "; control endpoint http://" + controlEndpoint.address().getHostString() + ":"
-                        + controlEndpoint.address().getPort());
+                String.join(", ", listenerDescriptions()), httpListener == null ? ""
+                        : "; HTTP listener http://" + httpListener.address().getHostString() + ":"
+                        + httpListener.address().getPort());
     }
 
     /**
@@ -345,9 +354,9 @@ public final class Broker implements AutoCloseable {
         return requestTrace;
     }
 
-    /** The HTTP control endpoint's address, when gregor.http.listener is set. */
+    /** The HTTP listener's address, when gregor.http.listener is set. */
     public Optional<InetSocketAddress> controlEndpointAddress() {
-        return Optional.ofNullable(controlEndpoint).map(ControlEndpoint::address);
+        return Optional.ofNullable(httpListener).map(HttpListener::address);
     }
 
     /** host:port of the first listener, as clients should use it. */
@@ -387,6 +396,7 @@ public final class Broker implements AutoCloseable {
             return;
         }
         closed = true;
+        ready = false;
         log.info("Gregor broker {} shutting down", brokerId);
         if (zkStore != null && ReplicationSettings.from(config).controlledShutdownEnable()) {
             long timeout = ReplicationSettings.from(config).controlledShutdownTimeoutMs();
@@ -395,8 +405,8 @@ public final class Broker implements AutoCloseable {
             log.info("Controlled shutdown of broker {}: {}", brokerId,
                     moved ? "leaderships moved" : "gave up waiting after " + timeout + " ms");
         }
-        if (controlEndpoint != null) {
-            controlEndpoint.close();
+        if (httpListener != null) {
+            httpListener.close();
         }
         for (KafkaServer server : servers) {
             server.close();
@@ -437,12 +447,13 @@ public final class Broker implements AutoCloseable {
             return;
         }
         closed = true;
+        ready = false;
         log.info("Gregor broker {} killed", brokerId);
         for (KafkaServer server : servers) {
             server.close();
         }
-        if (controlEndpoint != null) {
-            controlEndpoint.close();
+        if (httpListener != null) {
+            httpListener.close();
         }
         requestPool.shutdownNow();
         stopCoordinatorsAndReplication();
