@@ -18,6 +18,10 @@ import io.gregor.broker.intercept.ControlEndpoint;
 import io.gregor.broker.intercept.FaultInjector;
 import io.gregor.broker.intercept.RequestTrace;
 import io.gregor.broker.metadata.LocalMetadataStore;
+import io.gregor.broker.metrics.BrokerGauges;
+import io.gregor.broker.metrics.BrokerMetrics;
+import io.gregor.broker.metrics.MetricsEndpoint;
+import io.gregor.broker.metrics.PartitionMetrics;
 import io.gregor.broker.metadata.MetadataStore;
 import io.gregor.broker.metadata.TopicMetadata;
 import io.gregor.broker.replica.FetchPurgatory;
@@ -79,6 +83,8 @@ public final class Broker implements AutoCloseable {
     private static final long MAX_IN_FLIGHT_BYTES = 64L * 1024 * 1024;
     /** How soon transaction markers are sent again to a partition whose leader did not take them. */
     private static final long MARKER_RETRY_BACKOFF_MS = 100;
+    /** How soon per-partition and per-group metrics (Log, consumer lag) of new partitions and groups appear. */
+    private static final long PARTITION_METRICS_REFRESH_MS = 10_000;
 
     private final BrokerConfig config;
     private final Time time;
@@ -96,6 +102,8 @@ public final class Broker implements AutoCloseable {
     private HttpListener httpListener;
     /** Logs loaded and the Kafka listeners bound: what /health reports. */
     private volatile boolean ready;
+    /** Kafka's metrics (JMX MBeans and /metrics). */
+    private BrokerMetrics metrics;
     private MetadataStore store;
     private ZkMetadataStore zkStore;
     private ReplicaManager replicaManager;
@@ -180,6 +188,7 @@ public final class Broker implements AutoCloseable {
         FetchPurgatory purgatory = new FetchPurgatory(scheduler, requestPool);
         ReplicaManager replicas = new ReplicaManager(config, logs, purgatory, time);
         replicaManager = replicas;
+        metrics = BrokerMetrics.create(brokerId, time);
         if (zkStore != null) {
             replicas.enableReplication(brokerId, zkStore, zkStore::broker, scheduler, ReplicationSettings.from(config));
             if (config.autoLeaderRebalanceEnable()) {
@@ -188,10 +197,12 @@ public final class Broker implements AutoCloseable {
             }
         }
         Topics topics = new Topics(config, store, replicas);
+        // before partitions are hosted: they take the ISR change meters as they are created
+        BrokerGauges.replicaManager(metrics, replicas, brokerId, topics::minInsyncReplicas);
         topics.startup();
 
         ApiRegistry registry = new ApiRegistry();
-        new FetchHandler(topics, purgatory, time).register(registry);
+        new FetchHandler(topics, purgatory, time, metrics.topics()).register(registry);
         new OffsetsHandler(topics).register(registry);
         new ClusterHandler(config, topics, logs, brokerId, clusterId, advertised).register(registry);
         new TopicAdminHandler(topics, config).register(registry);
@@ -241,9 +252,22 @@ public final class Broker implements AutoCloseable {
         registry.feature("transaction.version", (short) 0, (short) 2, (short) 2);
         TxnPartitionVerifier verifier = new TxnPartitionVerifier(brokerId, store, transactionTopic.name(),
                 transactionCoordinator, markerClient, scheduler, time);
-        new ProduceHandler(topics, time, verifier::verify, config.transactionPartitionVerificationEnable())
-                .register(registry);
-        new GroupHandler(groupCoordinator, verifier::verify, offsetsTopic.name()).register(registry);
+        new ProduceHandler(topics, time, verifier::verify, config.transactionPartitionVerificationEnable(),
+                metrics.topics()).register(registry);
+        new GroupHandler(groupCoordinator, verifier::verify, offsetsTopic.name(),
+                BrokerGauges.groupCoordinator(metrics, groupCoordinator)).register(registry);
+        BrokerGauges.controller(metrics, store, this::controllerId, brokerId);
+        BrokerGauges.socketServer(metrics, () -> servers.stream().flatMap(s -> s.networkThreads().stream()).toList(), time);
+        PartitionMetrics partitionMetrics = new PartitionMetrics(metrics, replicas, groupCoordinator);
+        partitionMetrics.refresh();
+        metrics.beforeScrape(partitionMetrics::refresh);
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                partitionMetrics.refresh();
+            } catch (RuntimeException e) {
+                log.warn("Cannot bring the partition metrics up to date: {}", e.toString());
+            }
+        }, PARTITION_METRICS_REFRESH_MS, PARTITION_METRICS_REFRESH_MS, TimeUnit.MILLISECONDS);
         new FindCoordinatorHandler(Map.of(CoordinatorType.GROUP, offsetsTopic, CoordinatorType.TRANSACTION, transactionTopic),
                 brokerId, advertised).register(registry);
         faultInjector.bind(api -> registry.lookup(api) != null, name -> topics.topic(name).map(TopicMetadata::topicId));
@@ -255,6 +279,7 @@ public final class Broker implements AutoCloseable {
             httpListener.route("/health", java.util.Set.of("GET"), exchange -> HttpResponses.json(exchange,
                     ready ? 200 : 503, Map.of("status", ready ? "ready" : closed ? "stopping" : "starting", "brokerId", brokerId)));
             ControlEndpoint.register(httpListener, faultInjector, requestTrace);
+            MetricsEndpoint.register(httpListener, metrics);
         }
         for (Endpoint listener : config.listeners()) {
             KafkaServer server = new KafkaServer(new KafkaServer.Settings(listener.listenerName(), listener.host(),
@@ -262,7 +287,7 @@ public final class Broker implements AutoCloseable {
                     MAX_IN_FLIGHT_REQUESTS, MAX_IN_FLIGHT_BYTES, config.connectionsMaxIdleMs(),
                     config.socketSendBufferBytes(), config.socketReceiveBufferBytes()), registry,
                     // the trace first: it notes the request as sent, before a fault takes a topic out of it
-                    List.of(requestTrace.interceptor(), faultInjector.interceptor()), requestPool);
+                    List.of(requestTrace.interceptor(), faultInjector.interceptor()), metrics.requests(), requestPool);
             servers.add(server);
             InetSocketAddress bound;
             try {
@@ -431,6 +456,7 @@ public final class Broker implements AutoCloseable {
         } finally {
             // even when the logs cannot be closed cleanly (a full disk): the next start recovers them
             releaseLogDirLocks();
+            closeMetrics();
         }
         log.info("Gregor broker {} shut down cleanly", brokerId);
         stopped.countDown();
@@ -467,6 +493,7 @@ public final class Broker implements AutoCloseable {
         } finally {
             // a crashed process loses its locks with it; a killed broker in this JVM must let a restart take them
             releaseLogDirLocks();
+            closeMetrics();
         }
         stopped.countDown();
     }
@@ -486,6 +513,13 @@ public final class Broker implements AutoCloseable {
         adminWaits.shutdownNow();
         if (replicaManager != null) {
             replicaManager.shutdown();
+        }
+    }
+
+    /** Unregisters the MBeans, so a broker started next in this JVM can take the names. */
+    private void closeMetrics() {
+        if (metrics != null) {
+            metrics.close();
         }
     }
 

@@ -28,8 +28,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class HttpListener implements AutoCloseable {
     public static final String KEY = "gregor.http.listener";
     private static final Logger log = LoggerFactory.getLogger(HttpListener.class);
-    /** Scrapes, console pages and test calls are few and short; two threads keep a slow one from blocking the rest. */
-    private static final int THREADS = 2;
+    /** Scrapes, console pages and test calls are few and short; a few threads keep a slow or stalled client from blocking the rest. */
+    private static final int THREADS = 4;
 
     private final HttpServer server;
     private final ExecutorService executor;
