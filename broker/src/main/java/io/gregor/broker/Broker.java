@@ -93,7 +93,8 @@ public final class Broker implements AutoCloseable {
     private final ScheduledThreadPoolExecutor scheduler;
     /** For admin requests that wait on the controller (leader elections), off the request threads. */
     private final ExecutorService adminWaits;
-    private final List<KafkaServer> servers = new ArrayList<>();
+    /** Copy-on-write: the network idle metric reads it from the HTTP listener's threads. */
+    private final List<KafkaServer> servers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Map<String, InetSocketAddress> advertised = new ConcurrentHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final FaultInjector faultInjector;
@@ -198,7 +199,7 @@ public final class Broker implements AutoCloseable {
         }
         Topics topics = new Topics(config, store, replicas);
         // before partitions are hosted: they take the ISR change meters as they are created
-        BrokerGauges.replicaManager(metrics, replicas, brokerId, topics::minInsyncReplicas);
+        BrokerGauges.replicaManager(metrics, replicas, topics::minInsyncReplicas);
         topics.startup();
 
         ApiRegistry registry = new ApiRegistry();
@@ -307,6 +308,13 @@ public final class Broker implements AutoCloseable {
             zkStore.register(endpoints, config.rack().orElse(null));
         }
         ready = true;
+        scheduler.execute(() -> {
+            try {
+                metrics.registerInJmx();
+            } catch (RuntimeException e) {
+                log.warn("Broker {}: cannot register the metrics' MBeans ({}); they are on /metrics only", brokerId, e.toString());
+            }
+        });
         log.info("Gregor broker {} started in {} ms (cluster {}, {} topics); listening on {}{}", brokerId,
                 TimeUnit.NANOSECONDS.toMillis(time.nanoseconds() - began), clusterId, topics.all().size(),
                 String.join(", ", listenerDescriptions()), httpListener == null ? ""

@@ -75,6 +75,9 @@ class MetricsTest {
         }
         jmx = JMXConnectorFactory.connect(new JMXServiceURL(address));
         mbeans = jmx.getMBeanServerConnection();
+        // the broker registers its MBeans once it serves, off its start path
+        await("the MBeans are registered").atMost(Duration.ofSeconds(30)).until(() -> mbeans.isRegistered(
+                new ObjectName("kafka.server:type=ReplicaManager,name=PartitionCount")));
 
         try (Admin admin = Clients.admin(broker.bootstrapServers())) {
             Clients.createTopic(admin, TOPIC, 2, Map.of());

@@ -31,8 +31,7 @@ public final class BrokerGauges {
     }
 
     /** ReplicaManager's gauges and its ISR shrink and expand meters. */
-    public static void replicaManager(BrokerMetrics m, ReplicaManager replicas, int brokerId,
-                                      ToIntFunction<Partition> minInsyncReplicas) {
+    public static void replicaManager(BrokerMetrics m, ReplicaManager replicas, ToIntFunction<Partition> minInsyncReplicas) {
         String d = "kafka.server";
         String t = "ReplicaManager";
         m.gauge(d, t, "PartitionCount", Map.of(), () -> replicas.partitions().size());
@@ -43,7 +42,8 @@ public final class BrokerGauges {
                 () -> count(replicas, p -> p.isLeader() && p.inSyncReplicaCount() < minInsyncReplicas.applyAsInt(p)));
         m.gauge(d, t, "AtMinIsrPartitionCount", Map.of(),
                 () -> count(replicas, p -> p.isLeader() && p.inSyncReplicaCount() == minInsyncReplicas.applyAsInt(p)));
-        m.gauge(d, t, "OfflineReplicaCount", Map.of(), () -> 0);
+        m.gauge(d, t, "OfflineReplicaCount", Map.of(),
+                () -> count(replicas, p -> replicas.logDirHealth().isFailing(p.topicPartition())));
         com.yammer.metrics.core.Meter shrinks = m.meter(d, t, "IsrShrinksPerSec", "shrinks", Map.of());
         com.yammer.metrics.core.Meter expands = m.meter(d, t, "IsrExpandsPerSec", "expands", Map.of());
         replicas.isrChangeListener(shrink -> (shrink ? shrinks : expands).mark());

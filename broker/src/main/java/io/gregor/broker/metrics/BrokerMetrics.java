@@ -20,7 +20,6 @@ import io.prometheus.client.hotspot.VersionInfoExports;
 import org.apache.kafka.common.metrics.KafkaMetricsContext;
 import org.apache.kafka.common.metrics.MetricConfig;
 import org.apache.kafka.common.metrics.Metrics;
-import org.apache.kafka.common.metrics.MetricsReporter;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,10 +32,10 @@ import javax.management.StandardMBean;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.lang.management.ManagementFactory;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -54,18 +53,23 @@ public final class BrokerMetrics implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BrokerMetrics.class);
     /** Held by the broker whose metrics are the JVM's MBeans. */
     static final String JMX_OWNER = "io.gregor:type=BrokerMetrics";
+    /** Where Kafka's broker reports its metrics-classes metrics (group-coordinator-metrics). */
+    private static final String KAFKA_METRICS_PREFIX = "kafka.server";
 
     private final int brokerId;
     private final MetricsRegistry registry;
     /** Tags of each Yammer metric, in Kafka's order, for the Prometheus labels. */
     private final Map<MetricName, Map<String, String>> tags = new ConcurrentHashMap<>();
     private final Metrics kafkaMetrics;
-    private final JmxReporter jmx;
-    private final ObjectName jmxOwner;
-    private final CollectorRegistry prometheus = new CollectorRegistry();
+    /** Set once the MBeans are registered (off the start path); null while not, or when another broker has them. */
+    private JmxReporter jmx;
+    private ObjectName jmxOwner;
+    private boolean closed;
+    /** Made on the first scrape: a broker nobody scrapes loads no Prometheus classes. */
+    private CollectorRegistry prometheus;
     private final TopicMetrics topicMetrics;
     private final RequestMetrics requestMetrics;
-    private final List<Runnable> beforeScrape = new ArrayList<>();
+    private final List<Runnable> beforeScrape = new CopyOnWriteArrayList<>();
 
     public interface BrokerMetricsOwnerMBean {
         int getBrokerId();
@@ -84,30 +88,47 @@ public final class BrokerMetrics implements AutoCloseable {
                 return time.milliseconds();
             }
         });
-        this.jmxOwner = claimJmx(brokerId);
-        List<MetricsReporter> reporters = new ArrayList<>();
-        if (jmxOwner != null) {
-            this.jmx = new JmxReporter(registry);
-            this.jmx.start();
-            org.apache.kafka.common.metrics.JmxReporter kafkaJmx = new org.apache.kafka.common.metrics.JmxReporter();
-            kafkaJmx.configure(Map.of());
-            reporters.add(kafkaJmx);
-        } else {
-            this.jmx = null;
-            log.info("Broker {}: another broker in this JVM holds the Kafka MBean names; this one's metrics are on "
-                    + "its /metrics only", brokerId);
-        }
-        this.kafkaMetrics = new Metrics(new MetricConfig(), reporters, time, new KafkaMetricsContext("kafka.server"));
+        this.kafkaMetrics = new Metrics(new MetricConfig(), List.of(), time, new KafkaMetricsContext(KAFKA_METRICS_PREFIX));
         this.topicMetrics = new TopicMetrics(this);
         this.requestMetrics = new RequestMetrics(this);
-        prometheus.register(new PrometheusExport(this));
-        new StandardExports().register(prometheus);
-        new MemoryPoolsExports().register(prometheus);
-        new BufferPoolsExports().register(prometheus);
-        new GarbageCollectorExports().register(prometheus);
-        new ThreadExports().register(prometheus);
-        new ClassLoadingExports().register(prometheus);
-        new VersionInfoExports().register(prometheus);
+    }
+
+    /**
+     * Registers the metrics, and those made later, as MBeans on the platform MBean server, unless another broker
+     * in this JVM has. Slow (the platform MBean server's creation, an MBean per metric): the broker calls it off
+     * its start path, once it serves.
+     */
+    public synchronized void registerInJmx() {
+        if (closed || jmx != null) {
+            return;
+        }
+        jmxOwner = claimJmx(brokerId);
+        if (jmxOwner == null) {
+            log.debug("Broker {}: another broker in this JVM holds the Kafka MBean names; this one's metrics are on "
+                    + "its /metrics only", brokerId);
+            return;
+        }
+        jmx = new JmxReporter(registry);
+        jmx.start();
+        org.apache.kafka.common.metrics.JmxReporter kafkaJmx = new org.apache.kafka.common.metrics.JmxReporter();
+        kafkaJmx.configure(Map.of());
+        kafkaJmx.contextChange(new KafkaMetricsContext(KAFKA_METRICS_PREFIX));
+        kafkaMetrics.addReporter(kafkaJmx);
+    }
+
+    private synchronized CollectorRegistry prometheus() {
+        if (prometheus == null) {
+            prometheus = new CollectorRegistry();
+            prometheus.register(new PrometheusExport(this));
+            new StandardExports().register(prometheus);
+            new MemoryPoolsExports().register(prometheus);
+            new BufferPoolsExports().register(prometheus);
+            new GarbageCollectorExports().register(prometheus);
+            new ThreadExports().register(prometheus);
+            new ClassLoadingExports().register(prometheus);
+            new VersionInfoExports().register(prometheus);
+        }
+        return prometheus;
     }
 
     public static BrokerMetrics create(int brokerId, Time time) {
@@ -134,7 +155,7 @@ public final class BrokerMetrics implements AutoCloseable {
     }
 
     /** Whether this broker's metrics are the JVM's Kafka MBeans. */
-    public boolean registeredInJmx() {
+    public synchronized boolean registeredInJmx() {
         return jmx != null;
     }
 
@@ -236,7 +257,7 @@ public final class BrokerMetrics implements AutoCloseable {
         }
         StringWriter out = new StringWriter(16 * 1024);
         try {
-            TextFormat.write004(out, prometheus.metricFamilySamples());
+            TextFormat.write004(out, prometheus().metricFamilySamples());
         } catch (IOException e) {
             throw new IllegalStateException(e); // a StringWriter does not throw
         }
@@ -244,7 +265,8 @@ public final class BrokerMetrics implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        closed = true;
         if (jmx != null) {
             jmx.shutdown();
         }
