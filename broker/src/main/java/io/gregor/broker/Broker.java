@@ -18,12 +18,13 @@ import io.gregor.broker.intercept.ControlEndpoint;
 import io.gregor.broker.intercept.FaultInjector;
 import io.gregor.broker.intercept.RequestTrace;
 import io.gregor.broker.metadata.LocalMetadataStore;
+import io.gregor.broker.metadata.MetadataStore;
+import io.gregor.broker.metadata.TopicMetadata;
 import io.gregor.broker.metrics.BrokerGauges;
 import io.gregor.broker.metrics.BrokerMetrics;
 import io.gregor.broker.metrics.MetricsEndpoint;
 import io.gregor.broker.metrics.PartitionMetrics;
-import io.gregor.broker.metadata.MetadataStore;
-import io.gregor.broker.metadata.TopicMetadata;
+import io.gregor.broker.metrics.RequestHandlerPool;
 import io.gregor.broker.replica.FetchPurgatory;
 import io.gregor.broker.replica.ReplicaManager;
 import io.gregor.broker.replica.ReplicationSettings;
@@ -68,7 +69,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -89,7 +89,7 @@ public final class Broker implements AutoCloseable {
     private final BrokerConfig config;
     private final Time time;
     private final int brokerId;
-    private final ExecutorService requestPool;
+    private final RequestHandlerPool requestPool;
     private final ScheduledThreadPoolExecutor scheduler;
     /** For admin requests that wait on the controller (leader elections), off the request threads. */
     private final ExecutorService adminWaits;
@@ -121,8 +121,8 @@ public final class Broker implements AutoCloseable {
         this.config = config;
         this.time = time;
         this.brokerId = config.brokerId() == -1 ? 0 : config.brokerId();
-        this.requestPool = new ThreadPoolExecutor(config.numIoThreads(), config.numIoThreads(), 0, TimeUnit.MILLISECONDS,
-                new LinkedBlockingQueue<>(), threads("gregor-request-"));
+        this.requestPool = new RequestHandlerPool(config.numIoThreads(), new LinkedBlockingQueue<>(),
+                threads("gregor-request-"), time);
         this.scheduler = new ScheduledThreadPoolExecutor(1, threads("gregor-scheduler-"));
         this.scheduler.setRemoveOnCancelPolicy(true);
         this.adminWaits = java.util.concurrent.Executors.newCachedThreadPool(threads("gregor-admin-wait-"));
@@ -259,6 +259,8 @@ public final class Broker implements AutoCloseable {
                 BrokerGauges.groupCoordinator(metrics, groupCoordinator)).register(registry);
         BrokerGauges.controller(metrics, store, this::controllerId, brokerId);
         BrokerGauges.socketServer(metrics, () -> servers.stream().flatMap(s -> s.networkThreads().stream()).toList(), time);
+        requestPool.register(metrics);
+        scheduler.scheduleAtFixedRate(requestPool::sample, 1, 1, TimeUnit.SECONDS);
         PartitionMetrics partitionMetrics = new PartitionMetrics(metrics, replicas, groupCoordinator);
         partitionMetrics.refresh();
         metrics.beforeScrape(partitionMetrics::refresh);

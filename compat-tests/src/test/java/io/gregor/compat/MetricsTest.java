@@ -195,6 +195,10 @@ class MetricsTest {
         }
         double idle = (Double) attribute("kafka.network:type=SocketServer,name=NetworkProcessorAvgIdlePercent", "Value");
         assertThat(idle).isBetween(0.0, 1.0);
+        String handlers = "kafka.server:type=KafkaRequestHandlerPool,name=RequestHandlerAvgIdlePercent";
+        await("the request threads' idle share is sampled").atMost(Duration.ofSeconds(30))
+                .until(() -> (Double) attribute(handlers, "OneMinuteRate") > 0);
+        assertThat((Double) attribute(handlers, "OneMinuteRate")).isBetween(0.0, 1.0);
         assertThat(((Number) attribute("kafka.server:type=group-coordinator-metrics,protocol=classic", "group-count"))
                 .intValue()).isEqualTo(1);
         assertThat(((Number) attribute("kafka.server:type=group-coordinator-metrics", "offset-commit-count"))
@@ -223,6 +227,7 @@ class MetricsTest {
         assertThat(sample(text, "kafka_log_log_logendoffset{topic=\"" + TOPIC + "\",partition=\"0\"}"))
                 .isEqualTo((double) endOffsets.get(0));
         assertThat(sample(text, "kafka_network_socketserver_networkprocessoravgidle_percent")).isBetween(0.0, 1.0);
+        assertThat(sample(text, "kafka_server_kafkarequesthandlerpool_requesthandleravgidle_percent")).isBetween(0.0, 1.0);
         assertThat(sample(text, "kafka_server_group_coordinator_metrics_group_count{protocol=\"classic\"}")).isEqualTo(1);
         assertThat(text).contains("jvm_memory_bytes_used{area=\"heap\"}", "process_cpu_seconds_total", "jvm_threads_current",
                 "jvm_gc_collection_seconds_count");

@@ -57,7 +57,7 @@ public final class BrokerMetrics implements AutoCloseable {
     private static final String KAFKA_METRICS_PREFIX = "kafka.server";
 
     private final int brokerId;
-    private final MetricsRegistry registry;
+    private final Registry registry;
     /** Tags of each Yammer metric, in Kafka's order, for the Prometheus labels. */
     private final Map<MetricName, Map<String, String>> tags = new ConcurrentHashMap<>();
     private final Metrics kafkaMetrics;
@@ -71,13 +71,24 @@ public final class BrokerMetrics implements AutoCloseable {
     private final RequestMetrics requestMetrics;
     private final List<Runnable> beforeScrape = new CopyOnWriteArrayList<>();
 
+    /** Yammer's registry, taking a metric of ours too (the request handlers' idle share). */
+    private static final class Registry extends MetricsRegistry {
+        Registry(Clock clock) {
+            super(clock);
+        }
+
+        <T extends Metric> T add(MetricName name, T metric) {
+            return getOrAdd(name, metric);
+        }
+    }
+
     public interface BrokerMetricsOwnerMBean {
         int getBrokerId();
     }
 
     private BrokerMetrics(int brokerId, Time time) {
         this.brokerId = brokerId;
-        this.registry = new MetricsRegistry(new Clock() {
+        this.registry = new Registry(new Clock() {
             @Override
             public long tick() {
                 return time.nanoseconds();
@@ -202,9 +213,14 @@ public final class BrokerMetrics implements AutoCloseable {
     }
 
     public Meter meter(String domain, String type, String name, String eventType, Map<String, String> tagMap) {
+        return meter(domain, type, name, eventType, tagMap, TimeUnit.SECONDS);
+    }
+
+    public Meter meter(String domain, String type, String name, String eventType, Map<String, String> tagMap,
+                       TimeUnit rateUnit) {
         MetricName n = name(domain, type, name, tagMap);
         tags.put(n, orderedCopy(tagMap));
-        return registry.newMeter(n, eventType, TimeUnit.SECONDS);
+        return registry.newMeter(n, eventType, rateUnit);
     }
 
     /** Biased (exponentially decaying) as Kafka's request histograms: percentiles of the last minutes. */
@@ -223,6 +239,13 @@ public final class BrokerMetrics implements AutoCloseable {
                 return value.get();
             }
         });
+    }
+
+    /** A metric that is none of Yammer's kinds but reports as one (its MBean has that kind's attributes). */
+    public <T extends Metric> T add(String domain, String type, String name, Map<String, String> tagMap, T metric) {
+        MetricName n = name(domain, type, name, tagMap);
+        tags.put(n, orderedCopy(tagMap));
+        return registry.add(n, metric);
     }
 
     public void remove(String domain, String type, String name, Map<String, String> tagMap) {

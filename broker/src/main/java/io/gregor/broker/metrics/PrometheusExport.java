@@ -21,7 +21,8 @@ import java.util.TreeMap;
  * <ul>
  * <li>a meter {@code kafka.D:type=T,name=XPerSec,tags} is the counter {@code kafka_D_T_X_total{tags}} (its Count);
  * <li>a gauge {@code kafka.D:type=T,name=N,tags} is {@code kafka_D_T_N{tags}} (its Value), and a name ending in
- *     Percent is {@code kafka_D_T_N_percent} with Percent taken off;
+ *     Percent is {@code kafka_D_T_N_percent} with Percent taken off (for a meter, RequestHandlerAvgIdlePercent,
+ *     its OneMinuteRate);
  * <li>a histogram is the summary {@code kafka_D_T_N{tags,quantile="0.50"...}} with {@code _count} and {@code _sum};
  * <li>Kafka's metrics classes' {@code kafka.server:type=G,tags} attribute A is {@code kafka_server_G_A{tags}}
  *     with dashes as underscores, as the exporter names MBeans no rule matches.
@@ -70,16 +71,19 @@ final class PrometheusExport extends Collector {
         } else {
             base = sanitize(n.getGroup() + "_" + n.getType() + "_").toLowerCase(Locale.ROOT);
             String name = n.getName();
-            if (metric instanceof Metered) {
+            if (name.endsWith("Percent")) {
+                base += name.substring(0, name.length() - "Percent".length()).toLowerCase(Locale.ROOT) + "_percent";
+            } else if (metric instanceof Metered) {
                 int perSec = name.indexOf("PerSec");
                 base += (perSec >= 0 ? name.substring(0, perSec) : name).toLowerCase(Locale.ROOT);
-            } else if (metric instanceof Gauge && name.endsWith("Percent")) {
-                base += name.substring(0, name.length() - "Percent".length()).toLowerCase(Locale.ROOT) + "_percent";
             } else {
                 base += name.toLowerCase(Locale.ROOT);
             }
         }
-        if (metric instanceof Metered meter) {
+        if (metric instanceof Metered meter && n.getName().endsWith("Percent")) {
+            // a meter of idle time per nanosecond (RequestHandlerAvgIdlePercent): its recent rate is the share
+            family(families, base, Type.GAUGE, n.getMBeanName()).samples.add(sample(base, tags, null, meter.oneMinuteRate()));
+        } else if (metric instanceof Metered meter) {
             family(families, base, Type.COUNTER, n.getMBeanName()).samples
                     .add(sample(base + "_total", tags, null, meter.count()));
         } else if (metric instanceof Histogram h) {
