@@ -157,6 +157,17 @@ public final class Broker implements AutoCloseable {
     private void startup() throws InterruptedException {
         long began = time.nanoseconds();
         TransportPreload.startAsync();
+        metrics = BrokerMetrics.create(brokerId, time);
+        // first: a bad gregor.http.listener fails the start at once, and an orchestrator's readiness probe gets
+        // 503 from /health while the logs load (which can take long after an unclean shutdown)
+        if (config.httpListener().isPresent()) {
+            httpListener = HttpListener.start(config.httpListener().get(), brokerId);
+            httpListener.route("/health", java.util.Set.of("GET"), exchange -> HttpResponses.json(exchange,
+                    ready ? 200 : 503, Map.of("status", ready ? "ready" : closed ? "stopping" : "starting", "brokerId", brokerId)));
+            MetricsEndpoint.register(httpListener, metrics);
+            log.info("Broker {}: HTTP listener on http://{}:{} (/health answers 503 until the broker serves)", brokerId,
+                    httpListener.address().getHostString(), httpListener.address().getPort());
+        }
         List<Path> logDirs = config.logDirs();
         for (Path dir : logDirs) {
             ensureWritableDir(dir);
@@ -189,7 +200,6 @@ public final class Broker implements AutoCloseable {
         FetchPurgatory purgatory = new FetchPurgatory(scheduler, requestPool);
         ReplicaManager replicas = new ReplicaManager(config, logs, purgatory, time);
         replicaManager = replicas;
-        metrics = BrokerMetrics.create(brokerId, time);
         if (zkStore != null) {
             replicas.enableReplication(brokerId, zkStore, zkStore::broker, scheduler, ReplicationSettings.from(config));
             if (config.autoLeaderRebalanceEnable()) {
@@ -276,13 +286,8 @@ public final class Broker implements AutoCloseable {
         faultInjector.bind(api -> registry.lookup(api) != null, name -> topics.topic(name).map(TopicMetadata::topicId));
         requestTrace.bind(id -> topics.topic(id).map(TopicMetadata::name));
 
-        // before the listeners: a bad gregor.http.listener fails the start before clients can connect
-        if (config.httpListener().isPresent()) {
-            httpListener = HttpListener.start(config.httpListener().get(), brokerId);
-            httpListener.route("/health", java.util.Set.of("GET"), exchange -> HttpResponses.json(exchange,
-                    ready ? 200 : 503, Map.of("status", ready ? "ready" : closed ? "stopping" : "starting", "brokerId", brokerId)));
+        if (httpListener != null) {
             ControlEndpoint.register(httpListener, faultInjector, requestTrace);
-            MetricsEndpoint.register(httpListener, metrics);
         }
         for (Endpoint listener : config.listeners()) {
             KafkaServer server = new KafkaServer(new KafkaServer.Settings(listener.listenerName(), listener.host(),
