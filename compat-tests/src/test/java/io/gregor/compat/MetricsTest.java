@@ -247,6 +247,21 @@ class MetricsTest {
     }
 
     @Test
+    @Order(4)
+    void aDeletedTopicsMetricsGo() throws Exception {
+        try (Admin admin = Clients.admin(broker.bootstrapServers())) {
+            Clients.get(admin.deleteTopics(List.of(TOPIC)).all());
+        }
+        // a scrape brings the per-partition and per-topic metrics up to date first
+        await("the topic's metrics are gone").atMost(Duration.ofSeconds(30))
+                .until(() -> !scrape().contains("topic=\"" + TOPIC + "\""));
+        assertThat(mbeans.queryNames(new ObjectName("kafka.server:type=BrokerTopicMetrics,topic=" + TOPIC + ",*"), null)).isEmpty();
+        assertThat(mbeans.queryNames(new ObjectName("kafka.log:type=Log,topic=" + TOPIC + ",*"), null)).isEmpty();
+        // the all-topics totals stay
+        assertThat(count("kafka.server:type=BrokerTopicMetrics,name=MessagesInPerSec")).isEqualTo(RECORDS + MORE);
+    }
+
+    @Test
     @Order(3)
     void healthSaysReady() throws Exception {
         HttpResponse<String> health = HttpClient.newHttpClient().send(HttpRequest.newBuilder(

@@ -213,14 +213,9 @@ public final class BrokerMetrics implements AutoCloseable {
     }
 
     public Meter meter(String domain, String type, String name, String eventType, Map<String, String> tagMap) {
-        return meter(domain, type, name, eventType, tagMap, TimeUnit.SECONDS);
-    }
-
-    public Meter meter(String domain, String type, String name, String eventType, Map<String, String> tagMap,
-                       TimeUnit rateUnit) {
         MetricName n = name(domain, type, name, tagMap);
         tags.put(n, orderedCopy(tagMap));
-        return registry.newMeter(n, eventType, rateUnit);
+        return registry.newMeter(n, eventType, TimeUnit.SECONDS);
     }
 
     /** Biased (exponentially decaying) as Kafka's request histograms: percentiles of the last minutes. */

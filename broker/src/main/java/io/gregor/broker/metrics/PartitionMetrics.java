@@ -18,7 +18,8 @@ import java.util.Set;
  * The metrics that come and go with partitions and groups, brought up to date periodically and before each
  * scrape (their values are read when read, so only the set of them lags):
  * <ul>
- * <li>kafka.log:type=Log,name=Size|LogStartOffset|LogEndOffset,topic=T,partition=P for each partition hosted here;
+ * <li>kafka.log:type=Log,name=Size|LogStartOffset|LogEndOffset,topic=T,partition=P for each partition hosted here,
+ *     and BrokerTopicMetrics' per-topic meters only for topics hosted here (a deleted topic's go);
  * <li>Gregor's consumer lag, which Kafka's broker does not have: io.gregor:type=ConsumerLag,name=Lag|CommittedOffset,
  *     group=G,topic=T,partition=P for each committed offset of a group this broker coordinates, on a partition
  *     hosted here. Lag is the partition's high watermark (the end a read_uncommitted consumer sees, as
@@ -80,6 +81,11 @@ public final class PartitionMetrics {
                         () -> partition(tp).map(x -> x.log().logEndOffset()).orElse(-1L));
             }
         }
+        Set<String> hostedTopics = new HashSet<>();
+        for (TopicPartition tp : hosted) {
+            hostedTopics.add(tp.topic());
+        }
+        metrics.topics().retainOnly(hostedTopics, topic -> replicas.partition(topic, 0).isPresent());
         for (var it = logsShown.iterator(); it.hasNext(); ) {
             TopicPartition tp = it.next();
             if (!hosted.contains(tp)) {

@@ -92,6 +92,16 @@ public final class TopicMetrics {
         all.failedFetch.mark();
     }
 
+    /** Drops the per-topic metrics of topics no longer hosted here (deleted, or moved away), as Kafka does. */
+    public void retainOnly(java.util.Set<String> hostedTopics, java.util.function.Predicate<String> hostedNow) {
+        for (String topic : byTopic.keySet()) {
+            // hostedNow: a topic created since the set was taken keeps its meters
+            if (!hostedTopics.contains(topic) && !hostedNow.test(topic)) {
+                removeTopic(topic);
+            }
+        }
+    }
+
     /** The topic is gone: its per-topic metrics go too, as Kafka's do. */
     public void removeTopic(String topic) {
         if (byTopic.remove(topic) != null) {
