@@ -14,12 +14,19 @@ import io.gregor.broker.handlers.ProducerIdHandler;
 import io.gregor.broker.handlers.TopicAdminHandler;
 import io.gregor.broker.handlers.TransactionHandler;
 import io.gregor.broker.handlers.TxnMarkersHandler;
+import io.gregor.broker.http.HttpListener;
+import io.gregor.broker.http.HttpResponses;
 import io.gregor.broker.intercept.ControlEndpoint;
 import io.gregor.broker.intercept.FaultInjector;
 import io.gregor.broker.intercept.RequestTrace;
 import io.gregor.broker.metadata.LocalMetadataStore;
 import io.gregor.broker.metadata.MetadataStore;
 import io.gregor.broker.metadata.TopicMetadata;
+import io.gregor.broker.metrics.BrokerGauges;
+import io.gregor.broker.metrics.BrokerMetrics;
+import io.gregor.broker.metrics.MetricsEndpoint;
+import io.gregor.broker.metrics.PartitionMetrics;
+import io.gregor.broker.metrics.RequestHandlerPool;
 import io.gregor.broker.replica.FetchPurgatory;
 import io.gregor.broker.replica.ReplicaManager;
 import io.gregor.broker.replica.ReplicationSettings;
@@ -64,7 +71,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -79,20 +85,28 @@ public final class Broker implements AutoCloseable {
     private static final long MAX_IN_FLIGHT_BYTES = 64L * 1024 * 1024;
     /** How soon transaction markers are sent again to a partition whose leader did not take them. */
     private static final long MARKER_RETRY_BACKOFF_MS = 100;
+    /** How soon per-partition and per-group metrics (Log, consumer lag) of new partitions and groups appear. */
+    private static final long PARTITION_METRICS_REFRESH_MS = 10_000;
 
     private final BrokerConfig config;
     private final Time time;
     private final int brokerId;
-    private final ExecutorService requestPool;
+    private final RequestHandlerPool requestPool;
     private final ScheduledThreadPoolExecutor scheduler;
     /** For admin requests that wait on the controller (leader elections), off the request threads. */
     private final ExecutorService adminWaits;
-    private final List<KafkaServer> servers = new ArrayList<>();
+    /** Copy-on-write: the network idle metric reads it from the HTTP listener's threads. */
+    private final List<KafkaServer> servers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Map<String, InetSocketAddress> advertised = new ConcurrentHashMap<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final FaultInjector faultInjector;
     private final RequestTrace requestTrace;
-    private ControlEndpoint controlEndpoint;
+    /** gregor.http.listener: /faults, /trace, /health, /metrics and whatever else registers a route. */
+    private HttpListener httpListener;
+    /** Logs loaded and the Kafka listeners bound: what /health reports. */
+    private volatile boolean ready;
+    /** Kafka's metrics (JMX MBeans and /metrics). */
+    private BrokerMetrics metrics;
     private MetadataStore store;
     private ZkMetadataStore zkStore;
     private ReplicaManager replicaManager;
@@ -109,8 +123,8 @@ public final class Broker implements AutoCloseable {
         this.config = config;
         this.time = time;
         this.brokerId = config.brokerId() == -1 ? 0 : config.brokerId();
-        this.requestPool = new ThreadPoolExecutor(config.numIoThreads(), config.numIoThreads(), 0, TimeUnit.MILLISECONDS,
-                new LinkedBlockingQueue<>(), threads("gregor-request-"));
+        this.requestPool = new RequestHandlerPool(config.numIoThreads(), new LinkedBlockingQueue<>(),
+                threads("gregor-request-"), time);
         this.scheduler = new ScheduledThreadPoolExecutor(1, threads("gregor-scheduler-"));
         this.scheduler.setRemoveOnCancelPolicy(true);
         this.adminWaits = java.util.concurrent.Executors.newCachedThreadPool(threads("gregor-admin-wait-"));
@@ -145,6 +159,17 @@ public final class Broker implements AutoCloseable {
     private void startup() throws InterruptedException {
         long began = time.nanoseconds();
         TransportPreload.startAsync();
+        metrics = BrokerMetrics.create(brokerId, time);
+        // first: a bad gregor.http.listener fails the start at once, and an orchestrator's readiness probe gets
+        // 503 from /health while the logs load (which can take long after an unclean shutdown)
+        if (config.httpListener().isPresent()) {
+            httpListener = HttpListener.start(config.httpListener().get(), brokerId);
+            httpListener.route("/health", java.util.Set.of("GET"), exchange -> HttpResponses.json(exchange,
+                    ready ? 200 : 503, Map.of("status", ready ? "ready" : closed ? "stopping" : "starting", "brokerId", brokerId)));
+            MetricsEndpoint.register(httpListener, metrics);
+            log.info("Broker {}: HTTP listener on http://{}:{} (/health answers 503 until the broker serves)", brokerId,
+                    httpListener.address().getHostString(), httpListener.address().getPort());
+        }
         List<Path> logDirs = config.logDirs();
         for (Path dir : logDirs) {
             ensureWritableDir(dir);
@@ -185,10 +210,12 @@ public final class Broker implements AutoCloseable {
             }
         }
         Topics topics = new Topics(config, store, replicas);
+        // before partitions are hosted: they take the ISR change meters as they are created
+        BrokerGauges.replicaManager(metrics, replicas, topics::minInsyncReplicas);
         topics.startup();
 
         ApiRegistry registry = new ApiRegistry();
-        new FetchHandler(topics, purgatory, time).register(registry);
+        new FetchHandler(topics, purgatory, time, metrics.topics()).register(registry);
         new OffsetsHandler(topics).register(registry);
         new ClusterHandler(config, topics, logs, brokerId, clusterId, advertised).register(registry);
         new TopicAdminHandler(topics, config).register(registry);
@@ -238,19 +265,34 @@ public final class Broker implements AutoCloseable {
         registry.feature("transaction.version", (short) 0, (short) 2, (short) 2);
         TxnPartitionVerifier verifier = new TxnPartitionVerifier(brokerId, store, transactionTopic.name(),
                 transactionCoordinator, markerClient, scheduler, time);
-        new ProduceHandler(topics, time, verifier::verify, config.transactionPartitionVerificationEnable())
-                .register(registry);
+        new ProduceHandler(topics, time, verifier::verify, config.transactionPartitionVerificationEnable(),
+                metrics.topics()).register(registry);
         new GroupHandler(groupCoordinator, verifier::verify, config.transactionPartitionVerificationEnable(),
-                offsetsTopic.name()).register(registry);
+                offsetsTopic.name(),
+                BrokerGauges.groupCoordinator(metrics, groupCoordinator)).register(registry);
+        BrokerGauges.controller(metrics, store, this::controllerId, brokerId);
+        BrokerGauges.socketServer(metrics, () -> servers.stream().flatMap(s -> s.networkThreads().stream()).toList(), time);
+        requestPool.register(metrics);
+        scheduler.scheduleAtFixedRate(requestPool::sample, 1, 1, TimeUnit.SECONDS);
+        PartitionMetrics partitionMetrics = new PartitionMetrics(metrics, replicas, groupCoordinator);
+        partitionMetrics.refresh();
+        metrics.beforeScrape(partitionMetrics::refresh);
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                partitionMetrics.refresh();
+            } catch (RuntimeException e) {
+                log.warn("Cannot bring the partition metrics up to date: {}", e.toString());
+            }
+        }, PARTITION_METRICS_REFRESH_MS, PARTITION_METRICS_REFRESH_MS, TimeUnit.MILLISECONDS);
         new FindCoordinatorHandler(Map.of(CoordinatorType.GROUP, offsetsTopic, CoordinatorType.TRANSACTION, transactionTopic),
                 brokerId, advertised).register(registry);
         faultInjector.bind(api -> registry.lookup(api) != null, name -> topics.topic(name).map(TopicMetadata::topicId));
         requestTrace.bind(id -> topics.topic(id).map(TopicMetadata::name));
 
-        // before the listeners: a bad gregor.http.listener fails the start before clients can connect
-        if (config.httpListener().isPresent()) {
-            controlEndpoint = ControlEndpoint.start(config.httpListener().get(), brokerId, faultInjector, requestTrace);
-            WebConsole.register(controlEndpoint::route,
+        if (httpListener != null) {
+            ControlEndpoint.register(httpListener, faultInjector, requestTrace);
+            WebConsole.register((path, handler) -> httpListener.routeTree(path,
+                            java.util.Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"), handler),
                     new BrokerView(brokerId, clusterId, config, topics, groupCoordinator, advertised, time));
         }
         for (Endpoint listener : config.listeners()) {
@@ -259,7 +301,7 @@ public final class Broker implements AutoCloseable {
                     MAX_IN_FLIGHT_REQUESTS, MAX_IN_FLIGHT_BYTES, config.connectionsMaxIdleMs(),
                     config.socketSendBufferBytes(), config.socketReceiveBufferBytes()), registry,
                     // the trace first: it notes the request as sent, before a fault takes a topic out of it
-                    List.of(requestTrace.interceptor(), faultInjector.interceptor()), requestPool);
+                    List.of(requestTrace.interceptor(), faultInjector.interceptor()), metrics.requests(), requestPool);
             servers.add(server);
             InetSocketAddress bound;
             try {
@@ -278,11 +320,19 @@ public final class Broker implements AutoCloseable {
             }
             zkStore.register(endpoints, config.rack().orElse(null));
         }
+        ready = true;
+        scheduler.execute(() -> {
+            try {
+                metrics.registerInJmx();
+            } catch (RuntimeException e) {
+                log.warn("Broker {}: cannot register the metrics' MBeans ({}); they are on /metrics only", brokerId, e.toString());
+            }
+        });
         log.info("Gregor broker {} started in {} ms (cluster {}, {} topics); listening on {}{}", brokerId,
                 TimeUnit.NANOSECONDS.toMillis(time.nanoseconds() - began), clusterId, topics.all().size(),
-                String.join(", ", listenerDescriptions()), controlEndpoint == null ? ""
-                        : "; control endpoint http://" + controlEndpoint.address().getHostString() + ":"
-                        + controlEndpoint.address().getPort());
+                String.join(", ", listenerDescriptions()), httpListener == null ? ""
+                        : "; HTTP listener http://" + httpListener.address().getHostString() + ":"
+                        + httpListener.address().getPort());
     }
 
     /**
@@ -350,9 +400,9 @@ public final class Broker implements AutoCloseable {
         return requestTrace;
     }
 
-    /** The HTTP control endpoint's address, when gregor.http.listener is set. */
+    /** The HTTP listener's address, when gregor.http.listener is set. */
     public Optional<InetSocketAddress> controlEndpointAddress() {
-        return Optional.ofNullable(controlEndpoint).map(ControlEndpoint::address);
+        return Optional.ofNullable(httpListener).map(HttpListener::address);
     }
 
     /** host:port of the first listener, as clients should use it. */
@@ -392,6 +442,7 @@ public final class Broker implements AutoCloseable {
             return;
         }
         closed = true;
+        ready = false;
         log.info("Gregor broker {} shutting down", brokerId);
         if (zkStore != null && ReplicationSettings.from(config).controlledShutdownEnable()) {
             long timeout = ReplicationSettings.from(config).controlledShutdownTimeoutMs();
@@ -400,8 +451,8 @@ public final class Broker implements AutoCloseable {
             log.info("Controlled shutdown of broker {}: {}", brokerId,
                     moved ? "leaderships moved, out of every ISR" : "gave up waiting after " + timeout + " ms");
         }
-        if (controlEndpoint != null) {
-            controlEndpoint.close();
+        if (httpListener != null) {
+            httpListener.close();
         }
         for (KafkaServer server : servers) {
             server.close();
@@ -426,6 +477,7 @@ public final class Broker implements AutoCloseable {
         } finally {
             // even when the logs cannot be closed cleanly (a full disk): the next start recovers them
             releaseLogDirLocks();
+            closeMetrics();
         }
         log.info("Gregor broker {} shut down cleanly", brokerId);
         stopped.countDown();
@@ -442,12 +494,13 @@ public final class Broker implements AutoCloseable {
             return;
         }
         closed = true;
+        ready = false;
         log.info("Gregor broker {} killed", brokerId);
         for (KafkaServer server : servers) {
             server.close();
         }
-        if (controlEndpoint != null) {
-            controlEndpoint.close();
+        if (httpListener != null) {
+            httpListener.close();
         }
         requestPool.shutdownNow();
         stopCoordinatorsAndReplication();
@@ -461,6 +514,7 @@ public final class Broker implements AutoCloseable {
         } finally {
             // a crashed process loses its locks with it; a killed broker in this JVM must let a restart take them
             releaseLogDirLocks();
+            closeMetrics();
         }
         stopped.countDown();
     }
@@ -480,6 +534,13 @@ public final class Broker implements AutoCloseable {
         adminWaits.shutdownNow();
         if (replicaManager != null) {
             replicaManager.shutdown();
+        }
+    }
+
+    /** Unregisters the MBeans, so a broker started next in this JVM can take the names. */
+    private void closeMetrics() {
+        if (metrics != null) {
+            metrics.close();
         }
     }
 

@@ -65,7 +65,7 @@ class BrokerLogTest {
                 List.of("gregor.wire.trace.enable=true", "gregor.http.listener=127.0.0.1:0"), output -> {
                     String log = Files.readString(output);
                     Matcher kafka = Pattern.compile("listening on PLAINTEXT://127.0.0.1:(\\d+)").matcher(log);
-                    Matcher http = Pattern.compile("control endpoint http://127.0.0.1:(\\d+)").matcher(log);
+                    Matcher http = Pattern.compile("HTTP listener http://127.0.0.1:(\\d+)").matcher(log);
                     assertThat(kafka.find()).as(log).isTrue();
                     assertThat(http.find()).as(log).isTrue();
                     try (Admin admin = Clients.admin("127.0.0.1:" + kafka.group(1))) {

@@ -183,6 +183,11 @@ final class BrokerProcess implements AutoCloseable {
         return output;
     }
 
+    /** The running broker JVM's process id (to attach to it, as jconsole does). */
+    long pid() {
+        return process.pid();
+    }
+
     @Override
     public void close() {
         if (process != null && process.isAlive()) {

@@ -19,6 +19,7 @@ public final class KafkaRequest {
     private final ConnectionInfo connection;
     private final int bodyStart;
     private final long receivedNanos;
+    private final int sizeInBytes;
 
     KafkaRequest(RequestHeader header, ApiMessage body, ByteBuf frame, int bodyStart, ConnectionInfo connection,
                  long receivedNanos) {
@@ -28,6 +29,7 @@ public final class KafkaRequest {
         this.bodyStart = bodyStart;
         this.connection = connection;
         this.receivedNanos = receivedNanos;
+        this.sizeInBytes = frame.writerIndex();
     }
 
     public RequestHeader header() {
@@ -62,6 +64,11 @@ public final class KafkaRequest {
     /** Bytes of the request frame, counted against the connection's in-flight bound. */
     int frameSize() {
         return frame.capacity();
+    }
+
+    /** The request's size on the wire, header and body (Kafka's RequestBytes). */
+    public int sizeInBytes() {
+        return sizeInBytes;
     }
 
     /** The body's bytes, for re-parsing with kafka-clients' request classes to build an error answer. */

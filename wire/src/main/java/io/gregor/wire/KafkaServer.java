@@ -16,6 +16,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +27,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
@@ -38,8 +40,11 @@ public final class KafkaServer implements AutoCloseable {
     private final ApiRegistry registry;
     private final Executor requestPool;
     private final List<RequestInterceptor> interceptors;
+    private final RequestObserver observer;
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
+    /** The connections' event loop threads, as started (the network idle metric reads their CPU time). */
+    private final List<Thread> networkThreads = new CopyOnWriteArrayList<>();
     private final Class<? extends ServerSocketChannel> channelType;
     private Channel serverChannel;
     /** Open connections, so a clean close can let each answer what it has read before closing it. */
@@ -64,14 +69,26 @@ public final class KafkaServer implements AutoCloseable {
 
     /** @param interceptors run on every request of every connection, in this order */
     public KafkaServer(Settings settings, ApiRegistry registry, List<RequestInterceptor> interceptors, Executor requestPool) {
+        this(settings, registry, interceptors, RequestObserver.NONE, requestPool);
+    }
+
+    /** @param observer told of every answered request with its timings (request metrics) */
+    public KafkaServer(Settings settings, ApiRegistry registry, List<RequestInterceptor> interceptors,
+                       RequestObserver observer, Executor requestPool) {
         this.settings = settings;
+        this.observer = observer;
         this.registry = registry;
         this.interceptors = List.copyOf(interceptors);
         this.requestPool = requestPool;
         IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.channelType = Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         this.acceptors = new MultiThreadIoEventLoopGroup(1, io);
-        this.workers = new MultiThreadIoEventLoopGroup(settings.networkThreads(), io);
+        DefaultThreadFactory names = new DefaultThreadFactory(MultiThreadIoEventLoopGroup.class, Thread.MAX_PRIORITY);
+        this.workers = new MultiThreadIoEventLoopGroup(settings.networkThreads(), (Runnable r) -> {
+            Thread t = names.newThread(r);
+            networkThreads.add(t);
+            return t;
+        }, io);
     }
 
     /** Binds the listener and returns the address it is bound to (the real port when 0 was asked for). */
@@ -103,7 +120,7 @@ public final class KafkaServer implements AutoCloseable {
                                 .addLast("frameDecoder", new FrameDecoder(settings.maxFrameBytes()))
                                 .addLast("requestDecoder", new RequestDecoder(registry, settings.listenerName()))
                                 .addLast("responseEncoder", new ResponseEncoder())
-                                .addLast("requestProcessor", new RequestProcessor(registry, interceptors, requestPool,
+                                .addLast("requestProcessor", new RequestProcessor(registry, interceptors, observer, requestPool,
                                         settings.maxInFlightRequests(), settings.maxInFlightBytes()));
                     }
                 });
@@ -113,6 +130,11 @@ public final class KafkaServer implements AutoCloseable {
         log.info("Listener {} bound to {} ({} transport)", settings.listenerName(), bound,
                 Epoll.isAvailable() ? "epoll" : "nio");
         return bound;
+    }
+
+    /** The threads that read and write this listener's connections (started lazily, so possibly fewer than configured). */
+    public List<Thread> networkThreads() {
+        return List.copyOf(networkThreads);
     }
 
     /**

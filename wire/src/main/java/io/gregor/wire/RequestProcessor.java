@@ -37,6 +37,7 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
 
     private final ApiRegistry registry;
     private final RequestInterceptor[] interceptors;
+    private final RequestObserver observer;
     private final SerialExecutor serial;
     private final int maxInFlightRequests;
     private final long maxInFlightBytes;
@@ -58,7 +59,13 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
 
     public RequestProcessor(ApiRegistry registry, List<RequestInterceptor> interceptors, Executor requestPool,
                             int maxInFlightRequests, long maxInFlightBytes) {
+        this(registry, interceptors, RequestObserver.NONE, requestPool, maxInFlightRequests, maxInFlightBytes);
+    }
+
+    public RequestProcessor(ApiRegistry registry, List<RequestInterceptor> interceptors, RequestObserver observer,
+                            Executor requestPool, int maxInFlightRequests, long maxInFlightBytes) {
         this.registry = registry;
+        this.observer = observer;
         this.interceptors = interceptors.isEmpty() ? NO_INTERCEPTORS : interceptors.toArray(NO_INTERCEPTORS);
         this.serial = new SerialExecutor(requestPool);
         this.maxInFlightRequests = maxInFlightRequests;
@@ -130,6 +137,7 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
 
     private void dispatch(Slot slot) {
         KafkaRequest request = slot.request;
+        slot.dequeuedNanos = System.nanoTime();
         CompletionStage<? extends ApiMessage> answer;
         try {
             RequestAction action = anyInterceptorActive() ? intercept(slot) : null;
@@ -147,6 +155,7 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
         } catch (Throwable t) {
             answer = CompletableFuture.failedFuture(t);
         }
+        slot.localDoneNanos = System.nanoTime();
         answer.whenComplete((response, error) -> ctx.executor().execute(() -> complete(slot, response, error)));
     }
 
@@ -178,6 +187,7 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
     }
 
     private void complete(Slot slot, ApiMessage response, Throwable error) {
+        slot.answerReadyNanos = System.nanoTime();
         if (error != null) {
             response = errorResponse(slot.request, error);
             if (response == null) {
@@ -237,12 +247,18 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
                 }
                 ctx.close();
             } else if (head.response != null && active) {
+                long sendStart = System.nanoTime();
                 ctx.write(new KafkaResponse(head.request.header(), head.responseVersion, head.response)).addListener(f -> {
                     if (!f.isSuccess()) {
                         writeFailed(head.request, f.cause());
+                    } else {
+                        observed(head, sendStart, System.nanoTime());
                     }
                 });
                 wrote = true;
+            } else {
+                long now = System.nanoTime();
+                observed(head, now, now);
             }
             head.request.release();
         }
@@ -253,6 +269,15 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
             ctx.channel().config().setAutoRead(true);
         }
         completeDrainIfIdle();
+    }
+
+    private void observed(Slot slot, long sendStartNanos, long sentNanos) {
+        try {
+            observer.requestCompleted(slot.request, slot.dequeuedNanos, slot.localDoneNanos, slot.answerReadyNanos,
+                    sendStartNanos, sentNanos);
+        } catch (RuntimeException e) {
+            log.error("Request observer {} failed on a {} request", observer, slot.request.apiKey(), e);
+        }
     }
 
     /**
@@ -314,6 +339,10 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
         boolean done;
         ApiMessage response;
         short responseVersion;
+        /** Where the request's time went, for the {@link RequestObserver}. */
+        long dequeuedNanos;
+        long localDoneNanos;
+        long answerReadyNanos;
 
         Slot(KafkaRequest request) {
             this.request = request;

@@ -1,6 +1,7 @@
 package io.gregor.broker.handlers;
 
 import io.gregor.broker.Topics;
+import io.gregor.broker.metrics.TopicMetrics;
 import io.gregor.broker.replica.FetchPurgatory;
 import io.gregor.broker.replica.Partition;
 import io.gregor.storage.AbortedTxn;
@@ -46,8 +47,10 @@ public final class FetchHandler {
     private final Topics topics;
     private final FetchPurgatory purgatory;
     private final Time time;
+    private final TopicMetrics topicMetrics;
 
-    public FetchHandler(Topics topics, FetchPurgatory purgatory, Time time) {
+    public FetchHandler(Topics topics, FetchPurgatory purgatory, Time time, TopicMetrics topicMetrics) {
+        this.topicMetrics = topicMetrics;
         this.topics = topics;
         this.purgatory = purgatory;
         this.time = time;
@@ -68,7 +71,7 @@ public final class FetchHandler {
         int replicaId = request.apiVersion() >= 15 ? data.replicaState().replicaId() : data.replicaId();
         Result first = read(data, byId, replicaId);
         if (data.maxWaitMs() <= 0 || first.bytes >= data.minBytes() || first.hasError || first.logs.isEmpty()) {
-            return CompletableFuture.completedFuture(first.response);
+            return CompletableFuture.completedFuture(answered(first, replicaId));
         }
         CompletableFuture<FetchResponseData> answer = new CompletableFuture<>();
         List<TopicPartition> watched = new ArrayList<>(first.logs.size());
@@ -91,12 +94,20 @@ public final class FetchHandler {
                 committed ? visibleEndMoved : null, visibleEndMoved,
                 () -> {
                     try {
-                        answer.complete(read(data, byId, replicaId).response);
+                        answer.complete(answered(read(data, byId, replicaId), replicaId));
                     } catch (RuntimeException e) {
                         answer.completeExceptionally(e);
                     }
                 });
         return answer;
+    }
+
+    /** The answer of a read that is sent: its bytes go to BrokerTopicMetrics (a discarded first read's do not). */
+    private FetchResponseData answered(Result result, int replicaId) {
+        for (int i = 0; i < result.topicsRead.size(); i++) {
+            topicMetrics.fetched(result.topicsRead.get(i), result.topicBytes.get(i), replicaId >= 0);
+        }
+        return result.response;
     }
 
     /** What a fetch may read up to: the log end for a replica, else the LSO (read_committed) or the HW. */
@@ -165,6 +176,7 @@ public final class FetchHandler {
                         result.bytes += slice.size();
                         budget -= slice.size();
                     }
+                    result.read(partition.topicPartition().topic(), slice.size());
                     result.logs.add(log);
                     result.visibleEnds.add(replicaId >= 0 ? read.logEndOffset()
                             : readCommitted ? Math.min(lastStable, read.highWatermark()) : read.highWatermark());
@@ -172,6 +184,8 @@ public final class FetchHandler {
                     Errors error = StorageErrors.toKafka(e);
                     if (error == Errors.UNKNOWN_SERVER_ERROR) {
                         FetchHandler.log.error("Read of {} at {} failed", partition.topicPartition(), fp.fetchOffset(), e);
+                        // as Kafka, only unexpected failures count, not a client's out-of-range offset
+                        topicMetrics.fetchFailed(partition.topicPartition().topic());
                     }
                     result.fail(pd, error);
                 }
@@ -203,6 +217,19 @@ public final class FetchHandler {
         final List<Long> visibleEnds = new ArrayList<>();
         long bytes;
         boolean hasError;
+        /** Bytes read per topic, in request order (a topic's partitions come together). */
+        final List<String> topicsRead = new ArrayList<>(2);
+        final List<Long> topicBytes = new ArrayList<>(2);
+
+        void read(String topic, long n) {
+            int last = topicsRead.size() - 1;
+            if (last >= 0 && topicsRead.get(last).equals(topic)) {
+                topicBytes.set(last, topicBytes.get(last) + n);
+            } else {
+                topicsRead.add(topic);
+                topicBytes.add(n);
+            }
+        }
 
         void fail(PartitionData pd, Errors error) {
             pd.setErrorCode(error.code());

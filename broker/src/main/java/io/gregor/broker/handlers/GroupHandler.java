@@ -68,8 +68,13 @@ public final class GroupHandler {
     private final boolean verifyTransactionsV1;
     private final String offsetsTopic;
 
+    /** Told how many offsets each OffsetCommit committed (group-coordinator-metrics' offset-commit-rate). */
+    private final java.util.function.IntConsumer offsetCommits;
+
     public GroupHandler(GroupCoordinator coordinator, ProduceHandler.TransactionVerifier transactions,
-                        boolean verifyTransactionsV1, String offsetsTopic) {
+                        boolean verifyTransactionsV1, String offsetsTopic,
+                        java.util.function.IntConsumer offsetCommits) {
+        this.offsetCommits = offsetCommits;
         this.coordinator = coordinator;
         this.transactions = transactions;
         this.verifyTransactionsV1 = verifyTransactionsV1;
@@ -163,7 +168,18 @@ public final class GroupHandler {
             return CompletableFuture.completedFuture(response);
         }
         // answered once the commit is replicated, on whichever thread completes that; no request thread waits
-        return coordinator.commitOffsets(data, request.apiVersion());
+        return coordinator.commitOffsets(data, request.apiVersion()).thenApply(response -> {
+            int committed = 0;
+            for (OffsetCommitResponseData.OffsetCommitResponseTopic t : response.topics()) {
+                for (OffsetCommitResponseData.OffsetCommitResponsePartition p : t.partitions()) {
+                    if (p.errorCode() == Errors.NONE.code()) {
+                        committed++;
+                    }
+                }
+            }
+            offsetCommits.accept(committed);
+            return response;
+        });
     }
 
     private CompletionStage<TxnOffsetCommitResponseData> txnOffsetCommit(KafkaRequest request) {

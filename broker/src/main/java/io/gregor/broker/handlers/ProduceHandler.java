@@ -1,6 +1,7 @@
 package io.gregor.broker.handlers;
 
 import io.gregor.broker.Topics;
+import io.gregor.broker.metrics.TopicMetrics;
 import io.gregor.broker.replica.Partition;
 import io.gregor.storage.AppendResult;
 import io.gregor.storage.VerificationGuard;
@@ -62,8 +63,22 @@ public final class ProduceHandler {
     private final boolean verifyTransactionsV1;
     /** Appends waiting for (or behind) a transaction verification, by partition and producer. */
     private final Map<PendingKey, CompletableFuture<Void>> pendingVerifications = new ConcurrentHashMap<>();
+    /**
+     * Append errors FailedProduceRequestsPerSec does not count, as Kafka's ReplicaManager: it counts the broker's
+     * unexpected failures and invalid records, not these.
+     */
+    private static final java.util.Set<Errors> EXPECTED_APPEND_ERRORS = java.util.EnumSet.of(
+            Errors.UNKNOWN_TOPIC_OR_PARTITION, Errors.NOT_LEADER_OR_FOLLOWER, Errors.MESSAGE_TOO_LARGE,
+            Errors.RECORD_LIST_TOO_LARGE, Errors.CORRUPT_MESSAGE, Errors.KAFKA_STORAGE_ERROR,
+            // a producer's own state, answered as Kafka answers it
+            Errors.OUT_OF_ORDER_SEQUENCE_NUMBER, Errors.DUPLICATE_SEQUENCE_NUMBER, Errors.INVALID_PRODUCER_EPOCH,
+            Errors.PRODUCER_FENCED, Errors.UNKNOWN_PRODUCER_ID, Errors.INVALID_TXN_STATE);
 
-    public ProduceHandler(Topics topics, Time time, TransactionVerifier verifier, boolean verifyTransactionsV1) {
+    private final TopicMetrics topicMetrics;
+
+    public ProduceHandler(Topics topics, Time time, TransactionVerifier verifier, boolean verifyTransactionsV1,
+                          TopicMetrics topicMetrics) {
+        this.topicMetrics = topicMetrics;
         this.topics = topics;
         this.time = time;
         this.verifier = verifier;
@@ -222,6 +237,9 @@ public final class ProduceHandler {
         try {
             AppendResult appended = partition.appendAsLeader(records.buffer(), now, guard);
             topics.logDirHealth().appendSucceeded(partition.topicPartition());
+            // offsets are assigned one per record, so the appended offsets count the records
+            topicMetrics.produced(partition.topicPartition().topic(), records.sizeInBytes(),
+                    appended.lastOffset() - appended.firstOffset() + 1);
             result.setBaseOffset(appended.firstOffset())
                     .setLogAppendTimeMs(appended.logAppendTimeMs())
                     .setLogStartOffset(appended.logStartOffset());
@@ -247,6 +265,9 @@ public final class ProduceHandler {
                 log.debug("Append to {} rejected: {}", partition.topicPartition(), e.toString());
             }
             result.setErrorCode(error.code()).setErrorMessage(e.getMessage());
+            if (!EXPECTED_APPEND_ERRORS.contains(error)) {
+                topicMetrics.produceFailed(partition.topicPartition().topic());
+            }
             if (e instanceof InvalidTimestampException invalid) {
                 // Kafka's RecordValidationException: every record out of bounds, each with its own message
                 for (int i = 0; i < invalid.recordErrorCount(); i++) {

@@ -1,31 +1,24 @@
 package io.gregor.broker.intercept;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
-import com.sun.net.httpserver.HttpServer;
-import io.gregor.broker.zk.Json;
-import io.gregor.config.ConfigException;
+import io.gregor.broker.http.BadRequestException;
+import io.gregor.broker.http.HttpListener;
+import io.gregor.broker.http.HttpResponses;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.Set;
 
 /**
- * The HTTP control endpoint ({@code gregor.http.listener=HOST:PORT}): faults and the wire trace for tests
- * in any language. JSON in and out; API and error names are kafka-clients' ApiKeys and Errors names.
+ * The control routes on the broker's HTTP listener ({@code gregor.http.listener=HOST:PORT}): faults and
+ * the wire trace for tests in any language. JSON in and out; API and error names are kafka-clients' ApiKeys and Errors names.
  * <pre>
  * POST   /faults  {"api":"PRODUCE","error":"NOT_LEADER_OR_FOLLOWER","times":3,"clientId":null,"topic":null}
  *                 {"api":"FETCH","delayMs":2000}   {"api":"METADATA","disconnect":1}
@@ -35,84 +28,23 @@ import java.util.concurrent.Executors;
  * DELETE /trace   clears the entries
  * </pre>
  */
-public final class ControlEndpoint implements AutoCloseable {
-    static final String KEY = "gregor.http.listener";
+public final class ControlEndpoint {
     private static final Logger log = LoggerFactory.getLogger(ControlEndpoint.class);
-    private static final int MAX_BODY_BYTES = 64 * 1024;
 
-    private final HttpServer server;
-    private final ExecutorService executor;
     private final FaultInjector faults;
     private final RequestTrace trace;
 
-    private ControlEndpoint(HttpServer server, ExecutorService executor, FaultInjector faults, RequestTrace trace) {
-        this.server = server;
-        this.executor = executor;
+    private ControlEndpoint(FaultInjector faults, RequestTrace trace) {
         this.faults = faults;
         this.trace = trace;
     }
 
-    /** Binds HOST:PORT (port 0: the kernel picks); a malformed value or a busy port fails naming the key. */
-    public static ControlEndpoint start(String hostPort, int brokerId, FaultInjector faults, RequestTrace trace) {
-        int colon = hostPort.lastIndexOf(':');
-        if (colon < 0) {
-            throw new ConfigException(KEY, hostPort, "expected HOST:PORT, e.g. 127.0.0.1:0");
-        }
-        String host = hostPort.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        int port;
-        try {
-            port = Integer.parseInt(hostPort.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new ConfigException(KEY, hostPort, "the port is not a number");
-        }
-        if (port < 0 || port > 65535) {
-            throw new ConfigException(KEY, hostPort, "the port must be in 0..65535");
-        }
-        InetSocketAddress address = host.isEmpty() ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
-        if (address.isUnresolved()) {
-            throw new ConfigException(KEY, hostPort, "unknown host " + host);
-        }
-        HttpServer server;
-        try {
-            server = HttpServer.create(address, 0);
-        } catch (IOException e) {
-            throw new ConfigException(KEY, hostPort, "cannot listen there: " + e);
-        }
-        ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "gregor-http-" + brokerId);
-            t.setDaemon(true);
-            return t;
-        });
-        ControlEndpoint endpoint = new ControlEndpoint(server, executor, faults, trace);
-        server.createContext("/faults", endpoint::faults);
-        server.createContext("/trace", endpoint::trace);
-        server.createContext("/", exchange -> endpoint.respond(exchange, 404,
-                problem("Unknown path " + exchange.getRequestURI().getPath() + "; the paths are /faults and /trace")));
-        server.setExecutor(executor);
-        server.start();
-        return endpoint;
-    }
-
-    /** Serves another capability's paths on this listener; a handler of "/" also answers every unknown path. */
-    public void route(String path, HttpHandler handler) {
-        if (path.equals("/")) {
-            server.removeContext("/");
-        }
-        server.createContext(path, handler);
-    }
-
-    /** The address it is bound to (the real port when 0 was asked for). */
-    public InetSocketAddress address() {
-        return server.getAddress();
-    }
-
-    @Override
-    public void close() {
-        server.stop(0);
-        executor.shutdownNow();
+    /** Serves /faults and /trace on the broker's HTTP listener. */
+    public static void register(HttpListener listener, FaultInjector faults, RequestTrace trace) {
+        ControlEndpoint endpoint = new ControlEndpoint(faults, trace);
+        // the handlers answer a wrong method themselves, naming what the path takes
+        listener.route("/faults", Set.of("GET", "POST", "PUT", "DELETE", "PATCH"), endpoint::faults);
+        listener.route("/trace", Set.of("GET", "POST", "PUT", "DELETE", "PATCH"), endpoint::trace);
     }
 
     private void faults(HttpExchange exchange) throws IOException {
@@ -266,25 +198,12 @@ public final class ControlEndpoint implements AutoCloseable {
         return n;
     }
 
-    @SuppressWarnings("unchecked")
     private static Map<String, Object> bodyObject(HttpExchange exchange) throws IOException {
-        byte[] bytes;
-        try (InputStream in = exchange.getRequestBody()) {
-            bytes = in.readNBytes(MAX_BODY_BYTES + 1);
-        }
-        if (bytes.length > MAX_BODY_BYTES) {
-            throw new IllegalArgumentException("The request body is larger than " + MAX_BODY_BYTES + " bytes");
-        }
-        Object parsed;
         try {
-            parsed = Json.parse(new String(bytes, StandardCharsets.UTF_8));
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("The body is not JSON: " + e.getMessage());
+            return HttpResponses.jsonObjectBody(exchange);
+        } catch (BadRequestException e) {
+            throw new IllegalArgumentException(e.getMessage());
         }
-        if (!(parsed instanceof Map)) {
-            throw new IllegalArgumentException("The body must be a JSON object");
-        }
-        return (Map<String, Object>) parsed;
     }
 
     private static Map<String, Object> problem(String message) {
@@ -292,20 +211,10 @@ public final class ControlEndpoint implements AutoCloseable {
     }
 
     private void respond(HttpExchange exchange, int status, Object body) throws IOException {
-        send(exchange, status, "application/json", Json.write(body));
+        HttpResponses.json(exchange, status, body);
     }
 
     private void respondText(HttpExchange exchange, String text) throws IOException {
-        send(exchange, 200, "text/plain; charset=utf-8", text);
+        HttpResponses.text(exchange, 200, "text/plain; charset=utf-8", text);
     }
-
-    private static void send(HttpExchange exchange, int status, String contentType, String text) throws IOException {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", contentType);
-        exchange.sendResponseHeaders(status, bytes.length == 0 ? -1 : bytes.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-            out.write(bytes);
-        }
-    }
-
 }

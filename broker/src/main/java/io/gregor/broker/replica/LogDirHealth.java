@@ -67,6 +67,15 @@ public final class LogDirHealth {
         return failing.containsKey(dir);
     }
 
+    /** Whether the partition's log dir is failing appends now (its replica is offline, in Kafka's terms). */
+    public boolean isFailing(TopicPartition tp) {
+        if (failing.isEmpty()) {
+            return false;
+        }
+        Path dir = dirOf.apply(tp);
+        return dir != null && failing.containsKey(dir);
+    }
+
     private static Throwable rootCause(Throwable e) {
         Throwable cause = e;
         while (cause.getCause() != null && cause.getCause() != cause) {

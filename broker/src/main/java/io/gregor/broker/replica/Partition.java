@@ -53,6 +53,8 @@ public final class Partition {
     private volatile PartitionState state;
     private volatile long leaderEpochStartOffset;
     private final Map<Integer, FollowerState> followers = new ConcurrentHashMap<>();
+    /** Told of this leader's ISR shrinks and expansions (the IsrShrinksPerSec and IsrExpandsPerSec meters). */
+    private volatile IsrChangeListener isrChanges = shrink -> { };
     /** acks=all produces waiting for the high watermark, in offset order. Guarded by this. */
     private final ArrayDeque<PendingProduce> pending = new ArrayDeque<>();
     /** Appends above the high watermark (end offset, bytes), to tell waiting consumers how much arrived. */
@@ -85,6 +87,15 @@ public final class Partition {
         this.assignedReplicas = List.of();
     }
 
+    /** Told when a leader shrinks (true) or expands (false) a partition's ISR. */
+    public interface IsrChangeListener {
+        void isrChanged(boolean shrink);
+    }
+
+    void isrChangeListener(IsrChangeListener listener) {
+        this.isrChanges = listener;
+    }
+
     public TopicPartition topicPartition() {
         return topicPartition;
     }
@@ -111,6 +122,11 @@ public final class Partition {
 
     public List<Integer> isr() {
         return isr;
+    }
+
+    /** The brokers assigned to hold this partition (this broker alone without a cluster). */
+    public List<Integer> replicas() {
+        return assignedReplicas;
     }
 
     /** Replicas currently in sync with the leader, the leader included. */
@@ -300,6 +316,7 @@ public final class Partition {
         PartitionState written = isrWriter.writeIsr(topicPartition, state, newIsr);
         if (written != null) {
             logger.info("{}: ISR {} -> {} ({})", topicPartition, isr, newIsr, why);
+            isrChanges.isrChanged(written.isr().size() < isr.size());
             state = written;
             isr = written.isr();
         }

@@ -54,10 +54,17 @@ public final class ReplicaManager {
     private final Map<String, LeadershipListener> leadershipListeners = new ConcurrentHashMap<>();
 
     /** Told when this broker starts or stops leading a partition of the topic it listens to. */
+    private volatile Partition.IsrChangeListener isrChanges = shrink -> { };
+
     public interface LeadershipListener {
         void becameLeader(int partition);
 
         void stoppedLeading(int partition);
+    }
+
+    /** Set before any partition is hosted: partitions tell it of their ISR changes. */
+    public void isrChangeListener(Partition.IsrChangeListener listener) {
+        this.isrChanges = listener;
     }
 
     public ReplicaManager(BrokerConfig config, LogManager logs, FetchPurgatory purgatory, Time time) {
@@ -130,9 +137,11 @@ public final class ReplicaManager {
             TopicPartition tp = new TopicPartition(topic.name(), p);
             partitions.computeIfAbsent(tp, k -> {
                 PartitionLog log = logs.getOrCreate(k, topic.topicId().toString(), logConfig);
-                return clustered
+                Partition created = clustered
                         ? new Partition(k, topic.topicId(), log, purgatory, brokerId, isrWriter, scheduler, time)
                         : new Partition(k, topic.topicId(), log, purgatory, LEADER_EPOCH);
+                created.isrChangeListener(isrChanges);
+                return created;
             });
         }
     }
