@@ -57,7 +57,7 @@ class ProduceVerificationTest {
                     CompletableFuture<Errors> answer = new CompletableFuture<>();
                     verifications.add(answer);
                     return answer;
-                }, true);
+                }, true, io.gregor.broker.metrics.BrokerMetrics.create(1, org.apache.kafka.common.utils.Time.SYSTEM).topics());
     }
 
     private Partition partition() {
