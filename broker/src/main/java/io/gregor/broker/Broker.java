@@ -21,6 +21,8 @@ import io.gregor.broker.metadata.TopicMetadata;
 import io.gregor.broker.replica.FetchPurgatory;
 import io.gregor.broker.replica.ReplicaManager;
 import io.gregor.broker.replica.ReplicationSettings;
+import io.gregor.broker.security.ListenerSecurities;
+import io.gregor.broker.security.ScramCredentials;
 import io.gregor.broker.txn.InterBrokerClient;
 import io.gregor.broker.txn.TxnMarkerRouter;
 import io.gregor.broker.txn.TxnPartitionVerifier;
@@ -40,6 +42,8 @@ import io.gregor.storage.StorageSettings;
 import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaServer;
 import io.gregor.wire.TransportPreload;
+import io.gregor.wire.security.ListenerSecurity;
+import io.gregor.wire.security.SaslApis;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 import org.apache.kafka.common.utils.Time;
@@ -186,6 +190,21 @@ public final class Broker implements AutoCloseable {
         topics.startup();
 
         ApiRegistry registry = new ApiRegistry();
+        ScramCredentials scramCredentials = new ScramCredentials(store);
+        scramCredentials.register(registry);
+        SaslApis.register(registry);
+        new io.gregor.broker.handlers.ClientQuotasHandler().register(registry);
+        // every listener's TLS and SASL settings are checked before anything binds
+        Map<String, ListenerSecurity> securities = new java.util.LinkedHashMap<>();
+        try {
+            for (Endpoint listener : config.listeners()) {
+                securities.put(listener.listenerName(),
+                        ListenerSecurities.forListener(config, listener, scramCredentials.cache()));
+            }
+        } catch (RuntimeException e) {
+            securities.values().forEach(ListenerSecurity::close);
+            throw e;
+        }
         new FetchHandler(topics, purgatory, time).register(registry);
         new OffsetsHandler(topics).register(registry);
         new ClusterHandler(config, topics, logs, brokerId, clusterId, advertised).register(registry);
@@ -252,7 +271,8 @@ public final class Broker implements AutoCloseable {
             KafkaServer server = new KafkaServer(new KafkaServer.Settings(listener.listenerName(), listener.host(),
                     listener.port(), config.numNetworkThreads(), config.socketRequestMaxBytes(),
                     MAX_IN_FLIGHT_REQUESTS, MAX_IN_FLIGHT_BYTES, config.connectionsMaxIdleMs(),
-                    config.socketSendBufferBytes(), config.socketReceiveBufferBytes()), registry,
+                    config.socketSendBufferBytes(), config.socketReceiveBufferBytes()),
+                    securities.get(listener.listenerName()), registry,
                     // the trace first: it notes the request as sent, before a fault takes a topic out of it
                     List.of(requestTrace.interceptor(), faultInjector.interceptor()), requestPool);
             servers.add(server);
@@ -353,6 +373,15 @@ public final class Broker implements AutoCloseable {
     /** host:port of the first listener, as clients should use it. */
     public String bootstrapServers() {
         InetSocketAddress a = advertised.get(config.listeners().get(0).listenerName());
+        return a.getHostString() + ":" + a.getPort();
+    }
+
+    /** host:port of the named listener as clients should use it (the bound port where 0 was asked for). */
+    public String bootstrapServers(String listenerName) {
+        InetSocketAddress a = advertised.get(listenerName.toUpperCase(java.util.Locale.ROOT));
+        if (a == null) {
+            throw new IllegalArgumentException("No listener " + listenerName + "; listeners are " + advertised.keySet());
+        }
         return a.getHostString() + ":" + a.getPort();
     }
 
