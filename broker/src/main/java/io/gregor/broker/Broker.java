@@ -21,6 +21,7 @@ import io.gregor.broker.metadata.TopicMetadata;
 import io.gregor.broker.replica.FetchPurgatory;
 import io.gregor.broker.replica.ReplicaManager;
 import io.gregor.broker.replica.ReplicationSettings;
+import io.gregor.broker.security.InterBrokerSecurity;
 import io.gregor.broker.security.ListenerSecurities;
 import io.gregor.broker.security.ScramCredentials;
 import io.gregor.broker.txn.InterBrokerClient;
@@ -152,6 +153,8 @@ public final class Broker implements AutoCloseable {
             ensureWritableDir(dir);
         }
         logDirLocks = LogDirLocks.acquire(logDirs);
+        // checked before anything else starts: a bad inter-broker setting fails the start naming its key
+        InterBrokerSecurity interBroker = InterBrokerSecurity.from(config);
         String zkClusterId = null;
         if (config.zookeeperConnect().isPresent()) {
             zkStore = ZkMetadataStore.open(config.zookeeperConnect().get(), config.zookeeperSessionTimeoutMs(),
@@ -180,7 +183,12 @@ public final class Broker implements AutoCloseable {
         ReplicaManager replicas = new ReplicaManager(config, logs, purgatory, time);
         replicaManager = replicas;
         if (zkStore != null) {
-            replicas.enableReplication(brokerId, zkStore, zkStore::broker, scheduler, ReplicationSettings.from(config));
+            String interBrokerListener = interBroker.listenerName();
+            // followers fetch from each leader's inter-broker listener, with that listener's security
+            replicas.enableReplication(brokerId, zkStore, id -> {
+                io.gregor.broker.metadata.BrokerInfo b = zkStore.broker(id);
+                return b == null ? null : b.on(interBrokerListener);
+            }, scheduler, ReplicationSettings.from(config), interBroker);
             if (config.autoLeaderRebalanceEnable()) {
                 zkStore.enableAutoLeaderRebalance(TimeUnit.SECONDS.toMillis(config.leaderImbalanceCheckIntervalSeconds()),
                         config.leaderImbalancePerBrokerPercentage());
@@ -227,7 +235,8 @@ public final class Broker implements AutoCloseable {
         // a broker without ZooKeeper leads every partition, so it writes every marker in-process and needs
         // no network client (nor its thread and the client classes' load time)
         markerClient = zkStore == null ? null
-                : new InterBrokerClient(brokerId, "txn-marker-sender", config.requestTimeoutMs(), time);
+                : new InterBrokerClient(brokerId, "txn-marker-sender", config.requestTimeoutMs(), time,
+                        interBroker.listenerName(), logContext -> interBroker.channelBuilder(time, logContext));
         // markers for partitions led here are written in-process; one landing on __consumer_offsets completes
         // the producer's transactional offset commits there
         GroupCoordinator groups = groupCoordinator;

@@ -414,14 +414,21 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
         String host = (String) json.get("host");
         int port = Json.intField(json, "port", -1);
         Object eps = json.get("endpoints");
+        Map<String, java.net.InetSocketAddress> endpoints = new LinkedHashMap<>();
         if (eps instanceof List<?> l && !l.isEmpty()) {
-            String ep = l.get(0).toString();
-            String hostPort = ep.substring(ep.indexOf("://") + 3);
-            int colon = hostPort.lastIndexOf(':');
-            host = hostPort.substring(0, colon).replace("[", "").replace("]", "");
-            port = Integer.parseInt(hostPort.substring(colon + 1));
+            for (Object o : l) {
+                String ep = o.toString();
+                String hostPort = ep.substring(ep.indexOf("://") + 3);
+                int colon = hostPort.lastIndexOf(':');
+                endpoints.put(ep.substring(0, ep.indexOf("://")), java.net.InetSocketAddress.createUnresolved(
+                        hostPort.substring(0, colon).replace("[", "").replace("]", ""),
+                        Integer.parseInt(hostPort.substring(colon + 1))));
+            }
+            java.net.InetSocketAddress first = endpoints.values().iterator().next();
+            host = first.getHostString();
+            port = first.getPort();
         }
-        BrokerInfo info = new BrokerInfo(id, host, port, (String) json.get("rack"));
+        BrokerInfo info = new BrokerInfo(id, host, port, (String) json.get("rack"), Map.copyOf(endpoints));
         if (!info.equals(brokers.put(id, info))) {
             log.info("Broker {} registered at {}:{}", id, host, port);
         }
