@@ -74,14 +74,23 @@ class SecurityTest {
         props.put("broker.id", "0");
         props.put("log.dirs", dir.resolve("data").toString());
         props.put("listeners", "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0,"
-                + "SASL_SSL://127.0.0.1:0,MTLS://127.0.0.1:0");
+                + "SASL_SSL://127.0.0.1:0,MTLS://127.0.0.1:0,PEM://127.0.0.1:0");
         props.put("listener.security.protocol.map",
-                "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,MTLS:SSL");
+                "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,MTLS:SSL,PEM:SSL");
+        // the same key as inline PEM text, TLS 1.3 only
+        String[] pem = certs.brokerKeyAndChainPem();
+        props.put("listener.name.pem.ssl.keystore.type", "PEM");
+        props.put("listener.name.pem.ssl.keystore.key", pem[0]);
+        props.put("listener.name.pem.ssl.keystore.certificate.chain", pem[1]);
+        props.put("listener.name.pem.ssl.enabled.protocols", "TLSv1.3");
         props.put("inter.broker.listener.name", "PLAINTEXT");
-        props.put("ssl.keystore.type", "PKCS12");
-        props.put("ssl.keystore.location", certs.brokerKeystore.toString());
-        props.put("ssl.keystore.password", TestCertificates.PASSWORD);
-        props.put("ssl.key.password", TestCertificates.PASSWORD);
+        // a keystore file per TLS listener (Kafka cannot unset a broker-wide ssl.keystore.location for the PEM one)
+        for (String listener : List.of("ssl", "sasl_ssl", "mtls")) {
+            props.put("listener.name." + listener + ".ssl.keystore.type", "PKCS12");
+            props.put("listener.name." + listener + ".ssl.keystore.location", certs.brokerKeystore.toString());
+            props.put("listener.name." + listener + ".ssl.keystore.password", TestCertificates.PASSWORD);
+            props.put("listener.name." + listener + ".ssl.key.password", TestCertificates.PASSWORD);
+        }
         props.put("listener.name.mtls.ssl.client.auth", "required");
         props.put("listener.name.mtls.ssl.truststore.type", "PKCS12");
         props.put("listener.name.mtls.ssl.truststore.location", certs.brokerTruststore.toString());
@@ -191,6 +200,39 @@ class SecurityTest {
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 20_000);
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 15_000);
         return props;
+    }
+
+    @Test
+    void pemKeystoreAndEnabledProtocolsAsKafkaReadsThem() {
+        roundTrip("PEM", ssl(), "pem-client", 5);
+        Map<String, Object> tls12 = ssl();
+        tls12.put("ssl.enabled.protocols", "TLSv1.2");
+        tls12.put("ssl.protocol", "TLSv1.2");
+        assertThatThrownBy(() -> describeClusterOver("PEM", tls12)).isInstanceOf(SslAuthenticationException.class);
+    }
+
+    @Test
+    void badSecuritySettingsFailTheStartNamingTheKey() {
+        Map<String, String> base = new TreeMap<>(Map.of("broker.id", "7", "log.dirs", dir.resolve("bad").toString(),
+                "listeners", "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0"));
+        Map<String, String> noKeystore = new TreeMap<>(base);
+        assertThatThrownBy(() -> Broker.start(noKeystore)).isInstanceOf(io.gregor.config.ConfigException.class)
+                .hasMessageContaining("ssl.keystore.location");
+        Map<String, String> wrongPassword = new TreeMap<>(base);
+        wrongPassword.put("ssl.keystore.location", certs.brokerKeystore.toString());
+        wrongPassword.put("ssl.keystore.password", "not-the-password");
+        assertThatThrownBy(() -> Broker.start(wrongPassword)).isInstanceOf(io.gregor.config.ConfigException.class)
+                .hasMessageContaining("SSL");
+        Map<String, String> gssapi = new TreeMap<>(base);
+        gssapi.put("listeners", "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0");
+        gssapi.put("sasl.enabled.mechanisms", "GSSAPI");
+        assertThatThrownBy(() -> Broker.start(gssapi)).isInstanceOf(io.gregor.config.ConfigException.class)
+                .hasMessageContaining("sasl.enabled.mechanisms").hasMessageContaining("GSSAPI");
+        Map<String, String> noUsers = new TreeMap<>(base);
+        noUsers.put("listeners", "PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0");
+        noUsers.put("sasl.enabled.mechanisms", "PLAIN");
+        assertThatThrownBy(() -> Broker.start(noUsers)).isInstanceOf(io.gregor.config.ConfigException.class)
+                .hasMessageContaining("listener.name.sasl_plaintext.plain.sasl.jaas.config");
     }
 
     @Test

@@ -77,6 +77,33 @@ final class TestCertificates {
         }
     }
 
+    /**
+     * The broker's key and certificate chain as PEM text, for Kafka's PEM keystore
+     * ({@code ssl.keystore.type=PEM}, {@code ssl.keystore.key}, {@code ssl.keystore.certificate.chain}).
+     */
+    String[] brokerKeyAndChainPem() {
+        try {
+            java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+            try (java.io.InputStream in = java.nio.file.Files.newInputStream(brokerKeystore)) {
+                store.load(in, PASSWORD.toCharArray());
+            }
+            java.security.Key key = store.getKey("broker", PASSWORD.toCharArray());
+            java.util.Base64.Encoder b64 = java.util.Base64.getMimeEncoder(64, "\n".getBytes());
+            String keyPem = "-----BEGIN PRIVATE KEY-----\n" + b64.encodeToString(key.getEncoded())
+                    + "\n-----END PRIVATE KEY-----";
+            StringBuilder chain = new StringBuilder();
+            for (java.security.cert.Certificate c : store.getCertificateChain("broker")) {
+                chain.append("-----BEGIN CERTIFICATE-----\n").append(b64.encodeToString(c.getEncoded()))
+                        .append("\n-----END CERTIFICATE-----\n");
+            }
+            return new String[] {keyPem, chain.toString().trim()};
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Client settings that trust the broker's certificate (Java client, JKS truststore). */
     java.util.Map<String, Object> clientTls() {
         return java.util.Map.of("ssl.truststore.location", clientTruststore.toString(),
