@@ -30,6 +30,9 @@ import io.gregor.broker.metrics.RequestHandlerPool;
 import io.gregor.broker.replica.FetchPurgatory;
 import io.gregor.broker.replica.ReplicaManager;
 import io.gregor.broker.replica.ReplicationSettings;
+import io.gregor.broker.security.InterBrokerSecurity;
+import io.gregor.broker.security.ListenerSecurities;
+import io.gregor.broker.security.ScramCredentials;
 import io.gregor.broker.txn.InterBrokerClient;
 import io.gregor.broker.txn.TxnMarkerRouter;
 import io.gregor.broker.txn.TxnPartitionVerifier;
@@ -49,6 +52,8 @@ import io.gregor.storage.StorageSettings;
 import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaServer;
 import io.gregor.wire.TransportPreload;
+import io.gregor.wire.security.ListenerSecurity;
+import io.gregor.wire.security.SaslApis;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 import org.apache.kafka.common.utils.Time;
@@ -175,6 +180,8 @@ public final class Broker implements AutoCloseable {
             ensureWritableDir(dir);
         }
         logDirLocks = LogDirLocks.acquire(logDirs);
+        // checked before anything else starts: a bad inter-broker setting fails the start naming its key
+        InterBrokerSecurity interBroker = InterBrokerSecurity.from(config);
         String zkClusterId = null;
         if (config.zookeeperConnect().isPresent()) {
             zkStore = ZkMetadataStore.open(config.zookeeperConnect().get(), config.zookeeperSessionTimeoutMs(),
@@ -203,7 +210,12 @@ public final class Broker implements AutoCloseable {
         ReplicaManager replicas = new ReplicaManager(config, logs, purgatory, time);
         replicaManager = replicas;
         if (zkStore != null) {
-            replicas.enableReplication(brokerId, zkStore, zkStore::broker, scheduler, ReplicationSettings.from(config));
+            String interBrokerListener = interBroker.listenerName();
+            // followers fetch from each leader's inter-broker listener, with that listener's security
+            replicas.enableReplication(brokerId, zkStore, id -> {
+                io.gregor.broker.metadata.BrokerInfo b = zkStore.broker(id);
+                return b == null ? null : b.on(interBrokerListener);
+            }, scheduler, ReplicationSettings.from(config), interBroker);
             if (config.autoLeaderRebalanceEnable()) {
                 zkStore.enableAutoLeaderRebalance(TimeUnit.SECONDS.toMillis(config.leaderImbalanceCheckIntervalSeconds()),
                         config.leaderImbalancePerBrokerPercentage());
@@ -215,6 +227,21 @@ public final class Broker implements AutoCloseable {
         topics.startup();
 
         ApiRegistry registry = new ApiRegistry();
+        ScramCredentials scramCredentials = new ScramCredentials(store);
+        scramCredentials.register(registry);
+        SaslApis.register(registry);
+        new io.gregor.broker.handlers.ClientQuotasHandler().register(registry);
+        // every listener's TLS and SASL settings are checked before anything binds
+        Map<String, ListenerSecurity> securities = new java.util.LinkedHashMap<>();
+        try {
+            for (Endpoint listener : config.listeners()) {
+                securities.put(listener.listenerName(),
+                        ListenerSecurities.forListener(config, listener, scramCredentials.cache()));
+            }
+        } catch (RuntimeException e) {
+            securities.values().forEach(ListenerSecurity::close);
+            throw e;
+        }
         new FetchHandler(topics, purgatory, time, metrics.topics()).register(registry);
         new OffsetsHandler(topics).register(registry);
         new ClusterHandler(config, topics, logs, brokerId, clusterId, advertised).register(registry);
@@ -237,7 +264,8 @@ public final class Broker implements AutoCloseable {
         // a broker without ZooKeeper leads every partition, so it writes every marker in-process and needs
         // no network client (nor its thread and the client classes' load time)
         markerClient = zkStore == null ? null
-                : new InterBrokerClient(brokerId, "txn-marker-sender", config.requestTimeoutMs(), time);
+                : new InterBrokerClient(brokerId, "txn-marker-sender", config.requestTimeoutMs(), time,
+                        interBroker.listenerName(), logContext -> interBroker.channelBuilder(time, logContext));
         // markers for partitions led here are written in-process; one landing on __consumer_offsets completes
         // the producer's transactional offset commits there
         GroupCoordinator groups = groupCoordinator;
@@ -299,7 +327,8 @@ public final class Broker implements AutoCloseable {
             KafkaServer server = new KafkaServer(new KafkaServer.Settings(listener.listenerName(), listener.host(),
                     listener.port(), config.numNetworkThreads(), config.socketRequestMaxBytes(),
                     MAX_IN_FLIGHT_REQUESTS, MAX_IN_FLIGHT_BYTES, config.connectionsMaxIdleMs(),
-                    config.socketSendBufferBytes(), config.socketReceiveBufferBytes()), registry,
+                    config.socketSendBufferBytes(), config.socketReceiveBufferBytes()),
+                    securities.get(listener.listenerName()), registry,
                     // the trace first: it notes the request as sent, before a fault takes a topic out of it
                     List.of(requestTrace.interceptor(), faultInjector.interceptor()), metrics.requests(), requestPool);
             servers.add(server);
@@ -408,6 +437,15 @@ public final class Broker implements AutoCloseable {
     /** host:port of the first listener, as clients should use it. */
     public String bootstrapServers() {
         InetSocketAddress a = advertised.get(config.listeners().get(0).listenerName());
+        return a.getHostString() + ":" + a.getPort();
+    }
+
+    /** host:port of the named listener as clients should use it (the bound port where 0 was asked for). */
+    public String bootstrapServers(String listenerName) {
+        InetSocketAddress a = advertised.get(listenerName.toUpperCase(java.util.Locale.ROOT));
+        if (a == null) {
+            throw new IllegalArgumentException("No listener " + listenerName + "; listeners are " + advertised.keySet());
+        }
         return a.getHostString() + ":" + a.getPort();
     }
 

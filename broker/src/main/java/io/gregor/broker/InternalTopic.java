@@ -242,7 +242,7 @@ public final class InternalTopic implements CoordinatorLog {
      * at the address the client connected to ({@code endpoint}), or COORDINATOR_NOT_AVAILABLE.
      */
     public FindCoordinatorResponseData.Coordinator locate(String key, int partition, int localBrokerId,
-                                                          InetSocketAddress endpoint) {
+                                                          InetSocketAddress endpoint, String listenerName) {
         FindCoordinatorResponseData.Coordinator c = new FindCoordinatorResponseData.Coordinator().setKey(key)
                 .setNodeId(-1).setHost("").setPort(-1);
         try {
@@ -256,7 +256,8 @@ public final class InternalTopic implements CoordinatorLog {
             return c.setNodeId(localBrokerId).setHost(endpoint.getHostString()).setPort(endpoint.getPort())
                     .setErrorCode(Errors.NONE.code()).setErrorMessage(null);
         }
-        BrokerInfo b = leader < 0 ? null : broker(leader);
+        BrokerInfo registered = leader < 0 ? null : broker(leader);
+        BrokerInfo b = registered == null ? null : registered.on(listenerName);
         if (b == null) {
             return c.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code())
                     .setErrorMessage(settings.name() + "-" + partition + " has no leader now");

@@ -46,6 +46,11 @@ final class RawKafkaConnection implements AutoCloseable {
     record Response(int correlationId, ByteBuffer body) {
     }
 
+    /** The client side's port, which the broker's log lines name. */
+    int localPort() {
+        return socket.getLocalPort();
+    }
+
     void writeRaw(byte[] bytes) throws IOException {
         out.write(bytes);
         out.flush();
@@ -84,6 +89,13 @@ final class RawKafkaConnection implements AutoCloseable {
             body.write(accessor, cache, bodyVersion);
         }
         return buf.array();
+    }
+
+    /** Reads one bare size-prefixed frame (a SASL token after a v0 handshake). */
+    byte[] receiveRawFrame() throws IOException {
+        byte[] payload = new byte[in.readInt()];
+        in.readFully(payload);
+        return payload;
     }
 
     /** Reads one response frame whose header has version {@code responseHeaderVersion}. */

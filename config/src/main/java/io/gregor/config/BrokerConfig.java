@@ -36,6 +36,10 @@ public final class BrokerConfig {
     private final List<Endpoint> listeners;
     private final List<Endpoint> advertisedListeners;
     private final List<Path> logDirs;
+    private final Endpoint interBrokerListener;
+
+    /** Kafka's per-listener override prefix: {@code listener.name.<lower-cased name>.<key>}. */
+    public static final String LISTENER_PREFIX = "listener.name.";
 
     private BrokerConfig(Map<String, String> props) {
         this.originals = Collections.unmodifiableMap(new TreeMap<>(props));
@@ -46,6 +50,7 @@ public final class BrokerConfig {
 
         Set<String> unknown = new TreeSet<>(originals.keySet());
         unknown.removeAll(BrokerConfigDef.DEF.names());
+        unknown.removeIf(k -> k.startsWith(LISTENER_PREFIX));
         this.unknownKeys = Collections.unmodifiableSet(unknown);
 
         Map<String, String> protocolMap = Listeners.parseProtocolMap("listener.security.protocol.map",
@@ -58,6 +63,7 @@ public final class BrokerConfig {
         this.advertisedListeners = advertised == null ? listeners
                 : Listeners.parse("advertised.listeners", advertised, protocolMap);
         validateAdvertised();
+        this.interBrokerListener = resolveInterBrokerListener();
         this.logDirs = parseLogDirs();
         if (replicaFetchWaitMaxMs() > replicaLagTimeMaxMs()) {
             // Kafka's rule: a follower's long poll must not outlast the time that drops it from the ISR
@@ -128,6 +134,35 @@ public final class BrokerConfig {
     /** advertised.listeners, defaulting to listeners. A listener with an empty host still needs a host to advertise. */
     public List<Endpoint> advertisedListeners() {
         return advertisedListeners;
+    }
+
+    /**
+     * The advertised listener other brokers use: inter.broker.listener.name, else the listener named after
+     * security.inter.broker.protocol (PLAINTEXT by default), as Kafka resolves it.
+     */
+    public Endpoint interBrokerListener() {
+        return interBrokerListener;
+    }
+
+    /**
+     * The security settings one listener sees, as Kafka hands them to its channel builder: every supplied
+     * key, then {@code listener.name.<name>.<key>} overrides with the prefix stripped (so
+     * {@code listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config} becomes {@code scram-sha-256.sasl.jaas.config}).
+     */
+    public Map<String, String> listenerConfigs(String listenerName) {
+        String prefix = LISTENER_PREFIX + listenerName.toLowerCase(java.util.Locale.ROOT) + ".";
+        Map<String, String> out = new TreeMap<>();
+        supplied.forEach((k, v) -> {
+            if (!k.startsWith(LISTENER_PREFIX)) {
+                out.put(k, v);
+            }
+        });
+        supplied.forEach((k, v) -> {
+            if (k.startsWith(prefix) && k.length() > prefix.length()) {
+                out.put(k.substring(prefix.length()), v);
+            }
+        });
+        return out;
     }
 
     public int numNetworkThreads() {
@@ -694,6 +729,23 @@ public final class BrokerConfig {
                         "listener " + endpoint.listenerName() + " is not in listeners " + listenerNames);
             }
         }
+    }
+
+    private Endpoint resolveInterBrokerListener() {
+        String name = (String) values.get("inter.broker.listener.name");
+        String protocol = (String) values.get("security.inter.broker.protocol");
+        if (name != null && protocol != null) {
+            throw new ConfigException("inter.broker.listener.name", name,
+                    "only one of inter.broker.listener.name and security.inter.broker.protocol should be set");
+        }
+        String key = name != null ? "inter.broker.listener.name" : "security.inter.broker.protocol";
+        String listenerName = (name != null ? name : protocol != null ? protocol : Listeners.PLAINTEXT)
+                .trim().toUpperCase(java.util.Locale.ROOT);
+        return advertisedListeners.stream().filter(e -> e.listenerName().equals(listenerName)).findFirst()
+                .orElseThrow(() -> new ConfigException(key, listenerName,
+                        "the inter-broker listener must be a listener name defined in advertised.listeners "
+                                + advertisedListeners.stream().map(Endpoint::listenerName).toList()
+                                + "; set inter.broker.listener.name"));
     }
 
     private List<Path> parseLogDirs() {

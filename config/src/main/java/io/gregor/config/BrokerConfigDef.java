@@ -1,6 +1,7 @@
 package io.gregor.config;
 
 import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.ConfigKey;
 
 import java.util.List;
 import java.util.Map;
@@ -252,6 +253,20 @@ final class BrokerConfigDef {
         DEF.define("zookeeper.session.timeout.ms", INT, 18000, HIGH, "ZooKeeper session timeout.");
         DEF.define("zookeeper.connection.timeout.ms", INT, null, HIGH,
                 "How long to wait for a ZooKeeper connection; defaults to zookeeper.session.timeout.ms.");
+
+        // --- security: listeners' protocols and Kafka's own SSL/SASL keys (each may be overridden per
+        // listener as listener.name.<name>.<key>, which BrokerConfig.listenerConfigs resolves)
+        DEF.define("security.inter.broker.protocol", STRING, null,
+                nullOr(ConfigDef.ValidString.in("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")), MEDIUM,
+                "Security protocol between brokers (PLAINTEXT when neither it nor inter.broker.listener.name is set). "
+                        + "Only one of it and inter.broker.listener.name may be set.");
+        DEF.define("inter.broker.listener.name", STRING, null, MEDIUM,
+                "Listener other brokers connect to; must be among advertised.listeners.");
+        for (ConfigKey key : org.apache.kafka.common.config.internals.BrokerSecurityConfigs.CONFIG_DEF.configKeys().values()) {
+            if (!DEF.configKeys().containsKey(key.name)) {
+                DEF.define(key);
+            }
+        }
 
         // --- Gregor's own test-harness settings (not Kafka's)
         DEF.define("gregor.wire.trace.enable", BOOLEAN, false, LOW,

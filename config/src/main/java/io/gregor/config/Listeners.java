@@ -14,7 +14,7 @@ final class Listeners {
     }
 
     static final String PLAINTEXT = "PLAINTEXT";
-    private static final Set<String> KNOWN_PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
+    static final Set<String> KNOWN_PROTOCOLS = Set.of("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
 
     /** Listener name (upper-cased, as Kafka normalises it) to security protocol. */
     static Map<String, String> parseProtocolMap(String key, String value) {
@@ -97,9 +97,6 @@ final class Listeners {
         if (protocol == null) {
             throw new ConfigException(key, entry,
                     "no security protocol is defined for listener " + name + " in listener.security.protocol.map");
-        }
-        if (!protocol.equals(PLAINTEXT)) {
-            throw new ConfigException(key, entry, "security protocol " + protocol + " is not supported yet; only PLAINTEXT is");
         }
         return new Endpoint(name, protocol, host, portNumber);
     }

@@ -44,19 +44,49 @@ class ListenersTest {
     void multipleListenersWithCustomNamesMappedToPlaintext() {
         BrokerConfig config = BrokerConfig.of(Map.of(
                 "listeners", "INTERNAL://127.0.0.1:9092, external://:9094",
-                "listener.security.protocol.map", "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT"));
+                "listener.security.protocol.map", "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT",
+                "inter.broker.listener.name", "INTERNAL"));
         assertThat(config.listeners()).containsExactly(
                 new Endpoint("INTERNAL", "PLAINTEXT", "127.0.0.1", 9092),
                 new Endpoint("EXTERNAL", "PLAINTEXT", "", 9094));
     }
 
     @Test
-    void unsupportedProtocolNamesListeners() {
+    void everySecurityProtocolOfKafkasDefaultMapIsAListener() {
+        BrokerConfig config = BrokerConfig.of(Map.of("listeners",
+                "PLAINTEXT://:9092,SSL://:9093,SASL_PLAINTEXT://:9094,SASL_SSL://:9095"));
+        assertThat(config.listeners()).extracting(Endpoint::securityProtocol)
+                .containsExactly("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL");
+        assertThat(config.interBrokerListener().listenerName()).isEqualTo("PLAINTEXT");
+        BrokerConfig secure = BrokerConfig.of(Map.of("listeners", "SECURE://:9093,INTERNAL://:9094",
+                "listener.security.protocol.map", "SECURE:SASL_SSL,INTERNAL:SSL", "inter.broker.listener.name", "internal"));
+        assertThat(secure.listeners().get(0)).isEqualTo(new Endpoint("SECURE", "SASL_SSL", "", 9093));
+        assertThat(secure.interBrokerListener()).isEqualTo(new Endpoint("INTERNAL", "SSL", "", 9094));
+        assertThat(BrokerConfig.of(Map.of("listeners", "SSL://:9093", "security.inter.broker.protocol", "SSL"))
+                .interBrokerListener().listenerName()).isEqualTo("SSL");
+    }
+
+    @Test
+    void interBrokerListenerMustBeAdvertisedAndSetOnce() {
         assertThatThrownBy(() -> listeners("SSL://:9093"))
-                .isInstanceOf(ConfigException.class).hasMessageContaining("listeners").hasMessageContaining("SSL");
-        assertThatThrownBy(() -> BrokerConfig.of(Map.of("listeners", "SECURE://:9093",
-                "listener.security.protocol.map", "SECURE:SASL_SSL")))
-                .isInstanceOf(ConfigException.class).hasMessageContaining("listeners");
+                .isInstanceOf(ConfigException.class).hasMessageContaining("security.inter.broker.protocol");
+        assertThatThrownBy(() -> BrokerConfig.of(Map.of("listeners", "SSL://:9093", "inter.broker.listener.name", "OTHER")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("inter.broker.listener.name");
+        assertThatThrownBy(() -> BrokerConfig.of(Map.of("listeners", "SSL://:9093", "inter.broker.listener.name", "SSL",
+                "security.inter.broker.protocol", "SSL")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("only one of");
+    }
+
+    @Test
+    void perListenerOverridesWinOverTheBrokerWideKey() {
+        BrokerConfig config = BrokerConfig.of(Map.of("listeners", "PLAINTEXT://:9092,SSL://:9093",
+                "ssl.client.auth", "none", "listener.name.ssl.ssl.client.auth", "required",
+                "listener.name.ssl.plain.sasl.jaas.config", "x"));
+        assertThat(config.listenerConfigs("SSL")).containsEntry("ssl.client.auth", "required")
+                .containsEntry("plain.sasl.jaas.config", "x").doesNotContainKey("listener.name.ssl.ssl.client.auth");
+        assertThat(config.listenerConfigs("PLAINTEXT")).containsEntry("ssl.client.auth", "none")
+                .doesNotContainKey("plain.sasl.jaas.config");
+        assertThat(config.unknownKeys()).isEmpty();
     }
 
     @Test

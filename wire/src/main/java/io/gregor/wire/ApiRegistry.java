@@ -55,7 +55,7 @@ public final class ApiRegistry {
         return entries.get(api);
     }
 
-    boolean supports(ApiKeys api, short version) {
+    public boolean supports(ApiKeys api, short version) {
         Entry e = entries.get(api);
         return e != null && version >= e.minVersion && version <= e.maxVersion;
     }

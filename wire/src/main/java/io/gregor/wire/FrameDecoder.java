@@ -15,10 +15,19 @@ import java.util.List;
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
     private static final Logger log = LoggerFactory.getLogger(FrameDecoder.class);
-    private final int maxFrameBytes;
+    private int maxFrameBytes;
 
     public FrameDecoder(int maxFrameBytes) {
         this.maxFrameBytes = maxFrameBytes;
+    }
+
+    /** Until SASL authentication completes, Kafka accepts only sasl.server.max.receive.size bytes per frame. */
+    public void maxFrameBytes(int maxFrameBytes) {
+        this.maxFrameBytes = maxFrameBytes;
+    }
+
+    public int maxFrameBytes() {
+        return maxFrameBytes;
     }
 
     @Override
@@ -26,7 +35,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         while (in.readableBytes() >= 4) {
             int size = in.getInt(in.readerIndex());
             if (size < 0 || size > maxFrameBytes) {
-                log.warn("Closing connection from {}: frame size {} is outside 0..{} (socket.request.max.bytes)",
+                log.warn("Closing connection from {}: frame size {} is outside 0..{} (socket.request.max.bytes, or sasl.server.max.receive.size before authentication)",
                         ctx.channel().remoteAddress(), size, maxFrameBytes);
                 in.skipBytes(in.readableBytes());
                 ctx.close();

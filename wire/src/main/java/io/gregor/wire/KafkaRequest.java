@@ -4,6 +4,8 @@ import io.netty.buffer.ByteBuf;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -80,7 +82,19 @@ public final class KafkaRequest {
         frame.release();
     }
 
-    /** Who sent a request: the connection's id, peer address and the listener it arrived on. */
-    public record ConnectionInfo(String id, InetSocketAddress clientAddress, String listenerName) {
+    /**
+     * Who sent a request: the connection's id, peer address, the listener it arrived on with that listener's
+     * security protocol, and the principal the connection authenticated as (User:ANONYMOUS on PLAINTEXT, or
+     * on SSL without a client certificate). What an authorizer checks.
+     */
+    public record ConnectionInfo(String id, InetSocketAddress clientAddress, String listenerName,
+                                 SecurityProtocol securityProtocol, KafkaPrincipal principal) {
+        public ConnectionInfo(String id, InetSocketAddress clientAddress, String listenerName) {
+            this(id, clientAddress, listenerName, SecurityProtocol.PLAINTEXT, KafkaPrincipal.ANONYMOUS);
+        }
+
+        ConnectionInfo withPrincipal(KafkaPrincipal authenticated) {
+            return new ConnectionInfo(id, clientAddress, listenerName, securityProtocol, authenticated);
+        }
     }
 }

@@ -14,7 +14,13 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.gregor.wire.security.ListenerSecurity;
+import io.gregor.wire.security.SaslServerHandler;
+import io.gregor.wire.security.TlsHandshakeHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import org.slf4j.Logger;
@@ -37,6 +43,7 @@ public final class KafkaServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(KafkaServer.class);
 
     private final Settings settings;
+    private final ListenerSecurity security;
     private final ApiRegistry registry;
     private final Executor requestPool;
     private final List<RequestInterceptor> interceptors;
@@ -69,13 +76,18 @@ public final class KafkaServer implements AutoCloseable {
 
     /** @param interceptors run on every request of every connection, in this order */
     public KafkaServer(Settings settings, ApiRegistry registry, List<RequestInterceptor> interceptors, Executor requestPool) {
-        this(settings, registry, interceptors, RequestObserver.NONE, requestPool);
+        this(settings, ListenerSecurity.plaintext(settings.listenerName()), registry, interceptors,
+                RequestObserver.NONE, requestPool);
     }
 
-    /** @param observer told of every answered request with its timings (request metrics) */
-    public KafkaServer(Settings settings, ApiRegistry registry, List<RequestInterceptor> interceptors,
-                       RequestObserver observer, Executor requestPool) {
+    /**
+     * @param security the listener's TLS and SASL parts (plaintext: none)
+     * @param observer told of every answered request with its timings (request metrics)
+     */
+    public KafkaServer(Settings settings, ListenerSecurity security, ApiRegistry registry,
+                       List<RequestInterceptor> interceptors, RequestObserver observer, Executor requestPool) {
         this.settings = settings;
+        this.security = security;
         this.observer = observer;
         this.registry = registry;
         this.interceptors = List.copyOf(interceptors);
@@ -109,17 +121,29 @@ public final class KafkaServer implements AutoCloseable {
                         if (settings.receiveBufferBytes() > 0) {
                             ch.config().setReceiveBufferSize(settings.receiveBufferBytes());
                         }
-                        ch.pipeline()
-                                .addLast("idle", new IdleStateHandler(0, 0, settings.idleTimeoutMs(), TimeUnit.MILLISECONDS) {
+                        ChannelPipeline pipeline = ch.pipeline();
+                        if (security.tls()) {
+                            // the engine carries Kafka's ssl.* settings; responses leave as buffers, never file regions
+                            pipeline.addLast("tls", new SslHandler(security.newSslEngine(ch.remoteAddress())))
+                                    .addLast("tlsHandshake", new TlsHandshakeHandler(security))
+                                    .addLast("chunkedWriter", new ChunkedWriteHandler());
+                        }
+                        FrameDecoder frames = new FrameDecoder(settings.maxFrameBytes());
+                        pipeline.addLast("idle", new IdleStateHandler(0, 0, settings.idleTimeoutMs(), TimeUnit.MILLISECONDS) {
                                     @Override
                                     protected void channelIdle(io.netty.channel.ChannelHandlerContext ctx, IdleStateEvent evt) {
                                         log.debug("Closing idle connection from {}", ctx.channel().remoteAddress());
                                         ctx.close();
                                     }
                                 })
-                                .addLast("frameDecoder", new FrameDecoder(settings.maxFrameBytes()))
-                                .addLast("requestDecoder", new RequestDecoder(registry, settings.listenerName()))
-                                .addLast("responseEncoder", new ResponseEncoder())
+                                .addLast("frameDecoder", frames)
+                                // before the SASL handler, which writes its answers through it
+                                .addLast("responseEncoder", new ResponseEncoder(!security.tls()));
+                        if (security.sasl()) {
+                            pipeline.addLast("sasl", new SaslServerHandler(security, registry, frames));
+                        }
+                        pipeline.addLast("requestDecoder", new RequestDecoder(registry, settings.listenerName(),
+                                        security.protocol()))
                                 .addLast("requestProcessor", new RequestProcessor(registry, interceptors, observer, requestPool,
                                         settings.maxInFlightRequests(), settings.maxInFlightBytes()));
                     }
@@ -127,7 +151,7 @@ public final class KafkaServer implements AutoCloseable {
         String host = settings.host() == null || settings.host().isEmpty() ? "0.0.0.0" : settings.host();
         serverChannel = bootstrap.bind(host, settings.port()).sync().channel();
         InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
-        log.info("Listener {} bound to {} ({} transport)", settings.listenerName(), bound,
+        log.info("Listener {} ({}) bound to {} ({} transport)", settings.listenerName(), security.protocol(), bound,
                 Epoll.isAvailable() ? "epoll" : "nio");
         return bound;
     }
@@ -172,5 +196,6 @@ public final class KafkaServer implements AutoCloseable {
         }
         acceptors.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        security.close();
     }
 }

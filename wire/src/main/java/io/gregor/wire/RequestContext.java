@@ -1,6 +1,8 @@
 package io.gregor.wire;
 
 import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
 
 import java.net.InetSocketAddress;
 import java.util.HashMap;
@@ -12,17 +14,15 @@ import java.util.Map;
  * between {@link RequestInterceptor#onRequest} and {@link RequestInterceptor#onResponse} in its attributes.
  */
 public final class RequestContext {
-    /** Until authentication exists every connection acts as Kafka's anonymous user. */
-    public static final String ANONYMOUS = "User:ANONYMOUS";
+    /** Kafka's anonymous user: PLAINTEXT connections, and SSL ones without a client certificate. */
+    public static final String ANONYMOUS = KafkaPrincipal.ANONYMOUS.toString();
 
     private final KafkaRequest request;
-    private final String principal;
     private Map<Object, Object> attributes;
     private volatile boolean injected;
 
-    RequestContext(KafkaRequest request, String principal) {
+    RequestContext(KafkaRequest request) {
         this.request = request;
-        this.principal = principal;
     }
 
     public KafkaRequest request() {
@@ -58,8 +58,17 @@ public final class RequestContext {
         return request.connection().id();
     }
 
+    /** The authenticated principal as Kafka prints it, e.g. {@code User:alice}. */
     public String principal() {
-        return principal;
+        return request.connection().principal().toString();
+    }
+
+    public KafkaPrincipal kafkaPrincipal() {
+        return request.connection().principal();
+    }
+
+    public SecurityProtocol securityProtocol() {
+        return request.connection().securityProtocol();
     }
 
     /** System.nanoTime() when the request's frame was decoded. */

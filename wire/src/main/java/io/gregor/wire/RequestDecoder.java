@@ -7,6 +7,9 @@ import org.apache.kafka.common.message.RequestHeaderData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
+import io.gregor.wire.security.Authenticated;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,18 +25,35 @@ public final class RequestDecoder extends MessageToMessageDecoder<ByteBuf> {
     private static final Logger log = LoggerFactory.getLogger(RequestDecoder.class);
     private final ApiRegistry registry;
     private final String listenerName;
+    private final SecurityProtocol securityProtocol;
     private KafkaRequest.ConnectionInfo connection;
 
     public RequestDecoder(ApiRegistry registry, String listenerName) {
+        this(registry, listenerName, SecurityProtocol.PLAINTEXT);
+    }
+
+    public RequestDecoder(ApiRegistry registry, String listenerName, SecurityProtocol securityProtocol) {
         this.registry = registry;
         this.listenerName = listenerName;
+        this.securityProtocol = securityProtocol;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof Authenticated authenticated) {
+            // requests decoded from now on carry the principal; none were decoded before it on a secured listener
+            connection = connection.withPrincipal(authenticated.principal());
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         // an in-memory channel (tests) has no socket address
         InetSocketAddress peer = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a : null;
-        connection = new KafkaRequest.ConnectionInfo(ctx.channel().id().asShortText(), peer, listenerName);
+        connection = new KafkaRequest.ConnectionInfo(ctx.channel().id().asShortText(), peer, listenerName,
+                securityProtocol, KafkaPrincipal.ANONYMOUS);
         super.channelActive(ctx);
     }
 

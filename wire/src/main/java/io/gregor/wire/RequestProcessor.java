@@ -170,7 +170,7 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
 
     /** Runs the request hooks; the first interceptor that does not proceed decides. Delays add up. */
     private RequestAction intercept(Slot slot) {
-        RequestContext context = new RequestContext(slot.request, RequestContext.ANONYMOUS);
+        RequestContext context = new RequestContext(slot.request);
         slot.context = context;
         for (RequestInterceptor interceptor : interceptors) {
             RequestAction action = interceptor.onRequest(context);

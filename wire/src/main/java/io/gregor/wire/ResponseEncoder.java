@@ -21,6 +21,23 @@ import java.nio.ByteBuffer;
  * between slices of that buffer.
  */
 public final class ResponseEncoder extends ChannelOutboundHandlerAdapter {
+    /** TLS records are 16 KiB at most: segment bytes are read and encrypted a record's worth at a time. */
+    private static final int TLS_CHUNK_BYTES = 16 * 1024;
+    private final boolean zeroCopy;
+
+    /** Plaintext: segment records go out as file regions (sendfile). */
+    public ResponseEncoder() {
+        this(true);
+    }
+
+    /**
+     * @param zeroCopy false on TLS listeners, whose SslHandler takes only buffers: segment records are then
+     *                 written as chunked reads (a ChunkedWriteHandler in the pipeline pulls one chunk at a time
+     *                 while the channel is writable, so a large fetch holds one chunk, not the whole answer)
+     */
+    public ResponseEncoder(boolean zeroCopy) {
+        this.zeroCopy = zeroCopy;
+    }
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
@@ -40,7 +57,7 @@ public final class ResponseEncoder extends ChannelOutboundHandlerAdapter {
         body.addSize(size, cache, version);
 
         ByteBuf buf = ctx.alloc().buffer(4 + size.sizeExcludingZeroCopy());
-        FrameWriter out = new FrameWriter(ctx, buf);
+        FrameWriter out = new FrameWriter(ctx, buf, zeroCopy);
         try {
             buf.writeInt(size.totalSize());
             header.write(out, cache, headerVersion);
@@ -57,11 +74,13 @@ public final class ResponseEncoder extends ChannelOutboundHandlerAdapter {
         private final ChannelHandlerContext ctx;
         private final ByteBuf buf;
         private final ByteBufAccessor accessor;
+        private final boolean zeroCopy;
         private int sentUpTo;
 
-        FrameWriter(ChannelHandlerContext ctx, ByteBuf buf) {
+        FrameWriter(ChannelHandlerContext ctx, ByteBuf buf, boolean zeroCopy) {
             this.ctx = ctx;
             this.buf = buf;
+            this.zeroCopy = zeroCopy;
             this.accessor = new ByteBufAccessor(buf);
         }
 
@@ -71,7 +90,15 @@ public final class ResponseEncoder extends ChannelOutboundHandlerAdapter {
                 if (segment.sizeInBytes() > 0) {
                     ctx.write(buf.retainedSlice(sentUpTo, buf.writerIndex() - sentUpTo), ctx.voidPromise());
                     sentUpTo = buf.writerIndex();
-                    ctx.write(new SharedFileRegion(segment), ctx.voidPromise());
+                    if (zeroCopy) {
+                        ctx.write(new SharedFileRegion(segment), ctx.voidPromise());
+                    } else {
+                        try {
+                            ctx.write(new SharedChunkedFile(segment), ctx.newPromise());
+                        } catch (java.io.IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    }
                 }
             } else if (records instanceof MemoryRecords memory) {
                 writeByteBuffer(memory.buffer());
@@ -149,6 +176,18 @@ public final class ResponseEncoder extends ChannelOutboundHandlerAdapter {
 
         @Override
         protected void deallocate() {
+            // The channel belongs to the segment; storage closes it when the segment is deleted.
+        }
+    }
+
+    /** Chunked reads of a segment's channel that storage owns: closing the input must not close the file. */
+    private static final class SharedChunkedFile extends io.netty.handler.stream.ChunkedNioFile {
+        SharedChunkedFile(SegmentRecords records) throws java.io.IOException {
+            super(records.channel(), records.position(), records.sizeInBytes(), TLS_CHUNK_BYTES);
+        }
+
+        @Override
+        public void close() {
             // The channel belongs to the segment; storage closes it when the segment is deleted.
         }
     }

@@ -87,7 +87,11 @@ public final class ClusterHandler {
                 .setClusterId(clusterId)
                 .setControllerId(store.clustered() ? store.controllerId() : brokerId);
         if (store.clustered()) {
-            for (BrokerInfo b : store.liveBrokers()) {
+            for (BrokerInfo registered : store.liveBrokers()) {
+                BrokerInfo b = registered.on(request.connection().listenerName());
+                if (b == null) {
+                    continue;
+                }
                 response.brokers().add(new MetadataResponseData.MetadataResponseBroker()
                         .setNodeId(b.id()).setHost(b.host()).setPort(b.port()).setRack(b.rack()));
             }
@@ -189,7 +193,11 @@ public final class ClusterHandler {
                     .setErrorMessage("This broker has no KRaft controllers to describe"));
         }
         if (store.clustered()) {
-            for (BrokerInfo b : store.liveBrokers()) {
+            for (BrokerInfo registered : store.liveBrokers()) {
+                BrokerInfo b = registered.on(request.connection().listenerName());
+                if (b == null) {
+                    continue;
+                }
                 response.brokers().add(new DescribeClusterResponseData.DescribeClusterBroker()
                         .setBrokerId(b.id()).setHost(b.host()).setPort(b.port()).setRack(b.rack()));
             }

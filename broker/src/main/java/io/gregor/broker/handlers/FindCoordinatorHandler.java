@@ -46,20 +46,21 @@ public final class FindCoordinatorHandler {
         FindCoordinatorResponseData response = new FindCoordinatorResponseData();
         InetSocketAddress endpoint = advertised.get(request.connection().listenerName());
         if (version < 4) {
-            FindCoordinatorResponseData.Coordinator c = coordinatorFor(data.key(), version >= 1 ? data.keyType() : 0, endpoint);
+            FindCoordinatorResponseData.Coordinator c = coordinatorFor(data.key(), version >= 1 ? data.keyType() : 0, endpoint, request.connection().listenerName());
             response.setErrorCode(c.errorCode()).setNodeId(c.nodeId()).setHost(c.host()).setPort(c.port());
             if (version >= 1) {
                 response.setErrorMessage(c.errorMessage());
             }
         } else {
             for (String key : data.coordinatorKeys()) {
-                response.coordinators().add(coordinatorFor(key, data.keyType(), endpoint));
+                response.coordinators().add(coordinatorFor(key, data.keyType(), endpoint, request.connection().listenerName()));
             }
         }
         return CompletableFuture.completedFuture(response);
     }
 
-    private FindCoordinatorResponseData.Coordinator coordinatorFor(String key, byte keyType, InetSocketAddress endpoint) {
+    private FindCoordinatorResponseData.Coordinator coordinatorFor(String key, byte keyType, InetSocketAddress endpoint,
+                                                           String listenerName) {
         InternalTopic topic = null;
         for (Map.Entry<CoordinatorType, InternalTopic> e : topics.entrySet()) {
             if (e.getKey().id() == keyType) {
@@ -70,6 +71,6 @@ public final class FindCoordinatorHandler {
             return new FindCoordinatorResponseData.Coordinator().setKey(key).setNodeId(-1).setHost("").setPort(-1)
                     .setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("Unsupported coordinator type " + keyType);
         }
-        return topic.locate(key, partitionFor(key, topic.partitionCount()), brokerId, endpoint);
+        return topic.locate(key, partitionFor(key, topic.partitionCount()), brokerId, endpoint, listenerName);
     }
 }

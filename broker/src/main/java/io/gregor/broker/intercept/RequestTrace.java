@@ -96,6 +96,7 @@ public final class RequestTrace {
                 .append(' ').append(api).append(" v").append(r.apiVersion())
                 .append(" correlation ").append(r.correlationId())
                 .append(" client ").append(r.clientId())
+                .append(" principal ").append(r.principal()).append(" listener ").append(r.listener())
                 .append(String.format(" %.3f ms", r.latencyNanos() / 1e6));
         if (r.disconnected()) {
             sb.append(" DISCONNECTED");
@@ -136,7 +137,7 @@ public final class RequestTrace {
                 context.apiVersion(), context.correlationId(), Collections.unmodifiableSet(errors),
                 Math.max(0, time.nanoseconds() - context.receivedNanos()),
                 requestText,
-                responseText, disconnected, context.injected());
+                responseText, disconnected, context.injected(), context.listenerName(), context.principal());
         synchronized (entries) {
             if (entries.size() == CAPACITY) {
                 entries.pollFirst();

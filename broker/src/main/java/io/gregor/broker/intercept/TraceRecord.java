@@ -9,8 +9,11 @@ import java.util.Set;
  * @param request    the request's key fields: topics, partitions, offsets, group, member
  * @param response   the answer's error codes by entry, with the entries' key fields
  * @param injected   whether an injected fault shaped the answer (an error, a delay or the disconnect)
+ * @param listener   the listener the request arrived on
+ * @param principal  who the connection authenticated as, as Kafka prints it (User:ANONYMOUS without authentication)
  */
 public record TraceRecord(long timestampMs, int brokerId, String clientId, short apiKey, short apiVersion,
                           int correlationId, Set<Short> errorCodes, long latencyNanos, String request,
-                          String response, boolean disconnected, boolean injected) {
+                          String response, boolean disconnected, boolean injected,
+                          String listener, String principal) {
 }

@@ -3,6 +3,7 @@ package io.gregor.broker.metadata;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.utils.internals.Sanitizer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,10 @@ public final class LocalMetadataStore implements MetadataStore {
 
     private final Path topicsDir;
     private final Path producerIdFile;
+    private final Path usersFile;
+    /** Sanitized user name, as in Kafka's znode names, to that user's configs. */
+    private final Map<String, Map<String, String>> users = new ConcurrentHashMap<>();
+    private volatile java.util.function.Consumer<String> userListener;
     private final Map<String, TopicMetadata> byName = new ConcurrentHashMap<>();
     private final Map<Uuid, TopicMetadata> byId = new ConcurrentHashMap<>();
     private long nextProducerId;
@@ -45,6 +50,7 @@ public final class LocalMetadataStore implements MetadataStore {
     public LocalMetadataStore(Path metadataDir) {
         this.topicsDir = metadataDir.resolve("topics");
         this.producerIdFile = metadataDir.resolve("next-producer-id");
+        this.usersFile = metadataDir.resolve("users.properties");
         try {
             Files.createDirectories(topicsDir);
             try (DirectoryStream<Path> files = Files.newDirectoryStream(topicsDir, "*.properties")) {
@@ -52,6 +58,17 @@ public final class LocalMetadataStore implements MetadataStore {
                     TopicMetadata topic = read(file);
                     byName.put(topic.name(), topic);
                     byId.put(topic.topicId(), topic);
+                }
+            }
+            if (Files.exists(usersFile)) {
+                Properties props = new Properties();
+                try (Reader in = Files.newBufferedReader(usersFile, StandardCharsets.UTF_8)) {
+                    props.load(in);
+                }
+                for (String key : props.stringPropertyNames()) {
+                    int slash = key.indexOf('/');
+                    users.computeIfAbsent(Sanitizer.desanitize(key.substring(0, slash)), u -> new TreeMap<>())
+                            .put(key.substring(slash + 1), props.getProperty(key));
                 }
             }
             nextProducerId = Files.exists(producerIdFile)
@@ -121,6 +138,45 @@ public final class LocalMetadataStore implements MetadataStore {
         writeAtomically(producerIdFile, Long.toString(first + size));
         nextProducerId = first + size;
         return first;
+    }
+
+    @Override
+    public Map<String, Map<String, String>> userConfigs() {
+        return Map.copyOf(users);
+    }
+
+    /** All users in one file, {@code <sanitized user>/<key>=value}: few users, rarely changed. */
+    @Override
+    public synchronized void setUserConfigs(String user, Map<String, String> configs) {
+        Map<String, Map<String, String>> next = new TreeMap<>(users);
+        if (configs.isEmpty()) {
+            next.remove(user);
+        } else {
+            next.put(user, Map.copyOf(configs));
+        }
+        Properties props = new Properties();
+        next.forEach((u, c) -> c.forEach((k, v) -> props.setProperty(Sanitizer.sanitize(u) + "/" + k, v)));
+        StringWriter text = new StringWriter();
+        try {
+            props.store(text, "Gregor user configs (SCRAM credentials)");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        writeAtomically(usersFile, text.toString());
+        if (configs.isEmpty()) {
+            users.remove(user);
+        } else {
+            users.put(user, Map.copyOf(configs));
+        }
+        java.util.function.Consumer<String> l = userListener;
+        if (l != null) {
+            l.accept(user);
+        }
+    }
+
+    @Override
+    public void listenUsers(java.util.function.Consumer<String> changed) {
+        userListener = changed;
     }
 
     @Override

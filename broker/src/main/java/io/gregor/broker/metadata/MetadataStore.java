@@ -84,6 +84,23 @@ public interface MetadataStore extends AutoCloseable {
 
     TopicMetadata setConfigs(String name, Map<String, String> configs);
 
+    /**
+     * Configs of user entities (Kafka's {@code /config/users/<user>}): for now SCRAM credentials, the mechanism
+     * name mapped to Kafka's credential text ({@code salt=...,stored_key=...,server_key=...,iterations=N}).
+     */
+    default Map<String, Map<String, String>> userConfigs() {
+        return Map.of();
+    }
+
+    /** Replaces one user's configs (an empty map removes the user); durable, and seen by every broker. */
+    default void setUserConfigs(String user, Map<String, String> configs) {
+        throw new UnsupportedOperationException("user configs are not stored here");
+    }
+
+    /** Registers the one listener told the name of a user whose configs changed (here or on another broker). */
+    default void listenUsers(java.util.function.Consumer<String> changed) {
+    }
+
     /** Reserves {@code size} producer ids never handed out before (also across restarts); returns the first. */
     long allocateProducerIds(int size);
 

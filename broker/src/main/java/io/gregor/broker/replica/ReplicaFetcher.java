@@ -4,6 +4,26 @@ import io.gregor.broker.metadata.BrokerInfo;
 import io.gregor.storage.PartitionLog;
 import io.gregor.storage.PartitionLog.EpochEndOffset;
 import io.gregor.storage.TopicPartition;
+import io.gregor.broker.security.InterBrokerSecurity;
+import org.apache.kafka.clients.ApiVersions;
+import org.apache.kafka.clients.BootstrapConfiguration;
+import org.apache.kafka.clients.ClientRequest;
+import org.apache.kafka.clients.ClientResponse;
+import org.apache.kafka.clients.ManualMetadataUpdater;
+import org.apache.kafka.clients.MetadataRecoveryStrategy;
+import org.apache.kafka.clients.NetworkClient;
+import org.apache.kafka.clients.NetworkClientUtils;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.metrics.Metrics;
+import org.apache.kafka.common.network.Selectable;
+import org.apache.kafka.common.network.Selector;
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.FetchResponse;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.common.utils.internals.LogContext;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.message.RequestHeaderData;
@@ -47,8 +67,17 @@ final class ReplicaFetcher extends Thread {
     private volatile Socket channel;
     private int correlationId;
 
-    ReplicaFetcher(int localBrokerId, int leaderId, IntFunction<BrokerInfo> brokers, ReplicationSettings settings) {
+    /** Set when the inter-broker listener is secured (TLS, SASL): fetches then go through kafka-clients' NetworkClient. */
+    private final InterBrokerSecurity security;
+    private final Time time;
+    private volatile NetworkClient client;
+    private Metrics metrics;
+
+    ReplicaFetcher(int localBrokerId, int leaderId, IntFunction<BrokerInfo> brokers, ReplicationSettings settings,
+                   InterBrokerSecurity security, Time time) {
         super("gregor-replica-fetcher-" + localBrokerId + "-from-" + leaderId);
+        this.security = security == null || security.protocol() == SecurityProtocol.PLAINTEXT ? null : security;
+        this.time = time;
         setDaemon(true);
         this.localBrokerId = localBrokerId;
         this.leaderId = leaderId;
@@ -78,7 +107,12 @@ final class ReplicaFetcher extends Thread {
      */
     void shutdown() {
         running = false;
-        closeChannel();
+        NetworkClient c = client;
+        if (c != null) {
+            c.wakeup(); // the fetcher thread closes its own client as it leaves its loop
+        } else {
+            closeChannel();
+        }
         synchronized (wakeup) {
             wakeup.notifyAll();
         }
@@ -101,6 +135,12 @@ final class ReplicaFetcher extends Thread {
                 }
                 closeChannel();
                 pause(settings.fetchBackoffMs());
+            } catch (AuthenticationException e) {
+                // the leader refused this broker's TLS certificate or SASL login: a configuration error, one line a try
+                log.warn("Fetch from broker {} failed: cannot authenticate on the inter-broker listener {}: {}",
+                        leaderId, security == null ? "" : security.listenerName(), e.getMessage());
+                closeChannel();
+                pause(Math.max(settings.fetchBackoffMs(), 1000));
             } catch (RuntimeException e) {
                 log.error("Replica fetcher from broker {} failed", leaderId, e);
                 closeChannel();
@@ -211,6 +251,9 @@ final class ReplicaFetcher extends Thread {
     }
 
     private FetchResponseData send(FetchRequestData request) throws IOException {
+        if (security != null) {
+            return sendThroughNetworkClient(request);
+        }
         Socket ch = connect();
         ObjectSerializationCache cache = new ObjectSerializationCache();
         short headerVersion = ApiKeys.FETCH.requestHeaderVersion(FETCH_VERSION);
@@ -240,6 +283,49 @@ final class ReplicaFetcher extends Thread {
             throw new IOException("Correlation id " + rh.correlationId() + " does not match " + id);
         }
         return new FetchResponseData(reader, FETCH_VERSION);
+    }
+
+    /** A fetch over the secured inter-broker listener, with kafka-clients doing TLS and the SASL login. */
+    private FetchResponseData sendThroughNetworkClient(FetchRequestData request) throws IOException {
+        BrokerInfo leader = brokers.apply(leaderId);
+        if (leader == null) {
+            throw new IOException("Broker " + leaderId + " is not registered on listener " + security.listenerName());
+        }
+        if (client == null) {
+            metrics = new Metrics(time);
+            LogContext logContext = new LogContext("[replica fetcher " + localBrokerId + " from " + leaderId + "] ");
+            Selector selector = new Selector(600_000L, metrics, time, "replica-fetcher",
+                    security.channelBuilder(time, logContext), logContext);
+            int timeout = settings.socketTimeoutMs() + settings.fetchWaitMaxMs();
+            client = new NetworkClient(selector, new ManualMetadataUpdater(), "gregor-replica-fetcher-" + localBrokerId,
+                    1, 100L, 1000L, Selectable.USE_DEFAULT_BUFFER_SIZE, Selectable.USE_DEFAULT_BUFFER_SIZE, timeout,
+                    10_000L, 30_000L, time, false, new ApiVersions(), logContext, MetadataRecoveryStrategy.NONE,
+                    BootstrapConfiguration.DISABLED, false);
+        }
+        Node node = new Node(leader.id(), leader.host(), leader.port(), leader.rack());
+        if (!NetworkClientUtils.awaitReady(client, node, time, settings.socketTimeoutMs())) {
+            throw new IOException("Cannot connect to broker " + leaderId + " at " + leader.host() + ":" + leader.port());
+        }
+        ClientRequest clientRequest = client.newClientRequest(Integer.toString(leaderId),
+                new FetchV12Builder(request), time.milliseconds(), true,
+                settings.socketTimeoutMs() + settings.fetchWaitMaxMs(), null);
+        ClientResponse response = NetworkClientUtils.sendAndReceive(client, clientRequest, time);
+        return ((FetchResponse) response.responseBody()).data();
+    }
+
+    /** The fetch exactly as built above, at the version the plain-socket path uses. */
+    private static final class FetchV12Builder extends AbstractRequest.Builder<FetchRequest> {
+        private final FetchRequestData data;
+
+        FetchV12Builder(FetchRequestData data) {
+            super(ApiKeys.FETCH, FETCH_VERSION, FETCH_VERSION);
+            this.data = data;
+        }
+
+        @Override
+        public FetchRequest build(short version) {
+            return new FetchRequest(data, version);
+        }
     }
 
     private Socket connect() throws IOException {
@@ -276,6 +362,12 @@ final class ReplicaFetcher extends Thread {
     }
 
     private void closeChannel() {
+        NetworkClient c = client;
+        client = null;
+        if (c != null) {
+            c.close();
+            metrics.close();
+        }
         Socket ch = channel;
         channel = null;
         if (ch != null) {

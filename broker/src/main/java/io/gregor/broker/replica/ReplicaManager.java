@@ -50,6 +50,7 @@ public final class ReplicaManager {
     private IntFunction<BrokerInfo> brokers;
     private ScheduledExecutorService scheduler;
     private ReplicationSettings settings;
+    private io.gregor.broker.security.InterBrokerSecurity interBroker;
     /** Per topic, who follows this broker's leadership of its partitions (a coordinator, of its internal topic). */
     private final Map<String, LeadershipListener> leadershipListeners = new ConcurrentHashMap<>();
 
@@ -82,7 +83,9 @@ public final class ReplicaManager {
 
     /** Switches to cluster mode: partitions follow the states applied to them, lagging followers leave ISRs. */
     public void enableReplication(int brokerId, IsrWriter isrWriter, IntFunction<BrokerInfo> brokers,
-                                  ScheduledExecutorService scheduler, ReplicationSettings settings) {
+                                  ScheduledExecutorService scheduler, ReplicationSettings settings,
+                                  io.gregor.broker.security.InterBrokerSecurity interBroker) {
+        this.interBroker = interBroker;
         this.brokerId = brokerId;
         this.isrWriter = isrWriter;
         this.brokers = brokers;
@@ -178,7 +181,7 @@ public final class ReplicaManager {
                     // a state change the cluster sends while this broker shuts down starts no fetcher
                     if (!fetchersStopped) {
                         fetchers.computeIfAbsent(state.leader(), leader -> {
-                            ReplicaFetcher f = new ReplicaFetcher(brokerId, leader, brokers, settings);
+                            ReplicaFetcher f = new ReplicaFetcher(brokerId, leader, brokers, settings, interBroker, time);
                             f.start();
                             return f;
                         }).add(partition);

@@ -10,6 +10,7 @@ import org.apache.kafka.common.Node;
 import org.apache.kafka.common.errors.DisconnectException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.metrics.Metrics;
+import org.apache.kafka.common.network.ChannelBuilder;
 import org.apache.kafka.common.network.ListenerName;
 import org.apache.kafka.common.network.PlaintextChannelBuilder;
 import org.apache.kafka.common.network.Selectable;
@@ -41,6 +42,7 @@ public final class InterBrokerClient implements AutoCloseable {
     private final Metrics metrics;
     private final Time time;
     private final int requestTimeoutMs;
+    private final String listenerName;
     private final Queue<Outgoing> submitted = new ConcurrentLinkedQueue<>();
     private final List<Outgoing> waitingForConnection = new ArrayList<>();
     private final Thread thread;
@@ -50,14 +52,28 @@ public final class InterBrokerClient implements AutoCloseable {
                             CompletableFuture<ApiMessage> response) {
     }
 
+    /** Over plaintext, for tests of the client itself. */
     public InterBrokerClient(int brokerId, String purpose, int requestTimeoutMs, Time time) {
+        this(brokerId, purpose, requestTimeoutMs, time, "PLAINTEXT", logContext -> {
+            PlaintextChannelBuilder plaintext = new PlaintextChannelBuilder(ListenerName.normalised("PLAINTEXT"));
+            plaintext.configure(Map.of());
+            return plaintext;
+        });
+    }
+
+    /**
+     * @param listenerName the inter-broker listener, whose address of each broker this client connects to
+     * @param channels     builds the channel of that listener's security protocol (TLS, SASL)
+     */
+    public InterBrokerClient(int brokerId, String purpose, int requestTimeoutMs, Time time, String listenerName,
+                             java.util.function.Function<LogContext, ChannelBuilder> channels) {
         this.time = time;
         this.requestTimeoutMs = requestTimeoutMs;
+        this.listenerName = listenerName;
         this.metrics = new Metrics(time);
         LogContext logContext = new LogContext("[" + purpose + " of broker " + brokerId + "] ");
-        PlaintextChannelBuilder channels = new PlaintextChannelBuilder(ListenerName.normalised("PLAINTEXT"));
-        channels.configure(Map.of());
-        Selector selector = new Selector(600_000L, metrics, time, purpose, channels, logContext);
+        ChannelBuilder channelBuilder = channels.apply(logContext);
+        Selector selector = new Selector(600_000L, metrics, time, purpose, channelBuilder, logContext);
         this.client = new NetworkClient(selector, new ManualMetadataUpdater(), "broker-" + brokerId + "-" + purpose,
                 1, 50L, 1000L, Selectable.USE_DEFAULT_BUFFER_SIZE, Selectable.USE_DEFAULT_BUFFER_SIZE, requestTimeoutMs,
                 10_000L, 30_000L, time, true, new ApiVersions(), logContext, MetadataRecoveryStrategy.NONE,
@@ -67,6 +83,11 @@ public final class InterBrokerClient implements AutoCloseable {
         thread.start();
     }
 
+
+    /** The listener whose address of each broker this client connects to. */
+    public String listenerName() {
+        return listenerName;
+    }
 
     /** Sends {@code request} to {@code node}; the future fails on disconnection, timeout or version mismatch. */
     public CompletableFuture<ApiMessage> send(Node node, AbstractRequest.Builder<?> request) {

@@ -81,7 +81,8 @@ public final class TxnMarkerRouter implements MarkerSender {
         if (leader == brokerId) {
             sent = local.send(request).toCompletableFuture();
         } else {
-            BrokerInfo b = store.liveBrokers().stream().filter(i -> i.id() == leader).findFirst().orElse(null);
+            BrokerInfo b = store.liveBrokers().stream().filter(i -> i.id() == leader).findFirst()
+                .map(i -> i.on(network.listenerName())).orElse(null);
             if (b == null) {
                 return CompletableFuture.completedFuture(allFailed(request, Errors.NOT_LEADER_OR_FOLLOWER));
             }

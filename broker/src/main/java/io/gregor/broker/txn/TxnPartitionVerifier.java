@@ -126,7 +126,8 @@ public final class TxnPartitionVerifier {
             return coordinator.addPartitions(transactionalId, producerId, producerEpoch, List.of(partition), (short) 2)
                     .thenApply(errors -> errors.get(partition));
         }
-        BrokerInfo b = store.liveBrokers().stream().filter(i -> i.id() == leader).findFirst().orElse(null);
+        BrokerInfo b = store.liveBrokers().stream().filter(i -> i.id() == leader).findFirst()
+                .map(i -> i.on(network.listenerName())).orElse(null);
         if (b == null) {
             return CompletableFuture.completedFuture(Errors.COORDINATOR_NOT_AVAILABLE);
         }

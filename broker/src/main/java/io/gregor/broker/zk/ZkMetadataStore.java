@@ -67,6 +67,9 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
     private final Map<Uuid, TopicMetadata> topicsById = new ConcurrentHashMap<>();
     final Map<String, Map<Integer, List<Integer>>> assignments = new ConcurrentHashMap<>();
     private final Map<String, Map<String, String>> configs = new ConcurrentHashMap<>();
+    /** User name (desanitized) to its /config/users entity configs, kept current by a watch. */
+    private final Map<String, Map<String, String>> userConfigs = new ConcurrentHashMap<>();
+    private volatile java.util.function.Consumer<String> userListener;
     final Map<TopicPartition, PartitionState> states = new ConcurrentHashMap<>();
     private volatile int controllerId = -1;
     private volatile MetadataListener listener;
@@ -168,6 +171,7 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
         try {
             zk.addWatch(ZkPaths.BROKERS, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.CONFIG_TOPICS, AddWatchMode.PERSISTENT_RECURSIVE);
+            zk.addWatch(ZkPaths.CONFIG_USERS, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.DELETE_TOPICS, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.ISR_CHANGES, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.CONTROLLER, AddWatchMode.PERSISTENT);
@@ -330,6 +334,13 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
                     putTopic(updated);
                     notifyTopic(updated);
                 }
+            } else if (path.startsWith(ZkPaths.CONFIG_USERS + "/") && parts.length == 4) {
+                String user = org.apache.kafka.common.utils.internals.Sanitizer.desanitize(parts[3]);
+                loadUserConfig(user);
+                java.util.function.Consumer<String> l = userListener;
+                if (l != null) {
+                    l.accept(user);
+                }
             } else if (path.equals(ZkPaths.CONTROLLER)) {
                 loadController();
                 if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
@@ -368,6 +379,10 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             loadConfig(topic);
             loadTopic(topic, false);
         }
+        userConfigs.clear();
+        for (String user : zk.getChildren(ZkPaths.CONFIG_USERS, false)) {
+            loadUserConfig(org.apache.kafka.common.utils.internals.Sanitizer.desanitize(user));
+        }
         loadController();
     }
 
@@ -402,14 +417,21 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
         String host = (String) json.get("host");
         int port = Json.intField(json, "port", -1);
         Object eps = json.get("endpoints");
+        Map<String, java.net.InetSocketAddress> endpoints = new LinkedHashMap<>();
         if (eps instanceof List<?> l && !l.isEmpty()) {
-            String ep = l.get(0).toString();
-            String hostPort = ep.substring(ep.indexOf("://") + 3);
-            int colon = hostPort.lastIndexOf(':');
-            host = hostPort.substring(0, colon).replace("[", "").replace("]", "");
-            port = Integer.parseInt(hostPort.substring(colon + 1));
+            for (Object o : l) {
+                String ep = o.toString();
+                String hostPort = ep.substring(ep.indexOf("://") + 3);
+                int colon = hostPort.lastIndexOf(':');
+                endpoints.put(ep.substring(0, ep.indexOf("://")), java.net.InetSocketAddress.createUnresolved(
+                        hostPort.substring(0, colon).replace("[", "").replace("]", ""),
+                        Integer.parseInt(hostPort.substring(colon + 1))));
+            }
+            java.net.InetSocketAddress first = endpoints.values().iterator().next();
+            host = first.getHostString();
+            port = first.getPort();
         }
-        BrokerInfo info = new BrokerInfo(id, host, port, (String) json.get("rack"));
+        BrokerInfo info = new BrokerInfo(id, host, port, (String) json.get("rack"), Map.copyOf(endpoints));
         if (!info.equals(brokers.put(id, info))) {
             log.info("Broker {} registered at {}:{}", id, host, port);
         }
@@ -471,6 +493,61 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
         if (l != null) {
             l.topicChanged(t);
         }
+    }
+
+    private void loadUserConfig(String user) throws KeeperException, InterruptedException {
+        try {
+            Map<String, Object> json = Json.object(zk.getData(ZkPaths.userConfig(user), false, null));
+            Map<String, String> c = new TreeMap<>();
+            if (json.get("config") instanceof Map<?, ?> m) {
+                m.forEach((k, v) -> c.put(k.toString(), String.valueOf(v)));
+            }
+            userConfigs.put(user, c);
+        } catch (KeeperException.NoNodeException e) {
+            userConfigs.remove(user);
+        }
+    }
+
+    @Override
+    public Map<String, Map<String, String>> userConfigs() {
+        return Map.copyOf(userConfigs);
+    }
+
+    @Override
+    public void listenUsers(java.util.function.Consumer<String> changed) {
+        userListener = changed;
+    }
+
+    /**
+     * Writes {@code /config/users/<user>} in Kafka's JSON and a config change notification, as Kafka's
+     * ZooKeeper-mode admin did; every broker's watch (this one's too) then reloads the user.
+     */
+    @Override
+    public void setUserConfigs(String user, Map<String, String> newConfigs) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("version", 1);
+        json.put("config", new TreeMap<>(newConfigs));
+        byte[] data = Json.bytes(json);
+        String path = ZkPaths.userConfig(user);
+        try {
+            try {
+                zk.create(path, data, ACL, CreateMode.PERSISTENT);
+            } catch (KeeperException.NodeExistsException e) {
+                zk.setData(path, data, -1);
+            }
+            Map<String, Object> change = new LinkedHashMap<>();
+            change.put("version", 2);
+            change.put("entity_path", "users/" + org.apache.kafka.common.utils.internals.Sanitizer.sanitize(user));
+            zk.create(ZkPaths.CONFIG_CHANGES + "/config_change_", Json.bytes(change), ACL,
+                    CreateMode.PERSISTENT_SEQUENTIAL);
+        } catch (KeeperException e) {
+            throw new IllegalStateException("Cannot write the configs of user " + user + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        Map<String, String> copy = new TreeMap<>(newConfigs);
+        awaitVisible(() -> copy.equals(userConfigs.getOrDefault(user, Map.of())), VISIBLE_TIMEOUT_MS);
     }
 
     private void loadConfig(String name) throws KeeperException, InterruptedException {

@@ -13,6 +13,7 @@ final class ZkPaths {
     static final String CONTROLLER_EPOCH = "/controller_epoch";
     static final String CONFIG_TOPICS = "/config/topics";
     static final String CONFIG_CHANGES = "/config/changes";
+    static final String CONFIG_USERS = "/config/users";
     static final String DELETE_TOPICS = "/admin/delete_topics";
     static final String PREFERRED_ELECTION = "/admin/preferred_replica_election";
     /** Gregor's own, in the preferred election's JSON shape: Kafka's ZooKeeper mode had no unclean election request. */
@@ -22,7 +23,7 @@ final class ZkPaths {
 
     /** What a Kafka broker creates at start (KafkaZkClient.createTopLevelPaths). */
     static final List<String> PERSISTENT = List.of("/consumers", BROKER_IDS, BROKER_TOPICS, CONFIG_CHANGES,
-            "/config/clients", "/config/users", "/config/brokers", "/config/ips", CONFIG_TOPICS, DELETE_TOPICS,
+            "/config/clients", CONFIG_USERS, "/config/brokers", "/config/ips", CONFIG_TOPICS, DELETE_TOPICS,
             BROKER_SEQID, ISR_CHANGES, PRODUCER_ID_BLOCK, "/log_dir_event_notification");
 
     private ZkPaths() {
@@ -50,6 +51,11 @@ final class ZkPaths {
 
     static String topicConfig(String topic) {
         return CONFIG_TOPICS + "/" + topic;
+    }
+
+    /** Kafka sanitizes user names (URL encoding) into znode names. */
+    static String userConfig(String user) {
+        return CONFIG_USERS + "/" + org.apache.kafka.common.utils.internals.Sanitizer.sanitize(user);
     }
 
     static String deleteTopic(String topic) {

@@ -1,0 +1,46 @@
+package io.gregor.broker.security;
+
+import io.gregor.config.BrokerConfig;
+import io.gregor.config.ConfigException;
+import io.gregor.config.Endpoint;
+import io.gregor.wire.security.ListenerSecurity;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
+import org.apache.kafka.common.security.authenticator.CredentialCache;
+
+/**
+ * Builds each listener's {@link ListenerSecurity} from the broker's configuration, with Kafka's
+ * {@code listener.name.<name>.} overrides applied; any setting Kafka's own parts reject (a missing
+ * keystore, a wrong password, an unknown mechanism) fails the start naming the key and the listener.
+ */
+public final class ListenerSecurities {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ListenerSecurities.class);
+    private ListenerSecurities() {
+    }
+
+    public static ListenerSecurity forListener(BrokerConfig config, Endpoint listener, CredentialCache credentials) {
+        SecurityProtocol protocol = SecurityProtocol.forName(listener.securityProtocol());
+        String reauth = config.listenerConfigs(listener.listenerName()).get("connections.max.reauth.ms");
+        if ((protocol == SecurityProtocol.SASL_PLAINTEXT || protocol == SecurityProtocol.SASL_SSL)
+                && reauth != null && !reauth.trim().equals("0")) {
+            log.warn("connections.max.reauth.ms={} is not supported yet on listener {}: SASL sessions do not expire "
+                    + "and clients are not asked to re-authenticate (KIP-368)", reauth.trim(), listener.listenerName());
+        }
+        try {
+            return ListenerSecurity.create(listener.listenerName(), protocol,
+                    config.listenerConfigs(listener.listenerName()), credentials);
+        } catch (org.apache.kafka.common.config.ConfigException e) {
+            throw new ConfigException("listeners", listener.connectionString(), e.getMessage());
+        } catch (KafkaException | IllegalArgumentException e) {
+            // SslFactory's failures (unreadable keystore, bad password) name the cause, not always the key
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            throw new ConfigException("listeners", listener.connectionString(), "the " + protocol
+                    + " settings of listener " + listener.listenerName() + " (ssl.*/sasl.*, or listener.name."
+                    + listener.listenerName().toLowerCase(java.util.Locale.ROOT) + ".*) are invalid: " + e.getMessage()
+                    + (root != e ? " (" + root + ")" : ""));
+        }
+    }
+}

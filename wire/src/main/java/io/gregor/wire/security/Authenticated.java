@@ -1,0 +1,10 @@
+package io.gregor.wire.security;
+
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
+
+/**
+ * Fired down a connection's pipeline once its TLS handshake or SASL exchange has established who the
+ * client is; from then on every request of the connection carries {@code principal}.
+ */
+public record Authenticated(KafkaPrincipal principal) {
+}
