@@ -35,7 +35,7 @@ import static org.awaitility.Awaitility.await;
  * control endpoint's delay fault, which the broker applies after the append.
  */
 class SigtermAnswersInFlightTest {
-    private static final Pattern CONTROL = Pattern.compile("control endpoint http://127.0.0.1:(\\d+)");
+    private static final Pattern CONTROL = Pattern.compile("HTTP listener http://127.0.0.1:(\\d+)");
     private static final int BEFORE = 10;
     private static final int IN_FLIGHT = 5;
 
@@ -44,7 +44,7 @@ class SigtermAnswersInFlightTest {
         try (BrokerProcess broker = new BrokerProcess("sigterm-inflight",
                 Map.of("gregor.http.listener", "127.0.0.1:0")).start()) {
             Matcher control = CONTROL.matcher(Files.readString(broker.outputFile()));
-            assertThat(control.find()).as("the broker names its control endpoint").isTrue();
+            assertThat(control.find()).as("the broker names its HTTP listener").isTrue();
             String topic = TestDirs.uniqueTopic("sigterm-inflight");
             Clients.createTopic(broker.bootstrapServers(), topic, 1);
             TopicPartition tp = new TopicPartition(topic, 0);
