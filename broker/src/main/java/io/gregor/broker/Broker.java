@@ -254,7 +254,7 @@ public final class Broker implements AutoCloseable {
                     MAX_IN_FLIGHT_REQUESTS, MAX_IN_FLIGHT_BYTES, config.connectionsMaxIdleMs(),
                     config.socketSendBufferBytes(), config.socketReceiveBufferBytes()), registry,
                     // the trace first: it notes the request as sent, before a fault takes a topic out of it
-                    List.of(requestTrace.interceptor(), faultInjector.interceptor()), requestPool);
+                    List.of(requestTrace.interceptor(), faultInjector.interceptor()), requestPool, time);
             servers.add(server);
             InetSocketAddress bound;
             try {

@@ -16,6 +16,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +33,7 @@ public final class KafkaServer implements AutoCloseable {
     private final ApiRegistry registry;
     private final Executor requestPool;
     private final List<RequestInterceptor> interceptors;
+    private final Time time;
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
     private final Class<? extends ServerSocketChannel> channelType;
@@ -54,6 +56,13 @@ public final class KafkaServer implements AutoCloseable {
 
     /** @param interceptors run on every request of every connection, in this order */
     public KafkaServer(Settings settings, ApiRegistry registry, List<RequestInterceptor> interceptors, Executor requestPool) {
+        this(settings, registry, interceptors, requestPool, Time.SYSTEM);
+    }
+
+    /** @param time the broker's clock, which stamps each request's arrival */
+    public KafkaServer(Settings settings, ApiRegistry registry, List<RequestInterceptor> interceptors, Executor requestPool,
+                       Time time) {
+        this.time = time;
         this.settings = settings;
         this.registry = registry;
         this.interceptors = List.copyOf(interceptors);
@@ -89,7 +98,7 @@ public final class KafkaServer implements AutoCloseable {
                                     }
                                 })
                                 .addLast("frameDecoder", new FrameDecoder(settings.maxFrameBytes()))
-                                .addLast("requestDecoder", new RequestDecoder(registry, settings.listenerName()))
+                                .addLast("requestDecoder", new RequestDecoder(registry, settings.listenerName(), time))
                                 .addLast("responseEncoder", new ResponseEncoder())
                                 .addLast("requestProcessor", new RequestProcessor(registry, interceptors, requestPool,
                                         settings.maxInFlightRequests(), settings.maxInFlightBytes()));

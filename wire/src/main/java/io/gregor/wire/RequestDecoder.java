@@ -7,6 +7,7 @@ import org.apache.kafka.common.message.RequestHeaderData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,11 +23,18 @@ public final class RequestDecoder extends MessageToMessageDecoder<ByteBuf> {
     private static final Logger log = LoggerFactory.getLogger(RequestDecoder.class);
     private final ApiRegistry registry;
     private final String listenerName;
+    private final Time time;
     private KafkaRequest.ConnectionInfo connection;
 
     public RequestDecoder(ApiRegistry registry, String listenerName) {
+        this(registry, listenerName, Time.SYSTEM);
+    }
+
+    /** @param time the broker's clock: a request's receive time is compared with it (trace latency) */
+    public RequestDecoder(ApiRegistry registry, String listenerName, Time time) {
         this.registry = registry;
         this.listenerName = listenerName;
+        this.time = time;
     }
 
     @Override
@@ -39,7 +47,7 @@ public final class RequestDecoder extends MessageToMessageDecoder<ByteBuf> {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf frame, List<Object> out) {
-        long receivedNanos = System.nanoTime();
+        long receivedNanos = time.nanoseconds();
         if (!ctx.channel().isActive()) {
             return; // already rejected: the rest of the read is not ours to answer
         }
