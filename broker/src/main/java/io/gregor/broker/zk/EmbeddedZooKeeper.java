@@ -2,6 +2,7 @@ package io.gregor.broker.zk;
 
 import org.apache.zookeeper.server.ServerCnxnFactory;
 import org.apache.zookeeper.server.ZooKeeperServer;
+import org.apache.zookeeper.server.persistence.FileTxnSnapLog;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -29,8 +30,21 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
      */
     public static EmbeddedZooKeeper start(Path dataDir, int port, int tickTimeMs, int maxClientConnections)
             throws IOException {
+        return start(dataDir, port, tickTimeMs, maxClientConnections, true);
+    }
+
+    /**
+     * As {@link #start(Path, int, int, int)}; without {@code syncWrites} the transaction log is written without
+     * an fsync per write (ZooKeeper's {@code zookeeper.forceSync=no}, for this server only), for a cluster whose
+     * data need not survive a machine crash: a test cluster's start and topic creations are a string of
+     * ZooKeeper writes, each of which would otherwise wait for the disk.
+     */
+    public static EmbeddedZooKeeper start(Path dataDir, int port, int tickTimeMs, int maxClientConnections,
+                                          boolean syncWrites) throws IOException {
         // snapshots and transaction log in one dir, where gregor-cluster-start has always kept them
-        ZooKeeperServer server = new ZooKeeperServer(dataDir.toFile(), dataDir.toFile(), tickTimeMs);
+        FileTxnSnapLog files = syncWrites ? new FileTxnSnapLog(dataDir.toFile(), dataDir.toFile())
+                : new UnsyncedTxnSnapLog(dataDir.toFile());
+        ZooKeeperServer server = new ZooKeeperServer(files, tickTimeMs, "");
         ServerCnxnFactory factory = ServerCnxnFactory.createFactory(new InetSocketAddress("127.0.0.1", port),
                 maxClientConnections);
         try {
@@ -44,6 +58,21 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
             throw e;
         }
         return new EmbeddedZooKeeper(server, factory);
+    }
+
+    /**
+     * Appends go to the log file's buffer and from there to the OS as it fills; close() writes the rest. The
+     * server serves from memory either way; only a machine crash would lose what the disk had not got.
+     */
+    private static final class UnsyncedTxnSnapLog extends FileTxnSnapLog {
+        UnsyncedTxnSnapLog(java.io.File dir) throws IOException {
+            super(dir, dir);
+        }
+
+        @Override
+        public void commit() {
+            // no flush and fsync per write batch
+        }
     }
 
     public int port() {
