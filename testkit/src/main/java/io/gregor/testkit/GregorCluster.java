@@ -321,8 +321,7 @@ public final class GregorCluster implements AutoCloseable {
             GregorCluster cluster = null;
             try {
                 if (brokers > 1) {
-                    // a test cluster's data need not outlive a machine crash: no fsync per ZooKeeper write
-                    zooKeeper = EmbeddedZooKeeper.start(root.resolve("zookeeper"), 0, 500, 1000, false);
+                    zooKeeper = EmbeddedZooKeeper.start(root.resolve("zookeeper"), 0, 500, 1000);
                     common.put("zookeeper.connect", zooKeeper.connectString());
                 }
                 for (int id = 0; id < brokers; id++) {

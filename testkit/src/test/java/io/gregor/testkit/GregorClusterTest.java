@@ -141,7 +141,7 @@ class GregorClusterTest {
     @Test
     void aClusterOnAKeptDataDirComesBackWithItsTopicsAndRecords(@org.junit.jupiter.api.io.TempDir Path dir)
             throws Exception {
-        // the cluster's ZooKeeper writes its log without an fsync per write: a clean close must still keep it
+        // ZooKeeper's data and the brokers' logs both stay in the kept dir
         try (GregorCluster cluster = GregorCluster.builder().brokers(2).dataDir(dir).start()) {
             TestClients.createTopic(cluster.bootstrapServers(), "kept", 2, 2);
             try (KafkaProducer<String, String> producer = TestClients.producer(cluster.bootstrapServers(),

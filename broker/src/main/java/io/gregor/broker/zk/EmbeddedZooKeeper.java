@@ -2,7 +2,6 @@ package io.gregor.broker.zk;
 
 import org.apache.zookeeper.server.ServerCnxnFactory;
 import org.apache.zookeeper.server.ZooKeeperServer;
-import org.apache.zookeeper.server.persistence.FileTxnSnapLog;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -30,21 +29,8 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
      */
     public static EmbeddedZooKeeper start(Path dataDir, int port, int tickTimeMs, int maxClientConnections)
             throws IOException {
-        return start(dataDir, port, tickTimeMs, maxClientConnections, true);
-    }
-
-    /**
-     * As {@link #start(Path, int, int, int)}; without {@code syncWrites} the transaction log is written without
-     * an fsync per write (ZooKeeper's {@code zookeeper.forceSync=no}, for this server only), for a cluster whose
-     * data need not survive a machine crash: a test cluster's start and topic creations are a string of
-     * ZooKeeper writes, each of which would otherwise wait for the disk.
-     */
-    public static EmbeddedZooKeeper start(Path dataDir, int port, int tickTimeMs, int maxClientConnections,
-                                          boolean syncWrites) throws IOException {
         // snapshots and transaction log in one dir, where gregor-cluster-start has always kept them
-        FileTxnSnapLog files = syncWrites ? new FileTxnSnapLog(dataDir.toFile(), dataDir.toFile())
-                : new UnsyncedTxnSnapLog(dataDir.toFile());
-        ZooKeeperServer server = new ZooKeeperServer(files, tickTimeMs, "");
+        ZooKeeperServer server = new ZooKeeperServer(dataDir.toFile(), dataDir.toFile(), tickTimeMs);
         ServerCnxnFactory factory = ServerCnxnFactory.createFactory(new InetSocketAddress("127.0.0.1", port),
                 maxClientConnections);
         try {
@@ -58,21 +44,6 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
             throw e;
         }
         return new EmbeddedZooKeeper(server, factory);
-    }
-
-    /**
-     * Appends go to the log file's buffer and from there to the OS as it fills; close() writes the rest. The
-     * server serves from memory either way; only a machine crash would lose what the disk had not got.
-     */
-    private static final class UnsyncedTxnSnapLog extends FileTxnSnapLog {
-        UnsyncedTxnSnapLog(java.io.File dir) throws IOException {
-            super(dir, dir);
-        }
-
-        @Override
-        public void commit() {
-            // no flush and fsync per write batch
-        }
     }
 
     public int port() {
