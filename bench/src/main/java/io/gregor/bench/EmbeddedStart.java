@@ -60,6 +60,8 @@ public final class EmbeddedStart {
 
     static final String FIRST_START = "first start to Metadata answer (ms)";
     static final String FIRST_START_RETURNED = "first start: start() returned (ms)";
+    static final String FIRST_START_CPU = "first start: process CPU until the answer (ms)";
+    static final String FIRST_START_CLASSES = "first start: classes loaded until the answer";
     static final String LATER_START = "later start to Metadata answer (ms)";
     static final String CLOSE = "close (ms)";
     static final String HEAP_AFTER = "heap used after first start (MiB)";
@@ -69,6 +71,8 @@ public final class EmbeddedStart {
     private static final List<Map.Entry<String, String>> ROWS = List.of(
             Map.entry("first_start_ms", FIRST_START),
             Map.entry("first_start_returned_ms", FIRST_START_RETURNED),
+            Map.entry("first_start_cpu_ms", FIRST_START_CPU),
+            Map.entry("first_start_classes", FIRST_START_CLASSES),
             Map.entry("later_start_ms", LATER_START),
             Map.entry("close_ms", CLOSE),
             Map.entry("heap_after_mib", HEAP_AFTER));
@@ -80,7 +84,9 @@ public final class EmbeddedStart {
             builder().brokers(3).start(), or to new EmbeddedKafkaKraftBroker(n, 1).afterPropertiesSet(), until
             the first answer to a raw Metadata v12 request (bench's MetadataProbe: one socket per try, every 1 ms,
             sent to the first bootstrap address once start returned) that lists all n brokers; the probe's
-            classes (kafka-clients' Metadata messages) are loaded before timing. First start: the JVM's first;
+            classes (kafka-clients' Metadata messages) are loaded before timing, by a class loader of the probe's
+            own, so neither product's kafka-clients is initialised before its start. Process CPU: every thread's
+            (JIT and GC included) from the call until the answer. First start: the JVM's first;
             later: close, then start again, in the same JVM. Heap: MemoryMXBean heap used after two System.gc()
             with the cluster up after its first start; 'added' subtracts the heap used before it.""";
 

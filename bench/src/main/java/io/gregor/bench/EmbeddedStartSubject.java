@@ -1,10 +1,14 @@
 package io.gregor.bench;
 
+import java.lang.management.ClassLoadingMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * One subject of {@link EmbeddedStart}, in a fresh JVM of its own: starts an in-JVM cluster the way a test
@@ -40,16 +44,28 @@ public final class EmbeddedStartSubject {
             case "embedded-kafka" -> new EmbeddedKafkaStarter();
             default -> throw new IllegalArgumentException("unknown subject " + product);
         };
-        // The probe is the measuring instrument: its request is built and its parser loaded before any timing.
-        MetadataProbe.load();
+        // The probe is the measuring instrument: its request is built and its parser loaded before any timing,
+        // in a class loader of its own, so the subject's own kafka-clients starts as cold as in a fresh test JVM.
+        IsolatedProbe probe = new IsolatedProbe();
+        com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        ClassLoadingMXBean classLoading = ManagementFactory.getClassLoadingMXBean();
         report("heap_before_mib", heapUsedAfterGc() / (double) MIB);
 
+        long cpuBefore = os.getProcessCpuTime();
+        long classesBefore = classLoading.getTotalLoadedClassCount();
         long called = System.nanoTime();
         Started cluster = starter.start(brokers);
         long returned = System.nanoTime();
-        long answered = awaitMetadata(cluster, brokers);
+        long answered = probe.awaitMetadata(cluster, brokers);
+        // every thread's CPU (JIT compilers and GC included) and every class loaded until the answer:
+        // steadier than the wall time on a machine shared with other work
+        long cpuUntilAnswer = os.getProcessCpuTime() - cpuBefore;
+        long classesUntilAnswer = classLoading.getTotalLoadedClassCount() - classesBefore;
         report("first_start_returned_ms", millis(returned - called));
         report("first_start_ms", millis(answered - called));
+        report("first_start_cpu_ms", millis(cpuUntilAnswer));
+        report("first_start_classes", classesUntilAnswer);
         report("heap_after_mib", heapUsedAfterGc() / (double) MIB);
 
         for (int i = 0; i < laterStarts; i++) {
@@ -58,7 +74,7 @@ public final class EmbeddedStartSubject {
             report("close_ms", millis(System.nanoTime() - closing));
             called = System.nanoTime();
             cluster = starter.start(brokers);
-            answered = awaitMetadata(cluster, brokers);
+            answered = probe.awaitMetadata(cluster, brokers);
             report("later_start_ms", millis(answered - called));
         }
         long closing = System.nanoTime();
@@ -68,12 +84,51 @@ public final class EmbeddedStartSubject {
         System.exit(0);
     }
 
-    /** The first Metadata answer that lists every broker, probed at the first bootstrap address. */
-    private static long awaitMetadata(Started cluster, int brokers) {
-        String first = cluster.bootstrapServers().split(",")[0].trim();
-        int colon = first.lastIndexOf(':');
-        return MetadataProbe.awaitFirstAnswer(first.substring(0, colon), Integer.parseInt(first.substring(colon + 1)),
-                brokers, PROBE_TIMEOUT_MS, () -> true);
+    /**
+     * {@link MetadataProbe} loaded from the bench's classes and the subject classpath's kafka-clients jar by a
+     * class loader of its own. On the subject's class loader it would share kafka-clients with EmbeddedKafka's
+     * broker and initialise its protocol classes (ApiKeys and every message schema, the bulk of a broker's
+     * class loading) before the timing starts, which a test's JVM does not do for its broker.
+     */
+    private static final class IsolatedProbe {
+        private final Method awaitFirstAnswer;
+
+        IsolatedProbe() throws Exception {
+            URL kafkaClients = jarOf("org/apache/kafka/common/protocol/ApiKeys.class");
+            URL bench = jarOf("io/gregor/bench/MetadataProbe.class");
+            ClassLoader loader = new URLClassLoader("metadata-probe", new URL[]{bench, kafkaClients},
+                    ClassLoader.getPlatformClassLoader());
+            Class<?> probe = Class.forName(MetadataProbe.class.getName(), true, loader);
+            awaitFirstAnswer = probe.getDeclaredMethod("awaitFirstAnswer", String.class, int.class, int.class,
+                    long.class, BooleanSupplier.class);
+            awaitFirstAnswer.setAccessible(true);
+        }
+
+        /** The first Metadata answer that lists every broker, probed at the first bootstrap address. */
+        long awaitMetadata(Started cluster, int brokers) throws Exception {
+            String first = cluster.bootstrapServers().split(",")[0].trim();
+            int colon = first.lastIndexOf(':');
+            BooleanSupplier alive = () -> true;
+            try {
+                return (long) awaitFirstAnswer.invoke(null, first.substring(0, colon),
+                        Integer.parseInt(first.substring(colon + 1)), brokers, PROBE_TIMEOUT_MS, alive);
+            } catch (InvocationTargetException e) {
+                throw e.getCause() instanceof Exception cause ? cause : e;
+            }
+        }
+
+        /** The classpath entry (jar or classes dir) holding this resource, found without loading any class. */
+        private static URL jarOf(String resource) throws Exception {
+            URL url = ClassLoader.getSystemResource(resource);
+            if (url == null) {
+                throw new IllegalStateException(resource + " is not on the classpath");
+            }
+            String s = url.toString();
+            if (s.startsWith("jar:")) {
+                return new URL(s.substring(4, s.indexOf("!/")));
+            }
+            return new URL(s.substring(0, s.length() - resource.length()));
+        }
     }
 
     private static long heapUsedAfterGc() {

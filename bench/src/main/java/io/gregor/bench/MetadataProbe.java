@@ -32,6 +32,24 @@ final class MetadataProbe {
         } catch (RuntimeException expected) {
             // nothing to parse
         }
+        warmUpSocket();
+    }
+
+    /** One connection to a socket of our own, so the probe's first real try does not load the socket classes. */
+    private static void warmUpSocket() {
+        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+             Socket s = new Socket()) {
+            s.connect(server.getLocalSocketAddress(), 1000);
+            s.setSoTimeout(1);
+            s.setTcpNoDelay(true);
+            s.getOutputStream().write(REQUEST);
+            try (Socket accepted = server.accept()) {
+                new DataInputStream(accepted.getInputStream()).readInt();
+            }
+            new DataInputStream(s.getInputStream()).readInt();
+        } catch (IOException expected) {
+            // the read on our side times out: nothing answers
+        }
     }
 
     private MetadataProbe() {

@@ -330,7 +330,7 @@ public final class Broker implements AutoCloseable {
                     config.socketSendBufferBytes(), config.socketReceiveBufferBytes()),
                     securities.get(listener.listenerName()), registry,
                     // the trace first: it notes the request as sent, before a fault takes a topic out of it
-                    List.of(requestTrace.interceptor(), faultInjector.interceptor()), metrics.requests(), requestPool);
+                    List.of(requestTrace.interceptor(), faultInjector.interceptor()), metrics.requests(), requestPool, time);
             servers.add(server);
             InetSocketAddress bound;
             try {

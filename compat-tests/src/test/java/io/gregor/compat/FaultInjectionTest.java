@@ -1,8 +1,10 @@
 package io.gregor.compat;
 
+import io.gregor.broker.Broker;
 import io.gregor.broker.intercept.FaultInjector;
 import io.gregor.broker.intercept.RequestTrace;
 import io.gregor.broker.intercept.TraceRecord;
+import io.gregor.config.BrokerConfig;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.CreateTopicsResult;
@@ -18,12 +20,14 @@ import org.apache.kafka.common.errors.PolicyViolationException;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.utils.Time;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,6 +37,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -327,6 +332,50 @@ class FaultInjectionTest {
             Clients.createTopic(other.bootstrapServers(), "faults-on-the-other-broker", 1);
             assertThat(other.broker().requestTrace().entries()).isEmpty();
             assertThat(trace.entries()).noneMatch(r -> r.apiKey() == ApiKeys.CREATE_TOPICS.id);
+        }
+    }
+
+    @Test
+    void traceLatencyIsTakenOnTheBrokersOwnClock() throws Exception {
+        // the broker's clock runs an hour ahead of System.nanoTime(): a latency mixing the two would be an hour
+        long ahead = TimeUnit.HOURS.toNanos(1);
+        Time shifted = new Time() {
+            @Override
+            public long milliseconds() {
+                return Time.SYSTEM.milliseconds();
+            }
+
+            @Override
+            public long nanoseconds() {
+                return Time.SYSTEM.nanoseconds() + ahead;
+            }
+
+            @Override
+            public void sleep(long ms) {
+                Time.SYSTEM.sleep(ms);
+            }
+
+            @Override
+            public void waitObject(Object obj, Supplier<Boolean> condition, long deadlineMs) throws InterruptedException {
+                Time.SYSTEM.waitObject(obj, condition, deadlineMs);
+            }
+        };
+        Path dir = TestDirs.newDataDir("FaultInjectionTest-clock");
+        Broker shiftedBroker = Broker.start(BrokerConfig.of(Map.of("listeners", "PLAINTEXT://127.0.0.1:0",
+                "log.dirs", dir.toString())), shifted);
+        try {
+            shiftedBroker.requestTrace().setEnabled(true);
+            Map<String, Object> props = Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                    "127.0.0.1:" + shiftedBroker.port(), AdminClientConfig.CLIENT_ID_CONFIG, "clocked-admin");
+            try (Admin admin = Admin.create(props)) {
+                admin.describeCluster().nodes().get(30, TimeUnit.SECONDS);
+            }
+            List<TraceRecord> records = shiftedBroker.requestTrace().entries();
+            assertThat(records).isNotEmpty().allSatisfy(r ->
+                    assertThat(r.latencyNanos()).isBetween(0L, TimeUnit.SECONDS.toNanos(30)));
+        } finally {
+            shiftedBroker.close();
+            TestDirs.deleteRecursively(dir);
         }
     }
 

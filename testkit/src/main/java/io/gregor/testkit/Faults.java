@@ -7,12 +7,15 @@ import org.apache.kafka.common.protocol.Errors;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Faults injected on purpose into the answers of a cluster's brokers ({@link GregorCluster#faults()}) or of one
  * broker ({@link GregorNode#faults()}), at the protocol level, so any stock client meets them as it would
- * meet a misbehaving Kafka broker. Each broker counts {@code times} on its own. A fault applies to the
- * brokers running when it is set; a broker started later begins without faults.
+ * meet a misbehaving Kafka broker. The {@code times} of {@link #failNext} and {@link #disconnectNext} count
+ * over all the brokers of the view: on a cluster, {@code failNext(PRODUCE, error, 3)} fails 3 produce
+ * requests in all, whichever brokers they reach. A fault applies to the brokers running when it is set; a
+ * broker started later begins without faults.
  *
  * <pre>{@code
  * cluster.faults().failNext(ApiKeys.PRODUCE, Errors.NOT_LEADER_OR_FOLLOWER, 3);
@@ -32,7 +35,7 @@ public final class Faults {
     }
 
     /**
-     * The next {@code times} requests of {@code api} are answered with {@code error} instead of being handled:
+     * The next {@code times} requests of {@code api} (to any broker of this view) are answered with {@code error} instead of being handled:
      * in the top-level error code where the answer has one, else in every topic / partition / group entry.
      *
      * @throws IllegalArgumentException for an API the broker does not serve or for {@link Errors#NONE}
@@ -40,8 +43,10 @@ public final class Faults {
     public Faults failNext(ApiKeys api, Errors error, int times) {
         Objects.requireNonNull(api, "api");
         Objects.requireNonNull(error, "error");
+        requirePositive(times);
+        AtomicInteger remaining = new AtomicInteger(times); // one count for all the brokers
         for (FaultInjector injector : injectors()) {
-            injector.failNext(api.id, error.code(), times, clientId, topic);
+            injector.failNext(api.id, error.code(), remaining, clientId, topic);
         }
         return this;
     }
@@ -56,11 +61,16 @@ public final class Faults {
         return this;
     }
 
-    /** The next {@code times} requests of {@code api} are not answered: their connection is closed instead. */
+    /**
+     * The next {@code times} requests of {@code api} (to any broker of this view) are not answered: their
+     * connection is closed instead.
+     */
     public Faults disconnectNext(ApiKeys api, int times) {
         Objects.requireNonNull(api, "api");
+        requirePositive(times);
+        AtomicInteger remaining = new AtomicInteger(times);
         for (FaultInjector injector : injectors()) {
-            injector.disconnectNext(api.id, times, clientId, topic);
+            injector.disconnectNext(api.id, remaining, clientId, topic);
         }
         return this;
     }
@@ -80,6 +90,12 @@ public final class Faults {
     /** A view whose faults hit only this topic's entries; the rest of a request is handled as usual. */
     public Faults forTopic(String topic) {
         return new Faults(nodes, clientId, Objects.requireNonNull(topic, "topic"));
+    }
+
+    private static void requirePositive(int times) {
+        if (times < 1) {
+            throw new IllegalArgumentException("times must be at least 1: " + times);
+        }
     }
 
     private List<FaultInjector> injectors() {

@@ -5,6 +5,7 @@ import org.apache.kafka.clients.admin.ConsumerGroupListing;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 
@@ -135,6 +136,25 @@ class GregorClusterTest {
             assertThat(cluster.broker(0).dataDir()).startsWith(dir);
         }
         assertThat(Files.exists(dir.resolve("cluster/broker-0/meta.properties"))).isTrue();
+    }
+
+    @Test
+    void aClusterOnAKeptDataDirComesBackWithItsTopicsAndRecords(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        // ZooKeeper's data and the brokers' logs both stay in the kept dir
+        try (GregorCluster cluster = GregorCluster.builder().brokers(2).dataDir(dir).start()) {
+            TestClients.createTopic(cluster.bootstrapServers(), "kept", 2, 2);
+            try (KafkaProducer<String, String> producer = TestClients.producer(cluster.bootstrapServers(),
+                    Map.of(ProducerConfig.ACKS_CONFIG, "all"))) {
+                producer.send(new ProducerRecord<>("kept", 0, "k", "before-restart")).get();
+            }
+        }
+        try (GregorCluster cluster = GregorCluster.builder().brokers(2).dataDir(dir).start();
+             Admin admin = TestClients.admin(cluster.bootstrapServers())) {
+            assertThat(admin.describeTopics(List.of("kept")).allTopicNames().get().get("kept").partitions())
+                    .hasSize(2);
+            assertThat(TestClients.readValues(cluster.bootstrapServers(), "kept", 2, 1)).containsExactly("before-restart");
+        }
     }
 
     @Test

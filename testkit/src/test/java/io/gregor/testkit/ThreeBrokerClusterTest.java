@@ -8,6 +8,10 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.ClusterAuthorizationException;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -17,6 +21,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -128,7 +133,7 @@ class ThreeBrokerClusterTest {
 
     @Test
     void faultsOfOneNodeHitOnlyThatBroker(GregorCluster cluster) throws Exception {
-        cluster.broker(1).faults().delay(org.apache.kafka.common.protocol.ApiKeys.METADATA, java.time.Duration.ofMillis(50));
+        cluster.broker(1).faults().delay(ApiKeys.METADATA, java.time.Duration.ofMillis(50));
         for (GregorNode node : cluster.brokers()) {
             try (Admin admin = TestClients.admin(node.bootstrapServers())) {
                 admin.describeCluster().nodes().get();
@@ -137,6 +142,27 @@ class ThreeBrokerClusterTest {
         List<TraceEntry> injected = cluster.trace().entries().stream().filter(TraceEntry::injected).toList();
         assertThat(injected).isNotEmpty().allMatch(e -> e.brokerId() == 1);
         assertThat(cluster.trace().entries()).anyMatch(e -> e.brokerId() == 0).anyMatch(e -> e.brokerId() == 2);
+    }
+
+    @Test
+    void aClusterFaultCountsItsTimesOverAllBrokers(GregorCluster cluster) throws Exception {
+        cluster.faults().failNext(ApiKeys.DESCRIBE_CONFIGS, Errors.CLUSTER_AUTHORIZATION_FAILED, 2);
+        int failed = 0;
+        try (Admin admin = TestClients.admin(cluster.bootstrapServers())) {
+            // a broker's own configs are asked of that broker: one request to each of the three
+            for (GregorNode node : cluster.brokers()) {
+                ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, Integer.toString(node.id()));
+                try {
+                    admin.describeConfigs(List.of(broker)).all().get();
+                } catch (ExecutionException e) {
+                    assertThat(e.getCause()).isInstanceOf(ClusterAuthorizationException.class);
+                    failed++;
+                }
+            }
+        }
+        assertThat(failed).as("failNext(..., 2) on the cluster: two requests in all, not two per broker").isEqualTo(2);
+        assertThat(cluster.trace().entries().stream().filter(e -> e.apiKey() == ApiKeys.DESCRIBE_CONFIGS))
+                .hasSize(3).filteredOn(TraceEntry::injected).hasSize(2);
     }
 
     private static List<Integer> leaders(Admin admin, String topic) throws Exception {

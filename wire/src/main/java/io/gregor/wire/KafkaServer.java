@@ -23,6 +23,7 @@ import io.gregor.wire.security.SaslServerHandler;
 import io.gregor.wire.security.TlsHandshakeHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +49,7 @@ public final class KafkaServer implements AutoCloseable {
     private final Executor requestPool;
     private final List<RequestInterceptor> interceptors;
     private final RequestObserver observer;
+    private final Time time;
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
     /** The connections' event loop threads, as started (the network idle metric reads their CPU time). */
@@ -77,15 +79,24 @@ public final class KafkaServer implements AutoCloseable {
     /** @param interceptors run on every request of every connection, in this order */
     public KafkaServer(Settings settings, ApiRegistry registry, List<RequestInterceptor> interceptors, Executor requestPool) {
         this(settings, ListenerSecurity.plaintext(settings.listenerName()), registry, interceptors,
-                RequestObserver.NONE, requestPool);
+                RequestObserver.NONE, requestPool, Time.SYSTEM);
+    }
+
+    /** @param time the broker's clock, which stamps each request's arrival */
+    public KafkaServer(Settings settings, ApiRegistry registry, List<RequestInterceptor> interceptors, Executor requestPool,
+                       Time time) {
+        this(settings, ListenerSecurity.plaintext(settings.listenerName()), registry, interceptors,
+                RequestObserver.NONE, requestPool, time);
     }
 
     /**
      * @param security the listener's TLS and SASL parts (plaintext: none)
      * @param observer told of every answered request with its timings (request metrics)
+     * @param time     the broker's clock, which stamps each request's arrival
      */
     public KafkaServer(Settings settings, ListenerSecurity security, ApiRegistry registry,
-                       List<RequestInterceptor> interceptors, RequestObserver observer, Executor requestPool) {
+                       List<RequestInterceptor> interceptors, RequestObserver observer, Executor requestPool, Time time) {
+        this.time = time;
         this.settings = settings;
         this.security = security;
         this.observer = observer;
@@ -143,9 +154,9 @@ public final class KafkaServer implements AutoCloseable {
                             pipeline.addLast("sasl", new SaslServerHandler(security, registry, frames));
                         }
                         pipeline.addLast("requestDecoder", new RequestDecoder(registry, settings.listenerName(),
-                                        security.protocol()))
+                                        security.protocol(), time))
                                 .addLast("requestProcessor", new RequestProcessor(registry, interceptors, observer, requestPool,
-                                        settings.maxInFlightRequests(), settings.maxInFlightBytes()));
+                                        settings.maxInFlightRequests(), settings.maxInFlightBytes(), time));
                     }
                 });
         String host = settings.host() == null || settings.host().isEmpty() ? "0.0.0.0" : settings.host();

@@ -71,7 +71,7 @@ public final class RequestContext {
         return request.connection().securityProtocol();
     }
 
-    /** System.nanoTime() when the request's frame was decoded. */
+    /** The broker clock's nanoseconds when the request's frame was decoded. */
     public long receivedNanos() {
         return request.receivedNanos();
     }

@@ -10,6 +10,7 @@ import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.apache.kafka.common.security.auth.SecurityProtocol;
 import io.gregor.wire.security.Authenticated;
+import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,16 +27,23 @@ public final class RequestDecoder extends MessageToMessageDecoder<ByteBuf> {
     private final ApiRegistry registry;
     private final String listenerName;
     private final SecurityProtocol securityProtocol;
+    private final Time time;
     private KafkaRequest.ConnectionInfo connection;
 
     public RequestDecoder(ApiRegistry registry, String listenerName) {
-        this(registry, listenerName, SecurityProtocol.PLAINTEXT);
+        this(registry, listenerName, SecurityProtocol.PLAINTEXT, Time.SYSTEM);
     }
 
-    public RequestDecoder(ApiRegistry registry, String listenerName, SecurityProtocol securityProtocol) {
+    /** @param time the broker's clock: a request's receive time is compared with it (trace latency) */
+    public RequestDecoder(ApiRegistry registry, String listenerName, Time time) {
+        this(registry, listenerName, SecurityProtocol.PLAINTEXT, time);
+    }
+
+    public RequestDecoder(ApiRegistry registry, String listenerName, SecurityProtocol securityProtocol, Time time) {
         this.registry = registry;
         this.listenerName = listenerName;
         this.securityProtocol = securityProtocol;
+        this.time = time;
     }
 
     @Override
@@ -59,7 +67,7 @@ public final class RequestDecoder extends MessageToMessageDecoder<ByteBuf> {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf frame, List<Object> out) {
-        long receivedNanos = System.nanoTime();
+        long receivedNanos = time.nanoseconds();
         if (!ctx.channel().isActive()) {
             return; // already rejected: the rest of the read is not ours to answer
         }

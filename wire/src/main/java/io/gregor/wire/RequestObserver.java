@@ -2,7 +2,7 @@ package io.gregor.wire;
 
 /**
  * Told of every request once its answer is on the wire (or dropped: acks=0, a disconnect), with where its time
- * went: {@link System#nanoTime()} stamps as Kafka's request metrics define them. Called on the connection's
+ * went: the broker clock's nanosecond stamps as Kafka's request metrics define them. Called on the connection's
  * event loop for every request, so it must be quick and must not block.
  */
 public interface RequestObserver {

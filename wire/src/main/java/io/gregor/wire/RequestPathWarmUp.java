@@ -5,9 +5,11 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.message.MetadataResponseData;
+import org.apache.kafka.common.message.RequestHeaderData;
 import org.apache.kafka.common.protocol.ApiKeys;
-import org.apache.kafka.common.requests.MetadataRequest;
-import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.MessageSizeAccumulator;
+import org.apache.kafka.common.protocol.ObjectSerializationCache;
 
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -30,11 +32,24 @@ final class RequestPathWarmUp {
                 new RequestProcessor(registry, List.of(), Runnable::run, 1, 1 << 20));
         try {
             short version = ApiKeys.METADATA.latestVersion();
-            ByteBuffer body = new MetadataRequest.Builder(new MetadataRequestData().setTopics(null))
-                    .build(version).serializeWithHeader(new RequestHeader(ApiKeys.METADATA, version, "warm-up", 0));
-            ByteBuf frame = ByteBufAllocator.DEFAULT.ioBuffer(4 + body.remaining());
-            frame.writeInt(body.remaining());
-            frame.writeBytes(body);
+            short headerVersion = ApiKeys.METADATA.requestHeaderVersion(version);
+            // the generated messages directly: kafka-clients' MetadataRequest would load (and verify) all
+            // hundred AbstractRequest subclasses, which no request path of the broker needs
+            RequestHeaderData header = new RequestHeaderData().setRequestApiKey(ApiKeys.METADATA.id)
+                    .setRequestApiVersion(version).setClientId("warm-up").setCorrelationId(0);
+            MetadataRequestData body = new MetadataRequestData().setTopics(null);
+            ObjectSerializationCache cache = new ObjectSerializationCache();
+            MessageSizeAccumulator size = new MessageSizeAccumulator();
+            header.addSize(size, cache, headerVersion);
+            body.addSize(size, cache, version);
+            ByteBuffer bytes = ByteBuffer.allocate(size.totalSize());
+            ByteBufferAccessor out = new ByteBufferAccessor(bytes);
+            header.write(out, cache, headerVersion);
+            body.write(out, cache, version);
+            bytes.flip();
+            ByteBuf frame = ByteBufAllocator.DEFAULT.ioBuffer(4 + bytes.remaining());
+            frame.writeInt(bytes.remaining());
+            frame.writeBytes(bytes);
             channel.writeInbound(frame);
             channel.runPendingTasks();
         } finally {

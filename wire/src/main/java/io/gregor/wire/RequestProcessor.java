@@ -9,6 +9,7 @@ import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,7 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
     private final ApiRegistry registry;
     private final RequestInterceptor[] interceptors;
     private final RequestObserver observer;
+    private final Time time;
     private final SerialExecutor serial;
     private final int maxInFlightRequests;
     private final long maxInFlightBytes;
@@ -64,6 +66,13 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
 
     public RequestProcessor(ApiRegistry registry, List<RequestInterceptor> interceptors, RequestObserver observer,
                             Executor requestPool, int maxInFlightRequests, long maxInFlightBytes) {
+        this(registry, interceptors, observer, requestPool, maxInFlightRequests, maxInFlightBytes, Time.SYSTEM);
+    }
+
+    /** @param time the broker's clock, the one that stamped each request's arrival (the observer's timings) */
+    public RequestProcessor(ApiRegistry registry, List<RequestInterceptor> interceptors, RequestObserver observer,
+                            Executor requestPool, int maxInFlightRequests, long maxInFlightBytes, Time time) {
+        this.time = time;
         this.registry = registry;
         this.observer = observer;
         this.interceptors = interceptors.isEmpty() ? NO_INTERCEPTORS : interceptors.toArray(NO_INTERCEPTORS);
@@ -137,7 +146,7 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
 
     private void dispatch(Slot slot) {
         KafkaRequest request = slot.request;
-        slot.dequeuedNanos = System.nanoTime();
+        slot.dequeuedNanos = time.nanoseconds();
         CompletionStage<? extends ApiMessage> answer;
         try {
             RequestAction action = anyInterceptorActive() ? intercept(slot) : null;
@@ -155,7 +164,7 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
         } catch (Throwable t) {
             answer = CompletableFuture.failedFuture(t);
         }
-        slot.localDoneNanos = System.nanoTime();
+        slot.localDoneNanos = time.nanoseconds();
         answer.whenComplete((response, error) -> ctx.executor().execute(() -> complete(slot, response, error)));
     }
 
@@ -187,7 +196,7 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
     }
 
     private void complete(Slot slot, ApiMessage response, Throwable error) {
-        slot.answerReadyNanos = System.nanoTime();
+        slot.answerReadyNanos = time.nanoseconds();
         if (error != null) {
             response = errorResponse(slot.request, error);
             if (response == null) {
@@ -247,17 +256,17 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
                 }
                 ctx.close();
             } else if (head.response != null && active) {
-                long sendStart = System.nanoTime();
+                long sendStart = time.nanoseconds();
                 ctx.write(new KafkaResponse(head.request.header(), head.responseVersion, head.response)).addListener(f -> {
                     if (!f.isSuccess()) {
                         writeFailed(head.request, f.cause());
                     } else {
-                        observed(head, sendStart, System.nanoTime());
+                        observed(head, sendStart, time.nanoseconds());
                     }
                 });
                 wrote = true;
             } else {
-                long now = System.nanoTime();
+                long now = time.nanoseconds();
                 observed(head, now, now);
             }
             head.request.release();

@@ -17,9 +17,24 @@ public final class TransportPreload {
     }
 
     public static void startAsync() {
+        skipNettyFlightRecorderEventsOfPrivateCopy();
         Thread t = new Thread(TransportPreload::preload, "gregor-transport-preload");
         t.setDaemon(true);
         t.start();
+    }
+
+    /**
+     * Netty's buffer allocator emits JFR events when the JVM has the Flight Recorder, and registering the
+     * event classes loads and generates a few hundred classes of the JDK's JFR: a quarter of a second of CPU
+     * in a fresh JVM. The testkit's relocated copy of Netty (its property name below is relocated with it,
+     * so the application's own Netty is left alone) skips them unless the property is set; the command-line
+     * broker's Netty keeps them.
+     */
+    private static void skipNettyFlightRecorderEventsOfPrivateCopy() {
+        String key = "io.netty.jfr.enabled";
+        if (Epoll.class.getName().startsWith("io.gregor.shaded.") && System.getProperty(key) == null) {
+            System.setProperty(key, "false");
+        }
     }
 
     private static void preload() {

@@ -62,13 +62,24 @@ public final class FaultInjector {
      *                                  error code, a non-positive count, or a topic on an API without topics
      */
     public void failNext(short apiKey, short errorCode, int times, String clientIdOrNull, String topicOrNull) {
+        requirePositive(times);
+        failNext(apiKey, errorCode, new AtomicInteger(times), clientIdOrNull, topicOrNull);
+    }
+
+    /**
+     * As {@link #failNext(short, short, int, String, String)}, counting down {@code remaining}, which
+     * several brokers' injectors may share: a cluster's {@code failNext(api, error, 3)} then fails 3
+     * requests in all, whichever brokers they reach.
+     */
+    public void failNext(short apiKey, short errorCode, AtomicInteger remaining, String clientIdOrNull,
+                         String topicOrNull) {
         ApiKeys api = servedApi(apiKey, topicOrNull);
         Errors error = Errors.forCode(errorCode);
         if (errorCode == Errors.NONE.code() || error.code() != errorCode) {
             throw new IllegalArgumentException("Error code " + errorCode + " is not one of Kafka's errors (other than NONE)");
         }
-        requirePositive(times);
-        add(new Fault(Kind.FAIL, api, error, times, 0, clientIdOrNull, topicOrNull));
+        requirePositive(remaining.get());
+        add(new Fault(Kind.FAIL, api, error, remaining.get(), 0, clientIdOrNull, topicOrNull, remaining));
     }
 
     /** Answers of the API (matching the client id and topic when given) go out {@code delayMillis} late until cleared. */
@@ -82,9 +93,15 @@ public final class FaultInjector {
 
     /** The next {@code times} requests of the API (matching the filters) are not handled: their connection is closed. */
     public void disconnectNext(short apiKey, int times, String clientIdOrNull, String topicOrNull) {
-        ApiKeys api = servedApi(apiKey, topicOrNull);
         requirePositive(times);
-        add(new Fault(Kind.DISCONNECT, api, null, times, 0, clientIdOrNull, topicOrNull));
+        disconnectNext(apiKey, new AtomicInteger(times), clientIdOrNull, topicOrNull);
+    }
+
+    /** As {@link #disconnectNext(short, int, String, String)}, counting down a {@code remaining} brokers may share. */
+    public void disconnectNext(short apiKey, AtomicInteger remaining, String clientIdOrNull, String topicOrNull) {
+        ApiKeys api = servedApi(apiKey, topicOrNull);
+        requirePositive(remaining.get());
+        add(new Fault(Kind.DISCONNECT, api, null, remaining.get(), 0, clientIdOrNull, topicOrNull, remaining));
     }
 
     /** Removes every fault; requests in flight keep what they already got. */

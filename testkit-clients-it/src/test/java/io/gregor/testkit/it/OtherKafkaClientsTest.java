@@ -32,6 +32,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 class OtherKafkaClientsTest {
 
     @Test
+    void theEmbeddedBrokersNettySkipsFlightRecorderEventsAndTheApplicationsNettySettingsAreLeftAlone(
+            GregorCluster cluster) {
+        assertThat(cluster.brokers()).allMatch(node -> node.isRunning());
+        // its relocated Netty reads its settings under the relocated names: the application's stay unset
+        assertThat(System.getProperty("io.gregor.shaded.io.netty.jfr.enabled")).isEqualTo("false");
+        assertThat(System.getProperty("io.netty.jfr.enabled")).isNull();
+    }
+
+    @Test
     void theApplicationsOwnClientsTalkToTheEmbeddedBroker(GregorCluster cluster) throws Exception {
         String expected = "kafka-clients-" + System.getProperty("expected.kafka.clients.version") + ".jar";
         assertThat(ApiKeys.class.getProtectionDomain().getCodeSource().getLocation().getPath())
