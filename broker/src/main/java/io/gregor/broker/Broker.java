@@ -293,7 +293,7 @@ public final class Broker implements AutoCloseable {
         registry.feature("transaction.version", (short) 0, (short) 2, (short) 2);
         TxnPartitionVerifier verifier = new TxnPartitionVerifier(brokerId, store, transactionTopic.name(),
                 transactionCoordinator, markerClient, scheduler, time);
-        new ProduceHandler(topics, time, verifier::verify, config.transactionPartitionVerificationEnable(),
+        new ProduceHandler(topics, time, verifier, config.transactionPartitionVerificationEnable(),
                 metrics.topics()).register(registry);
         new GroupHandler(groupCoordinator, verifier::verify, config.transactionPartitionVerificationEnable(),
                 offsetsTopic.name(),

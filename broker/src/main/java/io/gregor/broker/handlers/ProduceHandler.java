@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletionStage;
 
@@ -54,6 +55,16 @@ public final class ProduceHandler {
     public interface TransactionVerifier {
         CompletableFuture<Errors> verify(String transactionalId, long producerId, short producerEpoch,
                                          TopicPartition partition, boolean verifyOnly);
+
+        /**
+         * As above, running {@code beforeEachAttempt} before each question to the coordinator: a verifier that asks
+         * again (the previous transaction still writing its markers) runs it again.
+         */
+        default CompletableFuture<Errors> verify(String transactionalId, long producerId, short producerEpoch,
+                                                 TopicPartition partition, boolean verifyOnly, Runnable beforeEachAttempt) {
+            beforeEachAttempt.run();
+            return verify(transactionalId, producerId, producerEpoch, partition, verifyOnly);
+        }
     }
 
     private final Topics topics;
@@ -192,19 +203,22 @@ public final class ProduceHandler {
         int at = b.position();
         long producerId = b.getLong(at + PRODUCER_ID_OFFSET);
         short producerEpoch = b.getShort(at + PRODUCER_EPOCH_OFFSET);
-        // taken before asking: a marker written while the answer travels retires it, and the append is refused
-        VerificationGuard guard = partition.log().verificationGuard(producerId, b.getInt(at + BASE_SEQUENCE_OFFSET),
-                producerEpoch);
+        int baseSequence = b.getInt(at + BASE_SEQUENCE_OFFSET);
+        // taken before each question to the coordinator: a marker written while the answer travels retires it, and
+        // the append is refused. Not once for all attempts: the previous transaction's markers, which an attempt
+        // answered CONCURRENT_TRANSACTIONS waits for, would retire it too.
+        AtomicReference<VerificationGuard> guard = new AtomicReference<>();
         return verifier.verify(data.transactionalId(), producerId, producerEpoch,
                         new TopicPartition(partition.topicPartition().topic(), partition.topicPartition().partition()),
-                        !transactionsV2)
+                        !transactionsV2,
+                        () -> guard.set(partition.log().verificationGuard(producerId, baseSequence, producerEpoch)))
                 .thenCompose(error -> {
                     if (error != Errors.NONE) {
                         result.setErrorCode(error.code()).setErrorMessage(error.message());
                         return CompletableFuture.completedFuture(null);
                     }
                     return append(partition, records, result, acks, data.timeoutMs(), time.milliseconds(), clientId,
-                            guard);
+                            guard.get());
                 });
     }
 

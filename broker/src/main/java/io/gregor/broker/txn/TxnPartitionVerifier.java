@@ -1,5 +1,6 @@
 package io.gregor.broker.txn;
 
+import io.gregor.broker.handlers.ProduceHandler;
 import io.gregor.broker.metadata.BrokerInfo;
 import io.gregor.broker.metadata.MetadataStore;
 import io.gregor.broker.metadata.PartitionState;
@@ -34,7 +35,7 @@ import java.util.concurrent.TimeUnit;
  * The answer is the error the produce gets: coordinator trouble becomes NOT_ENOUGH_REPLICAS, which the
  * producer retries, as Kafka maps it.
  */
-public final class TxnPartitionVerifier {
+public final class TxnPartitionVerifier implements ProduceHandler.TransactionVerifier {
     private static final Logger log = LoggerFactory.getLogger(TxnPartitionVerifier.class);
     /** Kafka's add.partitions.to.txn.retry.backoff.ms and .max.ms: a transaction still completing is waited for. */
     private static final long RETRY_BACKOFF_MS = 20;
@@ -64,17 +65,26 @@ public final class TxnPartitionVerifier {
      * Adds ({@code verifyOnly} false) or verifies the partition in the producer's ongoing transaction; the
      * future holds the error for the produce (NONE to append).
      */
+    @Override
     public CompletableFuture<Errors> verify(String transactionalId, long producerId, short producerEpoch,
                                             TopicPartition partition, boolean verifyOnly) {
+        return verify(transactionalId, producerId, producerEpoch, partition, verifyOnly, () -> { });
+    }
+
+    @Override
+    public CompletableFuture<Errors> verify(String transactionalId, long producerId, short producerEpoch,
+                                            TopicPartition partition, boolean verifyOnly, Runnable beforeEachAttempt) {
         CompletableFuture<Errors> done = new CompletableFuture<>();
-        attempt(transactionalId, producerId, producerEpoch, partition, verifyOnly, time.milliseconds(), done);
+        attempt(transactionalId, producerId, producerEpoch, partition, verifyOnly, beforeEachAttempt,
+                time.milliseconds(), done);
         return done;
     }
 
     private void attempt(String transactionalId, long producerId, short producerEpoch, TopicPartition partition,
-                         boolean verifyOnly, long startMs, CompletableFuture<Errors> done) {
+                         boolean verifyOnly, Runnable beforeEachAttempt, long startMs, CompletableFuture<Errors> done) {
         CompletableFuture<Errors> asked;
         try {
+            beforeEachAttempt.run();
             asked = ask(transactionalId, producerId, producerEpoch, partition, verifyOnly);
         } catch (RuntimeException e) {
             asked = CompletableFuture.failedFuture(e);
@@ -88,7 +98,7 @@ public final class TxnPartitionVerifier {
                     && time.milliseconds() - startMs + RETRY_BACKOFF_MS <= RETRY_MAX_MS) {
                 // the producer's previous transaction is still writing its markers
                 scheduler.schedule(() -> attempt(transactionalId, producerId, producerEpoch, partition, verifyOnly,
-                        startMs, done), RETRY_BACKOFF_MS, TimeUnit.MILLISECONDS);
+                        beforeEachAttempt, startMs, done), RETRY_BACKOFF_MS, TimeUnit.MILLISECONDS);
                 return;
             }
             if (answer != Errors.NONE) {
