@@ -203,7 +203,7 @@ final class ChaosRun {
     }
 
     private void say(History history, String what) {
-        out.printf("[%8.1f s] %s%n", history.nowMs() / 1000.0, what);
+        out.println(history.stamp() + " " + what);
         out.flush();
     }
 }

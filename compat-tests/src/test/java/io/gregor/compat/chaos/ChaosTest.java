@@ -19,7 +19,7 @@ class ChaosTest {
     @Test
     @Timeout(value = 6, unit = TimeUnit.MINUTES)
     void noAcknowledgedWriteIsLostDuplicatedReorderedOrAbortedReadUnderFaults() throws Exception {
-        ChaosRun.Result result = new ChaosRun(Duration.ofSeconds(Long.getLong("chaos.seconds", 75)),
+        ChaosRun.Result result = new ChaosRun(Duration.ofSeconds(Long.getLong("chaos.seconds", 60)),
                 List.of(Nemesis.Fault.values()), System.out, System.nanoTime()).run();
 
         assertThat(result.faults().keySet()).as("every kind of fault was applied")

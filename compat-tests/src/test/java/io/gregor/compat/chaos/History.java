@@ -54,6 +54,7 @@ final class History {
     }
 
     private final long startNanos = System.nanoTime();
+    private final long startWallMs = System.currentTimeMillis();
     final List<Ack> acks = Collections.synchronizedList(new ArrayList<>());
     final AtomicLong idempotentSent = new AtomicLong();
     final AtomicLong idempotentFailed = new AtomicLong();
@@ -62,9 +63,19 @@ final class History {
     final List<Commit> commits = Collections.synchronizedList(new ArrayList<>());
     final List<OffsetsObservation> observations = Collections.synchronizedList(new ArrayList<>());
     final List<Event> events = Collections.synchronizedList(new ArrayList<>());
+    /** {start, end} of each fault, from the moment it was applied until the cluster was whole again. */
+    final List<long[]> faultWindows = Collections.synchronizedList(new ArrayList<>());
     final Map<String, AtomicLong> clientErrors = new ConcurrentHashMap<>();
     /** The first message of each kind of client error, to tell an expected timeout from a broker's wrong answer. */
     final Map<String, String> clientErrorSamples = new ConcurrentHashMap<>();
+
+    /** "+12.3 s (05:44:08.604 UTC)": run time and wall clock, to find the moment in the brokers' logs. */
+    String stamp() {
+        long ms = nowMs();
+        return String.format("[%8.1f s %s]", ms / 1000.0,
+                java.time.LocalTime.ofInstant(java.time.Instant.ofEpochMilli(startWallMs + ms), java.time.ZoneOffset.UTC)
+                        .truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+    }
 
     long nowMs() {
         return (System.nanoTime() - startNanos) / 1_000_000;

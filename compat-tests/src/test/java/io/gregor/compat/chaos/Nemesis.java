@@ -65,9 +65,11 @@ final class Nemesis {
                 Fault fault = faults.get(round % faults.size());
                 int target = target(admin, round);
                 round++;
+                long faultStart = history.nowMs();
                 apply(fault, target);
                 done.merge(fault, 1, Integer::sum);
                 awaitHealed(admin, fault + " of broker " + target);
+                history.faultWindows.add(new long[] {faultStart, history.nowMs()});
                 pause(quiet.toMillis());
             }
         }
@@ -147,9 +149,8 @@ final class Nemesis {
     }
 
     private void event(String what) {
-        long at = history.nowMs();
-        history.events.add(new History.Event(at, what));
-        out.printf("[%8.1f s] nemesis: %s%n", at / 1000.0, what);
+        history.events.add(new History.Event(history.nowMs(), what));
+        out.println(history.stamp() + " nemesis: " + what);
         out.flush();
     }
 
