@@ -6,12 +6,16 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.zookeeper.ZooKeeper;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -25,6 +29,8 @@ final class ChaosCluster implements AutoCloseable {
     private final ZooKeeperTestServer zookeeper = new ZooKeeperTestServer();
     private final Map<Integer, BrokerProcess> brokers = new TreeMap<>();
     private final Map<Integer, ZooKeeperProxy> proxies = new TreeMap<>();
+    private static final Pattern ISR = Pattern.compile("\"isr\":\\[([^\\]]*)\\]");
+    private ZooKeeper zkClient;
 
     ChaosCluster start() {
         for (int id = 1; id <= SIZE; id++) {
@@ -76,10 +82,16 @@ final class ChaosCluster implements AutoCloseable {
 
     /**
      * Null when every broker is registered and every partition of {@code topics} has a leader and all three
-     * replicas in sync; otherwise what is still missing.
+     * replicas in sync, both in ZooKeeper (the controller's truth) and in the metadata clients get; otherwise
+     * what is still missing. ZooKeeper is asked too because a broker that was cut off from it keeps answering
+     * with its old, whole-looking metadata until it learns that its session expired.
      */
     String unhealthy(Admin admin, List<String> topics) {
         try {
+            String zkProblem = unhealthyInZooKeeper(topics);
+            if (zkProblem != null) {
+                return zkProblem;
+            }
             int nodes = admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).size();
             if (nodes != SIZE) {
                 return nodes + " brokers registered";
@@ -99,8 +111,38 @@ final class ChaosCluster implements AutoCloseable {
         }
     }
 
+    private String unhealthyInZooKeeper(List<String> topics) throws Exception {
+        if (zkClient == null) {
+            zkClient = zookeeper.client("/chaos");
+        }
+        int registered = zkClient.getChildren("/brokers/ids", false).size();
+        if (registered != SIZE) {
+            return "ZooKeeper: " + registered + " brokers registered";
+        }
+        List<String> problems = new ArrayList<>();
+        for (String topic : topics) {
+            String partitions = "/brokers/topics/" + topic + "/partitions";
+            for (String p : zkClient.getChildren(partitions, false)) {
+                String state = new String(zkClient.getData(partitions + "/" + p + "/state", false, null),
+                        StandardCharsets.UTF_8);
+                Matcher isr = ISR.matcher(state);
+                if (!isr.find() || isr.group(1).split(",").length != SIZE) {
+                    problems.add(topic + "-" + p + " " + state);
+                }
+            }
+        }
+        return problems.isEmpty() ? null : "ZooKeeper: " + String.join(", ", problems);
+    }
+
     @Override
     public void close() {
+        if (zkClient != null) {
+            try {
+                zkClient.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         brokers.values().forEach(b -> {
             try {
                 if (b.isAlive()) {
