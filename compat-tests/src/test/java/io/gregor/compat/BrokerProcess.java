@@ -23,7 +23,7 @@ import static org.awaitility.Awaitility.await;
  * {@link #kill()} sends SIGKILL. {@link #start()} after either brings it back on the same port and data dir.
  * All of its output across restarts is appended to one file under target/compat-logs.
  */
-final class BrokerProcess implements AutoCloseable {
+public final class BrokerProcess implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("listening on PLAINTEXT://127\\.0\\.0\\.1:(\\d+)");
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
@@ -36,7 +36,7 @@ final class BrokerProcess implements AutoCloseable {
     private int port;
 
     /** Writes server.properties (with {@code props} plus listeners and log.dirs) but does not start yet. */
-    BrokerProcess(String name, Map<String, String> props) {
+    public BrokerProcess(String name, Map<String, String> props) {
         root = TestDirs.newDataDir(name);
         logDir = root.resolve("logs");
         configFile = root.resolve("server.properties");
@@ -56,7 +56,7 @@ final class BrokerProcess implements AutoCloseable {
     }
 
     /** Starts the JVM and waits for its "listening on" line; the first start picks a free port, later ones reuse it. */
-    BrokerProcess start() {
+    public BrokerProcess start() {
         if (process != null && process.isAlive()) {
             throw new IllegalStateException("already running");
         }
@@ -101,12 +101,12 @@ final class BrokerProcess implements AutoCloseable {
     }
 
     /** SIGTERM and wait: a clean shutdown. Returns the exit code. */
-    int stop() {
+    public int stop() {
         return terminate(false);
     }
 
     /** SIGKILL and wait: the broker gets no chance to flush or write its clean-shutdown marker. */
-    int kill() {
+    public int kill() {
         return terminate(true);
     }
 
@@ -135,12 +135,12 @@ final class BrokerProcess implements AutoCloseable {
     }
 
     /** SIGSTOP: the JVM freezes (no fetches, no ZooKeeper heartbeats) but keeps its sockets and session for now. */
-    void pause() {
+    public void pause() {
         signal("STOP");
     }
 
     /** SIGCONT after {@link #pause()}. */
-    void resume() {
+    public void resume() {
         signal("CONT");
     }
 
@@ -163,15 +163,15 @@ final class BrokerProcess implements AutoCloseable {
         appendMarker("=== SIG" + name + " ===");
     }
 
-    boolean isAlive() {
+    public boolean isAlive() {
         return process != null && process.isAlive();
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    String bootstrapServers() {
+    public String bootstrapServers() {
         return "127.0.0.1:" + port;
     }
 
@@ -179,7 +179,7 @@ final class BrokerProcess implements AutoCloseable {
         return logDir;
     }
 
-    Path outputFile() {
+    public Path outputFile() {
         return output;
     }
 

@@ -118,4 +118,57 @@ class ClusterTransactionCoordinatorTest {
         }
         awaitCommitted(topic, "first-0", "first-1", "first-2", "second-0", "second-1", "second-2");
     }
+
+    /**
+     * A transactions v2 producer learns its commit succeeded once PrepareCommit is written; when a marker cannot
+     * be written yet (the partition's leader is frozen and about to lose its leadership) the producer may already
+     * end its next transaction. Kafka answers that EndTxn CONCURRENT_TRANSACTIONS until the markers are written,
+     * and the producer retries; an INVALID_TXN_STATE answer would be fatal to it (found by the chaos run).
+     */
+    @Test
+    void endingTheNextTransactionWhileMarkersAreStillBeingWrittenIsRetriedNotFatal() throws Exception {
+        cluster.start("txn-markers", 3, Map.of(
+                "zookeeper.session.timeout.ms", "6000",
+                "replica.lag.time.max.ms", "2000",
+                "transaction.state.log.num.partitions", "3",
+                "transaction.state.log.replication.factor", "3",
+                "transaction.state.log.min.isr", "2"));
+        String topic = TestDirs.uniqueTopic("txn-markers");
+        String id = topic + "-producer";
+        try (KafkaProducer<String, String> producer = transactionalProducer(id);
+             Admin admin = Clients.admin(cluster.bootstrap())) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> admin.describeCluster().nodes().get().size() == 3);
+            producer.initTransactions();
+            int coordinator = admin.describeTransactions(List.of(id)).description(id).get().coordinatorId();
+            admin.createTopics(List.of(new NewTopic(topic, 6, (short) 3))).all().get();
+            // a partition led by a broker that is not the coordinator (it will freeze), and one led by another broker
+            List<TopicPartitionInfo> partitions = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions(),
+                            ps -> ps.stream().allMatch(p -> p.leader() != null));
+            TopicPartitionInfo toFreeze = partitions.stream().filter(p -> p.leader().id() != coordinator).findFirst()
+                    .orElseThrow();
+            int frozen = toFreeze.leader().id();
+            TopicPartitionInfo stayingUp = partitions.stream().filter(p -> p.leader().id() != frozen).findFirst()
+                    .orElseThrow();
+
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(topic, toFreeze.partition(), "k", "committed"));
+            producer.flush();
+            cluster.broker(frozen).pause();
+            try {
+                // PrepareCommit is written once the frozen broker leaves the ISR; its marker waits for a new leader
+                producer.commitTransaction();
+                producer.beginTransaction();
+                producer.send(new ProducerRecord<>(topic, stayingUp.partition(), "k", "aborted"));
+                producer.abortTransaction();
+            } finally {
+                cluster.broker(frozen).resume();
+            }
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(topic, stayingUp.partition(), "k", "committed-after"));
+            producer.commitTransaction();
+        }
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(committedValues(topic, 6))
+                .containsExactlyInAnyOrder("committed", "committed-after"));
+    }
 }

@@ -10,13 +10,13 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Where the suite keeps broker data and diagnostic output: under the module's target/, never in /tmp litter. */
-final class TestDirs {
+public final class TestDirs {
     private static final AtomicInteger UNIQUE = new AtomicInteger();
 
     private TestDirs() {
     }
 
-    static Path target() {
+    public static Path target() {
         Path dir = Path.of(System.getProperty("gregor.compat.targetDir", "target"));
         return mkdirs(dir.toAbsolutePath());
     }
@@ -37,7 +37,7 @@ final class TestDirs {
     }
 
     /** A topic name no other test uses, so tests sharing a broker never see each other's records. */
-    static String uniqueTopic(String prefix) {
+    public static String uniqueTopic(String prefix) {
         return prefix + "-" + UNIQUE.incrementAndGet() + "-" + Long.toHexString(System.nanoTime() & 0xffffff);
     }
 

@@ -13,12 +13,12 @@ import java.util.concurrent.TimeUnit;
  * A real standalone ZooKeeper server in the test JVM (the {@link EmbeddedZooKeeper} that GregorCluster and
  * gregor-cluster-start run), on a kernel-chosen port, with its data in target/.
  */
-final class ZooKeeperTestServer implements AutoCloseable {
+public final class ZooKeeperTestServer implements AutoCloseable {
     private final Path dir;
     private final EmbeddedZooKeeper server;
 
     /** tickTime 1 s: sessions may last 2 s to 20 s. */
-    ZooKeeperTestServer() {
+    public ZooKeeperTestServer() {
         dir = TestDirs.newDataDir("zookeeper");
         try {
             server = EmbeddedZooKeeper.start(dir, 0, 1000, 200);
@@ -28,12 +28,12 @@ final class ZooKeeperTestServer implements AutoCloseable {
         }
     }
 
-    String connectString() {
+    public String connectString() {
         return server.connectString();
     }
 
     /** A plain client, as zkCli would be, to look at the tree. */
-    ZooKeeper client(String chroot) throws IOException, InterruptedException {
+    public ZooKeeper client(String chroot) throws IOException, InterruptedException {
         CountDownLatch connected = new CountDownLatch(1);
         ZooKeeper zk = new ZooKeeper(connectString() + chroot, 10_000, e -> {
             if (e.getState() == org.apache.zookeeper.Watcher.Event.KeeperState.SyncConnected) {

@@ -529,8 +529,10 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
                 case COMPLETE_COMMIT -> commit ? (tv2 && !retry ? Errors.INVALID_TXN_STATE : Errors.NONE)
                         : (tv2 && !retry ? null : Errors.INVALID_TXN_STATE);
                 case COMPLETE_ABORT -> !commit ? (tv2 && !retry ? null : Errors.NONE) : Errors.INVALID_TXN_STATE;
-                case PREPARE_COMMIT -> commit ? Errors.CONCURRENT_TRANSACTIONS : Errors.INVALID_TXN_STATE;
-                case PREPARE_ABORT -> commit ? Errors.INVALID_TXN_STATE : Errors.CONCURRENT_TRANSACTIONS;
+                // markers still being written: Kafka holds the Complete transition pending meanwhile and answers
+                // every EndTxn CONCURRENT_TRANSACTIONS (retriable), also a transactions v2 producer's next transaction
+                // ending before the previous one's markers are all written (as while a partition's leader moves)
+                case PREPARE_COMMIT, PREPARE_ABORT -> Errors.CONCURRENT_TRANSACTIONS;
                 case PREPARE_EPOCH_FENCE -> Errors.PRODUCER_FENCED;
                 // transactions v2 may abort a transaction no partition joined yet
                 case EMPTY -> tv2 && !commit && !retry ? null : Errors.INVALID_TXN_STATE;
