@@ -511,7 +511,9 @@ public final class TransactionCoordinator implements PartitionLeadershipListener
             boolean retry = retryOnOverflow || retryOnBump;
             boolean validEpoch = !tv2 ? txn.producerEpoch() == epoch : switch (txn.state()) {
                 case ONGOING, EMPTY, DEAD, PREPARE_EPOCH_FENCE -> txn.producerEpoch() == epoch;
-                case PREPARE_COMMIT, PREPARE_ABORT -> retryOnBump;
+                // the retry, or the producer's next transaction ending before these markers are written (answered
+                // CONCURRENT_TRANSACTIONS below, which the client retries; fenced, its producer would be lost)
+                case PREPARE_COMMIT, PREPARE_ABORT -> retryOnBump || txn.producerEpoch() == epoch;
                 case COMPLETE_COMMIT, COMPLETE_ABORT -> retry || txn.producerEpoch() == epoch;
             };
             if (txn.producerId() != producerId && !retryOnOverflow) {
