@@ -239,8 +239,10 @@ class ConsoleBrowserTest {
         screenshot("api");
     }
 
+    /** The page's text; a page still arriving after a form post has no body for a moment, so it is waited for. */
     private static String text() {
-        return browser.findElement(By.tagName("body")).getText();
+        return org.awaitility.Awaitility.await().atMost(TIMEOUT).ignoreExceptions()
+                .until(() -> browser.findElement(By.tagName("body")).getText(), text -> true);
     }
 
     private static WebElement rowContaining(String text) {

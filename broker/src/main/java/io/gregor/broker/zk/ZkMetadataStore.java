@@ -264,7 +264,18 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
         }
         byte[] data = Json.bytes(json);
         try {
-            zk.create(ZkPaths.broker(brokerId), data, ACL, CreateMode.EPHEMERAL);
+            try {
+                zk.create(ZkPaths.broker(brokerId), data, ACL, CreateMode.EPHEMERAL);
+            } catch (KeeperException.NodeExistsException e) {
+                // This id killed moments ago (kill -9, then a quick restart) is still registered by its old session
+                // until ZooKeeper expires it, within the session timeout: wait for that instead of failing, as a
+                // live broker with this id would keep its node and still fail the start below.
+                if (!awaitRegistrationGone(sessionTimeoutMs + 2_000L)) {
+                    throw new IllegalStateException("Broker id " + brokerId + " is already registered in ZooKeeper ("
+                            + ZkPaths.broker(brokerId) + "); another broker uses this broker.id", e);
+                }
+                zk.create(ZkPaths.broker(brokerId), data, ACL, CreateMode.EPHEMERAL);
+            }
         } catch (KeeperException.NodeExistsException e) {
             throw new IllegalStateException("Broker id " + brokerId + " is already registered in ZooKeeper ("
                     + ZkPaths.broker(brokerId) + "); another broker uses this broker.id", e);
@@ -278,6 +289,22 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
         awaitVisible(() -> brokers.containsKey(brokerId), VISIBLE_TIMEOUT_MS);
         events.execute(controller::elect);
         log.info("Registered broker {} in ZooKeeper at {}", brokerId, ZkPaths.broker(brokerId));
+    }
+
+    /** Whether this broker id's registration by another session went away (its session expired) within {@code timeoutMs}. */
+    private boolean awaitRegistrationGone(long timeoutMs) throws KeeperException, InterruptedException {
+        java.util.concurrent.CountDownLatch gone = new java.util.concurrent.CountDownLatch(1);
+        Stat stat = zk.exists(ZkPaths.broker(brokerId), event -> {
+            if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
+                gone.countDown();
+            }
+        });
+        if (stat == null) {
+            return true;
+        }
+        log.info("Broker id {} is still registered in ZooKeeper by session 0x{}; waiting up to {} ms for it to expire",
+                brokerId, Long.toHexString(stat.getEphemeralOwner()), timeoutMs);
+        return gone.await(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     /**
