@@ -109,12 +109,12 @@ class ConsoleBrowserTest {
         assertThat(browser.getTitle()).contains("Cluster");
         assertThat(text()).contains("this broker", "controller", broker.bootstrapServers());
         screenshot("cluster");
-        browser.findElement(By.linkText("Topics")).click();
+        clickThrough(browser.findElement(By.linkText("Topics")));
         WebElement row = rowContaining(topic);
         assertThat(cells(row)).startsWith(topic, "3", "1", "1");
         screenshot("topics");
 
-        row.findElement(By.linkText(topic)).click();
+        clickThrough(row.findElement(By.linkText(topic)));
         assertThat(browser.getCurrentUrl()).isEqualTo(base + "/topics/" + topic);
         List<String> partition0 = cells(tableAfter("Partitions").get(0));
         assertThat(partition0.subList(0, 4)).as("partition, leader, replicas, ISR").containsExactly("0", "0", "0", "0");
@@ -125,7 +125,7 @@ class ConsoleBrowserTest {
         screenshot("topic");
 
         // the kcat record, with its key and header
-        tableAfter("Partitions").get(0).findElement(By.linkText("Browse")).click();
+        clickThrough(tableAfter("Partitions").get(0).findElement(By.linkText("Browse")));
         List<WebElement> records = recordRows();
         assertThat(records).hasSize(1);
         assertThat(cells(records.get(0))).containsSequence("0").contains("order-1001", "{\"item\":\"coffee\",\"qty\":2}",
@@ -136,7 +136,7 @@ class ConsoleBrowserTest {
         browser.findElement(By.name("key")).sendKeys("order-1002");
         browser.findElement(By.name("value")).sendKeys("{\"item\":\"tea\",\"qty\":1}");
         browser.findElement(By.name("headers")).sendKeys("source=console");
-        browser.findElement(By.xpath("//button[text()='Produce']")).click();
+        clickThrough(browser.findElement(By.xpath("//button[text()='Produce']")));
         assertThat(text()).contains("Produced a record at offset 1 of partition 0.");
         ConsumerRecord<String, String> fromConsole;
         try (KafkaConsumer<String, String> consumer = Clients.consumer(broker.bootstrapServers())) {
@@ -156,7 +156,7 @@ class ConsoleBrowserTest {
         WebElement time = browser.findElement(By.name("time"));
         time.clear();
         time.sendKeys(java.time.Instant.ofEpochMilli(fromConsole.timestamp()).toString());
-        browser.findElement(By.xpath("//button[text()='Show']")).click();
+        clickThrough(browser.findElement(By.xpath("//button[text()='Show']")));
         assertThat(recordRows()).singleElement().satisfies(r -> assertThat(cells(r).get(0)).isEqualTo("1"));
         browser.get(base + "/topics/" + topic + "/records?partition=0");
         screenshot("records");
@@ -189,7 +189,7 @@ class ConsoleBrowserTest {
             browser.get(base + "/groups");
             assertThat(cells(rowContaining(group))).containsExactly(group, "Stable", "consumer", "1");
             screenshot("groups");
-            browser.findElement(By.linkText(group)).click();
+            clickThrough(browser.findElement(By.linkText(group)));
             assertThat(cells(tableAfter("Members").get(0))).contains("billing-1", lagTopic + "-0");
             assertThat(cells(tableAfter("Offsets and lag").get(0)))
                     .containsExactly(lagTopic, "0", String.valueOf(committed), "10", String.valueOf(10 - committed), "billing-1");
@@ -211,7 +211,7 @@ class ConsoleBrowserTest {
         browser.findElement(By.name("name")).sendKeys(made);
         browser.findElement(By.name("partitions")).sendKeys("2");
         browser.findElement(By.name("configs")).sendKeys("cleanup.policy=compact");
-        browser.findElement(By.xpath("//button[text()='Create topic']")).click();
+        clickThrough(browser.findElement(By.xpath("//button[text()='Create topic']")));
         assertThat(browser.getCurrentUrl()).isEqualTo(base + "/topics/" + made + "?created");
         assertThat(text()).contains("Created topic " + made + ".");
         try (Admin admin = Clients.admin(broker.bootstrapServers())) {
@@ -221,7 +221,7 @@ class ConsoleBrowserTest {
             assertThat(config.get("cleanup.policy").value()).isEqualTo("compact");
         }
         browser.findElement(By.name("confirm")).click();
-        browser.findElement(By.xpath("//button[text()='Delete topic']")).click();
+        clickThrough(browser.findElement(By.xpath("//button[text()='Delete topic']")));
         assertThat(browser.getCurrentUrl()).isEqualTo(base + "/topics?deleted=" + made);
         assertThat(text()).contains("Deleted topic " + made + ".");
         try (Admin admin = Clients.admin(broker.bootstrapServers())) {
@@ -231,12 +231,29 @@ class ConsoleBrowserTest {
         // a refused create says why and keeps what was typed
         browser.get(base + "/topics");
         browser.findElement(By.name("name")).sendKeys(topic);
-        browser.findElement(By.xpath("//button[text()='Create topic']")).click();
+        clickThrough(browser.findElement(By.xpath("//button[text()='Create topic']")));
         assertThat(text()).contains("Cannot create topic " + topic + ": Topic '" + topic + "' already exists.");
         assertThat(browser.findElement(By.name("name")).getAttribute("value")).isEqualTo(topic);
 
         browser.get(base + "/api");
         screenshot("api");
+    }
+
+    /**
+     * Clicks a link or a form's button and waits until the next page replaced this one: the click can return
+     * before the navigation it starts (seen under load in CI), and the URL and text checks must see the new page.
+     */
+    private static void clickThrough(org.openqa.selenium.WebElement target) {
+        org.openqa.selenium.WebElement page = browser.findElement(By.tagName("html"));
+        target.click();
+        org.awaitility.Awaitility.await().atMost(TIMEOUT).until(() -> {
+            try {
+                page.isEnabled();
+                return false;
+            } catch (org.openqa.selenium.StaleElementReferenceException replaced) {
+                return true;
+            }
+        });
     }
 
     /** The page's text; a page still arriving after a form post has no body for a moment, so it is waited for. */
