@@ -295,7 +295,7 @@ public final class Broker implements AutoCloseable {
                 transactionCoordinator, markerClient, scheduler, time);
         new ProduceHandler(topics, time, verifier, config.transactionPartitionVerificationEnable(),
                 metrics.topics()).register(registry);
-        new GroupHandler(groupCoordinator, verifier::verify, config.transactionPartitionVerificationEnable(),
+        new GroupHandler(groupCoordinator, verifier, config.transactionPartitionVerificationEnable(),
                 offsetsTopic.name(),
                 BrokerGauges.groupCoordinator(metrics, groupCoordinator)).register(registry);
         BrokerGauges.controller(metrics, store, this::controllerId, brokerId);
@@ -303,7 +303,6 @@ public final class Broker implements AutoCloseable {
         requestPool.register(metrics);
         scheduler.scheduleAtFixedRate(requestPool::sample, 1, 1, TimeUnit.SECONDS);
         PartitionMetrics partitionMetrics = new PartitionMetrics(metrics, replicas, groupCoordinator);
-        partitionMetrics.refresh();
         metrics.beforeScrape(partitionMetrics::refresh);
         scheduler.scheduleWithFixedDelay(() -> {
             try {
@@ -311,7 +310,7 @@ public final class Broker implements AutoCloseable {
             } catch (RuntimeException e) {
                 log.warn("Cannot bring the partition metrics up to date: {}", e.toString());
             }
-        }, PARTITION_METRICS_REFRESH_MS, PARTITION_METRICS_REFRESH_MS, TimeUnit.MILLISECONDS);
+        }, 0, PARTITION_METRICS_REFRESH_MS, TimeUnit.MILLISECONDS); // the first refresh too: off the start path
         new FindCoordinatorHandler(Map.of(CoordinatorType.GROUP, offsetsTopic, CoordinatorType.TRANSACTION, transactionTopic),
                 brokerId, advertised).register(registry);
         faultInjector.bind(api -> registry.lookup(api) != null, name -> topics.topic(name).map(TopicMetadata::topicId));

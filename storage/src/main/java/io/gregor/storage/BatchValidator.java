@@ -41,15 +41,8 @@ final class BatchValidator {
 
     /**
      * A batch a leader is about to assign offsets to. Throws the storage exception naming Kafka's error;
-     * {@code nextOffset} only names the batch in messages.
-     */
-    void validateLeaderBatch(BatchHeaders b, LogConfig c, long nextOffset, Origin origin) {
-        validateLeaderBatch(b, c, nextOffset, origin, 0);
-    }
-
-    /**
-     * As above, with the records' timestamps checked against the topic's bounds around {@code nowMs}; returns the
-     * largest record timestamp (what a CreateTime batch's header must say).
+     * {@code nextOffset} only names the batch in messages. The records' timestamps are checked against the topic's
+     * bounds around {@code nowMs}; returns the largest record timestamp (what a CreateTime batch's header must say).
      */
     long validateLeaderBatch(BatchHeaders b, LogConfig c, long nextOffset, Origin origin, long nowMs) {
         if (!b.headerFits()) {

@@ -40,10 +40,10 @@ class BatchHeadersTest {
         BatchHeaders b = new BatchHeaders().over(buf, 0, buf.limit());
         BatchValidator validator = new BatchValidator();
         assertThat(b.next()).isTrue();
-        validator.validateLeaderBatch(b, CONFIG, 0, BatchValidator.Origin.CLIENT);
+        validator.validateLeaderBatch(b, CONFIG, 0, BatchValidator.Origin.CLIENT, 0L);
         assertThat(b.next()).isTrue();
         assertThat(b.headerFits()).isFalse();
-        assertThatThrownBy(() -> validator.validateLeaderBatch(b, CONFIG, 3, BatchValidator.Origin.CLIENT))
+        assertThatThrownBy(() -> validator.validateLeaderBatch(b, CONFIG, 3, BatchValidator.Origin.CLIENT, 0L))
                 .isInstanceOf(CorruptRecordException.class).hasMessageContaining("truncated: 7 bytes");
     }
 
@@ -55,7 +55,7 @@ class BatchHeadersTest {
         assertThat(b.next()).isTrue();
         assertThat(b.headerFits()).isTrue();
         assertThat(b.batchFits()).isFalse();
-        assertThatThrownBy(() -> new BatchValidator().validateLeaderBatch(b, CONFIG, 0, BatchValidator.Origin.CLIENT))
+        assertThatThrownBy(() -> new BatchValidator().validateLeaderBatch(b, CONFIG, 0, BatchValidator.Origin.CLIENT, 0L))
                 .isInstanceOf(CorruptRecordException.class);
     }
 
@@ -67,8 +67,8 @@ class BatchHeadersTest {
         BatchHeaders b = new BatchHeaders().over(marker, 0, marker.limit());
         b.next();
         assertThatThrownBy(() -> new BatchValidator().validateLeaderBatch(b, CONFIG, 0,
-                BatchValidator.Origin.CLIENT)).isInstanceOf(InvalidRecordException.class);
-        new BatchValidator().validateLeaderBatch(b, CONFIG, 0, BatchValidator.Origin.COORDINATOR);
+                BatchValidator.Origin.CLIENT, 0L)).isInstanceOf(InvalidRecordException.class);
+        new BatchValidator().validateLeaderBatch(b, CONFIG, 0, BatchValidator.Origin.COORDINATOR, 0L);
         assertThat(BatchHeaders.markerType(b.controlMarker())).isEqualTo(BatchHeaders.COMMIT);
     }
 }

@@ -1,5 +1,7 @@
 package io.gregor.broker.security;
 
+import java.util.Map;
+
 import io.gregor.config.BrokerConfig;
 import io.gregor.config.ConfigException;
 import io.gregor.config.Endpoint;
@@ -20,15 +22,15 @@ public final class ListenerSecurities {
 
     public static ListenerSecurity forListener(BrokerConfig config, Endpoint listener, CredentialCache credentials) {
         SecurityProtocol protocol = SecurityProtocol.forName(listener.securityProtocol());
-        String reauth = config.listenerConfigs(listener.listenerName()).get("connections.max.reauth.ms");
+        Map<String, String> settings = config.listenerConfigs(listener.listenerName());
+        String reauth = settings.get("connections.max.reauth.ms");
         if ((protocol == SecurityProtocol.SASL_PLAINTEXT || protocol == SecurityProtocol.SASL_SSL)
                 && reauth != null && !reauth.trim().equals("0")) {
             log.warn("connections.max.reauth.ms={} is not supported yet on listener {}: SASL sessions do not expire "
                     + "and clients are not asked to re-authenticate (KIP-368)", reauth.trim(), listener.listenerName());
         }
         try {
-            return ListenerSecurity.create(listener.listenerName(), protocol,
-                    config.listenerConfigs(listener.listenerName()), credentials);
+            return ListenerSecurity.create(listener.listenerName(), protocol, settings, credentials);
         } catch (org.apache.kafka.common.config.ConfigException e) {
             throw new ConfigException("listeners", listener.connectionString(), e.getMessage());
         } catch (KafkaException | IllegalArgumentException e) {
