@@ -32,6 +32,7 @@ import javax.management.StandardMBean;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -99,7 +100,8 @@ public final class BrokerMetrics implements AutoCloseable {
                 return time.milliseconds();
             }
         });
-        this.kafkaMetrics = new Metrics(new MetricConfig(), List.of(), time, new KafkaMetricsContext(KAFKA_METRICS_PREFIX));
+        // a mutable reporter list: registerInJmx adds the JMX reporter later (Metrics.addReporter appends to it)
+        this.kafkaMetrics = new Metrics(new MetricConfig(), new ArrayList<>(), time, new KafkaMetricsContext(KAFKA_METRICS_PREFIX));
         this.topicMetrics = new TopicMetrics(this);
         this.requestMetrics = new RequestMetrics(this);
     }
