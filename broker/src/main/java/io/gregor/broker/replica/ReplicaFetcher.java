@@ -36,6 +36,7 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.gregor.storage.errors.KafkaStorageException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -141,6 +142,15 @@ final class ReplicaFetcher extends Thread {
                         leaderId, security == null ? "" : security.listenerName(), e.getMessage());
                 closeChannel();
                 pause(Math.max(settings.fetchBackoffMs(), 1000));
+            } catch (KafkaStorageException e) {
+                // a log closed under this round: the broker is shutting down, or the partition was deleted or moved
+                if (running) {
+                    log.warn("Fetch from broker {}: {}", leaderId, e.getMessage());
+                } else {
+                    log.debug("Fetch from broker {} ended by shutdown: {}", leaderId, e.getMessage());
+                }
+                closeChannel();
+                pause(settings.fetchBackoffMs());
             } catch (RuntimeException e) {
                 log.error("Replica fetcher from broker {} failed", leaderId, e);
                 closeChannel();
