@@ -190,6 +190,8 @@ public final class SideBySide {
                 topics.add(new NewTopic(txnTopic(c), c.partitions(), (short) 1));
             }
             topics.add(new NewTopic("e2e", 1, (short) 1));
+            topics.add(new NewTopic(GROUP_TOPIC, GROUP_TOPIC_PARTITIONS, (short) 1));
+            topics.add(new NewTopic(SHARE_TOPIC, 1, (short) 1));
             admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
         }
 
@@ -248,6 +250,8 @@ public final class SideBySide {
         }
 
         transactions(tools, broker);
+        groupAssignment(tools, broker);
+        shareConsume(tools, broker);
 
         // The first run is the first time either broker serves one-record produce and fetch round trips, and its
         // tail is mostly the JIT (and the tool's) warming up; the second, identical run is the steady state.
@@ -290,6 +294,73 @@ public final class SideBySide {
             consume(tools, broker, "consume transactional 8p 1KiB (assign, " + isolation + ")",
                     "consume-" + isolation + "-" + txnTopic(consumed), AssignConsumerPerformance.class.getName(),
                     List.of(broker.bootstrap(), txnTopic(consumed), Long.toString(records), "15000", isolation), records);
+        }
+    }
+
+    static final String GROUP_TOPIC = "groups-12p";
+    static final int GROUP_TOPIC_PARTITIONS = 12;
+    static final String SHARE_TOPIC = "share-1p";
+    static final int SHARE_CONSUMERS = 4;
+
+    /**
+     * Issue 14's row: how long 3 consumers of a 12-partition topic take until all are assigned, with the classic
+     * protocol (JoinGroup/SyncGroup, client-side assignor) and the consumer protocol (KIP-848, server-side
+     * assignor). Three timed repeats per protocol, each a fresh group.
+     */
+    private void groupAssignment(ToolRunner tools, BrokerProcess broker) throws IOException, InterruptedException {
+        String name = broker.name();
+        for (String protocol : List.of("classic", "consumer")) {
+            String label = "3 consumers of 12 partitions all assigned, " + protocol + " protocol (ms)";
+            ToolRunner.Output out = tools.run("group-assignment-" + protocol, GroupAssignmentTime.class.getName(),
+                    List.of(broker.bootstrap(), GROUP_TOPIC, Integer.toString(GROUP_TOPIC_PARTITIONS), protocol, "3",
+                            "60000"), 300, null);
+            List<Double> times = out.lines().stream().filter(l -> l.startsWith("assigned " + protocol + " ms="))
+                    .map(l -> Double.parseDouble(l.substring(l.indexOf("ms=") + 3).trim())).toList();
+            if (out.exitCode() == 0 && !times.isEmpty()) {
+                for (double t : times) {
+                    results.add(label, name, t);
+                }
+                log(name + " " + label + ": " + times);
+            } else {
+                results.fail(label, name, failure(out));
+                log(name + " " + label + " failed: " + failure(out));
+            }
+        }
+    }
+
+    /**
+     * Issue 15's row: 4 share consumers (KIP-932) of one partition read it whole, acknowledging implicitly;
+     * records per second and the broker's CPU for it.
+     */
+    private void shareConsume(ToolRunner tools, BrokerProcess broker) throws IOException, InterruptedException {
+        String name = broker.name();
+        long records = plan.records1KiB;
+        String label = "share consume 1p 100B, " + SHARE_CONSUMERS + " consumers";
+        ToolRunner.Output produced = tools.run("produce-" + SHARE_TOPIC, "org.apache.kafka.tools.ProducerPerformance",
+                List.of("--topic", SHARE_TOPIC, "--num-records", Long.toString(records), "--record-size", "100",
+                        "--throughput", "-1", "--producer-props", "bootstrap.servers=" + broker.bootstrap(), "acks=1"),
+                600, null);
+        if (produced.exitCode() != 0) {
+            results.fail(label + ": records/s", name, failure(produced));
+            return;
+        }
+        flushDirtyPages();
+        ProcStat.Cpu before = ProcStat.cpu(broker.pid());
+        ToolRunner.Output out = tools.run("share-consume-" + SHARE_TOPIC, ShareConsumerPerformance.class.getName(),
+                List.of(broker.bootstrap(), SHARE_TOPIC, Long.toString(records), Integer.toString(SHARE_CONSUMERS),
+                        "120000"), 300, null);
+        ProcStat.Cpu used = ProcStat.cpu(broker.pid()).minus(before);
+        Optional<String> line = out.lines().stream().filter(l -> l.startsWith("share-consume ")).findFirst();
+        if (out.exitCode() == 0 && line.isPresent()) {
+            String l = line.get();
+            double rate = Double.parseDouble(l.replaceAll(".*records/s=([0-9.]+).*", "$1"));
+            results.add(label + ": records/s", name, rate);
+            results.add(label + ": broker CPU s", name, used.total());
+            results.add(label + ": records per broker CPU s", name, records / used.total());
+            log(String.format("%s %s: %.0f records/s, broker CPU %.1f s", name, label, rate, used.total()));
+        } else {
+            results.fail(label + ": records/s", name, failure(out));
+            log(name + " " + label + " failed: " + failure(out));
         }
     }
 
