@@ -15,6 +15,10 @@ import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.apache.kafka.common.security.auth.KafkaPrincipalBuilder;
 import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.apache.kafka.common.security.authenticator.CredentialCache;
+import org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule;
+import org.apache.kafka.common.security.oauthbearer.internals.OAuthBearerSaslServer;
+import org.apache.kafka.common.security.oauthbearer.internals.unsecured.OAuthBearerUnsecuredValidatorCallbackHandler;
+import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.common.security.plain.internals.PlainSaslServer;
 import org.apache.kafka.common.security.plain.internals.PlainServerCallbackHandler;
 import org.apache.kafka.common.security.scram.ScramCredential;
@@ -42,11 +46,12 @@ import java.util.Map;
  * (Kafka's keys, {@code listener.name.<name>.} overrides already applied) with kafka-clients' own parts:
  * {@link SslFactory} for TLS engines (every keystore type and option behaves as in Kafka), Kafka's
  * principal builder (certificate DN through {@code ssl.principal.mapping.rules}, SASL authorization id),
- * and Kafka's PLAIN and SCRAM SASL servers. A bad setting fails here, naming its key.
+ * and Kafka's PLAIN, SCRAM and OAUTHBEARER SASL servers. A bad setting fails here, naming its key.
  */
 public final class ListenerSecurity implements AutoCloseable {
     /** The SASL mechanisms Gregor serves; others in sasl.enabled.mechanisms fail the start. */
-    public static final List<String> SUPPORTED_MECHANISMS = List.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512");
+    public static final List<String> SUPPORTED_MECHANISMS = List.of("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512",
+            OAuthBearerLoginModule.OAUTHBEARER_MECHANISM);
 
     private final String listenerName;
     private final SecurityProtocol protocol;
@@ -147,8 +152,49 @@ public final class ListenerSecurity implements AutoCloseable {
             handler.configure(configs, mechanism, List.of());
             return handler;
         }
+        if (mechanism.equals(OAuthBearerLoginModule.OAUTHBEARER_MECHANISM)) {
+            return oauthBearerHandler(listener, configs);
+        }
         throw new ConfigException(BrokerSecurityConfigs.SASL_ENABLED_MECHANISMS_CONFIG, mechanism,
                 "SASL mechanism " + mechanism + " is not supported by Gregor; supported are " + SUPPORTED_MECHANISMS);
+    }
+
+    /**
+     * OAUTHBEARER as Kafka's broker sets it up: the token validator named by
+     * {@code listener.name.<l>.oauthbearer.sasl.server.callback.handler.class}, by default Kafka's unsecured JWS
+     * validator (for development: it checks a token's claims, expiry and scope, not a signature), configured from
+     * the mechanism's JAAS text ({@code unsecuredValidator*} options).
+     */
+    private static AuthenticateCallbackHandler oauthBearerHandler(ListenerName listener, Map<String, Object> configs) {
+        String mechanism = OAuthBearerLoginModule.OAUTHBEARER_MECHANISM;
+        String prefix = "listener.name." + listener.value().toLowerCase(Locale.ROOT) + ".oauthbearer.";
+        JaasContext jaas;
+        try {
+            jaas = JaasContext.loadServerContext(listener, mechanism, configs);
+        } catch (IllegalArgumentException | SecurityException e) {
+            throw new ConfigException(prefix + SaslConfigs.SASL_JAAS_CONFIG, null, "OAUTHBEARER needs a JAAS configuration "
+                    + "(org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;): " + e.getMessage());
+        }
+        String handlerKey = "oauthbearer." + BrokerSecurityConfigs.SASL_SERVER_CALLBACK_HANDLER_CLASS_CONFIG;
+        Object handlerClass = configs.get(handlerKey);
+        AuthenticateCallbackHandler handler;
+        if (handlerClass == null || handlerClass.toString().isBlank()) {
+            handler = new OAuthBearerUnsecuredValidatorCallbackHandler();
+        } else {
+            try {
+                handler = Utils.newInstance(handlerClass.toString(), AuthenticateCallbackHandler.class);
+            } catch (ClassNotFoundException | RuntimeException e) {
+                throw new ConfigException(prefix + BrokerSecurityConfigs.SASL_SERVER_CALLBACK_HANDLER_CLASS_CONFIG,
+                        handlerClass, "cannot make the OAUTHBEARER token validator: " + e);
+            }
+        }
+        try {
+            handler.configure(configs, mechanism, jaas.configurationEntries());
+        } catch (RuntimeException e) {
+            throw new ConfigException(prefix + SaslConfigs.SASL_JAAS_CONFIG, null,
+                    "the OAUTHBEARER validator refused its configuration: " + e.getMessage());
+        }
+        return handler;
     }
 
     /** Kafka's parsing of the broker security keys; unknown keys (mechanism-prefixed JAAS texts) pass through. */
@@ -203,6 +249,9 @@ public final class ListenerSecurity implements AutoCloseable {
         }
         if (mechanism.equals(PlainSaslServer.PLAIN_MECHANISM)) {
             return new PlainSaslServer(handler);
+        }
+        if (mechanism.equals(OAuthBearerLoginModule.OAUTHBEARER_MECHANISM)) {
+            return new OAuthBearerSaslServer(handler);
         }
         try {
             return new ScramSaslServer(ScramMechanism.forMechanismName(mechanism), configs, handler);
