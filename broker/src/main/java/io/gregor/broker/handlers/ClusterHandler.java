@@ -12,6 +12,8 @@ import io.gregor.storage.TopicPartition;
 import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaRequest;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.message.DescribeClusterRequestData;
@@ -103,7 +105,9 @@ public final class ClusterHandler {
         // v0 asks for all topics with an empty list; v1+ with null.
         boolean all = data.topics() == null || (version == 0 && data.topics().isEmpty());
         if (all) {
+            // a topic the client may not describe is left out, as if it did not exist
             topics.all().stream().sorted(Comparator.comparing(TopicMetadata::name))
+                    .filter(t -> request.authorize(AclOperation.DESCRIBE, ResourceType.TOPIC, t.name()))
                     .forEach(t -> response.topics().add(describe(t)));
             return CompletableFuture.completedFuture(response);
         }
@@ -122,12 +126,29 @@ public final class ClusterHandler {
         for (MetadataRequestData.MetadataRequestTopic requested : data.topics()) {
             String name = requested.name();
             if (name == null && requested.topicId() != null && !Uuid.ZERO_UUID.equals(requested.topicId())) {
-                response.topics().add(topics.topic(requested.topicId()).map(this::describe)
+                // topic ids are not secret: an unauthorized one is answered with the id (Kafka does so)
+                response.topics().add(topics.topic(requested.topicId()).map(t ->
+                                request.authorize(AclOperation.DESCRIBE, ResourceType.TOPIC, t.name()) ? describe(t)
+                                        : new MetadataResponseTopic().setTopicId(t.topicId()).setName(null)
+                                        .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()))
                         .orElseGet(() -> new MetadataResponseTopic().setTopicId(requested.topicId()).setName(null)
                                 .setErrorCode(Errors.UNKNOWN_TOPIC_ID.code())));
                 continue;
             }
+            // refused before looking the topic up: whether it exists is not revealed
+            if (!request.authorize(AclOperation.DESCRIBE, ResourceType.TOPIC, name)) {
+                response.topics().add(new MetadataResponseTopic().setName(name)
+                        .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()));
+                continue;
+            }
             TopicMetadata topic = topics.topic(name).orElse(null);
+            if (topic == null && autoCreate && !request.authorizeCluster(AclOperation.CREATE)
+                    && !request.authorize(AclOperation.CREATE, ResourceType.TOPIC, name)) {
+                // auto-creation needs CREATE on the cluster or the topic
+                response.topics().add(new MetadataResponseTopic().setName(name)
+                        .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()));
+                continue;
+            }
             if (topic == null && autoCreate) {
                 try {
                     topic = topics.autoCreate(name);
@@ -211,6 +232,10 @@ public final class ClusterHandler {
 
     private CompletionStage<DescribeLogDirsResponseData> describeLogDirs(KafkaRequest request) {
         DescribeLogDirsRequestData data = request.body();
+        if (!request.authorizeCluster(AclOperation.DESCRIBE)) {
+            return CompletableFuture.completedFuture(new DescribeLogDirsResponseData()
+                    .setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code()));
+        }
         Map<Path, Map<String, List<DescribeLogDirsResponseData.DescribeLogDirsPartition>>> byDir = new HashMap<>();
         for (Path dir : logs.logDirs()) {
             byDir.put(dir, new HashMap<>());
