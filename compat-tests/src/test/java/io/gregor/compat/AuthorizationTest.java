@@ -204,6 +204,13 @@ class AuthorizationTest {
         try (KafkaConsumer<String, String> consumer = consumer("alice", Map.of())) {
             assertThat(Clients.readFromBeginning(consumer, Clients.partitions(orders, 1), 1)).hasSize(1);
         }
+        try (Admin alice = admin("alice")) {
+            // what Admin reports as alice's authorized operations on the topic
+            assertThat(Clients.get(alice.describeTopics(List.of(orders),
+                            new org.apache.kafka.clients.admin.DescribeTopicsOptions().includeAuthorizedOperations(true))
+                    .allTopicNames()).get(orders).authorizedOperations())
+                    .containsExactlyInAnyOrder(AclOperation.READ, AclOperation.WRITE, AclOperation.DESCRIBE);
+        }
         ToolRunner.Result listed = acls("--list", "--topic", orders);
         assertThat(listed.stdout()).contains("User:alice").contains("READ");
         ToolRunner.Result listedPrincipal = acls("--list", "--principal", "User:alice");

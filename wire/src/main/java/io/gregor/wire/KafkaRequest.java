@@ -95,6 +95,33 @@ public final class KafkaRequest {
         return authorizer.authorizeAny(connection, operation, type);
     }
 
+    /**
+     * Kafka's authorized-operations bit field for a resource (Metadata, DescribeCluster, DescribeGroups when asked):
+     * bit {@code op.code()} set for each operation of the resource type that this request's principal may perform.
+     */
+    public int authorizedOperations(ResourceType type, String name) {
+        int bits = 0;
+        for (AclOperation operation : SUPPORTED_OPERATIONS.getOrDefault(type, java.util.Set.of())) {
+            if (authorize(operation, type, name)) {
+                bits |= 1 << operation.code();
+            }
+        }
+        return bits;
+    }
+
+    /** Per resource type, the operations Kafka reports in authorized-operations fields (Kafka's AclEntry). */
+    private static final java.util.Map<ResourceType, java.util.Set<AclOperation>> SUPPORTED_OPERATIONS = java.util.Map.of(
+            ResourceType.TOPIC, java.util.EnumSet.of(AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE,
+                    AclOperation.DESCRIBE, AclOperation.DELETE, AclOperation.ALTER, AclOperation.DESCRIBE_CONFIGS,
+                    AclOperation.ALTER_CONFIGS),
+            ResourceType.GROUP, java.util.EnumSet.of(AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE),
+            ResourceType.CLUSTER, java.util.EnumSet.of(AclOperation.CREATE, AclOperation.CLUSTER_ACTION,
+                    AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS, AclOperation.IDEMPOTENT_WRITE,
+                    AclOperation.ALTER, AclOperation.DESCRIBE),
+            ResourceType.TRANSACTIONAL_ID, java.util.EnumSet.of(AclOperation.DESCRIBE, AclOperation.WRITE),
+            ResourceType.DELEGATION_TOKEN, java.util.EnumSet.of(AclOperation.DESCRIBE),
+            ResourceType.USER, java.util.EnumSet.of(AclOperation.CREATE_TOKENS, AclOperation.DESCRIBE_TOKENS));
+
     /** Whether an authorizer is configured at all. */
     public boolean authorizerEnabled() {
         return authorizer.enabled();

@@ -1,5 +1,6 @@
 package io.gregor.broker.handlers;
 
+import org.apache.kafka.common.resource.Resource;
 import io.gregor.broker.Topics;
 import io.gregor.broker.metadata.BrokerInfo;
 import io.gregor.broker.metadata.MetadataStore;
@@ -76,8 +77,16 @@ public final class ClusterHandler {
     }
 
     public void register(ApiRegistry registry) {
-        registry.register(ApiKeys.METADATA, (short) 0, Short.MAX_VALUE, this::metadata);
-        registry.register(ApiKeys.DESCRIBE_CLUSTER, (short) 0, Short.MAX_VALUE, this::describeCluster);
+        registry.register(ApiKeys.METADATA, (short) 0, Short.MAX_VALUE,
+                request -> metadata(request).thenApply(response -> withAuthorizedOperations(request, response)));
+        registry.register(ApiKeys.DESCRIBE_CLUSTER, (short) 0, Short.MAX_VALUE,
+                request -> describeCluster(request).thenApply(response -> {
+                    DescribeClusterRequestData data = request.body();
+                    return data.includeClusterAuthorizedOperations() && response.errorCode() == Errors.NONE.code()
+                            ? response.setClusterAuthorizedOperations(
+                            request.authorizedOperations(ResourceType.CLUSTER, Resource.CLUSTER_NAME))
+                            : response;
+                }));
         registry.register(ApiKeys.DESCRIBE_LOG_DIRS, (short) 1, Short.MAX_VALUE, this::describeLogDirs);
     }
 
@@ -167,6 +176,23 @@ public final class ClusterHandler {
                     : new MetadataResponseTopic().setName(name).setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()));
         }
         return CompletableFuture.completedFuture(response);
+    }
+
+    /** The authorized-operations fields a client asked for (topics from v8; the cluster in v8-v10). */
+    private static MetadataResponseData withAuthorizedOperations(KafkaRequest request, MetadataResponseData response) {
+        MetadataRequestData data = request.body();
+        short version = request.apiVersion();
+        if (version >= 8 && data.includeTopicAuthorizedOperations()) {
+            for (MetadataResponseTopic t : response.topics()) {
+                if (t.errorCode() == Errors.NONE.code() && t.name() != null) {
+                    t.setTopicAuthorizedOperations(request.authorizedOperations(ResourceType.TOPIC, t.name()));
+                }
+            }
+        }
+        if (version >= 8 && version <= 10 && data.includeClusterAuthorizedOperations()) {
+            response.setClusterAuthorizedOperations(request.authorizedOperations(ResourceType.CLUSTER, Resource.CLUSTER_NAME));
+        }
+        return response;
     }
 
     private MetadataResponseTopic describe(TopicMetadata topic) {

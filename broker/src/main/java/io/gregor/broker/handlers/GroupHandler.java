@@ -440,11 +440,20 @@ public final class GroupHandler {
         boolean includeOps = version >= 3 && data.includeAuthorizedOperations();
         for (String groupId : data.groups()) {
             Errors error = groupError(request, AclOperation.DESCRIBE, groupId);
-            response.groups().add(error == Errors.NONE ? coordinator.describeGroup(groupId, version, includeOps)
+            response.groups().add(error == Errors.NONE ? withAuthorizedOperations(request, includeOps,
+                    coordinator.describeGroup(groupId, version, includeOps))
                     : new DescribeGroupsResponseData.DescribedGroup().setGroupId(groupId).setErrorCode(error.code())
                             .setGroupState("").setProtocolType("").setProtocolData(""));
         }
         return CompletableFuture.completedFuture(response);
+    }
+
+    /** What the client may do with the group, as Kafka reports it when asked (DescribeGroups v3+). */
+    private static DescribeGroupsResponseData.DescribedGroup withAuthorizedOperations(KafkaRequest request,
+            boolean includeOps, DescribeGroupsResponseData.DescribedGroup described) {
+        return includeOps && request.authorizerEnabled() && described.errorCode() == Errors.NONE.code()
+                ? described.setAuthorizedOperations(request.authorizedOperations(ResourceType.GROUP, described.groupId()))
+                : described;
     }
 
     private CompletionStage<DeleteGroupsResponseData> deleteGroups(KafkaRequest request) {
