@@ -465,6 +465,23 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
         }
     }
 
+    /** Kafka's brokers drop ACL change notifications after 15 minutes; Gregor's writers do it for them. */
+    private static final long ACL_CHANGE_EXPIRATION_MS = 15 * 60 * 1000L;
+
+    private void purgeAclChanges(String changes) throws KeeperException, InterruptedException {
+        long now = time.milliseconds();
+        for (String child : zk.getChildren(changes, false)) {
+            org.apache.zookeeper.data.Stat stat = zk.exists(changes + "/" + child, false);
+            if (stat != null && now - stat.getCtime() > ACL_CHANGE_EXPIRATION_MS) {
+                try {
+                    zk.delete(changes + "/" + child, -1);
+                } catch (KeeperException.NoNodeException raced) {
+                    // another broker purged it
+                }
+            }
+        }
+    }
+
     @Override
     public Map<ResourcePattern, Set<AccessControlEntry>> acls() {
         return Map.copyOf(acls);
@@ -521,6 +538,7 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             zk.create(changes + "/" + AclJson.CHANGE_PREFIX,
                     AclJson.changeNotification(resource).getBytes(java.nio.charset.StandardCharsets.UTF_8), ACL,
                     CreateMode.PERSISTENT_SEQUENTIAL);
+            purgeAclChanges(changes);
         } catch (KeeperException e) {
             throw new IllegalStateException("Cannot write the ACLs of " + resource + ": " + e, e);
         } catch (InterruptedException e) {
