@@ -1,5 +1,7 @@
 package io.gregor.broker;
 
+import io.gregor.broker.authz.AclAuthorizer;
+import io.gregor.broker.authz.AclsHandler;
 import io.gregor.broker.console.BrokerView;
 import io.gregor.broker.console.WebConsole;
 import io.gregor.broker.handlers.ClusterHandler;
@@ -227,6 +229,13 @@ public final class Broker implements AutoCloseable {
         topics.startup();
 
         ApiRegistry registry = new ApiRegistry();
+        // authorizer.class.name: every handler's KafkaRequest.authorize asks it; without one, everything is allowed
+        AclAuthorizer authorizer = config.authorizerEnabled()
+                ? new AclAuthorizer(store, config.superUsers(), config.allowEveryoneIfNoAclFound()).start() : null;
+        if (authorizer != null) {
+            registry.authorizer(authorizer);
+        }
+        new AclsHandler(authorizer).register(registry);
         ScramCredentials scramCredentials = new ScramCredentials(store);
         scramCredentials.register(registry);
         SaslApis.register(registry);

@@ -12,9 +12,13 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.zookeeper.ZooKeeper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,12 +28,15 @@ import java.util.Map;
 import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
  * Three brokers in a ZooKeeper cluster whose only listener is SASL_SSL, so followers fetch, and transaction
  * markers travel, over TLS with a SASL/PLAIN broker login; a SCRAM user created through one broker
- * (stored in /config/users) logs in on another.
+ * (stored in /config/users) logs in on another. ACLs are on (the brokers' own user is a super user): those the
+ * stock kafka-acls tool creates through one broker (stored in /kafka-acl in Kafka's JSON) hold on the others,
+ * and one deleted through another broker stops holding everywhere.
  */
 class SecureClusterTest {
     private static final String CHROOT = "/gregor-secure";
@@ -73,6 +80,8 @@ class SecureClusterTest {
         props.put("replica.lag.time.max.ms", "10000");
         props.put("controlled.shutdown.max.retries", "1");
         props.put("controlled.shutdown.retry.backoff.ms", "3000");
+        props.put("authorizer.class.name", "kafka.security.authorizer.AclAuthorizer");
+        props.put("super.users", "User:broker");
         Broker b = Broker.start(props);
         brokers.add(b);
         return b;
@@ -90,7 +99,7 @@ class SecureClusterTest {
     }
 
     @Test
-    void brokersReplicateAndWriteMarkersOverSaslSsl() {
+    void brokersReplicateAndWriteMarkersOverSaslSsl() throws Exception {
         dir = TestDirs.newDataDir("secure-cluster");
         certs = TestCertificates.create(TestDirs.mkdirs(dir.resolve("certs")));
         for (int id = 1; id <= 3; id++) {
@@ -112,9 +121,29 @@ class SecureClusterTest {
             });
         }
 
-        // alice was created through broker 1 and logs in on broker 3; min.insync.replicas=3 makes every write wait
-        // for both followers' fetches
+        // alice was created through broker 1 and logs in on broker 3, where no ACL lets her see the topic yet
         String third = brokers.get(2).bootstrapServers("SASL_SSL");
+        try (Admin alice = Admin.create(client(third, "SCRAM-SHA-256", "alice", "alice-secret"))) {
+            assertThatThrownBy(() -> Clients.get(alice.describeTopics(List.of(topic)).allTopicNames()))
+                    .isInstanceOf(TopicAuthorizationException.class);
+        }
+        // the stock tool creates her ACLs through broker 1
+        aclCommand(brokers.get(0), "--add", "--allow-principal", "User:alice", "--producer", "--topic", topic,
+                "--transactional-id", "secure-txn");
+        aclCommand(brokers.get(0), "--add", "--allow-principal", "User:alice", "--operation", "Read", "--topic", topic);
+        try (ZooKeeper zk = zookeeper.client(CHROOT)) {
+            String json = new String(zk.getData("/kafka-acl/Topic/" + topic, false, null), StandardCharsets.UTF_8);
+            assertThat(json).contains("\"principal\":\"User:alice\"").contains("\"operation\":\"Write\"")
+                    .contains("\"operation\":\"Read\"").contains("\"permissionType\":\"Allow\"");
+            assertThat(zk.getData("/kafka-acl/TransactionalId/secure-txn", false, null)).isNotEmpty();
+            assertThat(zk.getChildren("/kafka-acl-changes", false)).isNotEmpty();
+        }
+        // broker 3 learns of them through its ZooKeeper watch
+        try (Admin alice = Admin.create(client(third, "SCRAM-SHA-256", "alice", "alice-secret"))) {
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(Clients.get(alice.describeTopics(List.of(topic)).allTopicNames())).containsKey(topic));
+        }
+        // min.insync.replicas=3 makes every write wait for both followers' fetches
         Map<String, Object> producerProps = client(third, "SCRAM-SHA-256", "alice", "alice-secret");
         producerProps.put("acks", "all");
         try (KafkaProducer<String, String> producer = Clients.producer(third, producerProps)) {
@@ -142,5 +171,36 @@ class SecureClusterTest {
             assertThat(all).hasSize(39);
             assertThat(all.stream().filter(r -> r.key().startsWith("t"))).hasSize(9);
         }
+
+        // her READ deleted through broker 2 stops holding on broker 1 too
+        aclCommand(brokers.get(1), "--remove", "--force", "--allow-principal", "User:alice", "--operation", "Read",
+                "--topic", topic);
+        String first = brokers.get(0).bootstrapServers("SASL_SSL");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            try (KafkaConsumer<String, String> consumer = Clients.consumer(first,
+                    client(first, "SCRAM-SHA-256", "alice", "alice-secret"))) {
+                consumer.assign(Clients.partitions(topic, 3));
+                assertThatThrownBy(() -> consumer.poll(Duration.ofSeconds(3)))
+                        .isInstanceOf(TopicAuthorizationException.class);
+            }
+        });
+    }
+
+    /** The stock kafka-acls tool against {@code broker}, as the brokers' super user over SASL_SSL. */
+    private void aclCommand(Broker broker, String... args) {
+        Path config = dir.resolve("acl-command-" + System.nanoTime() + ".properties");
+        StringBuilder text = new StringBuilder();
+        client(broker.bootstrapServers("SASL_SSL"), "PLAIN", "broker", "broker-secret")
+                .forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
+        try {
+            Files.writeString(config, text.toString());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        List<String> all = new ArrayList<>(List.of("--bootstrap-server", broker.bootstrapServers("SASL_SSL"),
+                "--command-config", config.toString()));
+        all.addAll(List.of(args));
+        ToolRunner.Result result = ToolRunner.runTool("org.apache.kafka.tools.AclCommand", all.toArray(String[]::new));
+        assertThat(result.exitCode()).as(result.describe()).isZero();
     }
 }

@@ -626,6 +626,36 @@ public final class BrokerConfig {
         return timeout != null ? timeout : zookeeperSessionTimeoutMs();
     }
 
+    // ---------------------------------------------------------------- authorization
+
+    /** Whether authorizer.class.name names an authorizer (all accepted names mean the built-in ACL authorizer). */
+    public boolean authorizerEnabled() {
+        String className = (String) values.get("authorizer.class.name");
+        return className != null && !className.isBlank();
+    }
+
+    /** super.users: principals such as {@code User:admin}, separated by semicolons. */
+    public Set<String> superUsers() {
+        String raw = (String) values.get("super.users");
+        Set<String> users = new TreeSet<>();
+        if (raw != null) {
+            for (String user : raw.split(";")) {
+                if (!user.isBlank()) {
+                    String principal = user.trim();
+                    if (principal.indexOf(':') <= 0) {
+                        throw new ConfigException("super.users", raw, "expected principals as Type:name, e.g. User:admin");
+                    }
+                    users.add(principal);
+                }
+            }
+        }
+        return users;
+    }
+
+    public boolean allowEveryoneIfNoAclFound() {
+        return boolValue("allow.everyone.if.no.acl.found");
+    }
+
     // ---------------------------------------------------------------- Gregor's test-harness settings
 
     /** gregor.wire.trace.enable: log every answer through the logger io.gregor.trace. */

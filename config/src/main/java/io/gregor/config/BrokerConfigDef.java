@@ -29,6 +29,10 @@ final class BrokerConfigDef {
     private BrokerConfigDef() {
     }
 
+    /** Kafka's authorizer classes (KRaft's and ZooKeeper mode's) and Gregor's own name; all mean the built-in ACLs. */
+    static final List<String> AUTHORIZER_CLASSES = List.of("org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "kafka.security.authorizer.AclAuthorizer", "io.gregor.broker.authz.AclAuthorizer");
+
     static final String[] COMPRESSION_TYPES = {"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"};
     static final String[] CLEANUP_POLICIES = {"compact", "delete"};
     static final String[] TIMESTAMP_TYPES = {"CreateTime", "LogAppendTime"};
@@ -268,6 +272,15 @@ final class BrokerConfigDef {
             }
         }
 
+        // --- authorization (Kafka's keys: StandardAuthorizer's super.users and allow.everyone.if.no.acl.found)
+        DEF.define("authorizer.class.name", STRING, "", authorizerClass(), HIGH,
+                "The authorizer: empty for none, or " + String.join(", ", AUTHORIZER_CLASSES)
+                        + ", each meaning Gregor's built-in ACL authorizer.");
+        DEF.define("super.users", STRING, "", MEDIUM,
+                "Principals allowed everything whatever the ACLs say, separated by semicolons (User:admin;User:broker).");
+        DEF.define("allow.everyone.if.no.acl.found", BOOLEAN, false, MEDIUM,
+                "Whether a resource no ACL matches is open to everyone (false: only super users).");
+
         // --- Gregor's own test-harness settings (not Kafka's)
         DEF.define("gregor.wire.trace.enable", BOOLEAN, false, LOW,
                 "Log every answer the broker sends (API, client id, correlation id, key fields, error codes) at INFO "
@@ -275,6 +288,24 @@ final class BrokerConfigDef {
         DEF.define("gregor.http.listener", STRING, null, LOW,
                 "HOST:PORT of an HTTP endpoint that injects faults and serves the wire trace (for tests); "
                         + "unset means none. Port 0 lets the kernel pick.");
+    }
+
+    static ConfigDef.Validator authorizerClass() {
+        return new ConfigDef.Validator() {
+            @Override
+            public void ensureValid(String name, Object value) {
+                String className = value == null ? "" : value.toString().trim();
+                if (!className.isEmpty() && !AUTHORIZER_CLASSES.contains(className)) {
+                    throw new org.apache.kafka.common.config.ConfigException(name, value,
+                            "unknown authorizer; Gregor accepts " + String.join(", ", AUTHORIZER_CLASSES));
+                }
+            }
+
+            @Override
+            public String toString() {
+                return "empty or one of " + AUTHORIZER_CLASSES;
+            }
+        };
     }
 
     static ConfigDef.Validator gzipLevel() {

@@ -24,6 +24,7 @@ public final class ApiRegistry {
     private static final long FINALIZED_FEATURES_EPOCH = 1;
     private final Map<ApiKeys, Entry> entries = new EnumMap<>(ApiKeys.class);
     private final Map<String, Feature> features = new TreeMap<>();
+    private volatile RequestAuthorizer authorizer = RequestAuthorizer.ALLOW_ALL;
 
     public ApiRegistry() {
         // Versions newer than kafka-clients knows get Kafka's KIP-511 answer (v0 with UNSUPPORTED_VERSION).
@@ -49,6 +50,16 @@ public final class ApiRegistry {
     public ApiRegistry feature(String name, short minVersion, short maxVersion, short finalizedLevel) {
         features.put(name, new Feature(minVersion, maxVersion, finalizedLevel));
         return this;
+    }
+
+    /** The authorizer every request's {@link KafkaRequest#authorize} asks (set once at startup). */
+    public ApiRegistry authorizer(RequestAuthorizer authorizer) {
+        this.authorizer = authorizer;
+        return this;
+    }
+
+    public RequestAuthorizer authorizer() {
+        return authorizer;
     }
 
     public Entry lookup(ApiKeys api) {

@@ -147,6 +147,7 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
     private void dispatch(Slot slot) {
         KafkaRequest request = slot.request;
         slot.dequeuedNanos = time.nanoseconds();
+        request.authorizer(registry.authorizer());
         CompletionStage<? extends ApiMessage> answer;
         try {
             RequestAction action = anyInterceptorActive() ? intercept(slot) : null;

@@ -1,5 +1,6 @@
 package io.gregor.broker.handlers;
 
+import org.apache.kafka.common.resource.Resource;
 import io.gregor.broker.Topics;
 import io.gregor.broker.metadata.BrokerInfo;
 import io.gregor.broker.metadata.MetadataStore;
@@ -12,6 +13,8 @@ import io.gregor.storage.TopicPartition;
 import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaRequest;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.message.DescribeClusterRequestData;
@@ -74,8 +77,16 @@ public final class ClusterHandler {
     }
 
     public void register(ApiRegistry registry) {
-        registry.register(ApiKeys.METADATA, (short) 0, Short.MAX_VALUE, this::metadata);
-        registry.register(ApiKeys.DESCRIBE_CLUSTER, (short) 0, Short.MAX_VALUE, this::describeCluster);
+        registry.register(ApiKeys.METADATA, (short) 0, Short.MAX_VALUE,
+                request -> metadata(request).thenApply(response -> withAuthorizedOperations(request, response)));
+        registry.register(ApiKeys.DESCRIBE_CLUSTER, (short) 0, Short.MAX_VALUE,
+                request -> describeCluster(request).thenApply(response -> {
+                    DescribeClusterRequestData data = request.body();
+                    return data.includeClusterAuthorizedOperations() && response.errorCode() == Errors.NONE.code()
+                            ? response.setClusterAuthorizedOperations(
+                            request.authorizedOperations(ResourceType.CLUSTER, Resource.CLUSTER_NAME))
+                            : response;
+                }));
         registry.register(ApiKeys.DESCRIBE_LOG_DIRS, (short) 1, Short.MAX_VALUE, this::describeLogDirs);
     }
 
@@ -103,7 +114,9 @@ public final class ClusterHandler {
         // v0 asks for all topics with an empty list; v1+ with null.
         boolean all = data.topics() == null || (version == 0 && data.topics().isEmpty());
         if (all) {
+            // a topic the client may not describe is left out, as if it did not exist
             topics.all().stream().sorted(Comparator.comparing(TopicMetadata::name))
+                    .filter(t -> request.authorize(AclOperation.DESCRIBE, ResourceType.TOPIC, t.name()))
                     .forEach(t -> response.topics().add(describe(t)));
             return CompletableFuture.completedFuture(response);
         }
@@ -122,12 +135,29 @@ public final class ClusterHandler {
         for (MetadataRequestData.MetadataRequestTopic requested : data.topics()) {
             String name = requested.name();
             if (name == null && requested.topicId() != null && !Uuid.ZERO_UUID.equals(requested.topicId())) {
-                response.topics().add(topics.topic(requested.topicId()).map(this::describe)
+                // topic ids are not secret: an unauthorized one is answered with the id (Kafka does so)
+                response.topics().add(topics.topic(requested.topicId()).map(t ->
+                                request.authorize(AclOperation.DESCRIBE, ResourceType.TOPIC, t.name()) ? describe(t)
+                                        : new MetadataResponseTopic().setTopicId(t.topicId()).setName(null)
+                                        .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()))
                         .orElseGet(() -> new MetadataResponseTopic().setTopicId(requested.topicId()).setName(null)
                                 .setErrorCode(Errors.UNKNOWN_TOPIC_ID.code())));
                 continue;
             }
+            // refused before looking the topic up: whether it exists is not revealed
+            if (!request.authorize(AclOperation.DESCRIBE, ResourceType.TOPIC, name)) {
+                response.topics().add(new MetadataResponseTopic().setName(name)
+                        .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()));
+                continue;
+            }
             TopicMetadata topic = topics.topic(name).orElse(null);
+            if (topic == null && autoCreate && !request.authorizeCluster(AclOperation.CREATE)
+                    && !request.authorize(AclOperation.CREATE, ResourceType.TOPIC, name)) {
+                // auto-creation needs CREATE on the cluster or the topic
+                response.topics().add(new MetadataResponseTopic().setName(name)
+                        .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()));
+                continue;
+            }
             if (topic == null && autoCreate) {
                 try {
                     topic = topics.autoCreate(name);
@@ -146,6 +176,23 @@ public final class ClusterHandler {
                     : new MetadataResponseTopic().setName(name).setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()));
         }
         return CompletableFuture.completedFuture(response);
+    }
+
+    /** The authorized-operations fields a client asked for (topics from v8; the cluster in v8-v10). */
+    private static MetadataResponseData withAuthorizedOperations(KafkaRequest request, MetadataResponseData response) {
+        MetadataRequestData data = request.body();
+        short version = request.apiVersion();
+        if (version >= 8 && data.includeTopicAuthorizedOperations()) {
+            for (MetadataResponseTopic t : response.topics()) {
+                if (t.errorCode() == Errors.NONE.code() && t.name() != null) {
+                    t.setTopicAuthorizedOperations(request.authorizedOperations(ResourceType.TOPIC, t.name()));
+                }
+            }
+        }
+        if (version >= 8 && version <= 10 && data.includeClusterAuthorizedOperations()) {
+            response.setClusterAuthorizedOperations(request.authorizedOperations(ResourceType.CLUSTER, Resource.CLUSTER_NAME));
+        }
+        return response;
     }
 
     private MetadataResponseTopic describe(TopicMetadata topic) {
@@ -211,6 +258,10 @@ public final class ClusterHandler {
 
     private CompletionStage<DescribeLogDirsResponseData> describeLogDirs(KafkaRequest request) {
         DescribeLogDirsRequestData data = request.body();
+        if (!request.authorizeCluster(AclOperation.DESCRIBE)) {
+            return CompletableFuture.completedFuture(new DescribeLogDirsResponseData()
+                    .setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code()));
+        }
         Map<Path, Map<String, List<DescribeLogDirsResponseData.DescribeLogDirsPartition>>> byDir = new HashMap<>();
         for (Path dir : logs.logDirs()) {
             byDir.put(dir, new HashMap<>());

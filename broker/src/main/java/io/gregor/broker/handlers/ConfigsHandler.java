@@ -1,5 +1,10 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.wire.KafkaRequest;
+import org.apache.kafka.common.errors.ClusterAuthorizationException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.resource.ResourceType;
+import org.apache.kafka.common.acl.AclOperation;
 import io.gregor.broker.Topics;
 import io.gregor.broker.metadata.TopicMetadata;
 import io.gregor.config.BrokerConfig;
@@ -76,21 +81,51 @@ public final class ConfigsHandler {
 
     public void register(ApiRegistry registry) {
         registry.register(ApiKeys.DESCRIBE_CONFIGS, (short) 1, (short) 4,
-                request -> CompletableFuture.completedFuture(describeConfigs(request.body())));
+                request -> CompletableFuture.completedFuture(describeConfigs(request.body(), access(request))));
         registry.register(ApiKeys.ALTER_CONFIGS, (short) 0, (short) 2,
-                request -> CompletableFuture.completedFuture(alterConfigs(request.body())));
+                request -> CompletableFuture.completedFuture(alterConfigs(request.body(), access(request))));
         registry.register(ApiKeys.INCREMENTAL_ALTER_CONFIGS, (short) 0, (short) 1,
-                request -> CompletableFuture.completedFuture(incrementalAlterConfigs(request.body())));
+                request -> CompletableFuture.completedFuture(incrementalAlterConfigs(request.body(), access(request))));
+    }
+
+    /** Refuses a config operation on a resource by throwing Kafka's authorization exception for it. */
+    @FunctionalInterface
+    interface ConfigAccess {
+        ConfigAccess ANY = (operation, resourceType, name) -> {
+        };
+
+        void check(AclOperation operation, byte resourceType, String name);
+    }
+
+    /** A topic's configs need DESCRIBE_CONFIGS / ALTER_CONFIGS on the topic; a broker's, on the cluster. */
+    private static ConfigAccess access(KafkaRequest request) {
+        if (!request.authorizerEnabled()) {
+            return ConfigAccess.ANY;
+        }
+        return (operation, resourceType, name) -> {
+            if (resourceType == ConfigResource.Type.TOPIC.id()) {
+                if (!request.authorize(operation, ResourceType.TOPIC, name)) {
+                    throw new TopicAuthorizationException(Errors.TOPIC_AUTHORIZATION_FAILED.message());
+                }
+            } else if (!request.authorizeCluster(operation)) {
+                throw new ClusterAuthorizationException(Errors.CLUSTER_AUTHORIZATION_FAILED.message());
+            }
+        };
     }
 
     // ------------------------------------------------------------------------------------ DescribeConfigs
 
     DescribeConfigsResponseData describeConfigs(DescribeConfigsRequestData request) {
+        return describeConfigs(request, ConfigAccess.ANY);
+    }
+
+    DescribeConfigsResponseData describeConfigs(DescribeConfigsRequestData request, ConfigAccess access) {
         DescribeConfigsResponseData response = new DescribeConfigsResponseData();
         for (DescribeConfigsResource resource : request.resources()) {
             DescribeConfigsResult result = new DescribeConfigsResult()
                     .setResourceType(resource.resourceType()).setResourceName(resource.resourceName());
             try {
+                access.check(AclOperation.DESCRIBE_CONFIGS, resource.resourceType(), resource.resourceName());
                 List<String> keys = resource.configurationKeys();
                 for (ConfigEntry entry : entriesOf(resource)) {
                     if (keys == null || keys.contains(entry.name())) {
@@ -152,9 +187,16 @@ public final class ConfigsHandler {
 
     /** The legacy API: a topic's given configs replace all of its overrides. */
     AlterConfigsResponseData alterConfigs(AlterConfigsRequestData request) {
+        return alterConfigs(request, ConfigAccess.ANY);
+    }
+
+    AlterConfigsResponseData alterConfigs(AlterConfigsRequestData request, ConfigAccess access) {
         return new AlterConfigsResponseData().setResponses(alterEach(request.resources(),
                 r -> new ResourceKey(r.resourceType(), r.resourceName()),
-                r -> replaceConfigs(r, request.validateOnly()),
+                r -> {
+                    access.check(AclOperation.ALTER_CONFIGS, r.resourceType(), r.resourceName());
+                    replaceConfigs(r, request.validateOnly());
+                },
                 (key, error, message) -> new AlterConfigsResourceResponse()
                         .setResourceType(key.type()).setResourceName(key.name())
                         .setErrorCode(error.code()).setErrorMessage(message),
@@ -191,9 +233,17 @@ public final class ConfigsHandler {
     // ------------------------------------------------------------------------------------ IncrementalAlterConfigs
 
     IncrementalAlterConfigsResponseData incrementalAlterConfigs(IncrementalAlterConfigsRequestData request) {
+        return incrementalAlterConfigs(request, ConfigAccess.ANY);
+    }
+
+    IncrementalAlterConfigsResponseData incrementalAlterConfigs(IncrementalAlterConfigsRequestData request,
+                                                                ConfigAccess access) {
         return new IncrementalAlterConfigsResponseData().setResponses(alterEach(request.resources(),
                 r -> new ResourceKey(r.resourceType(), r.resourceName()),
-                r -> alterIncrementally(r, request.validateOnly()),
+                r -> {
+                    access.check(AclOperation.ALTER_CONFIGS, r.resourceType(), r.resourceName());
+                    alterIncrementally(r, request.validateOnly());
+                },
                 (key, error, message) -> new IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse()
                         .setResourceType(key.type()).setResourceName(key.name())
                         .setErrorCode(error.code()).setErrorMessage(message),

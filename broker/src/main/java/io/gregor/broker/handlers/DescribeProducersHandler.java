@@ -38,9 +38,16 @@ public final class DescribeProducersHandler {
         for (DescribeProducersRequestData.TopicRequest topic : data.topics()) {
             TopicResponse topicResponse = new TopicResponse().setName(topic.name());
             response.topics().add(topicResponse);
+            boolean refused = !request.authorize(org.apache.kafka.common.acl.AclOperation.READ,
+                    org.apache.kafka.common.resource.ResourceType.TOPIC, topic.name());
             for (int index : topic.partitionIndexes()) {
                 PartitionResponse result = new PartitionResponse().setPartitionIndex(index);
                 topicResponse.partitions().add(result);
+                if (refused) {
+                    result.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
+                            .setErrorMessage(Errors.TOPIC_AUTHORIZATION_FAILED.message());
+                    continue;
+                }
                 Partition partition = topics.partition(topic.name(), index).orElse(null);
                 if (partition == null) {
                     Errors error = topics.notHostedError(topic.name(), index, Errors.UNKNOWN_TOPIC_OR_PARTITION);

@@ -1,5 +1,8 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.broker.metadata.TopicMetadata;
+import org.apache.kafka.common.resource.ResourceType;
+import org.apache.kafka.common.acl.AclOperation;
 import io.gregor.broker.Topics;
 import io.gregor.broker.metrics.TopicMetrics;
 import io.gregor.broker.replica.FetchPurgatory;
@@ -69,7 +72,8 @@ public final class FetchHandler {
         }
         boolean byId = request.apiVersion() >= 13;
         int replicaId = request.apiVersion() >= 15 ? data.replicaState().replicaId() : data.replicaId();
-        Result first = read(data, byId, replicaId);
+        boolean[] refused = refusedTopics(request, data, byId, replicaId);
+        Result first = read(data, byId, replicaId, refused);
         if (data.maxWaitMs() <= 0 || first.bytes >= data.minBytes() || first.hasError || first.logs.isEmpty()) {
             return CompletableFuture.completedFuture(answered(first, replicaId));
         }
@@ -94,7 +98,7 @@ public final class FetchHandler {
                 committed ? visibleEndMoved : null, visibleEndMoved,
                 () -> {
                     try {
-                        answer.complete(answered(read(data, byId, replicaId), replicaId));
+                        answer.complete(answered(read(data, byId, replicaId, refused), replicaId));
                     } catch (RuntimeException e) {
                         answer.completeExceptionally(e);
                     }
@@ -115,15 +119,39 @@ public final class FetchHandler {
         return replica ? log.logEndOffset() : readCommitted ? log.lastStableOffset() : log.highWatermark();
     }
 
-    private Result read(FetchRequestData data, boolean byId, int replicaId) {
+    /**
+     * Per requested topic, whether it is refused: a follower needs CLUSTER_ACTION on the cluster, a consumer READ on
+     * the topic. Null when nothing is refused (always without an authorizer). An unknown topic id is not refused:
+     * it is answered UNKNOWN_TOPIC_ID.
+     */
+    private boolean[] refusedTopics(KafkaRequest request, FetchRequestData data, boolean byId, int replicaId) {
+        if (!request.authorizerEnabled()) {
+            return null;
+        }
+        boolean[] refused = new boolean[data.topics().size()];
+        boolean clusterAction = replicaId >= 0 && request.authorizeCluster(AclOperation.CLUSTER_ACTION);
+        boolean any = false;
+        for (int i = 0; i < refused.length; i++) {
+            FetchRequestData.FetchTopic t = data.topics().get(i);
+            String name = byId ? topics.topic(t.topicId()).map(TopicMetadata::name).orElse(null) : t.topic();
+            refused[i] = replicaId >= 0 ? !clusterAction
+                    : name != null && !request.authorize(AclOperation.READ, ResourceType.TOPIC, name);
+            any |= refused[i];
+        }
+        return any ? refused : null;
+    }
+
+    private Result read(FetchRequestData data, boolean byId, int replicaId, boolean[] refused) {
         long now = time.milliseconds();
         Result result = new Result();
         FetchResponseData response = result.response.setSessionId(0);
         long budget = data.maxBytes();
-        for (FetchRequestData.FetchTopic fetchTopic : data.topics()) {
+        for (int topicIndex = 0; topicIndex < data.topics().size(); topicIndex++) {
+            FetchRequestData.FetchTopic fetchTopic = data.topics().get(topicIndex);
             FetchableTopicResponse topicResponse = new FetchableTopicResponse()
                     .setTopic(fetchTopic.topic()).setTopicId(fetchTopic.topicId());
             response.responses().add(topicResponse);
+            boolean topicRefused = refused != null && refused[topicIndex];
             for (FetchRequestData.FetchPartition fp : fetchTopic.partitions()) {
                 PartitionData pd = new PartitionData().setPartitionIndex(fp.partition())
                         .setHighWatermark(-1).setLastStableOffset(-1).setLogStartOffset(-1)
@@ -132,6 +160,10 @@ public final class FetchHandler {
                     pd.setAbortedTransactions(new ArrayList<>());
                 }
                 topicResponse.partitions().add(pd);
+                if (topicRefused) {
+                    result.fail(pd, Errors.TOPIC_AUTHORIZATION_FAILED);
+                    continue;
+                }
                 LeaderLookup leader = LeaderLookup.lookup(byId
                                 ? topics.partition(fetchTopic.topicId(), fp.partition())
                                 : topics.partition(fetchTopic.topic(), fp.partition()),

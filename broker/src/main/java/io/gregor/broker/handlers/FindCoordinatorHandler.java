@@ -1,5 +1,7 @@
 package io.gregor.broker.handlers;
 
+import org.apache.kafka.common.resource.ResourceType;
+import org.apache.kafka.common.acl.AclOperation;
 import io.gregor.broker.InternalTopic;
 import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaRequest;
@@ -46,17 +48,31 @@ public final class FindCoordinatorHandler {
         FindCoordinatorResponseData response = new FindCoordinatorResponseData();
         InetSocketAddress endpoint = advertised.get(request.connection().listenerName());
         if (version < 4) {
-            FindCoordinatorResponseData.Coordinator c = coordinatorFor(data.key(), version >= 1 ? data.keyType() : 0, endpoint, request.connection().listenerName());
+            FindCoordinatorResponseData.Coordinator c = authorizedCoordinatorFor(request, data.key(),
+                    version >= 1 ? data.keyType() : 0, endpoint);
             response.setErrorCode(c.errorCode()).setNodeId(c.nodeId()).setHost(c.host()).setPort(c.port());
             if (version >= 1) {
                 response.setErrorMessage(c.errorMessage());
             }
         } else {
             for (String key : data.coordinatorKeys()) {
-                response.coordinators().add(coordinatorFor(key, data.keyType(), endpoint, request.connection().listenerName()));
+                response.coordinators().add(authorizedCoordinatorFor(request, key, data.keyType(), endpoint));
             }
         }
         return CompletableFuture.completedFuture(response);
+    }
+
+    /** A group's coordinator needs DESCRIBE on the group, a transactional id's DESCRIBE on the id (as in Kafka). */
+    private FindCoordinatorResponseData.Coordinator authorizedCoordinatorFor(KafkaRequest request, String key, byte keyType,
+                                                                             InetSocketAddress endpoint) {
+        ResourceType type = keyType == CoordinatorType.GROUP.id() ? ResourceType.GROUP
+                : keyType == CoordinatorType.TRANSACTION.id() ? ResourceType.TRANSACTIONAL_ID : null;
+        if (type != null && !request.authorize(AclOperation.DESCRIBE, type, key)) {
+            Errors refused = KafkaRequest.authorizationError(type);
+            return new FindCoordinatorResponseData.Coordinator().setKey(key).setNodeId(-1).setHost("").setPort(-1)
+                    .setErrorCode(refused.code()).setErrorMessage(refused.message());
+        }
+        return coordinatorFor(key, keyType, endpoint, request.connection().listenerName());
     }
 
     private FindCoordinatorResponseData.Coordinator coordinatorFor(String key, byte keyType, InetSocketAddress endpoint,

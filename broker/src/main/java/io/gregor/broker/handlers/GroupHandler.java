@@ -1,5 +1,7 @@
 package io.gregor.broker.handlers;
 
+import org.apache.kafka.common.resource.ResourceType;
+import org.apache.kafka.common.acl.AclOperation;
 import io.gregor.coordinator.CommittedOffset;
 import io.gregor.coordinator.GroupCoordinator;
 import io.gregor.wire.ApiRegistry;
@@ -102,11 +104,20 @@ public final class GroupHandler {
         return coordinator.coordinatorError(groupId);
     }
 
+    /**
+     * GROUP_AUTHORIZATION_FAILED when the client may not perform {@code operation} on the group (checked first, as
+     * Kafka does, so a refused client learns nothing about the group); else {@link #notHere}.
+     */
+    private Errors groupError(KafkaRequest request, AclOperation operation, String groupId) {
+        return request.authorize(operation, ResourceType.GROUP, groupId) ? notHere(groupId)
+                : Errors.GROUP_AUTHORIZATION_FAILED;
+    }
+
     // ------------------------------------------------------------------ membership
 
     private CompletionStage<? extends ApiMessage> joinGroup(KafkaRequest request) {
         JoinGroupRequestData data = request.body();
-        Errors error = notHere(data.groupId());
+        Errors error = groupError(request, AclOperation.READ, data.groupId());
         if (error != Errors.NONE) {
             return CompletableFuture.completedFuture(new JoinGroupResponseData().setErrorCode(error.code())
                     .setGenerationId(-1).setMemberId(data.memberId()).setLeader("")
@@ -117,7 +128,7 @@ public final class GroupHandler {
 
     private CompletionStage<? extends ApiMessage> syncGroup(KafkaRequest request) {
         SyncGroupRequestData data = request.body();
-        Errors error = notHere(data.groupId());
+        Errors error = groupError(request, AclOperation.READ, data.groupId());
         if (error != Errors.NONE) {
             return CompletableFuture.completedFuture(new SyncGroupResponseData().setErrorCode(error.code())
                     .setAssignment(new byte[0]));
@@ -127,7 +138,7 @@ public final class GroupHandler {
 
     private CompletionStage<? extends ApiMessage> heartbeat(KafkaRequest request) {
         HeartbeatRequestData data = request.body();
-        Errors error = notHere(data.groupId());
+        Errors error = groupError(request, AclOperation.READ, data.groupId());
         if (error != Errors.NONE) {
             return CompletableFuture.completedFuture(new HeartbeatResponseData().setErrorCode(error.code()));
         }
@@ -136,7 +147,7 @@ public final class GroupHandler {
 
     private CompletionStage<? extends ApiMessage> leaveGroup(KafkaRequest request) {
         LeaveGroupRequestData data = request.body();
-        Errors error = notHere(data.groupId());
+        Errors error = groupError(request, AclOperation.READ, data.groupId());
         if (error != Errors.NONE) {
             return CompletableFuture.completedFuture(new LeaveGroupResponseData().setErrorCode(error.code()));
         }
@@ -153,7 +164,7 @@ public final class GroupHandler {
 
     private CompletionStage<? extends ApiMessage> offsetCommit(KafkaRequest request) {
         OffsetCommitRequestData data = request.body();
-        Errors error = notHere(data.groupId());
+        Errors error = groupError(request, AclOperation.READ, data.groupId());
         if (error != Errors.NONE) {
             OffsetCommitResponseData response = new OffsetCommitResponseData();
             for (OffsetCommitRequestData.OffsetCommitRequestTopic t : data.topics()) {
@@ -166,6 +177,33 @@ public final class GroupHandler {
                 response.topics().add(rt);
             }
             return CompletableFuture.completedFuture(response);
+        }
+        // topics the member may not read are refused (and not committed); the others go to the coordinator
+        List<OffsetCommitRequestData.OffsetCommitRequestTopic> refused = new ArrayList<>();
+        for (OffsetCommitRequestData.OffsetCommitRequestTopic t : data.topics()) {
+            if (!request.authorize(AclOperation.READ, ResourceType.TOPIC, t.name())) {
+                refused.add(t);
+            }
+        }
+        if (!refused.isEmpty()) {
+            OffsetCommitRequestData allowed = data.duplicate();
+            allowed.topics().removeIf(t -> refused.stream().anyMatch(r -> r.name().equals(t.name())));
+            CompletionStage<OffsetCommitResponseData> committed = allowed.topics().isEmpty()
+                    ? CompletableFuture.completedFuture(new OffsetCommitResponseData())
+                    : coordinator.commitOffsets(allowed, request.apiVersion());
+            return committed.thenApply(response -> {
+                for (OffsetCommitRequestData.OffsetCommitRequestTopic t : refused) {
+                    OffsetCommitResponseData.OffsetCommitResponseTopic rt =
+                            new OffsetCommitResponseData.OffsetCommitResponseTopic().setName(t.name());
+                    for (OffsetCommitRequestData.OffsetCommitRequestPartition p : t.partitions()) {
+                        rt.partitions().add(new OffsetCommitResponseData.OffsetCommitResponsePartition()
+                                .setPartitionIndex(p.partitionIndex())
+                                .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()));
+                    }
+                    response.topics().add(rt);
+                }
+                return response;
+            });
         }
         // answered once the commit is replicated, on whichever thread completes that; no request thread waits
         return coordinator.commitOffsets(data, request.apiVersion()).thenApply(response -> {
@@ -184,7 +222,16 @@ public final class GroupHandler {
 
     private CompletionStage<TxnOffsetCommitResponseData> txnOffsetCommit(KafkaRequest request) {
         TxnOffsetCommitRequestData data = request.body();
-        Errors error = notHere(data.groupId());
+        // WRITE on the transactional id, then READ on the group, then READ on each topic (Kafka's order)
+        Errors error = !request.authorize(AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, data.transactionalId())
+                ? Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED : groupError(request, AclOperation.READ, data.groupId());
+        if (error == Errors.NONE) {
+            for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic t : data.topics()) {
+                if (!request.authorize(AclOperation.READ, ResourceType.TOPIC, t.name())) {
+                    error = Errors.TOPIC_AUTHORIZATION_FAILED;
+                }
+            }
+        }
         if (error != Errors.NONE) {
             TxnOffsetCommitResponseData response = new TxnOffsetCommitResponseData();
             for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic t : data.topics()) {
@@ -250,16 +297,25 @@ public final class GroupHandler {
                     }
                 }
                 OffsetFetchResponseGroup group = new OffsetFetchResponseGroup().setGroupId(g.groupId());
-                Errors error = notHere(g.groupId());
+                Errors error = groupError(request, AclOperation.DESCRIBE, g.groupId());
                 if (error != Errors.NONE) {
                     response.groups().add(group.setErrorCode(error.code()));
                     continue;
                 }
                 Set<TopicPartition> unstable = data.requireStable()
                         ? coordinator.pendingTransactionalOffsets(g.groupId()) : Set.of();
+                boolean allTopics = wanted == null;
                 fetch(g.groupId(), wanted).forEach((topic, partitions) -> {
+                    // a topic the client may not describe: left out of "all", refused when asked for by name
+                    boolean refused = !request.authorize(AclOperation.DESCRIBE, ResourceType.TOPIC, topic);
+                    if (refused && allTopics) {
+                        return;
+                    }
                     OffsetFetchResponseTopics t = new OffsetFetchResponseTopics().setName(topic);
-                    partitions.forEach((p, o) -> t.partitions().add(unstable.contains(new TopicPartition(topic, p))
+                    partitions.forEach((p, o) -> t.partitions().add(refused
+                            ? new OffsetFetchResponsePartitions().setPartitionIndex(p).setCommittedOffset(-1)
+                                    .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
+                            : unstable.contains(new TopicPartition(topic, p))
                             ? new OffsetFetchResponsePartitions().setPartitionIndex(p).setCommittedOffset(-1)
                                     .setErrorCode(Errors.UNSTABLE_OFFSET_COMMIT.code())
                             : new OffsetFetchResponsePartitions()
@@ -272,7 +328,7 @@ public final class GroupHandler {
             }
             return CompletableFuture.completedFuture(response);
         }
-        Errors error = notHere(data.groupId());
+        Errors error = groupError(request, AclOperation.DESCRIBE, data.groupId());
         if (error != Errors.NONE) {
             if (version >= 2) {
                 return CompletableFuture.completedFuture(response.setErrorCode(error.code()));
@@ -300,11 +356,19 @@ public final class GroupHandler {
         // requireStable (v7): partitions with transactional offsets still pending answer UNSTABLE_OFFSET_COMMIT
         Set<TopicPartition> unstable = version >= 7 && data.requireStable()
                 ? coordinator.pendingTransactionalOffsets(data.groupId()) : Set.of();
+        boolean allTopics = wanted == null;
         fetch(data.groupId(), wanted).forEach((topic, partitions) -> {
+            boolean refused = !request.authorize(AclOperation.DESCRIBE, ResourceType.TOPIC, topic);
+            if (refused && allTopics) {
+                return;
+            }
             OffsetFetchResponseTopic t = new OffsetFetchResponseTopic().setName(topic);
             partitions.forEach((p, o) -> {
                 OffsetFetchResponsePartition rp = new OffsetFetchResponsePartition().setPartitionIndex(p)
                         .setCommittedOffset(o == null ? -1 : o.offset()).setMetadata(o == null ? "" : o.metadata());
+                if (refused) {
+                    rp.setCommittedOffset(-1).setMetadata("").setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+                }
                 if (unstable.contains(new TopicPartition(topic, p))) {
                     rp.setCommittedOffset(-1).setErrorCode(Errors.UNSTABLE_OFFSET_COMMIT.code());
                 }
@@ -339,9 +403,16 @@ public final class GroupHandler {
 
     private CompletionStage<? extends ApiMessage> offsetDelete(KafkaRequest request) {
         OffsetDeleteRequestData data = request.body();
-        Errors error = notHere(data.groupId());
+        Errors error = groupError(request, AclOperation.DELETE, data.groupId());
         if (error != Errors.NONE) {
             return CompletableFuture.completedFuture(new OffsetDeleteResponseData().setErrorCode(error.code()));
+        }
+        for (OffsetDeleteRequestData.OffsetDeleteRequestTopic t : data.topics()) {
+            if (!request.authorize(AclOperation.READ, ResourceType.TOPIC, t.name())) {
+                // Kafka refuses the topic's partitions; Gregor refuses the request rather than delete part of it
+                return CompletableFuture.completedFuture(
+                        new OffsetDeleteResponseData().setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()));
+            }
         }
         return CompletableFuture.completedFuture(coordinator.deleteOffsets(data));
     }
@@ -353,8 +424,13 @@ public final class GroupHandler {
         short version = request.apiVersion();
         List<String> states = version >= 4 ? data.statesFilter() : List.of();
         List<String> types = version >= 5 ? data.typesFilter() : List.of();
-        return CompletableFuture.completedFuture(
-                new ListGroupsResponseData().setGroups(coordinator.listGroups(states, types, version)));
+        List<ListGroupsResponseData.ListedGroup> groups = coordinator.listGroups(states, types, version);
+        // DESCRIBE on the cluster lists every group; without it, the groups the client may describe
+        if (!request.authorizeCluster(AclOperation.DESCRIBE)) {
+            groups = new ArrayList<>(groups);
+            groups.removeIf(g -> !request.authorize(AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId()));
+        }
+        return CompletableFuture.completedFuture(new ListGroupsResponseData().setGroups(groups));
     }
 
     private CompletionStage<DescribeGroupsResponseData> describeGroups(KafkaRequest request) {
@@ -363,19 +439,28 @@ public final class GroupHandler {
         DescribeGroupsResponseData response = new DescribeGroupsResponseData();
         boolean includeOps = version >= 3 && data.includeAuthorizedOperations();
         for (String groupId : data.groups()) {
-            Errors error = notHere(groupId);
-            response.groups().add(error == Errors.NONE ? coordinator.describeGroup(groupId, version, includeOps)
+            Errors error = groupError(request, AclOperation.DESCRIBE, groupId);
+            response.groups().add(error == Errors.NONE ? withAuthorizedOperations(request, includeOps,
+                    coordinator.describeGroup(groupId, version, includeOps))
                     : new DescribeGroupsResponseData.DescribedGroup().setGroupId(groupId).setErrorCode(error.code())
                             .setGroupState("").setProtocolType("").setProtocolData(""));
         }
         return CompletableFuture.completedFuture(response);
     }
 
+    /** What the client may do with the group, as Kafka reports it when asked (DescribeGroups v3+). */
+    private static DescribeGroupsResponseData.DescribedGroup withAuthorizedOperations(KafkaRequest request,
+            boolean includeOps, DescribeGroupsResponseData.DescribedGroup described) {
+        return includeOps && request.authorizerEnabled() && described.errorCode() == Errors.NONE.code()
+                ? described.setAuthorizedOperations(request.authorizedOperations(ResourceType.GROUP, described.groupId()))
+                : described;
+    }
+
     private CompletionStage<DeleteGroupsResponseData> deleteGroups(KafkaRequest request) {
         DeleteGroupsRequestData data = request.body();
         DeleteGroupsResponseData response = new DeleteGroupsResponseData();
         for (String groupId : data.groupsNames()) {
-            Errors error = notHere(groupId);
+            Errors error = groupError(request, AclOperation.DELETE, groupId);
             response.results().add(error == Errors.NONE ? coordinator.deleteGroup(groupId)
                     : new DeleteGroupsResponseData.DeletableGroupResult().setGroupId(groupId).setErrorCode(error.code()));
         }

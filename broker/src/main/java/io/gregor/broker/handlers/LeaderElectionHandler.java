@@ -44,6 +44,7 @@ public final class LeaderElectionHandler {
     private CompletionStage<ElectLeadersResponseData> electLeaders(KafkaRequest request) {
         ElectLeadersRequestData data = request.body();
         short version = request.apiVersion();
+        request.requireCluster(org.apache.kafka.common.acl.AclOperation.ALTER);
         if (version > 0 && data.electionType() != ElectionType.PREFERRED.value
                 && data.electionType() != ElectionType.UNCLEAN.value) {
             throw new InvalidRequestException("Unknown election type " + data.electionType()

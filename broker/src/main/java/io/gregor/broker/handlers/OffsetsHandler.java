@@ -1,5 +1,7 @@
 package io.gregor.broker.handlers;
 
+import org.apache.kafka.common.resource.ResourceType;
+import org.apache.kafka.common.acl.AclOperation;
 import io.gregor.broker.Topics;
 import io.gregor.broker.replica.Partition;
 import io.gregor.storage.PartitionLog;
@@ -53,10 +55,15 @@ public final class OffsetsHandler {
             ListOffsetsResponseData.ListOffsetsTopicResponse topicResponse =
                     new ListOffsetsResponseData.ListOffsetsTopicResponse().setName(topic.name());
             response.topics().add(topicResponse);
+            boolean refused = !request.authorize(AclOperation.DESCRIBE, ResourceType.TOPIC, topic.name());
             for (ListOffsetsRequestData.ListOffsetsPartition p : topic.partitions()) {
                 ListOffsetsPartitionResponse result = new ListOffsetsPartitionResponse()
                         .setPartitionIndex(p.partitionIndex()).setTimestamp(-1).setOffset(-1).setLeaderEpoch(-1);
                 topicResponse.partitions().add(result);
+                if (refused) {
+                    result.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+                    continue;
+                }
                 LeaderLookup leader = LeaderLookup.lookup(topics.partition(topic.name(), p.partitionIndex()),
                         p.currentLeaderEpoch(),
                         topics.notHostedError(topic.name(), p.partitionIndex(), Errors.UNKNOWN_TOPIC_OR_PARTITION));
@@ -98,14 +105,25 @@ public final class OffsetsHandler {
     private CompletionStage<OffsetForLeaderEpochResponseData> offsetForLeaderEpoch(KafkaRequest request) {
         OffsetForLeaderEpochRequestData data = request.body();
         OffsetForLeaderEpochResponseData response = new OffsetForLeaderEpochResponseData();
+        // a follower's request (any replica id but the consumer's -1) needs CLUSTER_ACTION, a consumer's DESCRIBE on the topic
+        boolean follower = request.apiVersion() >= 3 && data.replicaId() != -1;
+        if (follower && !request.authorizeCluster(AclOperation.CLUSTER_ACTION)) {
+            throw new org.apache.kafka.common.errors.ClusterAuthorizationException(
+                    "Request " + request.apiKey() + " needs CLUSTER_ACTION on the cluster");
+        }
         for (OffsetForLeaderEpochRequestData.OffsetForLeaderTopic topic : data.topics()) {
             OffsetForLeaderEpochResponseData.OffsetForLeaderTopicResult topicResult =
                     new OffsetForLeaderEpochResponseData.OffsetForLeaderTopicResult().setTopic(topic.topic());
             response.topics().add(topicResult);
+            boolean refused = !follower && !request.authorize(AclOperation.DESCRIBE, ResourceType.TOPIC, topic.topic());
             for (OffsetForLeaderEpochRequestData.OffsetForLeaderPartition p : topic.partitions()) {
                 EpochEndOffset result = new EpochEndOffset().setPartition(p.partition())
                         .setLeaderEpoch(-1).setEndOffset(-1);
                 topicResult.partitions().add(result);
+                if (refused) {
+                    result.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+                    continue;
+                }
                 LeaderLookup leader = LeaderLookup.lookup(topics.partition(topic.topic(), p.partition()),
                         p.currentLeaderEpoch(),
                         topics.notHostedError(topic.topic(), p.partition(), Errors.UNKNOWN_TOPIC_OR_PARTITION));
@@ -133,11 +151,16 @@ public final class OffsetsHandler {
             DeleteRecordsResponseData.DeleteRecordsTopicResult topicResult =
                     new DeleteRecordsResponseData.DeleteRecordsTopicResult().setName(topic.name());
             response.topics().add(topicResult);
+            boolean refused = !request.authorize(AclOperation.DELETE, ResourceType.TOPIC, topic.name());
             for (DeleteRecordsRequestData.DeleteRecordsPartition p : topic.partitions()) {
                 DeleteRecordsResponseData.DeleteRecordsPartitionResult result =
                         new DeleteRecordsResponseData.DeleteRecordsPartitionResult()
                                 .setPartitionIndex(p.partitionIndex()).setLowWatermark(-1);
                 topicResult.partitions().add(result);
+                if (refused) {
+                    result.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+                    continue;
+                }
                 Optional<Partition> partition = topics.partition(topic.name(), p.partitionIndex());
                 if (partition.isEmpty() || !partition.get().isLeader()) {
                     result.setErrorCode((partition.isEmpty() ? topics.notHostedError(topic.name(), p.partitionIndex(),

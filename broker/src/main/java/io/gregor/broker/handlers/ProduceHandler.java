@@ -1,5 +1,7 @@
 package io.gregor.broker.handlers;
 
+import org.apache.kafka.common.resource.ResourceType;
+import org.apache.kafka.common.acl.AclOperation;
 import io.gregor.broker.Topics;
 import io.gregor.broker.metrics.TopicMetrics;
 import io.gregor.broker.replica.Partition;
@@ -101,11 +103,45 @@ public final class ProduceHandler {
     }
 
     private CompletionStage<ProduceResponseData> produce(KafkaRequest request) {
-        return produce(request.body(), request.apiVersion(), request.clientId());
+        ProduceRequestData data = request.body();
+        if (!request.authorizerEnabled()) {
+            return produce(data, request.apiVersion(), request.clientId(), null);
+        }
+        // a transactional producer needs WRITE on its transactional id, or the whole request is refused
+        if (data.transactionalId() != null
+                && !request.authorize(AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, data.transactionalId())) {
+            return CompletableFuture.completedFuture(allPartitions(data, Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
+        }
+        return produce(data, request.apiVersion(), request.clientId(),
+                topic -> request.authorize(AclOperation.WRITE, ResourceType.TOPIC, topic));
     }
 
-    /** The answer to a Produce at {@code apiVersion}; null for acks=0. */
+    private static ProduceResponseData allPartitions(ProduceRequestData data, Errors error) {
+        ProduceResponseData response = new ProduceResponseData();
+        for (ProduceRequestData.TopicProduceData topicData : data.topicData()) {
+            TopicProduceResponse topicResponse = new TopicProduceResponse()
+                    .setName(topicData.name()).setTopicId(topicData.topicId());
+            response.responses().add(topicResponse);
+            for (ProduceRequestData.PartitionProduceData partitionData : topicData.partitionData()) {
+                topicResponse.partitionResponses().add(new PartitionProduceResponse().setIndex(partitionData.index())
+                        .setErrorCode(error.code()).setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1));
+            }
+        }
+        return data.acks() == 0 ? null : response;
+    }
+
+    /** The answer to a Produce at {@code apiVersion} that may write every topic; null for acks=0. */
     CompletionStage<ProduceResponseData> produce(ProduceRequestData data, short apiVersion, String clientId) {
+        return produce(data, apiVersion, clientId, null);
+    }
+
+    /**
+     * The answer to a Produce at {@code apiVersion}; null for acks=0.
+     *
+     * @param mayWrite whether the producer may write a topic (by name); null when every topic may be written
+     */
+    CompletionStage<ProduceResponseData> produce(ProduceRequestData data, short apiVersion, String clientId,
+                                                 java.util.function.Predicate<String> mayWrite) {
         short acks = data.acks();
         boolean byId = apiVersion >= 13;
         ProduceResponseData response = new ProduceResponseData();
@@ -115,12 +151,20 @@ public final class ProduceHandler {
             TopicProduceResponse topicResponse = new TopicProduceResponse()
                     .setName(topicData.name()).setTopicId(topicData.topicId());
             response.responses().add(topicResponse);
+            // refused before the topic is looked up, so its existence is not revealed; an unknown id has no name to check
+            boolean refused = mayWrite != null && (byId
+                    ? topics.topic(topicData.topicId()).map(t -> !mayWrite.test(t.name())).orElse(false)
+                    : !mayWrite.test(topicData.name()));
             for (ProduceRequestData.PartitionProduceData partitionData : topicData.partitionData()) {
                 PartitionProduceResponse result = new PartitionProduceResponse()
                         .setIndex(partitionData.index()).setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1);
                 topicResponse.partitionResponses().add(result);
                 if (acks != 0 && acks != 1 && acks != -1) {
                     result.setErrorCode(Errors.INVALID_REQUIRED_ACKS.code());
+                    continue;
+                }
+                if (refused) {
+                    result.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
                     continue;
                 }
                 Partition partition = byId

@@ -1,5 +1,8 @@
 package io.gregor.broker.handlers;
 
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.resource.ResourceType;
+import org.apache.kafka.common.acl.AclOperation;
 import io.gregor.coordinator.txn.TransactionCoordinator;
 import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaRequest;
@@ -33,7 +36,16 @@ public final class ProducerIdHandler {
         InitProducerIdRequestData data = request.body();
         InitProducerIdResponseData response = new InitProducerIdResponseData().setProducerId(-1).setProducerEpoch((short) -1);
         if (data.transactionalId() == null) {
+            // an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic (KIP-679)
+            if (!request.authorizeCluster(AclOperation.IDEMPOTENT_WRITE)
+                    && !request.authorizeAny(AclOperation.WRITE, ResourceType.TOPIC)) {
+                return CompletableFuture.completedFuture(response.setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code()));
+            }
             return CompletableFuture.completedFuture(response.setProducerId(producerIds.getAsLong()).setProducerEpoch((short) 0));
+        }
+        if (!request.authorize(AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, data.transactionalId())) {
+            return CompletableFuture.completedFuture(
+                    response.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code()));
         }
         short version = request.apiVersion();
         return transactions.initProducerId(data.transactionalId(), data.transactionTimeoutMs(),

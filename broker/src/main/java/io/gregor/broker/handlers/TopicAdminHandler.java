@@ -1,5 +1,9 @@
 package io.gregor.broker.handlers;
 
+import io.gregor.wire.KafkaRequest;
+import java.util.function.BiPredicate;
+import org.apache.kafka.common.resource.ResourceType;
+import org.apache.kafka.common.acl.AclOperation;
 import io.gregor.broker.Topics;
 import io.gregor.broker.metadata.TopicMetadata;
 import io.gregor.config.BrokerConfig;
@@ -71,17 +75,34 @@ public final class TopicAdminHandler {
     }
 
     public void register(ApiRegistry registry) {
-        registry.register(ApiKeys.CREATE_TOPICS, (short) 2, (short) 7,
-                request -> CompletableFuture.completedFuture(createTopics(request.body(), request.apiVersion())));
-        registry.register(ApiKeys.DELETE_TOPICS, (short) 1, (short) 6,
-                request -> CompletableFuture.completedFuture(deleteTopics(request.body(), request.apiVersion())));
-        registry.register(ApiKeys.CREATE_PARTITIONS, (short) 0, (short) 3,
-                request -> CompletableFuture.completedFuture(createPartitions(request.body())));
+        registry.register(ApiKeys.CREATE_TOPICS, (short) 2, (short) 7, request -> CompletableFuture.completedFuture(
+                createTopics(request.body(), request.apiVersion(), access(request))));
+        registry.register(ApiKeys.DELETE_TOPICS, (short) 1, (short) 6, request -> CompletableFuture.completedFuture(
+                deleteTopics(request.body(), request.apiVersion(), access(request))));
+        registry.register(ApiKeys.CREATE_PARTITIONS, (short) 0, (short) 3, request -> CompletableFuture.completedFuture(
+                createPartitions(request.body(), access(request))));
     }
+
+    /** Whether the client may perform an operation on a topic; CREATE on the cluster allows creating any topic. */
+    private static BiPredicate<AclOperation, String> access(KafkaRequest request) {
+        if (!request.authorizerEnabled()) {
+            return ANY_TOPIC;
+        }
+        boolean createAny = request.authorizeCluster(AclOperation.CREATE);
+        return (operation, topic) -> (operation == AclOperation.CREATE && createAny)
+                || request.authorize(operation, ResourceType.TOPIC, topic);
+    }
+
+    private static final BiPredicate<AclOperation, String> ANY_TOPIC = (operation, topic) -> true;
 
     // ------------------------------------------------------------------------------------ CreateTopics
 
     CreateTopicsResponseData createTopics(CreateTopicsRequestData request, short version) {
+        return createTopics(request, version, ANY_TOPIC);
+    }
+
+    CreateTopicsResponseData createTopics(CreateTopicsRequestData request, short version,
+                                          BiPredicate<AclOperation, String> access) {
         Set<String> duplicates = duplicates(request.topics().stream().map(CreatableTopic::name).toList());
         CreateTopicsResponseData response = new CreateTopicsResponseData();
         // Kafka's controller refuses the whole request when its topics add up to too many partitions
@@ -95,12 +116,21 @@ public final class TopicAdminHandler {
             if (duplicates.contains(topic.name())) {
                 continue;
             }
-            if (tooManyPartitions) {
+            if (!access.test(AclOperation.CREATE, topic.name())) {
+                response.topics().add(new CreatableTopicResult().setName(topic.name())
+                        .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()).setErrorMessage("Authorization failed."));
+            } else if (tooManyPartitions) {
                 response.topics().add(new CreatableTopicResult().setName(topic.name())
                         .setErrorCode(Errors.POLICY_VIOLATION.code())
                         .setErrorMessage("Excessively large number of partitions per request."));
             } else {
-                response.topics().add(createTopic(topic, request.validateOnly(), version));
+                CreatableTopicResult result = createTopic(topic, request.validateOnly(), version);
+                if (version >= 5 && result.errorCode() == Errors.NONE.code()
+                        && !access.test(AclOperation.DESCRIBE_CONFIGS, topic.name())) {
+                    // created, but the creator may not see its configs (Kafka's answer)
+                    result.setTopicConfigErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()).setConfigs(List.of());
+                }
+                response.topics().add(result);
             }
         }
         // Kafka answers a name given more than once with one error, after the other topics.
@@ -237,6 +267,11 @@ public final class TopicAdminHandler {
     // ------------------------------------------------------------------------------------ DeleteTopics
 
     DeleteTopicsResponseData deleteTopics(DeleteTopicsRequestData request, short version) {
+        return deleteTopics(request, version, ANY_TOPIC);
+    }
+
+    DeleteTopicsResponseData deleteTopics(DeleteTopicsRequestData request, short version,
+                                          BiPredicate<AclOperation, String> access) {
         List<DeleteTopicState> requested = new ArrayList<>();
         for (String name : request.topicNames()) {
             requested.add(new DeleteTopicState().setName(name).setTopicId(Uuid.ZERO_UUID));
@@ -286,9 +321,20 @@ public final class TopicAdminHandler {
                 if (reportedDuplicateIds.add(id)) {
                     results[i] = deletionResult(null, id, new InvalidRequestException("Duplicate topic id."));
                 }
+            } else if (!byId && !access.test(AclOperation.DELETE, name)) {
+                // refused before the lookup: whether the topic exists is not revealed
+                results[i] = new DeletableTopicResult().setName(name).setTopicId(id)
+                        .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
             } else {
                 Optional<TopicMetadata> found = byId ? topics.topic(id) : topics.topic(name);
-                if (found.isEmpty()) {
+                if (byId && found.isPresent() && !access.test(AclOperation.DESCRIBE, found.get().name())) {
+                    // a topic the client may not describe is not revealed by its id either
+                    found = Optional.empty();
+                }
+                if (found.isPresent() && byId && !access.test(AclOperation.DELETE, found.get().name())) {
+                    results[i] = new DeletableTopicResult().setName(null).setTopicId(id)
+                            .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+                } else if (found.isEmpty()) {
                     results[i] = new DeletableTopicResult().setName(name).setTopicId(id)
                             .setErrorCode((byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION).code());
                 } else {
@@ -332,6 +378,11 @@ public final class TopicAdminHandler {
     // ------------------------------------------------------------------------------------ CreatePartitions
 
     CreatePartitionsResponseData createPartitions(CreatePartitionsRequestData request) {
+        return createPartitions(request, ANY_TOPIC);
+    }
+
+    CreatePartitionsResponseData createPartitions(CreatePartitionsRequestData request,
+                                                  BiPredicate<AclOperation, String> access) {
         Set<String> duplicates = duplicates(request.topics().stream().map(CreatePartitionsTopic::name).toList());
         CreatePartitionsResponseData response = new CreatePartitionsResponseData();
         for (CreatePartitionsTopic topic : request.topics()) {
@@ -339,6 +390,11 @@ public final class TopicAdminHandler {
                 continue;
             }
             CreatePartitionsTopicResult result = new CreatePartitionsTopicResult().setName(topic.name());
+            if (!access.test(AclOperation.ALTER, topic.name())) {
+                response.results().add(result.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
+                        .setErrorMessage(Errors.TOPIC_AUTHORIZATION_FAILED.message()));
+                continue;
+            }
             try {
                 addPartitions(topic, request.validateOnly());
                 result.setErrorCode(Errors.NONE.code()).setErrorMessage(null);

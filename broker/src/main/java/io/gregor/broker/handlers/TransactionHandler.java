@@ -1,5 +1,7 @@
 package io.gregor.broker.handlers;
 
+import org.apache.kafka.common.resource.ResourceType;
+import org.apache.kafka.common.acl.AclOperation;
 import io.gregor.coordinator.txn.TransactionCoordinator;
 import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaRequest;
@@ -59,6 +61,12 @@ public final class TransactionHandler {
         short version = request.apiVersion();
         if (version < 4) {
             List<TopicPartition> partitions = AddPartitionsToTxnRequest.getPartitions(data.v3AndBelowTopics());
+            Map<TopicPartition, Errors> refused = refusedPartitions(request, data.v3AndBelowTransactionalId(), partitions);
+            if (refused != null) {
+                return CompletableFuture.completedFuture(new AddPartitionsToTxnResponseData().setResultsByTopicV3AndBelow(
+                        AddPartitionsToTxnResponse.resultForTransaction(AddPartitionsToTxnResponse.V3_AND_BELOW_TXN_ID,
+                                refused).topicResults()));
+            }
             return coordinator.addPartitions(data.v3AndBelowTransactionalId(), data.v3AndBelowProducerId(),
                     data.v3AndBelowProducerEpoch(), partitions).thenApply(errors -> {
                         AddPartitionsToTxnResult result = AddPartitionsToTxnResponse.resultForTransaction(
@@ -67,6 +75,10 @@ public final class TransactionHandler {
                     });
         }
         AddPartitionsToTxnResponseData response = new AddPartitionsToTxnResponseData();
+        // the batched form is the brokers' own (KIP-890)
+        if (!request.authorizeCluster(AclOperation.CLUSTER_ACTION)) {
+            return CompletableFuture.completedFuture(response.setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code()));
+        }
         List<CompletableFuture<AddPartitionsToTxnResult>> results = new ArrayList<>();
         for (AddPartitionsToTxnTransaction txn : data.transactions()) {
             List<TopicPartition> partitions = AddPartitionsToTxnRequest.getPartitions(txn.topics());
@@ -86,6 +98,32 @@ public final class TransactionHandler {
         });
     }
 
+    /**
+     * Kafka's answer when the producer may not write its transactional id (every partition
+     * TRANSACTIONAL_ID_AUTHORIZATION_FAILED) or some topic (those TOPIC_AUTHORIZATION_FAILED, the others
+     * OPERATION_NOT_ATTEMPTED); null when everything is allowed.
+     */
+    private static Map<TopicPartition, Errors> refusedPartitions(KafkaRequest request, String transactionalId,
+                                                                 List<TopicPartition> partitions) {
+        if (!request.authorizerEnabled()) {
+            return null;
+        }
+        Map<TopicPartition, Errors> errors = new java.util.HashMap<>();
+        if (!request.authorize(AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, transactionalId)) {
+            partitions.forEach(tp -> errors.put(tp, Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
+            return errors;
+        }
+        boolean anyRefused = false;
+        Map<String, Boolean> writable = new java.util.HashMap<>();
+        for (TopicPartition tp : partitions) {
+            boolean ok = writable.computeIfAbsent(tp.topic(),
+                    t -> request.authorize(AclOperation.WRITE, ResourceType.TOPIC, t));
+            errors.put(tp, ok ? Errors.OPERATION_NOT_ATTEMPTED : Errors.TOPIC_AUTHORIZATION_FAILED);
+            anyRefused |= !ok;
+        }
+        return anyRefused ? errors : null;
+    }
+
     private static Map<TopicPartition, Errors> fenced(Map<TopicPartition, Errors> errors, short version) {
         errors.replaceAll((tp, e) -> fencedError(e, version, 2));
         return errors;
@@ -93,6 +131,13 @@ public final class TransactionHandler {
 
     private CompletionStage<AddOffsetsToTxnResponseData> addOffsetsToTxn(KafkaRequest request) {
         AddOffsetsToTxnRequestData data = request.body();
+        Errors refused = !request.authorize(AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, data.transactionalId())
+                ? Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+                : !request.authorize(AclOperation.READ, ResourceType.GROUP, data.groupId())
+                ? Errors.GROUP_AUTHORIZATION_FAILED : Errors.NONE;
+        if (refused != Errors.NONE) {
+            return CompletableFuture.completedFuture(new AddOffsetsToTxnResponseData().setErrorCode(refused.code()));
+        }
         return coordinator.addOffsets(data.transactionalId(), data.producerId(), data.producerEpoch(), data.groupId())
                 .thenApply(error -> new AddOffsetsToTxnResponseData()
                         .setErrorCode(fencedError(error, request.apiVersion(), 2).code()));
@@ -101,6 +146,11 @@ public final class TransactionHandler {
     private CompletionStage<EndTxnResponseData> endTxn(KafkaRequest request) {
         EndTxnRequestData data = request.body();
         short version = request.apiVersion();
+        if (!request.authorize(AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, data.transactionalId())) {
+            return CompletableFuture.completedFuture(new EndTxnResponseData()
+                    .setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code()).setProducerId(-1)
+                    .setProducerEpoch((short) -1));
+        }
         return coordinator.endTransaction(data.transactionalId(), data.producerId(), data.producerEpoch(), data.committed(),
                         (short) (version >= 5 ? 2 : 0))
                 .thenApply(result -> new EndTxnResponseData()
@@ -112,7 +162,10 @@ public final class TransactionHandler {
         DescribeTransactionsRequestData data = request.body();
         DescribeTransactionsResponseData response = new DescribeTransactionsResponseData();
         for (String id : data.transactionalIds()) {
-            response.transactionStates().add(coordinator.describe(id));
+            response.transactionStates().add(request.authorize(AclOperation.DESCRIBE, ResourceType.TRANSACTIONAL_ID, id)
+                    ? coordinator.describe(id)
+                    : new DescribeTransactionsResponseData.TransactionState().setTransactionalId(id)
+                    .setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code()));
         }
         return CompletableFuture.completedFuture(response);
     }
@@ -120,7 +173,13 @@ public final class TransactionHandler {
     private CompletionStage<ListTransactionsResponseData> listTransactions(KafkaRequest request) {
         ListTransactionsRequestData data = request.body();
         short version = request.apiVersion();
-        return CompletableFuture.completedFuture(coordinator.list(data.stateFilters(), data.producerIdFilters(),
-                version >= 1 ? data.durationFilter() : -1, version >= 2 ? data.transactionalIdPattern() : null));
+        ListTransactionsResponseData response = coordinator.list(data.stateFilters(), data.producerIdFilters(),
+                version >= 1 ? data.durationFilter() : -1, version >= 2 ? data.transactionalIdPattern() : null);
+        // only the transactional ids the client may describe
+        if (request.authorizerEnabled()) {
+            response.transactionStates().removeIf(t -> !request.authorize(AclOperation.DESCRIBE,
+                    ResourceType.TRANSACTIONAL_ID, t.transactionalId()));
+        }
+        return CompletableFuture.completedFuture(response);
     }
 }

@@ -54,6 +54,8 @@ public final class TxnMarkersHandler {
     }
 
     private CompletableFuture<WriteTxnMarkersResponseData> handle(KafkaRequest request) {
+        // only brokers (transaction coordinators) write markers
+        request.requireCluster(org.apache.kafka.common.acl.AclOperation.CLUSTER_ACTION);
         return writeMarkers(request.body());
     }
 

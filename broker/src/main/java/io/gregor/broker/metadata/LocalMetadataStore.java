@@ -40,6 +40,11 @@ public final class LocalMetadataStore implements MetadataStore {
     private final Path topicsDir;
     private final Path producerIdFile;
     private final Path usersFile;
+    /** {@code <PATTERN>/<Type>/<name>=<Kafka's ACL JSON>}: few ACLs, rarely changed. */
+    private final Path aclsFile;
+    private final Map<org.apache.kafka.common.resource.ResourcePattern, java.util.Set<org.apache.kafka.common.acl.AccessControlEntry>>
+            acls = new ConcurrentHashMap<>();
+    private volatile java.util.function.Consumer<org.apache.kafka.common.resource.ResourcePattern> aclListener;
     /** Sanitized user name, as in Kafka's znode names, to that user's configs. */
     private final Map<String, Map<String, String>> users = new ConcurrentHashMap<>();
     private volatile java.util.function.Consumer<String> userListener;
@@ -51,6 +56,7 @@ public final class LocalMetadataStore implements MetadataStore {
         this.topicsDir = metadataDir.resolve("topics");
         this.producerIdFile = metadataDir.resolve("next-producer-id");
         this.usersFile = metadataDir.resolve("users.properties");
+        this.aclsFile = metadataDir.resolve("acls.properties");
         try {
             Files.createDirectories(topicsDir);
             try (DirectoryStream<Path> files = Files.newDirectoryStream(topicsDir, "*.properties")) {
@@ -69,6 +75,19 @@ public final class LocalMetadataStore implements MetadataStore {
                     int slash = key.indexOf('/');
                     users.computeIfAbsent(Sanitizer.desanitize(key.substring(0, slash)), u -> new TreeMap<>())
                             .put(key.substring(slash + 1), props.getProperty(key));
+                }
+            }
+            if (Files.exists(aclsFile)) {
+                Properties props = new Properties();
+                try (Reader in = Files.newBufferedReader(aclsFile, StandardCharsets.UTF_8)) {
+                    props.load(in);
+                }
+                for (String key : props.stringPropertyNames()) {
+                    String[] parts = key.split("/", 3);
+                    acls.put(new org.apache.kafka.common.resource.ResourcePattern(
+                                    org.apache.kafka.common.utils.internals.SecurityUtils.resourceType(parts[1]), parts[2],
+                                    org.apache.kafka.common.resource.PatternType.fromString(parts[0])),
+                            io.gregor.broker.authz.AclJson.decode(props.getProperty(key)));
                 }
             }
             nextProducerId = Files.exists(producerIdFile)
@@ -177,6 +196,50 @@ public final class LocalMetadataStore implements MetadataStore {
     @Override
     public void listenUsers(java.util.function.Consumer<String> changed) {
         userListener = changed;
+    }
+
+    @Override
+    public Map<org.apache.kafka.common.resource.ResourcePattern, java.util.Set<org.apache.kafka.common.acl.AccessControlEntry>> acls() {
+        return Map.copyOf(acls);
+    }
+
+    @Override
+    public synchronized void updateAcls(org.apache.kafka.common.resource.ResourcePattern resource,
+            java.util.function.UnaryOperator<java.util.Set<org.apache.kafka.common.acl.AccessControlEntry>> change) {
+        java.util.Set<org.apache.kafka.common.acl.AccessControlEntry> next =
+                java.util.Set.copyOf(change.apply(acls.getOrDefault(resource, java.util.Set.of())));
+        Map<org.apache.kafka.common.resource.ResourcePattern, java.util.Set<org.apache.kafka.common.acl.AccessControlEntry>>
+                all = new java.util.HashMap<>(acls);
+        if (next.isEmpty()) {
+            all.remove(resource);
+        } else {
+            all.put(resource, next);
+        }
+        Properties props = new Properties();
+        all.forEach((pattern, entries) -> props.setProperty(pattern.patternType().name() + "/"
+                        + org.apache.kafka.common.utils.internals.SecurityUtils.resourceTypeName(pattern.resourceType())
+                        + "/" + pattern.name(), io.gregor.broker.authz.AclJson.encode(entries)));
+        StringWriter text = new StringWriter();
+        try {
+            props.store(text, "Gregor ACLs (Kafka's ZooKeeper JSON per resource pattern)");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        writeAtomically(aclsFile, text.toString());
+        if (next.isEmpty()) {
+            acls.remove(resource);
+        } else {
+            acls.put(resource, next);
+        }
+        java.util.function.Consumer<org.apache.kafka.common.resource.ResourcePattern> l = aclListener;
+        if (l != null) {
+            l.accept(resource);
+        }
+    }
+
+    @Override
+    public void listenAcls(java.util.function.Consumer<org.apache.kafka.common.resource.ResourcePattern> changed) {
+        aclListener = changed;
     }
 
     @Override

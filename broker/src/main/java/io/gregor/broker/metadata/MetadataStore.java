@@ -101,6 +101,30 @@ public interface MetadataStore extends AutoCloseable {
     default void listenUsers(java.util.function.Consumer<String> changed) {
     }
 
+    /**
+     * ACLs by resource pattern (LITERAL or PREFIXED): Kafka's {@code /kafka-acl} and {@code /kafka-acl-extended}
+     * in a cluster, a file for a single broker.
+     */
+    default Map<org.apache.kafka.common.resource.ResourcePattern, java.util.Set<org.apache.kafka.common.acl.AccessControlEntry>> acls() {
+        return Map.of();
+    }
+
+    /**
+     * Replaces one resource pattern's ACLs with {@code change} applied to the current ones (an empty result removes the
+     * pattern), atomically against concurrent writers; durable, and seen by every broker, when it returns.
+     */
+    default void updateAcls(org.apache.kafka.common.resource.ResourcePattern resource,
+                            java.util.function.UnaryOperator<java.util.Set<org.apache.kafka.common.acl.AccessControlEntry>> change) {
+        throw new UnsupportedOperationException("ACLs are not stored here");
+    }
+
+    /**
+     * Registers the one listener told of a resource pattern whose ACLs changed (here or on another broker); null when
+     * any may have changed (a new ZooKeeper session).
+     */
+    default void listenAcls(java.util.function.Consumer<org.apache.kafka.common.resource.ResourcePattern> changed) {
+    }
+
     /** Reserves {@code size} producer ids never handed out before (also across restarts); returns the first. */
     long allocateProducerIds(int size);
 

@@ -87,6 +87,7 @@ public final class ScramCredentials {
 
     private synchronized CompletionStage<AlterUserScramCredentialsResponseData> alter(KafkaRequest request) {
         AlterUserScramCredentialsRequestData data = request.body();
+        request.requireCluster(org.apache.kafka.common.acl.AclOperation.ALTER);
         Map<String, Map<String, String>> current = store.userConfigs();
         Map<String, ApiError> errors = new LinkedHashMap<>();
         Map<String, List<ScramCredentialDeletion>> deletions = new LinkedHashMap<>();
@@ -183,6 +184,7 @@ public final class ScramCredentials {
 
     private CompletionStage<DescribeUserScramCredentialsResponseData> describe(KafkaRequest request) {
         DescribeUserScramCredentialsRequestData data = request.body();
+        request.requireCluster(org.apache.kafka.common.acl.AclOperation.DESCRIBE);
         Map<String, Map<String, String>> all = store.userConfigs();
         DescribeUserScramCredentialsResponseData response = new DescribeUserScramCredentialsResponseData();
         if (data.users() == null || data.users().isEmpty()) {

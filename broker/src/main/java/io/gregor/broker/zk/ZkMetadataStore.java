@@ -13,6 +13,9 @@ import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.utils.Time;
+import io.gregor.broker.authz.AclJson;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.resource.ResourcePattern;
 import org.apache.zookeeper.AddWatchMode;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
@@ -31,6 +34,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -70,6 +74,9 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
     /** User name (desanitized) to its /config/users entity configs, kept current by a watch. */
     private final Map<String, Map<String, String>> userConfigs = new ConcurrentHashMap<>();
     private volatile java.util.function.Consumer<String> userListener;
+    /** ACLs by resource pattern, from /kafka-acl and /kafka-acl-extended, kept current by watches. */
+    private final Map<ResourcePattern, Set<AccessControlEntry>> acls = new ConcurrentHashMap<>();
+    private volatile java.util.function.Consumer<ResourcePattern> aclListener;
     final Map<TopicPartition, PartitionState> states = new ConcurrentHashMap<>();
     private volatile int controllerId = -1;
     private volatile MetadataListener listener;
@@ -126,6 +133,11 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
         for (String path : ZkPaths.PERSISTENT) {
             createRecursive(zk, path);
         }
+        // what Kafka's ACL authorizer creates at start
+        for (String path : List.of(AclJson.LITERAL_ACLS, AclJson.PREFIXED_ACLS, AclJson.LITERAL_CHANGES,
+                AclJson.EXTENDED_CHANGES)) {
+            createRecursive(zk, path);
+        }
         addWatches();
         call(() -> {
             loadAll();
@@ -172,6 +184,8 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             zk.addWatch(ZkPaths.BROKERS, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.CONFIG_TOPICS, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.CONFIG_USERS, AddWatchMode.PERSISTENT_RECURSIVE);
+            zk.addWatch(AclJson.LITERAL_ACLS, AddWatchMode.PERSISTENT_RECURSIVE);
+            zk.addWatch(AclJson.EXTENDED_ACLS, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.DELETE_TOPICS, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.ISR_CHANGES, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.CONTROLLER, AddWatchMode.PERSISTENT);
@@ -198,6 +212,10 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             addWatches();
             loadAll();
             replay();
+            java.util.function.Consumer<ResourcePattern> acl = aclListener;
+            if (acl != null) {
+                acl.accept(null); // ACL changes during the gap were not watched: everything may have changed
+            }
             if (registration != null) {
                 zk.create(ZkPaths.broker(brokerId), registration, ACL, CreateMode.EPHEMERAL);
             }
@@ -368,6 +386,15 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
                 if (l != null) {
                     l.accept(user);
                 }
+            } else if (path.startsWith(AclJson.LITERAL_ACLS + "/") || path.startsWith(AclJson.EXTENDED_ACLS + "/")) {
+                ResourcePattern resource = AclJson.resourceOf(path);
+                if (resource != null) {
+                    loadAcls(resource);
+                    java.util.function.Consumer<ResourcePattern> l = aclListener;
+                    if (l != null) {
+                        l.accept(resource);
+                    }
+                }
             } else if (path.equals(ZkPaths.CONTROLLER)) {
                 loadController();
                 if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
@@ -410,7 +437,116 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
         for (String user : zk.getChildren(ZkPaths.CONFIG_USERS, false)) {
             loadUserConfig(org.apache.kafka.common.utils.internals.Sanitizer.desanitize(user));
         }
+        acls.clear();
+        for (String base : List.of(AclJson.LITERAL_ACLS, AclJson.PREFIXED_ACLS)) {
+            for (String type : zk.getChildren(base, false)) {
+                for (String name : zk.getChildren(base + "/" + type, false)) {
+                    ResourcePattern resource = AclJson.resourceOf(base + "/" + type + "/" + name);
+                    if (resource != null) {
+                        loadAcls(resource);
+                    }
+                }
+            }
+        }
         loadController();
+    }
+
+    private void loadAcls(ResourcePattern resource) throws KeeperException, InterruptedException {
+        try {
+            Set<AccessControlEntry> entries = AclJson.decode(new String(zk.getData(AclJson.path(resource), false, null),
+                    java.nio.charset.StandardCharsets.UTF_8));
+            if (entries.isEmpty()) {
+                acls.remove(resource);
+            } else {
+                acls.put(resource, Set.copyOf(entries));
+            }
+        } catch (KeeperException.NoNodeException e) {
+            acls.remove(resource);
+        }
+    }
+
+    /** Kafka's brokers drop ACL change notifications after 15 minutes; Gregor's writers do it for them. */
+    private static final long ACL_CHANGE_EXPIRATION_MS = 15 * 60 * 1000L;
+
+    private void purgeAclChanges(String changes) throws KeeperException, InterruptedException {
+        long now = time.milliseconds();
+        for (String child : zk.getChildren(changes, false)) {
+            org.apache.zookeeper.data.Stat stat = zk.exists(changes + "/" + child, false);
+            if (stat != null && now - stat.getCtime() > ACL_CHANGE_EXPIRATION_MS) {
+                try {
+                    zk.delete(changes + "/" + child, -1);
+                } catch (KeeperException.NoNodeException raced) {
+                    // another broker purged it
+                }
+            }
+        }
+    }
+
+    @Override
+    public Map<ResourcePattern, Set<AccessControlEntry>> acls() {
+        return Map.copyOf(acls);
+    }
+
+    @Override
+    public void listenAcls(java.util.function.Consumer<ResourcePattern> changed) {
+        aclListener = changed;
+    }
+
+    /**
+     * Writes the resource pattern's znode in Kafka's JSON (a conditional update on its version, retried when another
+     * broker wrote in between; deleted when no ACL is left) and Kafka's change notification; every broker's watch
+     * (this one's too) then reloads the pattern.
+     */
+    @Override
+    public void updateAcls(ResourcePattern resource, java.util.function.UnaryOperator<Set<AccessControlEntry>> change) {
+        String path = AclJson.path(resource);
+        Set<AccessControlEntry> next;
+        try {
+            while (true) {
+                org.apache.zookeeper.data.Stat stat = new org.apache.zookeeper.data.Stat();
+                Set<AccessControlEntry> current;
+                boolean exists;
+                try {
+                    current = AclJson.decode(new String(zk.getData(path, false, stat), java.nio.charset.StandardCharsets.UTF_8));
+                    exists = true;
+                } catch (KeeperException.NoNodeException e) {
+                    current = Set.of();
+                    exists = false;
+                }
+                next = Set.copyOf(change.apply(current));
+                if (next.equals(current)) {
+                    return;
+                }
+                try {
+                    byte[] data = AclJson.encode(next).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    if (next.isEmpty()) {
+                        zk.delete(path, stat.getVersion());
+                    } else if (exists) {
+                        zk.setData(path, data, stat.getVersion());
+                    } else {
+                        createRecursive(zk, path.substring(0, path.lastIndexOf('/')));
+                        zk.create(path, data, ACL, CreateMode.PERSISTENT);
+                    }
+                    break;
+                } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException
+                         | KeeperException.NoNodeException raced) {
+                    // another broker changed the pattern's ACLs meanwhile: apply the change to what it wrote
+                }
+            }
+            String changes = resource.patternType() == org.apache.kafka.common.resource.PatternType.LITERAL
+                    ? AclJson.LITERAL_CHANGES : AclJson.EXTENDED_CHANGES;
+            zk.create(changes + "/" + AclJson.CHANGE_PREFIX,
+                    AclJson.changeNotification(resource).getBytes(java.nio.charset.StandardCharsets.UTF_8), ACL,
+                    CreateMode.PERSISTENT_SEQUENTIAL);
+            purgeAclChanges(changes);
+        } catch (KeeperException e) {
+            throw new IllegalStateException("Cannot write the ACLs of " + resource + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        Set<AccessControlEntry> expected = next;
+        awaitVisible(() -> expected.equals(acls.getOrDefault(resource, Set.of())), VISIBLE_TIMEOUT_MS);
     }
 
     private void replay() {
