@@ -210,7 +210,6 @@ class ReassignPartitionsTest {
 
             assertReassignmentFails(admin, new TopicPartition(topic, 0), List.of(1, 4), InvalidReplicaAssignmentException.class);
             assertReassignmentFails(admin, new TopicPartition(topic, 0), List.of(2, 2), InvalidReplicaAssignmentException.class);
-            assertReassignmentFails(admin, new TopicPartition(topic, 0), List.of(), InvalidReplicaAssignmentException.class);
             assertReassignmentFails(admin, new TopicPartition(topic, 7), List.of(1, 2), UnknownTopicOrPartitionException.class);
             assertReassignmentFails(admin, new TopicPartition("no-such-topic", 0), List.of(1, 2),
                     UnknownTopicOrPartitionException.class);
