@@ -240,6 +240,26 @@ class ReassignPartitionsTest {
         }
     }
 
+    @Test
+    void aSingleBrokerAnswersReassignmentsAsTheOnlyReplicaThereIs() throws Exception {
+        try (TestBroker broker = TestBroker.start("reassign-single", Map.of("broker.rack", "rack-1"));
+             Admin admin = Clients.admin(broker.bootstrapServers())) {
+            String topic = TestDirs.uniqueTopic("single");
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+            Node self = admin.describeCluster().nodes().get().iterator().next();
+            assertThat(self.rack()).isEqualTo("rack-1");
+            TopicPartition tp = new TopicPartition(topic, 0);
+            admin.alterPartitionReassignments(Map.of(tp, Optional.of(new NewPartitionReassignment(List.of(self.id())))))
+                    .all().get();
+            assertThat(admin.listPartitionReassignments().reassignments().get()).isEmpty();
+            assertReassignmentFails(admin, tp, List.of(self.id() + 1), InvalidReplicaAssignmentException.class);
+            assertReassignmentFails(admin, new TopicPartition(topic, 1), List.of(self.id()),
+                    UnknownTopicOrPartitionException.class);
+            assertThatThrownBy(() -> admin.alterPartitionReassignments(Map.of(tp, Optional.empty())).all().get())
+                    .isInstanceOf(ExecutionException.class).cause().isInstanceOf(NoReassignmentInProgressException.class);
+        }
+    }
+
     private static Config brokerConfig(Admin admin, int broker) throws Exception {
         ConfigResource resource = new ConfigResource(ConfigResource.Type.BROKER, Integer.toString(broker));
         return admin.describeConfigs(List.of(resource)).all().get().get(resource);
