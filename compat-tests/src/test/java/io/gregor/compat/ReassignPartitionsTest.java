@@ -218,6 +218,17 @@ class ReassignPartitionsTest {
                     .isInstanceOf(ExecutionException.class).cause().isInstanceOf(NoReassignmentInProgressException.class);
             assertThat(ids(describe(admin, topic).replicas())).containsExactly(1, 2);
 
+            // the pre-KIP-455 request znode still works: the controller runs it and deletes the znode when done
+            try (org.apache.zookeeper.ZooKeeper zk = cluster.zookeeper().client(cluster.chroot())) {
+                zk.create("/admin/reassign_partitions", ("{\"version\":1,\"partitions\":[{\"topic\":\"" + topic
+                                + "\",\"partition\":0,\"replicas\":[3,1]}]}").getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        org.apache.zookeeper.ZooDefs.Ids.OPEN_ACL_UNSAFE, org.apache.zookeeper.CreateMode.PERSISTENT);
+                await("the znode reassignment completes").atMost(Duration.ofSeconds(30))
+                        .until(() -> zk.exists("/admin/reassign_partitions", false) == null);
+            }
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(ids(describe(admin, topic).replicas())).containsExactly(3, 1));
+
             // rack-aware placement: with broker 3 alone in rack-b every partition of RF 2 has a replica there
             String spread = TestDirs.uniqueTopic("racks");
             admin.createTopics(List.of(new NewTopic(spread, 12, (short) 2))).all().get();
