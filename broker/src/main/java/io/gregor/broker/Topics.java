@@ -54,6 +54,12 @@ public final class Topics implements MetadataListener {
         this.config = config;
         this.store = store;
         this.replicas = replicas;
+        replicas.replicationThrottles().topicConfigs((topic, key) ->
+                store.topic(topic).map(t -> t.configs().get(key)).orElse(null));
+    }
+
+    public io.gregor.broker.replica.ReplicationThrottles replicationThrottles() {
+        return replicas.replicationThrottles();
     }
 
     /** Opens the logs of every known topic (in a cluster: starts following the cluster's changes). */
@@ -133,6 +139,7 @@ public final class Topics implements MetadataListener {
     public void topicChanged(TopicMetadata topic) {
         resolved.put(topic.name(), TopicConfigs.resolve(config, topic.configs()));
         replicas.hostTopic(topic, p -> store.replicas(topic.name(), p));
+        replicas.removeUnassigned(topic, p -> store.replicas(topic.name(), p));
         replicas.updateConfig(topic);
     }
 
@@ -172,6 +179,13 @@ public final class Topics implements MetadataListener {
      */
     public synchronized TopicMetadata create(String name, int partitions, short replicationFactor,
                                              Map<String, String> configs, boolean validateOnly) {
+        return create(name, partitions, replicationFactor, configs, validateOnly, null);
+    }
+
+    /** As above; {@code manualAssignment} (partition to replicas, validated by the caller) places the replicas. */
+    public synchronized TopicMetadata create(String name, int partitions, short replicationFactor,
+                                             Map<String, String> configs, boolean validateOnly,
+                                             Map<Integer, java.util.List<Integer>> manualAssignment) {
         Topic.validate(name);
         if (store.topic(name).isPresent()) {
             throw new TopicExistsException("Topic '" + name + "' already exists.");
@@ -194,7 +208,8 @@ public final class Topics implements MetadataListener {
         if (validateOnly) {
             return new TopicMetadata(name, Uuid.ZERO_UUID, count, configs);
         }
-        TopicMetadata topic = store.createTopic(name, count, rf, configs);
+        TopicMetadata topic = manualAssignment == null ? store.createTopic(name, count, rf, configs)
+                : store.createTopic(name, manualAssignment, configs);
         resolved.put(name, TopicConfigs.resolve(config, configs));
         if (!store.clustered()) {
             replicas.hostTopic(topic);

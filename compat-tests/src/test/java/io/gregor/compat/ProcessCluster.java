@@ -18,9 +18,16 @@ final class ProcessCluster implements AfterEachCallback {
 
     /** Starts brokers 1..size with {@code props}; every broker gets its id, ZooKeeper and an RF-size offsets topic. */
     ProcessCluster start(String name, int size, Map<String, String> props) {
+        return start(name, size, props, id -> Map.of());
+    }
+
+    /** As above, each broker also with its own {@code perBroker.apply(id)} (its broker.rack, say). */
+    ProcessCluster start(String name, int size, Map<String, String> props,
+                         java.util.function.IntFunction<Map<String, String>> perBroker) {
         chroot = "/" + name;
         for (int id = 1; id <= size; id++) {
             Map<String, String> all = new TreeMap<>(props);
+            all.putAll(perBroker.apply(id));
             all.put("broker.id", Integer.toString(id));
             all.put("zookeeper.connect", zookeeper().connectString() + chroot);
             all.putIfAbsent("offsets.topic.replication.factor", Integer.toString(size));

@@ -109,7 +109,8 @@ public final class ClusterHandler {
         } else {
             InetSocketAddress endpoint = endpoint(request);
             response.brokers().add(new MetadataResponseData.MetadataResponseBroker()
-                    .setNodeId(brokerId).setHost(endpoint.getHostString()).setPort(endpoint.getPort()).setRack(null));
+                    .setNodeId(brokerId).setHost(endpoint.getHostString()).setPort(endpoint.getPort())
+                    .setRack(config.rack().orElse(null)));
         }
         // v0 asks for all topics with an empty list; v1+ with null.
         boolean all = data.topics() == null || (version == 0 && data.topics().isEmpty());
@@ -252,7 +253,8 @@ public final class ClusterHandler {
         }
         InetSocketAddress endpoint = endpoint(request);
         response.brokers().add(new DescribeClusterResponseData.DescribeClusterBroker()
-                .setBrokerId(brokerId).setHost(endpoint.getHostString()).setPort(endpoint.getPort()).setRack(null));
+                .setBrokerId(brokerId).setHost(endpoint.getHostString()).setPort(endpoint.getPort())
+                .setRack(config.rack().orElse(null)));
         return CompletableFuture.completedFuture(response);
     }
 

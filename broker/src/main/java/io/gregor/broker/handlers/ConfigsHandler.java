@@ -7,6 +7,7 @@ import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.acl.AclOperation;
 import io.gregor.broker.Topics;
 import io.gregor.broker.metadata.TopicMetadata;
+import io.gregor.broker.replica.ReplicationThrottles;
 import io.gregor.config.BrokerConfig;
 import io.gregor.config.ConfigEntry;
 import io.gregor.config.ConfigSynonym;
@@ -152,8 +153,10 @@ public final class ConfigsHandler {
             }
             case BROKER -> {
                 checkBrokerName(name, true);
-                // "" asks for the cluster-wide dynamic defaults, of which a static broker has none.
-                yield name.isEmpty() ? List.of() : config.describe();
+                // "" asks for the cluster-wide dynamic defaults: only replication throttles can be set there
+                List<ConfigEntry> entries = new ArrayList<>(name.isEmpty() ? List.of() : config.describe());
+                entries.addAll(throttleEntries(name.isEmpty()));
+                yield entries;
             }
             // Log levels are not exposed; an empty list lets tools that list loggers carry on.
             case BROKER_LOGGER -> {
@@ -276,13 +279,65 @@ public final class ConfigsHandler {
             }
             case BROKER -> {
                 checkBrokerName(name, true);
-                throw new InvalidRequestException(BROKER_CONFIGS_STATIC);
+                alterReplicationThrottles(resource, name.isEmpty(), validateOnly);
             }
             case BROKER_LOGGER -> {
                 checkBrokerName(name, false);
                 throw new InvalidRequestException(BROKER_LOGGERS_STATIC);
             }
             default -> throw new InvalidRequestException("Unsupported resource type: " + resource.resourceType());
+        }
+    }
+
+    /** The replication throttle rates set at runtime, as dynamic broker configs (per broker, or the cluster default). */
+    private List<ConfigEntry> throttleEntries(boolean clusterDefault) {
+        ReplicationThrottles throttles = topics.replicationThrottles();
+        List<ConfigEntry> out = new ArrayList<>();
+        for (String key : List.of(ReplicationThrottles.LEADER_RATE, ReplicationThrottles.FOLLOWER_RATE,
+                ReplicationThrottles.LOG_DIR_RATE)) {
+            Long own = throttles.value(key, clusterDefault);
+            Long fallback = clusterDefault ? null : throttles.value(key, true);
+            if (own == null && fallback == null) {
+                continue;
+            }
+            List<ConfigSynonym> synonyms = new ArrayList<>();
+            if (own != null) {
+                synonyms.add(new ConfigSynonym(key, own.toString(), clusterDefault
+                        ? io.gregor.config.ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG
+                        : io.gregor.config.ConfigSource.DYNAMIC_BROKER_CONFIG));
+            }
+            if (fallback != null) {
+                synonyms.add(new ConfigSynonym(key, fallback.toString(),
+                        io.gregor.config.ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG));
+            }
+            ConfigSynonym effective = synonyms.get(0);
+            out.add(new ConfigEntry(key, effective.value(), effective.source(), false, false, ConfigType.LONG,
+                    "A replication throttle in bytes/s (kafka-reassign-partitions --throttle).", synonyms));
+        }
+        return out;
+    }
+
+    /**
+     * The replication throttle rates are the broker configs Gregor changes at runtime (kafka-reassign-partitions
+     * sets and clears them); any other key keeps the broker's configs static.
+     */
+    private void alterReplicationThrottles(IncrementalAlterConfigsRequestData.AlterConfigsResource resource,
+                                           boolean clusterDefault, boolean validateOnly) {
+        ReplicationThrottles throttles = topics.replicationThrottles();
+        for (AlterableConfig op : resource.configs()) {
+            OpType type = OpType.forId(op.configOperation());
+            if (!ReplicationThrottles.isThrottleKey(op.name()) || (type != OpType.SET && type != OpType.DELETE)) {
+                throw new InvalidRequestException(BROKER_CONFIGS_STATIC);
+            }
+            if (type == OpType.SET) {
+                ReplicationThrottles.parse(op.name(), op.value());
+            }
+        }
+        if (validateOnly) {
+            return;
+        }
+        for (AlterableConfig op : resource.configs()) {
+            throttles.set(op.name(), OpType.forId(op.configOperation()) == OpType.SET ? op.value() : null, clusterDefault);
         }
     }
 

@@ -189,10 +189,16 @@ public final class FetchHandler {
                             continue;
                         }
                         partition.updateFollower(replicaId, fp.fetchOffset(), now);
-                        upTo = Long.MAX_VALUE;
+                        // a leader throttle sends a throttled follower nothing while its rate is exceeded
+                        upTo = topics.replicationThrottles().leaderShouldThrottle(partition, replicaId,
+                                partition.localBrokerId()) ? fp.fetchOffset() : Long.MAX_VALUE;
                     }
                     ReadResult read = log.read(fp.fetchOffset(), limit, upTo, result.bytes == 0);
                     FileSlice slice = read.records();
+                    if (replicaId >= 0) {
+                        topics.replicationThrottles().recordLeader(partition, replicaId, partition.localBrokerId(),
+                                slice.size());
+                    }
                     pd.setHighWatermark(read.highWatermark())
                             .setLastStableOffset(Math.min(lastStable, read.highWatermark()))
                             .setLogStartOffset(read.logStartOffset());

@@ -149,6 +149,7 @@ public final class TopicAdminHandler {
                 throw new TopicExistsException("Topic '" + topic.name() + "' already exists.");
             }
             Map<String, String> configs = creationConfigs(topic);
+            Map<Integer, List<Integer>> manual = null;
             int partitions = topic.numPartitions();
             short replicationFactor = topic.replicationFactor();
             if (!topic.assignments().isEmpty()) {
@@ -162,13 +163,18 @@ public final class TopicAdminHandler {
                 }
                 replicationFactor = (short) validateCreationAssignments(topic);
                 partitions = topic.assignments().size();
+                manual = new java.util.TreeMap<>();
+                for (CreatableReplicaAssignment a : topic.assignments()) {
+                    manual.put(a.partitionIndex(), List.copyOf(a.brokerIds()));
+                }
             } else if (replicationFactor < -1 || replicationFactor == 0) {
                 throw new InvalidReplicationFactorException(
                         "Replication factor must be larger than 0, or -1 to use the default value.");
             } else if (partitions < -1 || partitions == 0) {
                 throw new InvalidPartitionsException("Number of partitions was set to an invalid non-positive value.");
             }
-            TopicMetadata created = topics.create(topic.name(), partitions, replicationFactor, configs, validateOnly);
+            TopicMetadata created = topics.create(topic.name(), partitions, replicationFactor, configs, validateOnly,
+                    manual);
             result.setTopicId(created.topicId()).setErrorCode(Errors.NONE.code()).setErrorMessage(null);
             if (version >= 5) {
                 short effectiveReplicationFactor = replicationFactor == -1 ? config.defaultReplicationFactor() : replicationFactor;
@@ -214,7 +220,7 @@ public final class TopicAdminHandler {
                 throw new InvalidReplicaAssignmentException("Found multiple manual partition assignments for partition "
                         + assignment.partitionIndex());
             }
-            validateReplicas(assignment.brokerIds(), replicationFactor);
+            validateReplicas(assignment.brokerIds(), replicationFactor, registeredBrokers());
             replicationFactor = assignment.brokerIds().size();
         }
         for (int partition = 0; partition < seen.size(); partition++) {
@@ -225,8 +231,18 @@ public final class TopicAdminHandler {
         return replicationFactor;
     }
 
+    /** The brokers a manual assignment may name: the registered ones of a cluster, or this one. */
+    private Set<Integer> registeredBrokers() {
+        if (!topics.store().clustered()) {
+            return Set.of(brokerId);
+        }
+        Set<Integer> ids = new HashSet<>();
+        topics.store().liveBrokers().forEach(b -> ids.add(b.id()));
+        return ids;
+    }
+
     /** One partition's replica list: non-empty, only registered brokers, none twice, {@code expectedSize} long (-1: any). */
-    private void validateReplicas(List<Integer> replicas, int expectedSize) {
+    private void validateReplicas(List<Integer> replicas, int expectedSize, Set<Integer> registered) {
         if (replicas.isEmpty()) {
             throw new InvalidReplicaAssignmentException("The manual partition assignment includes an empty replica list.");
         }
@@ -234,7 +250,7 @@ public final class TopicAdminHandler {
         sorted.sort(Integer::compare);
         Integer previous = null;
         for (Integer broker : sorted) {
-            if (broker != brokerId) {
+            if (!registered.contains(broker)) {
                 throw new InvalidReplicaAssignmentException("The manual partition assignment includes broker " + broker
                         + ", but no such broker is registered.");
             }
@@ -422,7 +438,8 @@ public final class TopicAdminHandler {
                         + " additional partition(s), but only " + topic.assignments().size() + " assignment(s) were specified.");
             }
             for (CreatePartitionsAssignment assignment : topic.assignments()) {
-                validateReplicas(assignment.brokerIds(), EXISTING_REPLICATION_FACTOR);
+                // new partitions are placed by the broker, so only this one can be named for them
+                validateReplicas(assignment.brokerIds(), EXISTING_REPLICATION_FACTOR, Set.of(brokerId));
             }
         }
         topics.addPartitions(topic.name(), topic.count(), validateOnly);

@@ -28,6 +28,11 @@ public interface MetadataStore extends AutoCloseable {
         return createTopic(name, partitions, configs);
     }
 
+    /** As {@link #createTopic(String, int, Map)}, with each partition's replicas given (CreateTopics' manual assignment). */
+    default TopicMetadata createTopic(String name, Map<Integer, List<Integer>> assignment, Map<String, String> configs) {
+        return createTopic(name, assignment.size(), configs);
+    }
+
     /**
      * True when several brokers share this metadata (ZooKeeper): topic changes then reach the broker's
      * partitions through a {@link MetadataListener}, not directly.
@@ -71,6 +76,33 @@ public interface MetadataStore extends AutoCloseable {
                     : org.apache.kafka.common.protocol.Errors.UNKNOWN_TOPIC_OR_PARTITION);
         }
         return out;
+    }
+
+    /**
+     * The partition's full assignment (with the replicas being added and removed while it is reassigned); null
+     * when the partition does not exist. A single broker holds every partition alone.
+     */
+    default ReplicaAssignment fullAssignment(String topic, int partition) {
+        List<Integer> replicas = replicas(topic, partition);
+        return replicas.isEmpty() ? null : ReplicaAssignment.of(replicas);
+    }
+
+    /** The reassignments in progress among {@code partitions} (null: all of them). */
+    default Map<io.gregor.storage.TopicPartition, ReplicaAssignment> reassignments(
+            java.util.Collection<io.gregor.storage.TopicPartition> partitions) {
+        return Map.of();
+    }
+
+    /**
+     * AlterPartitionReassignments as Kafka's controller runs it: per partition the new target replicas, or an
+     * empty Optional to cancel its reassignment. Returns one result per partition (NONE once the
+     * reassignment is under way).
+     *
+     * @throws org.apache.kafka.common.errors.NotControllerException when this broker is not the controller
+     */
+    default Map<io.gregor.storage.TopicPartition, org.apache.kafka.common.requests.ApiError> alterReassignments(
+            Map<io.gregor.storage.TopicPartition, Optional<List<Integer>>> targets, boolean allowReplicationFactorChange) {
+        throw new UnsupportedOperationException("reassignments need a cluster");
     }
 
     /** Registers the one listener of cluster changes (nothing happens without a cluster). */

@@ -116,6 +116,11 @@ public final class Partition {
         return leader;
     }
 
+    /** This broker's id (-1 without a cluster). */
+    public int localBrokerId() {
+        return localBrokerId;
+    }
+
     public int leaderId() {
         return leaderId;
     }

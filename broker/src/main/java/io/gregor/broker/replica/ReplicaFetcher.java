@@ -74,9 +74,12 @@ final class ReplicaFetcher extends Thread {
     private volatile NetworkClient client;
     private Metrics metrics;
 
+    private final ReplicationThrottles throttles;
+
     ReplicaFetcher(int localBrokerId, int leaderId, IntFunction<BrokerInfo> brokers, ReplicationSettings settings,
-                   InterBrokerSecurity security, Time time) {
+                   InterBrokerSecurity security, Time time, ReplicationThrottles throttles) {
         super("gregor-replica-fetcher-" + localBrokerId + "-from-" + leaderId);
+        this.throttles = throttles;
         this.security = security == null || security.protocol() == SecurityProtocol.PLAINTEXT ? null : security;
         this.time = time;
         setDaemon(true);
@@ -179,6 +182,11 @@ final class ReplicaFetcher extends Thread {
                 .setMaxBytes(settings.fetchResponseMaxBytes()).setIsolationLevel((byte) 0)
                 .setSessionId(0).setSessionEpoch(-1);
         Map<String, FetchRequestData.FetchTopic> byTopic = new LinkedHashMap<>();
+        // follower throttle: throttled replicas sit out fetches while the broker's follower rate is exceeded
+        snapshot.values().removeIf(p -> throttles.followerShouldThrottle(p, localBrokerId));
+        if (snapshot.isEmpty()) {
+            return false;
+        }
         for (Partition p : snapshot.values()) {
             PartitionLog l = p.log();
             byTopic.computeIfAbsent(p.topicPartition().topic(), t -> {
@@ -222,6 +230,7 @@ final class ReplicaFetcher extends Thread {
                     return true;
                 }
                 ByteBuffer records = pd.records() instanceof MemoryRecords m ? m.buffer() : ByteBuffer.allocate(0);
+                throttles.recordFollower(p, localBrokerId, records.remaining());
                 p.appendAsFollower(records, pd.highWatermark());
                 return true;
             }

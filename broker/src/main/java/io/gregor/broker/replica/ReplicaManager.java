@@ -40,6 +40,7 @@ public final class ReplicaManager {
     private final FetchPurgatory purgatory;
     private final Time time;
     private final LogDirHealth logDirHealth;
+    private final ReplicationThrottles throttles;
     private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
     private final Map<Integer, ReplicaFetcher> fetchers = new ConcurrentHashMap<>();
     /** Set once by shutdown(); guarded by {@code fetchers}. */
@@ -74,6 +75,12 @@ public final class ReplicaManager {
         this.logs = logs;
         this.purgatory = purgatory;
         this.logDirHealth = new LogDirHealth(logs::logDirOf);
+        this.throttles = new ReplicationThrottles(time);
+    }
+
+    /** The leader and follower replication throttles of this broker. */
+    public ReplicationThrottles replicationThrottles() {
+        return throttles;
     }
 
     /** Which log dirs appends are failing in, for the one line an operator gets per failing dir. */
@@ -152,6 +159,11 @@ public final class ReplicaManager {
     /** Applies a partition state from the cluster: lead it, or follow its leader. */
     public void applyState(TopicMetadata topic, int p, PartitionState state, List<Integer> replicas) {
         if (!replicas.contains(brokerId)) {
+            if (replicas.isEmpty()) {
+                return;
+            }
+            // reassigned away from this broker (Kafka's StopReplica with delete): stop and delete its copy
+            removePartition(new TopicPartition(topic.name(), p), true);
             return;
         }
         // this partition only: the others of the topic have their own replicas (and their own state)
@@ -166,8 +178,11 @@ public final class ReplicaManager {
             if (partition.isLeader() && partition.leaderEpoch() == state.leaderEpoch()) {
                 partition.updateState(state);
             } else {
+                boolean wasLeader = partition.isLeader();
                 partition.makeLeader(state, replicas);
-                becameLeader(tp);
+                if (!wasLeader) {
+                    becameLeader(tp); // a new epoch of a leadership kept (a reassignment's) is no new leadership
+                }
             }
         } else {
             boolean wasLeader = partition.isLeader();
@@ -181,7 +196,8 @@ public final class ReplicaManager {
                     // a state change the cluster sends while this broker shuts down starts no fetcher
                     if (!fetchersStopped) {
                         fetchers.computeIfAbsent(state.leader(), leader -> {
-                            ReplicaFetcher f = new ReplicaFetcher(brokerId, leader, brokers, settings, interBroker, time);
+                            ReplicaFetcher f = new ReplicaFetcher(brokerId, leader, brokers, settings, interBroker, time,
+                                    throttles);
                             f.start();
                             return f;
                         }).add(partition);
@@ -210,17 +226,36 @@ public final class ReplicaManager {
 
     public void removeTopic(TopicMetadata topic) {
         for (int p = 0; p < topic.partitionCount(); p++) {
-            TopicPartition tp = new TopicPartition(topic.name(), p);
-            stopFetching(tp);
-            Partition removed = partitions.remove(tp);
-            if (removed != null) {
-                boolean wasLeader = removed.isLeader();
-                removed.makeFollower(new PartitionState(-1, removed.leaderEpoch(), List.of(), 0, -1), List.of());
-                if (wasLeader) {
-                    stoppedLeading(tp);
-                }
-                logs.delete(tp);
-                purgatory.wakeAll(tp);
+            removePartition(new TopicPartition(topic.name(), p), false);
+        }
+    }
+
+    /** In a cluster: drops the hosted partitions of {@code topic} whose replicas no longer include this broker. */
+    public void removeUnassigned(TopicMetadata topic, IntFunction<List<Integer>> replicasOf) {
+        if (!clustered) {
+            return;
+        }
+        for (int p = 0; p < topic.partitionCount(); p++) {
+            List<Integer> assigned = replicasOf.apply(p);
+            if (!assigned.isEmpty() && !assigned.contains(brokerId)) {
+                removePartition(new TopicPartition(topic.name(), p), true);
+            }
+        }
+    }
+
+    private void removePartition(TopicPartition tp, boolean reassigned) {
+        stopFetching(tp);
+        Partition removed = partitions.remove(tp);
+        if (removed != null) {
+            boolean wasLeader = removed.isLeader();
+            removed.makeFollower(new PartitionState(-1, removed.leaderEpoch(), List.of(), 0, -1), List.of());
+            if (wasLeader) {
+                stoppedLeading(tp);
+            }
+            logs.delete(tp);
+            purgatory.wakeAll(tp);
+            if (reassigned) {
+                log.info("{}: no longer a replica here (reassigned); deleted its log", tp);
             }
         }
     }

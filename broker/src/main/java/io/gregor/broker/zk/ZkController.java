@@ -1,6 +1,11 @@
 package io.gregor.broker.zk;
 
 import io.gregor.broker.metadata.PartitionState;
+import io.gregor.broker.metadata.ReplicaAssignment;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.NotControllerException;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.ApiError;
 import io.gregor.storage.TopicPartition;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
@@ -14,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -119,7 +125,291 @@ final class ZkController {
         }
         onElectionRequested(ZkPaths.PREFERRED_ELECTION, false);
         onElectionRequested(ZkPaths.UNCLEAN_ELECTION, true);
+        resumeReassignments();
+        onZkReassignmentRequested();
         scheduleRebalanceCheck();
+    }
+
+    // ------------------------------------------------------------------ partition reassignment (KIP-455)
+
+    /**
+     * AlterPartitionReassignments, as Kafka's ZooKeeper-mode controller ran it: validate each target, build the
+     * new full assignment (a cancel reverts to the original replicas) and start or finish it.
+     */
+    Map<TopicPartition, ApiError> alterReassignments(Map<TopicPartition, Optional<List<Integer>>> targets,
+                                                     boolean allowReplicationFactorChange)
+            throws KeeperException, InterruptedException {
+        if (!active) {
+            throw new NotControllerException("Broker " + store.brokerId + " is not the controller");
+        }
+        Map<TopicPartition, ApiError> results = new LinkedHashMap<>();
+        for (Map.Entry<TopicPartition, Optional<List<Integer>>> e : targets.entrySet()) {
+            TopicPartition tp = e.getKey();
+            Optional<List<Integer>> target = e.getValue();
+            ReplicaAssignment current = store.fullAssignment(tp.topic(), tp.partition());
+            ReplicaAssignment known = current == null ? ReplicaAssignment.of(List.of()) : current;
+            ApiError invalid = target.map(t -> known.validateTarget(t, store.brokers.keySet())).orElse(null);
+            if (invalid != null) {
+                results.put(tp, invalid);
+                continue;
+            }
+            if (!known.isBeingReassigned() && target.isEmpty()) {
+                results.put(tp, new ApiError(Errors.NO_REASSIGNMENT_IN_PROGRESS,
+                        "No reassignment is in progress for " + tp));
+                continue;
+            }
+            if (current == null || store.zk.exists(ZkPaths.deleteTopic(tp.topic()), false) != null) {
+                results.put(tp, new ApiError(Errors.UNKNOWN_TOPIC_OR_PARTITION, "The partition does not exist."));
+                continue;
+            }
+            if (!allowReplicationFactorChange && target.isPresent()
+                    && target.get().size() != known.originReplicas().size()) {
+                results.put(tp, new ApiError(Errors.INVALID_REPLICATION_FACTOR, "The replication factor is changed from "
+                        + known.originReplicas().size() + " to " + target.get().size()));
+                continue;
+            }
+            ReplicaAssignment next = known.reassignTo(target.orElse(known.originReplicas()));
+            log.info("{}: reassigning from {} to {} (full assignment {})", tp, known.originReplicas(),
+                    next.targetReplicas(), next);
+            removeFromZkReassignment(tp); // the latest reassignment wins, as in Kafka
+            results.put(tp, onPartitionReassignment(tp, next) ? ApiError.NONE
+                    : new ApiError(Errors.UNKNOWN_SERVER_ERROR, "Could not write the reassignment of " + tp));
+            if (!active) {
+                throw new NotControllerException("Broker " + store.brokerId + " is no longer the controller");
+            }
+        }
+        return results;
+    }
+
+    /**
+     * The legacy request znode ({"version":1,"partitions":[{"topic":..,"partition":..,"replicas":[..]}]}), which
+     * pre-KIP-455 tools wrote: each partition is reassigned as through the API; the controller removes a partition
+     * from the znode when its reassignment completes or is refused, and the znode once it is empty.
+     */
+    void onZkReassignmentRequested() throws KeeperException, InterruptedException {
+        if (!active) {
+            return;
+        }
+        Map<TopicPartition, Optional<List<Integer>>> targets = new LinkedHashMap<>();
+        for (Map.Entry<TopicPartition, List<Integer>> e : readZkReassignment().entrySet()) {
+            ReplicaAssignment current = store.fullAssignment(e.getKey().topic(), e.getKey().partition());
+            if (current != null && !current.isBeingReassigned() && current.replicas().equals(e.getValue())) {
+                removeFromZkReassignment(e.getKey()); // nothing to move
+            } else if (current == null || !current.targetReplicas().equals(e.getValue())) {
+                targets.put(e.getKey(), Optional.of(e.getValue()));
+            }
+        }
+        if (targets.isEmpty()) {
+            return;
+        }
+        Map<TopicPartition, ApiError> results = new LinkedHashMap<>();
+        for (Map.Entry<TopicPartition, Optional<List<Integer>>> e : targets.entrySet()) {
+            results.putAll(alterReassignments(Map.of(e.getKey(), e.getValue()), true));
+            if (results.get(e.getKey()).error() == Errors.NONE) {
+                // alterReassignments removed it as an API request would; this one came from the znode: put it back
+                addToZkReassignment(e.getKey(), e.getValue().get());
+            }
+        }
+        results.forEach((tp, error) -> {
+            if (error.error() != Errors.NONE) {
+                log.warn("{}: reassignment requested in {} refused: {}", tp, ZkPaths.REASSIGN_PARTITIONS,
+                        error.messageWithFallback());
+            }
+        });
+        for (Map.Entry<TopicPartition, ApiError> e : results.entrySet()) {
+            ReplicaAssignment now = store.fullAssignment(e.getKey().topic(), e.getKey().partition());
+            if (e.getValue().error() != Errors.NONE || now == null || !now.isBeingReassigned()) {
+                removeFromZkReassignment(e.getKey());
+            }
+        }
+    }
+
+    private Map<TopicPartition, List<Integer>> readZkReassignment() throws KeeperException, InterruptedException {
+        Map<TopicPartition, List<Integer>> out = new LinkedHashMap<>();
+        byte[] data;
+        try {
+            data = store.zk.getData(ZkPaths.REASSIGN_PARTITIONS, false, null);
+        } catch (KeeperException.NoNodeException e) {
+            return out;
+        }
+        if (data == null || data.length == 0) {
+            return out;
+        }
+        try {
+            if (Json.object(data).get("partitions") instanceof List<?> list) {
+                for (Object o : list) {
+                    if (o instanceof Map<?, ?> m && m.get("topic") != null && m.get("partition") != null) {
+                        out.put(new TopicPartition(m.get("topic").toString(),
+                                Integer.parseInt(m.get("partition").toString())), Json.intList(m.get("replicas")));
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("Ignoring {}, which is not a reassignment: {}", ZkPaths.REASSIGN_PARTITIONS, e.toString());
+        }
+        return out;
+    }
+
+    private void removeFromZkReassignment(TopicPartition tp) throws KeeperException, InterruptedException {
+        Map<TopicPartition, List<Integer>> pending = readZkReassignment();
+        if (pending.remove(tp) != null) {
+            writeZkReassignment(pending);
+        }
+    }
+
+    private void addToZkReassignment(TopicPartition tp, List<Integer> target) throws KeeperException, InterruptedException {
+        Map<TopicPartition, List<Integer>> pending = readZkReassignment();
+        pending.put(tp, target);
+        writeZkReassignment(pending);
+    }
+
+    private void writeZkReassignment(Map<TopicPartition, List<Integer>> pending)
+            throws KeeperException, InterruptedException {
+        try {
+            if (pending.isEmpty()) {
+                store.zk.delete(ZkPaths.REASSIGN_PARTITIONS, -1);
+                return;
+            }
+            List<Object> entries = new ArrayList<>();
+            pending.forEach((tp, replicas) -> {
+                Map<String, Object> entry = new LinkedHashMap<>();
+                entry.put("topic", tp.topic());
+                entry.put("partition", tp.partition());
+                entry.put("replicas", replicas);
+                entries.add(entry);
+            });
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("version", 1);
+            json.put("partitions", entries);
+            store.zk.setData(ZkPaths.REASSIGN_PARTITIONS, Json.bytes(json), -1);
+        } catch (KeeperException.NoNodeException ignored) {
+            // nothing pending any more
+        }
+    }
+
+    /** A partition's state changed (its ISR, usually): a reassignment whose target replicas are all in sync completes. */
+    void onPartitionStateChanged(TopicPartition tp) throws KeeperException, InterruptedException {
+        ReplicaAssignment r = store.reassigning.get(tp);
+        if (!active || r == null) {
+            return;
+        }
+        PartitionState s = store.states.get(tp);
+        if (s != null && s.isr().containsAll(r.targetReplicas())) {
+            onPartitionReassignment(tp, r);
+        }
+    }
+
+    /** After a controller change or a failed write: carry on with every reassignment in progress. */
+    private void resumeReassignments() throws KeeperException, InterruptedException {
+        for (Map.Entry<TopicPartition, ReplicaAssignment> e : new ArrayList<>(store.reassigning.entrySet())) {
+            if (!active) {
+                return;
+            }
+            onPartitionReassignment(e.getKey(), e.getValue());
+        }
+    }
+
+    /**
+     * Kafka's reassignment steps. While the target replicas are not all in the ISR: write the full replica set
+     * (target + original, with adding and removing replicas) and bump the leader epoch, so the leader tracks the
+     * new replicas and they start fetching. Once they are in sync: the replica set becomes the target, leadership
+     * moves to the first in-sync target replica if the leader is being removed, removed replicas leave the ISR,
+     * at a new leader epoch; the removed brokers then delete their copies. Each step is one fenced transaction
+     * over the topic znode and the partition state. False when it could not be written.
+     */
+    private boolean onPartitionReassignment(TopicPartition tp, ReplicaAssignment next)
+            throws KeeperException, InterruptedException {
+        for (int attempt = 0; attempt < 10 && active; attempt++) {
+            Stat topicStat = new Stat();
+            Map<String, Object> topicJson;
+            try {
+                topicJson = Json.object(store.zk.getData(ZkPaths.topic(tp.topic()), false, topicStat));
+            } catch (KeeperException.NoNodeException e) {
+                return false;
+            }
+            Map<Integer, List<Integer>> replicas = ZkMetadataStore.intListMap(topicJson.get("partitions"));
+            Map<Integer, List<Integer>> adding = ZkMetadataStore.intListMap(topicJson.get("adding_replicas"));
+            Map<Integer, List<Integer>> removing = ZkMetadataStore.intListMap(topicJson.get("removing_replicas"));
+            if (!replicas.containsKey(tp.partition())) {
+                return false;
+            }
+            ReplicaAssignment current = new ReplicaAssignment(replicas.get(tp.partition()),
+                    adding.getOrDefault(tp.partition(), List.of()), removing.getOrDefault(tp.partition(), List.of()));
+            Stat stateStat = new Stat();
+            PartitionState s;
+            try {
+                s = ZkMetadataStore.parseState(store.zk.getData(ZkPaths.state(tp.topic(), tp.partition()), false,
+                        stateStat), stateStat.getVersion());
+            } catch (KeeperException.NoNodeException e) {
+                s = null;
+            }
+            boolean complete = !next.isBeingReassigned() || (s != null && s.isr().containsAll(next.targetReplicas()));
+            ReplicaAssignment written;
+            int leader;
+            List<Integer> isr;
+            if (!complete) {
+                written = next;
+                // replicas a replaced reassignment was adding and this one does not keep leave the ISR
+                List<Integer> unneeded = ReplicaAssignment.minus(current.replicas(), next.replicas());
+                leader = s == null ? PartitionState.NO_LEADER : s.leader();
+                isr = s == null ? List.of() : ReplicaAssignment.minus(s.isr(), unneeded);
+            } else {
+                written = ReplicaAssignment.of(next.targetReplicas());
+                List<Integer> target = next.targetReplicas();
+                if (s == null) {
+                    leader = PartitionState.NO_LEADER;
+                    isr = List.of();
+                } else {
+                    PartitionState state = s;
+                    leader = target.contains(s.leader()) && store.brokers.containsKey(s.leader()) ? s.leader()
+                            : target.stream().filter(r -> store.brokers.containsKey(r) && state.isr().contains(r))
+                            .findFirst().orElse(PartitionState.NO_LEADER);
+                    if (leader == PartitionState.NO_LEADER) {
+                        log.info("{}: no live in-sync target replica of {} to lead yet; the reassignment waits",
+                                tp, target);
+                        return true;
+                    }
+                    isr = s.isr().stream().filter(target::contains).toList();
+                }
+            }
+            List<Op> ops = new ArrayList<>();
+            ops.add(Op.check(ZkPaths.CONTROLLER_EPOCH, epochZkVersion));
+            if (!written.equals(current)) {
+                replicas.put(tp.partition(), written.replicas());
+                adding.put(tp.partition(), written.adding());
+                removing.put(tp.partition(), written.removing());
+                Object id = topicJson.get("topic_id");
+                ops.add(Op.setData(ZkPaths.topic(tp.topic()), ZkMetadataStore.topicJson(replicas, adding, removing,
+                        id == null ? Uuid.randomUuid() : Uuid.fromString(id.toString())), topicStat.getVersion()));
+            }
+            if (s != null) {
+                ops.add(Op.setData(ZkPaths.state(tp.topic(), tp.partition()),
+                        ZkMetadataStore.stateJson(leader, s.leaderEpoch() + 1, isr, epoch), stateStat.getVersion()));
+            }
+            try {
+                store.zk.multi(ops);
+            } catch (KeeperException e) {
+                List<org.apache.zookeeper.OpResult> results = e.getResults();
+                if (results != null && !results.isEmpty()
+                        && results.get(0) instanceof org.apache.zookeeper.OpResult.ErrorResult err && err.getErr() != 0) {
+                    log.warn("Controller epoch {} is stale; could not reassign {}", epoch, tp);
+                    resign();
+                    return false;
+                }
+                continue; // the ISR or the topic changed meanwhile: read both again
+            }
+            if (complete) {
+                removeFromZkReassignment(tp);
+                log.info("{}: reassignment to {} completed; leader {}, leader epoch {}, ISR {}", tp, written.replicas(),
+                        leader, s == null ? -1 : s.leaderEpoch() + 1, isr);
+            } else {
+                log.info("{}: adding replicas {}, removing {} once they are in sync; leader epoch {}", tp,
+                        written.adding(), written.removing(), s == null ? -1 : s.leaderEpoch() + 1);
+            }
+            store.reloadTopic(tp.topic());
+            return true;
+        }
+        return false;
     }
 
     /**
@@ -412,6 +702,9 @@ final class ZkController {
     private void recheck() {
         try {
             onBrokersChanged();
+            for (TopicPartition tp : new ArrayList<>(store.reassigning.keySet())) {
+                onPartitionStateChanged(tp); // a completion whose write raced an ISR change
+            }
         } catch (KeeperException e) {
             log.warn("Controller re-check failed: {}", e.toString());
         } catch (InterruptedException e) {

@@ -78,6 +78,8 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
     private final Map<ResourcePattern, Set<AccessControlEntry>> acls = new ConcurrentHashMap<>();
     private volatile java.util.function.Consumer<ResourcePattern> aclListener;
     final Map<TopicPartition, PartitionState> states = new ConcurrentHashMap<>();
+    /** Partitions being reassigned, from the adding_replicas/removing_replicas of their topic znodes. */
+    final Map<TopicPartition, io.gregor.broker.metadata.ReplicaAssignment> reassigning = new ConcurrentHashMap<>();
     private volatile int controllerId = -1;
     private volatile MetadataListener listener;
     private final Object changed = new Object();
@@ -191,6 +193,7 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             zk.addWatch(ZkPaths.CONTROLLER, AddWatchMode.PERSISTENT);
             zk.addWatch(ZkPaths.PREFERRED_ELECTION, AddWatchMode.PERSISTENT);
             zk.addWatch(ZkPaths.UNCLEAN_ELECTION, AddWatchMode.PERSISTENT);
+            zk.addWatch(ZkPaths.REASSIGN_PARTITIONS, AddWatchMode.PERSISTENT);
         } catch (KeeperException e) {
             throw new IllegalStateException("Cannot watch ZooKeeper paths: " + e, e);
         } catch (InterruptedException e) {
@@ -370,6 +373,7 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
                 controller.onTopicChanged(parts[3]);
             } else if (path.startsWith(ZkPaths.BROKER_TOPICS + "/") && parts.length == 7 && parts[6].equals("state")) {
                 loadState(parts[3], Integer.parseInt(parts[5]), true);
+                controller.onPartitionStateChanged(new TopicPartition(parts[3], Integer.parseInt(parts[5])));
             } else if (path.startsWith(ZkPaths.CONFIG_TOPICS + "/") && parts.length == 4) {
                 loadConfig(parts[3]);
                 TopicMetadata t = topics.get(parts[3]);
@@ -408,6 +412,9 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             } else if (path.startsWith(ZkPaths.ISR_CHANGES + "/")
                     && event.getType() == Watcher.Event.EventType.NodeCreated) {
                 controller.onIsrChangeNotification(path);
+            } else if (path.equals(ZkPaths.REASSIGN_PARTITIONS)
+                    && event.getType() != Watcher.Event.EventType.NodeDeleted) {
+                controller.onZkReassignmentRequested();
             } else if ((path.equals(ZkPaths.PREFERRED_ELECTION) || path.equals(ZkPaths.UNCLEAN_ELECTION))
                     && event.getType() != Watcher.Event.EventType.NodeDeleted) {
                 controller.onElectionRequested(path, path.equals(ZkPaths.UNCLEAN_ELECTION));
@@ -609,6 +616,7 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             assignments.remove(name);
             configs.remove(name);
             states.keySet().removeIf(tp -> tp.topic().equals(name));
+            reassigning.keySet().removeIf(tp -> tp.topic().equals(name));
             if (removed != null) {
                 topicsById.remove(removed.topicId());
                 log.info("Topic {} is gone", name);
@@ -626,7 +634,19 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
         }
         Object id = json.get("topic_id");
         Uuid topicId = id == null ? Uuid.ZERO_UUID : Uuid.fromString(id.toString());
+        Map<Integer, List<Integer>> adding = intListMap(json.get("adding_replicas"));
+        Map<Integer, List<Integer>> removing = intListMap(json.get("removing_replicas"));
         assignments.put(name, assignment);
+        for (Map.Entry<Integer, List<Integer>> e : assignment.entrySet()) {
+            io.gregor.broker.metadata.ReplicaAssignment full = new io.gregor.broker.metadata.ReplicaAssignment(
+                    e.getValue(), adding.getOrDefault(e.getKey(), List.of()), removing.getOrDefault(e.getKey(), List.of()));
+            TopicPartition tp = new TopicPartition(name, e.getKey());
+            if (full.isBeingReassigned()) {
+                reassigning.put(tp, full);
+            } else {
+                reassigning.remove(tp);
+            }
+        }
         TopicMetadata t = new TopicMetadata(name, topicId, assignment.size(), configs.getOrDefault(name, Map.of()));
         putTopic(t);
         for (int p : assignment.keySet()) {
@@ -641,6 +661,15 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
                 }
             }
         }
+    }
+
+    /** A znode's {"0":[1,2],...} map of partition to broker ids (empty when absent). */
+    static Map<Integer, List<Integer>> intListMap(Object value) {
+        Map<Integer, List<Integer>> out = new TreeMap<>();
+        if (value instanceof Map<?, ?> m) {
+            m.forEach((k, v) -> out.put(Integer.parseInt(k.toString()), Json.intList(v)));
+        }
+        return out;
     }
 
     private void putTopic(TopicMetadata t) {
@@ -814,6 +843,59 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
     }
 
     @Override
+    public io.gregor.broker.metadata.ReplicaAssignment fullAssignment(String topic, int partition) {
+        TopicPartition tp = new TopicPartition(topic, partition);
+        io.gregor.broker.metadata.ReplicaAssignment r = reassigning.get(tp);
+        if (r != null) {
+            return r;
+        }
+        List<Integer> replicas = replicas(topic, partition);
+        return replicas.isEmpty() ? null : io.gregor.broker.metadata.ReplicaAssignment.of(replicas);
+    }
+
+    @Override
+    public Map<TopicPartition, io.gregor.broker.metadata.ReplicaAssignment> reassignments(Collection<TopicPartition> partitions) {
+        Map<TopicPartition, io.gregor.broker.metadata.ReplicaAssignment> out = new TreeMap<>(
+                Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
+        if (partitions == null) {
+            out.putAll(reassigning);
+        } else {
+            for (TopicPartition tp : partitions) {
+                io.gregor.broker.metadata.ReplicaAssignment r = reassigning.get(tp);
+                if (r != null) {
+                    out.put(tp, r);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Runs on the event thread, where the controller lives; answers once this broker's cache shows the writes. */
+    @Override
+    public Map<TopicPartition, org.apache.kafka.common.requests.ApiError> alterReassignments(
+            Map<TopicPartition, Optional<List<Integer>>> targets, boolean allowReplicationFactorChange) {
+        try {
+            return events.submit(() -> controller.alterReassignments(targets, allowReplicationFactorChange)).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof org.apache.kafka.common.errors.ApiException api) {
+                throw api;
+            }
+            throw new IllegalStateException("Reassignment failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Re-reads a topic on the event thread right after the controller wrote it (its watch event follows later). */
+    void reloadTopic(String name) throws KeeperException, InterruptedException {
+        loadTopic(name, true);
+        synchronized (changed) {
+            changed.notifyAll();
+        }
+    }
+
+    @Override
     public Optional<PartitionState> partitionState(String topic, int partition) {
         return Optional.ofNullable(states.get(new TopicPartition(topic, partition)));
     }
@@ -838,7 +920,12 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             throw new InvalidReplicationFactorException("Replication factor: " + replicationFactor
                     + " larger than available brokers: " + live.size() + ".");
         }
-        Map<Integer, List<Integer>> assignment = assignReplicas(live, 0, partitions, replicationFactor, -1);
+        return createTopic(name, assignReplicas(liveBrokers(), 0, partitions, replicationFactor, -1), configs);
+    }
+
+    @Override
+    public TopicMetadata createTopic(String name, Map<Integer, List<Integer>> assignment, Map<String, String> configs) {
+        int partitions = assignment.size();
         Uuid id = Uuid.randomUuid();
         try {
             if (zk.exists(ZkPaths.topic(name), false) != null) {
@@ -916,9 +1003,11 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
                         + " larger than available brokers: " + live.size() + ".");
             }
             int firstLeader = assignment.isEmpty() ? -1 : live.indexOf(assignment.get(0).get(0));
-            assignment.putAll(assignReplicas(live, assignment.size(), partitions - assignment.size(), rf, firstLeader));
+            assignment.putAll(assignReplicas(liveBrokers(), assignment.size(), partitions - assignment.size(), rf,
+                    firstLeader));
             Uuid id = json.get("topic_id") == null ? Uuid.randomUuid() : Uuid.fromString(json.get("topic_id").toString());
-            zk.setData(ZkPaths.topic(name), topicJson(assignment, id), stat.getVersion());
+            zk.setData(ZkPaths.topic(name), topicJson(assignment, intListMap(json.get("adding_replicas")),
+                    intListMap(json.get("removing_replicas")), id), stat.getVersion());
         } catch (KeeperException.BadVersionException e) {
             throw new org.apache.kafka.common.errors.ConcurrentTransactionsException(
                     "Topic " + name + " changed meanwhile; retry");
@@ -969,15 +1058,106 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
     }
 
     private static byte[] topicJson(Map<Integer, List<Integer>> assignment, Uuid id) {
+        return topicJson(assignment, Map.of(), Map.of(), id);
+    }
+
+    /** Kafka's topic znode (version 3): the replica sets, the replicas being added and removed, the topic id. */
+    static byte[] topicJson(Map<Integer, List<Integer>> assignment, Map<Integer, List<Integer>> adding,
+                            Map<Integer, List<Integer>> removing, Uuid id) {
         Map<String, Object> json = new LinkedHashMap<>();
-        Map<String, Object> parts = new LinkedHashMap<>();
-        assignment.forEach((p, r) -> parts.put(Integer.toString(p), r));
-        json.put("partitions", parts);
+        json.put("partitions", byPartition(assignment));
         json.put("topic_id", id.toString());
-        json.put("adding_replicas", new LinkedHashMap<>());
-        json.put("removing_replicas", new LinkedHashMap<>());
+        json.put("adding_replicas", byPartition(adding));
+        json.put("removing_replicas", byPartition(removing));
         json.put("version", 3);
         return Json.bytes(json);
+    }
+
+    private static Map<String, Object> byPartition(Map<Integer, List<Integer>> lists) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        new TreeMap<>(lists).forEach((p, r) -> {
+            if (!r.isEmpty()) {
+                out.put(Integer.toString(p), r);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Kafka's replica assignment over the live brokers: rack-aware when they have racks ({@code broker.rack}),
+     * which then all must have.
+     */
+    static Map<Integer, List<Integer>> assignReplicas(Collection<BrokerInfo> brokers, int firstPartition, int count,
+                                                      int rf, int fixedStart) {
+        List<Integer> ids = brokers.stream().map(BrokerInfo::id).sorted().toList();
+        if (brokers.stream().allMatch(b -> b.rack() == null)) {
+            return assignReplicas(ids, firstPartition, count, rf, fixedStart);
+        }
+        Map<Integer, String> rackOf = new TreeMap<>();
+        for (BrokerInfo b : brokers) {
+            if (b.rack() == null) {
+                throw new org.apache.kafka.common.errors.InvalidReplicationFactorException(
+                        "Not all brokers have rack information for replica rack aware assignment.");
+            }
+            rackOf.put(b.id(), b.rack());
+        }
+        return assignReplicasRackAware(rackOf, firstPartition, count, rf, fixedStart);
+    }
+
+    /**
+     * Kafka's rack-aware assignment: brokers are listed alternating between racks (each rack's brokers in id
+     * order, racks in name order); partition p's first replica is that list's (p + start) mod n, and each further
+     * replica is the next one at the growing shift that lies in a rack without a replica yet (while such racks
+     * remain) and is not yet a replica (while such brokers remain).
+     */
+    static Map<Integer, List<Integer>> assignReplicasRackAware(Map<Integer, String> rackOf, int firstPartition,
+                                                               int count, int rf, int fixedStart) {
+        Map<String, java.util.Iterator<Integer>> byRack = new TreeMap<>();
+        Map<String, List<Integer>> lists = new TreeMap<>();
+        rackOf.forEach((id, rack) -> lists.computeIfAbsent(rack, r -> new ArrayList<>()).add(id));
+        lists.forEach((rack, ids) -> byRack.put(rack, ids.stream().sorted().iterator()));
+        List<String> racks = new ArrayList<>(byRack.keySet());
+        List<Integer> arranged = new ArrayList<>();
+        for (int r = 0; arranged.size() < rackOf.size(); r = (r + 1) % racks.size()) {
+            java.util.Iterator<Integer> it = byRack.get(racks.get(r));
+            if (it.hasNext()) {
+                arranged.add(it.next());
+            }
+        }
+        int n = arranged.size();
+        int numRacks = racks.size();
+        Map<Integer, List<Integer>> out = new TreeMap<>();
+        ThreadLocalRandom rnd = ThreadLocalRandom.current();
+        int start = fixedStart >= 0 ? fixedStart : rnd.nextInt(n);
+        int shift = fixedStart >= 0 ? fixedStart : rnd.nextInt(n);
+        int p = Math.max(0, firstPartition);
+        for (int i = 0; i < count; i++, p++) {
+            if (p > 0 && p % n == 0) {
+                shift++;
+            }
+            int first = (p + start) % n;
+            int leader = arranged.get(first);
+            List<Integer> replicas = new ArrayList<>(List.of(leader));
+            java.util.Set<String> racksWithReplicas = new java.util.HashSet<>(List.of(rackOf.get(leader)));
+            java.util.Set<Integer> brokersWithReplicas = new java.util.HashSet<>(List.of(leader));
+            int k = 0;
+            for (int j = 0; j < rf - 1; j++) {
+                while (true) {
+                    int broker = arranged.get((first + 1 + (shift * numRacks + k) % (n - 1)) % n);
+                    String rack = rackOf.get(broker);
+                    k++;
+                    if ((!racksWithReplicas.contains(rack) || racksWithReplicas.size() == numRacks)
+                            && (!brokersWithReplicas.contains(broker) || brokersWithReplicas.size() == n)) {
+                        replicas.add(broker);
+                        racksWithReplicas.add(rack);
+                        brokersWithReplicas.add(broker);
+                        break;
+                    }
+                }
+            }
+            out.put(p, replicas);
+        }
+        return out;
     }
 
     /**

@@ -16,6 +16,7 @@ final class ZkPaths {
     static final String CONFIG_USERS = "/config/users";
     static final String DELETE_TOPICS = "/admin/delete_topics";
     static final String PREFERRED_ELECTION = "/admin/preferred_replica_election";
+    static final String REASSIGN_PARTITIONS = "/admin/reassign_partitions";
     /** Gregor's own, in the preferred election's JSON shape: Kafka's ZooKeeper mode had no unclean election request. */
     static final String UNCLEAN_ELECTION = "/admin/unclean_leader_election";
     static final String ISR_CHANGES = "/isr_change_notification";
