@@ -168,6 +168,7 @@ final class SharePartition {
         if (rangeFirst >= 0) {
             out.add(range(rangeFirst, rangeLast, rangeCount));
         }
+        mergeLast(out);
         if (control) {
             advanceStart();
         }
@@ -184,6 +185,19 @@ final class SharePartition {
             endOffset++;
         }
         advanceStart();
+    }
+
+    /** One range for consecutive offsets of equal delivery count across batches, as Kafka answers. */
+    private static void mergeLast(List<AcquiredRecords> out) {
+        while (out.size() >= 2) {
+            AcquiredRecords prev = out.get(out.size() - 2);
+            AcquiredRecords last = out.get(out.size() - 1);
+            if (prev.lastOffset() + 1 != last.firstOffset() || prev.deliveryCount() != last.deliveryCount()) {
+                return;
+            }
+            prev.setLastOffset(last.lastOffset());
+            out.remove(out.size() - 1);
+        }
     }
 
     private static AcquiredRecords range(long first, long last, short count) {

@@ -449,11 +449,11 @@ public final class SharePartitionManager implements AutoCloseable {
             return Errors.NOT_LEADER_OR_FOLLOWER;
         }
         SharePartition sp = sharePartition(groupId, tp, found.get());
+        Errors error = Errors.NONE;
         synchronized (sp) {
             long now = time.milliseconds();
             int limit = configs.deliveryCountLimit(groupId);
             boolean changed = sp.expireLocks(now, limit);
-            Errors error = Errors.NONE;
             for (Ack a : acks) {
                 error = sp.checkAcknowledgement(a.first(), a.last(), a.types(), memberId);
                 if (error != Errors.NONE) {
@@ -471,8 +471,11 @@ public final class SharePartitionManager implements AutoCloseable {
             if (changed) {
                 writes.add(store.write(sp.key, sp.snapshot()));
             }
-            return error;
         }
+        if (error == Errors.NONE) {
+            purgatory.wakeAll(found.get().topicPartition());
+        }
+        return error;
     }
 
     // ---------------------------------------------------------------------------------- share partitions
@@ -535,10 +538,12 @@ public final class SharePartitionManager implements AutoCloseable {
             SharePartition sp = partitions.get(new ShareStateStore.Key(session.groupId, tp.topicId(), tp.partition()));
             if (sp != null) {
                 synchronized (sp) {
-                    if (sp.releaseMember(session.memberId, configs.deliveryCountLimit(session.groupId))) {
-                        store.write(sp.key, sp.snapshot());
+                    if (!sp.releaseMember(session.memberId, configs.deliveryCountLimit(session.groupId))) {
+                        continue;
                     }
+                    store.write(sp.key, sp.snapshot());
                 }
+                wake(sp.key);
             }
         }
     }
@@ -556,15 +561,22 @@ public final class SharePartitionManager implements AutoCloseable {
         for (SharePartition sp : partitions.values()) {
             try {
                 synchronized (sp) {
-                    if (sp.expireLocks(now, configs.deliveryCountLimit(sp.key.groupId()))) {
-                        store.write(sp.key, sp.snapshot());
+                    if (!sp.expireLocks(now, configs.deliveryCountLimit(sp.key.groupId()))) {
+                        continue;
                     }
+                    store.write(sp.key, sp.snapshot());
                 }
+                wake(sp.key);
             } catch (RuntimeException e) {
                 log.warn("Expiring the record locks of share group {} on {}-{} failed: {}", sp.key.groupId(),
                         sp.key.topicId(), sp.key.partition(), e.toString());
             }
         }
+    }
+
+    /** Share fetches waiting on the partition look again: records came back or the in-flight window moved. */
+    private void wake(ShareStateStore.Key key) {
+        topics.partition(key.topicId(), key.partition()).ifPresent(p -> purgatory.wakeAll(p.topicPartition()));
     }
 
     private static Throwable unwrap(Throwable e) {
