@@ -122,6 +122,7 @@ public final class Broker implements AutoCloseable {
     /** The leader side of WriteTxnMarkers, which the transaction coordinator calls in-process. */
     private TxnMarkersHandler txnMarkers;
     private TransactionCoordinator transactionCoordinator;
+    private io.gregor.broker.share.ShareGroups shareGroups;
     private InterBrokerClient markerClient;
     private LogDirLocks logDirLocks;
     private volatile boolean closed;
@@ -308,6 +309,9 @@ public final class Broker implements AutoCloseable {
         new GroupHandler(groupCoordinator, verifier, config.transactionPartitionVerificationEnable(),
                 offsetsTopic.name(),
                 BrokerGauges.groupCoordinator(metrics, groupCoordinator)).register(registry);
+        shareGroups = new io.gregor.broker.share.ShareGroups(config, topics, replicas, groupCoordinator, purgatory,
+                scheduler, time);
+        shareGroups.register(registry); // after GroupHandler: it extends ListGroups and DeleteGroups with share groups
         BrokerGauges.controller(metrics, store, this::controllerId, brokerId);
         BrokerGauges.socketServer(metrics, () -> servers.stream().flatMap(s -> s.networkThreads().stream()).toList(), time);
         requestPool.register(metrics);
@@ -573,6 +577,9 @@ public final class Broker implements AutoCloseable {
         }
         if (transactionCoordinator != null) {
             transactionCoordinator.close();
+        }
+        if (shareGroups != null) {
+            shareGroups.close();
         }
         if (markerClient != null) {
             markerClient.close();

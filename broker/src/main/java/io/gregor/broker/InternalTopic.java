@@ -44,7 +44,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 
 /**
- * An internal topic that holds a coordinator's state ({@code __consumer_offsets}, {@code __transaction_state})
+ * An internal topic that holds a coordinator's state ({@code __consumer_offsets}, {@code __transaction_state},
+ * {@code __share_group_state})
  * as the coordinator sees it: created on first use with its own settings (compacted), written one batch per
  * coordinator write through the partition leader's append with acks=all, read back whole when this broker
  * becomes a partition's leader, and the place FindCoordinator looks: a key's coordinator is the leader of
@@ -73,6 +74,13 @@ public final class InternalTopic implements CoordinatorLog {
         return new Settings(Topic.TRANSACTION_STATE_TOPIC_NAME, config.transactionStateLogNumPartitions(),
                 config.transactionStateLogReplicationFactor(), config.transactionStateLogSegmentBytes(),
                 config.transactionStateLogMinIsr(), config.requestTimeoutMs());
+    }
+
+    public static Settings shareGroupState(BrokerConfig config) {
+        io.gregor.config.ShareGroupSettings share = config.shareGroups();
+        return new Settings(Topic.SHARE_GROUP_STATE_TOPIC_NAME, share.stateTopicPartitions(),
+                share.stateTopicReplicationFactor(), share.stateTopicSegmentBytes(), share.stateTopicMinIsr(),
+                config.requestTimeoutMs());
     }
 
     private final Settings settings;

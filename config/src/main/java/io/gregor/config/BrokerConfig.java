@@ -41,6 +41,8 @@ public final class BrokerConfig {
     /** Kafka's per-listener override prefix: {@code listener.name.<lower-cased name>.<key>}. */
     public static final String LISTENER_PREFIX = "listener.name.";
 
+    private final ShareGroupSettings shareGroups;
+
     private BrokerConfig(Map<String, String> props) {
         this.originals = Collections.unmodifiableMap(new TreeMap<>(props));
         Map<String, String> withIds = new TreeMap<>(props);
@@ -70,6 +72,7 @@ public final class BrokerConfig {
             throw new ConfigException("replica.fetch.wait.max.ms", replicaFetchWaitMaxMs(),
                     "must be at most replica.lag.time.max.ms (" + replicaLagTimeMaxMs() + ")");
         }
+        this.shareGroups = ShareGroupSettings.from(key -> value(key));
         if (!unknownKeys.isEmpty()) {
             log.warn("These configurations '{}' were supplied but are not used by Gregor.", unknownKeys);
         }
@@ -802,6 +805,11 @@ public final class BrokerConfig {
             paths.add(path);
         }
         return List.copyOf(paths);
+    }
+
+    /** The share-group (KIP-932) settings, checked at start. */
+    public ShareGroupSettings shareGroups() {
+        return shareGroups;
     }
 
     private int intValue(String key) {

@@ -193,6 +193,40 @@ final class BrokerConfigDef {
                 "Which conversions between classic and consumer groups are allowed.");
         DEF.define("group.consumer.regex.refresh.interval.ms", INT, 600000, atLeast(10000), MEDIUM,
                 "How often regex subscriptions are re-evaluated.");
+        // --- share groups (KIP-932): Kafka 4.4's keys, defaults and bounds; ShareGroupSettings checks the min/max pairs
+        DEF.define("group.share.session.timeout.ms", INT, 45000, atLeast(1), MEDIUM, "Session timeout of share group members.");
+        DEF.define("group.share.min.session.timeout.ms", INT, 45000, atLeast(1), MEDIUM, "Smallest share group session timeout.");
+        DEF.define("group.share.max.session.timeout.ms", INT, 60000, atLeast(1), MEDIUM, "Largest share group session timeout.");
+        DEF.define("group.share.heartbeat.interval.ms", INT, 5000, atLeast(1), MEDIUM, "Heartbeat interval of share group members.");
+        DEF.define("group.share.min.heartbeat.interval.ms", INT, 5000, atLeast(1), MEDIUM, "Smallest share group heartbeat interval.");
+        DEF.define("group.share.max.heartbeat.interval.ms", INT, 15000, atLeast(1), MEDIUM, "Largest share group heartbeat interval.");
+        DEF.define("group.share.max.size", INT, 200, between(1, 1000), MEDIUM, "Most members of a share group.");
+        DEF.define("group.share.record.lock.duration.ms", INT, 30000, between(1000, 3600000), MEDIUM,
+                "How long a share group member holds the records it acquired.");
+        DEF.define("group.share.min.record.lock.duration.ms", INT, 15000, between(1000, 30000), MEDIUM,
+                "Smallest share.record.lock.duration.ms a group may set.");
+        DEF.define("group.share.max.record.lock.duration.ms", INT, 60000, between(30000, 3600000), MEDIUM,
+                "Largest share.record.lock.duration.ms a group may set.");
+        DEF.define("group.share.delivery.count.limit", INT, 5, between(2, 10), MEDIUM,
+                "Delivery attempts of a record to a share group before it is archived.");
+        DEF.define("group.share.min.delivery.count.limit", INT, 2, between(2, 5), MEDIUM,
+                "Smallest share.delivery.count.limit a group may set.");
+        DEF.define("group.share.max.delivery.count.limit", INT, 10, between(5, 25), MEDIUM,
+                "Largest share.delivery.count.limit a group may set.");
+        DEF.define("group.share.partition.max.record.locks", INT, 2000, between(100, 10000), MEDIUM,
+                "Most records in flight (acquired or awaiting redelivery) per share partition.");
+        DEF.define("group.share.min.partition.max.record.locks", INT, 100, between(100, 2000), MEDIUM,
+                "Smallest share.partition.max.record.locks a group may set.");
+        DEF.define("group.share.max.partition.max.record.locks", INT, 4000, between(2000, 10000), MEDIUM,
+                "Largest share.partition.max.record.locks a group may set.");
+        DEF.define("group.share.max.share.sessions", INT, 2000, atLeast(1), MEDIUM, "Most share sessions per broker.");
+        DEF.define("share.coordinator.state.topic.num.partitions", INT, 50, atLeast(1), HIGH, "Partitions of __share_group_state.");
+        DEF.define("share.coordinator.state.topic.replication.factor", SHORT, (short) 3, atLeast(1), HIGH,
+                "Replication factor of __share_group_state.");
+        DEF.define("share.coordinator.state.topic.min.isr", SHORT, (short) 2, atLeast(1), HIGH,
+                "min.insync.replicas of __share_group_state.");
+        DEF.define("share.coordinator.state.topic.segment.bytes", INT, 104857600, atLeast(1), HIGH,
+                "Segment size of __share_group_state.");
         DEF.define("offset.metadata.max.bytes", INT, 4096, HIGH, "Largest metadata string of an offset commit.");
         DEF.define("offsets.load.buffer.size", INT, 5242880, atLeast(1), HIGH, "Read buffer when loading offsets into the cache.");
         DEF.define("offsets.topic.num.partitions", INT, 50, atLeast(1), HIGH, "Partitions of __consumer_offsets.");

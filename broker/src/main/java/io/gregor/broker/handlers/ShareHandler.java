@@ -1,0 +1,426 @@
+package io.gregor.broker.handlers;
+
+import io.gregor.broker.Topics;
+import io.gregor.broker.metadata.TopicMetadata;
+import io.gregor.broker.share.SharePartitionManager;
+import io.gregor.coordinator.share.ShareGroupCoordinator;
+import io.gregor.coordinator.share.ShareStateStore;
+import io.gregor.wire.ApiHandler;
+import io.gregor.wire.ApiRegistry;
+import io.gregor.wire.KafkaRequest;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.AlterShareGroupOffsetsRequestData;
+import org.apache.kafka.common.message.AlterShareGroupOffsetsResponseData;
+import org.apache.kafka.common.message.DeleteGroupsRequestData;
+import org.apache.kafka.common.message.DeleteGroupsResponseData;
+import org.apache.kafka.common.message.DeleteShareGroupOffsetsRequestData;
+import org.apache.kafka.common.message.DeleteShareGroupOffsetsResponseData;
+import org.apache.kafka.common.message.DescribeShareGroupOffsetsRequestData;
+import org.apache.kafka.common.message.DescribeShareGroupOffsetsResponseData;
+import org.apache.kafka.common.message.ListGroupsRequestData;
+import org.apache.kafka.common.message.ListGroupsResponseData;
+import org.apache.kafka.common.message.ShareGroupDescribeRequestData;
+import org.apache.kafka.common.message.ShareGroupDescribeResponseData;
+import org.apache.kafka.common.message.ShareGroupHeartbeatRequestData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+
+/**
+ * Share groups (KIP-932) on the wire: membership (ShareGroupHeartbeat, ShareGroupDescribe) on the group's
+ * coordinator, records (ShareFetch, ShareAcknowledge) on the partition leaders, the share-group offset admin
+ * APIs, and share groups in ListGroups and DeleteGroups (wrapping the classic groups' handlers).
+ */
+public final class ShareHandler {
+    private final ShareGroupCoordinator groups;
+    private final SharePartitionManager partitions;
+    private final ShareStateStore states;
+    private final Topics topics;
+    /** NONE when this broker coordinates the group now (the leader of its __consumer_offsets partition). */
+    private final Function<String, Errors> coordinatorError;
+
+    public ShareHandler(ShareGroupCoordinator groups, SharePartitionManager partitions, ShareStateStore states,
+                        Topics topics, Function<String, Errors> coordinatorError) {
+        this.groups = groups;
+        this.partitions = partitions;
+        this.states = states;
+        this.topics = topics;
+        this.coordinatorError = coordinatorError;
+    }
+
+    /** Registers after the classic group handler, whose ListGroups and DeleteGroups it extends. */
+    public void register(ApiRegistry registry) {
+        registry.register(ApiKeys.SHARE_GROUP_HEARTBEAT, (short) 1, (short) 1, this::heartbeat);
+        registry.register(ApiKeys.SHARE_GROUP_DESCRIBE, (short) 1, (short) 1, this::describe);
+        registry.register(ApiKeys.SHARE_FETCH, (short) 1, (short) 2,
+                request -> partitions.fetch(request.body(), request.apiVersion()));
+        registry.register(ApiKeys.SHARE_ACKNOWLEDGE, (short) 1, (short) 2,
+                request -> partitions.acknowledge(request.body(), request.apiVersion()));
+        registry.register(ApiKeys.DESCRIBE_SHARE_GROUP_OFFSETS, (short) 0, (short) 1, this::describeOffsets);
+        registry.register(ApiKeys.ALTER_SHARE_GROUP_OFFSETS, (short) 0, (short) 0, this::alterOffsets);
+        registry.register(ApiKeys.DELETE_SHARE_GROUP_OFFSETS, (short) 0, (short) 0, this::deleteOffsets);
+        ApiRegistry.Entry list = registry.lookup(ApiKeys.LIST_GROUPS);
+        if (list != null) {
+            registry.register(ApiKeys.LIST_GROUPS, list.minVersion(), list.maxVersion(), listGroups(list.handler()));
+        }
+        ApiRegistry.Entry alterConfigs = registry.lookup(ApiKeys.INCREMENTAL_ALTER_CONFIGS);
+        if (alterConfigs != null) {
+            registry.register(ApiKeys.INCREMENTAL_ALTER_CONFIGS, alterConfigs.minVersion(), alterConfigs.maxVersion(),
+                    alterGroupConfigs(alterConfigs.handler()));
+        }
+        ApiRegistry.Entry delete = registry.lookup(ApiKeys.DELETE_GROUPS);
+        if (delete != null) {
+            registry.register(ApiKeys.DELETE_GROUPS, delete.minVersion(), delete.maxVersion(),
+                    deleteGroups(delete.handler()));
+        }
+    }
+
+    private CompletionStage<ApiMessage> heartbeat(KafkaRequest request) {
+        ShareGroupHeartbeatRequestData data = request.body();
+        Errors error = data.groupId() == null ? Errors.NONE : coordinatorError.apply(data.groupId());
+        if (error != Errors.NONE) {
+            return done(new org.apache.kafka.common.message.ShareGroupHeartbeatResponseData()
+                    .setErrorCode(error.code()).setErrorMessage(error.message()));
+        }
+        String host = request.connection().clientAddress() == null ? ""
+                : "/" + request.connection().clientAddress().getAddress().getHostAddress();
+        return done(groups.heartbeat(data.groupId(), data.memberId(), data.memberEpoch(), data.rackId(),
+                data.subscribedTopicNames(), request.clientId(), host));
+    }
+
+    private CompletionStage<ApiMessage> describe(KafkaRequest request) {
+        ShareGroupDescribeRequestData data = request.body();
+        ShareGroupDescribeResponseData response = new ShareGroupDescribeResponseData();
+        for (String groupId : data.groupIds()) {
+            Errors error = coordinatorError.apply(groupId);
+            response.groups().add(error == Errors.NONE ? groups.describe(groupId)
+                    : new ShareGroupDescribeResponseData.DescribedGroup().setGroupId(groupId)
+                            .setErrorCode(error.code()).setErrorMessage(error.message()).setGroupState("")
+                            .setAssignorName(""));
+        }
+        return done(response);
+    }
+
+    // ------------------------------------------------------------------------------------- offsets
+
+    private CompletionStage<ApiMessage> describeOffsets(KafkaRequest request) {
+        DescribeShareGroupOffsetsRequestData data = request.body();
+        DescribeShareGroupOffsetsResponseData response = new DescribeShareGroupOffsetsResponseData();
+        for (DescribeShareGroupOffsetsRequestData.DescribeShareGroupOffsetsRequestGroup g : data.groups()) {
+            DescribeShareGroupOffsetsResponseData.DescribeShareGroupOffsetsResponseGroup out =
+                    new DescribeShareGroupOffsetsResponseData.DescribeShareGroupOffsetsResponseGroup()
+                            .setGroupId(g.groupId());
+            response.groups().add(out);
+            Errors error = coordinatorError.apply(g.groupId());
+            if (error != Errors.NONE) {
+                out.setErrorCode(error.code()).setErrorMessage(error.message());
+                continue;
+            }
+            if (!groups.isShareGroup(g.groupId())) {
+                out.setErrorCode(Errors.GROUP_ID_NOT_FOUND.code())
+                        .setErrorMessage("Group " + g.groupId() + " not found.");
+                continue;
+            }
+            Map<ShareStateStore.Key, ShareStateStore.ShareState> persisted = states.group(g.groupId());
+            if (g.topics() == null) {
+                // every partition the group has a start offset for
+                Map<Uuid, List<Integer>> byTopic = new java.util.TreeMap<>();
+                persisted.keySet().forEach(k -> byTopic.computeIfAbsent(k.topicId(), x -> new ArrayList<>())
+                        .add(k.partition()));
+                byTopic.forEach((id, parts) -> topics.topic(id).ifPresent(t ->
+                        out.topics().add(describeTopic(g.groupId(), t.name(), id, parts, persisted))));
+            } else {
+                for (DescribeShareGroupOffsetsRequestData.DescribeShareGroupOffsetsRequestTopic t : g.topics()) {
+                    Optional<TopicMetadata> meta = topics.topic(t.topicName());
+                    Uuid id = meta.map(TopicMetadata::topicId).orElse(Uuid.ZERO_UUID);
+                    out.topics().add(describeTopic(g.groupId(), t.topicName(), id, t.partitions(), persisted));
+                }
+            }
+        }
+        return done(response);
+    }
+
+    private DescribeShareGroupOffsetsResponseData.DescribeShareGroupOffsetsResponseTopic describeTopic(
+            String groupId, String name, Uuid id, List<Integer> parts,
+            Map<ShareStateStore.Key, ShareStateStore.ShareState> persisted) {
+        DescribeShareGroupOffsetsResponseData.DescribeShareGroupOffsetsResponseTopic topic =
+                new DescribeShareGroupOffsetsResponseData.DescribeShareGroupOffsetsResponseTopic()
+                        .setTopicName(name).setTopicId(id);
+        for (int p : parts) {
+            DescribeShareGroupOffsetsResponseData.DescribeShareGroupOffsetsResponsePartition out =
+                    new DescribeShareGroupOffsetsResponseData.DescribeShareGroupOffsetsResponsePartition()
+                            .setPartitionIndex(p).setStartOffset(-1).setLeaderEpoch(-1).setLag(-1);
+            topic.partitions().add(out);
+            if (id.equals(Uuid.ZERO_UUID)) {
+                out.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+                continue;
+            }
+            ShareStateStore.Key key = new ShareStateStore.Key(groupId, id, p);
+            ShareStateStore.ShareState state = persisted.get(key);
+            if (state == null) {
+                continue; // not initialized yet: no start offset
+            }
+            long start = state.startOffset();
+            long completed = 0;
+            for (ShareStateStore.StateBatch b : state.batches()) {
+                if (b.deliveryState() == ShareStateStore.ACKNOWLEDGED || b.deliveryState() == ShareStateStore.ARCHIVED) {
+                    completed += b.lastOffset() - Math.max(b.firstOffset(), start) + 1;
+                }
+            }
+            Optional<long[]> live = partitions.startAndCompleted(key);
+            if (live.isPresent()) {
+                start = live.get()[0];
+                completed = live.get()[1];
+            }
+            out.setStartOffset(start).setLeaderEpoch(state.leaderEpoch());
+            long lastStart = start;
+            long done = completed;
+            topics.partition(id, p).filter(io.gregor.broker.replica.Partition::isLeader)
+                    .ifPresent(part -> out.setLag(Math.max(0, part.log().highWatermark() - lastStart - done)));
+        }
+        return topic;
+    }
+
+    private CompletionStage<ApiMessage> alterOffsets(KafkaRequest request) {
+        AlterShareGroupOffsetsRequestData data = request.body();
+        AlterShareGroupOffsetsResponseData response = new AlterShareGroupOffsetsResponseData();
+        Errors error = groupError(data.groupId(), true);
+        if (error != Errors.NONE) {
+            return done(response.setErrorCode(error.code()).setErrorMessage(error.message()));
+        }
+        List<CompletableFuture<Void>> writes = new ArrayList<>();
+        List<ShareStateStore.Key> changed = new ArrayList<>();
+        for (AlterShareGroupOffsetsRequestData.AlterShareGroupOffsetsRequestTopic t : data.topics()) {
+            Optional<TopicMetadata> meta = topics.topic(t.topicName());
+            AlterShareGroupOffsetsResponseData.AlterShareGroupOffsetsResponseTopic out =
+                    new AlterShareGroupOffsetsResponseData.AlterShareGroupOffsetsResponseTopic()
+                            .setTopicName(t.topicName()).setTopicId(meta.map(TopicMetadata::topicId).orElse(Uuid.ZERO_UUID));
+            response.responses().add(out);
+            for (AlterShareGroupOffsetsRequestData.AlterShareGroupOffsetsRequestPartition p : t.partitions()) {
+                AlterShareGroupOffsetsResponseData.AlterShareGroupOffsetsResponsePartition po =
+                        new AlterShareGroupOffsetsResponseData.AlterShareGroupOffsetsResponsePartition()
+                                .setPartitionIndex(p.partitionIndex());
+                out.partitions().add(po);
+                if (meta.isEmpty() || p.partitionIndex() < 0 || p.partitionIndex() >= meta.get().partitionCount()) {
+                    po.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code())
+                            .setErrorMessage(Errors.UNKNOWN_TOPIC_OR_PARTITION.message());
+                    continue;
+                }
+                ShareStateStore.Key key = new ShareStateStore.Key(data.groupId(), meta.get().topicId(), p.partitionIndex());
+                int stateEpoch = states.read(key).map(ShareStateStore.ShareState::stateEpoch).orElse(0) + 1;
+                try {
+                    writes.add(states.write(key, new ShareStateStore.ShareState(p.startOffset(), stateEpoch, -1, List.of())));
+                    changed.add(key);
+                } catch (RuntimeException e) {
+                    Errors pe = Errors.forException(e);
+                    po.setErrorCode(pe.code()).setErrorMessage(e.getMessage());
+                }
+            }
+        }
+        partitions.forget(changed);
+        return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).handle((v, e) -> {
+            if (e != null) {
+                Errors we = Errors.forException(e.getCause() == null ? e : e.getCause());
+                response.setErrorCode(we.code()).setErrorMessage(we.message());
+            }
+            return response;
+        });
+    }
+
+    private CompletionStage<ApiMessage> deleteOffsets(KafkaRequest request) {
+        DeleteShareGroupOffsetsRequestData data = request.body();
+        DeleteShareGroupOffsetsResponseData response = new DeleteShareGroupOffsetsResponseData();
+        Errors error = groupError(data.groupId(), true);
+        if (error != Errors.NONE) {
+            return done(response.setErrorCode(error.code()).setErrorMessage(error.message()));
+        }
+        Map<ShareStateStore.Key, ShareStateStore.ShareState> persisted = states.group(data.groupId());
+        List<ShareStateStore.Key> deleted = new ArrayList<>();
+        for (DeleteShareGroupOffsetsRequestData.DeleteShareGroupOffsetsRequestTopic t : data.topics()) {
+            Optional<TopicMetadata> meta = topics.topic(t.topicName());
+            DeleteShareGroupOffsetsResponseData.DeleteShareGroupOffsetsResponseTopic out =
+                    new DeleteShareGroupOffsetsResponseData.DeleteShareGroupOffsetsResponseTopic()
+                            .setTopicName(t.topicName()).setTopicId(meta.map(TopicMetadata::topicId).orElse(Uuid.ZERO_UUID));
+            response.responses().add(out);
+            if (meta.isEmpty()) {
+                out.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code())
+                        .setErrorMessage(Errors.UNKNOWN_TOPIC_OR_PARTITION.message());
+                continue;
+            }
+            persisted.keySet().stream().filter(k -> k.topicId().equals(meta.get().topicId())).forEach(deleted::add);
+        }
+        partitions.forget(deleted);
+        return states.delete(deleted).handle((v, e) -> {
+            if (e != null) {
+                Errors we = Errors.forException(e.getCause() == null ? e : e.getCause());
+                response.setErrorCode(we.code()).setErrorMessage(we.message());
+            }
+            return response;
+        });
+    }
+
+    /** NONE when this broker coordinates {@code groupId}, a share group (with no members when {@code mustBeEmpty}). */
+    private Errors groupError(String groupId, boolean mustBeEmpty) {
+        Errors error = coordinatorError.apply(groupId);
+        if (error != Errors.NONE) {
+            return error;
+        }
+        if (!groups.isShareGroup(groupId)) {
+            return Errors.GROUP_ID_NOT_FOUND;
+        }
+        if (mustBeEmpty && groups.hasMembers(groupId)) {
+            return Errors.NON_EMPTY_GROUP;
+        }
+        return Errors.NONE;
+    }
+
+    // ----------------------------------------------------------------------- ListGroups / DeleteGroups
+
+    private ApiHandler listGroups(ApiHandler classic) {
+        return request -> {
+            ListGroupsRequestData data = request.body();
+            short version = request.apiVersion();
+            List<String> types = version >= 5 ? data.typesFilter() : List.of();
+            List<String> statesFilter = version >= 4 ? data.statesFilter() : List.of();
+            boolean wantShare = types.isEmpty() || types.stream().anyMatch(t -> t.equalsIgnoreCase("share"));
+            boolean wantOthers = types.isEmpty() || types.stream().anyMatch(t -> !t.equalsIgnoreCase("share"));
+            CompletionStage<? extends ApiMessage> others = wantOthers ? classic.handle(request)
+                    : CompletableFuture.completedFuture(new ListGroupsResponseData());
+            return others.thenApply(m -> {
+                ListGroupsResponseData response = (ListGroupsResponseData) m;
+                if (wantShare && response.errorCode() == Errors.NONE.code()) {
+                    for (ShareGroupCoordinator.Listed g : groups.list()) {
+                        if (coordinatorError.apply(g.groupId()) != Errors.NONE) {
+                            continue;
+                        }
+                        if (!statesFilter.isEmpty() && statesFilter.stream().noneMatch(s -> s.equalsIgnoreCase(g.state()))) {
+                            continue;
+                        }
+                        ListGroupsResponseData.ListedGroup listed = new ListGroupsResponseData.ListedGroup()
+                                .setGroupId(g.groupId()).setProtocolType("share");
+                        if (version >= 4) {
+                            listed.setGroupState(g.state());
+                        }
+                        if (version >= 5) {
+                            listed.setGroupType("share");
+                        }
+                        response.groups().add(listed);
+                    }
+                }
+                return response;
+            });
+        };
+    }
+
+    private ApiHandler deleteGroups(ApiHandler classic) {
+        return request -> {
+            DeleteGroupsRequestData data = request.body();
+            List<String> share = data.groupsNames().stream().filter(groups::isShareGroup).toList();
+            if (share.isEmpty()) {
+                return classic.handle(request);
+            }
+            List<String> others = data.groupsNames().stream().filter(g -> !share.contains(g)).toList();
+            List<CompletableFuture<Void>> writes = new ArrayList<>();
+            DeleteGroupsResponseData shareResults = new DeleteGroupsResponseData();
+            for (String groupId : share) {
+                Errors error = coordinatorError.apply(groupId);
+                if (error == Errors.NONE) {
+                    error = groups.delete(groupId);
+                }
+                if (error == Errors.NONE) {
+                    List<ShareStateStore.Key> keys = new ArrayList<>(states.group(groupId).keySet());
+                    partitions.forget(keys);
+                    writes.add(states.delete(keys));
+                }
+                shareResults.results().add(new DeleteGroupsResponseData.DeletableGroupResult().setGroupId(groupId)
+                        .setErrorCode(error.code()));
+            }
+            CompletionStage<? extends ApiMessage> rest;
+            if (others.isEmpty()) {
+                rest = CompletableFuture.completedFuture(new DeleteGroupsResponseData());
+            } else {
+                data.setGroupsNames(others);
+                rest = classic.handle(request);
+            }
+            return rest.thenCombine(CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)), (m, v) -> {
+                DeleteGroupsResponseData response = (DeleteGroupsResponseData) m;
+                shareResults.results().forEach(r -> response.results().add(r.duplicate()));
+                return response;
+            });
+        };
+    }
+
+    // ----------------------------------------------------------------------------- group configs
+
+    /** IncrementalAlterConfigs of GROUP resources (share.*); other resources go to the broker's configs handler. */
+    private ApiHandler alterGroupConfigs(ApiHandler others) {
+        byte group = org.apache.kafka.common.config.ConfigResource.Type.GROUP.id();
+        return request -> {
+            org.apache.kafka.common.message.IncrementalAlterConfigsRequestData data = request.body();
+            if (data.resources().stream().noneMatch(r -> r.resourceType() == group)) {
+                return others.handle(request);
+            }
+            List<org.apache.kafka.common.message.IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse> mine =
+                    new ArrayList<>();
+            org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterConfigsResourceCollection rest =
+                    new org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterConfigsResourceCollection();
+            for (org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterConfigsResource r : data.resources()) {
+                if (r.resourceType() != group) {
+                    rest.add(r.duplicate());
+                    continue;
+                }
+                Errors error = Errors.NONE;
+                String message = null;
+                try {
+                    java.util.Map<String, String> next = new java.util.HashMap<>(groups.groupConfigs().overrides(r.resourceName()));
+                    for (org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterableConfig op : r.configs()) {
+                        switch (op.configOperation()) {
+                            case 0 -> next.put(op.name(), op.value());
+                            case 1 -> next.remove(op.name());
+                            default -> throw new org.apache.kafka.common.errors.InvalidRequestException(
+                                    "Only SET and DELETE apply to group config " + op.name());
+                        }
+                        if (op.configOperation() == 1
+                                && !io.gregor.coordinator.share.ShareGroupConfigs.KEYS.contains(op.name())) {
+                            throw new org.apache.kafka.common.errors.InvalidConfigurationException(
+                                    "Unknown group config name: " + op.name());
+                        }
+                    }
+                    groups.groupConfigs().set(r.resourceName(), next, data.validateOnly());
+                } catch (org.apache.kafka.common.errors.ApiException e) {
+                    error = Errors.forException(e);
+                    message = e.getMessage();
+                }
+                mine.add(new org.apache.kafka.common.message.IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse()
+                        .setResourceType(group).setResourceName(r.resourceName()).setErrorCode(error.code())
+                        .setErrorMessage(message));
+            }
+            CompletionStage<? extends ApiMessage> restAnswer;
+            if (rest.isEmpty()) {
+                restAnswer = CompletableFuture.completedFuture(
+                        new org.apache.kafka.common.message.IncrementalAlterConfigsResponseData());
+            } else {
+                data.setResources(rest);
+                restAnswer = others.handle(request);
+            }
+            return restAnswer.thenApply(m -> {
+                org.apache.kafka.common.message.IncrementalAlterConfigsResponseData response =
+                        (org.apache.kafka.common.message.IncrementalAlterConfigsResponseData) m;
+                response.responses().addAll(mine);
+                return response;
+            });
+        };
+    }
+
+    private static CompletionStage<ApiMessage> done(ApiMessage message) {
+        return CompletableFuture.completedFuture(message);
+    }
+}

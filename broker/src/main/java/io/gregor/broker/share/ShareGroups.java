@@ -1,0 +1,84 @@
+package io.gregor.broker.share;
+
+import io.gregor.broker.InternalTopic;
+import io.gregor.broker.Topics;
+import io.gregor.broker.handlers.ShareHandler;
+import io.gregor.broker.replica.FetchPurgatory;
+import io.gregor.broker.replica.ReplicaManager;
+import io.gregor.config.BrokerConfig;
+import io.gregor.config.ShareGroupSettings;
+import io.gregor.coordinator.GroupCoordinator;
+import io.gregor.coordinator.GroupState;
+import io.gregor.coordinator.share.ShareGroupConfig;
+import io.gregor.coordinator.share.ShareGroupConfigs;
+import io.gregor.coordinator.share.ShareGroupCoordinator;
+import io.gregor.coordinator.share.ShareStateStore;
+import io.gregor.wire.ApiRegistry;
+import org.apache.kafka.common.utils.Time;
+
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * Share groups (KIP-932) put together: the state topic {@code __share_group_state} and its store, the
+ * membership coordinator, the share-partition manager on the leaders, and their APIs.
+ */
+public final class ShareGroups implements AutoCloseable {
+    private final ShareStateStore states;
+    private final ShareGroupCoordinator coordinator;
+    private final SharePartitionManager partitions;
+    private final ShareGroupConfigs groupConfigs;
+    private final GroupCoordinator classicGroups;
+
+    public ShareGroups(BrokerConfig config, Topics topics, ReplicaManager replicas, GroupCoordinator classicGroups,
+                       FetchPurgatory purgatory, ScheduledExecutorService scheduler, Time time) {
+        this.classicGroups = classicGroups;
+        ShareGroupSettings s = config.shareGroups();
+        InternalTopic stateTopic = new InternalTopic(InternalTopic.shareGroupState(config), topics, replicas, time);
+        states = new ShareStateStore(stateTopic, time);
+        // the same mechanism as __consumer_offsets and __transaction_state: states move with partition leadership
+        stateTopic.followLeadership(states);
+        states.startup();
+        ShareGroupConfig shareConfig = new ShareGroupConfig(s.sessionTimeoutMs(), s.minSessionTimeoutMs(),
+                s.maxSessionTimeoutMs(), s.heartbeatIntervalMs(), s.minHeartbeatIntervalMs(), s.maxHeartbeatIntervalMs(),
+                s.maxSize(), s.recordLockDurationMs(), s.minRecordLockDurationMs(), s.maxRecordLockDurationMs(),
+                s.deliveryCountLimit(), s.minDeliveryCountLimit(), s.maxDeliveryCountLimit(),
+                s.partitionMaxRecordLocks(), s.minPartitionMaxRecordLocks(), s.maxPartitionMaxRecordLocks(),
+                s.maxShareSessions());
+        groupConfigs = new ShareGroupConfigs(shareConfig);
+        coordinator = new ShareGroupCoordinator(shareConfig, groupConfigs, new ShareGroupCoordinator.Topics() {
+            @Override
+            public java.util.Optional<ShareGroupCoordinator.TopicInfo> byName(String name) {
+                return topics.topic(name).map(t -> new ShareGroupCoordinator.TopicInfo(t.topicId(), t.name(),
+                        t.partitionCount()));
+            }
+
+            @Override
+            public java.util.Optional<ShareGroupCoordinator.TopicInfo> byId(org.apache.kafka.common.Uuid id) {
+                return topics.topic(id).map(t -> new ShareGroupCoordinator.TopicInfo(t.topicId(), t.name(),
+                        t.partitionCount()));
+            }
+        }, id -> classicGroups.state(id) != GroupState.DEAD, states, scheduler, time);
+        partitions = new SharePartitionManager(topics, states, groupConfigs, purgatory, scheduler,
+                s.maxShareSessions(), time);
+        coordinator.setMemberListener(partitions::memberLeft);
+        this.topics = topics;
+    }
+
+    private final Topics topics;
+
+    /** Registers the share APIs; after the classic group handler, whose ListGroups and DeleteGroups it extends. */
+    public void register(ApiRegistry registry) {
+        new ShareHandler(coordinator, partitions, states, topics, classicGroups::coordinatorError).register(registry);
+    }
+
+    /** The GROUP config resource of share groups (IncrementalAlterConfigs, DescribeConfigs). */
+    public ShareGroupConfigs groupConfigs() {
+        return groupConfigs;
+    }
+
+    @Override
+    public void close() {
+        coordinator.close();
+        partitions.close();
+    }
+}

@@ -1,0 +1,103 @@
+package io.gregor.compat;
+
+import org.apache.kafka.clients.consumer.AcknowledgeType;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Kafka's own kafka-share-groups tool (kafka-tools 4.4) against Gregor: list, describe, reset-offsets, delete. */
+class ShareGroupCommandTest {
+    private static final String SHARE_GROUP_COMMAND = "org.apache.kafka.tools.consumer.group.ShareGroupCommand";
+    private static TestBroker broker;
+
+    @BeforeAll
+    static void start() {
+        broker = TestBroker.start("share-groups-tool", GroupTestSupport.BROKER_OVERRIDES);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (broker != null) {
+            broker.close();
+        }
+    }
+
+    private static ToolRunner.Result tool(String... args) {
+        List<String> all = new ArrayList<>(List.of("--bootstrap-server", broker.bootstrapServers()));
+        all.addAll(List.of(args));
+        return ToolRunner.runTool(SHARE_GROUP_COMMAND, all.toArray(String[]::new));
+    }
+
+    @Test
+    void listDescribeResetAndDelete() throws Exception {
+        String bootstrap = broker.bootstrapServers();
+        String topic = TestDirs.uniqueTopic("tool-queue");
+        String group = "tool-share-group";
+        GroupTestSupport.createTopic(bootstrap, topic, 1);
+        ShareConsumerTest.setGroupConfigs(bootstrap, group, Map.of("share.auto.offset.reset", "earliest"));
+        GroupTestSupport.produce(bootstrap, topic, 1, "t", 8);
+        try (KafkaShareConsumer<String, String> c = new KafkaShareConsumer<>(
+                ShareConsumerTest.shareProps(bootstrap, group, true, 5))) {
+            c.subscribe(List.of(topic));
+            List<ConsumerRecord<String, String>> got = new ArrayList<>();
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
+                    got.add(r);
+                    c.acknowledge(r, AcknowledgeType.ACCEPT);
+                }
+                c.commitSync();
+                return got.size() >= 5;
+            });
+
+            ToolRunner.Result list = tool("--list");
+            assertThat(list.exitCode()).as(list.describe()).isZero();
+            assertThat(list.stdoutLines()).as(list.describe()).contains(group);
+
+            ToolRunner.Result members = tool("--describe", "--members", "--group", group);
+            assertThat(members.exitCode()).as(members.describe()).isZero();
+            assertThat(members.stdout()).as(members.describe()).contains(group).contains(topic);
+
+            ToolRunner.Result offsets = tool("--describe", "--group", group);
+            assertThat(offsets.exitCode()).as(offsets.describe()).isZero();
+            String row = offsets.stdoutLines().stream().filter(l -> l.contains(topic)).findFirst()
+                    .orElseThrow(() -> new AssertionError(offsets.describe()));
+            // GROUP TOPIC PARTITION START-OFFSET LAG
+            assertThat(row.trim().split("\\s+")).as(offsets.describe()).contains(group, topic, "0", "5", "3");
+
+            ToolRunner.Result busy = tool("--reset-offsets", "--to-earliest", "--execute", "--topic", topic, "--group", group);
+            assertThat(busy.stdout() + busy.stderr()).as(busy.describe()).containsIgnoringCase("not empty");
+        }
+
+        ToolRunner.Result reset = tool("--reset-offsets", "--to-earliest", "--execute", "--topic", topic, "--group", group);
+        assertThat(reset.exitCode()).as(reset.describe()).isZero();
+        try (KafkaShareConsumer<String, String> c = new KafkaShareConsumer<>(
+                ShareConsumerTest.shareProps(bootstrap, group, true, 20))) {
+            c.subscribe(List.of(topic));
+            List<Long> offsets = new ArrayList<>();
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
+                    offsets.add(r.offset());
+                    c.acknowledge(r, AcknowledgeType.ACCEPT);
+                }
+                return offsets.size() >= 8;
+            });
+            c.commitSync();
+            assertThat(offsets).as("everything again from the earliest offset").startsWith(0L, 1L, 2L);
+        }
+
+        ToolRunner.Result delete = tool("--delete", "--group", group);
+        assertThat(delete.exitCode()).as(delete.describe()).isZero();
+        ToolRunner.Result after = tool("--list");
+        assertThat(after.stdoutLines()).as(after.describe()).doesNotContain(group);
+    }
+}

@@ -1,0 +1,242 @@
+package io.gregor.coordinator.share;
+
+import io.gregor.coordinator.CoordinatorLog;
+import io.gregor.coordinator.CoordinatorRecord;
+import io.gregor.coordinator.PartitionLeadershipListener;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.MessageUtil;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.common.utils.Utils;
+import org.apache.kafka.coordinator.share.generated.CoordinatorRecordType;
+import org.apache.kafka.coordinator.share.generated.ShareSnapshotKey;
+import org.apache.kafka.coordinator.share.generated.ShareSnapshotValue;
+import org.apache.kafka.coordinator.share.generated.ShareUpdateKey;
+import org.apache.kafka.coordinator.share.generated.ShareUpdateValue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The share-partition states of {@code __share_group_state} (Kafka's share coordinator): one ShareSnapshot
+ * record (Kafka's schema) per write, keyed by group, topic id and partition, in partition
+ * abs(hash("group:topicId:partition")) % partitions. A partition's states are read back when this broker
+ * leads it: at startup, on election, or on first use.
+ */
+public final class ShareStateStore implements PartitionLeadershipListener {
+    private static final Logger log = LoggerFactory.getLogger(ShareStateStore.class);
+    /** Kafka's record states as persisted: acquired records are persisted as available (locks do not survive). */
+    public static final byte AVAILABLE = 0;
+    public static final byte ACKNOWLEDGED = 2;
+    public static final byte ARCHIVED = 4;
+
+    public record Key(String groupId, Uuid topicId, int partition) {
+        String coordinatorKey() {
+            return groupId + ":" + topicId + ":" + partition;
+        }
+    }
+
+    public record StateBatch(long firstOffset, long lastOffset, byte deliveryState, short deliveryCount) {
+    }
+
+    /** A share partition's persisted state: everything below {@code startOffset} is done. */
+    public record ShareState(long startOffset, int stateEpoch, int leaderEpoch, List<StateBatch> batches) {
+    }
+
+    private final CoordinatorLog topic;
+    private final Time time;
+    /** Per loaded partition of the topic, its keys' latest states. */
+    private final Map<Integer, Map<Key, ShareState>> loaded = new HashMap<>();
+    private final Map<Key, Integer> snapshotEpochs = new HashMap<>();
+
+    public ShareStateStore(CoordinatorLog topic, Time time) {
+        this.topic = topic;
+        this.time = time;
+    }
+
+    /** Loads the partitions this broker leads now (later changes arrive through onElection/onResignation). */
+    public synchronized void startup() {
+        for (int p = 0; p < topic.partitionCount(); p++) {
+            if (topic.isLeader(p)) {
+                partition(p);
+            }
+        }
+    }
+
+    @Override
+    public synchronized void onElection(int partition) {
+        loaded.remove(partition); // read again on next use: the previous leader may have written since
+    }
+
+    @Override
+    public synchronized void onResignation(int partition) {
+        loaded.remove(partition);
+    }
+
+    public int partitionFor(Key key) {
+        return Utils.abs(key.coordinatorKey().hashCode()) % topic.partitionCount();
+    }
+
+    public synchronized Optional<ShareState> read(Key key) {
+        return Optional.ofNullable(partition(partitionFor(key)).get(key));
+    }
+
+    /** The states of {@code groupId} kept in partitions this broker leads. */
+    public synchronized Map<Key, ShareState> group(String groupId) {
+        Map<Key, ShareState> out = new TreeMap<>((a, b) -> {
+            int c = a.topicId().compareTo(b.topicId());
+            return c != 0 ? c : Integer.compare(a.partition(), b.partition());
+        });
+        for (Map<Key, ShareState> states : allLoaded()) {
+            states.forEach((k, v) -> {
+                if (k.groupId().equals(groupId)) {
+                    out.put(k, v);
+                }
+            });
+        }
+        return out;
+    }
+
+    /** The groups with state in partitions this broker leads. */
+    public synchronized Set<String> groups() {
+        Set<String> out = new HashSet<>();
+        for (Map<Key, ShareState> states : allLoaded()) {
+            states.keySet().forEach(k -> out.add(k.groupId()));
+        }
+        return out;
+    }
+
+    private List<Map<Key, ShareState>> allLoaded() {
+        List<Map<Key, ShareState>> out = new ArrayList<>();
+        for (int p = 0; p < topic.partitionCount(); p++) {
+            if (topic.isLeader(p)) {
+                out.add(partition(p));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Writes {@code state} as a ShareSnapshot. The local append happens before this returns (so writes of one
+     * share partition, made under its lock, land in order); the future completes once replicated.
+     */
+    public synchronized CompletableFuture<Void> write(Key key, ShareState state) {
+        int p = partitionFor(key);
+        Map<Key, ShareState> states = partition(p);
+        int snapshotEpoch = snapshotEpochs.merge(key, 1, Integer::sum);
+        long now = time.milliseconds();
+        ShareSnapshotValue value = new ShareSnapshotValue().setSnapshotEpoch(snapshotEpoch)
+                .setStateEpoch(state.stateEpoch()).setLeaderEpoch(state.leaderEpoch())
+                .setStartOffset(state.startOffset()).setCreateTimestamp(now).setWriteTimestamp(now);
+        for (StateBatch b : state.batches()) {
+            value.stateBatches().add(new ShareSnapshotValue.StateBatch().setFirstOffset(b.firstOffset())
+                    .setLastOffset(b.lastOffset()).setDeliveryState(b.deliveryState())
+                    .setDeliveryCount(b.deliveryCount()));
+        }
+        CoordinatorRecord record = new CoordinatorRecord(MessageUtil.toCoordinatorTypePrefixedBytes(
+                new ShareSnapshotKey().setGroupId(key.groupId()).setTopicId(key.topicId()).setPartition(key.partition())),
+                MessageUtil.toVersionPrefixedBytes((short) 0, value));
+        states.put(key, state);
+        try {
+            return topic.append(p, List.of(record));
+        } catch (RuntimeException e) {
+            // e.g. this broker does not lead the state partition (a cluster): the caller answers with the error
+            log.warn("Cannot write the share state of {} to __share_group_state-{}: {}", key.coordinatorKey(), p,
+                    e.toString());
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Forgets the states of {@code keys}: tombstones for their snapshot and update records. */
+    public synchronized CompletableFuture<Void> delete(List<Key> keys) {
+        Map<Integer, List<CoordinatorRecord>> byPartition = new HashMap<>();
+        for (Key key : keys) {
+            int p = partitionFor(key);
+            partition(p).remove(key);
+            snapshotEpochs.remove(key);
+            List<CoordinatorRecord> records = byPartition.computeIfAbsent(p, x -> new ArrayList<>());
+            records.add(new CoordinatorRecord(MessageUtil.toCoordinatorTypePrefixedBytes(new ShareSnapshotKey()
+                    .setGroupId(key.groupId()).setTopicId(key.topicId()).setPartition(key.partition())), null));
+            records.add(new CoordinatorRecord(MessageUtil.toCoordinatorTypePrefixedBytes(new ShareUpdateKey()
+                    .setGroupId(key.groupId()).setTopicId(key.topicId()).setPartition(key.partition())), null));
+        }
+        List<CompletableFuture<Void>> writes = new ArrayList<>();
+        byPartition.forEach((p, records) -> writes.add(topic.append(p, records)));
+        return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
+    }
+
+    private Map<Key, ShareState> partition(int p) {
+        Map<Key, ShareState> states = loaded.get(p);
+        if (states == null) {
+            states = replay(p);
+            loaded.put(p, states);
+        }
+        return states;
+    }
+
+    /** Snapshots replace a key's state; updates (Kafka writes them between snapshots) amend it. */
+    private Map<Key, ShareState> replay(int p) {
+        Map<Key, ShareState> states = new HashMap<>();
+        topic.replay(p, (keyBytes, valueBytes) -> {
+            try {
+                ByteBuffer k = keyBytes.duplicate();
+                short type = k.getShort();
+                Key key;
+                if (type == CoordinatorRecordType.SHARE_SNAPSHOT.id()) {
+                    ShareSnapshotKey sk = new ShareSnapshotKey(new ByteBufferAccessor(k), (short) 0);
+                    key = new Key(sk.groupId(), sk.topicId(), sk.partition());
+                } else if (type == CoordinatorRecordType.SHARE_UPDATE.id()) {
+                    ShareUpdateKey uk = new ShareUpdateKey(new ByteBufferAccessor(k), (short) 0);
+                    key = new Key(uk.groupId(), uk.topicId(), uk.partition());
+                } else {
+                    return;
+                }
+                if (valueBytes == null) {
+                    if (type == CoordinatorRecordType.SHARE_SNAPSHOT.id()) {
+                        states.remove(key);
+                    }
+                    return;
+                }
+                ByteBuffer v = valueBytes.duplicate();
+                short version = v.getShort();
+                if (type == CoordinatorRecordType.SHARE_SNAPSHOT.id()) {
+                    ShareSnapshotValue sv = new ShareSnapshotValue(new ByteBufferAccessor(v), version);
+                    List<StateBatch> batches = new ArrayList<>();
+                    for (ShareSnapshotValue.StateBatch b : sv.stateBatches()) {
+                        batches.add(new StateBatch(b.firstOffset(), b.lastOffset(), b.deliveryState(), b.deliveryCount()));
+                    }
+                    states.put(key, new ShareState(sv.startOffset(), sv.stateEpoch(), sv.leaderEpoch(), batches));
+                    snapshotEpochs.put(key, sv.snapshotEpoch());
+                } else {
+                    ShareUpdateValue uv = new ShareUpdateValue(new ByteBufferAccessor(v), version);
+                    ShareState before = states.get(key);
+                    if (before == null) {
+                        return;
+                    }
+                    List<StateBatch> batches = new ArrayList<>(before.batches());
+                    for (ShareUpdateValue.StateBatch b : uv.stateBatches()) {
+                        batches.add(new StateBatch(b.firstOffset(), b.lastOffset(), b.deliveryState(), b.deliveryCount()));
+                    }
+                    long start = uv.startOffset() >= 0 ? uv.startOffset() : before.startOffset();
+                    states.put(key, new ShareState(start, before.stateEpoch(), uv.leaderEpoch(), batches));
+                }
+            } catch (RuntimeException e) {
+                log.warn("Skipping an unreadable record of __share_group_state-{}: {}", p, e.toString());
+            }
+        });
+        if (!states.isEmpty()) {
+            log.info("Loaded {} share-partition states of __share_group_state-{}", states.size(), p);
+        }
+        return states;
+    }
+}
