@@ -101,6 +101,9 @@ public final class ReassignmentHandler {
                         "The replication factor is changed from 1 to " + target.get().size());
             }
             results.put(tp, error == null ? ApiError.NONE : error);
+            if (error != null) {
+                log.info("{}: reassignment refused: {} ({})", tp, error.error(), error.messageWithFallback());
+            }
         });
         return results;
     }

@@ -178,6 +178,12 @@ final class ZkController {
                 throw new NotControllerException("Broker " + store.brokerId + " is no longer the controller");
             }
         }
+        results.forEach((tp, error) -> {
+            if (error.error() != Errors.NONE) {
+                log.info("{}: reassignment to {} refused: {} ({})", tp, targets.get(tp).map(Object::toString)
+                        .orElse("cancel"), error.error(), error.messageWithFallback());
+            }
+        });
         return results;
     }
 
