@@ -37,7 +37,7 @@ final class LogCleaner {
     private final Consumer<FileLog> onCleaned;
     private final Map<TopicPartition, Long> firstDirtyOffsets = new ConcurrentHashMap<>();
     private final Set<TopicPartition> inProgress = new HashSet<>(); // guarded by itself
-    private final List<Thread> threads = new ArrayList<>();
+    private final List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Object wakeup = new Object();
     private volatile boolean stopping;
     private final AtomicLong roundsCompleted = new AtomicLong();
@@ -95,6 +95,10 @@ final class LogCleaner {
                 return;
             }
         }
+    }
+
+    int liveThreads() {
+        return (int) threads.stream().filter(Thread::isAlive).count();
     }
 
     /** First dirty offset per compacted log, as persisted in cleaner-offset-checkpoint. */
