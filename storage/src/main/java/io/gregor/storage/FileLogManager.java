@@ -480,45 +480,56 @@ public final class FileLogManager implements LogManager {
             if (from.equals(target)) {
                 return old;
             }
-            old.close();
-            String id = UUID.randomUUID().toString().replace("-", "");
-            Path src = old.dir();
-            Path future = target.resolve(tp.dirName() + "." + id + FUTURE_SUFFIX);
-            Path dest = target.resolve(tp.dirName());
-            Path deleted = src.resolveSibling(tp.dirName() + "." + id + DELETE_SUFFIX);
-            FileLog.Checkpointed state = new FileLog.Checkpointed(old.logEndOffset(), old.logStartOffset(),
-                    old.highWatermark());
+            LogCleaner pausedIn = cleaner;
+            pausedIn.pause(tp);
             try {
-                FileUtil.copyRecursively(src, future);
-                Files.move(future, dest, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            } catch (IOException | RuntimeException e) {
-                // nothing switched yet: the log stays where it was, opened again
-                FileUtil.deleteRecursively(future);
-                logs.put(tp, FileLog.load(src, tp, old.config(), state, true, hooks));
-                throw new KafkaStorageException("Cannot copy the log of " + tp + " to " + target + ": " + e, e);
+                return move(tp, old, from, target);
+            } finally {
+                pausedIn.resume(tp);
             }
-            try {
-                FileUtil.fsyncDir(target);
-                // a crash before this rename leaves two copies, and the next start refuses to pick one
-                Files.move(src, deleted);
-                FileUtil.fsyncDir(from);
-            } catch (IOException e) {
-                throw new KafkaStorageException("Cannot remove the old copy of the log of " + tp + " in " + from, e);
-            }
-            old.renamedTo(deleted);
-            FileLog moved = FileLog.load(dest, tp, old.config(), state, true, hooks);
-            logs.put(tp, moved);
-            dirOf.put(tp, target);
-            checkpointRecoveryPoints();
-            checkpointLogStartOffsets(from);
-            checkpointLogStartOffsets(target);
-            checkpointCleaner(from);
-            checkpointCleaner(target);
-            scheduler.schedule(() -> FileUtil.deleteRecursively(deleted), Math.max(0, old.config().fileDeleteDelayMs()),
-                    TimeUnit.MILLISECONDS);
-            log.info("Moved the log of {} from {} to {}", tp, from, target);
-            return moved;
         }
+    }
+
+    /** {@link #moveLog} with the cleaner kept off the log; caller holds createLock. */
+    private FileLog move(TopicPartition tp, FileLog old, Path from, Path target) {
+        old.close();
+        String id = UUID.randomUUID().toString().replace("-", "");
+        Path src = old.dir();
+        Path future = target.resolve(tp.dirName() + "." + id + FUTURE_SUFFIX);
+        Path dest = target.resolve(tp.dirName());
+        Path deleted = src.resolveSibling(tp.dirName() + "." + id + DELETE_SUFFIX);
+        FileLog.Checkpointed state = new FileLog.Checkpointed(old.logEndOffset(), old.logStartOffset(),
+                old.highWatermark());
+        try {
+            FileUtil.copyRecursively(src, future);
+            Files.move(future, dest, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+            // nothing switched yet: the log stays where it was, opened again
+            FileUtil.deleteRecursively(future);
+            logs.put(tp, FileLog.load(src, tp, old.config(), state, true, hooks));
+            throw new KafkaStorageException("Cannot copy the log of " + tp + " to " + target + ": " + e, e);
+        }
+        try {
+            FileUtil.fsyncDir(target);
+            // a crash before this rename leaves two copies, and the next start refuses to pick one
+            Files.move(src, deleted);
+            FileUtil.fsyncDir(from);
+        } catch (IOException e) {
+            throw new KafkaStorageException("Cannot remove the old copy of the log of " + tp + " in " + from, e);
+        }
+        old.renamedTo(deleted);
+        FileLog moved = FileLog.load(dest, tp, old.config(), state, true, hooks);
+        logs.put(tp, moved);
+        dirOf.put(tp, target);
+        checkpointRecoveryPoints();
+        checkpointLogStartOffsets(from);
+        checkpointLogStartOffsets(target);
+        checkpointCleaner(from);
+        checkpointCleaner(target);
+        scheduler.schedule(() -> FileUtil.deleteRecursively(deleted), Math.max(0, old.config().fileDeleteDelayMs()),
+                TimeUnit.MILLISECONDS);
+        log.info("Moved the log of {} from {} to {}", tp, from, target);
+        return moved;
     }
 
     @Override

@@ -97,6 +97,31 @@ final class LogCleaner {
         }
     }
 
+    /**
+     * Waits until no thread cleans the log, then keeps it from being picked until {@link #resume}: its files are
+     * about to be closed and copied (AlterReplicaLogDirs).
+     */
+    void pause(TopicPartition tp) {
+        synchronized (inProgress) {
+            while (inProgress.contains(tp)) {
+                try {
+                    // the cleaning thread removes it without notifying; a short poll is enough for a rare move
+                    inProgress.wait(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new org.apache.kafka.common.errors.InterruptException(e);
+                }
+            }
+            inProgress.add(tp);
+        }
+    }
+
+    void resume(TopicPartition tp) {
+        synchronized (inProgress) {
+            inProgress.remove(tp);
+        }
+    }
+
     int liveThreads() {
         return (int) threads.stream().filter(Thread::isAlive).count();
     }
