@@ -3,6 +3,8 @@ package io.gregor.broker;
 import io.gregor.broker.authz.AclAuthorizer;
 import io.gregor.broker.authz.AclsHandler;
 import io.gregor.broker.console.BrokerView;
+import io.gregor.broker.dynconfig.DynamicBrokerConfig;
+import io.gregor.broker.logging.BrokerLoggers;
 import io.gregor.broker.console.WebConsole;
 import io.gregor.broker.handlers.ClusterHandler;
 import io.gregor.broker.handlers.ConfigsHandler;
@@ -41,6 +43,7 @@ import io.gregor.broker.txn.TxnPartitionVerifier;
 import io.gregor.broker.zk.ZkMetadataStore;
 import io.gregor.config.BrokerConfig;
 import io.gregor.config.ConfigException;
+import io.gregor.config.DynamicBrokerConfigs;
 import io.gregor.config.Endpoint;
 import io.gregor.coordinator.GroupConfig;
 import io.gregor.coordinator.GroupCoordinator;
@@ -95,7 +98,9 @@ public final class Broker implements AutoCloseable {
     /** How soon per-partition and per-group metrics (Log, consumer lag) of new partitions and groups appear. */
     private static final long PARTITION_METRICS_REFRESH_MS = 10_000;
 
-    private final BrokerConfig config;
+    /** server.properties until the metadata store is open, then with the stored dynamic broker configs over it. */
+    private BrokerConfig config;
+    private DynamicBrokerConfig dynamicConfig;
     private final Time time;
     private final int brokerId;
     private final RequestHandlerPool requestPool;
@@ -195,6 +200,12 @@ public final class Broker implements AutoCloseable {
         } else {
             store = new LocalMetadataStore(logDirs.get(0).resolve("gregor-metadata"));
         }
+        // everything from here starts with the dynamic configs kept from earlier runs (kafka-configs --alter)
+        dynamicConfig = new DynamicBrokerConfig(config, brokerId, store);
+        config = dynamicConfig.current();
+        if (config.numIoThreads() != requestPool.getCorePoolSize()) {
+            requestPool.resize(config.numIoThreads());
+        }
         logs = FileLogManager.open(new StorageSettings(logDirs, brokerId, config.logRetentionCheckIntervalMs(),
                         config.logFlushSchedulerIntervalMs(), config.logFlushOffsetCheckpointIntervalMs(),
                         config.logFlushStartOffsetCheckpointIntervalMs(), config.logCleanerEnable(),
@@ -225,6 +236,7 @@ public final class Broker implements AutoCloseable {
             }
         }
         Topics topics = new Topics(config, store, replicas);
+        registerReconfigurables(topics);
         // before partitions are hosted: they take the ISR change meters as they are created
         BrokerGauges.replicaManager(metrics, replicas, topics::minInsyncReplicas);
         topics.startup();
@@ -256,9 +268,10 @@ public final class Broker implements AutoCloseable {
         new OffsetsHandler(topics).register(registry);
         new ClusterHandler(config, topics, logs, brokerId, clusterId, advertised).register(registry);
         new TopicAdminHandler(topics, config).register(registry);
-        new ConfigsHandler(topics, config).register(registry);
+        new ConfigsHandler(topics, dynamicConfig, BrokerLoggers.ofThisJvm()).register(registry);
         new io.gregor.broker.handlers.LeaderElectionHandler(topics, adminWaits).register(registry);
         new io.gregor.broker.reassign.ReassignmentHandler(topics, brokerId, adminWaits).register(registry);
+        new io.gregor.broker.handlers.AlterReplicaLogDirsHandler(topics, logs, adminWaits).register(registry);
         new DescribeProducersHandler(topics).register(registry);
         InternalTopic offsetsTopic = new InternalTopic(InternalTopic.consumerOffsets(config), topics, replicas, time);
         groupCoordinator = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
@@ -375,6 +388,40 @@ public final class Broker implements AutoCloseable {
                 String.join(", ", listenerDescriptions()), httpListener == null ? ""
                         : "; HTTP listener http://" + httpListener.address().getHostString() + ":"
                         + httpListener.address().getPort());
+    }
+
+    /** What applies a dynamic broker config change without a restart. */
+    private void registerReconfigurables(Topics topics) {
+        // topic defaults: log.retention.ms, message.max.bytes, ... for every topic without its own override
+        dynamicConfig.addReconfigurable((old, next) -> topics.reconfigure(next));
+        // replication throttles, which kafka-reassign-partitions --throttle sets and clears
+        topics.replicationThrottles().rates(config.replicationThrottledRate(true), config.replicationThrottledRate(false));
+        dynamicConfig.addReconfigurable((old, next) -> topics.replicationThrottles()
+                .rates(next.replicationThrottledRate(true), next.replicationThrottledRate(false)));
+        dynamicConfig.addReconfigurable((old, next) -> {
+            boolean cleanerChanged = DynamicBrokerConfigs.CLEANER_KEYS.stream()
+                    .anyMatch(key -> !java.util.Objects.equals(old.get(key), next.get(key)));
+            if (cleanerChanged && logs instanceof FileLogManager files) {
+                files.reconfigureCleaner(next.logCleanerThreads(), next.logCleanerBackoffMs(),
+                        next.logCleanerDedupeBufferSize(), next.logCleanerIoBufferSize());
+            }
+        });
+        dynamicConfig.addReconfigurable((old, next) -> {
+            if (old.numIoThreads() != next.numIoThreads()) {
+                requestPool.resize(next.numIoThreads());
+                log.info("Broker {}: {} request threads (num.io.threads)", brokerId, next.numIoThreads());
+            }
+        });
+    }
+
+    /** Live log cleaner threads: log.cleaner.threads, also after a dynamic change. */
+    public int logCleanerThreads() {
+        return logs instanceof FileLogManager files ? files.cleanerThreadCount() : 0;
+    }
+
+    /** The request threads: num.io.threads, also after a dynamic change. */
+    public int requestThreads() {
+        return requestPool.getCorePoolSize();
     }
 
     /**

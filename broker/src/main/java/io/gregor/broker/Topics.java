@@ -43,7 +43,8 @@ public final class Topics implements MetadataListener {
      */
     public static final int MAX_PARTITIONS_PER_REQUEST = 10_000;
 
-    private final BrokerConfig config;
+    /** Replaced when dynamic broker configs change (see {@link #reconfigure}). */
+    private volatile BrokerConfig config;
     private final MetadataStore store;
     private final ReplicaManager replicas;
     private final Map<String, ResolvedTopicConfig> resolved = new ConcurrentHashMap<>();
@@ -72,6 +73,23 @@ public final class Topics implements MetadataListener {
             resolved.put(topic.name(), TopicConfigs.resolve(config, topic.configs()));
             replicas.hostTopic(topic);
         }
+    }
+
+    /**
+     * Dynamic broker configs changed: topic defaults (log.retention.ms, message.max.bytes, ...) take the new
+     * values at once in every topic without its own override.
+     */
+    public void reconfigure(BrokerConfig next) {
+        this.config = next;
+        for (TopicMetadata topic : store.topics()) {
+            resolved.put(topic.name(), TopicConfigs.resolve(next, topic.configs()));
+        }
+        replicas.reconfigure(next, store.topics());
+    }
+
+    /** The broker's configuration as it is now, dynamic broker configs included. */
+    public BrokerConfig brokerConfig() {
+        return config;
     }
 
     public Collection<TopicMetadata> all() {
@@ -152,6 +170,14 @@ public final class Topics implements MetadataListener {
     @Override
     public void partitionChanged(String topic, int partition, PartitionState state) {
         store.topic(topic).ifPresent(t -> replicas.applyState(t, partition, state, store.replicas(topic, partition)));
+    }
+
+    /** AlterReplicaLogDirs: moves a partition's log on this broker to another of its log dirs. */
+    public void moveReplicaLogDir(String topic, int partition, java.nio.file.Path targetDir) {
+        TopicMetadata t = store.topic(topic).orElseThrow(() -> new org.apache.kafka.common.errors.ReplicaNotAvailableException(
+                "The replica of " + topic + "-" + partition + " is not on this broker"));
+        replicas.moveLog(t, partition, targetDir, () -> store.partitionState(topic, partition)
+                .ifPresent(state -> replicas.applyState(t, partition, state, store.replicas(topic, partition))));
     }
 
     /** Lets the owner of an internal topic (e.g. the group coordinator's) create it on demand. */

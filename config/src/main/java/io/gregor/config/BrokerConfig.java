@@ -20,8 +20,9 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Static broker configuration, read from a Kafka-style {@code server.properties} with Kafka's key names,
- * defaults and validation. Immutable.
+ * Broker configuration, read from a Kafka-style {@code server.properties} with Kafka's key names,
+ * defaults and validation, with the dynamic configs (per broker, then the cluster default) layered over
+ * the static ones by {@link #withDynamic}. Immutable: a dynamic change makes a new instance.
  */
 public final class BrokerConfig {
     private static final Logger log = LoggerFactory.getLogger(BrokerConfig.class);
@@ -37,6 +38,9 @@ public final class BrokerConfig {
     private final List<Endpoint> advertisedListeners;
     private final List<Path> logDirs;
     private final Endpoint interBrokerListener;
+    /** Dynamic configs of this broker (/config/brokers/<id>) and the cluster default (/config/brokers/<default>). */
+    private final Map<String, String> dynamicBroker;
+    private final Map<String, String> dynamicDefault;
 
     /** Kafka's per-listener override prefix: {@code listener.name.<lower-cased name>.<key>}. */
     public static final String LISTENER_PREFIX = "listener.name.";
@@ -44,11 +48,21 @@ public final class BrokerConfig {
     private final ShareGroupSettings shareGroups;
 
     private BrokerConfig(Map<String, String> props) {
+        this(props, Map.of(), Map.of());
+    }
+
+    private BrokerConfig(Map<String, String> props, Map<String, String> dynamicDefault, Map<String, String> dynamicBroker) {
         this.originals = Collections.unmodifiableMap(new TreeMap<>(props));
         Map<String, String> withIds = new TreeMap<>(props);
         mirrorIds(withIds);
         this.supplied = Collections.unmodifiableMap(withIds);
-        this.values = ConfigParsing.parse(BrokerConfigDef.DEF, supplied);
+        this.dynamicDefault = Collections.unmodifiableMap(new TreeMap<>(dynamicDefault));
+        this.dynamicBroker = Collections.unmodifiableMap(new TreeMap<>(dynamicBroker));
+        // Kafka's precedence: per-broker dynamic, then cluster-default dynamic, then static
+        Map<String, String> effective = new TreeMap<>(supplied);
+        effective.putAll(this.dynamicDefault);
+        effective.putAll(this.dynamicBroker);
+        this.values = ConfigParsing.parse(BrokerConfigDef.DEF, effective);
 
         Set<String> unknown = new TreeSet<>(originals.keySet());
         unknown.removeAll(BrokerConfigDef.DEF.names());
@@ -73,7 +87,7 @@ public final class BrokerConfig {
                     "must be at most replica.lag.time.max.ms (" + replicaLagTimeMaxMs() + ")");
         }
         this.shareGroups = ShareGroupSettings.from(key -> value(key));
-        if (!unknownKeys.isEmpty()) {
+        if (!unknownKeys.isEmpty() && dynamicBroker.isEmpty() && dynamicDefault.isEmpty()) {
             log.warn("These configurations '{}' were supplied but are not used by Gregor.", unknownKeys);
         }
     }
@@ -107,6 +121,35 @@ public final class BrokerConfig {
 
     public static BrokerConfig of(Map<String, String> props) {
         return new BrokerConfig(props);
+    }
+
+    /**
+     * These static configs under the given dynamic ones (keys Kafka does not know are kept as custom configs).
+     * Validates like the constructor: an invalid value throws ConfigException naming the key.
+     */
+    public BrokerConfig withDynamic(Map<String, String> perBroker, Map<String, String> clusterDefault) {
+        return new BrokerConfig(originals, clusterDefault, perBroker);
+    }
+
+    /** The dynamic configs of this broker ({@code /config/brokers/<id>}). */
+    public Map<String, String> dynamicBrokerConfigs() {
+        return dynamicBroker;
+    }
+
+    /** The cluster-wide dynamic defaults ({@code /config/brokers/<default>}). */
+    public Map<String, String> dynamicDefaultConfigs() {
+        return dynamicDefault;
+    }
+
+    /** A replication throttle (leader.replication.throttled.rate or follower...), a dynamic-only key. */
+    public long replicationThrottledRate(boolean leader) {
+        return dynamicLong(leader ? "leader.replication.throttled.rate" : "follower.replication.throttled.rate");
+    }
+
+    private long dynamicLong(String key) {
+        String raw = dynamicBroker.containsKey(key) ? dynamicBroker.get(key) : dynamicDefault.get(key);
+        ConfigKey def = DynamicBrokerConfigs.quotaKey(key);
+        return raw == null ? (Long) def.defaultValue : (Long) ConfigParsing.parseOne(def, raw);
     }
 
     /** Exactly the supplied properties, known or not. */
@@ -680,35 +723,86 @@ public final class BrokerConfig {
         return configKey == null ? null : ConfigParsing.asString(values.get(key), configKey.type);
     }
 
-    /** Every known broker key with its effective value and source, for DescribeConfigs on a BROKER. */
+    /**
+     * Every known broker key with its effective value and source, then the dynamic keys Kafka does not
+     * define statically (quotas, custom configs): DescribeConfigs of this broker.
+     */
     public List<ConfigEntry> describe() {
         Map<String, ConfigKey> keys = BrokerConfigDef.DEF.configKeys();
         List<ConfigEntry> entries = new ArrayList<>(keys.size());
         for (String name : new TreeSet<>(keys.keySet())) {
             ConfigKey key = keys.get(name);
             boolean sensitive = key.type == ConfigDef.Type.PASSWORD;
-            List<ConfigSynonym> synonyms = synonymsOf(name, sensitive);
+            List<ConfigSynonym> synonyms = dropUntil(name, synonymsOf(name, sensitive));
             ConfigSource source = synonyms.isEmpty() ? ConfigSource.DEFAULT_CONFIG : synonyms.get(0).source();
-            // Gregor has no dynamic broker configs, so every broker key is read-only.
-            entries.add(new ConfigEntry(name, sensitive ? null : get(name), source, sensitive, true,
+            entries.add(new ConfigEntry(name, sensitive ? null : get(name), source, sensitive,
+                    !DynamicBrokerConfigs.isDynamic(name), ConfigType.of(key.type), key.documentation, synonyms));
+        }
+        Set<String> dynamicOnly = new TreeSet<>(dynamicDefault.keySet());
+        dynamicOnly.addAll(dynamicBroker.keySet());
+        dynamicOnly.removeAll(keys.keySet());
+        for (String name : dynamicOnly) {
+            entries.add(dynamicOnlyEntry(name, true));
+        }
+        return entries;
+    }
+
+    /** The cluster-wide dynamic defaults alone, as Kafka describes the BROKER resource named "". */
+    public List<ConfigEntry> describeClusterDefaults() {
+        Map<String, ConfigKey> keys = BrokerConfigDef.DEF.configKeys();
+        List<ConfigEntry> entries = new ArrayList<>();
+        for (String name : dynamicDefault.keySet()) {
+            ConfigKey key = keys.get(name);
+            if (key == null) {
+                entries.add(dynamicOnlyEntry(name, false));
+                continue;
+            }
+            boolean sensitive = key.type == ConfigDef.Type.PASSWORD;
+            // Kafka lists only the cluster-default synonyms here
+            List<ConfigSynonym> synonyms = dropUntil(name, synonymsOf(name, sensitive).stream()
+                    .filter(s -> s.source() == ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG).toList());
+            entries.add(new ConfigEntry(name, sensitive ? null : dynamicDefault.get(name),
+                    ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG, sensitive, !DynamicBrokerConfigs.isDynamic(name),
                     ConfigType.of(key.type), key.documentation, synonyms));
         }
         return entries;
     }
 
+    private ConfigEntry dynamicOnlyEntry(String name, boolean perBroker) {
+        ConfigKey quota = DynamicBrokerConfigs.quotaKey(name);
+        List<ConfigSynonym> synonyms = new ArrayList<>(2);
+        if (perBroker && dynamicBroker.containsKey(name)) {
+            synonyms.add(new ConfigSynonym(name, dynamicBroker.get(name), ConfigSource.DYNAMIC_BROKER_CONFIG));
+        }
+        if (dynamicDefault.containsKey(name)) {
+            synonyms.add(new ConfigSynonym(name, dynamicDefault.get(name), ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG));
+        }
+        return new ConfigEntry(name, synonyms.get(0).value(), synonyms.get(0).source(), false, false,
+                quota == null ? ConfigType.UNKNOWN : ConfigType.of(quota.type),
+                quota == null ? null : quota.documentation, synonyms);
+    }
+
+    /** Kafka drops the synonyms ahead of the described key itself (log.retention.ms when log.retention.hours is asked). */
+    private static List<ConfigSynonym> dropUntil(String name, List<ConfigSynonym> synonyms) {
+        for (int i = 0; i < synonyms.size(); i++) {
+            if (synonyms.get(i).name().equals(name)) {
+                return synonyms.subList(i, synonyms.size());
+            }
+        }
+        return List.of();
+    }
+
     /**
-     * Kafka's synonym order for a broker key: statically supplied keys of its group first, then the
-     * group's non-null defaults.
+     * Kafka's synonym order for a broker key (DynamicBrokerConfig.configSynonyms): the group's per-broker
+     * dynamic keys, then its cluster-default dynamic keys, then its statically supplied keys, then its
+     * non-null defaults.
      */
     List<ConfigSynonym> synonymsOf(String brokerKey, boolean sensitive) {
         List<String> group = BrokerConfigDef.SYNONYM_GROUPS.getOrDefault(brokerKey, List.of(brokerKey));
         List<ConfigSynonym> synonyms = new ArrayList<>(group.size());
-        for (String name : group) {
-            String raw = supplied.get(name);
-            if (raw != null) {
-                synonyms.add(new ConfigSynonym(name, sensitive ? null : raw.trim(), ConfigSource.STATIC_BROKER_CONFIG));
-            }
-        }
+        addSynonyms(synonyms, group, dynamicBroker, ConfigSource.DYNAMIC_BROKER_CONFIG, sensitive);
+        addSynonyms(synonyms, group, dynamicDefault, ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG, sensitive);
+        addSynonyms(synonyms, group, supplied, ConfigSource.STATIC_BROKER_CONFIG, sensitive);
         Map<String, ConfigKey> keys = BrokerConfigDef.DEF.configKeys();
         for (String name : group) {
             ConfigKey key = keys.get(name);
@@ -718,6 +812,28 @@ public final class BrokerConfig {
             }
         }
         return synonyms;
+    }
+
+    private static void addSynonyms(List<ConfigSynonym> synonyms, List<String> group, Map<String, String> layer,
+                                    ConfigSource source, boolean sensitive) {
+        for (String name : group) {
+            String raw = layer.get(name);
+            if (raw != null) {
+                synonyms.add(new ConfigSynonym(name, sensitive ? null : raw.trim(), source));
+            }
+        }
+    }
+
+    /**
+     * Where APPEND and SUBTRACT start for a broker key without a dynamic value: its default as a list
+     * ("" when it has none); null when the key is not a known LIST key.
+     */
+    public static String listDefault(String key) {
+        ConfigKey configKey = BrokerConfigDef.DEF.configKeys().get(key);
+        if (configKey == null || configKey.type != ConfigDef.Type.LIST) {
+            return null;
+        }
+        return configKey.defaultValue == null ? "" : ConfigParsing.asString(configKey.defaultValue, ConfigDef.Type.LIST);
     }
 
     /** The parsed value of a known key (null when unset without default). */

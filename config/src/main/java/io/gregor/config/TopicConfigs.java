@@ -118,6 +118,11 @@ public final class TopicConfigs {
         return NAMES;
     }
 
+    /** The broker keys standing in for topic keys (Kafka's ServerTopicConfigSynonyms), which Kafka lets change at runtime. */
+    static Set<String> brokerSynonymKeys() {
+        return Set.copyOf(BROKER_SYNONYM.values());
+    }
+
     /**
      * Validates topic overrides (CreateTopics / AlterConfigs): unknown key or invalid value ->
      * ConfigException naming the key (the broker answers INVALID_CONFIG with that message).

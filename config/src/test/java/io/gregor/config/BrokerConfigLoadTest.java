@@ -170,12 +170,17 @@ class BrokerConfigLoadTest {
                 new ConfigSynonym("num.partitions", "4", ConfigSource.STATIC_BROKER_CONFIG),
                 new ConfigSynonym("num.partitions", "1", ConfigSource.DEFAULT_CONFIG));
 
-        ConfigEntry hours = byName.get("log.retention.hours");
-        assertThat(hours.value()).isEqualTo("168");
-        assertThat(hours.source()).isEqualTo(ConfigSource.STATIC_BROKER_CONFIG);
-        assertThat(hours.synonyms()).containsExactly(
+        // Kafka drops the synonyms ahead of the described key: the minutes that win are log.retention.minutes' own
+        ConfigEntry minutes = byName.get("log.retention.minutes");
+        assertThat(minutes.value()).isEqualTo("30");
+        assertThat(minutes.source()).isEqualTo(ConfigSource.STATIC_BROKER_CONFIG);
+        assertThat(minutes.synonyms()).containsExactly(
                 new ConfigSynonym("log.retention.minutes", "30", ConfigSource.STATIC_BROKER_CONFIG),
                 new ConfigSynonym("log.retention.hours", "168", ConfigSource.DEFAULT_CONFIG));
+        ConfigEntry hours = byName.get("log.retention.hours");
+        assertThat(hours.value()).isEqualTo("168");
+        assertThat(hours.source()).isEqualTo(ConfigSource.DEFAULT_CONFIG);
+        assertThat(hours.synonyms()).containsExactly(new ConfigSynonym("log.retention.hours", "168", ConfigSource.DEFAULT_CONFIG));
 
         ConfigEntry ms = byName.get("log.retention.ms");
         assertThat(ms.value()).isNull();

@@ -34,10 +34,13 @@ public final class FileLogManager implements LogManager {
     static final String META_PROPERTIES = "meta.properties";
     static final String CLEAN_SHUTDOWN = ".kafka_cleanshutdown";
     private static final String DELETE_SUFFIX = "-delete";
+    /** A log being copied to another log dir (AlterReplicaLogDirs); one left by a crash is incomplete. */
+    private static final String FUTURE_SUFFIX = "-future";
     /** Kafka delays its first background log tasks by 30 s (or less when the interval is shorter). */
     private static final long INITIAL_TASK_DELAY_MS = 30_000;
 
-    private final StorageSettings settings;
+    /** Replaced only by {@link #reconfigureCleaner}, which changes its cleaner settings alone. */
+    private volatile StorageSettings settings;
     private final String clusterId;
     private final ScheduledThreadPoolExecutor scheduler;
     private final Map<TopicPartition, FileLog> logs = new ConcurrentHashMap<>();
@@ -50,7 +53,7 @@ public final class FileLogManager implements LogManager {
     private final Time time;
     /** Test hook: called at each step of a segment swap, so a test can simulate a crash there. */
     volatile java.util.function.Consumer<String> swapObserver = step -> { };
-    private LogCleaner cleaner;
+    private volatile LogCleaner cleaner;
     private volatile boolean closed;
 
     // one set of decompression buffers per thread that appends (the request threads), whatever the partition
@@ -128,6 +131,32 @@ public final class FileLogManager implements LogManager {
         m.cleaner.start();
         m.startTasks();
         return m;
+    }
+
+    /**
+     * Restarts the log cleaner with new settings (dynamic log.cleaner.* configs), as Kafka's
+     * LogCleaner.reconfigure does: the running threads stop at their next batch, and new ones start from
+     * the same first dirty offsets.
+     */
+    public synchronized void reconfigureCleaner(int threads, long backoffMs, long dedupeBufferSize, int ioBufferSize) {
+        if (closed) {
+            return;
+        }
+        StorageSettings next = settings.withCleaner(settings.cleanerEnable(), threads, backoffMs, dedupeBufferSize,
+                ioBufferSize);
+        LogCleaner old = cleaner;
+        old.shutdown();
+        settings = next;
+        LogCleaner replacement = new LogCleaner(next, time, old.firstDirtyOffsets(), logs::values,
+                l -> checkpointCleaner(dirOf.get(l.topicPartition())));
+        cleaner = replacement;
+        replacement.start();
+        log.info("Log cleaner restarted with {} thread(s)", threads);
+    }
+
+    /** Live log cleaner threads (log.cleaner.threads while the cleaner is enabled). */
+    public int cleanerThreadCount() {
+        return cleaner.liveThreads();
     }
 
     private static String readOrCreateMetaProperties(StorageSettings settings) {
@@ -208,7 +237,7 @@ public final class FileLogManager implements LogManager {
         int found = 0;
         for (Path child : children) {
             String name = child.getFileName().toString();
-            if (name.endsWith(DELETE_SUFFIX)) {
+            if (name.endsWith(DELETE_SUFFIX) || name.endsWith(FUTURE_SUFFIX)) {
                 FileUtil.deleteRecursively(child);
                 continue;
             }
@@ -429,6 +458,78 @@ public final class FileLogManager implements LogManager {
             l.closeFilesQuietly();
             FileUtil.deleteRecursively(to);
         }, Math.max(0, l.config().fileDeleteDelayMs()), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Moves a partition's log to another of the broker's log dirs (AlterReplicaLogDirs) and returns the log
+     * now in use: the old one is closed (flushed), copied to {@code <tp>.<id>-future} in {@code target},
+     * which is renamed to {@code <tp>} once complete, reopened there, and the old copy is removed as a deleted
+     * log is. Appends to the old log object fail from the close on; the caller hands out the new one.
+     */
+    @Override
+    public PartitionLog moveLog(TopicPartition tp, Path target) {
+        synchronized (createLock) {
+            FileLog old = logs.get(tp);
+            Path from = dirOf.get(tp);
+            if (old == null || from == null) {
+                throw new KafkaStorageException("No log of " + tp + " on this broker");
+            }
+            if (!settings.logDirs().contains(target)) {
+                throw new KafkaStorageException("Log dir " + target + " is not one of " + settings.logDirs());
+            }
+            if (from.equals(target)) {
+                return old;
+            }
+            LogCleaner pausedIn = cleaner;
+            pausedIn.pause(tp);
+            try {
+                return move(tp, old, from, target);
+            } finally {
+                pausedIn.resume(tp);
+            }
+        }
+    }
+
+    /** {@link #moveLog} with the cleaner kept off the log; caller holds createLock. */
+    private FileLog move(TopicPartition tp, FileLog old, Path from, Path target) {
+        old.close();
+        String id = UUID.randomUUID().toString().replace("-", "");
+        Path src = old.dir();
+        Path future = target.resolve(tp.dirName() + "." + id + FUTURE_SUFFIX);
+        Path dest = target.resolve(tp.dirName());
+        Path deleted = src.resolveSibling(tp.dirName() + "." + id + DELETE_SUFFIX);
+        FileLog.Checkpointed state = new FileLog.Checkpointed(old.logEndOffset(), old.logStartOffset(),
+                old.highWatermark());
+        try {
+            FileUtil.copyRecursively(src, future);
+            Files.move(future, dest, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+            // nothing switched yet: the log stays where it was, opened again
+            FileUtil.deleteRecursively(future);
+            logs.put(tp, FileLog.load(src, tp, old.config(), state, true, hooks));
+            throw new KafkaStorageException("Cannot copy the log of " + tp + " to " + target + ": " + e, e);
+        }
+        try {
+            FileUtil.fsyncDir(target);
+            // a crash before this rename leaves two copies, and the next start refuses to pick one
+            Files.move(src, deleted);
+            FileUtil.fsyncDir(from);
+        } catch (IOException e) {
+            throw new KafkaStorageException("Cannot remove the old copy of the log of " + tp + " in " + from, e);
+        }
+        old.renamedTo(deleted);
+        FileLog moved = FileLog.load(dest, tp, old.config(), state, true, hooks);
+        logs.put(tp, moved);
+        dirOf.put(tp, target);
+        checkpointRecoveryPoints();
+        checkpointLogStartOffsets(from);
+        checkpointLogStartOffsets(target);
+        checkpointCleaner(from);
+        checkpointCleaner(target);
+        scheduler.schedule(() -> FileUtil.deleteRecursively(deleted), Math.max(0, old.config().fileDeleteDelayMs()),
+                TimeUnit.MILLISECONDS);
+        log.info("Moved the log of {} from {} to {}", tp, from, target);
+        return moved;
     }
 
     @Override

@@ -37,7 +37,7 @@ final class LogCleaner {
     private final Consumer<FileLog> onCleaned;
     private final Map<TopicPartition, Long> firstDirtyOffsets = new ConcurrentHashMap<>();
     private final Set<TopicPartition> inProgress = new HashSet<>(); // guarded by itself
-    private final List<Thread> threads = new ArrayList<>();
+    private final List<Thread> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Object wakeup = new Object();
     private volatile boolean stopping;
     private final AtomicLong roundsCompleted = new AtomicLong();
@@ -95,6 +95,35 @@ final class LogCleaner {
                 return;
             }
         }
+    }
+
+    /**
+     * Waits until no thread cleans the log, then keeps it from being picked until {@link #resume}: its files are
+     * about to be closed and copied (AlterReplicaLogDirs).
+     */
+    void pause(TopicPartition tp) {
+        synchronized (inProgress) {
+            while (inProgress.contains(tp)) {
+                try {
+                    // the cleaning thread removes it without notifying; a short poll is enough for a rare move
+                    inProgress.wait(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new org.apache.kafka.common.errors.InterruptException(e);
+                }
+            }
+            inProgress.add(tp);
+        }
+    }
+
+    void resume(TopicPartition tp) {
+        synchronized (inProgress) {
+            inProgress.remove(tp);
+        }
+    }
+
+    int liveThreads() {
+        return (int) threads.stream().filter(Thread::isAlive).count();
     }
 
     /** First dirty offset per compacted log, as persisted in cleaner-offset-checkpoint. */

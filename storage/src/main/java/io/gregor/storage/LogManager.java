@@ -22,6 +22,12 @@ public interface LogManager extends AutoCloseable {
     /** Removes the log: renamed to {@code <dir>.<uuid>-delete} at once, files removed in the background. */
     void delete(TopicPartition tp);
 
+    /**
+     * Moves the partition's log to another of the log dirs (AlterReplicaLogDirs); returns the log to use
+     * from now on (the old object is closed).
+     */
+    PartitionLog moveLog(TopicPartition tp, Path targetDir);
+
     /** The log dir holding this partition. */
     Path logDirOf(TopicPartition tp);
 

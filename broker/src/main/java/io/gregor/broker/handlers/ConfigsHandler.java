@@ -7,16 +7,19 @@ import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.acl.AclOperation;
 import io.gregor.broker.Topics;
 import io.gregor.broker.metadata.TopicMetadata;
-import io.gregor.broker.replica.ReplicationThrottles;
+import io.gregor.broker.dynconfig.DynamicBrokerConfig;
+import io.gregor.broker.logging.BrokerLoggers;
 import io.gregor.config.BrokerConfig;
 import io.gregor.config.ConfigEntry;
+import io.gregor.config.ConfigException;
+import io.gregor.config.ConfigSource;
 import io.gregor.config.ConfigSynonym;
 import io.gregor.config.ConfigType;
-import io.gregor.config.ResolvedTopicConfig;
 import io.gregor.config.TopicConfigs;
 import io.gregor.wire.ApiRegistry;
 import org.apache.kafka.clients.admin.AlterConfigOp.OpType;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.LogLevelConfig;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -35,6 +38,8 @@ import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.Altera
 import org.apache.kafka.common.message.IncrementalAlterConfigsResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -44,32 +49,38 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * DescribeConfigs, AlterConfigs and IncrementalAlterConfigs for topics and this broker. Topic overrides
- * are changed through {@link Topics#setConfigs}, which persists them and reconfigures the logs. Broker
- * configs are static (server.properties), so altering them is refused with INVALID_REQUEST.
+ * DescribeConfigs, AlterConfigs and IncrementalAlterConfigs for topics, this broker and its loggers. Topic
+ * overrides are changed through {@link Topics#setConfigs}, which persists them and reconfigures the logs;
+ * dynamic broker configs through {@link DynamicBrokerConfig}, which persists and applies them; log levels
+ * through {@link BrokerLoggers}.
  */
 public final class ConfigsHandler {
-    private static final String BROKER_CONFIGS_STATIC = "Gregor does not support dynamic broker configs: "
-            + "set them in server.properties and restart the broker.";
-    private static final String BROKER_LOGGERS_STATIC = "Gregor does not support changing log levels at runtime: "
-            + "start the broker with -Dgregor.log.level[.LOGGER]=LEVEL (GREGOR_OPTS).";
+    private static final Logger log = LoggerFactory.getLogger(ConfigsHandler.class);
 
     private final Topics topics;
-    private final BrokerConfig config;
+    private final DynamicBrokerConfig dynamicConfig;
+    private final BrokerLoggers loggers;
     private final int brokerId;
     /** Topic keys whose values are lists: the only ones APPEND and SUBTRACT apply to. */
     private final Set<String> listTopicKeys = new HashSet<>();
-    /** Each topic key's value without an override, where APPEND and SUBTRACT start from. */
-    private final ResolvedTopicConfig topicDefaults;
 
+    /** A handler with its own view of the dynamic broker configs, for tests of the wire format. */
     public ConfigsHandler(Topics topics, BrokerConfig config) {
+        this(topics, new DynamicBrokerConfig(config, config.brokerId() < 0 ? 0 : config.brokerId(), topics.store()),
+                BrokerLoggers.ofThisJvm());
+    }
+
+    public ConfigsHandler(Topics topics, DynamicBrokerConfig dynamicConfig, BrokerLoggers loggers) {
         this.topics = topics;
-        this.config = config;
+        this.dynamicConfig = dynamicConfig;
+        this.loggers = loggers;
+        BrokerConfig config = dynamicConfig.current();
         // An unset broker.id (-1) is served as broker 0, as Metadata reports it.
         this.brokerId = config.brokerId() < 0 ? 0 : config.brokerId();
         for (ConfigEntry entry : TopicConfigs.describe(config, Map.of())) {
@@ -77,7 +88,6 @@ public final class ConfigsHandler {
                 listTopicKeys.add(entry.name());
             }
         }
-        this.topicDefaults = TopicConfigs.resolve(config, Map.of());
     }
 
     public void register(ApiRegistry registry) {
@@ -149,19 +159,20 @@ public final class ConfigsHandler {
         return switch (ConfigResource.Type.forId(resource.resourceType())) {
             case TOPIC -> {
                 Topic.validate(name);
-                yield TopicConfigs.describe(config, existingTopic(name).configs());
+                yield TopicConfigs.describe(dynamicConfig.current(), existingTopic(name).configs());
             }
             case BROKER -> {
                 checkBrokerName(name, true);
-                // "" asks for the cluster-wide dynamic defaults: only replication throttles can be set there
-                List<ConfigEntry> entries = new ArrayList<>(name.isEmpty() ? List.of() : config.describe());
-                entries.addAll(throttleEntries(name.isEmpty()));
-                yield entries;
+                // "" asks for the cluster-wide dynamic defaults alone
+                yield name.isEmpty() ? dynamicConfig.current().describeClusterDefaults() : dynamicConfig.current().describe();
             }
-            // Log levels are not exposed; an empty list lets tools that list loggers carry on.
             case BROKER_LOGGER -> {
                 checkBrokerName(name, false);
-                yield List.of();
+                List<ConfigEntry> entries = new ArrayList<>();
+                // Kafka's logger entries: the level as value, no synonyms, no type or documentation
+                loggers.levels().forEach((logger, level) -> entries.add(new ConfigEntry(logger, level,
+                        ConfigSource.DYNAMIC_BROKER_LOGGER_CONFIG, false, false, ConfigType.UNKNOWN, null, List.of())));
+                yield entries;
             }
             default -> throw new InvalidRequestException("Unsupported resource type: " + resource.resourceType());
         };
@@ -227,9 +238,32 @@ public final class ConfigsHandler {
             }
             case BROKER -> {
                 checkBrokerName(name, true);
-                throw new InvalidRequestException(BROKER_CONFIGS_STATIC);
+                Map<String, String> replacement = new HashMap<>();
+                List<String> nullValues = new ArrayList<>();
+                for (AlterConfigsRequestData.AlterableConfig config : resource.configs()) {
+                    if (config.value() == null) {
+                        nullValues.add(config.name());
+                    } else {
+                        replacement.put(config.name(), config.value());
+                    }
+                }
+                if (!nullValues.isEmpty()) {
+                    throw new InvalidRequestException("Null value not supported for : " + String.join(", ", nullValues));
+                }
+                alterBroker(name, stored -> replacement, validateOnly);
             }
             default -> throw new InvalidRequestException("Unsupported resource type: " + resource.resourceType());
+        }
+    }
+
+    /** Kafka answers a refused dynamic broker config change INVALID_REQUEST with the validation's message. */
+    private void alterBroker(String name, java.util.function.UnaryOperator<Map<String, String>> change,
+                             boolean validateOnly) {
+        try {
+            dynamicConfig.alter(!name.isEmpty(), change, validateOnly);
+        } catch (ConfigException e) {
+            log.info("Refused to alter the dynamic configs of broker '{}': {}", name, e.getMessage());
+            throw new InvalidRequestException(e.getMessage());
         }
     }
 
@@ -279,65 +313,90 @@ public final class ConfigsHandler {
             }
             case BROKER -> {
                 checkBrokerName(name, true);
-                alterReplicationThrottles(resource, name.isEmpty(), validateOnly);
+                alterBroker(name, stored -> applyBrokerOperations(stored, resource.configs()), validateOnly);
             }
             case BROKER_LOGGER -> {
                 checkBrokerName(name, false);
-                throw new InvalidRequestException(BROKER_LOGGERS_STATIC);
+                alterLoggers(resource.configs(), validateOnly);
             }
             default -> throw new InvalidRequestException("Unsupported resource type: " + resource.resourceType());
         }
     }
 
-    /** The replication throttle rates set at runtime, as dynamic broker configs (per broker, or the cluster default). */
-    private List<ConfigEntry> throttleEntries(boolean clusterDefault) {
-        ReplicationThrottles throttles = topics.replicationThrottles();
-        List<ConfigEntry> out = new ArrayList<>();
-        for (String key : List.of(ReplicationThrottles.LEADER_RATE, ReplicationThrottles.FOLLOWER_RATE,
-                ReplicationThrottles.LOG_DIR_RATE)) {
-            Long own = throttles.value(key, clusterDefault);
-            Long fallback = clusterDefault ? null : throttles.value(key, true);
-            if (own == null && fallback == null) {
-                continue;
+    /** A broker entity's dynamic configs after the operations, as Kafka's ConfigAdminManager.prepareIncrementalConfigs. */
+    private static Map<String, String> applyBrokerOperations(Map<String, String> stored, Iterable<AlterableConfig> operations) {
+        Map<String, String> configs = new TreeMap<>(stored);
+        for (AlterableConfig op : operations) {
+            OpType type = OpType.forId(op.configOperation());
+            switch (type) {
+                case SET -> configs.put(op.name(), op.value());
+                case DELETE -> configs.remove(op.name());
+                case APPEND, SUBTRACT -> {
+                    String defaultValue = BrokerConfig.listDefault(op.name());
+                    if (defaultValue == null) {
+                        throw new InvalidConfigurationException("Config value " + (type == OpType.APPEND ? "append" : "subtract")
+                                + " is not allowed for config key: " + op.name());
+                    }
+                    List<String> values = splitList(configs.getOrDefault(op.name(), defaultValue));
+                    for (String value : splitList(op.value())) {
+                        if (type == OpType.APPEND && !values.contains(value)) {
+                            values.add(value);
+                        } else if (type == OpType.SUBTRACT) {
+                            values.remove(value);
+                        }
+                    }
+                    configs.put(op.name(), String.join(",", values));
+                }
             }
-            List<ConfigSynonym> synonyms = new ArrayList<>();
-            if (own != null) {
-                synonyms.add(new ConfigSynonym(key, own.toString(), clusterDefault
-                        ? io.gregor.config.ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG
-                        : io.gregor.config.ConfigSource.DYNAMIC_BROKER_CONFIG));
-            }
-            if (fallback != null) {
-                synonyms.add(new ConfigSynonym(key, fallback.toString(),
-                        io.gregor.config.ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG));
-            }
-            ConfigSynonym effective = synonyms.get(0);
-            out.add(new ConfigEntry(key, effective.value(), effective.source(), false, false, ConfigType.LONG,
-                    "A replication throttle in bytes/s (kafka-reassign-partitions --throttle).", synonyms));
         }
-        return out;
+        return configs;
     }
 
-    /**
-     * The replication throttle rates are the broker configs Gregor changes at runtime (kafka-reassign-partitions
-     * sets and clears them); any other key keeps the broker's configs static.
-     */
-    private void alterReplicationThrottles(IncrementalAlterConfigsRequestData.AlterConfigsResource resource,
-                                           boolean clusterDefault, boolean validateOnly) {
-        ReplicationThrottles throttles = topics.replicationThrottles();
-        for (AlterableConfig op : resource.configs()) {
-            OpType type = OpType.forId(op.configOperation());
-            if (!ReplicationThrottles.isThrottleKey(op.name()) || (type != OpType.SET && type != OpType.DELETE)) {
-                throw new InvalidRequestException(BROKER_CONFIGS_STATIC);
-            }
-            if (type == OpType.SET) {
-                ReplicationThrottles.parse(op.name(), op.value());
+    /** Kafka's checks of every operation first (ConfigAdminManager.validateLogLevelConfigs), then the changes. */
+    private void alterLoggers(Iterable<AlterableConfig> operations, boolean validateOnly) {
+        if (!loggers.controllable()) {
+            throw new InvalidRequestException("Log levels cannot be changed at runtime: this broker logs through "
+                    + loggers.backend() + ", not Gregor's logging (gregor-server-start)");
+        }
+        for (AlterableConfig op : operations) {
+            String name = op.name();
+            switch (OpType.forId(op.configOperation())) {
+                case SET -> {
+                    requireLogger(name);
+                    if (!LogLevelConfig.VALID_LOG_LEVELS.contains(op.value())) {
+                        throw new InvalidConfigurationException("Cannot set the log level of " + name + " to "
+                                + op.value() + " as it is not a supported log level. Valid log levels are "
+                                + String.join(", ", LogLevelConfig.VALID_LOG_LEVELS));
+                    }
+                }
+                case DELETE -> {
+                    requireLogger(name);
+                    if (name.equals(BrokerLoggers.ROOT_LOGGER)) {
+                        throw new InvalidRequestException("Removing the log level of the " + BrokerLoggers.ROOT_LOGGER
+                                + " logger is not allowed");
+                    }
+                }
+                case APPEND, SUBTRACT -> throw new InvalidRequestException(OpType.forId(op.configOperation())
+                        + " operation is not allowed for the " + ConfigResource.Type.BROKER_LOGGER + " resource");
             }
         }
         if (validateOnly) {
             return;
         }
-        for (AlterableConfig op : resource.configs()) {
-            throttles.set(op.name(), OpType.forId(op.configOperation()) == OpType.SET ? op.value() : null, clusterDefault);
+        for (AlterableConfig op : operations) {
+            if (OpType.forId(op.configOperation()) == OpType.SET) {
+                loggers.setLevel(op.name(), op.value());
+                log.info("Log level of {} set to {}", op.name(), op.value());
+            } else {
+                loggers.unsetLevel(op.name());
+                log.info("Log level of {} unset", op.name());
+            }
+        }
+    }
+
+    private void requireLogger(String name) {
+        if (!loggers.exists(name)) {
+            throw new InvalidConfigurationException("Logger " + name + " does not exist!");
         }
     }
 
@@ -355,7 +414,8 @@ public final class ConfigsHandler {
                                 + " because its type is not LIST.");
                     }
                     // Without an override the list starts from the value the topic has now (broker or Kafka default).
-                    String base = overrides.containsKey(op.name()) ? overrides.get(op.name()) : topicDefaults.get(op.name());
+                    String base = overrides.containsKey(op.name()) ? overrides.get(op.name())
+                            : TopicConfigs.resolve(dynamicConfig.current(), Map.of()).get(op.name());
                     List<String> values = splitList(base);
                     for (String value : splitList(op.value())) {
                         if (type == OpType.APPEND && !values.contains(value)) {

@@ -268,7 +268,8 @@ public final class TopicAdminHandler {
     }
 
     private List<CreatableTopicConfigs> describe(Map<String, String> overrides) {
-        List<ConfigEntry> entries = TopicConfigs.describe(config, overrides);
+        // the topic defaults as they are now, dynamic broker configs included
+        List<ConfigEntry> entries = TopicConfigs.describe(topics.brokerConfig(), overrides);
         List<CreatableTopicConfigs> configs = new ArrayList<>(entries.size());
         for (ConfigEntry entry : entries) {
             configs.add(new CreatableTopicConfigs().setName(entry.name())

@@ -21,7 +21,8 @@ final class ConsoleLogger extends LegacyAbstractLogger {
     private static final TimeZone ZONE = TimeZone.getDefault();
 
     private final transient PrintStream out;
-    private final int threshold;
+    /** Changed at runtime through {@link BrokerLoggers} (kafka-configs --entity-type broker-loggers). */
+    private volatile int threshold;
     private final String shortName;
 
     ConsoleLogger(String name, int threshold, PrintStream out) {
@@ -29,6 +30,14 @@ final class ConsoleLogger extends LegacyAbstractLogger {
         this.threshold = threshold;
         this.out = out;
         this.shortName = name.substring(name.lastIndexOf('.') + 1);
+    }
+
+    void threshold(int threshold) {
+        this.threshold = threshold;
+    }
+
+    int threshold() {
+        return threshold;
     }
 
     @Override

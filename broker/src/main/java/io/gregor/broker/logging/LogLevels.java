@@ -51,6 +51,29 @@ final class LogLevels {
         return new LogLevels(root, prefixes);
     }
 
+    int root() {
+        return root;
+    }
+
+    /** Names given their own threshold (by -Dgregor.log.level.NAME or at runtime). */
+    Map<String, Integer> byPrefix() {
+        return byPrefix;
+    }
+
+    /** These levels with {@code name} (or the root, for "root") at {@code threshold}; null threshold unsets a name. */
+    LogLevels with(String name, Integer threshold) {
+        if (name.equals(BrokerLoggers.ROOT_LOGGER)) {
+            return new LogLevels(threshold, byPrefix);
+        }
+        Map<String, Integer> next = new HashMap<>(byPrefix);
+        if (threshold == null) {
+            next.remove(name);
+        } else {
+            next.put(name, threshold);
+        }
+        return new LogLevels(root, next);
+    }
+
     /** The smallest level number {@code loggerName} logs. */
     int thresholdOf(String loggerName) {
         String name = loggerName;

@@ -30,7 +30,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Metadata of a broker without ZooKeeper: one small properties file per topic under
- * {@code <log dir>/gregor-metadata/topics}, and the producer id high-water mark, each written to a
+ * {@code <log dir>/gregor-metadata/topics}, the producer id high-water mark, the users' and the dynamic
+ * broker configs ({@code broker-configs.properties}), each written to a
  * temp file, fsynced and renamed, so a crash leaves either the old or the new version.
  */
 public final class LocalMetadataStore implements MetadataStore {
@@ -48,6 +49,10 @@ public final class LocalMetadataStore implements MetadataStore {
     /** Sanitized user name, as in Kafka's znode names, to that user's configs. */
     private final Map<String, Map<String, String>> users = new ConcurrentHashMap<>();
     private volatile java.util.function.Consumer<String> userListener;
+    private final Path brokerConfigsFile;
+    /** Entity (a broker id or {@code <default>}) to its dynamic broker configs. */
+    private final Map<String, Map<String, String>> brokerConfigs = new ConcurrentHashMap<>();
+    private volatile java.util.function.Consumer<String> brokerConfigListener;
     private final Map<String, TopicMetadata> byName = new ConcurrentHashMap<>();
     private final Map<Uuid, TopicMetadata> byId = new ConcurrentHashMap<>();
     private long nextProducerId;
@@ -57,6 +62,7 @@ public final class LocalMetadataStore implements MetadataStore {
         this.producerIdFile = metadataDir.resolve("next-producer-id");
         this.usersFile = metadataDir.resolve("users.properties");
         this.aclsFile = metadataDir.resolve("acls.properties");
+        this.brokerConfigsFile = metadataDir.resolve("broker-configs.properties");
         try {
             Files.createDirectories(topicsDir);
             try (DirectoryStream<Path> files = Files.newDirectoryStream(topicsDir, "*.properties")) {
@@ -88,6 +94,17 @@ public final class LocalMetadataStore implements MetadataStore {
                                     org.apache.kafka.common.utils.internals.SecurityUtils.resourceType(parts[1]), parts[2],
                                     org.apache.kafka.common.resource.PatternType.fromString(parts[0])),
                             io.gregor.broker.authz.AclJson.decode(props.getProperty(key)));
+                }
+            }
+            if (Files.exists(brokerConfigsFile)) {
+                Properties props = new Properties();
+                try (Reader in = Files.newBufferedReader(brokerConfigsFile, StandardCharsets.UTF_8)) {
+                    props.load(in);
+                }
+                for (String key : props.stringPropertyNames()) {
+                    int slash = key.indexOf('/');
+                    brokerConfigs.computeIfAbsent(key.substring(0, slash), e -> new TreeMap<>())
+                            .put(key.substring(slash + 1), props.getProperty(key));
                 }
             }
             nextProducerId = Files.exists(producerIdFile)
@@ -238,8 +255,47 @@ public final class LocalMetadataStore implements MetadataStore {
     }
 
     @Override
+    public Map<String, String> brokerConfigs(String entity) {
+        return brokerConfigs.getOrDefault(entity, Map.of());
+    }
+
+    /** All entities in one file, {@code <entity>/<key>=value}. */
+    @Override
+    public synchronized void setBrokerConfigs(String entity, Map<String, String> configs) {
+        Map<String, Map<String, String>> next = new TreeMap<>(brokerConfigs);
+        if (configs.isEmpty()) {
+            next.remove(entity);
+        } else {
+            next.put(entity, Map.copyOf(configs));
+        }
+        Properties props = new Properties();
+        next.forEach((e, c) -> c.forEach((k, v) -> props.setProperty(e + "/" + k, v)));
+        StringWriter text = new StringWriter();
+        try {
+            props.store(text, "Gregor dynamic broker configs (kafka-configs --entity-type brokers)");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        writeAtomically(brokerConfigsFile, text.toString());
+        if (configs.isEmpty()) {
+            brokerConfigs.remove(entity);
+        } else {
+            brokerConfigs.put(entity, Map.copyOf(configs));
+        }
+        java.util.function.Consumer<String> l = brokerConfigListener;
+        if (l != null) {
+            l.accept(entity);
+        }
+    }
+
+    @Override
     public void listenAcls(java.util.function.Consumer<org.apache.kafka.common.resource.ResourcePattern> changed) {
         aclListener = changed;
+    }
+
+    @Override
+    public void listenBrokerConfigs(java.util.function.Consumer<String> changed) {
+        brokerConfigListener = changed;
     }
 
     @Override

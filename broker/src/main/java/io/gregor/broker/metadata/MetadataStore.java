@@ -157,6 +157,23 @@ public interface MetadataStore extends AutoCloseable {
     default void listenAcls(java.util.function.Consumer<org.apache.kafka.common.resource.ResourcePattern> changed) {
     }
 
+    /**
+     * Dynamic broker configs of one entity: a broker id, or {@code <default>} for the cluster-wide defaults
+     * (Kafka's {@code /config/brokers/<entity>}); empty when none are set.
+     */
+    default Map<String, String> brokerConfigs(String entity) {
+        return Map.of();
+    }
+
+    /** Replaces one entity's dynamic broker configs (an empty map removes them); durable, and seen by every broker. */
+    default void setBrokerConfigs(String entity, Map<String, String> configs) {
+        throw new UnsupportedOperationException("dynamic broker configs are not stored here");
+    }
+
+    /** Registers the one listener told the entity whose dynamic broker configs changed (here or on another broker). */
+    default void listenBrokerConfigs(java.util.function.Consumer<String> changed) {
+    }
+
     /** Reserves {@code size} producer ids never handed out before (also across restarts); returns the first. */
     long allocateProducerIds(int size);
 

@@ -26,7 +26,7 @@ public final class RequestHandlerPool extends ThreadPoolExecutor {
     private final LongAdder busyNanos = new LongAdder();
     private final ThreadLocal<long[]> started = ThreadLocal.withInitial(() -> new long[1]);
     private final Time time;
-    private final int threads;
+    private volatile int threads;
     private final IdleShare idle = new IdleShare();
 
     public RequestHandlerPool(int threads, BlockingQueue<Runnable> queue, ThreadFactory factory, Time time) {
@@ -43,6 +43,18 @@ public final class RequestHandlerPool extends ThreadPoolExecutor {
     @Override
     protected void afterExecute(Runnable r, Throwable t) {
         busyNanos.add(time.nanoseconds() - started.get()[0]);
+    }
+
+    /** num.io.threads changed at runtime (a dynamic broker config); growing raises the maximum first. */
+    public synchronized void resize(int newThreads) {
+        if (newThreads > getMaximumPoolSize()) {
+            setMaximumPoolSize(newThreads);
+            setCorePoolSize(newThreads);
+        } else {
+            setCorePoolSize(newThreads);
+            setMaximumPoolSize(newThreads);
+        }
+        threads = newThreads;
     }
 
     /** Registers the metric; {@link #sample()} then updates it. */

@@ -35,7 +35,8 @@ public final class ReplicaManager {
     /** One broker never changes leader, so every partition stays in its first leader epoch. */
     private static final int LEADER_EPOCH = 0;
 
-    private final BrokerConfig config;
+    /** Replaced when dynamic broker configs change the topics' defaults. */
+    private volatile BrokerConfig config;
     private final LogManager logs;
     private final FetchPurgatory purgatory;
     private final Time time;
@@ -270,6 +271,45 @@ public final class ReplicaManager {
         }
     }
 
+    /**
+     * AlterReplicaLogDirs: moves a hosted partition's log to another log dir. The partition is taken out
+     * while its log is copied (clients get the not-hosted error and retry), then hosted again on the moved
+     * log; in a cluster {@code reapplyState} then gives it its leader or follower role again.
+     *
+     * @throws org.apache.kafka.common.errors.ReplicaNotAvailableException if this broker does not host it
+     */
+    public synchronized void moveLog(TopicMetadata topic, int p, java.nio.file.Path targetDir, Runnable reapplyState) {
+        TopicPartition tp = new TopicPartition(topic.name(), p);
+        Partition current = partitions.get(tp);
+        if (current == null) {
+            throw new org.apache.kafka.common.errors.ReplicaNotAvailableException(
+                    "The replica of " + topic.name() + "-" + p + " is not on this broker");
+        }
+        if (targetDir.equals(logs.logDirOf(tp))) {
+            return;
+        }
+        stopFetching(tp);
+        partitions.remove(tp);
+        boolean wasLeader = current.isLeader();
+        if (wasLeader) {
+            stoppedLeading(tp);
+        }
+        purgatory.wakeAll(tp);
+        try {
+            logs.moveLog(tp, targetDir);
+        } finally {
+            // hosted again in any case: on the moved log, or on the old one if the copy failed before the switch
+            if (clustered) {
+                reapplyState.run();
+            } else {
+                hostTopic(topic);
+                if (wasLeader) {
+                    becameLeader(tp);
+                }
+            }
+        }
+    }
+
     /** Stops the replica fetchers (before the logs close). */
     public void shutdown() {
         List<ReplicaFetcher> running;
@@ -287,6 +327,14 @@ public final class ReplicaManager {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /** New broker defaults (dynamic broker configs): the logs of topics without their own overrides follow. */
+    public void reconfigure(BrokerConfig next, java.util.Collection<TopicMetadata> topics) {
+        this.config = next;
+        for (TopicMetadata topic : topics) {
+            updateConfig(topic);
         }
     }
 

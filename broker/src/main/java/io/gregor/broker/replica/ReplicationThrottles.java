@@ -1,10 +1,7 @@
 package io.gregor.broker.replica;
 
-import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.utils.Time;
 
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
 
 /**
@@ -12,23 +9,17 @@ import java.util.function.BiFunction;
  * {@code leader.replication.throttled.rate} and {@code follower.replication.throttled.rate} (bytes/s, dynamic
  * broker configs, per broker or as the cluster default) limit the replication of the replicas a topic lists in
  * {@code leader.replication.throttled.replicas} / {@code follower.replication.throttled.replicas}
- * ({@code partition:broker} pairs or {@code *}). Replicas in the ISR are never throttled, as in Kafka. The leader
+ * ({@code partition:broker} pairs or {@code *}). The rates come from the dynamic broker configs. Replicas in the ISR are never throttled, as in Kafka. The leader
  * answers a throttled follower's fetch without records while its rate is exceeded; the follower leaves a
  * throttled partition out of its fetches while its own is.
  */
 public final class ReplicationThrottles {
-    public static final String LEADER_RATE = "leader.replication.throttled.rate";
-    public static final String FOLLOWER_RATE = "follower.replication.throttled.rate";
-    /** Set and cleared with the two above by the reassignment tool; Gregor has no log dir moves to throttle. */
-    public static final String LOG_DIR_RATE = "replica.alter.log.dirs.io.max.bytes.per.second";
     private static final String LEADER_REPLICAS = "leader.replication.throttled.replicas";
     private static final String FOLLOWER_REPLICAS = "follower.replication.throttled.replicas";
 
     private final Time time;
     private final Quota leader;
     private final Quota follower;
-    private final Map<String, Long> brokerValues = new ConcurrentHashMap<>();
-    private final Map<String, Long> clusterDefaults = new ConcurrentHashMap<>();
     /** (topic, key) to the topic's override, null without one. */
     private volatile BiFunction<String, String, String> topicConfig = (t, k) -> null;
 
@@ -38,51 +29,18 @@ public final class ReplicationThrottles {
         this.follower = new Quota();
     }
 
-    public static boolean isThrottleKey(String key) {
-        return key.equals(LEADER_RATE) || key.equals(FOLLOWER_RATE) || key.equals(LOG_DIR_RATE);
-    }
-
     /** Where topic overrides are read. */
     public void topicConfigs(BiFunction<String, String, String> lookup) {
         this.topicConfig = lookup;
     }
 
-    /** Sets (or with null removes) a rate for this broker, or as the cluster default. */
-    public synchronized void set(String key, String value, boolean clusterDefault) {
-        Map<String, Long> target = clusterDefault ? clusterDefaults : brokerValues;
-        if (value == null) {
-            target.remove(key);
-        } else {
-            target.put(key, parse(key, value));
-        }
-        leader.limit = effective(LEADER_RATE);
-        follower.limit = effective(FOLLOWER_RATE);
-    }
-
-    /** The value this broker runs with (its own, else the cluster default), null when unset. */
-    public Long value(String key, boolean clusterDefault) {
-        return clusterDefault ? clusterDefaults.get(key) : brokerValues.get(key);
-    }
-
-    public static long parse(String key, String value) {
-        try {
-            long v = Long.parseLong(value.trim());
-            if (v < 0) {
-                throw new NumberFormatException();
-            }
-            return v;
-        } catch (NumberFormatException e) {
-            throw new InvalidConfigurationException("Invalid value " + value + " for configuration " + key
-                    + ": Value must be at least 0");
-        }
-    }
-
-    private long effective(String key) {
-        Long v = brokerValues.get(key);
-        if (v == null) {
-            v = clusterDefaults.get(key);
-        }
-        return v == null ? Long.MAX_VALUE : v;
+    /**
+     * The rates this broker runs with, in bytes/s (Long.MAX_VALUE: unthrottled): its dynamic
+     * {@code leader.replication.throttled.rate} / {@code follower.replication.throttled.rate}, else the cluster default's.
+     */
+    public void rates(long leaderBytesPerSec, long followerBytesPerSec) {
+        leader.limit = leaderBytesPerSec;
+        follower.limit = followerBytesPerSec;
     }
 
     /** Leader side: should this fetch by {@code followerId} get no records now? */

@@ -77,6 +77,9 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
     /** ACLs by resource pattern, from /kafka-acl and /kafka-acl-extended, kept current by watches. */
     private final Map<ResourcePattern, Set<AccessControlEntry>> acls = new ConcurrentHashMap<>();
     private volatile java.util.function.Consumer<ResourcePattern> aclListener;
+    /** Entity (a broker id or {@code <default>}) to its /config/brokers dynamic configs, kept current by a watch. */
+    private final Map<String, Map<String, String>> brokerConfigs = new ConcurrentHashMap<>();
+    private volatile java.util.function.Consumer<String> brokerConfigListener;
     final Map<TopicPartition, PartitionState> states = new ConcurrentHashMap<>();
     /** Partitions being reassigned, from the adding_replicas/removing_replicas of their topic znodes. */
     final Map<TopicPartition, io.gregor.broker.metadata.ReplicaAssignment> reassigning = new ConcurrentHashMap<>();
@@ -188,6 +191,7 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             zk.addWatch(ZkPaths.CONFIG_USERS, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(AclJson.LITERAL_ACLS, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(AclJson.EXTENDED_ACLS, AddWatchMode.PERSISTENT_RECURSIVE);
+            zk.addWatch(ZkPaths.CONFIG_BROKERS, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.DELETE_TOPICS, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.ISR_CHANGES, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.CONTROLLER, AddWatchMode.PERSISTENT);
@@ -399,6 +403,12 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
                         l.accept(resource);
                     }
                 }
+            } else if (path.startsWith(ZkPaths.CONFIG_BROKERS + "/") && parts.length == 4) {
+                loadBrokerConfig(parts[3]);
+                java.util.function.Consumer<String> l = brokerConfigListener;
+                if (l != null) {
+                    l.accept(parts[3]);
+                }
             } else if (path.equals(ZkPaths.CONTROLLER)) {
                 loadController();
                 if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
@@ -454,6 +464,10 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
                     }
                 }
             }
+        }
+        brokerConfigs.clear();
+        for (String entity : zk.getChildren(ZkPaths.CONFIG_BROKERS, false)) {
+            loadBrokerConfig(entity);
         }
         loadController();
     }
@@ -740,6 +754,62 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
         }
         Map<String, String> copy = new TreeMap<>(newConfigs);
         awaitVisible(() -> copy.equals(userConfigs.getOrDefault(user, Map.of())), VISIBLE_TIMEOUT_MS);
+    }
+
+    private void loadBrokerConfig(String entity) throws KeeperException, InterruptedException {
+        try {
+            Map<String, Object> json = Json.object(zk.getData(ZkPaths.brokerConfig(entity), false, null));
+            Map<String, String> c = new TreeMap<>();
+            if (json.get("config") instanceof Map<?, ?> m) {
+                m.forEach((k, v) -> c.put(k.toString(), String.valueOf(v)));
+            }
+            brokerConfigs.put(entity, c);
+        } catch (KeeperException.NoNodeException e) {
+            brokerConfigs.remove(entity);
+        }
+    }
+
+    @Override
+    public Map<String, String> brokerConfigs(String entity) {
+        return brokerConfigs.getOrDefault(entity, Map.of());
+    }
+
+    @Override
+    public void listenBrokerConfigs(java.util.function.Consumer<String> changed) {
+        brokerConfigListener = changed;
+    }
+
+    /**
+     * Writes {@code /config/brokers/<entity>} in Kafka's JSON and a config change notification (entity path
+     * {@code brokers/<entity>}), as Kafka's ZooKeeper-mode admin did; every broker's watch (this one's too)
+     * then reloads the entity and applies it.
+     */
+    @Override
+    public void setBrokerConfigs(String entity, Map<String, String> newConfigs) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("version", 1);
+        json.put("config", new TreeMap<>(newConfigs));
+        byte[] data = Json.bytes(json);
+        String path = ZkPaths.brokerConfig(entity);
+        try {
+            try {
+                zk.create(path, data, ACL, CreateMode.PERSISTENT);
+            } catch (KeeperException.NodeExistsException e) {
+                zk.setData(path, data, -1);
+            }
+            Map<String, Object> change = new LinkedHashMap<>();
+            change.put("version", 2);
+            change.put("entity_path", "brokers/" + entity);
+            zk.create(ZkPaths.CONFIG_CHANGES + "/config_change_", Json.bytes(change), ACL,
+                    CreateMode.PERSISTENT_SEQUENTIAL);
+        } catch (KeeperException e) {
+            throw new IllegalStateException("Cannot write the dynamic configs of broker entity " + entity + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        Map<String, String> copy = new TreeMap<>(newConfigs);
+        awaitVisible(() -> copy.equals(brokerConfigs.getOrDefault(entity, Map.of())), VISIBLE_TIMEOUT_MS);
     }
 
     private void loadConfig(String name) throws KeeperException, InterruptedException {

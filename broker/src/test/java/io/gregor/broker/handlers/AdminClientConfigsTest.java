@@ -153,13 +153,14 @@ class AdminClientConfigsTest {
         Map<ConfigResource, Collection<AlterConfigOp>> ops = Map.of(
                 topic, List.of(op("retention.ms", "later", OpType.SET)),
                 missing, List.of(op("retention.ms", "1", OpType.SET)),
-                brokerResource, List.of(op("log.retention.ms", "1", OpType.SET)));
+                brokerResource, List.of(op("num.partitions", "1", OpType.SET)));
 
         var result = admin.incrementalAlterConfigs(ops).values();
 
         assertFailsWith(result.get(topic), InvalidConfigurationException.class, "retention.ms");
         assertFailsWith(result.get(missing), UnknownTopicOrPartitionException.class, "missing");
-        assertFailsWith(result.get(brokerResource), InvalidRequestException.class, "dynamic broker configs");
+        assertFailsWith(result.get(brokerResource), InvalidRequestException.class,
+                "Cannot update these configs dynamically: Set(num.partitions)");
         assertThat(describe(topic).get("retention.ms").source()).isNotEqualTo(ConfigSource.DYNAMIC_TOPIC_CONFIG);
     }
 

@@ -90,7 +90,7 @@ class ConfigsHandlerTest {
         AlterConfigsRequestData request = new AlterConfigsRequestData().setValidateOnly(false);
         request.resources().add(legacy(TOPIC, "events", "retention.ms", "forever"));
         request.resources().add(legacy(TOPIC, "missing", "retention.ms", "1"));
-        request.resources().add(legacy(BROKER, "3", "log.retention.ms", "1"));
+        request.resources().add(legacy(BROKER, "3", "log.dirs", "/elsewhere"));
         request.resources().add(legacy(TOPIC, "twice"));
         request.resources().add(legacy(TOPIC, "twice"));
         AlterConfigsRequestData.AlterConfigsResource nullValue = legacy(TOPIC, "events");
@@ -122,7 +122,7 @@ class ConfigsHandlerTest {
         request.resources().add(incremental(TOPIC, "events-unknown-op",
                 new AlterableConfig().setName("retention.ms").setConfigOperation((byte) 9).setValue("1")));
         request.resources().add(incremental(BROKER_LOGGER, "3", op("root", OpType.SET, "DEBUG")));
-        request.resources().add(incremental(BROKER, "", op("log.retention.ms", OpType.SET, "1")));
+        request.resources().add(incremental(BROKER, "", op("broker.id", OpType.SET, "1")));
 
         IncrementalAlterConfigsResponseData response = roundTrip(handler.incrementalAlterConfigs(request), (short) 1,
                 IncrementalAlterConfigsResponseData::new);
@@ -133,11 +133,10 @@ class ConfigsHandlerTest {
                         tuple("events-nulls", Errors.INVALID_REQUEST.code(), "Null value not supported for : retention.ms, segment.ms"),
                         tuple("events-unknown-op", Errors.INVALID_REQUEST.code(),
                                 "Unknown config operation type 9 for key retention.ms"),
-                        tuple("3", Errors.INVALID_REQUEST.code(),
-                                "Gregor does not support changing log levels at runtime: "
-                                        + "start the broker with -Dgregor.log.level[.LOGGER]=LEVEL (GREGOR_OPTS)."),
-                        tuple("", Errors.INVALID_REQUEST.code(), "Gregor does not support dynamic broker configs: "
-                                + "set them in server.properties and restart the broker."));
+                        // tests log through slf4j-simple, whose levels cannot change
+                        tuple("3", Errors.INVALID_REQUEST.code(), "Log levels cannot be changed at runtime: this broker "
+                                + "logs through org.slf4j.simple.SimpleLoggerFactory, not Gregor's logging (gregor-server-start)"),
+                        tuple("", Errors.INVALID_REQUEST.code(), "Cannot update these configs dynamically: Set(broker.id)"));
         assertThat(real.topics.topic("events").orElseThrow().configs()).containsEntry("retention.ms", "1000");
     }
 
