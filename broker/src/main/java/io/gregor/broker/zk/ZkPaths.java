@@ -14,6 +14,7 @@ final class ZkPaths {
     static final String CONFIG_TOPICS = "/config/topics";
     static final String CONFIG_CHANGES = "/config/changes";
     static final String CONFIG_USERS = "/config/users";
+    static final String CONFIG_CLIENTS = "/config/clients";
     static final String DELETE_TOPICS = "/admin/delete_topics";
     static final String PREFERRED_ELECTION = "/admin/preferred_replica_election";
     /** Gregor's own, in the preferred election's JSON shape: Kafka's ZooKeeper mode had no unclean election request. */
@@ -23,7 +24,7 @@ final class ZkPaths {
 
     /** What a Kafka broker creates at start (KafkaZkClient.createTopLevelPaths). */
     static final List<String> PERSISTENT = List.of("/consumers", BROKER_IDS, BROKER_TOPICS, CONFIG_CHANGES,
-            "/config/clients", CONFIG_USERS, "/config/brokers", "/config/ips", CONFIG_TOPICS, DELETE_TOPICS,
+            CONFIG_CLIENTS, CONFIG_USERS, "/config/brokers", "/config/ips", CONFIG_TOPICS, DELETE_TOPICS,
             BROKER_SEQID, ISR_CHANGES, PRODUCER_ID_BLOCK, "/log_dir_event_notification");
 
     private ZkPaths() {
@@ -55,7 +56,9 @@ final class ZkPaths {
 
     /** Kafka sanitizes user names (URL encoding) into znode names. */
     static String userConfig(String user) {
-        return CONFIG_USERS + "/" + org.apache.kafka.common.utils.internals.Sanitizer.sanitize(user);
+        // the default user's quotas sit at /config/users/<default>, unsanitized as Kafka wrote it
+        return CONFIG_USERS + "/" + ("<default>".equals(user) ? user
+                : org.apache.kafka.common.utils.internals.Sanitizer.sanitize(user));
     }
 
     static String deleteTopic(String topic) {
