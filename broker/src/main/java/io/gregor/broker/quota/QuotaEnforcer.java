@@ -143,7 +143,8 @@ public final class QuotaEnforcer implements RequestThrottler {
 
     /**
      * Whether the client throttles itself on this answer's throttle time (KIP-219, Kafka 2.0): Produce v6+ and
-     * Fetch v8+; every other API's versions that Gregor serves to clients are of that age or newer.
+     * Fetch v8+, the versions the byte-rate quotas meet. Other APIs (only the request quota throttles them) are
+     * taken as throttling themselves, as every client since Kafka 2.0 does; their older versions are not told apart.
      */
     private static boolean clientThrottles(ApiKeys api, short version) {
         return switch (api) {
