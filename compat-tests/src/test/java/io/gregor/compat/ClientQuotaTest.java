@@ -158,6 +158,27 @@ class ClientQuotaTest {
         assertThat(rate).as("bytes/s consumed over %d ms", MEASURE_MS).isBetween(QUOTA * 0.9, QUOTA * 1.1);
     }
 
+    @Test
+    void requestPercentageThrottlesForAtMostOneQuotaWindow() {
+        String topic = TestDirs.uniqueTopic("quota-request");
+        String clientId = "quota-busy";
+        try (Admin admin = Clients.admin(broker.bootstrapServers())) {
+            Clients.createTopic(admin, topic, 1, Map.of());
+            // a hundredth of a percent of one request thread: a few produce requests use more than that
+            setQuota(admin, Map.of(ClientQuotaEntity.CLIENT_ID, clientId), "request_percentage", 0.01);
+        }
+        Map<String, Object> props = new HashMap<>();
+        props.put("client.id", clientId);
+        try (KafkaProducer<String, String> producer = Clients.producer(broker.bootstrapServers(), props)) {
+            for (int i = 0; i < 20; i++) {
+                Clients.get(producer.send(new ProducerRecord<>(topic, "k", "v" + i)));
+            }
+            double throttleMax = metric(producer.metrics(), "produce-throttle-time-max");
+            // Kafka bounds a request quota's throttle time by one quota window (quota.window.size.seconds)
+            assertThat(throttleMax).as("produce-throttle-time-max").isPositive().isLessThanOrEqualTo(1000);
+        }
+    }
+
     private static double metric(Map<org.apache.kafka.common.MetricName, ? extends Metric> metrics, String name) {
         return metrics.entrySet().stream().filter(e -> e.getKey().name().equals(name))
                 .mapToDouble(e -> ((Number) e.getValue().metricValue()).doubleValue())
