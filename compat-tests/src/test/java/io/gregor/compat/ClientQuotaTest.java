@@ -7,10 +7,16 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.errors.InvalidRequestException;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.quota.ClientQuotaAlteration;
 import org.apache.kafka.common.quota.ClientQuotaEntity;
 import org.apache.kafka.common.quota.ClientQuotaFilter;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
@@ -177,6 +183,38 @@ class ClientQuotaTest {
             // Kafka bounds a request quota's throttle time by one quota window (quota.window.size.seconds)
             assertThat(throttleMax).as("produce-throttle-time-max").isPositive().isLessThanOrEqualTo(1000);
         }
+    }
+
+    @Test
+    void aThrottledConnectionIsNotReadUntilItsThrottleTimeHasPassed() throws Exception {
+        String topic = TestDirs.uniqueTopic("quota-mute");
+        try (Admin admin = Clients.admin(broker.bootstrapServers())) {
+            Clients.createTopic(admin, topic, 1, Map.of());
+            setQuota(admin, Map.of(ClientQuotaEntity.CLIENT_ID, RawKafkaConnection.CLIENT_ID), "producer_byte_rate", 1024.0);
+        }
+        try (RawKafkaConnection raw = new RawKafkaConnection(broker.port(), Duration.ofSeconds(30))) {
+            // 12 KiB at 1 KiB/s: over the 10 s allowance, the answer comes at once and tells the throttle time
+            ProduceResponseData first = produce(raw, topic, new byte[12 * 1024]);
+            long answered = System.nanoTime();
+            assertThat(first.responses().iterator().next().partitionResponses().get(0).errorCode()).isZero();
+            assertThat(first.throttleTimeMs()).isPositive();
+            // a client that ignores it: the broker reads its next request only once the time has passed (KIP-219)
+            ProduceResponseData second = produce(raw, topic, new byte[16]);
+            long waitedMs = (System.nanoTime() - answered) / 1_000_000;
+            assertThat(second.responses().iterator().next().partitionResponses().get(0).errorCode()).isZero();
+            assertThat(waitedMs).as("ms until the next answer, throttled for %d ms", first.throttleTimeMs())
+                    .isGreaterThanOrEqualTo(first.throttleTimeMs() - 200L);
+        }
+    }
+
+    private static ProduceResponseData produce(RawKafkaConnection raw, String topic, byte[] value) throws java.io.IOException {
+        MemoryRecords records = MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(value));
+        ProduceRequestData.TopicProduceDataCollection topics = new ProduceRequestData.TopicProduceDataCollection();
+        topics.add(new ProduceRequestData.TopicProduceData().setName(topic).setPartitionData(List.of(
+                new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(records))));
+        return raw.roundTrip(ApiKeys.PRODUCE, (short) 11,
+                new ProduceRequestData().setAcks((short) 1).setTimeoutMs(10_000).setTopicData(topics),
+                ProduceResponseData::new);
     }
 
     private static double metric(Map<org.apache.kafka.common.MetricName, ? extends Metric> metrics, String name) {
