@@ -15,8 +15,8 @@ import java.util.Properties;
  * Reads a whole topic with {@code assign()} and no consumer group, with ConsumerPerformance's fetch
  * settings, and prints that tool's summary format. It measures the fetch path on a broker without
  * consumer groups, where ConsumerPerformance (which subscribes) cannot run.
- * Usage: AssignConsumerPerformance BOOTSTRAP TOPIC RECORDS TIMEOUT_MS [ISOLATION_LEVEL]
- * (read_uncommitted, the consumer's default, or read_committed).
+ * Usage: AssignConsumerPerformance BOOTSTRAP TOPIC RECORDS TIMEOUT_MS [ISOLATION_LEVEL [CLIENT_CONFIG_FILE]]
+ * (read_uncommitted, the consumer's default, or read_committed; the file: e.g. TLS settings).
  */
 public final class AssignConsumerPerformance {
     public static void main(String[] args) {
@@ -30,6 +30,13 @@ public final class AssignConsumerPerformance {
         props.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, 2 * 1024 * 1024);       // --socket-buffer-size
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, args.length > 4 ? args[4] : "read_uncommitted");
+        if (args.length > 5) {
+            try (var in = java.nio.file.Files.newBufferedReader(java.nio.file.Path.of(args[5]))) {
+                props.load(in);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
         props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         long start = System.currentTimeMillis();

@@ -14,6 +14,10 @@ import java.util.concurrent.TimeUnit;
 abstract class BrokerProcess implements AutoCloseable {
     final Path runDir;
     final int port;
+    final int sslPort;
+    final int saslSslPort;
+    /** Set: the next start adds SSL and SASL_SSL listeners (the TLS rows); null: PLAINTEXT only. */
+    BenchTls tls;
     private Process process;
     /** Nanoseconds from process start to the first answered Metadata request. */
     private long startToMetadataNanos;
@@ -21,6 +25,8 @@ abstract class BrokerProcess implements AutoCloseable {
     BrokerProcess(Path runDir) throws IOException {
         this.runDir = runDir;
         this.port = freePort();
+        this.sslPort = freePort();
+        this.saslSslPort = freePort();
         Files.createDirectories(runDir);
     }
 
@@ -34,6 +40,15 @@ abstract class BrokerProcess implements AutoCloseable {
 
     String bootstrap() {
         return "127.0.0.1:" + port;
+    }
+
+    /** The listener of {@code protocol}: PLAINTEXT, SSL or SASL_SSL (the latter two while {@link #tls} is set). */
+    String bootstrap(String protocol) {
+        return "127.0.0.1:" + switch (protocol) {
+            case "SSL" -> sslPort;
+            case "SASL_SSL" -> saslSslPort;
+            default -> port;
+        };
     }
 
     final void start(Affinity affinity) throws IOException, InterruptedException {
@@ -75,8 +90,12 @@ abstract class BrokerProcess implements AutoCloseable {
      * handed to a client socket before the broker binds it, and the broker then fails to start.
      */
     static int freePort() throws IOException {
+        // -Dgregor.bench.ports=FROM-TO keeps the brokers in a range of ports (a machine shared with other runs)
+        String[] range = System.getProperty("gregor.bench.ports", "20000-32767").split("-");
+        int from = Integer.parseInt(range[0].trim());
+        int to = Integer.parseInt(range[1].trim());
         for (int attempt = 0; attempt < 200; attempt++) {
-            int port = ThreadLocalRandom.current().nextInt(20_000, 32_768);
+            int port = ThreadLocalRandom.current().nextInt(from, to + 1);
             try (ServerSocket s = new ServerSocket()) {
                 s.bind(new InetSocketAddress("127.0.0.1", port));
                 return port;
@@ -84,7 +103,7 @@ abstract class BrokerProcess implements AutoCloseable {
                 // try another
             }
         }
-        throw new IOException("no free loopback port in 20000-32767");
+        throw new IOException("no free loopback port in " + from + "-" + to);
     }
 
     /** Gregor through its own start script, with the shipped config/server.properties. */
@@ -103,10 +122,18 @@ abstract class BrokerProcess implements AutoCloseable {
 
         @Override
         List<String> command() {
-            return List.of(home.resolve("bin/gregor-server-start").toString(),
+            List<String> cmd = new ArrayList<>(List.of(home.resolve("bin/gregor-server-start").toString(),
                     home.resolve("config/server.properties").toString(),
-                    "--override", "log.dirs=" + runDir.resolve("data"),
-                    "--override", "listeners=PLAINTEXT://127.0.0.1:" + port);
+                    "--override", "log.dirs=" + runDir.resolve("data")));
+            if (tls == null) {
+                cmd.addAll(List.of("--override", "listeners=PLAINTEXT://127.0.0.1:" + port));
+            } else {
+                cmd.addAll(List.of("--override", "listeners=" + BenchTls.listeners(port, sslPort, saslSslPort),
+                        "--override", "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL",
+                        "--override", "inter.broker.listener.name=PLAINTEXT"));
+                cmd.addAll(BenchTls.overrides(tls.brokerSettings()));
+            }
+            return cmd;
         }
     }
 
@@ -133,16 +160,21 @@ abstract class BrokerProcess implements AutoCloseable {
 
         @Override
         void prepare() throws IOException, InterruptedException {
-            Files.writeString(config, String.join("\n",
+            String listeners = tls == null ? "PLAINTEXT://127.0.0.1:" + port
+                    : BenchTls.listeners(port, sslPort, saslSslPort);
+            StringBuilder security = new StringBuilder();
+            if (tls != null) {
+                tls.brokerSettings().forEach((k, v) -> security.append(k).append('=').append(v).append('\n'));
+            }
+            Files.writeString(config, security + String.join("\n",
                     "process.roles=broker,controller",
                     "node.id=1",
                     "controller.quorum.bootstrap.servers=127.0.0.1:" + controllerPort,
-                    "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
+                    "listeners=" + listeners + ",CONTROLLER://127.0.0.1:" + controllerPort,
                     "inter.broker.listener.name=PLAINTEXT",
-                    "advertised.listeners=PLAINTEXT://127.0.0.1:" + port
-                            + ",CONTROLLER://127.0.0.1:" + controllerPort,
+                    "advertised.listeners=" + listeners + ",CONTROLLER://127.0.0.1:" + controllerPort,
                     "controller.listener.names=CONTROLLER",
-                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL",
                     "num.network.threads=3",
                     "num.io.threads=8",
                     "socket.send.buffer.bytes=102400",

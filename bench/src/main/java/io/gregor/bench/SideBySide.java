@@ -3,6 +3,9 @@ package io.gregor.bench;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
+import org.apache.kafka.clients.admin.ScramMechanism;
+import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,7 +23,8 @@ import java.util.stream.Stream;
 /**
  * Runs the same workloads, with Kafka's stock load tools, against real Apache Kafka and against Gregor,
  * one broker at a time, alternating Kafka, Gregor, Kafka, Gregor... and prints the medians side by side.
- * Usage: SideBySide HOME CLASSPATH [--quick] [--rounds N] [--brokers kafka,gregor] [--out DIR]
+ * Usage: SideBySide HOME CLASSPATH [--quick] [--rounds N] [--brokers kafka,gregor] [--out DIR] [--only secure]
+ * ({@code --only secure}: only the TLS and SASL_SSL rows).
  */
 public final class SideBySide {
     private static final long MIB = 1024 * 1024;
@@ -81,6 +85,16 @@ public final class SideBySide {
     private Affinity affinity = Affinity.NONE;
     /** --profile: a JFR recording of each broker over the produce workloads, summarised per run. */
     private boolean profile;
+    /** --only secure: the TLS and SASL_SSL rows alone. */
+    private boolean secureOnly;
+    /** The broker key and SCRAM user of the TLS and SASL_SSL rows, made at bench start. */
+    private BenchTls tls;
+
+    /** The case of the TLS and SASL_SSL rows: 1 KiB records, 8 partitions, acks=1. */
+    static final ProduceCase SECURE_CASE = new ProduceCase(8, 1024, "1");
+    /** Fresh connections timed per broker and round (after a few untimed ones warm up the client code). */
+    private static final int CONNECT_SAMPLES = 15;
+    private static final int CONNECT_WARMUP = 3;
 
     private SideBySide(Path home, String classpath, Plan plan, Path outDir) {
         this.home = home;
@@ -98,6 +112,7 @@ public final class SideBySide {
         Path out = home.resolve("bench/out");
         Integer rounds = null;
         boolean profileRun = false;
+        boolean secureOnly = false;
         Affinity affinity = Affinity.NONE;
         for (int i = 2; i < args.length; i++) {
             switch (args[i]) {
@@ -107,6 +122,13 @@ public final class SideBySide {
                 case "--out" -> out = Path.of(args[++i]).toAbsolutePath();
                 case "--profile" -> profileRun = true;
                 case "--pin" -> affinity = Affinity.brokerOnFirstCpu();
+                case "--only" -> {
+                    String rows = args[++i];
+                    if (!rows.equals("secure")) {
+                        throw new IllegalArgumentException("--only takes 'secure' (the TLS and SASL_SSL rows)");
+                    }
+                    secureOnly = true;
+                }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -122,6 +144,8 @@ public final class SideBySide {
         SideBySide bench = new SideBySide(home, classpath, plan, runOut);
         bench.profile = profileRun;
         bench.affinity = affinity;
+        bench.secureOnly = secureOnly;
+        bench.tls = BenchTls.create(runOut);
         bench.run(brokers, quick);
     }
 
@@ -159,6 +183,13 @@ public final class SideBySide {
     private static final int START_SAMPLES = 3;
 
     private void runAgainst(BrokerProcess broker, Path dir, int round) throws Exception {
+        if (!secureOnly) {
+            runPlaintext(broker, dir, round);
+        }
+        runSecure(broker, dir);
+    }
+
+    private void runPlaintext(BrokerProcess broker, Path dir, int round) throws Exception {
         String name = broker.name();
         log("round " + round + ": starting " + name + " on " + broker.bootstrap());
         // A start of ~250 ms moves with whatever the machine did just before, so each round times several
@@ -260,6 +291,128 @@ public final class SideBySide {
 
         results.add("RSS after load (MiB)", name, ProcStat.rssKib(pid) / 1024.0);
         results.add("broker CPU s, whole run", name, ProcStat.cpuSeconds(pid));
+    }
+
+    /**
+     * The TLS and SASL_SSL rows, on a fresh start of the broker with SSL and SASL_SSL listeners beside PLAINTEXT
+     * (a start of its own, so the other rows' broker has the settings it always had): produce 1 KiB to 8
+     * partitions and read them back with assign() over each, and the time a fresh AdminClient takes to its
+     * first describeCluster answer over PLAINTEXT, SSL (TLS handshake) and SASL_SSL (TLS + SCRAM-SHA-256).
+     */
+    private void runSecure(BrokerProcess broker, Path dir) throws Exception {
+        String name = broker.name();
+        broker.close();
+        deleteTree(dir.resolve("data"));
+        broker.tls = tls;
+        flushDirtyPages();
+        awaitQuietDisks();
+        broker.start(affinity);
+        log("TLS rows: " + name + " on " + broker.bootstrap("SSL") + " (SSL) and " + broker.bootstrap("SASL_SSL")
+                + " (SASL_SSL)");
+        List<String> protocols = List.of("SSL", "SASL_SSL");
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap()))) {
+            List<NewTopic> topics = new ArrayList<>();
+            for (String protocol : protocols) {
+                topics.add(new NewTopic(secureTopic(protocol), SECURE_CASE.partitions(), (short) 1));
+            }
+            admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
+            admin.alterUserScramCredentials(List.of(new UserScramCredentialUpsertion(BenchTls.SCRAM_USER,
+                    new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_256, 4096), BenchTls.SCRAM_PASSWORD)))
+                    .all().get(60, TimeUnit.SECONDS);
+        }
+        // the credential reaches the broker's SASL servers a moment after the answer on Kafka (its metadata log)
+        awaitLogin(broker, "SASL_SSL");
+
+        for (String protocol : List.of("PLAINTEXT", "SSL", "SASL_SSL")) {
+            String label = "connection set-up " + label(protocol) + ": fresh AdminClient to first describeCluster (ms)";
+            for (int i = 0; i < CONNECT_WARMUP + CONNECT_SAMPLES; i++) {
+                double ms = connectMs(broker, protocol);
+                if (i >= CONNECT_WARMUP) {
+                    results.add(label, name, ms);
+                }
+            }
+            log(String.format("%s %s: %.1f ms", name, label, results.median(label, name).orElse(Double.NaN)));
+        }
+
+        ToolRunner tools = new ToolRunner(classpath, dir, affinity);
+        long records = plan.records1KiB;
+        for (String protocol : protocols) {
+            Path config = tls.clientConfigFile(dir, protocol);
+            String topic = secureTopic(protocol);
+            flushDirtyPages();
+            ProcStat.Cpu before = ProcStat.cpu(broker.pid());
+            ToolRunner.Output out = tools.run("produce-" + topic, "org.apache.kafka.tools.ProducerPerformance",
+                    List.of("--topic", topic, "--num-records", Long.toString(records), "--record-size",
+                            Integer.toString(SECURE_CASE.recordSize()), "--throughput", "-1",
+                            "--command-config", config.toString(), "--producer-props",
+                            "bootstrap.servers=" + broker.bootstrap(protocol), "acks=" + SECURE_CASE.acks()), 600, null);
+            ProcStat.Cpu used = ProcStat.cpu(broker.pid()).minus(before);
+            String p = "produce " + SECURE_CASE.label() + " over " + label(protocol);
+            Optional<ToolOutput.Produce> r = ToolOutput.produce(out.lines());
+            if (r.isPresent() && out.exitCode() == 0 && r.get().records() == records) {
+                double mb = records * (double) SECURE_CASE.recordSize() / MIB;
+                results.add(p + ": MB/s", name, r.get().mbPerSec());
+                results.add(p + ": p99 latency (ms)", name, r.get().p99Ms());
+                results.add(p + ": broker CPU s", name, used.total());
+                results.add(p + ": MB per broker CPU s", name, mb / used.total());
+                log(String.format("%s %s: %.1f MB/s, p99 %.0f ms, broker CPU %.1f s", name, p, r.get().mbPerSec(),
+                        r.get().p99Ms(), used.total()));
+            } else {
+                results.fail(p + ": MB/s", name, failure(out));
+                log(name + " " + p + " failed: " + failure(out));
+            }
+            consume(tools, broker, "consume 8p 1KiB over " + label(protocol) + " (assign, no group)",
+                    "consume-assign-" + topic, AssignConsumerPerformance.class.getName(),
+                    List.of(broker.bootstrap(protocol), topic, Long.toString(records), "15000", "read_uncommitted",
+                            config.toString()), records);
+        }
+    }
+
+    private static String secureTopic(String protocol) {
+        return "perf-" + protocol.toLowerCase() + "-" + SECURE_CASE.topic().substring("perf-".length());
+    }
+
+    private static String label(String protocol) {
+        return switch (protocol) {
+            case "SSL" -> "TLS";
+            case "SASL_SSL" -> "SASL_SSL (TLS + SCRAM-SHA-256)";
+            default -> protocol;
+        };
+    }
+
+    private Map<String, Object> adminProps(BrokerProcess broker, String protocol) {
+        Map<String, Object> props = new java.util.HashMap<>();
+        if (!protocol.equals("PLAINTEXT")) {
+            props.putAll(tls.clientProps(protocol));
+        }
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap(protocol));
+        return props;
+    }
+
+    /** A fresh AdminClient's time to its first describeCluster answer: connection, TLS handshake, SASL, metadata. */
+    private double connectMs(BrokerProcess broker, String protocol) throws Exception {
+        Map<String, Object> props = adminProps(broker, protocol);
+        long started = System.nanoTime();
+        try (Admin admin = Admin.create(props)) {
+            admin.describeCluster().nodes().get(30, TimeUnit.SECONDS);
+            return (System.nanoTime() - started) / 1e6;
+        }
+    }
+
+    /** Waits (up to 30 s) until a client can log in over {@code protocol}. */
+    private void awaitLogin(BrokerProcess broker, String protocol) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                connectMs(broker, protocol);
+                return;
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(200);
+            }
+        }
     }
 
     /**

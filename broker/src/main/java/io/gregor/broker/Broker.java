@@ -31,6 +31,9 @@ import io.gregor.broker.metrics.BrokerMetrics;
 import io.gregor.broker.metrics.MetricsEndpoint;
 import io.gregor.broker.metrics.PartitionMetrics;
 import io.gregor.broker.metrics.RequestHandlerPool;
+import io.gregor.broker.quota.ClientQuotas;
+import io.gregor.broker.quota.ClientQuotasApi;
+import io.gregor.broker.quota.QuotaEnforcer;
 import io.gregor.broker.replica.FetchPurgatory;
 import io.gregor.broker.replica.ReplicaManager;
 import io.gregor.broker.replica.ReplicationSettings;
@@ -252,7 +255,10 @@ public final class Broker implements AutoCloseable {
         ScramCredentials scramCredentials = new ScramCredentials(store);
         scramCredentials.register(registry);
         SaslApis.register(registry);
-        new io.gregor.broker.handlers.ClientQuotasHandler().register(registry);
+        ClientQuotas clientQuotas = new ClientQuotas(store, config.quotaWindowNum(),
+                TimeUnit.SECONDS.toMillis(config.quotaWindowSizeSeconds()), time);
+        new ClientQuotasApi(clientQuotas).register(registry);
+        QuotaEnforcer quotaEnforcer = new QuotaEnforcer(clientQuotas, time);
         // every listener's TLS and SASL settings are checked before anything binds
         Map<String, ListenerSecurity> securities = new java.util.LinkedHashMap<>();
         try {
@@ -264,6 +270,7 @@ public final class Broker implements AutoCloseable {
             securities.values().forEach(ListenerSecurity::close);
             throw e;
         }
+        securities.forEach((name, security) -> BrokerGauges.reauthentication(metrics, name, security.reauthStats()));
         new FetchHandler(topics, purgatory, time, metrics.topics()).register(registry);
         new OffsetsHandler(topics).register(registry);
         new ClusterHandler(config, topics, logs, brokerId, clusterId, advertised).register(registry);
@@ -356,7 +363,8 @@ public final class Broker implements AutoCloseable {
                     config.socketSendBufferBytes(), config.socketReceiveBufferBytes()),
                     securities.get(listener.listenerName()), registry,
                     // the trace first: it notes the request as sent, before a fault takes a topic out of it
-                    List.of(requestTrace.interceptor(), faultInjector.interceptor()), metrics.requests(), requestPool, time);
+                    List.of(requestTrace.interceptor(), faultInjector.interceptor()), metrics.requests(), quotaEnforcer,
+                    requestPool, time);
             servers.add(server);
             InetSocketAddress bound;
             try {

@@ -29,6 +29,8 @@ final class RawKafkaConnection implements AutoCloseable {
     private final DataInputStream in;
     private final OutputStream out;
     private int nextCorrelationId = 1;
+    /** The client.id of every request sent. */
+    static final String CLIENT_ID = "gregor-compat-raw";
 
     RawKafkaConnection(int port, Duration readTimeout) {
         try {
@@ -70,7 +72,7 @@ final class RawKafkaConnection implements AutoCloseable {
                 .setRequestApiKey(apiKey.id)
                 .setRequestApiVersion(version)
                 .setCorrelationId(correlationId)
-                .setClientId("gregor-compat-raw");
+                .setClientId(CLIENT_ID);
         writeFrame(serialize(header, headerVersion, body, version));
         return correlationId;
     }

@@ -251,6 +251,16 @@ public final class BrokerConfig {
         return longValue("connections.max.idle.ms");
     }
 
+    /** quota.window.num: samples a client quota's rate is measured over. */
+    public int quotaWindowNum() {
+        return intValue("quota.window.num");
+    }
+
+    /** quota.window.size.seconds: each sample's span. */
+    public int quotaWindowSizeSeconds() {
+        return intValue("quota.window.size.seconds");
+    }
+
     public int maxConnections() {
         return intValue("max.connections");
     }

@@ -292,6 +292,10 @@ final class BrokerConfigDef {
         DEF.define("zookeeper.connection.timeout.ms", INT, null, HIGH,
                 "How long to wait for a ZooKeeper connection; defaults to zookeeper.session.timeout.ms.");
 
+        // --- client quotas: the rates measured over quota.window.num windows of quota.window.size.seconds
+        DEF.define("quota.window.num", INT, 11, atLeast(1), LOW, "The number of samples to retain in memory for client quotas.");
+        DEF.define("quota.window.size.seconds", INT, 1, atLeast(1), LOW, "The time span of each sample for client quotas.");
+
         // --- security: listeners' protocols and Kafka's own SSL/SASL keys (each may be overridden per
         // listener as listener.name.<name>.<key>, which BrokerConfig.listenerConfigs resolves)
         DEF.define("security.inter.broker.protocol", STRING, null,

@@ -49,6 +49,7 @@ public final class KafkaServer implements AutoCloseable {
     private final Executor requestPool;
     private final List<RequestInterceptor> interceptors;
     private final RequestObserver observer;
+    private final RequestThrottler throttler;
     private final Time time;
     private final EventLoopGroup acceptors;
     private final EventLoopGroup workers;
@@ -96,6 +97,14 @@ public final class KafkaServer implements AutoCloseable {
      */
     public KafkaServer(Settings settings, ListenerSecurity security, ApiRegistry registry,
                        List<RequestInterceptor> interceptors, RequestObserver observer, Executor requestPool, Time time) {
+        this(settings, security, registry, interceptors, observer, RequestThrottler.NONE, requestPool, time);
+    }
+
+    /** @param throttler the client quotas, which throttle a client's connections */
+    public KafkaServer(Settings settings, ListenerSecurity security, ApiRegistry registry,
+                       List<RequestInterceptor> interceptors, RequestObserver observer, RequestThrottler throttler,
+                       Executor requestPool, Time time) {
+        this.throttler = throttler;
         this.time = time;
         this.settings = settings;
         this.security = security;
@@ -151,11 +160,11 @@ public final class KafkaServer implements AutoCloseable {
                                 // before the SASL handler, which writes its answers through it
                                 .addLast("responseEncoder", new ResponseEncoder(!security.tls()));
                         if (security.sasl()) {
-                            pipeline.addLast("sasl", new SaslServerHandler(security, registry, frames));
+                            pipeline.addLast("sasl", new SaslServerHandler(security, registry, frames, time));
                         }
                         pipeline.addLast("requestDecoder", new RequestDecoder(registry, settings.listenerName(),
                                         security.protocol(), time))
-                                .addLast("requestProcessor", new RequestProcessor(registry, interceptors, observer, requestPool,
+                                .addLast("requestProcessor", new RequestProcessor(registry, interceptors, observer, throttler, requestPool,
                                         settings.maxInFlightRequests(), settings.maxInFlightBytes(), time));
                     }
                 });

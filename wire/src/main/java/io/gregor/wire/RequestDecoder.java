@@ -51,6 +51,7 @@ public final class RequestDecoder extends MessageToMessageDecoder<ByteBuf> {
         if (evt instanceof Authenticated authenticated) {
             // requests decoded from now on carry the principal; none were decoded before it on a secured listener
             connection = connection.withPrincipal(authenticated.principal());
+            ctx.fireUserEventTriggered(evt); // the request processor keeps a SASL session, to re-authenticate it
             return;
         }
         super.userEventTriggered(ctx, evt);

@@ -1,5 +1,7 @@
 package io.gregor.wire;
 
+import io.gregor.wire.security.Authenticated;
+import io.gregor.wire.security.SaslSession;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -39,6 +41,13 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
     private final ApiRegistry registry;
     private final RequestInterceptor[] interceptors;
     private final RequestObserver observer;
+    private final RequestThrottler throttler;
+    /** Throttled answers whose throttle time has not yet passed: reading waits while there are any (KIP-219). */
+    private int throttles;
+    /** The connection's SASL login, once there is one: it expires and re-authenticates (KIP-368). */
+    private SaslSession saslSession;
+    /** Set once the connection is to close after what it has read is answered: no more is read. */
+    private boolean closing;
     private final Time time;
     private final SerialExecutor serial;
     private final int maxInFlightRequests;
@@ -72,6 +81,15 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
     /** @param time the broker's clock, the one that stamped each request's arrival (the observer's timings) */
     public RequestProcessor(ApiRegistry registry, List<RequestInterceptor> interceptors, RequestObserver observer,
                             Executor requestPool, int maxInFlightRequests, long maxInFlightBytes, Time time) {
+        this(registry, interceptors, observer, RequestThrottler.NONE, requestPool, maxInFlightRequests, maxInFlightBytes,
+                time);
+    }
+
+    /** @param throttler the client quotas: what throttles a client, and for how long */
+    public RequestProcessor(ApiRegistry registry, List<RequestInterceptor> interceptors, RequestObserver observer,
+                            RequestThrottler throttler, Executor requestPool, int maxInFlightRequests,
+                            long maxInFlightBytes, Time time) {
+        this.throttler = throttler;
         this.time = time;
         this.registry = registry;
         this.observer = observer;
@@ -89,13 +107,45 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         KafkaRequest request = (KafkaRequest) msg;
+        if (closing) {
+            request.release(); // read along with the request that closes the connection
+            return;
+        }
         Slot slot = new Slot(request);
         unanswered.addLast(slot);
         inFlightBytes += request.frameSize();
+        SaslSession session = saslSession;
+        if (session != null) {
+            long now = time.nanoseconds();
+            if (session.reauthenticating()
+                    || (request.apiKey() == ApiKeys.SASL_HANDSHAKE && session.beginReauthentication(now))) {
+                slot.reauthentication = session;
+            } else if (session.expired(now)) {
+                // KIP-368: what was read before is still answered, then the connection goes
+                session.closedExpired();
+                slot.disconnect = true;
+                slot.disconnectReason = "its SASL session expired without re-authentication";
+                closing = true;
+                ctx.channel().config().setAutoRead(false);
+                slot.dequeuedNanos = now;
+                slot.localDoneNanos = now;
+                slot.answerReadyNanos = now;
+                answered(slot, null);
+                return;
+            }
+        }
         if (mustPauseReading()) {
             ctx.channel().config().setAutoRead(false);
         }
         serial.execute(() -> dispatch(slot));
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof Authenticated authenticated && authenticated.session() != null) {
+            saslSession = authenticated.session();
+        }
+        super.userEventTriggered(ctx, evt);
     }
 
     @Override
@@ -113,8 +163,8 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
     }
 
     private boolean mustPauseReading() {
-        return drained != null || unanswered.size() >= maxInFlightRequests || inFlightBytes >= maxInFlightBytes
-                || !ctx.channel().isWritable();
+        return drained != null || closing || throttles > 0 || unanswered.size() >= maxInFlightRequests
+                || inFlightBytes >= maxInFlightBytes || !ctx.channel().isWritable();
     }
 
     /**
@@ -159,7 +209,17 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
             } else if (request.apiKey() == ApiKeys.API_VERSIONS && request.body() == null) {
                 slot.responseVersion = 0;
                 answer = CompletableFuture.completedFuture(registry.apiVersionsResponse(Errors.UNSUPPORTED_VERSION));
+            } else if (slot.reauthentication != null) {
+                try {
+                    answer = CompletableFuture.completedFuture(slot.reauthentication.handle(request.apiKey(), request.body(),
+                            request.apiVersion(), time.nanoseconds()));
+                } finally {
+                    slot.closeAfterAnswer = slot.reauthentication.failed();
+                }
             } else {
+                if (throttler.isActive()) {
+                    throttler.beforeHandling(request);
+                }
                 answer = registry.lookup(request.apiKey()).handler().handle(request);
             }
         } catch (Throwable t) {
@@ -205,6 +265,23 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
             }
         }
         long delayMillis = slot.delayMillis;
+        if (throttler.isActive() && !slot.disconnect && slot.reauthentication == null) {
+            try {
+                RequestThrottler.Throttle throttle = throttler.onAnswer(slot.request, response,
+                        slot.localDoneNanos - slot.dequeuedNanos);
+                if (throttle != null && throttle.millis() > 0) {
+                    slot.throttleMillis = throttle.millis();
+                    if (throttle.beforeSending()) {
+                        // a client too old to throttle itself: its answer waits, and nothing is read meanwhile
+                        delayMillis += throttle.millis();
+                        startThrottle(throttle.millis());
+                        slot.throttleMillis = 0;
+                    }
+                }
+            } catch (RuntimeException e) {
+                log.error("Client quotas failed on the {} answer; sending it unthrottled", slot.request.apiKey(), e);
+            }
+        }
         if (slot.context != null && response != null && !slot.disconnect) {
             for (RequestInterceptor interceptor : interceptors) {
                 try {
@@ -248,9 +325,10 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
                 }
             }
             if (head.disconnect && active) {
-                log.info("Closing the connection from {} instead of answering {} (correlation id {}), as an interceptor asked",
+                log.info("Closing the connection from {} instead of answering {} (correlation id {}), as {}",
                         head.request.connection().clientAddress(), head.request.apiKey(),
-                        head.request.header().correlationId());
+                        head.request.header().correlationId(),
+                        head.disconnectReason == null ? "an interceptor asked" : head.disconnectReason);
                 if (wrote) {
                     ctx.flush();
                     wrote = false;
@@ -258,7 +336,15 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
                 ctx.close();
             } else if (head.response != null && active) {
                 long sendStart = time.nanoseconds();
+                long throttleMillis = head.throttleMillis;
+                if (throttleMillis > 0) {
+                    throttles++; // nothing more is read from now; the throttle time runs from when the answer is sent
+                    ctx.channel().config().setAutoRead(false);
+                }
                 ctx.write(new KafkaResponse(head.request.header(), head.responseVersion, head.response)).addListener(f -> {
+                    if (throttleMillis > 0) {
+                        ctx.executor().schedule(this::endThrottle, throttleMillis, TimeUnit.MILLISECONDS);
+                    }
                     if (!f.isSuccess()) {
                         writeFailed(head.request, f.cause());
                     } else {
@@ -266,7 +352,17 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
                     }
                 });
                 wrote = true;
+                if (head.closeAfterAnswer) {
+                    // a failed re-authentication: its answer goes, then the connection
+                    closing = true;
+                    ctx.flush();
+                    wrote = false;
+                    ctx.close();
+                }
             } else {
+                if (head.throttleMillis > 0 && active) {
+                    startThrottle(head.throttleMillis); // no answer to send (acks=0): muted from now
+                }
                 long now = time.nanoseconds();
                 observed(head, now, now);
             }
@@ -279,6 +375,20 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
             ctx.channel().config().setAutoRead(true);
         }
         completeDrainIfIdle();
+    }
+
+    /** Stops reading for {@code millis} from now (on the event loop). */
+    private void startThrottle(long millis) {
+        throttles++;
+        ctx.channel().config().setAutoRead(false);
+        ctx.executor().schedule(this::endThrottle, millis, TimeUnit.MILLISECONDS);
+    }
+
+    private void endThrottle() {
+        throttles--;
+        if (ctx.channel().isActive() && !ctx.channel().config().isAutoRead() && !mustPauseReading()) {
+            ctx.channel().config().setAutoRead(true);
+        }
     }
 
     private void observed(Slot slot, long sendStartNanos, long sentNanos) {
@@ -345,6 +455,13 @@ public final class RequestProcessor extends ChannelInboundHandlerAdapter {
         /** Set only when an interceptor was active as the request arrived. */
         RequestContext context;
         boolean disconnect;
+        /** Why the connection closes instead of answering; null: an interceptor asked. */
+        String disconnectReason;
+        /** The SASL session re-authenticating with this request, or null. */
+        SaslSession reauthentication;
+        boolean closeAfterAnswer;
+        /** How long reading pauses once the answer is sent (client quotas). */
+        long throttleMillis;
         long delayMillis;
         boolean done;
         ApiMessage response;

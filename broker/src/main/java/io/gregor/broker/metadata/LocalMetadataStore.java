@@ -27,6 +27,7 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Metadata of a broker without ZooKeeper: one small properties file per topic under
@@ -48,7 +49,11 @@ public final class LocalMetadataStore implements MetadataStore {
     private volatile java.util.function.Consumer<org.apache.kafka.common.resource.ResourcePattern> aclListener;
     /** Sanitized user name, as in Kafka's znode names, to that user's configs. */
     private final Map<String, Map<String, String>> users = new ConcurrentHashMap<>();
-    private volatile java.util.function.Consumer<String> userListener;
+    private final List<java.util.function.Consumer<String>> userListeners = new CopyOnWriteArrayList<>();
+    private final Path clientQuotasFile;
+    /** Entity path ({@code clients/<id>}, {@code users/<user>/clients/<id>}) to its quota configs. */
+    private final Map<String, Map<String, String>> clientQuotas = new ConcurrentHashMap<>();
+    private final List<java.util.function.Consumer<String>> clientQuotaListeners = new CopyOnWriteArrayList<>();
     private final Path brokerConfigsFile;
     /** Entity (a broker id or {@code <default>}) to its dynamic broker configs. */
     private final Map<String, Map<String, String>> brokerConfigs = new ConcurrentHashMap<>();
@@ -63,6 +68,7 @@ public final class LocalMetadataStore implements MetadataStore {
         this.usersFile = metadataDir.resolve("users.properties");
         this.aclsFile = metadataDir.resolve("acls.properties");
         this.brokerConfigsFile = metadataDir.resolve("broker-configs.properties");
+        this.clientQuotasFile = metadataDir.resolve("client-quotas.properties");
         try {
             Files.createDirectories(topicsDir);
             try (DirectoryStream<Path> files = Files.newDirectoryStream(topicsDir, "*.properties")) {
@@ -104,6 +110,17 @@ public final class LocalMetadataStore implements MetadataStore {
                 for (String key : props.stringPropertyNames()) {
                     int slash = key.indexOf('/');
                     brokerConfigs.computeIfAbsent(key.substring(0, slash), e -> new TreeMap<>())
+                            .put(key.substring(slash + 1), props.getProperty(key));
+                }
+            }
+            if (Files.exists(clientQuotasFile)) {
+                Properties props = new Properties();
+                try (Reader in = Files.newBufferedReader(clientQuotasFile, StandardCharsets.UTF_8)) {
+                    props.load(in);
+                }
+                for (String key : props.stringPropertyNames()) {
+                    int slash = key.lastIndexOf('/');
+                    clientQuotas.computeIfAbsent(key.substring(0, slash), e -> new TreeMap<>())
                             .put(key.substring(slash + 1), props.getProperty(key));
                 }
             }
@@ -204,15 +221,48 @@ public final class LocalMetadataStore implements MetadataStore {
         } else {
             users.put(user, Map.copyOf(configs));
         }
-        java.util.function.Consumer<String> l = userListener;
-        if (l != null) {
-            l.accept(user);
-        }
+        userListeners.forEach(l -> l.accept(user));
     }
 
     @Override
     public void listenUsers(java.util.function.Consumer<String> changed) {
-        userListener = changed;
+        userListeners.add(changed);
+    }
+
+    @Override
+    public Map<String, Map<String, String>> clientQuotaConfigs() {
+        return Map.copyOf(clientQuotas);
+    }
+
+    /** All entities in one file, {@code <entity path>/<key>=value} (keys have no slash): few, rarely changed. */
+    @Override
+    public synchronized void setClientQuotaConfigs(String entityPath, Map<String, String> configs) {
+        Map<String, Map<String, String>> next = new TreeMap<>(clientQuotas);
+        if (configs.isEmpty()) {
+            next.remove(entityPath);
+        } else {
+            next.put(entityPath, Map.copyOf(configs));
+        }
+        Properties props = new Properties();
+        next.forEach((e, c) -> c.forEach((k, v) -> props.setProperty(e + "/" + k, v)));
+        StringWriter text = new StringWriter();
+        try {
+            props.store(text, "Gregor client quota configs");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        writeAtomically(clientQuotasFile, text.toString());
+        if (configs.isEmpty()) {
+            clientQuotas.remove(entityPath);
+        } else {
+            clientQuotas.put(entityPath, Map.copyOf(configs));
+        }
+        clientQuotaListeners.forEach(l -> l.accept(entityPath));
+    }
+
+    @Override
+    public void listenClientQuotas(java.util.function.Consumer<String> changed) {
+        clientQuotaListeners.add(changed);
     }
 
     @Override

@@ -129,7 +129,7 @@ public interface MetadataStore extends AutoCloseable {
         throw new UnsupportedOperationException("user configs are not stored here");
     }
 
-    /** Registers the one listener told the name of a user whose configs changed (here or on another broker). */
+    /** Adds a listener told the name of a user whose configs changed (here or on another broker). */
     default void listenUsers(java.util.function.Consumer<String> changed) {
     }
 
@@ -172,6 +172,25 @@ public interface MetadataStore extends AutoCloseable {
 
     /** Registers the one listener told the entity whose dynamic broker configs changed (here or on another broker). */
     default void listenBrokerConfigs(java.util.function.Consumer<String> changed) {
+    }
+
+    /**
+     * Client quota configs of the entities that are not a bare user (a user's own sit in {@link #userConfigs()}):
+     * Kafka's {@code /config/clients/<id>} and {@code /config/users/<user>/clients/<id>}, keyed by that path below
+     * /config ({@code clients/<id>}, {@code users/<user>/clients/<id>}), names sanitized as Kafka sanitized them
+     * and the default entity written {@code <default>}.
+     */
+    default Map<String, Map<String, String>> clientQuotaConfigs() {
+        return Map.of();
+    }
+
+    /** Replaces one entity's configs (an empty map removes them); durable, and seen by every broker. */
+    default void setClientQuotaConfigs(String entityPath, Map<String, String> configs) {
+        throw new UnsupportedOperationException("client quota configs are not stored here");
+    }
+
+    /** Adds a listener told the path of an entity of {@link #clientQuotaConfigs()} whose configs changed. */
+    default void listenClientQuotas(java.util.function.Consumer<String> changed) {
     }
 
     /** Reserves {@code size} producer ids never handed out before (also across restarts); returns the first. */

@@ -108,6 +108,28 @@ public final class BrokerGauges {
     }
 
     /**
+     * A SASL listener's re-authentications (KIP-368) as Kafka's kafka.server:type=socket-server-metrics reports
+     * them (tagged by listener only: Gregor's network threads share the connections).
+     */
+    public static void reauthentication(BrokerMetrics m, String listener, io.gregor.wire.security.ReauthStats stats) {
+        org.apache.kafka.common.metrics.Metrics metrics = m.kafkaMetrics();
+        String group = "socket-server-metrics";
+        Map<String, String> tags = Map.of("listener", listener);
+        metrics.addMetric(metrics.metricName("successful-reauthentication-total", group,
+                "The total number of successful re-authentication of connections", tags),
+                (org.apache.kafka.common.metrics.Gauge<Long>) (config, now) -> stats.successful());
+        metrics.addMetric(metrics.metricName("failed-reauthentication-total", group,
+                "The total number of failed re-authentication of connections", tags),
+                (org.apache.kafka.common.metrics.Gauge<Long>) (config, now) -> stats.failed());
+        metrics.addMetric(metrics.metricName("expired-connections-killed-count", group,
+                "The total number of connections disconnected because their SASL session expired", tags),
+                (org.apache.kafka.common.metrics.Gauge<Long>) (config, now) -> stats.expiredConnectionsKilled());
+        metrics.addMetric(metrics.metricName("reauthentication-latency-avg", group,
+                "The average latency observed due to re-authentication", tags),
+                (org.apache.kafka.common.metrics.Gauge<Double>) (config, now) -> stats.averageLatencyMs());
+    }
+
+    /**
      * kafka.network:type=SocketServer,name=NetworkProcessorAvgIdlePercent: the share of time the network threads
      * (Netty's event loops) were not running, 0..1, averaged over them, since the previous reading at least a
      * second before. Kafka measures its selector's wait; an event loop off the CPU is waiting in the same way,

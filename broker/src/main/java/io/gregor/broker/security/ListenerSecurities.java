@@ -16,19 +16,12 @@ import org.apache.kafka.common.security.authenticator.CredentialCache;
  * keystore, a wrong password, an unknown mechanism) fails the start naming the key and the listener.
  */
 public final class ListenerSecurities {
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ListenerSecurities.class);
     private ListenerSecurities() {
     }
 
     public static ListenerSecurity forListener(BrokerConfig config, Endpoint listener, CredentialCache credentials) {
         SecurityProtocol protocol = SecurityProtocol.forName(listener.securityProtocol());
         Map<String, String> settings = config.listenerConfigs(listener.listenerName());
-        String reauth = settings.get("connections.max.reauth.ms");
-        if ((protocol == SecurityProtocol.SASL_PLAINTEXT || protocol == SecurityProtocol.SASL_SSL)
-                && reauth != null && !reauth.trim().equals("0")) {
-            log.warn("connections.max.reauth.ms={} is not supported yet on listener {}: SASL sessions do not expire "
-                    + "and clients are not asked to re-authenticate (KIP-368)", reauth.trim(), listener.listenerName());
-        }
         try {
             return ListenerSecurity.create(listener.listenerName(), protocol, settings, credentials);
         } catch (org.apache.kafka.common.config.ConfigException e) {

@@ -73,7 +73,10 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
     private final Map<String, Map<String, String>> configs = new ConcurrentHashMap<>();
     /** User name (desanitized) to its /config/users entity configs, kept current by a watch. */
     private final Map<String, Map<String, String>> userConfigs = new ConcurrentHashMap<>();
-    private volatile java.util.function.Consumer<String> userListener;
+    private final List<java.util.function.Consumer<String>> userListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Entity path below /config (clients/<id>, users/<user>/clients/<id>) to its quota configs, kept current by watches. */
+    private final Map<String, Map<String, String>> clientQuotaConfigs = new ConcurrentHashMap<>();
+    private final List<java.util.function.Consumer<String>> clientQuotaListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** ACLs by resource pattern, from /kafka-acl and /kafka-acl-extended, kept current by watches. */
     private final Map<ResourcePattern, Set<AccessControlEntry>> acls = new ConcurrentHashMap<>();
     private volatile java.util.function.Consumer<ResourcePattern> aclListener;
@@ -192,6 +195,7 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             zk.addWatch(AclJson.LITERAL_ACLS, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(AclJson.EXTENDED_ACLS, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.CONFIG_BROKERS, AddWatchMode.PERSISTENT_RECURSIVE);
+            zk.addWatch(ZkPaths.CONFIG_CLIENTS, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.DELETE_TOPICS, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.ISR_CHANGES, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.CONTROLLER, AddWatchMode.PERSISTENT);
@@ -390,10 +394,7 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             } else if (path.startsWith(ZkPaths.CONFIG_USERS + "/") && parts.length == 4) {
                 String user = org.apache.kafka.common.utils.internals.Sanitizer.desanitize(parts[3]);
                 loadUserConfig(user);
-                java.util.function.Consumer<String> l = userListener;
-                if (l != null) {
-                    l.accept(user);
-                }
+                userListeners.forEach(l -> l.accept(user));
             } else if (path.startsWith(AclJson.LITERAL_ACLS + "/") || path.startsWith(AclJson.EXTENDED_ACLS + "/")) {
                 ResourcePattern resource = AclJson.resourceOf(path);
                 if (resource != null) {
@@ -409,6 +410,11 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
                 if (l != null) {
                     l.accept(parts[3]);
                 }
+            } else if ((path.startsWith(ZkPaths.CONFIG_USERS + "/") && parts.length == 6 && parts[4].equals("clients"))
+                    || (path.startsWith(ZkPaths.CONFIG_CLIENTS + "/") && parts.length == 4)) {
+                String entityPath = path.substring("/config/".length());
+                loadClientQuotaConfig(entityPath);
+                clientQuotaListeners.forEach(l -> l.accept(entityPath));
             } else if (path.equals(ZkPaths.CONTROLLER)) {
                 loadController();
                 if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
@@ -451,8 +457,19 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             loadTopic(topic, false);
         }
         userConfigs.clear();
+        clientQuotaConfigs.clear();
         for (String user : zk.getChildren(ZkPaths.CONFIG_USERS, false)) {
             loadUserConfig(org.apache.kafka.common.utils.internals.Sanitizer.desanitize(user));
+            try {
+                for (String client : zk.getChildren(ZkPaths.CONFIG_USERS + "/" + user + "/clients", false)) {
+                    loadClientQuotaConfig("users/" + user + "/clients/" + client);
+                }
+            } catch (KeeperException.NoNodeException e) {
+                // no client quotas below this user
+            }
+        }
+        for (String client : zk.getChildren(ZkPaths.CONFIG_CLIENTS, false)) {
+            loadClientQuotaConfig("clients/" + client);
         }
         acls.clear();
         for (String base : List.of(AclJson.LITERAL_ACLS, AclJson.PREFIXED_ACLS)) {
@@ -721,7 +738,84 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
 
     @Override
     public void listenUsers(java.util.function.Consumer<String> changed) {
-        userListener = changed;
+        userListeners.add(changed);
+    }
+
+    private void loadClientQuotaConfig(String entityPath) throws KeeperException, InterruptedException {
+        try {
+            Map<String, Object> json = Json.object(zk.getData("/config/" + entityPath, false, null));
+            Map<String, String> c = new TreeMap<>();
+            if (json.get("config") instanceof Map<?, ?> m) {
+                m.forEach((k, v) -> c.put(k.toString(), String.valueOf(v)));
+            }
+            clientQuotaConfigs.put(entityPath, c);
+        } catch (KeeperException.NoNodeException e) {
+            clientQuotaConfigs.remove(entityPath);
+        }
+    }
+
+    @Override
+    public Map<String, Map<String, String>> clientQuotaConfigs() {
+        Map<String, Map<String, String>> out = new TreeMap<>();
+        clientQuotaConfigs.forEach((path, c) -> {
+            if (!c.isEmpty()) {
+                out.put(path, c);
+            }
+        });
+        return out;
+    }
+
+    @Override
+    public void listenClientQuotas(java.util.function.Consumer<String> changed) {
+        clientQuotaListeners.add(changed);
+    }
+
+    /**
+     * Writes {@code /config/<entity path>} in Kafka's JSON (with the parents Kafka's admin created, a user's with
+     * empty configs) and a config change notification naming the entity path, as Kafka's ZooKeeper-mode admin did.
+     */
+    @Override
+    public void setClientQuotaConfigs(String entityPath, Map<String, String> newConfigs) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("version", 1);
+        json.put("config", new TreeMap<>(newConfigs));
+        byte[] data = Json.bytes(json);
+        String path = "/config/" + entityPath;
+        try {
+            String[] parts = entityPath.split("/");
+            if (parts.length == 4) {
+                Map<String, Object> empty = new LinkedHashMap<>();
+                empty.put("version", 1);
+                empty.put("config", Map.of());
+                createIfAbsent("/config/users/" + parts[1], Json.bytes(empty));
+                createIfAbsent("/config/users/" + parts[1] + "/clients", new byte[0]);
+            }
+            try {
+                zk.create(path, data, ACL, CreateMode.PERSISTENT);
+            } catch (KeeperException.NodeExistsException e) {
+                zk.setData(path, data, -1);
+            }
+            Map<String, Object> change = new LinkedHashMap<>();
+            change.put("version", 2);
+            change.put("entity_path", entityPath);
+            zk.create(ZkPaths.CONFIG_CHANGES + "/config_change_", Json.bytes(change), ACL,
+                    CreateMode.PERSISTENT_SEQUENTIAL);
+        } catch (KeeperException e) {
+            throw new IllegalStateException("Cannot write the configs of " + entityPath + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        Map<String, String> copy = new TreeMap<>(newConfigs);
+        awaitVisible(() -> copy.equals(clientQuotaConfigs.getOrDefault(entityPath, Map.of())), VISIBLE_TIMEOUT_MS);
+    }
+
+    private void createIfAbsent(String path, byte[] data) throws KeeperException, InterruptedException {
+        try {
+            zk.create(path, data, ACL, CreateMode.PERSISTENT);
+        } catch (KeeperException.NodeExistsException e) {
+            // already there
+        }
     }
 
     /**
@@ -743,7 +837,7 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             }
             Map<String, Object> change = new LinkedHashMap<>();
             change.put("version", 2);
-            change.put("entity_path", "users/" + org.apache.kafka.common.utils.internals.Sanitizer.sanitize(user));
+            change.put("entity_path", path.substring("/config/".length()));
             zk.create(ZkPaths.CONFIG_CHANGES + "/config_change_", Json.bytes(change), ACL,
                     CreateMode.PERSISTENT_SEQUENTIAL);
         } catch (KeeperException e) {

@@ -15,6 +15,7 @@ final class ZkPaths {
     static final String CONFIG_CHANGES = "/config/changes";
     static final String CONFIG_USERS = "/config/users";
     static final String CONFIG_BROKERS = "/config/brokers";
+    static final String CONFIG_CLIENTS = "/config/clients";
     static final String DELETE_TOPICS = "/admin/delete_topics";
     static final String PREFERRED_ELECTION = "/admin/preferred_replica_election";
     static final String REASSIGN_PARTITIONS = "/admin/reassign_partitions";
@@ -25,7 +26,7 @@ final class ZkPaths {
 
     /** What a Kafka broker creates at start (KafkaZkClient.createTopLevelPaths). */
     static final List<String> PERSISTENT = List.of("/consumers", BROKER_IDS, BROKER_TOPICS, CONFIG_CHANGES,
-            "/config/clients", CONFIG_USERS, CONFIG_BROKERS, "/config/ips", CONFIG_TOPICS, DELETE_TOPICS,
+            CONFIG_CLIENTS, CONFIG_USERS, CONFIG_BROKERS, "/config/ips", CONFIG_TOPICS, DELETE_TOPICS,
             BROKER_SEQID, ISR_CHANGES, PRODUCER_ID_BLOCK, "/log_dir_event_notification");
 
     private ZkPaths() {
@@ -57,7 +58,9 @@ final class ZkPaths {
 
     /** Kafka sanitizes user names (URL encoding) into znode names. */
     static String userConfig(String user) {
-        return CONFIG_USERS + "/" + org.apache.kafka.common.utils.internals.Sanitizer.sanitize(user);
+        // the default user's quotas sit at /config/users/<default>, unsanitized as Kafka wrote it
+        return CONFIG_USERS + "/" + ("<default>".equals(user) ? user
+                : org.apache.kafka.common.utils.internals.Sanitizer.sanitize(user));
     }
 
     /** A broker id, or {@code <default>} for the cluster-wide dynamic defaults. */

@@ -61,6 +61,7 @@ public final class ListenerSecurity implements AutoCloseable {
     /** Enabled mechanism to the callback handler its SASL servers share; insertion order = sasl.enabled.mechanisms. */
     private final Map<String, AuthenticateCallbackHandler> mechanisms;
     private final int saslMaxReceiveBytes;
+    private final ReauthStats reauthStats = new ReauthStats();
 
     private ListenerSecurity(String listenerName, SecurityProtocol protocol, SslFactory sslFactory,
                              KafkaPrincipalBuilder principalBuilder, Map<String, ?> configs,
@@ -121,6 +122,9 @@ public final class ListenerSecurity implements AutoCloseable {
             for (String mechanism : enabled) {
                 mechanisms.put(mechanism, callbackHandler(name, mechanism, configs, credentials, tokens));
             }
+        }
+        for (String mechanism : mechanisms.keySet()) {
+            connectionsMaxReauthMs(configs, mechanism); // a malformed value fails the start, naming its key
         }
         int maxReceive = (Integer) configs.get(BrokerSecurityConfigs.SASL_SERVER_MAX_RECEIVE_SIZE_CONFIG);
         return new ListenerSecurity(listenerName, protocol, ssl, principals, configs, mechanisms, maxReceive);
@@ -258,6 +262,35 @@ public final class ListenerSecurity implements AutoCloseable {
         } catch (NoSuchAlgorithmException e) {
             throw new SaslException("Hash algorithm not supported for mechanism " + mechanism, e);
         }
+    }
+
+    /**
+     * connections.max.reauth.ms for a mechanism's sessions: {@code <mechanism>.connections.max.reauth.ms} (lower
+     * case, as Kafka reads it, possibly listener-prefixed) or else the listener's; 0 means sessions do not expire.
+     */
+    public long connectionsMaxReauthMs(String mechanism) {
+        return connectionsMaxReauthMs(configs, mechanism);
+    }
+
+    private static long connectionsMaxReauthMs(Map<String, ?> configs, String mechanism) {
+        String key = mechanism.toLowerCase(Locale.ROOT) + "." + BrokerSecurityConfigs.CONNECTIONS_MAX_REAUTH_MS_CONFIG;
+        Object value = configs.get(key);
+        if (value == null) {
+            key = BrokerSecurityConfigs.CONNECTIONS_MAX_REAUTH_MS_CONFIG;
+            value = configs.get(key);
+        }
+        if (value == null) {
+            return 0;
+        }
+        try {
+            return value instanceof Number n ? n.longValue() : Long.parseLong(value.toString().trim());
+        } catch (NumberFormatException e) {
+            throw new ConfigException(key, value, "not a number of milliseconds");
+        }
+    }
+
+    public ReauthStats reauthStats() {
+        return reauthStats;
     }
 
     /** sasl.server.max.receive.size: the largest frame accepted before authentication completes. */

@@ -23,12 +23,14 @@ import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.apache.kafka.common.security.auth.SaslAuthenticationContext;
+import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import javax.net.ssl.SSLSession;
 import javax.security.sasl.SaslException;
 import javax.security.sasl.SaslServer;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.Optional;
@@ -51,6 +53,7 @@ public final class SaslServerHandler extends ChannelInboundHandlerAdapter {
     private enum State { HANDSHAKE_OR_VERSIONS, HANDSHAKE, AUTHENTICATE, FAILED }
 
     private final ListenerSecurity security;
+    private final Time time;
     private final ApiRegistry registry;
     private final FrameDecoder frames;
     private final int authenticatedMaxFrameBytes;
@@ -58,8 +61,16 @@ public final class SaslServerHandler extends ChannelInboundHandlerAdapter {
     private boolean kafkaHeaders;
     private String mechanism;
     private SaslServer server;
+    /** Set when the mechanism completes. */
+    private SaslSession session;
 
     public SaslServerHandler(ListenerSecurity security, ApiRegistry registry, FrameDecoder frames) {
+        this(security, registry, frames, Time.SYSTEM);
+    }
+
+    /** @param time the broker's clock, which times the session's lifetime (connections.max.reauth.ms) */
+    public SaslServerHandler(ListenerSecurity security, ApiRegistry registry, FrameDecoder frames, Time time) {
+        this.time = time;
         this.security = security;
         this.registry = registry;
         this.frames = frames;
@@ -161,8 +172,13 @@ public final class SaslServerHandler extends ChannelInboundHandlerAdapter {
     /** One token of the mechanism's exchange; {@code header} is null for handshake-v0 bare tokens. */
     private void handleToken(ChannelHandlerContext ctx, byte[] token, RequestHeader header, short version) {
         byte[] challenge;
+        long lifetimeMs = 0;
         try {
             challenge = server.evaluateResponse(token);
+            if (server.isComplete()) {
+                session = newSession(ctx);
+                lifetimeMs = session.started(time.nanoseconds());
+            }
         } catch (SaslAuthenticationException e) {
             authenticationFailed(ctx, header, version, e.getMessage(), e.getMessage());
             return;
@@ -176,8 +192,8 @@ public final class SaslServerHandler extends ChannelInboundHandlerAdapter {
         if (header != null) {
             ctx.writeAndFlush(new KafkaResponse(header, version, new SaslAuthenticateResponseData()
                     .setErrorCode(Errors.NONE.code()).setAuthBytes(challenge == null ? new byte[0] : challenge)
-                    // no re-authentication (KIP-368) yet: the session does not expire
-                    .setSessionLifetimeMs(0L)));
+                    // KIP-368: the client re-authenticates before this passes (v0 has no field: such a client is cut off)
+                    .setSessionLifetimeMs(version >= 1 ? lifetimeMs : 0L)));
         } else if (challenge != null) {
             ByteBuf out = ctx.alloc().buffer(4 + challenge.length);
             out.writeInt(challenge.length).writeBytes(challenge);
@@ -188,16 +204,23 @@ public final class SaslServerHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void succeeded(ChannelHandlerContext ctx) {
+    /** The session of a completed login: who the client is, and what re-authenticates it later. */
+    private SaslSession newSession(ChannelHandlerContext ctx) {
         InetSocketAddress peer = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a : null;
         SslHandler ssl = ctx.pipeline().get(SslHandler.class);
-        Optional<SSLSession> session = ssl == null ? Optional.empty() : Optional.of(ssl.engine().getSession());
+        Optional<SSLSession> tls = ssl == null ? Optional.empty() : Optional.of(ssl.engine().getSession());
+        InetAddress address = peer == null ? null : peer.getAddress();
         KafkaPrincipal principal = security.principal(new SaslAuthenticationContext(server, security.protocol(),
-                peer == null ? null : peer.getAddress(), security.listenerName(), session));
-        log.debug("{} authenticated as {} with {} on listener {}", peer, principal, mechanism, security.listenerName());
+                address, security.listenerName(), tls));
+        return new SaslSession(security, mechanism, principal, address, tls);
+    }
+
+    private void succeeded(ChannelHandlerContext ctx) {
+        log.debug("{} authenticated as {} with {} on listener {}", ctx.channel().remoteAddress(), session.principal(),
+                mechanism, security.listenerName());
         dispose();
         frames.maxFrameBytes(authenticatedMaxFrameBytes);
-        ctx.fireUserEventTriggered(new Authenticated(principal));
+        ctx.fireUserEventTriggered(new Authenticated(session.principal(), session));
         ctx.pipeline().remove(this);
     }
 
