@@ -121,7 +121,9 @@ public final class ClusterHandler {
         }
         for (MetadataRequestData.MetadataRequestTopic requested : data.topics()) {
             String name = requested.name();
-            if (name == null && requested.topicId() != null && !Uuid.ZERO_UUID.equals(requested.topicId())) {
+            // a topic asked for by id comes with a null name or, from Java clients, the field's default ""
+            if ((name == null || name.isEmpty()) && requested.topicId() != null
+                    && !Uuid.ZERO_UUID.equals(requested.topicId())) {
                 response.topics().add(topics.topic(requested.topicId()).map(this::describe)
                         .orElseGet(() -> new MetadataResponseTopic().setTopicId(requested.topicId()).setName(null)
                                 .setErrorCode(Errors.UNKNOWN_TOPIC_ID.code())));
