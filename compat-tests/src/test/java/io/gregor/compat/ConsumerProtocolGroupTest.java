@@ -5,6 +5,7 @@ import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.GroupListing;
 import org.apache.kafka.clients.admin.ListGroupsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.SubscriptionPattern;
 import org.apache.kafka.common.GroupType;
 import org.apache.kafka.common.TopicPartition;
@@ -198,6 +199,48 @@ class ConsumerProtocolGroupTest {
             Set<TopicPartition> both = partitions("kip848-rx-one", 2);
             both.addAll(partitions("kip848-rx-two", 3));
             await().atMost(WAIT).untilAsserted(() -> assertThat(member.assignment()).isEqualTo(both));
+        }
+    }
+
+    @Test
+    void anEmptyClassicGroupBecomesAConsumerGroupWithItsOffsetsAndBack() throws Exception {
+        String topic = "kip848-convert";
+        String group = "kip848-convert-group";
+        GroupTestSupport.createTopic(bootstrap(), topic, 2);
+        GroupTestSupport.produce(bootstrap(), topic, 2, "old", 20);
+        try (KafkaConsumer<String, String> classic = GroupTestSupport.consumer(bootstrap(), group)) {
+            classic.subscribe(List.of(topic));
+            GroupTestSupport.pollRecords(classic, 20, WAIT);
+            classic.commitSync();
+        }
+        assertThat(describe(group).type()).isEqualTo(GroupType.CLASSIC);
+
+        // a consumer-protocol member takes the empty classic group over and starts from its commits
+        GroupTestSupport.produce(bootstrap(), topic, 2, "new", 4);
+        try (ConsumerProtocolMember member = ConsumerProtocolMember.subscribed(consumerProps(bootstrap(), group),
+                List.of(topic), "converted")) {
+            await().atMost(WAIT).untilAsserted(() -> {
+                assertThat(member.assignment()).isEqualTo(partitions(topic, 2));
+                assertThat(member.records).hasSize(4);
+            });
+            assertThat(member.records).allSatisfy(r -> assertThat(r.value()).startsWith("new-"));
+            assertThat(describe(group).type()).isEqualTo(GroupType.CONSUMER);
+            ToolRunner.Result list = runTool(CONSUMER_GROUP_COMMAND, "--bootstrap-server", bootstrap(), "--list", "--type");
+            assertThat(list.exitCode()).as(list.describe()).isZero();
+            assertThat(list.stdoutLines()).as(list.describe())
+                    .anySatisfy(l -> assertThat(l).contains(group).containsIgnoringCase("consumer"));
+        }
+
+        // once it is empty again, a classic member turns it back into a classic group
+        try (KafkaConsumer<String, String> classic = GroupTestSupport.consumer(bootstrap(), group)) {
+            classic.subscribe(List.of(topic));
+            await().atMost(WAIT).untilAsserted(() -> {
+                classic.poll(Duration.ofMillis(100));
+                assertThat(classic.assignment()).isEqualTo(partitions(topic, 2));
+            });
+            assertThat(describe(group).type()).isEqualTo(GroupType.CLASSIC);
+            assertThat(classic.committed(partitions(topic, 2)).values())
+                    .allSatisfy(o -> assertThat(o.offset()).isEqualTo(12L));
         }
     }
 
