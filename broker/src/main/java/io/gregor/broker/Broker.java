@@ -49,6 +49,7 @@ import io.gregor.config.ConfigException;
 import io.gregor.config.DynamicBrokerConfigs;
 import io.gregor.config.Endpoint;
 import io.gregor.coordinator.GroupConfig;
+import io.gregor.coordinator.consumer.ConsumerGroupConfig;
 import io.gregor.coordinator.GroupCoordinator;
 import io.gregor.coordinator.txn.MarkerSender;
 import io.gregor.coordinator.txn.TransactionConfig;
@@ -284,7 +285,10 @@ public final class Broker implements AutoCloseable {
         groupCoordinator = new GroupCoordinator(new GroupConfig(config.groupMinSessionTimeoutMs(),
                 config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
                 config.offsetMetadataMaxBytes(), config.offsetsRetentionMs(), config.offsetsRetentionCheckIntervalMs()),
-                offsetsTopic, (topic, partition) -> topics.partition(topic, partition).isPresent(), scheduler, time);
+                new ConsumerGroupConfig(config.groupConsumerSessionTimeoutMs(), config.groupConsumerHeartbeatIntervalMs(),
+                        config.groupConsumerMaxSize(), config.groupConsumerAssignors()),
+                offsetsTopic, (topic, partition) -> topics.partition(topic, partition).isPresent(),
+                new ConsumerGroupTopics(topics), scheduler, time);
         // groups move with the leadership of their __consumer_offsets partition; events before startup()
         // are covered by its scan of the partitions led then (loading twice is a no-op)
         offsetsTopic.followLeadership(groupCoordinator);

@@ -87,6 +87,18 @@ public final class BrokerConfig {
                     "must be at most replica.lag.time.max.ms (" + replicaLagTimeMaxMs() + ")");
         }
         this.shareGroups = ShareGroupSettings.from(key -> value(key));
+        validateConsumerGroupTimeouts();
+        for (String assignor : groupConsumerAssignors()) {
+            String name = assignor.trim().toLowerCase(java.util.Locale.ROOT);
+            if (!List.of("uniform", "range", "org.apache.kafka.coordinator.group.assignor.uniformassignor",
+                    "org.apache.kafka.coordinator.group.assignor.rangeassignor").contains(name)) {
+                throw new ConfigException("group.consumer.assignors", String.join(",", groupConsumerAssignors()),
+                        "unknown assignor " + assignor + " (Gregor offers uniform and range)");
+            }
+        }
+        if (groupConsumerAssignors().isEmpty()) {
+            throw new ConfigException("group.consumer.assignors", "", "at least one assignor is required");
+        }
         if (!unknownKeys.isEmpty() && dynamicBroker.isEmpty() && dynamicDefault.isEmpty()) {
             log.warn("These configurations '{}' were supplied but are not used by Gregor.", unknownKeys);
         }
@@ -454,6 +466,33 @@ public final class BrokerConfig {
 
     public int groupMaxSize() {
         return intValue("group.max.size");
+    }
+
+    /** Kafka's rules for the consumer-protocol timeouts: each default within its bounds, heartbeats inside the session. */
+    private void validateConsumerGroupTimeouts() {
+        within("group.consumer.session.timeout.ms", "group.consumer.min.session.timeout.ms",
+                "group.consumer.max.session.timeout.ms");
+        within("group.consumer.heartbeat.interval.ms", "group.consumer.min.heartbeat.interval.ms",
+                "group.consumer.max.heartbeat.interval.ms");
+        if (groupConsumerHeartbeatIntervalMs() >= groupConsumerSessionTimeoutMs()) {
+            throw new ConfigException("group.consumer.heartbeat.interval.ms", groupConsumerHeartbeatIntervalMs(),
+                    "must be less than group.consumer.session.timeout.ms (" + groupConsumerSessionTimeoutMs() + ")");
+        }
+    }
+
+    private void within(String key, String minKey, String maxKey) {
+        int value = intValue(key);
+        int min = intValue(minKey);
+        int max = intValue(maxKey);
+        if (max < min) {
+            throw new ConfigException(maxKey, max, "must be greater than or equal to " + minKey + " (" + min + ")");
+        }
+        if (value < min) {
+            throw new ConfigException(key, value, "must be greater than or equal to " + minKey + " (" + min + ")");
+        }
+        if (value > max) {
+            throw new ConfigException(key, value, "must be less than or equal to " + maxKey + " (" + max + ")");
+        }
     }
 
     public List<String> groupCoordinatorRebalanceProtocols() {

@@ -94,6 +94,25 @@ class BrokerConfigLoadTest {
     }
 
     @Test
+    void consumerGroupProtocolSettingsAreCheckedAgainstTheirBounds() {
+        assertThatThrownBy(() -> BrokerConfig.of(Map.of("group.consumer.heartbeat.interval.ms", "1000")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("group.consumer.heartbeat.interval.ms")
+                .hasMessageContaining("group.consumer.min.heartbeat.interval.ms");
+        assertThatThrownBy(() -> BrokerConfig.of(Map.of("group.consumer.session.timeout.ms", "90000")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("group.consumer.session.timeout.ms")
+                .hasMessageContaining("group.consumer.max.session.timeout.ms");
+        assertThatThrownBy(() -> BrokerConfig.of(Map.of("group.consumer.assignors", "uniform,sticky")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("group.consumer.assignors")
+                .hasMessageContaining("sticky");
+        BrokerConfig ok = BrokerConfig.of(Map.of("group.consumer.min.heartbeat.interval.ms", "500",
+                "group.consumer.heartbeat.interval.ms", "500",
+                "group.consumer.assignors", "org.apache.kafka.coordinator.group.assignor.RangeAssignor"));
+        assertThat(ok.groupConsumerHeartbeatIntervalMs()).isEqualTo(500);
+        assertThat(ok.groupConsumerSessionTimeoutMs()).isEqualTo(45000);
+        assertThat(ok.groupConsumerAssignors()).containsExactly("org.apache.kafka.coordinator.group.assignor.RangeAssignor");
+    }
+
+    @Test
     void unknownEnumValueNamesKey() {
         assertThatThrownBy(() -> BrokerConfig.of(Map.of("compression.type", "brotli")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("compression.type").hasMessageContaining("brotli");

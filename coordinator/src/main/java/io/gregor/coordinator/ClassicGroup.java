@@ -12,8 +12,10 @@ import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
 
 /**
- * A classic group's state: members, generation, protocol and committed offsets. All access holds the
- * group's monitor; the coordinator owns the transitions.
+ * A group's state: members, generation, protocol and committed offsets. All access holds the group's monitor;
+ * the coordinator owns the transitions. A KIP-848 consumer group keeps its membership in {@link #consumer}
+ * (its offsets stay here); its classic state then only says Empty or Stable (has members), which offset expiry
+ * and group deletion go by.
  */
 final class ClassicGroup {
     static final String CONSUMER_PROTOCOL_TYPE = ConsumerProtocol.PROTOCOL_TYPE;
@@ -36,6 +38,8 @@ final class ClassicGroup {
     final Map<TopicPartition, CommittedOffset> offsets = new HashMap<>();
     /** TxnOffsetCommit's offsets per producer id, written but not visible until the producer's commit marker lands. */
     final Map<Long, Map<TopicPartition, CommittedOffset>> pendingTxnOffsets = new HashMap<>();
+    /** Non-null while this is a consumer-protocol (KIP-848) group. */
+    io.gregor.coordinator.consumer.ConsumerGroup consumer;
 
     /** Bumped at every rebalance start and completion, so stale timers see they are stale. */
     long rebalanceEpoch;
@@ -167,6 +171,9 @@ final class ClassicGroup {
      * a consumer group or has no members, so no topic counts as subscribed.
      */
     Set<String> subscribedTopics() {
+        if (consumer != null) {
+            return consumer.isEmpty() ? null : consumer.subscribedTopicNames();
+        }
         if (!CONSUMER_PROTOCOL_TYPE.equals(protocolType) || members.isEmpty() || protocolName == null) {
             return null;
         }

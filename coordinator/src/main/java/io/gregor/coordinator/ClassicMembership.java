@@ -84,9 +84,27 @@ final class ClassicMembership {
             if (group.is(GroupState.DEAD)) {
                 // Deleted meanwhile: the client finds the coordinator again and retries on a fresh group.
                 join.fail(Errors.COORDINATOR_NOT_AVAILABLE, memberId);
+            } else if (group.consumer != null && !group.consumer.isEmpty()) {
+                // classic members in a consumer-protocol group (Kafka's mixed groups) are not served
+                join.fail(Errors.INCONSISTENT_GROUP_PROTOCOL, memberId);
+            } else if (group.consumer != null && !unknownMember) {
+                join.fail(Errors.UNKNOWN_MEMBER_ID, memberId);
             } else if (!group.supportsProtocols(request.protocolType(), protocols.keySet())) {
                 join.fail(Errors.INCONSISTENT_GROUP_PROTOCOL, memberId);
             } else if (unknownMember) {
+                if (group.consumer != null) {
+                    // an empty consumer group becomes a classic one when a classic member joins, as in Kafka
+                    log.info("Converting the empty consumer group {} to a classic group", groupId);
+                    try {
+                        store.append(groupId, io.gregor.coordinator.consumer.ConsumerGroupRecords.groupTombstones(group.consumer));
+                    } catch (RuntimeException e) {
+                        join.fail(GroupStore.appendError(e), memberId);
+                        return future;
+                    }
+                    group.consumer.markDead();
+                    group.consumer = null;
+                    group.protocolType = null;
+                }
                 joinNewMember(group, join);
             } else {
                 joinKnownMember(group, join);
@@ -193,7 +211,9 @@ final class ClassicMembership {
             group.protocolType = join.request().protocolType();
         }
         group.add(member);
-        touchSession(group, member);
+        // a client that gave up on its parked JoinGroup and retried would otherwise leave a defunct member behind
+        member.isNew = true;
+        touchSession(group, member, config.newMemberJoinTimeoutMs());
         if (group.is(GroupState.PREPARING_REBALANCE) && group.initialDelayPhase) {
             group.newMemberAdded = true;
         }
@@ -393,6 +413,12 @@ final class ClassicMembership {
             group.pendingSyncMembers.add(m.memberId);
             CompletableFuture<JoinGroupResponseData> waiting = m.awaitingJoin;
             m.awaitingJoin = null;
+            if (m.isNew) {
+                // its check waits for the join timeout: start the session's own instead
+                m.isNew = false;
+                cancel(m.sessionCheck);
+                m.sessionCheckScheduled = false;
+            }
             touchSession(group, m);
             waiting.complete(joinResult(group, m, m.joinVersion));
         }
@@ -684,15 +710,23 @@ final class ClassicMembership {
 
     /** Moves the member's session deadline forward; one scheduled check per member follows it lazily. */
     void touchSession(ClassicGroup group, GroupMember member) {
-        member.sessionDeadlineMs = time.milliseconds() + member.sessionTimeoutMs;
+        if (member.isNew) {
+            return; // its deadline is the new member join timeout until its join completes
+        }
+        touchSession(group, member, member.sessionTimeoutMs);
+    }
+
+    private void touchSession(ClassicGroup group, GroupMember member, long timeoutMs) {
+        member.sessionDeadlineMs = time.milliseconds() + timeoutMs;
         if (!member.sessionCheckScheduled) {
             member.sessionCheckScheduled = true;
-            scheduleSessionCheck(group, member, member.sessionTimeoutMs);
+            scheduleSessionCheck(group, member, timeoutMs);
         }
     }
 
     private void scheduleSessionCheck(ClassicGroup group, GroupMember member, long delayMs) {
-        scheduler.schedule(() -> checkSession(group, member), Math.max(delayMs, 1), TimeUnit.MILLISECONDS);
+        member.sessionCheck = scheduler.schedule(() -> checkSession(group, member), Math.max(delayMs, 1),
+                TimeUnit.MILLISECONDS);
     }
 
     private void checkSession(ClassicGroup group, GroupMember member) {
@@ -703,15 +737,21 @@ final class ClassicMembership {
             }
             long now = time.milliseconds();
             // Members waiting in a rebalance are alive by definition: their request is parked here.
-            boolean waiting = member.awaitingJoin != null || member.awaitingSync != null;
+            // New members are not: their JoinGroup may be parked for a client that is long gone.
+            boolean waiting = !member.isNew && (member.awaitingJoin != null || member.awaitingSync != null);
             if (waiting || now < member.sessionDeadlineMs) {
                 long next = waiting ? member.sessionTimeoutMs : member.sessionDeadlineMs - now;
                 scheduleSessionCheck(group, member, next);
                 return;
             }
             member.sessionCheckScheduled = false;
-            log.info("Member {} of group {} has failed (session timeout {} ms); removing it", member.memberId,
-                    group.groupId, member.sessionTimeoutMs);
+            if (member.isNew) {
+                log.info("New member {} of group {} did not complete its join within {} ms; removing it",
+                        member.memberId, group.groupId, config.newMemberJoinTimeoutMs());
+            } else {
+                log.info("Member {} of group {} has failed (session timeout {} ms); removing it", member.memberId,
+                        group.groupId, member.sessionTimeoutMs);
+            }
             removeMember(group, member, Errors.UNKNOWN_MEMBER_ID);
         }
     }

@@ -34,25 +34,25 @@ final class GroupAdmin {
 
     /** {@code states} and {@code types} filter as ListGroups v4/v5 define them (empty = all). */
     List<ListedGroup> listGroups(Collection<String> states, Collection<String> types, short version) {
-        if (!types.isEmpty() && types.stream().noneMatch(t -> t.equalsIgnoreCase("classic"))) {
-            return List.of();
-        }
+        boolean classic = types.isEmpty() || types.stream().anyMatch(t -> t.equalsIgnoreCase("classic"));
+        boolean consumer = types.isEmpty() || types.stream().anyMatch(t -> t.equalsIgnoreCase("consumer"));
         List<ListedGroup> out = new ArrayList<>();
         for (ClassicGroup group : groups.values()) {
             synchronized (group) {
-                if (group.is(GroupState.DEAD)) {
+                if (group.is(GroupState.DEAD) || !(group.consumer == null ? classic : consumer)) {
                     continue;
                 }
-                if (!states.isEmpty() && states.stream().noneMatch(group.state::matches)) {
+                String state = group.consumer == null ? group.state.wireName() : group.consumer.state().wireName();
+                if (!states.isEmpty() && states.stream().noneMatch(state::equalsIgnoreCase)) {
                     continue;
                 }
                 ListedGroup listed = new ListedGroup().setGroupId(group.groupId)
                         .setProtocolType(group.protocolType == null ? "" : group.protocolType);
                 if (version >= 4) {
-                    listed.setGroupState(group.state.wireName());
+                    listed.setGroupState(state);
                 }
                 if (version >= 5) {
-                    listed.setGroupType("classic");
+                    listed.setGroupType(group.consumer == null ? "classic" : "consumer");
                 }
                 out.add(listed);
             }
@@ -73,6 +73,15 @@ final class GroupAdmin {
         synchronized (group) {
             if (group.is(GroupState.DEAD)) {
                 return notFound(described, groupId, version);
+            }
+            if (group.consumer != null) {
+                // as Kafka: a consumer-protocol group is described by ConsumerGroupDescribe only
+                described.setGroupState(GroupState.DEAD.wireName()).setProtocolType("").setProtocolData("");
+                if (version >= 6) {
+                    described.setErrorCode(Errors.GROUP_ID_NOT_FOUND.code())
+                            .setErrorMessage("Group " + groupId + " is not a classic group.");
+                }
+                return described;
             }
             boolean stable = group.is(GroupState.STABLE);
             described.setGroupState(group.state.wireName())
@@ -119,6 +128,9 @@ final class GroupAdmin {
                 tombstones.add(GroupStore.offsetTombstone(groupId, tp));
             }
             tombstones.add(GroupStore.groupTombstone(groupId));
+            if (group.consumer != null) {
+                tombstones.addAll(io.gregor.coordinator.consumer.ConsumerGroupRecords.groupTombstones(group.consumer));
+            }
             try {
                 store.append(groupId, tombstones);
             } catch (RuntimeException e) {
@@ -126,6 +138,9 @@ final class GroupAdmin {
                 return result.setErrorCode(GroupStore.appendError(e).code());
             }
             group.offsets.clear();
+            if (group.consumer != null) {
+                group.consumer.markDead();
+            }
             group.transitionTo(GroupState.DEAD, time.milliseconds());
             groups.remove(groupId, group);
             log.info("Deleted group {}", groupId);

@@ -1,6 +1,16 @@
 package io.gregor.coordinator;
 
+import io.gregor.coordinator.consumer.ConsumerGroup;
+import io.gregor.coordinator.consumer.ConsumerGroupConfig;
+import io.gregor.coordinator.consumer.ConsumerGroupProtocol;
+import io.gregor.coordinator.consumer.ConsumerTopics;
+import io.gregor.coordinator.consumer.TopicInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
 import org.apache.kafka.common.message.DeleteGroupsResponseData.DeletableGroupResult;
 import org.apache.kafka.common.message.DescribeGroupsResponseData.DescribedGroup;
 import org.apache.kafka.common.message.HeartbeatRequestData;
@@ -23,6 +33,7 @@ import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +66,7 @@ public final class GroupCoordinator implements PartitionLeadershipListener, Auto
     private final ClassicMembership membership;
     private final OffsetManager offsets;
     private final GroupAdmin admin;
+    private final ConsumerGroupProtocol consumerProtocol;
     private ScheduledFuture<?> expiryTask;
     /** Partitions of __consumer_offsets whose groups are in memory: this broker coordinates their groups. */
     private final Set<Integer> loaded = ConcurrentHashMap.newKeySet();
@@ -66,8 +78,31 @@ public final class GroupCoordinator implements PartitionLeadershipListener, Auto
         return t;
     });
 
+    /** A coordinator whose consumer-protocol groups see no topics (tests of the classic protocol). */
     public GroupCoordinator(GroupConfig config, CoordinatorLog offsetsLog, TopicCatalog catalog,
                             ScheduledExecutorService scheduler, Time time) {
+        this(config, ConsumerGroupConfig.defaults(), offsetsLog, catalog, NO_TOPICS, scheduler, time);
+    }
+
+    private static final ConsumerTopics NO_TOPICS = new ConsumerTopics() {
+        @Override
+        public TopicInfo byName(String name) {
+            return null;
+        }
+
+        @Override
+        public TopicInfo byId(Uuid id) {
+            return null;
+        }
+
+        @Override
+        public Collection<TopicInfo> all() {
+            return List.of();
+        }
+    };
+
+    public GroupCoordinator(GroupConfig config, ConsumerGroupConfig consumerConfig, CoordinatorLog offsetsLog,
+                            TopicCatalog catalog, ConsumerTopics topics, ScheduledExecutorService scheduler, Time time) {
         this.config = config;
         this.store = new GroupStore(offsetsLog);
         this.scheduler = scheduler;
@@ -75,6 +110,32 @@ public final class GroupCoordinator implements PartitionLeadershipListener, Auto
         this.membership = new ClassicMembership(config, store, groups, scheduler, time);
         this.offsets = new OffsetManager(config, store, catalog, groups, membership, time);
         this.admin = new GroupAdmin(store, groups, time);
+        this.consumerProtocol = new ConsumerGroupProtocol(consumerConfig, topics, scheduler, time,
+                new ConsumerGroupProtocol.Listener() {
+                    @Override
+                    public void membersChanged(ConsumerGroup group) {
+                        consumerMembersChanged(group);
+                    }
+
+                    @Override
+                    public void write(ConsumerGroup group, List<CoordinatorRecord> records) {
+                        try {
+                            store.append(group.groupId(), records).whenComplete((ignored, e) -> {
+                                if (e != null) {
+                                    log.warn("Writing the records of consumer group {} failed: {}", group.groupId(), e.toString());
+                                }
+                            });
+                        } catch (RuntimeException e) {
+                            log.warn("Writing the records of consumer group {} failed: {}", group.groupId(), e.toString());
+                        }
+                    }
+                });
+    }
+
+    /** A consumer group gained its first member or lost its last: its classic state follows (offset expiry, deletion). */
+    private void consumerMembersChanged(ConsumerGroup consumerGroup) {
+        ClassicGroup group = (ClassicGroup) consumerGroup.lock();
+        group.transitionTo(consumerGroup.isEmpty() ? GroupState.EMPTY : GroupState.STABLE, time.milliseconds());
     }
 
     /** The {@code __consumer_offsets} partition of a group: abs(hashCode) % partitions, abs(MIN_VALUE) being 0. */
@@ -127,6 +188,9 @@ public final class GroupCoordinator implements PartitionLeadershipListener, Auto
                 groups.put(group.groupId, group);
                 synchronized (group) {
                     membership.startSessions(group);
+                    if (group.consumer != null) {
+                        consumerProtocol.startSessions(group.consumer);
+                    }
                 }
             }
             loaded.add(partition);
@@ -155,6 +219,9 @@ public final class GroupCoordinator implements PartitionLeadershipListener, Auto
         for (ClassicGroup group : List.copyOf(groups.values())) {
             if (store.partitionFor(group.groupId) == partition) {
                 synchronized (group) {
+                    if (group.consumer != null) {
+                        group.consumer.markDead();
+                    }
                     membership.unload(group);
                 }
                 groups.remove(group.groupId, group);
@@ -201,6 +268,119 @@ public final class GroupCoordinator implements PartitionLeadershipListener, Auto
 
     public LeaveGroupResponseData leaveGroup(LeaveGroupRequestData request, short version) {
         return membership.leaveGroup(request, version);
+    }
+
+    // ================================================================== consumer protocol (KIP-848)
+
+    /**
+     * ConsumerGroupHeartbeat. An empty classic group (one that only has offsets, say) becomes a consumer group
+     * when a consumer-protocol member joins it, as in Kafka; a classic group with members is not converted.
+     */
+    public CompletableFuture<ConsumerGroupHeartbeatResponseData> consumerGroupHeartbeat(
+            ConsumerGroupHeartbeatRequestData request, short version, String clientId, String clientHost) {
+        List<CoordinatorRecord> records = new ArrayList<>();
+        ConsumerGroupHeartbeatResponseData response;
+        CompletableFuture<Void> written = CompletableFuture.completedFuture(null);
+        try {
+            consumerProtocol.validate(request, version);
+            String groupId = request.groupId();
+            boolean joining = request.memberEpoch() == 0;
+            ClassicGroup group = groups.get(groupId);
+            if (group == null) {
+                if (!joining) {
+                    throw Errors.GROUP_ID_NOT_FOUND.exception("Consumer group " + groupId + " not found.");
+                }
+                group = groups.computeIfAbsent(groupId, g -> new ClassicGroup(g, time.milliseconds()));
+            }
+            synchronized (group) {
+                if (group.is(GroupState.DEAD)) {
+                    // deleted or moved meanwhile: the client looks the coordinator up again and retries
+                    throw Errors.COORDINATOR_NOT_AVAILABLE.exception("Group " + groupId + " is being unloaded.");
+                }
+                if (group.consumer == null) {
+                    if (!joining || !group.is(GroupState.EMPTY) || !group.members.isEmpty()) {
+                        throw Errors.GROUP_ID_NOT_FOUND.exception("Group " + groupId + " is not a consumer group.");
+                    }
+                    List<CoordinatorRecord> conversion = new ArrayList<>();
+                    if (group.protocolType != null) {
+                        log.info("Converting the empty classic group {} to a consumer group", groupId);
+                        conversion.add(GroupStore.groupTombstone(groupId));
+                    }
+                    group.consumer = new ConsumerGroup(groupId, group);
+                    records.addAll(conversion);
+                    group.protocolType = ClassicGroup.CONSUMER_PROTOCOL_TYPE;
+                    group.protocolName = null;
+                    group.leaderId = null;
+                    group.pendingMembers.clear();
+                }
+                response = consumerProtocol.heartbeat(group.consumer, request, version, clientId, clientHost, records);
+                if (!records.isEmpty()) {
+                    // appended under the group's lock, so the group's records land in the order of its changes
+                    written = store.append(groupId, records);
+                }
+            }
+        } catch (ApiException e) {
+            Errors error = Errors.forException(e);
+            if (error == Errors.INVALID_REQUEST || error == Errors.UNSUPPORTED_ASSIGNOR
+                    || error == Errors.INVALID_REGULAR_EXPRESSION) {
+                log.info("ConsumerGroupHeartbeat of group {} refused: {} ({})", request.groupId(), error, e.getMessage());
+            } else {
+                log.debug("ConsumerGroupHeartbeat of group {} failed: {} ({})", request.groupId(), error, e.getMessage());
+            }
+            return CompletableFuture.completedFuture(
+                    new ConsumerGroupHeartbeatResponseData().setErrorCode(error.code()).setErrorMessage(e.getMessage()));
+        } catch (RuntimeException e) {
+            Errors error = GroupStore.appendError(e);
+            log.warn("Writing the records of consumer group {} failed: {}", request.groupId(), e.toString());
+            return CompletableFuture.completedFuture(new ConsumerGroupHeartbeatResponseData().setErrorCode(error.code()));
+        }
+        ConsumerGroupHeartbeatResponseData answer = response;
+        // the member hears of its new epoch and assignment once they are replicated, as in Kafka
+        return written.handle((ignored, e) -> {
+            if (e == null) {
+                return answer;
+            }
+            Errors error = GroupStore.appendError(e);
+            log.warn("Writing the records of consumer group {} failed: {}", request.groupId(), error);
+            return new ConsumerGroupHeartbeatResponseData().setErrorCode(error.code());
+        });
+    }
+
+    /** ConsumerGroupDescribe of one group; GROUP_ID_NOT_FOUND for a classic group, so admin clients fall back. */
+    public ConsumerGroupDescribeResponseData.DescribedGroup consumerGroupDescribe(String groupId, short version,
+                                                                              boolean includeAuthorizedOperations) {
+        ClassicGroup group = groups.get(groupId);
+        if (group != null) {
+            synchronized (group) {
+                if (!group.is(GroupState.DEAD)) {
+                    if (group.consumer != null) {
+                        return consumerProtocol.describe(group.consumer, version, includeAuthorizedOperations);
+                    }
+                    return new ConsumerGroupDescribeResponseData.DescribedGroup().setGroupId(groupId)
+                            .setErrorCode(Errors.GROUP_ID_NOT_FOUND.code())
+                            .setErrorMessage("Group " + groupId + " is not a consumer group.");
+                }
+            }
+        }
+        return new ConsumerGroupDescribeResponseData.DescribedGroup().setGroupId(groupId)
+                .setErrorCode(Errors.GROUP_ID_NOT_FOUND.code()).setErrorMessage("Group " + groupId + " not found.");
+    }
+
+    /**
+     * OffsetFetch v9+'s member check: a consumer-protocol member must fetch at its current epoch
+     * (STALE_MEMBER_EPOCH otherwise); admin clients (no member id, epoch -1) always may.
+     */
+    public Errors validateOffsetFetch(String groupId, String memberId, int memberEpoch) {
+        if (memberId == null && memberEpoch < 0) {
+            return Errors.NONE;
+        }
+        ClassicGroup group = groups.get(groupId);
+        if (group == null) {
+            return Errors.NONE;
+        }
+        synchronized (group) {
+            return group.consumer == null ? Errors.NONE : group.consumer.validateOffsetFetch(memberId, memberEpoch);
+        }
     }
 
     // ================================================================== offsets

@@ -27,8 +27,14 @@ final class GroupMember {
     CompletableFuture<SyncGroupResponseData> awaitingSync;
     /** When the session ends without a heartbeat (ms since the epoch). */
     long sessionDeadlineMs;
+    /**
+     * A member whose first join has not completed: it cannot heartbeat yet, so instead of its session it gets
+     * the new member join timeout, which holds even while its JoinGroup is parked (Kafka's isNew).
+     */
+    boolean isNew;
     /** Whether a session check is scheduled; one at a time per member, moved forward lazily. */
     boolean sessionCheckScheduled;
+    java.util.concurrent.ScheduledFuture<?> sessionCheck;
 
     GroupMember(String memberId, String groupInstanceId, String clientId, String clientHost, int rebalanceTimeoutMs,
                 int sessionTimeoutMs, Map<String, byte[]> protocols) {

@@ -1,5 +1,6 @@
 package io.gregor.coordinator;
 
+import io.gregor.coordinator.consumer.ConsumerGroupRecords;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.protocol.Errors;
 
@@ -103,9 +104,17 @@ final class GroupStore {
         Set<String> seen = new HashSet<>();
         // transactional offset commits per producer, until their marker: committed ones apply in log order
         Map<Long, Map<String, Map<TopicPartition, CommittedOffset>>> pendingByProducer = new HashMap<>();
+        ConsumerGroupRecords.Loader consumerGroups = new ConsumerGroupRecords.Loader();
         log.replayTransactional(partition, new CoordinatorLog.TransactionalVisitor() {
             @Override
             public void record(ByteBuffer key, ByteBuffer value, long producerId, boolean transactional) {
+                short type = key.getShort(key.position());
+                if (ConsumerGroupRecords.isConsumerGroupRecord(type)) {
+                    ByteBuffer fields = key.duplicate();
+                    fields.position(fields.position() + 2);
+                    consumerGroups.replay(type, fields, value);
+                    return;
+                }
                 OffsetsRecords.Key k = OffsetsRecords.readKey(key);
                 if (k == null) {
                     return;
@@ -141,11 +150,14 @@ final class GroupStore {
             }
         });
         List<ClassicGroup> loaded = new ArrayList<>();
+        Set<String> consumerGroupIds = consumerGroups.groupIds();
+        seen.addAll(consumerGroupIds);
         for (String groupId : seen) {
             OffsetsRecords.GroupRecord record = metadata.get(groupId);
             Map<TopicPartition, CommittedOffset> committed = offsets.getOrDefault(groupId, Map.of());
             boolean pendingOffsets = pendingByProducer.values().stream().anyMatch(byGroup -> byGroup.containsKey(groupId));
-            if (record == null && committed.isEmpty() && !pendingOffsets) {
+            boolean consumerGroup = consumerGroupIds.contains(groupId);
+            if (record == null && committed.isEmpty() && !pendingOffsets && !consumerGroup) {
                 continue;
             }
             ClassicGroup group = new ClassicGroup(groupId, now);
@@ -156,7 +168,13 @@ final class GroupStore {
                     group.pendingTxnOffsets.put(producerId, new HashMap<>(pending));
                 }
             });
-            if (record != null) {
+            if (consumerGroup) {
+                group.consumer = consumerGroups.build(groupId, group);
+                group.protocolType = ClassicGroup.CONSUMER_PROTOCOL_TYPE;
+                if (!group.consumer.isEmpty()) {
+                    group.state = GroupState.STABLE;
+                }
+            } else if (record != null) {
                 restoreMetadata(group, record, now);
             }
             loaded.add(group);

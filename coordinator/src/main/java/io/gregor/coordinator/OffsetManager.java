@@ -70,6 +70,9 @@ final class OffsetManager {
             Errors error = Errors.NONE;
             if (group.is(GroupState.DEAD)) {
                 error = Errors.COORDINATOR_NOT_AVAILABLE;
+            } else if (group.consumer != null) {
+                // a consumer-protocol group: generationIdOrMemberEpoch is the member epoch
+                error = group.consumer.validateOffsetCommit(memberId, generation, version, false);
             } else if (generation < 0 && group.is(GroupState.EMPTY)) {
                 error = Errors.NONE;
             } else if (group.isStaticMemberFenced(instanceId, memberId)) {
@@ -162,6 +165,8 @@ final class OffsetManager {
             Errors error = Errors.NONE;
             if (group.is(GroupState.DEAD)) {
                 error = Errors.COORDINATOR_NOT_AVAILABLE;
+            } else if (group.consumer != null) {
+                error = group.consumer.validateOffsetCommit(memberId, generation, version, true);
             } else if (generation >= 0 || !memberId.isEmpty()) {
                 // KIP-447: a member of a live group is checked as OffsetCommit checks it
                 if (group.isStaticMemberFenced(instanceId, memberId)) {

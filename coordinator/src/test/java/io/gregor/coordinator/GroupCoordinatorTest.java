@@ -183,6 +183,29 @@ class GroupCoordinatorTest {
     }
 
     @Test
+    void aNewMemberWhoseJoinNeverCompletesIsRemovedAfterTheNewMemberJoinTimeout() throws Exception {
+        coordinator.close();
+        // Kafka's 5 minutes, shortened: the rule is what is tested, not the constant
+        coordinator = newCoordinator(new GroupConfig(1000, 60_000, 0, 3, 10, 60_000, 600_000, 300));
+        JoinGroupResponseData joined = joinAlone("n");
+        assertThat(sync("n", joined.memberId(), 1, new byte[]{1}).errorCode()).isZero();
+
+        // The new member's join waits for the first member to rejoin (up to its 5 s rebalance timeout); the
+        // new member cannot heartbeat meanwhile, so after the join timeout it is removed and told so.
+        long started = System.nanoTime();
+        CompletableFuture<JoinGroupResponseData> newcomer = coordinator.joinGroup(join("n", "", null, "range"),
+                (short) 3, "newcomer", "/127.0.0.1");
+        JoinGroupResponseData dropped = newcomer.get(4, TimeUnit.SECONDS);
+        assertThat(Errors.forCode(dropped.errorCode())).isEqualTo(Errors.UNKNOWN_MEMBER_ID);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(4));
+
+        // the member that rejoins completes the rebalance alone
+        JoinGroupResponseData rejoined = joined(join("n", joined.memberId(), null, "range"));
+        assertThat(rejoined.errorCode()).isZero();
+        assertThat(rejoined.members()).hasSize(1);
+    }
+
+    @Test
     void joinValidation() throws Exception {
         JoinGroupRequestData badSession = join("v", "", null, "range").setSessionTimeoutMs(100);
         assertThat(Errors.forCode(joined(badSession).errorCode())).isEqualTo(Errors.INVALID_SESSION_TIMEOUT);

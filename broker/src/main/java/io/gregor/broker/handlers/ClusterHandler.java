@@ -135,7 +135,9 @@ public final class ClusterHandler {
         }
         for (MetadataRequestData.MetadataRequestTopic requested : data.topics()) {
             String name = requested.name();
-            if (name == null && requested.topicId() != null && !Uuid.ZERO_UUID.equals(requested.topicId())) {
+            // a topic asked for by id comes with a null name or, from Java clients, the field's default ""
+            if ((name == null || name.isEmpty()) && requested.topicId() != null
+                    && !Uuid.ZERO_UUID.equals(requested.topicId())) {
                 // topic ids are not secret: an unauthorized one is answered with the id (Kafka does so)
                 response.topics().add(topics.topic(requested.topicId()).map(t ->
                                 request.authorize(AclOperation.DESCRIBE, ResourceType.TOPIC, t.name()) ? describe(t)

@@ -7,6 +7,10 @@ import io.gregor.coordinator.GroupCoordinator;
 import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaRequest;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.ConsumerGroupDescribeRequestData;
+import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
 import org.apache.kafka.common.message.DeleteGroupsRequestData;
 import org.apache.kafka.common.message.DeleteGroupsResponseData;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
@@ -88,6 +92,8 @@ public final class GroupHandler {
         registry.register(ApiKeys.SYNC_GROUP, (short) 0, (short) 5, this::syncGroup);
         registry.register(ApiKeys.HEARTBEAT, (short) 0, (short) 4, this::heartbeat);
         registry.register(ApiKeys.LEAVE_GROUP, (short) 0, (short) 5, this::leaveGroup);
+        registry.register(ApiKeys.CONSUMER_GROUP_HEARTBEAT, (short) 0, (short) 1, this::consumerGroupHeartbeat);
+        registry.register(ApiKeys.CONSUMER_GROUP_DESCRIBE, (short) 0, (short) 1, this::consumerGroupDescribe);
         // v10 of both names topics by id only; the coordinator keys offsets by name, as classic groups do.
         registry.register(ApiKeys.OFFSET_COMMIT, (short) 2, (short) 9, this::offsetCommit);
         registry.register(ApiKeys.OFFSET_FETCH, (short) 1, (short) 9, this::offsetFetch);
@@ -152,6 +158,30 @@ public final class GroupHandler {
             return CompletableFuture.completedFuture(new LeaveGroupResponseData().setErrorCode(error.code()));
         }
         return CompletableFuture.completedFuture(coordinator.leaveGroup(data, request.apiVersion()));
+    }
+
+    // ------------------------------------------------------------------ consumer protocol (KIP-848)
+
+    private CompletionStage<ConsumerGroupHeartbeatResponseData> consumerGroupHeartbeat(KafkaRequest request) {
+        ConsumerGroupHeartbeatRequestData data = request.body();
+        Errors error = data.groupId() == null || data.groupId().isEmpty() ? Errors.NONE : notHere(data.groupId());
+        if (error != Errors.NONE) {
+            return CompletableFuture.completedFuture(new ConsumerGroupHeartbeatResponseData().setErrorCode(error.code()));
+        }
+        // answered once the member's changes are replicated, on whichever thread completes that
+        return coordinator.consumerGroupHeartbeat(data, request.apiVersion(), request.clientId(), clientHost(request));
+    }
+
+    private CompletionStage<ConsumerGroupDescribeResponseData> consumerGroupDescribe(KafkaRequest request) {
+        ConsumerGroupDescribeRequestData data = request.body();
+        ConsumerGroupDescribeResponseData response = new ConsumerGroupDescribeResponseData();
+        for (String groupId : data.groupIds()) {
+            Errors error = notHere(groupId);
+            response.groups().add(error == Errors.NONE
+                    ? coordinator.consumerGroupDescribe(groupId, request.apiVersion(), data.includeAuthorizedOperations())
+                    : new ConsumerGroupDescribeResponseData.DescribedGroup().setGroupId(groupId).setErrorCode(error.code()));
+        }
+        return CompletableFuture.completedFuture(response);
     }
 
     /** Kafka reports the client's address as InetAddress.toString(): "/127.0.0.1". */
@@ -298,6 +328,10 @@ public final class GroupHandler {
                 }
                 OffsetFetchResponseGroup group = new OffsetFetchResponseGroup().setGroupId(g.groupId());
                 Errors error = groupError(request, AclOperation.DESCRIBE, g.groupId());
+                if (error == Errors.NONE && version >= 9) {
+                    // a consumer-protocol member fetches at its current epoch (STALE_MEMBER_EPOCH otherwise)
+                    error = coordinator.validateOffsetFetch(g.groupId(), g.memberId(), g.memberEpoch());
+                }
                 if (error != Errors.NONE) {
                     response.groups().add(group.setErrorCode(error.code()));
                     continue;

@@ -1,0 +1,35 @@
+package io.gregor.coordinator.consumer;
+
+import java.util.List;
+
+/**
+ * The broker settings of KIP-848 consumer groups, with Kafka's key names.
+ *
+ * @param sessionTimeoutMs    group.consumer.session.timeout.ms
+ * @param heartbeatIntervalMs group.consumer.heartbeat.interval.ms
+ * @param maxSize             group.consumer.max.size
+ * @param assignors           group.consumer.assignors: names ("uniform", "range") or Kafka's class names; the first is the default
+ */
+public record ConsumerGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs, int maxSize, List<String> assignors) {
+    public ConsumerGroupConfig {
+        List<String> names = new java.util.ArrayList<>();
+        for (String name : assignors) {
+            Assignor assignor = Assignors.byName(name);
+            if (assignor == null) {
+                throw new IllegalArgumentException("Unknown assignor " + name);
+            }
+            if (!names.contains(assignor.name())) {
+                names.add(assignor.name());
+            }
+        }
+        assignors = List.copyOf(names);
+        if (assignors.isEmpty()) {
+            throw new IllegalArgumentException("At least one assignor is required");
+        }
+    }
+
+    /** Kafka's defaults. */
+    public static ConsumerGroupConfig defaults() {
+        return new ConsumerGroupConfig(45_000, 5_000, Integer.MAX_VALUE, List.of("uniform", "range"));
+    }
+}

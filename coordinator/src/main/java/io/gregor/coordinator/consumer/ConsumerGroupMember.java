@@ -1,0 +1,116 @@
+package io.gregor.coordinator.consumer;
+
+import org.apache.kafka.common.Uuid;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** A member of a KIP-848 consumer group. Guarded by its group's lock. */
+public final class ConsumerGroupMember {
+    /** Where the member is in reconciling towards the target assignment (Kafka's MemberState). */
+    public enum State {
+        STABLE, UNREVOKED_PARTITIONS, UNRELEASED_PARTITIONS
+    }
+
+    public static final int LEAVE_GROUP_MEMBER_EPOCH = -1;
+    public static final int LEAVE_GROUP_STATIC_MEMBER_EPOCH = -2;
+
+    String memberId;
+    String instanceId;
+    String rackId;
+    String clientId = "";
+    String clientHost = "";
+    int rebalanceTimeoutMs = -1;
+    String serverAssignor;
+    List<String> subscribedTopicNames = List.of();
+    /** Null when the member subscribes by names only. */
+    String subscribedTopicRegex;
+
+    int memberEpoch;
+    int previousMemberEpoch;
+    State state = State.STABLE;
+    /** Topic id to partitions the member owns now (after reconciliation); immutable maps, replaced on change. */
+    Map<Uuid, Set<Integer>> assignedPartitions = Map.of();
+    /** Partitions it was asked to give up and has not confirmed yet. */
+    Map<Uuid, Set<Integer>> partitionsPendingRevocation = Map.of();
+
+    long sessionDeadlineMs;
+    boolean sessionCheckScheduled;
+    /** When a member in UNREVOKED_PARTITIONS is fenced if it has not revoked yet; 0 when not revoking. */
+    long revocationDeadlineMs;
+    /** The member epoch the revocation deadline was set at, so a stale check does nothing. */
+    int revocationEpoch;
+
+    ConsumerGroupMember(String memberId) {
+        this.memberId = memberId;
+    }
+
+    public String memberId() {
+        return memberId;
+    }
+
+    public String instanceId() {
+        return instanceId;
+    }
+
+    public String rackId() {
+        return rackId;
+    }
+
+    public String clientId() {
+        return clientId;
+    }
+
+    public String clientHost() {
+        return clientHost;
+    }
+
+    public int rebalanceTimeoutMs() {
+        return rebalanceTimeoutMs;
+    }
+
+    public String serverAssignor() {
+        return serverAssignor;
+    }
+
+    public List<String> subscribedTopicNames() {
+        return subscribedTopicNames;
+    }
+
+    public String subscribedTopicRegex() {
+        return subscribedTopicRegex;
+    }
+
+    public int memberEpoch() {
+        return memberEpoch;
+    }
+
+    public int previousMemberEpoch() {
+        return previousMemberEpoch;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    public Map<Uuid, Set<Integer>> assignedPartitions() {
+        return assignedPartitions;
+    }
+
+    public Map<Uuid, Set<Integer>> partitionsPendingRevocation() {
+        return partitionsPendingRevocation;
+    }
+
+    /** Moves to a new epoch, remembering the one before (a lost response's epoch stays acceptable). */
+    void updateMemberEpoch(int epoch) {
+        if (epoch != memberEpoch) {
+            previousMemberEpoch = memberEpoch;
+            memberEpoch = epoch;
+        }
+    }
+
+    boolean isReconciledTo(int targetEpoch) {
+        return state == State.STABLE && memberEpoch == targetEpoch;
+    }
+}

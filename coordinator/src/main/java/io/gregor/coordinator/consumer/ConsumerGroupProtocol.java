@@ -1,0 +1,719 @@
+package io.gregor.coordinator.consumer;
+
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
+import io.gregor.coordinator.CoordinatorRecord;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.internals.Topic;
+import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.utils.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import static io.gregor.coordinator.consumer.ConsumerGroupMember.LEAVE_GROUP_MEMBER_EPOCH;
+import static io.gregor.coordinator.consumer.ConsumerGroupMember.LEAVE_GROUP_STATIC_MEMBER_EPOCH;
+
+/**
+ * The KIP-848 consumer group protocol: ConsumerGroupHeartbeat (join, heartbeat, leave, static membership),
+ * the group and member epochs, the target assignment computed by a server-side assignor, and the
+ * reconciliation that hands a partition to a member only once its previous owner has revoked it. Also
+ * ConsumerGroupDescribe.
+ * <p>
+ * Every method taking a group runs under the group's lock; timers (session, revocation) take it when they fire.
+ */
+public final class ConsumerGroupProtocol {
+    private static final Logger log = LoggerFactory.getLogger(ConsumerGroupProtocol.class);
+    /** The heartbeat version from which the client generates its member id (KIP-1082). */
+    private static final short CLIENT_GENERATED_MEMBER_ID_VERSION = 1;
+    /** Group operations Kafka reports as authorized without an authorizer: READ, DELETE, DESCRIBE. */
+    private static final int GROUP_AUTHORIZED_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
+
+    /** What the coordinator does for the protocol: tracks emptiness (offset expiry) and writes records. */
+    public interface Listener {
+        /** The group gained its first member or lost its last. */
+        void membersChanged(ConsumerGroup group);
+
+        /** Writes the records of a change no request waits for (a session or revocation timeout). */
+        void write(ConsumerGroup group, List<CoordinatorRecord> records);
+    }
+
+    private final ConsumerGroupConfig config;
+    private final ConsumerTopics topics;
+    private final ScheduledExecutorService scheduler;
+    private final Time time;
+    private final Listener listener;
+
+    public ConsumerGroupProtocol(ConsumerGroupConfig config, ConsumerTopics topics, ScheduledExecutorService scheduler,
+                                 Time time, Listener listener) {
+        this.config = config;
+        this.topics = topics;
+        this.scheduler = scheduler;
+        this.time = time;
+        this.listener = listener;
+    }
+
+    // ================================================================== validation
+
+    /** Kafka's checks of a heartbeat before any group is looked at. @throws ApiException with Kafka's error and message */
+    public void validate(ConsumerGroupHeartbeatRequestData request, short version) {
+        requireNonEmpty(request.groupId(), "GroupId can't be empty.");
+        if (request.instanceId() != null) {
+            requireNonEmpty(request.instanceId(), "InstanceId can't be empty.");
+        }
+        if (request.rackId() != null) {
+            requireNonEmpty(request.rackId(), "RackId can't be empty.");
+        }
+        if (version >= CLIENT_GENERATED_MEMBER_ID_VERSION) {
+            requireNonEmpty(request.memberId(), "MemberId can't be empty.");
+        }
+        int epoch = request.memberEpoch();
+        if (epoch > 0 || epoch == LEAVE_GROUP_MEMBER_EPOCH) {
+            requireNonEmpty(request.memberId(), "MemberId can't be empty.");
+        } else if (epoch == 0) {
+            if (request.rebalanceTimeoutMs() == -1) {
+                throw Errors.INVALID_REQUEST.exception("RebalanceTimeoutMs must be provided in first request.");
+            }
+            if (request.topicPartitions() == null || !request.topicPartitions().isEmpty()) {
+                throw Errors.INVALID_REQUEST.exception("TopicPartitions must be empty when (re-)joining.");
+            }
+            if (request.subscribedTopicNames() == null && regexOf(request, version) == null) {
+                throw Errors.INVALID_REQUEST.exception(
+                        "Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.");
+            }
+        } else if (epoch == LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+            requireNonEmpty(request.memberId(), "MemberId can't be empty.");
+            if (request.instanceId() == null) {
+                throw Errors.INVALID_REQUEST.exception("InstanceId can't be null.");
+            }
+        } else {
+            throw Errors.INVALID_REQUEST.exception("MemberEpoch is invalid.");
+        }
+        if (request.serverAssignor() != null) {
+            Assignor assignor = Assignors.byName(request.serverAssignor());
+            if (assignor == null || !config.assignors().contains(assignor.name())) {
+                throw Errors.UNSUPPORTED_ASSIGNOR.exception("ServerAssignor " + request.serverAssignor()
+                        + " is not supported. Supported assignors: " + String.join(", ", config.assignors()) + ".");
+            }
+        }
+        String regex = regexOf(request, version);
+        if (regex != null) {
+            try {
+                Pattern.compile(regex);
+            } catch (PatternSyntaxException e) {
+                throw Errors.INVALID_REGULAR_EXPRESSION.exception("SubscribedTopicRegex `" + regex
+                        + "` is not a valid regular expression: " + e.getMessage() + ".");
+            }
+        }
+    }
+
+    private static String regexOf(ConsumerGroupHeartbeatRequestData request, short version) {
+        return version >= 1 ? request.subscribedTopicRegex() : null;
+    }
+
+    private static void requireNonEmpty(String value, String message) {
+        if (value == null || value.isEmpty()) {
+            throw Errors.INVALID_REQUEST.exception(message);
+        }
+    }
+
+    // ================================================================== heartbeat
+
+    /**
+     * Serves a validated heartbeat of a member of {@code group} (under its lock), adding the records of what
+     * changed to {@code records}; the caller answers once they are written.
+     * @throws ApiException with Kafka's error (UNKNOWN_MEMBER_ID, FENCED_MEMBER_EPOCH, ...)
+     */
+    public ConsumerGroupHeartbeatResponseData heartbeat(ConsumerGroup group, ConsumerGroupHeartbeatRequestData request,
+                                                        short version, String clientId, String clientHost,
+                                                        List<CoordinatorRecord> records) {
+        int epoch = request.memberEpoch();
+        if (epoch == LEAVE_GROUP_MEMBER_EPOCH || epoch == LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+            return leave(group, request, records);
+        }
+        String memberId = request.memberId().isEmpty() ? Uuid.randomUuid().toString() : request.memberId();
+        List<ConsumerGroupHeartbeatRequestData.TopicPartitions> owned = request.topicPartitions();
+        ConsumerGroupMember member;
+        boolean created = false;
+        if (request.instanceId() == null) {
+            member = group.members.get(memberId);
+            if (member == null) {
+                if (epoch != 0) {
+                    throw Errors.UNKNOWN_MEMBER_ID.exception("Member " + memberId + " is not a member of group "
+                            + group.groupId() + ".");
+                }
+                member = newMember(group, memberId);
+                created = true;
+            } else {
+                validateEpoch(member, epoch, owned);
+            }
+        } else {
+            ConsumerGroupMember existing = group.staticMember(request.instanceId());
+            if (epoch == 0) {
+                if (existing == null) {
+                    member = group.members.get(memberId);
+                    if (member == null) {
+                        member = newMember(group, memberId);
+                        created = true;
+                    }
+                } else if (existing.memberId.equals(memberId)) {
+                    member = existing; // the same incarnation rejoining after it was fenced
+                } else {
+                    if (existing.memberEpoch != LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+                        throw Errors.UNRELEASED_INSTANCE_ID.exception("Static member " + memberId + " with instance id "
+                                + request.instanceId() + " cannot join the group because the instance id is owned by "
+                                + existing.memberId + " member.");
+                    }
+                    member = replaceStaticMember(group, existing, memberId, records);
+                }
+            } else {
+                if (existing == null) {
+                    throw Errors.UNKNOWN_MEMBER_ID.exception("Instance id " + request.instanceId() + " is unknown.");
+                }
+                if (!existing.memberId.equals(memberId)) {
+                    throw Errors.FENCED_INSTANCE_ID.exception("Static member " + memberId + " with instance id "
+                            + request.instanceId() + " was fenced by member " + existing.memberId + ".");
+                }
+                validateEpoch(existing, epoch, owned);
+                member = existing;
+            }
+        }
+
+        // 1. the member's subscription; a change of it, or of the subscribed topics, bumps the group epoch
+        Object metadataBefore = created ? null : ConsumerGroupRecords.memberMetadataValue(member);
+        Set<String> namesBefore = new HashSet<>(member.subscribedTopicNames);
+        String regexBefore = member.subscribedTopicRegex;
+        if (request.instanceId() != null) {
+            member.instanceId = request.instanceId();
+        }
+        if (request.rackId() != null) {
+            member.rackId = request.rackId();
+        }
+        if (request.rebalanceTimeoutMs() != -1) {
+            member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
+        }
+        if (request.serverAssignor() != null) {
+            member.serverAssignor = Assignors.byName(request.serverAssignor()).name();
+        }
+        if (request.subscribedTopicNames() != null) {
+            member.subscribedTopicNames = List.copyOf(request.subscribedTopicNames());
+        }
+        String regex = regexOf(request, version);
+        if (regex != null) {
+            member.subscribedTopicRegex = regex.isEmpty() ? null : regex;
+        }
+        member.clientId = clientId == null ? "" : clientId;
+        member.clientHost = clientHost == null ? "" : clientHost;
+        if (created) {
+            group.add(member);
+            if (group.members.size() == 1) {
+                listener.membersChanged(group);
+            }
+        }
+        if (!ConsumerGroupRecords.memberMetadataValue(member).equals(metadataBefore)) {
+            records.add(ConsumerGroupRecords.memberMetadata(group.groupId(), member));
+        }
+        boolean bump = created || !namesBefore.equals(new HashSet<>(member.subscribedTopicNames))
+                || !Objects.equals(regexBefore, member.subscribedTopicRegex);
+        Map<String, TopicInfo> metadata = subscriptionMetadata(group);
+        if (group.subscriptionMetadata == null) {
+            // loaded from the log: the assignment there was made for these topics, as far as we know
+            group.subscriptionMetadata = metadata;
+        } else if (!metadata.equals(group.subscriptionMetadata)) {
+            group.subscriptionMetadata = metadata;
+            bump = true;
+        }
+        if (bump) {
+            group.groupEpoch++;
+            records.add(ConsumerGroupRecords.groupEpoch(group.groupId(), group.groupEpoch));
+            log.info("[GroupId {}] Bumped group epoch to {}.", group.groupId(), group.groupEpoch);
+        }
+
+        // 2. a newer group epoch gets a new target assignment
+        if (group.groupEpoch > group.assignmentEpoch) {
+            computeTargetAssignment(group, records);
+        }
+
+        // 3. the member moves towards its target, as far as revocations elsewhere allow
+        Map<Uuid, Set<Integer>> assignedBefore = member.assignedPartitions;
+        reconcile(group, member, owned, records);
+        touchSession(group, member);
+
+        ConsumerGroupHeartbeatResponseData response = new ConsumerGroupHeartbeatResponseData()
+                .setMemberId(member.memberId)
+                .setMemberEpoch(member.memberEpoch)
+                .setHeartbeatIntervalMs(config.heartbeatIntervalMs());
+        // the assignment goes out on a full request (join, or a client recovering) or when it changed
+        boolean fullRequest = epoch == 0 || (request.rebalanceTimeoutMs() != -1
+                && (request.subscribedTopicNames() != null || regex != null) && owned != null);
+        if (fullRequest || !assignedBefore.equals(member.assignedPartitions)) {
+            response.setAssignment(new ConsumerGroupHeartbeatResponseData.Assignment()
+                    .setTopicPartitions(heartbeatPartitions(member.assignedPartitions)));
+        }
+        return response;
+    }
+
+    private ConsumerGroupMember newMember(ConsumerGroup group, String memberId) {
+        if (group.members.size() >= config.maxSize()) {
+            throw Errors.GROUP_MAX_SIZE_REACHED.exception("The consumer group has reached its maximum capacity of "
+                    + config.maxSize() + " members.");
+        }
+        log.info("[GroupId {}] Member {} joins the consumer group using the consumer protocol.", group.groupId(), memberId);
+        return new ConsumerGroupMember(memberId);
+    }
+
+    /** Kafka's epoch check; epoch 0 is a member rejoining after it was fenced (KAFKA-19233) and always passes. */
+    private static void validateEpoch(ConsumerGroupMember member, int received,
+                                      List<ConsumerGroupHeartbeatRequestData.TopicPartitions> owned) {
+        if (received == 0) {
+            return;
+        }
+        if (received > member.memberEpoch) {
+            throw Errors.FENCED_MEMBER_EPOCH.exception("The consumer group member has a greater member epoch ("
+                    + received + ") than the one known by the group coordinator (" + member.memberEpoch
+                    + "). The member must abandon all its partitions and rejoin.");
+        } else if (received < member.memberEpoch) {
+            // the previous epoch with a subset of the assignment: the response that bumped it was lost
+            if (received != member.previousMemberEpoch || !isSubset(owned, member.assignedPartitions)) {
+                throw Errors.FENCED_MEMBER_EPOCH.exception("The consumer group member has a smaller member epoch ("
+                        + received + ") than the one known by the group coordinator (" + member.memberEpoch
+                        + "). The member must abandon all its partitions and rejoin.");
+            }
+        }
+    }
+
+    private static boolean isSubset(List<ConsumerGroupHeartbeatRequestData.TopicPartitions> owned,
+                                    Map<Uuid, Set<Integer>> assigned) {
+        if (owned == null) {
+            return false; // the client must show what it owns to be believed
+        }
+        for (ConsumerGroupHeartbeatRequestData.TopicPartitions tp : owned) {
+            Set<Integer> partitions = assigned.getOrDefault(tp.topicId(), Set.of());
+            if (!partitions.containsAll(tp.partitions())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** A restarted static member (new member id, same instance id) takes the place and partitions of the old one. */
+    private ConsumerGroupMember replaceStaticMember(ConsumerGroup group, ConsumerGroupMember old, String memberId,
+                                                    List<CoordinatorRecord> records) {
+        ConsumerGroupMember member = new ConsumerGroupMember(memberId);
+        member.instanceId = old.instanceId;
+        member.rackId = old.rackId;
+        member.rebalanceTimeoutMs = old.rebalanceTimeoutMs;
+        member.serverAssignor = old.serverAssignor;
+        member.subscribedTopicNames = old.subscribedTopicNames;
+        member.subscribedTopicRegex = old.subscribedTopicRegex;
+        member.state = old.state;
+        member.assignedPartitions = old.assignedPartitions;
+        member.partitionsPendingRevocation = old.partitionsPendingRevocation;
+        member.memberEpoch = 0;
+        member.previousMemberEpoch = 0;
+        Map<Uuid, Set<Integer>> target = group.targetAssignment.get(old.memberId);
+        group.remove(old);
+        group.add(member);
+        if (target != null) {
+            group.targetAssignment.put(memberId, target);
+        }
+        ConsumerGroupRecords.memberTombstones(group.groupId(), old.memberId, records);
+        records.add(ConsumerGroupRecords.memberMetadata(group.groupId(), member));
+        records.add(ConsumerGroupRecords.targetAssignment(group.groupId(), memberId, target == null ? Map.of() : target));
+        records.add(ConsumerGroupRecords.currentAssignment(group.groupId(), member));
+        log.info("[GroupId {}] Static member with instance id {} re-joins the consumer group using the consumer protocol. "
+                + "Created a new member {} to replace the existing member {}.", group.groupId(), old.instanceId, memberId,
+                old.memberId);
+        return member;
+    }
+
+    // ================================================================== leaving and fencing
+
+    private ConsumerGroupHeartbeatResponseData leave(ConsumerGroup group, ConsumerGroupHeartbeatRequestData request,
+                                                     List<CoordinatorRecord> records) {
+        String memberId = request.memberId();
+        ConsumerGroupMember member;
+        if (request.instanceId() == null) {
+            member = group.members.get(memberId);
+            if (member == null) {
+                throw Errors.UNKNOWN_MEMBER_ID.exception("Member " + memberId + " is not a member of group "
+                        + group.groupId() + ".");
+            }
+        } else {
+            member = group.staticMember(request.instanceId());
+            if (member == null) {
+                throw Errors.UNKNOWN_MEMBER_ID.exception("Instance id " + request.instanceId() + " is unknown.");
+            }
+            if (!member.memberId.equals(memberId)) {
+                throw Errors.FENCED_INSTANCE_ID.exception("Static member " + memberId + " with instance id "
+                        + request.instanceId() + " was fenced by member " + member.memberId + ".");
+            }
+            if (request.memberEpoch() == LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+                // a static member leaving for a restart keeps its partitions for one session timeout
+                log.info("[GroupId {}] Static Member {} with instance id {} temporarily left the consumer group.",
+                        group.groupId(), memberId, request.instanceId());
+                Map<Uuid, Set<Integer>> assignedBefore = member.assignedPartitions;
+                Map<Uuid, Set<Integer>> revokingBefore = member.partitionsPendingRevocation;
+                member.memberEpoch = LEAVE_GROUP_STATIC_MEMBER_EPOCH;
+                member.partitionsPendingRevocation = Map.of();
+                member.revocationDeadlineMs = 0;
+                group.updatePartitionEpochs(member, assignedBefore, revokingBefore, member);
+                records.add(ConsumerGroupRecords.currentAssignment(group.groupId(), member));
+                return new ConsumerGroupHeartbeatResponseData().setMemberId(memberId)
+                        .setMemberEpoch(LEAVE_GROUP_STATIC_MEMBER_EPOCH);
+            }
+        }
+        log.info("[GroupId {}] Member {} left the consumer group.", group.groupId(), memberId);
+        fence(group, member, records);
+        return new ConsumerGroupHeartbeatResponseData().setMemberId(memberId).setMemberEpoch(request.memberEpoch());
+    }
+
+    /** Removes a member (left, expired, or too slow to revoke): its partitions are free and the group epoch moves on. */
+    private void fence(ConsumerGroup group, ConsumerGroupMember member, List<CoordinatorRecord> records) {
+        group.remove(member);
+        group.subscriptionMetadata = subscriptionMetadata(group);
+        group.groupEpoch++;
+        ConsumerGroupRecords.memberTombstones(group.groupId(), member.memberId, records);
+        records.add(ConsumerGroupRecords.groupEpoch(group.groupId(), group.groupEpoch));
+        log.info("[GroupId {}] Bumped group epoch to {}.", group.groupId(), group.groupEpoch);
+        if (group.members.isEmpty()) {
+            listener.membersChanged(group);
+        }
+    }
+
+    private void touchSession(ConsumerGroup group, ConsumerGroupMember member) {
+        member.sessionDeadlineMs = time.milliseconds() + config.sessionTimeoutMs();
+        if (!member.sessionCheckScheduled) {
+            member.sessionCheckScheduled = true;
+            scheduler.schedule(() -> checkSession(group, member), config.sessionTimeoutMs(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** The member's sessions start afresh, as Kafka does for a group loaded at start-up. */
+    public void startSessions(ConsumerGroup group) {
+        for (ConsumerGroupMember member : group.members.values()) {
+            touchSession(group, member);
+        }
+    }
+
+    private void checkSession(ConsumerGroup group, ConsumerGroupMember member) {
+        synchronized (group.lock()) {
+            if (group.dead || group.members.get(member.memberId) != member) {
+                member.sessionCheckScheduled = false;
+                return;
+            }
+            long now = time.milliseconds();
+            if (now < member.sessionDeadlineMs) {
+                scheduler.schedule(() -> checkSession(group, member), Math.max(1, member.sessionDeadlineMs - now),
+                        TimeUnit.MILLISECONDS);
+                return;
+            }
+            member.sessionCheckScheduled = false;
+            log.info("[GroupId {}] Member {} fenced from the group because its session expired.", group.groupId(),
+                    member.memberId);
+            List<CoordinatorRecord> records = new ArrayList<>();
+            fence(group, member, records);
+            listener.write(group, records);
+        }
+    }
+
+    private void checkRevocation(ConsumerGroup group, ConsumerGroupMember member, int epoch) {
+        synchronized (group.lock()) {
+            if (group.dead || group.members.get(member.memberId) != member
+                    || member.state != ConsumerGroupMember.State.UNREVOKED_PARTITIONS || member.revocationEpoch != epoch
+                    || member.revocationDeadlineMs == 0) {
+                return;
+            }
+            log.info("[GroupId {}] Member {} fenced from the group because it failed to revoke partitions within {} ms.",
+                    group.groupId(), member.memberId, member.rebalanceTimeoutMs);
+            List<CoordinatorRecord> records = new ArrayList<>();
+            fence(group, member, records);
+            listener.write(group, records);
+        }
+    }
+
+    // ================================================================== subscriptions and assignment
+
+    /** The existing topics the members subscribe to by name or regex (internal topics only by name). */
+    private Map<String, TopicInfo> subscriptionMetadata(ConsumerGroup group) {
+        Map<String, TopicInfo> out = new TreeMap<>();
+        Set<String> regexes = new HashSet<>();
+        for (ConsumerGroupMember m : group.members.values()) {
+            for (String name : m.subscribedTopicNames) {
+                if (!out.containsKey(name)) {
+                    TopicInfo topic = topics.byName(name);
+                    if (topic != null && topic.partitionCount() > 0) {
+                        out.put(name, topic);
+                    }
+                }
+            }
+            if (m.subscribedTopicRegex != null) {
+                regexes.add(m.subscribedTopicRegex);
+            }
+        }
+        if (!regexes.isEmpty()) {
+            List<Pattern> patterns = new ArrayList<>(regexes.size());
+            for (String r : regexes) {
+                patterns.add(Pattern.compile(r));
+            }
+            for (TopicInfo topic : topics.all()) {
+                if (topic.partitionCount() <= 0 || Topic.isInternal(topic.name()) || out.containsKey(topic.name())) {
+                    continue;
+                }
+                for (Pattern p : patterns) {
+                    if (p.matcher(topic.name()).matches()) {
+                        out.put(topic.name(), topic);
+                        break;
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    private void computeTargetAssignment(ConsumerGroup group, List<CoordinatorRecord> records) {
+        Assignor assignor = Assignors.byName(preferredAssignor(group));
+        Map<Uuid, Integer> partitionCounts = new HashMap<>();
+        group.subscriptionMetadata.values().forEach(t -> partitionCounts.put(t.id(), t.partitionCount()));
+        List<Assignor.MemberSubscription> members = new ArrayList<>(group.members.size());
+        for (ConsumerGroupMember m : group.members.values()) {
+            Set<Uuid> ids = new HashSet<>();
+            Pattern pattern = m.subscribedTopicRegex == null ? null : Pattern.compile(m.subscribedTopicRegex);
+            group.subscriptionMetadata.forEach((name, topic) -> {
+                if (m.subscribedTopicNames.contains(name) || (pattern != null && pattern.matcher(name).matches())) {
+                    ids.add(topic.id());
+                }
+            });
+            members.add(new Assignor.MemberSubscription(m.memberId, m.instanceId, ids));
+        }
+        Map<String, Map<Uuid, Set<Integer>>> assignment = assignor.assign(members, partitionCounts, group.targetAssignment);
+        Map<String, Map<Uuid, Set<Integer>>> previous = new HashMap<>(group.targetAssignment);
+        group.targetAssignment.clear();
+        assignment.forEach((memberId, partitions) -> {
+            Map<Uuid, Set<Integer>> copy = new HashMap<>();
+            partitions.forEach((topic, ps) -> {
+                if (!ps.isEmpty()) {
+                    copy.put(topic, Collections.unmodifiableSet(new TreeSet<>(ps)));
+                }
+            });
+            group.targetAssignment.put(memberId, Collections.unmodifiableMap(copy));
+            if (!copy.equals(previous.get(memberId))) {
+                records.add(ConsumerGroupRecords.targetAssignment(group.groupId(), memberId, copy));
+            }
+        });
+        group.assignmentEpoch = group.groupEpoch;
+        records.add(ConsumerGroupRecords.targetAssignmentEpoch(group.groupId(), group.assignmentEpoch));
+        log.info("[GroupId {}] Computed a new target assignment for epoch {} with the {} assignor.", group.groupId(),
+                group.assignmentEpoch, assignor.name());
+    }
+
+    /** The assignor most members ask for; the first configured one when none asks. */
+    String preferredAssignor(ConsumerGroup group) {
+        Map<String, Integer> votes = new HashMap<>();
+        for (ConsumerGroupMember m : group.members.values()) {
+            if (m.serverAssignor != null) {
+                votes.merge(m.serverAssignor, 1, Integer::sum);
+            }
+        }
+        String best = config.assignors().get(0);
+        int most = 0;
+        for (String name : config.assignors()) {
+            int n = votes.getOrDefault(name, 0);
+            if (n > most) {
+                best = name;
+                most = n;
+            }
+        }
+        return best;
+    }
+
+    /** Kafka's CurrentAssignmentBuilder: moves the member one step towards its target assignment. */
+    private void reconcile(ConsumerGroup group, ConsumerGroupMember member,
+                           List<ConsumerGroupHeartbeatRequestData.TopicPartitions> owned, List<CoordinatorRecord> records) {
+        if (member.isReconciledTo(group.assignmentEpoch)) {
+            return;
+        }
+        Map<Uuid, Set<Integer>> assignedBefore = member.assignedPartitions;
+        Map<Uuid, Set<Integer>> revokingBefore = member.partitionsPendingRevocation;
+        ConsumerGroupMember.State stateBefore = member.state;
+        int epochBefore = member.memberEpoch;
+        int previousBefore = member.previousMemberEpoch;
+        switch (member.state) {
+            case STABLE -> {
+                if (member.memberEpoch != group.assignmentEpoch) {
+                    nextAssignment(group, member, member.memberEpoch, owned);
+                }
+            }
+            case UNREVOKED_PARTITIONS -> {
+                if (ownsAny(owned, member.partitionsPendingRevocation)) {
+                    return; // still waiting for the client to give them up
+                }
+                nextAssignment(group, member, member.memberEpoch + 1, owned);
+            }
+            case UNRELEASED_PARTITIONS -> nextAssignment(group, member, member.memberEpoch, owned);
+        }
+        group.updatePartitionEpochs(member, assignedBefore, revokingBefore, member);
+        if (stateBefore != member.state || epochBefore != member.memberEpoch || previousBefore != member.previousMemberEpoch
+                || !assignedBefore.equals(member.assignedPartitions)
+                || !revokingBefore.equals(member.partitionsPendingRevocation)) {
+            records.add(ConsumerGroupRecords.currentAssignment(group.groupId(), member));
+        }
+        if (member.state == ConsumerGroupMember.State.UNREVOKED_PARTITIONS) {
+            if (stateBefore != ConsumerGroupMember.State.UNREVOKED_PARTITIONS || epochBefore != member.memberEpoch
+                    || member.revocationDeadlineMs == 0) {
+                int timeout = Math.max(member.rebalanceTimeoutMs, 1);
+                member.revocationDeadlineMs = time.milliseconds() + timeout;
+                member.revocationEpoch = member.memberEpoch;
+                int epoch = member.memberEpoch;
+                scheduler.schedule(() -> checkRevocation(group, member, epoch), timeout, TimeUnit.MILLISECONDS);
+            }
+        } else {
+            member.revocationDeadlineMs = 0;
+        }
+    }
+
+    private static void nextAssignment(ConsumerGroup group, ConsumerGroupMember member, int memberEpoch,
+                                       List<ConsumerGroupHeartbeatRequestData.TopicPartitions> owned) {
+        Map<Uuid, Set<Integer>> target = group.targetAssignment(member.memberId);
+        boolean hasUnreleased = false;
+        Map<Uuid, Set<Integer>> newAssigned = new HashMap<>();
+        Map<Uuid, Set<Integer>> newRevoking = new HashMap<>();
+        Map<Uuid, Set<Integer>> newPending = new HashMap<>();
+        Set<Uuid> topicIds = new HashSet<>(target.keySet());
+        topicIds.addAll(member.assignedPartitions.keySet());
+        for (Uuid topicId : topicIds) {
+            Set<Integer> targetPartitions = target.getOrDefault(topicId, Set.of());
+            Set<Integer> current = member.assignedPartitions.getOrDefault(topicId, Set.of());
+            Set<Integer> assigned = new TreeSet<>(current);
+            assigned.retainAll(targetPartitions);
+            Set<Integer> revoking = new TreeSet<>(current);
+            revoking.removeAll(assigned);
+            Set<Integer> pending = new TreeSet<>(targetPartitions);
+            pending.removeAll(assigned);
+            hasUnreleased = pending.removeIf(p -> group.currentPartitionEpoch(topicId, p) != -1) || hasUnreleased;
+            if (!assigned.isEmpty()) {
+                newAssigned.put(topicId, assigned);
+            }
+            if (!revoking.isEmpty()) {
+                newRevoking.put(topicId, revoking);
+            }
+            if (!pending.isEmpty()) {
+                newPending.put(topicId, pending);
+            }
+        }
+        if (!newRevoking.isEmpty() && ownsAny(owned, newRevoking)) {
+            // first the member gives up what others are to get; it stays at its epoch meanwhile
+            member.state = ConsumerGroupMember.State.UNREVOKED_PARTITIONS;
+            member.updateMemberEpoch(memberEpoch);
+            member.assignedPartitions = freeze(newAssigned);
+            member.partitionsPendingRevocation = freeze(newRevoking);
+            return;
+        }
+        newPending.forEach((topicId, ps) -> newAssigned.computeIfAbsent(topicId, k -> new TreeSet<>()).addAll(ps));
+        member.state = hasUnreleased ? ConsumerGroupMember.State.UNRELEASED_PARTITIONS : ConsumerGroupMember.State.STABLE;
+        member.updateMemberEpoch(group.assignmentEpoch);
+        member.assignedPartitions = freeze(newAssigned);
+        member.partitionsPendingRevocation = Map.of();
+    }
+
+    /** Whether the client still reports owning any of {@code partitions} (not reporting counts as owning). */
+    private static boolean ownsAny(List<ConsumerGroupHeartbeatRequestData.TopicPartitions> owned,
+                                   Map<Uuid, Set<Integer>> partitions) {
+        if (owned == null) {
+            return true;
+        }
+        for (ConsumerGroupHeartbeatRequestData.TopicPartitions tp : owned) {
+            Set<Integer> revoking = partitions.getOrDefault(tp.topicId(), Set.of());
+            for (int p : tp.partitions()) {
+                if (revoking.contains(p)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static Map<Uuid, Set<Integer>> freeze(Map<Uuid, Set<Integer>> partitions) {
+        Map<Uuid, Set<Integer>> out = new HashMap<>();
+        partitions.forEach((topic, ps) -> out.put(topic, Collections.unmodifiableSet(new TreeSet<>(ps))));
+        return Collections.unmodifiableMap(out);
+    }
+
+    private static List<ConsumerGroupHeartbeatResponseData.TopicPartitions> heartbeatPartitions(Map<Uuid, Set<Integer>> partitions) {
+        List<ConsumerGroupHeartbeatResponseData.TopicPartitions> out = new ArrayList<>(partitions.size());
+        new TreeMap<>(partitions).forEach((topic, ps) -> out.add(new ConsumerGroupHeartbeatResponseData.TopicPartitions()
+                .setTopicId(topic).setPartitions(new ArrayList<>(new TreeSet<>(ps)))));
+        return out;
+    }
+
+    // ================================================================== describe
+
+    /** ConsumerGroupDescribe's view of the group (under its lock). */
+    public ConsumerGroupDescribeResponseData.DescribedGroup describe(ConsumerGroup group, short version,
+                                                                     boolean includeAuthorizedOperations) {
+        ConsumerGroupDescribeResponseData.DescribedGroup described = new ConsumerGroupDescribeResponseData.DescribedGroup()
+                .setGroupId(group.groupId())
+                .setGroupState(group.state().wireName())
+                .setGroupEpoch(group.groupEpoch)
+                .setAssignmentEpoch(group.assignmentEpoch)
+                .setAssignorName(preferredAssignor(group))
+                .setAuthorizedOperations(includeAuthorizedOperations ? GROUP_AUTHORIZED_OPERATIONS : Integer.MIN_VALUE);
+        for (ConsumerGroupMember m : group.members.values()) {
+            ConsumerGroupDescribeResponseData.Member member = new ConsumerGroupDescribeResponseData.Member()
+                    .setMemberId(m.memberId)
+                    .setInstanceId(m.instanceId)
+                    .setRackId(m.rackId)
+                    .setMemberEpoch(m.memberEpoch)
+                    .setClientId(m.clientId)
+                    .setClientHost(m.clientHost)
+                    .setSubscribedTopicNames(new ArrayList<>(m.subscribedTopicNames))
+                    .setSubscribedTopicRegex(m.subscribedTopicRegex)
+                    .setAssignment(describeAssignment(group, m.assignedPartitions))
+                    .setTargetAssignment(describeAssignment(group, group.targetAssignment(m.memberId)));
+            if (version >= 1) {
+                member.setMemberType((byte) 1); // a consumer-protocol member (KIP-1099)
+            }
+            described.members().add(member);
+        }
+        return described;
+    }
+
+    private ConsumerGroupDescribeResponseData.Assignment describeAssignment(ConsumerGroup group,
+                                                                            Map<Uuid, Set<Integer>> partitions) {
+        ConsumerGroupDescribeResponseData.Assignment assignment = new ConsumerGroupDescribeResponseData.Assignment();
+        new TreeMap<>(partitions).forEach((topicId, ps) -> {
+            String name = topicName(group, topicId);
+            if (name != null) {
+                assignment.topicPartitions().add(new ConsumerGroupDescribeResponseData.TopicPartitions()
+                        .setTopicId(topicId).setTopicName(name).setPartitions(new ArrayList<>(new TreeSet<>(ps))));
+            }
+        });
+        return assignment;
+    }
+
+    private String topicName(ConsumerGroup group, Uuid topicId) {
+        for (TopicInfo t : group.subscriptionMetadata == null ? List.<TopicInfo>of() : group.subscriptionMetadata.values()) {
+            if (t.id().equals(topicId)) {
+                return t.name();
+            }
+        }
+        TopicInfo topic = topics.byId(topicId);
+        return topic == null ? null : topic.name();
+    }
+}
