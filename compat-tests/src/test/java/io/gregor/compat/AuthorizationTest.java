@@ -268,6 +268,32 @@ class AuthorizationTest {
     }
 
     @Test
+    void consumerProtocolGroupsAndClientQuotasAreAuthorizedToo() {
+        String topic = topic("acl-kip848");
+        String group = "acl-kip848-" + topic;
+        produce("admin", topic, Map.of());
+        acls("--add", "--allow-principal", "User:carol", "--operation", "Read", "--topic", topic);
+        Map<String, Object> grouped = Map.of("group.id", group, "group.protocol", "consumer",
+                "enable.auto.commit", false);
+        try (KafkaConsumer<String, String> consumer = consumer("carol", grouped)) {
+            consumer.subscribe(List.of(topic));
+            assertThatThrownBy(() -> consumer.poll(Duration.ofSeconds(5))).isInstanceOf(GroupAuthorizationException.class);
+        }
+        acls("--add", "--allow-principal", "User:carol", "--operation", "Read", "--group", group);
+        try (KafkaConsumer<String, String> consumer = consumer("carol", grouped)) {
+            consumer.subscribe(List.of(topic));
+            assertThat(Clients.pollUntil(consumer, 1)).hasSize(1);
+        }
+        // client quotas are cluster configs: DESCRIBE_CONFIGS on the cluster to read them
+        try (Admin bob = admin("bob"); Admin admin = admin("admin")) {
+            assertThatThrownBy(() -> Clients.get(bob.describeClientQuotas(
+                    org.apache.kafka.common.quota.ClientQuotaFilter.all()).entities()))
+                    .isInstanceOf(org.apache.kafka.common.errors.ClusterAuthorizationException.class);
+            Clients.get(admin.describeClientQuotas(org.apache.kafka.common.quota.ClientQuotaFilter.all()).entities());
+        }
+    }
+
+    @Test
     void transactionalProducersNeedWriteOnTheTransactionalId() {
         String topic = topic("acl-txn");
         String transactionalId = "acl-txn-" + topic;

@@ -164,9 +164,20 @@ public final class GroupHandler {
 
     private CompletionStage<ConsumerGroupHeartbeatResponseData> consumerGroupHeartbeat(KafkaRequest request) {
         ConsumerGroupHeartbeatRequestData data = request.body();
-        Errors error = data.groupId() == null || data.groupId().isEmpty() ? Errors.NONE : notHere(data.groupId());
+        Errors error = data.groupId() == null || data.groupId().isEmpty() ? Errors.NONE
+                : groupError(request, AclOperation.READ, data.groupId());
         if (error != Errors.NONE) {
             return CompletableFuture.completedFuture(new ConsumerGroupHeartbeatResponseData().setErrorCode(error.code()));
+        }
+        if (data.subscribedTopicNames() != null) {
+            // as Kafka: a subscription naming a topic the member may not describe is refused whole
+            List<String> refused = data.subscribedTopicNames().stream()
+                    .filter(t -> !request.authorize(AclOperation.DESCRIBE, ResourceType.TOPIC, t)).toList();
+            if (!refused.isEmpty()) {
+                return CompletableFuture.completedFuture(new ConsumerGroupHeartbeatResponseData()
+                        .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
+                        .setErrorMessage("The following topics are not authorized: " + refused));
+            }
         }
         // answered once the member's changes are replicated, on whichever thread completes that
         return coordinator.consumerGroupHeartbeat(data, request.apiVersion(), request.clientId(), clientHost(request));
@@ -176,7 +187,7 @@ public final class GroupHandler {
         ConsumerGroupDescribeRequestData data = request.body();
         ConsumerGroupDescribeResponseData response = new ConsumerGroupDescribeResponseData();
         for (String groupId : data.groupIds()) {
-            Errors error = notHere(groupId);
+            Errors error = groupError(request, AclOperation.DESCRIBE, groupId);
             response.groups().add(error == Errors.NONE
                     ? coordinator.consumerGroupDescribe(groupId, request.apiVersion(), data.includeAuthorizedOperations())
                     : new ConsumerGroupDescribeResponseData.DescribedGroup().setGroupId(groupId).setErrorCode(error.code()));

@@ -22,7 +22,13 @@ import org.apache.kafka.common.message.ListGroupsResponseData;
 import org.apache.kafka.common.message.ShareGroupDescribeRequestData;
 import org.apache.kafka.common.message.ShareGroupDescribeResponseData;
 import org.apache.kafka.common.message.ShareGroupHeartbeatRequestData;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.message.ShareAcknowledgeRequestData;
+import org.apache.kafka.common.message.ShareAcknowledgeResponseData;
+import org.apache.kafka.common.message.ShareFetchRequestData;
+import org.apache.kafka.common.message.ShareFetchResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 
@@ -60,10 +66,20 @@ public final class ShareHandler {
     public void register(ApiRegistry registry) {
         registry.register(ApiKeys.SHARE_GROUP_HEARTBEAT, (short) 1, (short) 1, this::heartbeat);
         registry.register(ApiKeys.SHARE_GROUP_DESCRIBE, (short) 1, (short) 1, this::describe);
-        registry.register(ApiKeys.SHARE_FETCH, (short) 1, (short) 2,
-                request -> partitions.fetch(request.body(), request.apiVersion()));
-        registry.register(ApiKeys.SHARE_ACKNOWLEDGE, (short) 1, (short) 2,
-                request -> partitions.acknowledge(request.body(), request.apiVersion()));
+        registry.register(ApiKeys.SHARE_FETCH, (short) 1, (short) 2, request -> {
+            ShareFetchRequestData data = request.body();
+            Errors refused = shareReadError(request, data.groupId(), data.topics().stream()
+                    .map(ShareFetchRequestData.FetchTopic::topicId).toList());
+            return refused != Errors.NONE ? done(new ShareFetchResponseData().setErrorCode(refused.code())
+                    .setErrorMessage(refused.message())) : partitions.fetch(data, request.apiVersion());
+        });
+        registry.register(ApiKeys.SHARE_ACKNOWLEDGE, (short) 1, (short) 2, request -> {
+            ShareAcknowledgeRequestData data = request.body();
+            Errors refused = shareReadError(request, data.groupId(), data.topics().stream()
+                    .map(ShareAcknowledgeRequestData.AcknowledgeTopic::topicId).toList());
+            return refused != Errors.NONE ? done(new ShareAcknowledgeResponseData().setErrorCode(refused.code())
+                    .setErrorMessage(refused.message())) : partitions.acknowledge(data, request.apiVersion());
+        });
         registry.register(ApiKeys.DESCRIBE_SHARE_GROUP_OFFSETS, (short) 0, (short) 1, this::describeOffsets);
         registry.register(ApiKeys.ALTER_SHARE_GROUP_OFFSETS, (short) 0, (short) 0, this::alterOffsets);
         registry.register(ApiKeys.DELETE_SHARE_GROUP_OFFSETS, (short) 0, (short) 0, this::deleteOffsets);
@@ -85,7 +101,12 @@ public final class ShareHandler {
 
     private CompletionStage<ApiMessage> heartbeat(KafkaRequest request) {
         ShareGroupHeartbeatRequestData data = request.body();
-        Errors error = data.groupId() == null ? Errors.NONE : coordinatorError.apply(data.groupId());
+        Errors error = data.groupId() == null ? Errors.NONE
+                : !request.authorize(AclOperation.READ, ResourceType.GROUP, data.groupId()) ? Errors.GROUP_AUTHORIZATION_FAILED
+                : data.subscribedTopicNames() != null && data.subscribedTopicNames().stream()
+                        .anyMatch(t -> !request.authorize(AclOperation.DESCRIBE, ResourceType.TOPIC, t))
+                        ? Errors.TOPIC_AUTHORIZATION_FAILED
+                : coordinatorError.apply(data.groupId());
         if (error != Errors.NONE) {
             return done(new org.apache.kafka.common.message.ShareGroupHeartbeatResponseData()
                     .setErrorCode(error.code()).setErrorMessage(error.message()));
@@ -100,7 +121,8 @@ public final class ShareHandler {
         ShareGroupDescribeRequestData data = request.body();
         ShareGroupDescribeResponseData response = new ShareGroupDescribeResponseData();
         for (String groupId : data.groupIds()) {
-            Errors error = coordinatorError.apply(groupId);
+            Errors error = request.authorize(AclOperation.DESCRIBE, ResourceType.GROUP, groupId)
+                    ? coordinatorError.apply(groupId) : Errors.GROUP_AUTHORIZATION_FAILED;
             response.groups().add(error == Errors.NONE ? groups.describe(groupId)
                     : new ShareGroupDescribeResponseData.DescribedGroup().setGroupId(groupId)
                             .setErrorCode(error.code()).setErrorMessage(error.message()).setGroupState("")
@@ -119,7 +141,8 @@ public final class ShareHandler {
                     new DescribeShareGroupOffsetsResponseData.DescribeShareGroupOffsetsResponseGroup()
                             .setGroupId(g.groupId());
             response.groups().add(out);
-            Errors error = coordinatorError.apply(g.groupId());
+            Errors error = request.authorize(AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId())
+                    ? coordinatorError.apply(g.groupId()) : Errors.GROUP_AUTHORIZATION_FAILED;
             if (error != Errors.NONE) {
                 out.setErrorCode(error.code()).setErrorMessage(error.message());
                 continue;
@@ -192,7 +215,8 @@ public final class ShareHandler {
     private CompletionStage<ApiMessage> alterOffsets(KafkaRequest request) {
         AlterShareGroupOffsetsRequestData data = request.body();
         AlterShareGroupOffsetsResponseData response = new AlterShareGroupOffsetsResponseData();
-        Errors error = groupError(data.groupId(), true);
+        Errors error = request.authorize(AclOperation.READ, ResourceType.GROUP, data.groupId())
+                ? groupError(data.groupId(), true) : Errors.GROUP_AUTHORIZATION_FAILED;
         if (error != Errors.NONE) {
             return done(response.setErrorCode(error.code()).setErrorMessage(error.message()));
         }
@@ -238,7 +262,8 @@ public final class ShareHandler {
     private CompletionStage<ApiMessage> deleteOffsets(KafkaRequest request) {
         DeleteShareGroupOffsetsRequestData data = request.body();
         DeleteShareGroupOffsetsResponseData response = new DeleteShareGroupOffsetsResponseData();
-        Errors error = groupError(data.groupId(), true);
+        Errors error = request.authorize(AclOperation.DELETE, ResourceType.GROUP, data.groupId())
+                ? groupError(data.groupId(), true) : Errors.GROUP_AUTHORIZATION_FAILED;
         if (error != Errors.NONE) {
             return done(response.setErrorCode(error.code()).setErrorMessage(error.message()));
         }
@@ -268,6 +293,23 @@ public final class ShareHandler {
     }
 
     /** NONE when this broker coordinates {@code groupId}, a share group (with no members when {@code mustBeEmpty}). */
+    /**
+     * Kafka's checks for reading through a share group: READ on the group, READ on every topic named (the whole
+     * request is refused when one is not readable, so nothing of it is acquired or acknowledged).
+     */
+    private Errors shareReadError(KafkaRequest request, String groupId, List<Uuid> topicIds) {
+        if (groupId != null && !request.authorize(AclOperation.READ, ResourceType.GROUP, groupId)) {
+            return Errors.GROUP_AUTHORIZATION_FAILED;
+        }
+        for (Uuid id : topicIds) {
+            Optional<TopicMetadata> topic = topics.topic(id);
+            if (topic.isPresent() && !request.authorize(AclOperation.READ, ResourceType.TOPIC, topic.get().name())) {
+                return Errors.TOPIC_AUTHORIZATION_FAILED;
+            }
+        }
+        return Errors.NONE;
+    }
+
     private Errors groupError(String groupId, boolean mustBeEmpty) {
         Errors error = coordinatorError.apply(groupId);
         if (error != Errors.NONE) {

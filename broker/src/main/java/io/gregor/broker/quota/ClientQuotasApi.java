@@ -2,6 +2,7 @@ package io.gregor.broker.quota;
 
 import io.gregor.wire.ApiRegistry;
 import io.gregor.wire.KafkaRequest;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.message.AlterClientQuotasRequestData;
@@ -53,6 +54,7 @@ public final class ClientQuotasApi {
     }
 
     private CompletionStage<DescribeClientQuotasResponseData> describe(KafkaRequest request) {
+        request.requireCluster(AclOperation.DESCRIBE_CONFIGS); // Kafka's check: CLUSTER_AUTHORIZATION_FAILED otherwise
         DescribeClientQuotasRequestData data = request.body();
         Map<String, String> exact = new HashMap<>();
         Set<String> specified = new HashSet<>();
@@ -149,6 +151,7 @@ public final class ClientQuotasApi {
     }
 
     private synchronized CompletionStage<AlterClientQuotasResponseData> alter(KafkaRequest request) {
+        request.requireCluster(AclOperation.ALTER_CONFIGS);
         AlterClientQuotasRequestData data = request.body();
         AlterClientQuotasResponseData response = new AlterClientQuotasResponseData();
         Set<QuotaEntity> seen = new HashSet<>();
