@@ -2,6 +2,7 @@ package io.gregor.broker;
 
 import io.gregor.broker.console.BrokerView;
 import io.gregor.broker.console.WebConsole;
+import io.gregor.broker.fetchsession.FetchSessionCache;
 import io.gregor.broker.handlers.ClusterHandler;
 import io.gregor.broker.handlers.ConfigsHandler;
 import io.gregor.broker.handlers.DescribeProducersHandler;
@@ -90,6 +91,8 @@ public final class Broker implements AutoCloseable {
     private static final long MAX_IN_FLIGHT_BYTES = 64L * 1024 * 1024;
     /** How soon transaction markers are sent again to a partition whose leader did not take them. */
     private static final long MARKER_RETRY_BACKOFF_MS = 100;
+    /** Kafka's MIN_INCREMENTAL_FETCH_SESSION_EVICTION_MS: how long a fetch session is safe from eviction. */
+    private static final long FETCH_SESSION_EVICTION_MS = 120_000;
     /** How soon per-partition and per-group metrics (Log, consumer lag) of new partitions and groups appear. */
     private static final long PARTITION_METRICS_REFRESH_MS = 10_000;
 
@@ -242,7 +245,7 @@ public final class Broker implements AutoCloseable {
             securities.values().forEach(ListenerSecurity::close);
             throw e;
         }
-        new FetchHandler(topics, purgatory, time, metrics.topics()).register(registry);
+        new FetchHandler(topics, purgatory, fetchSessions(), time, metrics.topics()).register(registry);
         new OffsetsHandler(topics).register(registry);
         new ClusterHandler(config, topics, logs, brokerId, clusterId, advertised).register(registry);
         new TopicAdminHandler(topics, config).register(registry);
@@ -361,6 +364,19 @@ public final class Broker implements AutoCloseable {
                 String.join(", ", listenerDescriptions()), httpListener == null ? ""
                         : "; HTTP listener http://" + httpListener.address().getHostString() + ":"
                         + httpListener.address().getPort());
+    }
+
+    /** The incremental fetch sessions, with Kafka's FetchSessionCache metrics. */
+    private FetchSessionCache fetchSessions() {
+        String d = "kafka.server";
+        String t = "FetchSessionCache";
+        com.yammer.metrics.core.Meter evictions = metrics.meter(d, t, "IncrementalFetchSessionEvictionsPerSec",
+                "evictions", Map.of());
+        FetchSessionCache cache = new FetchSessionCache(config.maxIncrementalFetchSessionCacheSlots(),
+                FETCH_SESSION_EVICTION_MS, time, evictions::mark);
+        metrics.gauge(d, t, "NumIncrementalFetchSessions", Map.of(), cache::size);
+        metrics.gauge(d, t, "NumIncrementalFetchPartitionsCached", Map.of(), cache::partitionsCached);
+        return cache;
     }
 
     /**
