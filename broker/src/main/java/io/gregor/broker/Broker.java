@@ -300,7 +300,7 @@ public final class Broker implements AutoCloseable {
                 metrics.topics()).register(registry);
         new GroupHandler(groupCoordinator, verifier, config.transactionPartitionVerificationEnable(),
                 offsetsTopic.name(),
-                BrokerGauges.groupCoordinator(metrics, groupCoordinator)).register(registry);
+                BrokerGauges.groupCoordinator(metrics, groupCoordinator), topics).register(registry);
         BrokerGauges.controller(metrics, store, this::controllerId, brokerId);
         BrokerGauges.socketServer(metrics, () -> servers.stream().flatMap(s -> s.networkThreads().stream()).toList(), time);
         requestPool.register(metrics);
