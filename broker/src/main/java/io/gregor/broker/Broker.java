@@ -6,6 +6,7 @@ import io.gregor.broker.fetchsession.FetchSessionCache;
 import io.gregor.broker.handlers.ClusterHandler;
 import io.gregor.broker.handlers.ConfigsHandler;
 import io.gregor.broker.handlers.DescribeProducersHandler;
+import io.gregor.broker.handlers.FeaturesHandler;
 import io.gregor.broker.handlers.FetchHandler;
 import io.gregor.broker.handlers.FindCoordinatorHandler;
 import io.gregor.broker.handlers.GroupHandler;
@@ -34,6 +35,7 @@ import io.gregor.broker.replica.ReplicationSettings;
 import io.gregor.broker.security.InterBrokerSecurity;
 import io.gregor.broker.security.ListenerSecurities;
 import io.gregor.broker.security.ScramCredentials;
+import io.gregor.broker.telemetry.ClientTelemetryHandler;
 import io.gregor.broker.txn.InterBrokerClient;
 import io.gregor.broker.txn.TxnMarkerRouter;
 import io.gregor.broker.txn.TxnPartitionVerifier;
@@ -229,7 +231,7 @@ public final class Broker implements AutoCloseable {
         BrokerGauges.replicaManager(metrics, replicas, topics::minInsyncReplicas);
         topics.startup();
 
-        ApiRegistry registry = new ApiRegistry();
+        ApiRegistry registry = new ApiRegistry().identity(clusterId, brokerId);
         ScramCredentials scramCredentials = new ScramCredentials(store);
         scramCredentials.register(registry);
         SaslApis.register(registry);
@@ -293,7 +295,9 @@ public final class Broker implements AutoCloseable {
         new ProducerIdHandler(producerIds, transactionCoordinator).register(registry);
         new TransactionHandler(transactionCoordinator).register(registry);
         // Kafka 4.4's default: transactions v2 (KIP-890), which 4.x Java clients then use; v1 clients keep working
-        registry.feature("transaction.version", (short) 0, (short) 2, (short) 2);
+        registry.features().register("transaction.version", (short) 0, (short) 2, (short) 2);
+        new FeaturesHandler(registry.features(), brokerId).register(registry);
+        new ClientTelemetryHandler().register(registry);
         TxnPartitionVerifier verifier = new TxnPartitionVerifier(brokerId, store, transactionTopic.name(),
                 transactionCoordinator, markerClient, scheduler, time);
         new ProduceHandler(topics, time, verifier, config.transactionPartitionVerificationEnable(),
