@@ -6,9 +6,11 @@ import io.gregor.broker.console.BrokerView;
 import io.gregor.broker.dynconfig.DynamicBrokerConfig;
 import io.gregor.broker.logging.BrokerLoggers;
 import io.gregor.broker.console.WebConsole;
+import io.gregor.broker.fetchsession.FetchSessionCache;
 import io.gregor.broker.handlers.ClusterHandler;
 import io.gregor.broker.handlers.ConfigsHandler;
 import io.gregor.broker.handlers.DescribeProducersHandler;
+import io.gregor.broker.handlers.FeaturesHandler;
 import io.gregor.broker.handlers.FetchHandler;
 import io.gregor.broker.handlers.FindCoordinatorHandler;
 import io.gregor.broker.handlers.GroupHandler;
@@ -40,6 +42,7 @@ import io.gregor.broker.replica.ReplicationSettings;
 import io.gregor.broker.security.InterBrokerSecurity;
 import io.gregor.broker.security.ListenerSecurities;
 import io.gregor.broker.security.ScramCredentials;
+import io.gregor.broker.telemetry.ClientTelemetryHandler;
 import io.gregor.broker.txn.InterBrokerClient;
 import io.gregor.broker.txn.TxnMarkerRouter;
 import io.gregor.broker.txn.TxnPartitionVerifier;
@@ -99,6 +102,8 @@ public final class Broker implements AutoCloseable {
     private static final long MAX_IN_FLIGHT_BYTES = 64L * 1024 * 1024;
     /** How soon transaction markers are sent again to a partition whose leader did not take them. */
     private static final long MARKER_RETRY_BACKOFF_MS = 100;
+    /** Kafka's MIN_INCREMENTAL_FETCH_SESSION_EVICTION_MS: how long a fetch session is safe from eviction. */
+    private static final long FETCH_SESSION_EVICTION_MS = 120_000;
     /** How soon per-partition and per-group metrics (Log, consumer lag) of new partitions and groups appear. */
     private static final long PARTITION_METRICS_REFRESH_MS = 10_000;
 
@@ -245,7 +250,7 @@ public final class Broker implements AutoCloseable {
         BrokerGauges.replicaManager(metrics, replicas, topics::minInsyncReplicas);
         topics.startup();
 
-        ApiRegistry registry = new ApiRegistry();
+        ApiRegistry registry = new ApiRegistry().identity(clusterId, brokerId);
         // authorizer.class.name: every handler's KafkaRequest.authorize asks it; without one, everything is allowed
         AclAuthorizer authorizer = config.authorizerEnabled()
                 ? new AclAuthorizer(store, config.superUsers(), config.allowEveryoneIfNoAclFound()).start() : null;
@@ -272,7 +277,7 @@ public final class Broker implements AutoCloseable {
             throw e;
         }
         securities.forEach((name, security) -> BrokerGauges.reauthentication(metrics, name, security.reauthStats()));
-        new FetchHandler(topics, purgatory, time, metrics.topics()).register(registry);
+        new FetchHandler(topics, purgatory, fetchSessions(), time, metrics.topics()).register(registry);
         new OffsetsHandler(topics).register(registry);
         new ClusterHandler(config, topics, logs, brokerId, clusterId, advertised).register(registry);
         new TopicAdminHandler(topics, config).register(registry);
@@ -325,14 +330,18 @@ public final class Broker implements AutoCloseable {
         new ProducerIdHandler(producerIds, transactionCoordinator).register(registry);
         new TransactionHandler(transactionCoordinator).register(registry);
         // Kafka 4.4's default: transactions v2 (KIP-890), which 4.x Java clients then use; v1 clients keep working
-        registry.feature("transaction.version", (short) 0, (short) 2, (short) 2);
+        registry.features().register("transaction.version", (short) 0, (short) 2, (short) 2);
+        // the KIP-848 consumer group protocol (ConsumerGroupHeartbeat), served by GroupHandler
+        registry.features().register("group.version", (short) 0, (short) 1, (short) 1);
+        new FeaturesHandler(registry.features(), brokerId).register(registry);
+        new ClientTelemetryHandler().register(registry);
         TxnPartitionVerifier verifier = new TxnPartitionVerifier(brokerId, store, transactionTopic.name(),
                 transactionCoordinator, markerClient, scheduler, time);
         new ProduceHandler(topics, time, verifier, config.transactionPartitionVerificationEnable(),
                 metrics.topics()).register(registry);
         new GroupHandler(groupCoordinator, verifier, config.transactionPartitionVerificationEnable(),
                 offsetsTopic.name(),
-                BrokerGauges.groupCoordinator(metrics, groupCoordinator)).register(registry);
+                BrokerGauges.groupCoordinator(metrics, groupCoordinator), topics).register(registry);
         shareGroups = new io.gregor.broker.share.ShareGroups(config, topics, replicas, groupCoordinator, purgatory,
                 scheduler, time);
         shareGroups.register(registry); // after GroupHandler: it extends ListGroups and DeleteGroups with share groups
@@ -434,6 +443,19 @@ public final class Broker implements AutoCloseable {
     /** The request threads: num.io.threads, also after a dynamic change. */
     public int requestThreads() {
         return requestPool.getCorePoolSize();
+    }
+
+    /** The incremental fetch sessions, with Kafka's FetchSessionCache metrics. */
+    private FetchSessionCache fetchSessions() {
+        String d = "kafka.server";
+        String t = "FetchSessionCache";
+        com.yammer.metrics.core.Meter evictions = metrics.meter(d, t, "IncrementalFetchSessionEvictionsPerSec",
+                "evictions", Map.of());
+        FetchSessionCache cache = new FetchSessionCache(config.maxIncrementalFetchSessionCacheSlots(),
+                FETCH_SESSION_EVICTION_MS, time, evictions::mark);
+        metrics.gauge(d, t, "NumIncrementalFetchSessions", Map.of(), cache::size);
+        metrics.gauge(d, t, "NumIncrementalFetchPartitionsCached", Map.of(), cache::partitionsCached);
+        return cache;
     }
 
     /**

@@ -211,9 +211,9 @@ class ConsumerGroupCommandTest {
                 "--formatter", OFFSETS_FORMATTER, "--timeout-ms", "5000"));
         assertThat(offsets.stdout()).as(offsets.describe())
                 .contains("{\"key\":{\"type\":1,\"data\":{\"group\":\"polygenelubricants\",\"topic\":\"tool-topic\",\"partition\":0}},"
-                        + "\"value\":{\"version\":3,\"data\":{\"offset\":4,\"leaderEpoch\":")
-                .contains("\"partition\":1}},\"value\":{\"version\":3,\"data\":{\"offset\":5,")
-                .contains("\"partition\":2}},\"value\":{\"version\":3,\"data\":{\"offset\":10,");
+                        + "\"value\":{\"version\":4,\"data\":{\"offset\":4,\"leaderEpoch\":")
+                .contains("\"partition\":1}},\"value\":{\"version\":4,\"data\":{\"offset\":5,")
+                .contains("\"partition\":2}},\"value\":{\"version\":4,\"data\":{\"offset\":10,");
 
         ToolRunner.Result metadata = runTool(CONSOLE_CONSUMER, args(
                 "--topic", "__consumer_offsets", "--partition", "0", "--offset", "earliest",

@@ -301,7 +301,7 @@ class SeedCommandsTest {
                         ? Pattern.compile(Pattern.quote("[" + FORMATTER_GROUP + "," + TOPIC + ",0]::OffsetAndMetadata(offset=7, ")
                         + ".*metadata=seed, ")
                         : Pattern.compile(Pattern.quote("{\"key\":{\"type\":1,\"data\":{\"group\":\"" + FORMATTER_GROUP
-                        + "\",\"topic\":\"" + TOPIC + "\",\"partition\":0}},\"value\":{\"version\":3,\"data\":{\"offset\":7,")
+                        + "\",\"topic\":\"" + TOPIC + "\",\"partition\":0}},\"value\":{\"version\":4,\"data\":{\"offset\":7,")
                         + ".*\"metadata\":\"seed\"");
                 // Without --offset the formatter starts at the partition's end, so commit until it has printed one.
                 awaitWhileRunning("the formatter prints a commit of " + FORMATTER_GROUP, () -> {

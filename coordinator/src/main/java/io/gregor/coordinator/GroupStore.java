@@ -2,6 +2,7 @@ package io.gregor.coordinator;
 
 import io.gregor.coordinator.consumer.ConsumerGroupRecords;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.protocol.Errors;
 
 import java.nio.ByteBuffer;
@@ -70,9 +71,9 @@ final class GroupStore {
                 OffsetsRecords.groupMetadataKey(group.groupId), OffsetsRecords.groupMetadataValue(record))));
     }
 
-    static CoordinatorRecord offsetCommit(String groupId, TopicPartition tp, CommittedOffset offset) {
+    static CoordinatorRecord offsetCommit(String groupId, TopicPartition tp, CommittedOffset offset, Uuid topicId) {
         return new CoordinatorRecord(OffsetsRecords.offsetCommitKey(groupId, tp.topic(), tp.partition()),
-                OffsetsRecords.offsetCommitValue(offset));
+                OffsetsRecords.offsetCommitValue(offset, topicId));
     }
 
     static CoordinatorRecord offsetTombstone(String groupId, TopicPartition tp) {

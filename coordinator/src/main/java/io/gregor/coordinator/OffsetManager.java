@@ -95,7 +95,7 @@ final class OffsetManager {
             Map<TopicPartition, CommittedOffset> accepted = new HashMap<>();
             List<OffsetCommitResponsePartition> acceptedResults = new ArrayList<>();
             for (OffsetCommitRequestData.OffsetCommitRequestTopic t : request.topics()) {
-                OffsetCommitResponseTopic topicResult = new OffsetCommitResponseTopic().setName(t.name());
+                OffsetCommitResponseTopic topicResult = new OffsetCommitResponseTopic().setName(t.name()).setTopicId(t.topicId());
                 response.topics().add(topicResult);
                 for (OffsetCommitRequestData.OffsetCommitRequestPartition p : t.partitions()) {
                     OffsetCommitResponsePartition result = new OffsetCommitResponsePartition()
@@ -110,7 +110,7 @@ final class OffsetManager {
                                 version >= 6 ? p.committedLeaderEpoch() : -1, metadata, now, -1L);
                         TopicPartition tp = new TopicPartition(t.name(), p.partitionIndex());
                         accepted.put(tp, offset);
-                        records.add(GroupStore.offsetCommit(groupId, tp, offset));
+                        records.add(GroupStore.offsetCommit(groupId, tp, offset, t.topicId()));
                         acceptedResults.add(result);
                     }
                 }
@@ -187,7 +187,7 @@ final class OffsetManager {
             List<TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition> acceptedResults = new ArrayList<>();
             for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic t : request.topics()) {
                 TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic topicResult =
-                        new TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic().setName(t.name());
+                        new TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic().setName(t.name()).setTopicId(t.topicId());
                 response.topics().add(topicResult);
                 for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition p : t.partitions()) {
                     TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition result =
@@ -202,7 +202,7 @@ final class OffsetManager {
                                 version >= 2 ? p.committedLeaderEpoch() : -1, metadata, now, -1L);
                         TopicPartition tp = new TopicPartition(t.name(), p.partitionIndex());
                         accepted.put(tp, offset);
-                        records.add(GroupStore.offsetCommit(groupId, tp, offset));
+                        records.add(GroupStore.offsetCommit(groupId, tp, offset, t.topicId()));
                         acceptedResults.add(result);
                     }
                 }
@@ -250,7 +250,7 @@ final class OffsetManager {
         TxnOffsetCommitResponseData response = new TxnOffsetCommitResponseData();
         for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic t : request.topics()) {
             TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic topicResult =
-                    new TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic().setName(t.name());
+                    new TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic().setName(t.name()).setTopicId(t.topicId());
             for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition p : t.partitions()) {
                 topicResult.partitions().add(new TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition()
                         .setPartitionIndex(p.partitionIndex()).setErrorCode(error.code()));
@@ -294,7 +294,7 @@ final class OffsetManager {
     private static OffsetCommitResponseData commitError(OffsetCommitRequestData request, Errors error) {
         OffsetCommitResponseData response = new OffsetCommitResponseData();
         for (OffsetCommitRequestData.OffsetCommitRequestTopic t : request.topics()) {
-            OffsetCommitResponseTopic topicResult = new OffsetCommitResponseTopic().setName(t.name());
+            OffsetCommitResponseTopic topicResult = new OffsetCommitResponseTopic().setName(t.name()).setTopicId(t.topicId());
             for (OffsetCommitRequestData.OffsetCommitRequestPartition p : t.partitions()) {
                 topicResult.partitions().add(new OffsetCommitResponsePartition()
                         .setPartitionIndex(p.partitionIndex()).setErrorCode(error.code()));

@@ -1,5 +1,7 @@
 package io.gregor.coordinator;
 
+import org.apache.kafka.common.Uuid;
+
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -8,13 +10,15 @@ import java.util.List;
 /**
  * Byte encodings of {@code __consumer_offsets} records with Kafka's schemas: an int16 version, then the
  * fields. The key version doubles as the record type: 0 and 1 are offset commits, 2 is group metadata,
- * higher ones are KIP-848 records this coordinator skips. Values are written as OffsetCommitValue v3 and
- * GroupMetadataValue v3 (what Kafka writes without an expire timestamp); v0-v4 are read.
+ * higher ones are KIP-848 records this coordinator skips. Values are written as OffsetCommitValue v4 (what
+ * Kafka 4.4 writes without an expire timestamp: flexible, with the topic id as tagged field 0 when the commit
+ * named it) and GroupMetadataValue v3; v0-v4 are read.
  */
 public final class OffsetsRecords {
     public static final short OFFSET_COMMIT_KEY_VERSION = 1;
     public static final short GROUP_METADATA_KEY_VERSION = 2;
-    public static final short OFFSET_COMMIT_VALUE_VERSION = 3;
+    public static final short OFFSET_COMMIT_VALUE_VERSION = 4;
+    private static final int TOPIC_ID_TAG = 0;
     public static final short GROUP_METADATA_VALUE_VERSION = 3;
 
     private OffsetsRecords() {
@@ -49,15 +53,44 @@ public final class OffsetsRecords {
         return buf.array();
     }
 
-    public static byte[] offsetCommitValue(CommittedOffset offset) {
-        String metadata = offset.metadata() == null ? "" : offset.metadata();
-        ByteBuffer buf = ByteBuffer.allocate(2 + 8 + 4 + sizeOf(metadata) + 8);
+    /** @param topicId the committed topic's id as the commit named it (OffsetCommit v10), or {@link Uuid#ZERO_UUID} */
+    public static byte[] offsetCommitValue(CommittedOffset offset, Uuid topicId) {
+        byte[] metadata = (offset.metadata() == null ? "" : offset.metadata()).getBytes(StandardCharsets.UTF_8);
+        boolean withTopicId = !Uuid.ZERO_UUID.equals(topicId);
+        int taggedSize = withTopicId ? 1 + 1 + 1 + 16 : 1;
+        ByteBuffer buf = ByteBuffer.allocate(2 + 8 + 4 + varintSize(metadata.length + 1) + metadata.length + 8 + taggedSize);
         buf.putShort(OFFSET_COMMIT_VALUE_VERSION);
         buf.putLong(offset.offset());
         buf.putInt(offset.leaderEpoch());
-        putString(buf, metadata);
+        putUnsignedVarint(buf, metadata.length + 1);
+        buf.put(metadata);
         buf.putLong(offset.commitTimestamp());
+        if (withTopicId) {
+            putUnsignedVarint(buf, 1);
+            putUnsignedVarint(buf, TOPIC_ID_TAG);
+            putUnsignedVarint(buf, 16);
+            buf.putLong(topicId.getMostSignificantBits()).putLong(topicId.getLeastSignificantBits());
+        } else {
+            putUnsignedVarint(buf, 0);
+        }
         return buf.array();
+    }
+
+    private static int varintSize(int value) {
+        int bytes = 1;
+        while ((value & 0xffffff80) != 0) {
+            bytes++;
+            value >>>= 7;
+        }
+        return bytes;
+    }
+
+    private static void putUnsignedVarint(ByteBuffer buf, int value) {
+        while ((value & 0xffffff80) != 0) {
+            buf.put((byte) ((value & 0x7f) | 0x80));
+            value >>>= 7;
+        }
+        buf.put((byte) value);
     }
 
     public static byte[] groupMetadataKey(String group) {

@@ -4,6 +4,8 @@ import io.gregor.broker.metadata.TopicMetadata;
 import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.acl.AclOperation;
 import io.gregor.broker.Topics;
+import io.gregor.broker.fetchsession.FetchContext;
+import io.gregor.broker.fetchsession.FetchSessionCache;
 import io.gregor.broker.metrics.TopicMetrics;
 import io.gregor.broker.replica.FetchPurgatory;
 import io.gregor.broker.replica.Partition;
@@ -36,8 +38,9 @@ import java.util.function.BooleanSupplier;
  * Fetch: reads whole record batches from the logs up to the high watermark (read_committed: up to the last
  * stable offset, with the aborted transactions of what was read) and hands them to the
  * encoder as file slices (sendfile). When less than {@code min.bytes} is there, the fetch waits in
- * the purgatory until enough is appended or {@code max.wait.ms} passes. Fetch sessions are declined
- * (session id 0), which every client supports: it then sends full fetch requests.
+ * the purgatory until enough is appended or {@code max.wait.ms} passes. A client with an incremental fetch
+ * session (KIP-227, {@link FetchSessionCache}) names only the partitions whose fetch position changed and is
+ * told only about partitions with something new.
  * <p>
  * A follower's fetch (replica id >= 0) reads up to the log end instead, tells the leader the follower's
  * log end offset (which moves the high watermark and the ISR), and is answered with a diverging epoch
@@ -49,10 +52,13 @@ public final class FetchHandler {
 
     private final Topics topics;
     private final FetchPurgatory purgatory;
+    private final FetchSessionCache sessions;
     private final Time time;
     private final TopicMetrics topicMetrics;
 
-    public FetchHandler(Topics topics, FetchPurgatory purgatory, Time time, TopicMetrics topicMetrics) {
+    public FetchHandler(Topics topics, FetchPurgatory purgatory, FetchSessionCache sessions, Time time,
+                        TopicMetrics topicMetrics) {
+        this.sessions = sessions;
         this.topicMetrics = topicMetrics;
         this.topics = topics;
         this.purgatory = purgatory;
@@ -65,17 +71,19 @@ public final class FetchHandler {
 
     private CompletionStage<FetchResponseData> fetch(KafkaRequest request) {
         FetchRequestData data = request.body();
-        if (data.sessionId() != 0) {
-            // We never hand out sessions, so an incremental fetch names one we do not know.
-            return CompletableFuture.completedFuture(new FetchResponseData()
-                    .setErrorCode(Errors.FETCH_SESSION_ID_NOT_FOUND.code()).setSessionId(0));
-        }
         boolean byId = request.apiVersion() >= 13;
         int replicaId = request.apiVersion() >= 15 ? data.replicaState().replicaId() : data.replicaId();
-        boolean[] refused = refusedTopics(request, data, byId, replicaId);
-        Result first = read(data, byId, replicaId, refused);
+        FetchContext context = sessions.newContext(request.apiVersion(), data, replicaId >= 0);
+        if (context.error() != Errors.NONE) {
+            log.debug("Fetch from {} with session {} epoch {}: {}", request.clientId(), data.sessionId(),
+                    data.sessionEpoch(), context.error());
+            return CompletableFuture.completedFuture(context.errorResponse());
+        }
+        List<FetchRequestData.FetchTopic> topicsToRead = context.topics();
+        boolean[] refused = refusedTopics(request, topicsToRead, byId, replicaId);
+        Result first = read(data, topicsToRead, byId, replicaId, refused);
         if (data.maxWaitMs() <= 0 || first.bytes >= data.minBytes() || first.hasError || first.logs.isEmpty()) {
-            return CompletableFuture.completedFuture(answered(first, replicaId));
+            return CompletableFuture.completedFuture(answered(context, first, replicaId));
         }
         CompletableFuture<FetchResponseData> answer = new CompletableFuture<>();
         List<TopicPartition> watched = new ArrayList<>(first.logs.size());
@@ -98,7 +106,7 @@ public final class FetchHandler {
                 committed ? visibleEndMoved : null, visibleEndMoved,
                 () -> {
                     try {
-                        answer.complete(answered(read(data, byId, replicaId, refused), replicaId));
+                        answer.complete(answered(context, read(data, topicsToRead, byId, replicaId, refused), replicaId));
                     } catch (RuntimeException e) {
                         answer.completeExceptionally(e);
                     }
@@ -107,11 +115,11 @@ public final class FetchHandler {
     }
 
     /** The answer of a read that is sent: its bytes go to BrokerTopicMetrics (a discarded first read's do not). */
-    private FetchResponseData answered(Result result, int replicaId) {
+    private FetchResponseData answered(FetchContext context, Result result, int replicaId) {
         for (int i = 0; i < result.topicsRead.size(); i++) {
             topicMetrics.fetched(result.topicsRead.get(i), result.topicBytes.get(i), replicaId >= 0);
         }
-        return result.response;
+        return context.answer(result.response);
     }
 
     /** What a fetch may read up to: the log end for a replica, else the LSO (read_committed) or the HW. */
@@ -120,19 +128,20 @@ public final class FetchHandler {
     }
 
     /**
-     * Per requested topic, whether it is refused: a follower needs CLUSTER_ACTION on the cluster, a consumer READ on
+     * Per topic to read (the request's, or its fetch session's), whether it is refused: a follower needs CLUSTER_ACTION on the cluster, a consumer READ on
      * the topic. Null when nothing is refused (always without an authorizer). An unknown topic id is not refused:
      * it is answered UNKNOWN_TOPIC_ID.
      */
-    private boolean[] refusedTopics(KafkaRequest request, FetchRequestData data, boolean byId, int replicaId) {
+    private boolean[] refusedTopics(KafkaRequest request, List<FetchRequestData.FetchTopic> requested, boolean byId,
+                                   int replicaId) {
         if (!request.authorizerEnabled()) {
             return null;
         }
-        boolean[] refused = new boolean[data.topics().size()];
+        boolean[] refused = new boolean[requested.size()];
         boolean clusterAction = replicaId >= 0 && request.authorizeCluster(AclOperation.CLUSTER_ACTION);
         boolean any = false;
         for (int i = 0; i < refused.length; i++) {
-            FetchRequestData.FetchTopic t = data.topics().get(i);
+            FetchRequestData.FetchTopic t = requested.get(i);
             String name = byId ? topics.topic(t.topicId()).map(TopicMetadata::name).orElse(null) : t.topic();
             refused[i] = replicaId >= 0 ? !clusterAction
                     : name != null && !request.authorize(AclOperation.READ, ResourceType.TOPIC, name);
@@ -141,13 +150,14 @@ public final class FetchHandler {
         return any ? refused : null;
     }
 
-    private Result read(FetchRequestData data, boolean byId, int replicaId, boolean[] refused) {
+    private Result read(FetchRequestData data, List<FetchRequestData.FetchTopic> topicsToRead, boolean byId, int replicaId,
+                        boolean[] refused) {
         long now = time.milliseconds();
         Result result = new Result();
-        FetchResponseData response = result.response.setSessionId(0);
+        FetchResponseData response = result.response;
         long budget = data.maxBytes();
-        for (int topicIndex = 0; topicIndex < data.topics().size(); topicIndex++) {
-            FetchRequestData.FetchTopic fetchTopic = data.topics().get(topicIndex);
+        for (int topicIndex = 0; topicIndex < topicsToRead.size(); topicIndex++) {
+            FetchRequestData.FetchTopic fetchTopic = topicsToRead.get(topicIndex);
             FetchableTopicResponse topicResponse = new FetchableTopicResponse()
                     .setTopic(fetchTopic.topic()).setTopicId(fetchTopic.topicId());
             response.responses().add(topicResponse);

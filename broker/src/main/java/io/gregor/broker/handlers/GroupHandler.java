@@ -2,6 +2,8 @@ package io.gregor.broker.handlers;
 
 import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.acl.AclOperation;
+import io.gregor.broker.Topics;
+import io.gregor.broker.metadata.TopicMetadata;
 import io.gregor.coordinator.CommittedOffset;
 import io.gregor.coordinator.GroupCoordinator;
 import io.gregor.wire.ApiRegistry;
@@ -11,6 +13,7 @@ import org.apache.kafka.common.message.ConsumerGroupDescribeRequestData;
 import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.DeleteGroupsRequestData;
 import org.apache.kafka.common.message.DeleteGroupsResponseData;
 import org.apache.kafka.common.message.DescribeGroupsRequestData;
@@ -49,6 +52,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -77,10 +81,14 @@ public final class GroupHandler {
     /** Told how many offsets each OffsetCommit committed (group-coordinator-metrics' offset-commit-rate). */
     private final java.util.function.IntConsumer offsetCommits;
 
+    /** Names of topic ids and ids of names, for OffsetCommit and OffsetFetch v10, which name topics by id only. */
+    private final Topics topics;
+
     public GroupHandler(GroupCoordinator coordinator, ProduceHandler.TransactionVerifier transactions,
                         boolean verifyTransactionsV1, String offsetsTopic,
-                        java.util.function.IntConsumer offsetCommits) {
+                        java.util.function.IntConsumer offsetCommits, Topics topics) {
         this.offsetCommits = offsetCommits;
+        this.topics = topics;
         this.coordinator = coordinator;
         this.transactions = transactions;
         this.verifyTransactionsV1 = verifyTransactionsV1;
@@ -94,15 +102,15 @@ public final class GroupHandler {
         registry.register(ApiKeys.LEAVE_GROUP, (short) 0, (short) 5, this::leaveGroup);
         registry.register(ApiKeys.CONSUMER_GROUP_HEARTBEAT, (short) 0, (short) 1, this::consumerGroupHeartbeat);
         registry.register(ApiKeys.CONSUMER_GROUP_DESCRIBE, (short) 0, (short) 1, this::consumerGroupDescribe);
-        // v10 of both names topics by id only; the coordinator keys offsets by name, as classic groups do.
-        registry.register(ApiKeys.OFFSET_COMMIT, (short) 2, (short) 9, this::offsetCommit);
-        registry.register(ApiKeys.OFFSET_FETCH, (short) 1, (short) 9, this::offsetFetch);
+        // v10 of both names topics by id only: ids are named here, as Kafka's KafkaApis does, since the
+        // coordinator keys offsets by name (the commit's topic id goes into the OffsetCommitValue v4 record)
+        registry.register(ApiKeys.OFFSET_COMMIT, (short) 2, (short) 10, this::offsetCommit);
+        registry.register(ApiKeys.OFFSET_FETCH, (short) 1, (short) 10, this::offsetFetch);
         registry.register(ApiKeys.LIST_GROUPS, (short) 0, (short) 5, this::listGroups);
         registry.register(ApiKeys.DESCRIBE_GROUPS, (short) 0, (short) 6, this::describeGroups);
         registry.register(ApiKeys.DELETE_GROUPS, (short) 0, (short) 3, this::deleteGroups);
         registry.register(ApiKeys.OFFSET_DELETE, (short) 0, (short) 0, this::offsetDelete);
-        // v6 names topics by id only, which these offsets are not keyed by
-        registry.register(ApiKeys.TXN_OFFSET_COMMIT, (short) 0, (short) 5, this::txnOffsetCommit);
+        registry.register(ApiKeys.TXN_OFFSET_COMMIT, (short) 0, (short) 6, this::txnOffsetCommit);
     }
 
     /** NONE if this broker coordinates the group now; else the error that sends the client to look again. */
@@ -205,12 +213,15 @@ public final class GroupHandler {
 
     private CompletionStage<? extends ApiMessage> offsetCommit(KafkaRequest request) {
         OffsetCommitRequestData data = request.body();
+        List<OffsetCommitResponseData.OffsetCommitResponseTopic> unknownIds =
+                request.apiVersion() >= 10 ? nameCommittedTopics(data) : List.of();
         Errors error = groupError(request, AclOperation.READ, data.groupId());
         if (error != Errors.NONE) {
             OffsetCommitResponseData response = new OffsetCommitResponseData();
+            response.topics().addAll(unknownIds);
             for (OffsetCommitRequestData.OffsetCommitRequestTopic t : data.topics()) {
                 OffsetCommitResponseData.OffsetCommitResponseTopic rt =
-                        new OffsetCommitResponseData.OffsetCommitResponseTopic().setName(t.name());
+                        new OffsetCommitResponseData.OffsetCommitResponseTopic().setName(t.name()).setTopicId(t.topicId());
                 for (OffsetCommitRequestData.OffsetCommitRequestPartition p : t.partitions()) {
                     rt.partitions().add(new OffsetCommitResponseData.OffsetCommitResponsePartition()
                             .setPartitionIndex(p.partitionIndex()).setErrorCode(error.code()));
@@ -257,12 +268,72 @@ public final class GroupHandler {
                 }
             }
             offsetCommits.accept(committed);
+            response.topics().addAll(0, unknownIds);
             return response;
         });
     }
 
+    /**
+     * Names the topics of an OffsetCommit v10 by their ids; those whose id no topic here has leave the request
+     * and are answered UNKNOWN_TOPIC_ID (the returned topics), as Kafka answers them.
+     */
+    private List<OffsetCommitResponseData.OffsetCommitResponseTopic> nameCommittedTopics(OffsetCommitRequestData data) {
+        List<OffsetCommitResponseData.OffsetCommitResponseTopic> unknown = new ArrayList<>();
+        for (java.util.Iterator<OffsetCommitRequestData.OffsetCommitRequestTopic> it = data.topics().iterator(); it.hasNext(); ) {
+            OffsetCommitRequestData.OffsetCommitRequestTopic t = it.next();
+            Optional<String> name = topics.topic(t.topicId()).map(TopicMetadata::name);
+            if (name.isPresent()) {
+                t.setName(name.get());
+                continue;
+            }
+            it.remove();
+            OffsetCommitResponseData.OffsetCommitResponseTopic rt =
+                    new OffsetCommitResponseData.OffsetCommitResponseTopic().setTopicId(t.topicId());
+            for (OffsetCommitRequestData.OffsetCommitRequestPartition p : t.partitions()) {
+                rt.partitions().add(new OffsetCommitResponseData.OffsetCommitResponsePartition()
+                        .setPartitionIndex(p.partitionIndex()).setErrorCode(Errors.UNKNOWN_TOPIC_ID.code()));
+            }
+            unknown.add(rt);
+        }
+        return unknown;
+    }
+
     private CompletionStage<TxnOffsetCommitResponseData> txnOffsetCommit(KafkaRequest request) {
         TxnOffsetCommitRequestData data = request.body();
+        if (request.apiVersion() >= 6) {
+            // v6 names topics by id only (KIP-1319): named here as for OffsetCommit v10
+            List<TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic> unknownIds = nameTxnCommittedTopics(data);
+            return txnOffsetCommitByName(request, data).thenApply(response -> {
+                response.topics().addAll(0, unknownIds);
+                return response;
+            });
+        }
+        return txnOffsetCommitByName(request, data);
+    }
+
+    private List<TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic> nameTxnCommittedTopics(TxnOffsetCommitRequestData data) {
+        List<TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic> unknown = new ArrayList<>();
+        for (java.util.Iterator<TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic> it = data.topics().iterator(); it.hasNext(); ) {
+            TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic t = it.next();
+            Optional<String> name = topics.topic(t.topicId()).map(TopicMetadata::name);
+            if (name.isPresent()) {
+                t.setName(name.get());
+                continue;
+            }
+            it.remove();
+            TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic rt =
+                    new TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic().setTopicId(t.topicId());
+            for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition p : t.partitions()) {
+                rt.partitions().add(new TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition()
+                        .setPartitionIndex(p.partitionIndex()).setErrorCode(Errors.UNKNOWN_TOPIC_ID.code()));
+            }
+            unknown.add(rt);
+        }
+        return unknown;
+    }
+
+    private CompletionStage<TxnOffsetCommitResponseData> txnOffsetCommitByName(KafkaRequest request,
+                                                                              TxnOffsetCommitRequestData data) {
         // WRITE on the transactional id, then READ on the group, then READ on each topic (Kafka's order)
         Errors error = !request.authorize(AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, data.transactionalId())
                 ? Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED : groupError(request, AclOperation.READ, data.groupId());
@@ -277,7 +348,7 @@ public final class GroupHandler {
             TxnOffsetCommitResponseData response = new TxnOffsetCommitResponseData();
             for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic t : data.topics()) {
                 TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic rt =
-                        new TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic().setName(t.name());
+                        new TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic().setName(t.name()).setTopicId(t.topicId());
                 for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition p : t.partitions()) {
                     rt.partitions().add(new TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition()
                             .setPartitionIndex(p.partitionIndex()).setErrorCode(error.code()));
@@ -314,7 +385,7 @@ public final class GroupHandler {
         TxnOffsetCommitResponseData response = new TxnOffsetCommitResponseData();
         for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic t : data.topics()) {
             TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic rt =
-                    new TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic().setName(t.name());
+                    new TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic().setName(t.name()).setTopicId(t.topicId());
             for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition p : t.partitions()) {
                 rt.partitions().add(new TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition()
                         .setPartitionIndex(p.partitionIndex()).setErrorCode(error.code()));
@@ -329,12 +400,25 @@ public final class GroupHandler {
         short version = request.apiVersion();
         OffsetFetchResponseData response = new OffsetFetchResponseData();
         if (version >= 8) {
+            boolean byId = version >= 10;
             for (OffsetFetchRequestData.OffsetFetchRequestGroup g : data.groups()) {
                 Map<String, List<Integer>> wanted = null;
+                Map<String, Uuid> idsAsked = new java.util.HashMap<>();
+                List<OffsetFetchResponseTopics> unknownIds = new ArrayList<>();
                 if (g.topics() != null) {
                     wanted = new LinkedHashMap<>();
                     for (OffsetFetchRequestData.OffsetFetchRequestTopics t : g.topics()) {
-                        wanted.computeIfAbsent(t.name(), k -> new ArrayList<>()).addAll(t.partitionIndexes());
+                        String name = t.name();
+                        if (byId) {
+                            Optional<String> known = topics.topic(t.topicId()).map(TopicMetadata::name);
+                            if (known.isEmpty()) {
+                                unknownIds.add(unknownTopicId(t));
+                                continue;
+                            }
+                            name = known.get();
+                            idsAsked.put(name, t.topicId());
+                        }
+                        wanted.computeIfAbsent(name, k -> new ArrayList<>()).addAll(t.partitionIndexes());
                     }
                 }
                 OffsetFetchResponseGroup group = new OffsetFetchResponseGroup().setGroupId(g.groupId());
@@ -357,6 +441,15 @@ public final class GroupHandler {
                         return;
                     }
                     OffsetFetchResponseTopics t = new OffsetFetchResponseTopics().setName(topic);
+                    if (byId) {
+                        // all topics asked for: one deleted since its commit has no id and is left out, as in Kafka
+                        Uuid id = idsAsked.containsKey(topic) ? idsAsked.get(topic)
+                                : topics.topic(topic).map(TopicMetadata::topicId).orElse(Uuid.ZERO_UUID);
+                        if (id.equals(Uuid.ZERO_UUID)) {
+                            return;
+                        }
+                        t.setTopicId(id);
+                    }
                     partitions.forEach((p, o) -> t.partitions().add(refused
                             ? new OffsetFetchResponsePartitions().setPartitionIndex(p).setCommittedOffset(-1)
                                     .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
@@ -369,6 +462,7 @@ public final class GroupHandler {
                             .setMetadata(o == null ? "" : o.metadata())));
                     group.topics().add(t);
                 });
+                group.topics().addAll(unknownIds);
                 response.groups().add(group);
             }
             return CompletableFuture.completedFuture(response);
@@ -425,6 +519,15 @@ public final class GroupHandler {
             response.topics().add(t);
         });
         return CompletableFuture.completedFuture(response);
+    }
+
+    private static OffsetFetchResponseTopics unknownTopicId(OffsetFetchRequestData.OffsetFetchRequestTopics t) {
+        OffsetFetchResponseTopics rt = new OffsetFetchResponseTopics().setTopicId(t.topicId());
+        for (int p : t.partitionIndexes()) {
+            rt.partitions().add(new OffsetFetchResponsePartitions().setPartitionIndex(p).setCommittedOffset(-1)
+                    .setErrorCode(Errors.UNKNOWN_TOPIC_ID.code()));
+        }
+        return rt;
     }
 
     /** Topic to partition to offset (null: nothing committed), in request order, or sorted when all were asked for. */

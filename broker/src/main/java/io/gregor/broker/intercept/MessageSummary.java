@@ -24,7 +24,7 @@ final class MessageSummary {
     private static final int MAX_CHARS = 1_000;
     private static final Pattern KEY_FIELD = Pattern.compile(
             "(?i).*(topic|name|partition|index|offset|group|member|transactionalid|producerid|producerepoch|acks"
-                    + "|key|timestamp|generation|leaderepoch|highwatermark|coordinator|nodeid|host|port).*");
+                    + "|key|timestamp|generation|leaderepoch|highwatermark|coordinator|nodeid|host|port|session).*");
     private static final Set<String> NOT_FIELDS = Set.of("apiKey", "lowestSupportedVersion", "highestSupportedVersion",
             "unknownTaggedFields", "duplicate", "hashCode", "toString", "next", "prev", "getClass", "size");
     private static final Set<String> IDENTITY = Set.of("name", "topic", "topicId", "groupId", "memberId",

@@ -97,6 +97,7 @@ public final class RequestTrace {
                 .append(" correlation ").append(r.correlationId())
                 .append(" client ").append(r.clientId())
                 .append(" principal ").append(r.principal()).append(" listener ").append(r.listener())
+                .append(' ').append(r.requestBytes()).append(" bytes")
                 .append(String.format(" %.3f ms", r.latencyNanos() / 1e6));
         if (r.disconnected()) {
             sb.append(" DISCONNECTED");
@@ -137,7 +138,8 @@ public final class RequestTrace {
                 context.apiVersion(), context.correlationId(), Collections.unmodifiableSet(errors),
                 Math.max(0, time.nanoseconds() - context.receivedNanos()),
                 requestText,
-                responseText, disconnected, context.injected(), context.listenerName(), context.principal());
+                responseText, disconnected, context.injected(), context.listenerName(), context.principal(),
+                context.request().sizeInBytes());
         synchronized (entries) {
             if (entries.size() == CAPACITY) {
                 entries.pollFirst();

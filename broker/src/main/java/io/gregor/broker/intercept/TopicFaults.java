@@ -27,6 +27,7 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.protocol.Message;
 import org.apache.kafka.common.protocol.MessageUtil;
 import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.FetchMetadata;
 import org.apache.kafka.common.requests.FetchResponse;
 
 import java.util.Collection;
@@ -162,7 +163,14 @@ final class TopicFaults {
                 return remove(((ProduceRequestData) body).topicData(), e -> t.matches(e.name(), e.topicId()), drop);
             }
             case FETCH -> {
-                return remove(((FetchRequestData) body).topics(), e -> t.matches(e.topic(), e.topicId()), drop);
+                FetchRequestData d = (FetchRequestData) body;
+                boolean found = remove(d.topics(), e -> t.matches(e.topic(), e.topicId()), drop);
+                if (found && drop != Mode.CHECK) {
+                    // the handler sees only part of the client's fetch: it answers without a fetch session (closing
+                    // the one named), else the session would lack the partitions the client was told an error for
+                    d.setSessionEpoch(FetchMetadata.FINAL_EPOCH);
+                }
+                return found;
             }
             case METADATA -> {
                 MetadataRequestData d = (MetadataRequestData) body;
