@@ -79,10 +79,7 @@ public final class LocalMetadataStore implements MetadataStore {
                 }
             }
             if (Files.exists(usersFile)) {
-                Properties props = new Properties();
-                try (Reader in = Files.newBufferedReader(usersFile, StandardCharsets.UTF_8)) {
-                    props.load(in);
-                }
+                Properties props = readProperties(usersFile);
                 for (String key : props.stringPropertyNames()) {
                     int slash = key.indexOf('/');
                     users.computeIfAbsent(Sanitizer.desanitize(key.substring(0, slash)), u -> new TreeMap<>())
@@ -90,10 +87,7 @@ public final class LocalMetadataStore implements MetadataStore {
                 }
             }
             if (Files.exists(aclsFile)) {
-                Properties props = new Properties();
-                try (Reader in = Files.newBufferedReader(aclsFile, StandardCharsets.UTF_8)) {
-                    props.load(in);
-                }
+                Properties props = readProperties(aclsFile);
                 for (String key : props.stringPropertyNames()) {
                     String[] parts = key.split("/", 3);
                     acls.put(new org.apache.kafka.common.resource.ResourcePattern(
@@ -103,10 +97,7 @@ public final class LocalMetadataStore implements MetadataStore {
                 }
             }
             if (Files.exists(brokerConfigsFile)) {
-                Properties props = new Properties();
-                try (Reader in = Files.newBufferedReader(brokerConfigsFile, StandardCharsets.UTF_8)) {
-                    props.load(in);
-                }
+                Properties props = readProperties(brokerConfigsFile);
                 for (String key : props.stringPropertyNames()) {
                     int slash = key.indexOf('/');
                     brokerConfigs.computeIfAbsent(key.substring(0, slash), e -> new TreeMap<>())
@@ -114,10 +105,7 @@ public final class LocalMetadataStore implements MetadataStore {
                 }
             }
             if (Files.exists(clientQuotasFile)) {
-                Properties props = new Properties();
-                try (Reader in = Files.newBufferedReader(clientQuotasFile, StandardCharsets.UTF_8)) {
-                    props.load(in);
-                }
+                Properties props = readProperties(clientQuotasFile);
                 for (String key : props.stringPropertyNames()) {
                     int slash = key.lastIndexOf('/');
                     clientQuotas.computeIfAbsent(key.substring(0, slash), e -> new TreeMap<>())
@@ -209,13 +197,7 @@ public final class LocalMetadataStore implements MetadataStore {
         }
         Properties props = new Properties();
         next.forEach((u, c) -> c.forEach((k, v) -> props.setProperty(Sanitizer.sanitize(u) + "/" + k, v)));
-        StringWriter text = new StringWriter();
-        try {
-            props.store(text, "Gregor user configs (SCRAM credentials)");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        writeAtomically(usersFile, text.toString());
+        writeProperties(usersFile, "Gregor user configs (SCRAM credentials)", props);
         if (configs.isEmpty()) {
             users.remove(user);
         } else {
@@ -245,13 +227,7 @@ public final class LocalMetadataStore implements MetadataStore {
         }
         Properties props = new Properties();
         next.forEach((e, c) -> c.forEach((k, v) -> props.setProperty(e + "/" + k, v)));
-        StringWriter text = new StringWriter();
-        try {
-            props.store(text, "Gregor client quota configs");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        writeAtomically(clientQuotasFile, text.toString());
+        writeProperties(clientQuotasFile, "Gregor client quota configs", props);
         if (configs.isEmpty()) {
             clientQuotas.remove(entityPath);
         } else {
@@ -286,13 +262,7 @@ public final class LocalMetadataStore implements MetadataStore {
         all.forEach((pattern, entries) -> props.setProperty(pattern.patternType().name() + "/"
                         + org.apache.kafka.common.utils.internals.SecurityUtils.resourceTypeName(pattern.resourceType())
                         + "/" + pattern.name(), io.gregor.broker.authz.AclJson.encode(entries)));
-        StringWriter text = new StringWriter();
-        try {
-            props.store(text, "Gregor ACLs (Kafka's ZooKeeper JSON per resource pattern)");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        writeAtomically(aclsFile, text.toString());
+        writeProperties(aclsFile, "Gregor ACLs (Kafka's ZooKeeper JSON per resource pattern)", props);
         if (next.isEmpty()) {
             acls.remove(resource);
         } else {
@@ -320,13 +290,7 @@ public final class LocalMetadataStore implements MetadataStore {
         }
         Properties props = new Properties();
         next.forEach((e, c) -> c.forEach((k, v) -> props.setProperty(e + "/" + k, v)));
-        StringWriter text = new StringWriter();
-        try {
-            props.store(text, "Gregor dynamic broker configs (kafka-configs --entity-type brokers)");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        writeAtomically(brokerConfigsFile, text.toString());
+        writeProperties(brokerConfigsFile, "Gregor dynamic broker configs (kafka-configs --entity-type brokers)", props);
         if (configs.isEmpty()) {
             brokerConfigs.remove(entity);
         } else {
@@ -367,23 +331,33 @@ public final class LocalMetadataStore implements MetadataStore {
         props.setProperty("topic.id", topic.topicId().toString());
         props.setProperty("partitions", Integer.toString(topic.partitionCount()));
         topic.configs().forEach((k, v) -> props.setProperty(CONFIG_PREFIX + k, v));
-        StringWriter text = new StringWriter();
-        try {
-            props.store(text, "Gregor topic metadata");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        writeAtomically(fileOf(topic.name()), text.toString());
+        writeProperties(fileOf(topic.name()), "Gregor topic metadata", props);
         byName.put(topic.name(), topic);
         byId.put(topic.topicId(), topic);
         return topic;
     }
 
-    private static TopicMetadata read(Path file) throws IOException {
+    private static Properties readProperties(Path file) throws IOException {
         Properties props = new Properties();
         try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             props.load(in);
         }
+        return props;
+    }
+
+    /** Every file here is a properties file replaced whole, atomically: few entries, rarely changed. */
+    private static void writeProperties(Path file, String comment, Properties props) {
+        StringWriter text = new StringWriter();
+        try {
+            props.store(text, comment);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        writeAtomically(file, text.toString());
+    }
+
+    private static TopicMetadata read(Path file) throws IOException {
+        Properties props = readProperties(file);
         Map<String, String> configs = new TreeMap<>();
         for (String key : props.stringPropertyNames()) {
             if (key.startsWith(CONFIG_PREFIX)) {

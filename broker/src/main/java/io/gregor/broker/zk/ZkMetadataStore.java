@@ -719,16 +719,7 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
     }
 
     private void loadUserConfig(String user) throws KeeperException, InterruptedException {
-        try {
-            Map<String, Object> json = Json.object(zk.getData(ZkPaths.userConfig(user), false, null));
-            Map<String, String> c = new TreeMap<>();
-            if (json.get("config") instanceof Map<?, ?> m) {
-                m.forEach((k, v) -> c.put(k.toString(), String.valueOf(v)));
-            }
-            userConfigs.put(user, c);
-        } catch (KeeperException.NoNodeException e) {
-            userConfigs.remove(user);
-        }
+        loadEntityConfig(ZkPaths.userConfig(user), userConfigs, user);
     }
 
     @Override
@@ -742,16 +733,7 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
     }
 
     private void loadClientQuotaConfig(String entityPath) throws KeeperException, InterruptedException {
-        try {
-            Map<String, Object> json = Json.object(zk.getData("/config/" + entityPath, false, null));
-            Map<String, String> c = new TreeMap<>();
-            if (json.get("config") instanceof Map<?, ?> m) {
-                m.forEach((k, v) -> c.put(k.toString(), String.valueOf(v)));
-            }
-            clientQuotaConfigs.put(entityPath, c);
-        } catch (KeeperException.NoNodeException e) {
-            clientQuotaConfigs.remove(entityPath);
-        }
+        loadEntityConfig("/config/" + entityPath, clientQuotaConfigs, entityPath);
     }
 
     @Override
@@ -776,20 +758,54 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
      */
     @Override
     public void setClientQuotaConfigs(String entityPath, Map<String, String> newConfigs) {
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("version", 1);
-        json.put("config", new TreeMap<>(newConfigs));
-        byte[] data = Json.bytes(json);
-        String path = "/config/" + entityPath;
-        try {
-            String[] parts = entityPath.split("/");
+        String[] parts = entityPath.split("/");
+        writeEntityConfigs(entityPath, newConfigs, "the configs of " + entityPath, () -> {
             if (parts.length == 4) {
-                Map<String, Object> empty = new LinkedHashMap<>();
-                empty.put("version", 1);
-                empty.put("config", Map.of());
-                createIfAbsent("/config/users/" + parts[1], Json.bytes(empty));
+                // users/<user>/clients/<id>: the user's znode and its clients folder first, as Kafka wrote them
+                createIfAbsent("/config/users/" + parts[1], entityConfigJson(Map.of()));
                 createIfAbsent("/config/users/" + parts[1] + "/clients", new byte[0]);
             }
+        });
+        Map<String, String> copy = new TreeMap<>(newConfigs);
+        awaitVisible(() -> copy.equals(clientQuotaConfigs.getOrDefault(entityPath, Map.of())), VISIBLE_TIMEOUT_MS);
+    }
+
+    /** Reads an entity's {@code config} object of Kafka's JSON into {@code into}, or removes the entity when the znode is gone. */
+    private <K> void loadEntityConfig(String path, Map<K, Map<String, String>> into, K key)
+            throws KeeperException, InterruptedException {
+        try {
+            Map<String, Object> json = Json.object(zk.getData(path, false, null));
+            Map<String, String> c = new TreeMap<>();
+            if (json.get("config") instanceof Map<?, ?> m) {
+                m.forEach((k, v) -> c.put(k.toString(), String.valueOf(v)));
+            }
+            into.put(key, c);
+        } catch (KeeperException.NoNodeException e) {
+            into.remove(key);
+        }
+    }
+
+    /** Kafka's entity config JSON: {"version":1,"config":{...}}. */
+    private static byte[] entityConfigJson(Map<String, String> configs) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("version", 1);
+        json.put("config", new TreeMap<>(configs));
+        return Json.bytes(json);
+    }
+
+    private interface ZkAction {
+        void run() throws KeeperException, InterruptedException;
+    }
+
+    /**
+     * Writes {@code /config/<entityPath>} in Kafka's JSON and a config change notification naming it, as Kafka's
+     * ZooKeeper-mode admin did; every broker's watch (this one's too) then reloads the entity.
+     */
+    private void writeEntityConfigs(String entityPath, Map<String, String> configs, String what, ZkAction before) {
+        byte[] data = entityConfigJson(configs);
+        String path = "/config/" + entityPath;
+        try {
+            before.run();
             try {
                 zk.create(path, data, ACL, CreateMode.PERSISTENT);
             } catch (KeeperException.NodeExistsException e) {
@@ -801,13 +817,11 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             zk.create(ZkPaths.CONFIG_CHANGES + "/config_change_", Json.bytes(change), ACL,
                     CreateMode.PERSISTENT_SEQUENTIAL);
         } catch (KeeperException e) {
-            throw new IllegalStateException("Cannot write the configs of " + entityPath + ": " + e, e);
+            throw new IllegalStateException("Cannot write " + what + ": " + e, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
-        Map<String, String> copy = new TreeMap<>(newConfigs);
-        awaitVisible(() -> copy.equals(clientQuotaConfigs.getOrDefault(entityPath, Map.of())), VISIBLE_TIMEOUT_MS);
     }
 
     private void createIfAbsent(String path, byte[] data) throws KeeperException, InterruptedException {
@@ -824,43 +838,14 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
      */
     @Override
     public void setUserConfigs(String user, Map<String, String> newConfigs) {
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("version", 1);
-        json.put("config", new TreeMap<>(newConfigs));
-        byte[] data = Json.bytes(json);
-        String path = ZkPaths.userConfig(user);
-        try {
-            try {
-                zk.create(path, data, ACL, CreateMode.PERSISTENT);
-            } catch (KeeperException.NodeExistsException e) {
-                zk.setData(path, data, -1);
-            }
-            Map<String, Object> change = new LinkedHashMap<>();
-            change.put("version", 2);
-            change.put("entity_path", path.substring("/config/".length()));
-            zk.create(ZkPaths.CONFIG_CHANGES + "/config_change_", Json.bytes(change), ACL,
-                    CreateMode.PERSISTENT_SEQUENTIAL);
-        } catch (KeeperException e) {
-            throw new IllegalStateException("Cannot write the configs of user " + user + ": " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        writeEntityConfigs(ZkPaths.userConfig(user).substring("/config/".length()), newConfigs,
+                "the configs of user " + user, () -> { });
         Map<String, String> copy = new TreeMap<>(newConfigs);
         awaitVisible(() -> copy.equals(userConfigs.getOrDefault(user, Map.of())), VISIBLE_TIMEOUT_MS);
     }
 
     private void loadBrokerConfig(String entity) throws KeeperException, InterruptedException {
-        try {
-            Map<String, Object> json = Json.object(zk.getData(ZkPaths.brokerConfig(entity), false, null));
-            Map<String, String> c = new TreeMap<>();
-            if (json.get("config") instanceof Map<?, ?> m) {
-                m.forEach((k, v) -> c.put(k.toString(), String.valueOf(v)));
-            }
-            brokerConfigs.put(entity, c);
-        } catch (KeeperException.NoNodeException e) {
-            brokerConfigs.remove(entity);
-        }
+        loadEntityConfig(ZkPaths.brokerConfig(entity), brokerConfigs, entity);
     }
 
     @Override
@@ -880,43 +865,13 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
      */
     @Override
     public void setBrokerConfigs(String entity, Map<String, String> newConfigs) {
-        Map<String, Object> json = new LinkedHashMap<>();
-        json.put("version", 1);
-        json.put("config", new TreeMap<>(newConfigs));
-        byte[] data = Json.bytes(json);
-        String path = ZkPaths.brokerConfig(entity);
-        try {
-            try {
-                zk.create(path, data, ACL, CreateMode.PERSISTENT);
-            } catch (KeeperException.NodeExistsException e) {
-                zk.setData(path, data, -1);
-            }
-            Map<String, Object> change = new LinkedHashMap<>();
-            change.put("version", 2);
-            change.put("entity_path", "brokers/" + entity);
-            zk.create(ZkPaths.CONFIG_CHANGES + "/config_change_", Json.bytes(change), ACL,
-                    CreateMode.PERSISTENT_SEQUENTIAL);
-        } catch (KeeperException e) {
-            throw new IllegalStateException("Cannot write the dynamic configs of broker entity " + entity + ": " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        writeEntityConfigs("brokers/" + entity, newConfigs, "the dynamic configs of broker entity " + entity, () -> { });
         Map<String, String> copy = new TreeMap<>(newConfigs);
         awaitVisible(() -> copy.equals(brokerConfigs.getOrDefault(entity, Map.of())), VISIBLE_TIMEOUT_MS);
     }
 
     private void loadConfig(String name) throws KeeperException, InterruptedException {
-        try {
-            Map<String, Object> json = Json.object(zk.getData(ZkPaths.topicConfig(name), false, null));
-            Map<String, String> c = new TreeMap<>();
-            if (json.get("config") instanceof Map<?, ?> m) {
-                m.forEach((k, v) -> c.put(k.toString(), String.valueOf(v)));
-            }
-            configs.put(name, c);
-        } catch (KeeperException.NoNodeException e) {
-            configs.remove(name);
-        }
+        loadEntityConfig(ZkPaths.topicConfig(name), configs, name);
     }
 
     private void loadState(String topic, int partition, boolean notify) throws KeeperException, InterruptedException {
