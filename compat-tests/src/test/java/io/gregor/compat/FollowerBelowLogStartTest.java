@@ -30,7 +30,8 @@ import static org.awaitility.Awaitility.await;
  * A replica whose log ends below its leader's log start offset (DeleteRecords, with old 1 MiB segments gone,
  * moved it while the replica was down or before the replica existed) restarts its log at the leader's log
  * start, as Kafka's follower does, instead of being told "out of range" forever: it joins the ISR and, once
- * leader, serves the same records at the same offsets from that log start on. Two broker JVMs on ZooKeeper.
+ * leader, serves the same records at the same offsets from that log start on. A follower in the ISR takes a
+ * later log start from its leader. Two broker JVMs on ZooKeeper.
  */
 class FollowerBelowLogStartTest {
     private static final int SEGMENT_BYTES = 1024 * 1024; // Kafka 4's smallest segment.bytes
@@ -75,19 +76,19 @@ class FollowerBelowLogStartTest {
         }
     }
 
-    private void deleteRecordsBefore(Admin admin, String topic) throws Exception {
+    private void deleteRecordsBefore(Admin admin, String topic, long offset) throws Exception {
         TopicPartition tp = new TopicPartition(topic, 0);
-        long low = admin.deleteRecords(Map.of(tp, RecordsToDelete.beforeOffset(DELETE_BEFORE)))
+        long low = admin.deleteRecords(Map.of(tp, RecordsToDelete.beforeOffset(offset)))
                 .lowWatermarks().get(tp).get().lowWatermark();
-        assertThat(low).isEqualTo(DELETE_BEFORE);
+        assertThat(low).isEqualTo(offset);
     }
 
     /** What a consumer reads from the earliest offset: the first offset, and every value from there. */
-    private void assertServedFromLogStart(String topic, List<String> written) {
+    private void assertServedFromLogStart(String topic, List<String> written, long logStart) {
         TopicPartition tp = new TopicPartition(topic, 0);
         try (KafkaConsumer<String, String> consumer = Clients.consumer(cluster.bootstrap(),
                 Map.of("max.partition.fetch.bytes", 2 * 1024 * 1024))) {
-            assertThat(consumer.beginningOffsets(List.of(tp)).get(tp)).isEqualTo(DELETE_BEFORE);
+            assertThat(consumer.beginningOffsets(List.of(tp)).get(tp)).isEqualTo(logStart);
             assertThat(consumer.endOffsets(List.of(tp)).get(tp)).isEqualTo(written.size());
             consumer.assign(List.of(tp));
             consumer.seekToBeginning(List.of(tp));
@@ -100,9 +101,9 @@ class FollowerBelowLogStartTest {
                 }
                 return consumer.position(tp) >= written.size();
             });
-            assertThat(offsets.get(0)).isEqualTo(DELETE_BEFORE);
-            assertThat(offsets).hasSize(written.size() - (int) DELETE_BEFORE);
-            assertThat(values).containsExactlyElementsOf(written.subList((int) DELETE_BEFORE, written.size()));
+            assertThat(offsets.get(0)).isEqualTo(logStart);
+            assertThat(offsets).hasSize(written.size() - (int) logStart);
+            assertThat(values).containsExactlyElementsOf(written.subList((int) logStart, written.size()));
         }
     }
 
@@ -126,7 +127,7 @@ class FollowerBelowLogStartTest {
             cluster.broker(2).stop();
             await().atMost(Duration.ofSeconds(30)).until(() -> ids(describe(admin, topic).isr()).equals(List.of(1)));
             produce(cluster.bootstrap(), topic, "leader-only", 40, 100, written);
-            deleteRecordsBefore(admin, topic); // broker 2's log (0..39) now ends below the leader's log start
+            deleteRecordsBefore(admin, topic, DELETE_BEFORE); // broker 2's log (0..39) now ends below the leader's log start
 
             cluster.broker(2).start();
             await("broker 2 back in the ISR").atMost(Duration.ofSeconds(60))
@@ -134,12 +135,18 @@ class FollowerBelowLogStartTest {
             produce(cluster.bootstrap(), topic, "after", 100, 105, written);
             assertRestartedAtLogStart(2, topic);
 
+            // a DeleteRecords while broker 2 follows in the ISR reaches it with the leader's next fetch answer
+            deleteRecordsBefore(admin, topic, 90);
+            await("broker 2 checkpoints log start offset 90").atMost(Duration.ofSeconds(30)).until(() ->
+                    Files.readString(cluster.broker(2).logDir().resolve("log-start-offset-checkpoint"))
+                            .contains(topic + " 0 90\n"));
+
             cluster.broker(1).stop(); // leadership moves to broker 2, the only one left
             await("broker 2 leads").atMost(Duration.ofSeconds(60)).until(() -> {
                 Node leader = describe(admin, topic).leader();
                 return leader != null && leader.id() == 2;
             });
-            assertServedFromLogStart(topic, written);
+            assertServedFromLogStart(topic, written, 90);
         }
     }
 
@@ -150,7 +157,7 @@ class FollowerBelowLogStartTest {
             String topic = createTopic(admin, "newreplica", List.of(1));
             List<String> written = new ArrayList<>();
             produce(cluster.bootstrap(), topic, "old", 0, 100, written);
-            deleteRecordsBefore(admin, topic);
+            deleteRecordsBefore(admin, topic, DELETE_BEFORE);
             TopicPartition tp = new TopicPartition(topic, 0);
 
             admin.alterPartitionReassignments(Map.of(tp, Optional.of(new NewPartitionReassignment(List.of(1, 2)))))
@@ -169,7 +176,7 @@ class FollowerBelowLogStartTest {
                 return ids(info.replicas()).equals(List.of(2)) && info.leader() != null && info.leader().id() == 2;
             });
             cluster.broker(1).stop(); // nothing can come from broker 1 now
-            assertServedFromLogStart(topic, written);
+            assertServedFromLogStart(topic, written, DELETE_BEFORE);
         }
     }
 }

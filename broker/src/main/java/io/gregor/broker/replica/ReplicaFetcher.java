@@ -238,7 +238,7 @@ final class ReplicaFetcher extends Thread {
                 }
                 ByteBuffer records = pd.records() instanceof MemoryRecords m ? m.buffer() : ByteBuffer.allocate(0);
                 throttles.recordFollower(p, localBrokerId, records.remaining());
-                p.appendAsFollower(records, pd.highWatermark());
+                p.appendAsFollower(records, pd.highWatermark(), pd.logStartOffset());
                 return true;
             }
             case OFFSET_OUT_OF_RANGE -> {
