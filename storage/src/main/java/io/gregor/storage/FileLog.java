@@ -621,6 +621,58 @@ public final class FileLog implements PartitionLog {
     }
 
     @Override
+    public void truncateFullyAndStartAt(long offset) {
+        appendLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            List<LogSegment> dropped = new ArrayList<>(segments.values());
+            // old segments first: a crash before the new one exists reloads an empty log at the checkpointed
+            // start, and the follower is told out of range again and repeats this
+            segmentsVersion++;
+            try {
+                segments.clear();
+                for (LogSegment seg : dropped) {
+                    seg.renameToDeleted();
+                }
+                LogSegment fresh = LogSegment.create(dir, offset, config, hooks.time().milliseconds());
+                segments.put(offset, fresh);
+                activeSegment = fresh;
+                logEndOffset = offset;
+                logStartOffset = offset;
+                highWatermark = offset;
+            } finally {
+                segmentsVersion++;
+            }
+            synchronized (flushLock) {
+                recoveryPoint = offset; // nothing below it is left to recover
+            }
+            epochs.clear();
+            for (long snap : ProducerStateTable.listSnapshots(dir)) {
+                deleteQuietly(ProducerStateTable.snapshotPath(dir, snap));
+            }
+            producers.clear();
+            unreplicatedTxns.clear();
+            firstOngoingTxnOffset = -1;
+            FileUtil.fsyncDir(dir);
+            hooks.logStartOffsetChanged(this);
+            hooks.scheduler().schedule(() -> {
+                for (LogSegment seg : dropped) {
+                    try {
+                        seg.deleteFiles();
+                    } catch (RuntimeException e) {
+                        log.warn("{}: could not delete {}", tp, seg, e);
+                    }
+                }
+            }, Math.max(0, config.fileDeleteDelayMs()), TimeUnit.MILLISECONDS);
+            log.info("{}: truncated fully; log restarts empty at offset {}", tp, offset);
+        } finally {
+            appendLock.unlock();
+        }
+    }
+
+    @Override
     public void assignEpochStartOffset(int epoch) {
         appendLock.lock();
         try {

@@ -90,6 +90,12 @@ final class LeaderEpochCache {
         }
     }
 
+    /** Forgets every epoch (the log was emptied) and writes the empty checkpoint through. */
+    synchronized void clear() {
+        entries.clear();
+        write();
+    }
+
     synchronized void write() {
         StringBuilder sb = new StringBuilder();
         sb.append("0\n").append(entries.size()).append('\n');

@@ -148,6 +148,13 @@ public interface PartitionLog {
     void truncateTo(long offset);
 
     /**
+     * Kafka's {@code truncateFullyAndStartAt}: a follower whose whole log lies below its leader's log start
+     * offset drops every segment and restarts empty at {@code offset} (log start = log end = high watermark),
+     * with no producer state and no leader epochs, so it can fetch from the leader's log start on.
+     */
+    void truncateFullyAndStartAt(long offset);
+
+    /**
      * Kafka's {@code endOffsetFor}: the largest epoch at or below {@code epoch} this log knows and the offset
      * where it ends (the start of the next epoch, or the log end offset for the latest epoch); both -1 when
      * the log knows no such epoch.

@@ -236,4 +236,84 @@ class ReplicaLogTest {
         assertThat(allBytes(oldLeader)).isEqualTo(allBytes(newLeader));
         assertThat(readAll(oldLeader, 0)).containsExactly("0:k0:v0", "1:k1:v1", "2:k2:v2", "3:k50:v50", "4:k51:v51");
     }
+
+    @Test
+    void truncateFullyAndStartAtRestartsAFollowerBelowTheLeadersLogStartAndSurvivesReopening() throws IOException {
+        PartitionLog leader = log(leaders);
+        for (int i = 0; i < 30; i++) {
+            leader.append(batch(1000 + i, i * 3, 3), i < 10 ? 0 : 2, 5000);
+        }
+        leader.updateHighWatermark(90);
+        assertThat(leader.deleteRecordsBefore(60)).isEqualTo(60);
+        // the follower stopped early: it holds offsets 0..14 plus an idempotent producer's state
+        PartitionLog stale = log(followers);
+        for (int i = 0; i < 5; i++) {
+            stale.append(batch(1000 + i, i * 3, 3), 0, 5000);
+        }
+        stale.append(TestSupport.idempotent(7L, (short) 0, 0, 15, 3), 0, 5000);
+        stale.updateHighWatermark(18);
+        stale.flush();
+        assertThat(stale.activeProducers()).hasSize(1);
+        Path dir = followers.logDirOf(TP).resolve(TP.topic() + "-" + TP.partition());
+
+        stale.truncateFullyAndStartAt(60);
+
+        assertThat(stale.logStartOffset()).isEqualTo(60);
+        assertThat(stale.logEndOffset()).isEqualTo(60);
+        assertThat(stale.highWatermark()).isEqualTo(60);
+        assertThat(stale.latestEpoch()).isEqualTo(-1);
+        assertThat(stale.activeProducers()).isEmpty();
+        assertThat(((FileLog) stale).segmentBaseOffsets()).containsExactly(60L);
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(f -> f.getFileName().toString()))
+                    .filteredOn(n -> !n.endsWith(".deleted") && n.startsWith("0000"))
+                    .allMatch(n -> n.startsWith("00000000000000000060."));
+        }
+        assertThatThrownBy(() -> stale.read(0, 1024, Long.MAX_VALUE, true))
+                .isInstanceOf(io.gregor.storage.errors.OffsetOutOfRangeException.class);
+
+        // fetching from the leader's log start goes on from there, epochs as the leader has them
+        long end = 60;
+        while (end < leader.logEndOffset()) {
+            end = stale.appendAsFollower(fetched(leader, end));
+        }
+        stale.updateHighWatermark(90);
+        assertThat(allBytes(stale)).isEqualTo(allBytes(leader));
+        assertThat(stale.endOffsetForEpoch(2)).isEqualTo(new EpochEndOffset(2, 90));
+        assertThat(((FileLog) stale).epochEntries()).isEqualTo(((FileLog) leader).epochEntries());
+
+        followers.close();
+        followers = FileLogManager.open(TestSupport.settings(followerDir), t -> TestSupport.config(1024, 100));
+        PartitionLog reopened = followers.get(TP).orElseThrow();
+        assertThat(reopened.logStartOffset()).isEqualTo(60);
+        assertThat(reopened.logEndOffset()).isEqualTo(90);
+        assertThat(reopened.highWatermark()).isEqualTo(90);
+        assertThat(reopened.activeProducers()).isEmpty();
+        assertThat(readAll(reopened, 60)).isEqualTo(readAll(leader, 60));
+        assertThat(Files.readAllLines(dir.resolve("leader-epoch-checkpoint"))).containsExactly("0", "1", "2 60");
+    }
+
+    @Test
+    void aCrashRightAfterTruncatingFullyReopensAnEmptyLogAtTheNewStart() {
+        PartitionLog follower = log(followers);
+        for (int i = 0; i < 10; i++) {
+            follower.append(batch(1000 + i, i * 3, 3), 0, 5000);
+        }
+        follower.updateHighWatermark(30);
+        follower.flush();
+
+        follower.truncateFullyAndStartAt(500);
+        followers.crashForTest();
+
+        followers = FileLogManager.open(TestSupport.settings(followerDir), t -> TestSupport.config(1024, 100));
+        PartitionLog reopened = followers.get(TP).orElseThrow();
+        assertThat(reopened.logStartOffset()).isEqualTo(500);
+        assertThat(reopened.logEndOffset()).isEqualTo(500);
+        assertThat(reopened.highWatermark()).isEqualTo(500);
+        assertThat(reopened.latestEpoch()).isEqualTo(-1);
+        AppendResult r = reopened.append(batch(2000, 0, 2), 4, 6000);
+        assertThat(r.firstOffset()).isEqualTo(500);
+        reopened.updateHighWatermark(502);
+        assertThat(readAll(reopened, 500)).containsExactly("500:k0:v0", "501:k1:v1");
+    }
 }

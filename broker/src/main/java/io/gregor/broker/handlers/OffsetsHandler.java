@@ -13,6 +13,7 @@ import org.apache.kafka.common.message.DeleteRecordsResponseData;
 import org.apache.kafka.common.message.ListOffsetsRequestData;
 import org.apache.kafka.common.message.ListOffsetsResponseData;
 import org.apache.kafka.common.message.ListOffsetsResponseData.ListOffsetsPartitionResponse;
+import org.apache.kafka.common.requests.ListOffsetsRequest;
 import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
 import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData;
 import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData.EpochEndOffset;
@@ -71,7 +72,8 @@ public final class OffsetsHandler {
                     result.setErrorCode(leader.error().code());
                     continue;
                 }
-                lookup(leader.partition().log(), p.timestamp(), data.isolationLevel() == READ_COMMITTED, result);
+                lookup(leader.partition().log(), p.timestamp(), data.isolationLevel() == READ_COMMITTED,
+                        data.replicaId() != ListOffsetsRequest.CONSUMER_REPLICA_ID, result);
                 if (request.apiVersion() < 4) {
                     result.setLeaderEpoch(-1); // not in the schema before v4
                 }
@@ -82,11 +84,12 @@ public final class OffsetsHandler {
 
     /**
      * A read_committed client (isolation level 1) sees offsets below the last stable offset, others below the
-     * high watermark, as in Kafka.
+     * high watermark, and any caller but a consumer (replica id -1) the whole log up to its end, as in Kafka.
      */
-    private static void lookup(PartitionLog log, long timestamp, boolean readCommitted,
+    private static void lookup(PartitionLog log, long timestamp, boolean readCommitted, boolean replica,
                                ListOffsetsPartitionResponse result) {
-        long visibleEnd = readCommitted ? log.lastStableOffset() : log.highWatermark();
+        long visibleEnd = replica ? log.logEndOffset()
+                : readCommitted ? log.lastStableOffset() : log.highWatermark();
         if (timestamp == EARLIEST || timestamp == EARLIEST_LOCAL) {
             result.setOffset(log.logStartOffset()).setLeaderEpoch(log.latestEpoch());
         } else if (timestamp == LATEST) {

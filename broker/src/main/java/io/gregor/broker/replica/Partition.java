@@ -429,14 +429,22 @@ public final class Partition {
 
     // ------------------------------------------------------------------ follower side
 
-    /** Appends what the leader sent and takes its high watermark (never above our own log end). */
-    public void appendAsFollower(ByteBuffer records, long leaderHighWatermark) {
+    /**
+     * Appends what the leader sent, takes its high watermark (never above our own log end) and, as Kafka's
+     * follower does, its log start offset (DeleteRecords or retention on the leader), never above our high
+     * watermark: a replica that becomes leader must not serve records its old leader deleted.
+     */
+    public void appendAsFollower(ByteBuffer records, long leaderHighWatermark, long leaderLogStartOffset) {
         if (records.hasRemaining()) {
             log.appendAsFollower(records);
         }
         long hw = Math.min(leaderHighWatermark, log.logEndOffset());
         if (hw > log.highWatermark()) {
             log.updateHighWatermark(hw);
+        }
+        long start = Math.min(leaderLogStartOffset, log.highWatermark());
+        if (start > log.logStartOffset()) {
+            log.deleteRecordsBefore(start);
         }
     }
 

@@ -19,16 +19,21 @@ import org.apache.kafka.common.metrics.Metrics;
 import org.apache.kafka.common.network.Selectable;
 import org.apache.kafka.common.network.Selector;
 import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.ListOffsetsRequest;
 import org.apache.kafka.common.requests.FetchResponse;
 import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.common.utils.internals.LogContext;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.ListOffsetsRequestData;
+import org.apache.kafka.common.message.ListOffsetsResponseData;
 import org.apache.kafka.common.message.RequestHeaderData;
 import org.apache.kafka.common.message.ResponseHeaderData;
 import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.protocol.ObjectSerializationCache;
@@ -57,6 +62,8 @@ import java.util.function.IntFunction;
 final class ReplicaFetcher extends Thread {
     private static final Logger log = LoggerFactory.getLogger(ReplicaFetcher.class);
     private static final short FETCH_VERSION = 12;
+    /** With the current leader epoch (v4+); the leader answers a replica's LATEST with its log end offset. */
+    private static final short LIST_OFFSETS_VERSION = 8;
 
     private final int localBrokerId;
     private final int leaderId;
@@ -220,7 +227,7 @@ final class ReplicaFetcher extends Thread {
         return progress;
     }
 
-    private boolean handle(Partition p, FetchResponseData.PartitionData pd) {
+    private boolean handle(Partition p, FetchResponseData.PartitionData pd) throws IOException {
         Errors error = Errors.forCode(pd.errorCode());
         PartitionLog l = p.log();
         switch (error) {
@@ -231,21 +238,72 @@ final class ReplicaFetcher extends Thread {
                 }
                 ByteBuffer records = pd.records() instanceof MemoryRecords m ? m.buffer() : ByteBuffer.allocate(0);
                 throttles.recordFollower(p, localBrokerId, records.remaining());
-                p.appendAsFollower(records, pd.highWatermark());
+                p.appendAsFollower(records, pd.highWatermark(), pd.logStartOffset());
                 return true;
             }
             case OFFSET_OUT_OF_RANGE -> {
-                // our log end is past the leader's without an epoch to compare: fall back to our HW
-                log.warn("{}: fetch offset {} out of range on leader {}; truncating to the high watermark {}",
-                        p.topicPartition(), l.logEndOffset(), leaderId, l.highWatermark());
-                l.truncateTo(l.highWatermark());
-                return false;
+                catchUpOutOfRange(p);
+                return true;
             }
             default -> {
                 log.debug("{}: leader {} answered {}", p.topicPartition(), leaderId, error);
                 return false;
             }
         }
+    }
+
+    /**
+     * Kafka's {@code fetchOffsetAndTruncate}: the fetch offset is outside the leader's log. Past the leader's
+     * end, the follower truncates to it; below the leader's log start (a new replica, or one that was down
+     * while the leader deleted old segments or records), it drops its whole log and restarts it empty at the
+     * leader's log start, then fetches from there.
+     */
+    private void catchUpOutOfRange(Partition p) throws IOException {
+        PartitionLog l = p.log();
+        long ourEnd = l.logEndOffset();
+        long leaderEnd = listOffset(p, ListOffsetsRequest.LATEST_TIMESTAMP);
+        if (leaderEnd < 0) {
+            return; // the leader could not answer (moved, not leader yet): the next round asks again
+        }
+        if (leaderEnd < ourEnd) {
+            log.warn("{}: fetch offset {} is past the end {} of leader {}; truncating to it",
+                    p.topicPartition(), ourEnd, leaderEnd, leaderId);
+            l.truncateTo(leaderEnd);
+            return;
+        }
+        long leaderStart = listOffset(p, ListOffsetsRequest.EARLIEST_TIMESTAMP);
+        if (leaderStart > ourEnd) {
+            log.info("{}: log end offset {} is below the log start offset {} of leader {}; restarting the log there",
+                    p.topicPartition(), ourEnd, leaderStart, leaderId);
+            l.truncateFullyAndStartAt(leaderStart);
+        }
+    }
+
+    /** The leader's offset for a special timestamp (earliest: its log start; latest: its log end), or -1. */
+    private long listOffset(Partition p, long timestamp) throws IOException {
+        ListOffsetsRequestData.ListOffsetsTopic topic = new ListOffsetsRequestData.ListOffsetsTopic()
+                .setName(p.topicPartition().topic());
+        topic.partitions().add(new ListOffsetsRequestData.ListOffsetsPartition()
+                .setPartitionIndex(p.topicPartition().partition())
+                .setCurrentLeaderEpoch(p.leaderEpoch())
+                .setTimestamp(timestamp));
+        ListOffsetsResponseData response = (ListOffsetsResponseData) exchange(
+                ListOffsetsRequest.Builder.forReplica(LIST_OFFSETS_VERSION, localBrokerId)
+                        .setTargetTimes(List.of(topic)), LIST_OFFSETS_VERSION);
+        for (ListOffsetsResponseData.ListOffsetsTopicResponse t : response.topics()) {
+            for (ListOffsetsResponseData.ListOffsetsPartitionResponse r : t.partitions()) {
+                if (r.partitionIndex() != p.topicPartition().partition()) {
+                    continue;
+                }
+                if (r.errorCode() != Errors.NONE.code()) {
+                    log.info("{}: leader {} answered {} to ListOffsets", p.topicPartition(), leaderId,
+                            Errors.forCode(r.errorCode()));
+                    return -1;
+                }
+                return r.offset();
+            }
+        }
+        return -1;
     }
 
     /** Kafka's follower truncation rule for a diverging epoch sent by the leader. */
@@ -270,22 +328,29 @@ final class ReplicaFetcher extends Thread {
     }
 
     private FetchResponseData send(FetchRequestData request) throws IOException {
+        return (FetchResponseData) exchange(new FetchV12Builder(request), FETCH_VERSION);
+    }
+
+    /** One request to the leader and its answer, over the plain socket or the secured NetworkClient. */
+    private ApiMessage exchange(AbstractRequest.Builder<?> builder, short version) throws IOException {
         if (security != null) {
-            return sendThroughNetworkClient(request);
+            return sendThroughNetworkClient(builder).data();
         }
+        ApiKeys api = builder.apiKey();
+        ApiMessage request = builder.build(version).data();
         Socket ch = connect();
         ObjectSerializationCache cache = new ObjectSerializationCache();
-        short headerVersion = ApiKeys.FETCH.requestHeaderVersion(FETCH_VERSION);
+        short headerVersion = api.requestHeaderVersion(version);
         int id = ++correlationId;
-        RequestHeaderData header = new RequestHeaderData().setRequestApiKey(ApiKeys.FETCH.id)
-                .setRequestApiVersion(FETCH_VERSION).setCorrelationId(id)
+        RequestHeaderData header = new RequestHeaderData().setRequestApiKey(api.id)
+                .setRequestApiVersion(version).setCorrelationId(id)
                 .setClientId("gregor-replica-fetcher-" + localBrokerId);
-        int size = header.size(cache, headerVersion) + request.size(cache, FETCH_VERSION);
+        int size = header.size(cache, headerVersion) + request.size(cache, version);
         ByteBuffer out = ByteBuffer.allocate(4 + size);
         out.putInt(size);
         ByteBufferAccessor writer = new ByteBufferAccessor(out);
         header.write(writer, cache, headerVersion);
-        request.write(writer, cache, FETCH_VERSION);
+        request.write(writer, cache, version);
         ch.getOutputStream().write(out.array(), 0, out.position());
         ByteBuffer sizeBuf = ByteBuffer.allocate(4);
         readFully(ch, sizeBuf);
@@ -297,15 +362,15 @@ final class ReplicaFetcher extends Thread {
         readFully(ch, in);
         in.flip();
         ByteBufferAccessor reader = new ByteBufferAccessor(in);
-        ResponseHeaderData rh = new ResponseHeaderData(reader, ApiKeys.FETCH.responseHeaderVersion(FETCH_VERSION));
+        ResponseHeaderData rh = new ResponseHeaderData(reader, api.responseHeaderVersion(version));
         if (rh.correlationId() != id) {
             throw new IOException("Correlation id " + rh.correlationId() + " does not match " + id);
         }
-        return new FetchResponseData(reader, FETCH_VERSION);
+        return AbstractResponse.parseResponse(api, reader, version).data();
     }
 
-    /** A fetch over the secured inter-broker listener, with kafka-clients doing TLS and the SASL login. */
-    private FetchResponseData sendThroughNetworkClient(FetchRequestData request) throws IOException {
+    /** A request over the secured inter-broker listener, with kafka-clients doing TLS and the SASL login. */
+    private AbstractResponse sendThroughNetworkClient(AbstractRequest.Builder<?> builder) throws IOException {
         BrokerInfo leader = brokers.apply(leaderId);
         if (leader == null) {
             throw new IOException("Broker " + leaderId + " is not registered on listener " + security.listenerName());
@@ -326,10 +391,10 @@ final class ReplicaFetcher extends Thread {
             throw new IOException("Cannot connect to broker " + leaderId + " at " + leader.host() + ":" + leader.port());
         }
         ClientRequest clientRequest = client.newClientRequest(Integer.toString(leaderId),
-                new FetchV12Builder(request), time.milliseconds(), true,
+                builder, time.milliseconds(), true,
                 settings.socketTimeoutMs() + settings.fetchWaitMaxMs(), null);
         ClientResponse response = NetworkClientUtils.sendAndReceive(client, clientRequest, time);
-        return ((FetchResponse) response.responseBody()).data();
+        return response.responseBody();
     }
 
     /** The fetch exactly as built above, at the version the plain-socket path uses. */
