@@ -73,15 +73,6 @@ public final class ApiRegistry {
         return this;
     }
 
-    /**
-     * A feature this broker supports ({@code minVersion..maxVersion}) with its finalized level, which ApiVersions
-     * v3+ reports (e.g. {@code transaction.version}, on which clients gate protocol behaviour).
-     */
-    public ApiRegistry feature(String name, short minVersion, short maxVersion, short finalizedLevel) {
-        features.register(name, minVersion, maxVersion, finalizedLevel);
-        return this;
-    }
-
     /** The authorizer every request's {@link KafkaRequest#authorize} asks (set once at startup). */
     public ApiRegistry authorizer(RequestAuthorizer authorizer) {
         this.authorizer = authorizer;
