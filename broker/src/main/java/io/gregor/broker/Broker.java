@@ -43,7 +43,7 @@ import io.gregor.broker.security.InterBrokerSecurity;
 import io.gregor.broker.security.ListenerSecurities;
 import io.gregor.broker.security.ScramCredentials;
 import io.gregor.broker.telemetry.ClientTelemetryHandler;
-import io.gregor.broker.txn.InterBrokerClient;
+import io.gregor.broker.interbroker.InterBrokerClient;
 import io.gregor.broker.txn.TxnMarkerRouter;
 import io.gregor.broker.txn.TxnPartitionVerifier;
 import io.gregor.broker.zk.ZkMetadataStore;
@@ -137,7 +137,7 @@ public final class Broker implements AutoCloseable {
     private TxnMarkersHandler txnMarkers;
     private TransactionCoordinator transactionCoordinator;
     private io.gregor.broker.share.ShareGroups shareGroups;
-    private InterBrokerClient markerClient;
+    private InterBrokerClient interBrokerClient;
     private LogDirLocks logDirLocks;
     private volatile boolean closed;
 
@@ -301,10 +301,10 @@ public final class Broker implements AutoCloseable {
 
         ProducerIdAllocator producerIds = new ProducerIdAllocator(store);
         InternalTopic transactionTopic = new InternalTopic(InternalTopic.transactionState(config), topics, replicas, time);
-        // a broker without ZooKeeper leads every partition, so it writes every marker in-process and needs
-        // no network client (nor its thread and the client classes' load time)
-        markerClient = zkStore == null ? null
-                : new InterBrokerClient(brokerId, "txn-marker-sender", config.requestTimeoutMs(), time,
+        // a broker without ZooKeeper leads every partition (markers, share-group state are all in-process), so
+        // it needs no network client (nor its thread and the client classes' load time)
+        interBrokerClient = zkStore == null ? null
+                : new InterBrokerClient(brokerId, "inter-broker", config.requestTimeoutMs(), time,
                         interBroker.listenerName(), logContext -> interBroker.channelBuilder(time, logContext));
         // markers for partitions led here are written in-process; one landing on __consumer_offsets completes
         // the producer's transactional offset commits there
@@ -320,7 +320,7 @@ public final class Broker implements AutoCloseable {
         transactionCoordinator = new TransactionCoordinator(new TransactionConfig(config.transactionMaxTimeoutMs(),
                 config.transactionAbortTimedOutTransactionCleanupIntervalMs(), config.transactionalIdExpirationMs(),
                 config.transactionRemoveExpiredTransactionCleanupIntervalMs(), MARKER_RETRY_BACKOFF_MS),
-                transactionTopic, producerIds, new TxnMarkerRouter(brokerId, store, localMarkers, markerClient),
+                transactionTopic, producerIds, new TxnMarkerRouter(brokerId, store, localMarkers, interBrokerClient),
                 (topic, partition) -> topics.topic(topic).map(t -> partition >= 0 && partition < t.partitionCount()).orElse(false),
                 groupId -> new TopicPartition(offsetsTopic.name(),
                         FindCoordinatorHandler.partitionFor(groupId, offsetsTopic.partitionCount())),
@@ -336,14 +336,14 @@ public final class Broker implements AutoCloseable {
         new FeaturesHandler(registry.features(), brokerId).register(registry);
         new ClientTelemetryHandler().register(registry);
         TxnPartitionVerifier verifier = new TxnPartitionVerifier(brokerId, store, transactionTopic.name(),
-                transactionCoordinator, markerClient, scheduler, time);
+                transactionCoordinator, interBrokerClient, scheduler, time);
         new ProduceHandler(topics, time, verifier, config.transactionPartitionVerificationEnable(),
                 metrics.topics()).register(registry);
         new GroupHandler(groupCoordinator, verifier, config.transactionPartitionVerificationEnable(),
                 offsetsTopic.name(),
                 BrokerGauges.groupCoordinator(metrics, groupCoordinator), topics).register(registry);
-        shareGroups = new io.gregor.broker.share.ShareGroups(config, topics, replicas, groupCoordinator, purgatory,
-                scheduler, time);
+        shareGroups = new io.gregor.broker.share.ShareGroups(config, brokerId, topics, replicas, groupCoordinator,
+                purgatory, interBrokerClient, scheduler, time);
         shareGroups.register(registry); // after GroupHandler: it extends ListGroups and DeleteGroups with share groups
         BrokerGauges.controller(metrics, store, this::controllerId, brokerId);
         BrokerGauges.socketServer(metrics, () -> servers.stream().flatMap(s -> s.networkThreads().stream()).toList(), time);
@@ -358,7 +358,8 @@ public final class Broker implements AutoCloseable {
                 log.warn("Cannot bring the partition metrics up to date: {}", e.toString());
             }
         }, 0, PARTITION_METRICS_REFRESH_MS, TimeUnit.MILLISECONDS); // the first refresh too: off the start path
-        new FindCoordinatorHandler(Map.of(CoordinatorType.GROUP, offsetsTopic, CoordinatorType.TRANSACTION, transactionTopic),
+        new FindCoordinatorHandler(Map.of(CoordinatorType.GROUP, offsetsTopic, CoordinatorType.TRANSACTION, transactionTopic,
+                CoordinatorType.SHARE, shareGroups.stateTopic()),
                 brokerId, advertised).register(registry);
         faultInjector.bind(api -> registry.lookup(api) != null, name -> topics.topic(name).map(TopicMetadata::topicId));
         requestTrace.bind(id -> topics.topic(id).map(TopicMetadata::name));
@@ -662,8 +663,8 @@ public final class Broker implements AutoCloseable {
         if (shareGroups != null) {
             shareGroups.close();
         }
-        if (markerClient != null) {
-            markerClient.close();
+        if (interBrokerClient != null) {
+            interBrokerClient.close();
         }
         scheduler.shutdownNow();
         adminWaits.shutdownNow();

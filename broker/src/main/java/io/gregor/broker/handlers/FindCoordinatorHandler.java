@@ -18,7 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * FindCoordinator for every coordinator type this broker runs (GROUP, TRANSACTION): a key's coordinator is
+ * FindCoordinator for every coordinator type this broker runs (GROUP, TRANSACTION, SHARE): a key's coordinator is
  * the leader of partition abs(key.hashCode()) % partitions of the type's internal topic.
  */
 public final class FindCoordinatorHandler {
@@ -65,6 +65,16 @@ public final class FindCoordinatorHandler {
     /** A group's coordinator needs DESCRIBE on the group, a transactional id's DESCRIBE on the id (as in Kafka). */
     private FindCoordinatorResponseData.Coordinator authorizedCoordinatorFor(KafkaRequest request, String key, byte keyType,
                                                                              InetSocketAddress endpoint) {
+        if (keyType == CoordinatorType.SHARE.id()) {
+            // share coordinators are found by share-partition leaders only, as in Kafka: CLUSTER_ACTION
+            Errors refused = !request.authorizeCluster(AclOperation.CLUSTER_ACTION) ? Errors.CLUSTER_AUTHORIZATION_FAILED
+                    : !isShareKey(key) ? Errors.INVALID_REQUEST : Errors.NONE;
+            if (refused != Errors.NONE) {
+                return new FindCoordinatorResponseData.Coordinator().setKey(key).setNodeId(-1).setHost("").setPort(-1)
+                        .setErrorCode(refused.code()).setErrorMessage(refused == Errors.INVALID_REQUEST
+                                ? "A share coordinator key is groupId:topicId:partition" : refused.message());
+            }
+        }
         ResourceType type = keyType == CoordinatorType.GROUP.id() ? ResourceType.GROUP
                 : keyType == CoordinatorType.TRANSACTION.id() ? ResourceType.TRANSACTIONAL_ID : null;
         if (type != null && !request.authorize(AclOperation.DESCRIBE, type, key)) {
@@ -73,6 +83,21 @@ public final class FindCoordinatorHandler {
                     .setErrorCode(refused.code()).setErrorMessage(refused.message());
         }
         return coordinatorFor(key, keyType, endpoint, request.connection().listenerName());
+    }
+
+    /** Kafka's share-partition key: "groupId:topicId:partition" (the group id may hold colons itself). */
+    private static boolean isShareKey(String key) {
+        int last = key == null ? -1 : key.lastIndexOf(':');
+        int middle = last <= 0 ? -1 : key.lastIndexOf(':', last - 1);
+        if (middle <= 0) {
+            return false;
+        }
+        try {
+            org.apache.kafka.common.Uuid.fromString(key.substring(middle + 1, last));
+            return Integer.parseInt(key.substring(last + 1)) >= 0;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private FindCoordinatorResponseData.Coordinator coordinatorFor(String key, byte keyType, InetSocketAddress endpoint,

@@ -241,7 +241,7 @@ public final class ShareHandler {
                 ShareStateStore.Key key = new ShareStateStore.Key(data.groupId(), meta.get().topicId(), p.partitionIndex());
                 int stateEpoch = states.read(key).map(ShareStateStore.ShareState::stateEpoch).orElse(0) + 1;
                 try {
-                    writes.add(states.write(key, new ShareStateStore.ShareState(p.startOffset(), stateEpoch, -1, List.of())));
+                    writes.add(states.initialize(key, stateEpoch, p.startOffset()));
                     changed.add(key);
                 } catch (RuntimeException e) {
                     Errors pe = Errors.forException(e);

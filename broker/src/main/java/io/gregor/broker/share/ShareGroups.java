@@ -3,6 +3,9 @@ package io.gregor.broker.share;
 import io.gregor.broker.InternalTopic;
 import io.gregor.broker.Topics;
 import io.gregor.broker.handlers.ShareHandler;
+import io.gregor.broker.interbroker.InterBrokerClient;
+import io.gregor.broker.share.state.ShareStatePersister;
+import io.gregor.broker.share.state.ShareStateService;
 import io.gregor.broker.replica.FetchPurgatory;
 import io.gregor.broker.replica.ReplicaManager;
 import io.gregor.config.BrokerConfig;
@@ -24,16 +27,20 @@ import java.util.concurrent.ScheduledExecutorService;
  */
 public final class ShareGroups implements AutoCloseable {
     private final ShareStateStore states;
+    private final InternalTopic stateTopic;
+    private final ShareStateService stateService;
     private final ShareGroupCoordinator coordinator;
     private final SharePartitionManager partitions;
     private final ShareGroupConfigs groupConfigs;
     private final GroupCoordinator classicGroups;
 
-    public ShareGroups(BrokerConfig config, Topics topics, ReplicaManager replicas, GroupCoordinator classicGroups,
-                       FetchPurgatory purgatory, ScheduledExecutorService scheduler, Time time) {
+    /** @param network the inter-broker client, for share coordinators on other brokers; null for a lone broker */
+    public ShareGroups(BrokerConfig config, int brokerId, Topics topics, ReplicaManager replicas,
+                       GroupCoordinator classicGroups, FetchPurgatory purgatory, InterBrokerClient network,
+                       ScheduledExecutorService scheduler, Time time) {
         this.classicGroups = classicGroups;
         ShareGroupSettings s = config.shareGroups();
-        InternalTopic stateTopic = new InternalTopic(InternalTopic.shareGroupState(config), topics, replicas, time);
+        stateTopic = new InternalTopic(InternalTopic.shareGroupState(config), topics, replicas, time);
         states = new ShareStateStore(stateTopic, time);
         // the same mechanism as __consumer_offsets and __transaction_state: states move with partition leadership
         stateTopic.followLeadership(states);
@@ -58,7 +65,11 @@ public final class ShareGroups implements AutoCloseable {
                         t.partitionCount()));
             }
         }, id -> classicGroups.state(id) != GroupState.DEAD, states, scheduler, time);
-        partitions = new SharePartitionManager(topics, states, groupConfigs, purgatory, scheduler,
+        stateService = new ShareStateService(states, (id, p) -> topics.topic(id)
+                .map(t -> p >= 0 && p < t.partitionCount()).orElse(false));
+        ShareStatePersister persister = new ShareStatePersister(brokerId, stateService, states, stateTopic,
+                topics.store(), network, scheduler, time, config.requestTimeoutMs());
+        partitions = new SharePartitionManager(topics, persister, groupConfigs, purgatory, scheduler,
                 s.maxShareSessions(), time);
         coordinator.setMemberListener(partitions::memberLeft);
         this.topics = topics;
@@ -69,6 +80,12 @@ public final class ShareGroups implements AutoCloseable {
     /** Registers the share APIs; after the classic group handler, whose ListGroups and DeleteGroups it extends. */
     public void register(ApiRegistry registry) {
         new ShareHandler(coordinator, partitions, states, topics, classicGroups::coordinatorError).register(registry);
+        stateService.register(registry);
+    }
+
+    /** {@code __share_group_state}, whose partition leaders are the share coordinators (FindCoordinator SHARE). */
+    public InternalTopic stateTopic() {
+        return stateTopic;
     }
 
     /** The GROUP config resource of share groups (IncrementalAlterConfigs, DescribeConfigs). */

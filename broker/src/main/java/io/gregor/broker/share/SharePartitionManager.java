@@ -3,9 +3,9 @@ package io.gregor.broker.share;
 import io.gregor.broker.Topics;
 import io.gregor.broker.replica.FetchPurgatory;
 import io.gregor.broker.replica.Partition;
+import io.gregor.broker.share.state.ShareStatePersister;
 import io.gregor.coordinator.share.ShareGroupConfigs;
 import io.gregor.coordinator.share.ShareStateStore;
-import io.gregor.coordinator.share.ShareStateStore.ShareState;
 import io.gregor.storage.FileSlice;
 import io.gregor.storage.PartitionLog;
 import io.gregor.storage.ReadResult;
@@ -73,16 +73,18 @@ public final class SharePartitionManager implements AutoCloseable {
     }
 
     private final Topics topics;
-    private final ShareStateStore store;
+    private final ShareStatePersister store;
     private final ShareGroupConfigs configs;
     private final FetchPurgatory purgatory;
     private final Time time;
     private final int maxSessions;
     private final Map<ShareStateStore.Key, SharePartition> partitions = new ConcurrentHashMap<>();
+    /** Share partitions whose state is being read from their share coordinator. */
+    private final Map<ShareStateStore.Key, CompletableFuture<Void>> loading = new ConcurrentHashMap<>();
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
     private final ScheduledFuture<?> lockTimer;
 
-    public SharePartitionManager(Topics topics, ShareStateStore store, ShareGroupConfigs configs,
+    public SharePartitionManager(Topics topics, ShareStatePersister store, ShareGroupConfigs configs,
                                  FetchPurgatory purgatory, ScheduledExecutorService scheduler, int maxSessions,
                                  Time time) {
         this.topics = topics;
@@ -275,6 +277,9 @@ public final class SharePartitionManager implements AutoCloseable {
             Partition partition = found.get();
             try {
                 SharePartition sp = sharePartition(groupId, tp, partition);
+                if (sp == null) {
+                    continue;
+                }
                 List<AcquiredRecords> ranges = new ArrayList<>();
                 SegmentRecords records;
                 int n;
@@ -449,6 +454,9 @@ public final class SharePartitionManager implements AutoCloseable {
             return Errors.NOT_LEADER_OR_FOLLOWER;
         }
         SharePartition sp = sharePartition(groupId, tp, found.get());
+        if (sp == null) {
+            return Errors.INVALID_RECORD_STATE; // nothing is acquired from a share partition still loading
+        }
         Errors error = Errors.NONE;
         synchronized (sp) {
             long now = time.milliseconds();
@@ -480,7 +488,11 @@ public final class SharePartitionManager implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------- share partitions
 
-    /** The group's share partition on this leader: restored from __share_group_state, or started per auto.offset.reset. */
+    /**
+     * The group's share partition on this leader: restored from its share coordinator, or started per
+     * auto.offset.reset. Null while the state is being read from another broker; the read wakes the fetches
+     * waiting on the partition when done. (A coordinator in this broker answers at once.)
+     */
     private SharePartition sharePartition(String groupId, TopicIdPartition tp, Partition partition) {
         ShareStateStore.Key key = new ShareStateStore.Key(groupId, tp.topicId(), tp.partition());
         int leaderEpoch = partition.leaderEpoch();
@@ -488,21 +500,34 @@ public final class SharePartitionManager implements AutoCloseable {
         if (sp != null && sp.leaderEpoch == leaderEpoch) {
             return sp;
         }
-        synchronized (this) {
-            sp = partitions.get(key);
-            if (sp != null && sp.leaderEpoch == leaderEpoch) {
-                return sp;
-            }
-            Optional<ShareState> persisted = store.read(key);
-            if (persisted.isPresent()) {
-                sp = SharePartition.restore(key, leaderEpoch, persisted.get());
-            } else {
-                sp = new SharePartition(key, leaderEpoch, initialOffset(groupId, partition.log()), 0);
-                store.write(key, sp.snapshot());
-            }
-            partitions.put(key, sp);
-            return sp;
+        CompletableFuture<Void> started = new CompletableFuture<>();
+        if (loading.putIfAbsent(key, started) == null) {
+            load(key, partition, leaderEpoch).whenComplete((v, e) -> {
+                loading.remove(key, started);
+                started.complete(null);
+            });
         }
+        sp = partitions.get(key);
+        return sp != null && sp.leaderEpoch == leaderEpoch ? sp : null;
+    }
+
+    private CompletableFuture<Void> load(ShareStateStore.Key key, Partition partition, int leaderEpoch) {
+        return store.read(key, leaderEpoch).thenCompose(persisted -> {
+            if (persisted.isPresent()) {
+                return CompletableFuture.completedFuture(SharePartition.restore(key, leaderEpoch, persisted.get()));
+            }
+            SharePartition fresh = new SharePartition(key, leaderEpoch, initialOffset(key.groupId(), partition.log()), 0);
+            return store.write(key, fresh.snapshot()).thenApply(v -> fresh);
+        }).handle((sp, e) -> {
+            if (e != null) {
+                log.warn("Cannot read the share state of group {} on {}: {}", key.groupId(), partition.topicPartition(),
+                        unwrap(e).toString());
+            } else if (partition.isLeader() && partition.leaderEpoch() == leaderEpoch) {
+                partitions.put(key, sp);
+            }
+            wake(key);
+            return null;
+        });
     }
 
     private long initialOffset(String groupId, PartitionLog log) {
@@ -560,6 +585,13 @@ public final class SharePartitionManager implements AutoCloseable {
         long now = time.milliseconds();
         for (SharePartition sp : partitions.values()) {
             try {
+                boolean leading = topics.partition(sp.key.topicId(), sp.key.partition())
+                        .map(p -> p.isLeader() && p.leaderEpoch() == sp.leaderEpoch).orElse(false);
+                if (!leading) {
+                    // another broker leads the partition now: its state is that leader's to write
+                    partitions.remove(sp.key, sp);
+                    continue;
+                }
                 synchronized (sp) {
                     if (!sp.expireLocks(now, configs.deliveryCountLimit(sp.key.groupId()))) {
                         continue;

@@ -1,6 +1,7 @@
 package io.gregor.broker.txn;
 
 import io.gregor.broker.handlers.ProduceHandler;
+import io.gregor.broker.interbroker.InterBrokerClient;
 import io.gregor.broker.metadata.BrokerInfo;
 import io.gregor.broker.metadata.MetadataStore;
 import io.gregor.broker.metadata.PartitionState;

@@ -4,6 +4,10 @@ import io.gregor.coordinator.CoordinatorLog;
 import io.gregor.coordinator.CoordinatorRecord;
 import io.gregor.coordinator.PartitionLeadershipListener;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.FencedLeaderEpochException;
+import org.apache.kafka.common.errors.FencedStateEpochException;
+import org.apache.kafka.common.errors.NotCoordinatorException;
+import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.MessageUtil;
 import org.apache.kafka.common.utils.Time;
@@ -126,11 +130,123 @@ public final class ShareStateStore implements PartitionLeadershipListener {
         return out;
     }
 
+    /** Whether this broker coordinates {@code key}: it leads the key's partition of {@code __share_group_state}. */
+    public synchronized boolean coordinates(Key key) {
+        return topic.isLeader(partitionFor(key));
+    }
+
     /**
-     * Writes {@code state} as a ShareSnapshot. The local append happens before this returns (so writes of one
-     * share partition, made under its lock, land in order); the future completes once replicated.
+     * InitializeShareGroupState: a fresh state at {@code startOffset} (nothing in flight) with {@code stateEpoch};
+     * FENCED_STATE_EPOCH when the stored state has a newer state epoch.
      */
-    public synchronized CompletableFuture<Void> write(Key key, ShareState state) {
+    public synchronized CompletableFuture<Void> initialize(Key key, int stateEpoch, long startOffset) {
+        Map<Key, ShareState> states = coordinatedPartition(key);
+        ShareState current = states.get(key);
+        if (current != null && current.stateEpoch() > stateEpoch) {
+            return CompletableFuture.failedFuture(new FencedStateEpochException("The state epoch " + stateEpoch
+                    + " of " + key.coordinatorKey() + " is older than " + current.stateEpoch()));
+        }
+        return persist(key, new ShareState(startOffset, stateEpoch, -1, List.of()));
+    }
+
+    /**
+     * WriteShareGroupState as Kafka's share coordinator applies it: fenced by leader epoch (a write of a former
+     * partition leader) and state epoch (a write from before an offset reset); the batches written replace the
+     * stored ones where they overlap, those below the new start offset are dropped.
+     */
+    public synchronized CompletableFuture<Void> write(Key key, int stateEpoch, int leaderEpoch, long startOffset,
+                                                      List<StateBatch> batches) {
+        Map<Key, ShareState> states = coordinatedPartition(key);
+        ShareState current = states.get(key);
+        if (current != null && current.leaderEpoch() > leaderEpoch) {
+            return CompletableFuture.failedFuture(new FencedLeaderEpochException("The leader epoch " + leaderEpoch
+                    + " of " + key.coordinatorKey() + " is older than " + current.leaderEpoch()));
+        }
+        if (current != null && current.stateEpoch() > stateEpoch) {
+            return CompletableFuture.failedFuture(new FencedStateEpochException("The state epoch " + stateEpoch
+                    + " of " + key.coordinatorKey() + " is older than " + current.stateEpoch()));
+        }
+        long start = startOffset >= 0 ? startOffset : current == null ? 0 : current.startOffset();
+        List<StateBatch> merged = merge(current == null ? List.of() : current.batches(), batches, start);
+        return persist(key, new ShareState(start, current == null ? stateEpoch : current.stateEpoch(), leaderEpoch,
+                merged));
+    }
+
+    /**
+     * ReadShareGroupState: the stored state (empty when never initialized), fenced by leader epoch; a newer
+     * leader epoch is recorded first, so that writes of former leaders are fenced from then on.
+     */
+    public synchronized CompletableFuture<Optional<ShareState>> readForLeader(Key key, int leaderEpoch) {
+        Map<Key, ShareState> states = coordinatedPartition(key);
+        ShareState current = states.get(key);
+        if (current == null) {
+            return CompletableFuture.completedFuture(Optional.empty());
+        }
+        if (leaderEpoch >= 0 && current.leaderEpoch() > leaderEpoch) {
+            return CompletableFuture.failedFuture(new FencedLeaderEpochException("The leader epoch " + leaderEpoch
+                    + " of " + key.coordinatorKey() + " is older than " + current.leaderEpoch()));
+        }
+        if (leaderEpoch > current.leaderEpoch()) {
+            ShareState fenced = new ShareState(current.startOffset(), current.stateEpoch(), leaderEpoch,
+                    current.batches());
+            return persist(key, fenced).thenApply(v -> Optional.of(fenced));
+        }
+        return CompletableFuture.completedFuture(Optional.of(current));
+    }
+
+    /** ReadShareGroupStateSummary: the stored state, without changing its leader epoch. */
+    public synchronized Optional<ShareState> summary(Key key) {
+        return Optional.ofNullable(coordinatedPartition(key).get(key));
+    }
+
+    private Map<Key, ShareState> coordinatedPartition(Key key) {
+        int p = partitionFor(key);
+        if (!topic.isLeader(p)) {
+            throw new NotCoordinatorException("This broker does not lead " + Topic.SHARE_GROUP_STATE_TOPIC_NAME
+                    + "-" + p + ", the partition of " + key.coordinatorKey());
+        }
+        return partition(p);
+    }
+
+    /** {@code update} over {@code base}: offsets named by both take the update's state; all from {@code start}. */
+    static List<StateBatch> merge(List<StateBatch> base, List<StateBatch> update, long start) {
+        List<StateBatch> out = new ArrayList<>();
+        List<StateBatch> sortedUpdate = new ArrayList<>(update);
+        sortedUpdate.sort(java.util.Comparator.comparingLong(StateBatch::firstOffset));
+        for (StateBatch b : base) {
+            long from = Math.max(b.firstOffset(), start);
+            for (StateBatch u : sortedUpdate) {
+                if (from > b.lastOffset()) {
+                    break;
+                }
+                if (u.lastOffset() < from || u.firstOffset() > b.lastOffset()) {
+                    continue;
+                }
+                if (u.firstOffset() > from) {
+                    out.add(new StateBatch(from, u.firstOffset() - 1, b.deliveryState(), b.deliveryCount()));
+                }
+                from = u.lastOffset() + 1;
+            }
+            if (from <= b.lastOffset()) {
+                out.add(new StateBatch(from, b.lastOffset(), b.deliveryState(), b.deliveryCount()));
+            }
+        }
+        for (StateBatch u : sortedUpdate) {
+            if (u.lastOffset() >= start) {
+                out.add(new StateBatch(Math.max(u.firstOffset(), start), u.lastOffset(), u.deliveryState(),
+                        u.deliveryCount()));
+            }
+        }
+        out.sort(java.util.Comparator.comparingLong(StateBatch::firstOffset));
+        return out;
+    }
+
+    /**
+     * Writes {@code state} as a ShareSnapshot (the whole state each time, so a replay needs no update records).
+     * The local append happens before this returns (so writes of one key land in order); the future completes
+     * once replicated.
+     */
+    private CompletableFuture<Void> persist(Key key, ShareState state) {
         int p = partitionFor(key);
         Map<Key, ShareState> states = partition(p);
         int snapshotEpoch = snapshotEpochs.merge(key, 1, Integer::sum);
@@ -146,11 +262,12 @@ public final class ShareStateStore implements PartitionLeadershipListener {
         CoordinatorRecord record = new CoordinatorRecord(MessageUtil.toCoordinatorTypePrefixedBytes(
                 new ShareSnapshotKey().setGroupId(key.groupId()).setTopicId(key.topicId()).setPartition(key.partition())),
                 MessageUtil.toVersionPrefixedBytes((short) 0, value));
-        states.put(key, state);
         try {
-            return topic.append(p, List.of(record));
+            CompletableFuture<Void> written = topic.append(p, List.of(record));
+            states.put(key, state);
+            return written;
         } catch (RuntimeException e) {
-            // e.g. this broker does not lead the state partition (a cluster): the caller answers with the error
+            // e.g. leadership of the state partition moved meanwhile: the caller answers with the error
             log.warn("Cannot write the share state of {} to __share_group_state-{}: {}", key.coordinatorKey(), p,
                     e.toString());
             return CompletableFuture.failedFuture(e);
@@ -160,6 +277,13 @@ public final class ShareStateStore implements PartitionLeadershipListener {
     /** Forgets the states of {@code keys}: tombstones for their snapshot and update records. */
     public synchronized CompletableFuture<Void> delete(List<Key> keys) {
         Map<Integer, List<CoordinatorRecord>> byPartition = new HashMap<>();
+        for (Key key : keys) {
+            int p = partitionFor(key);
+            if (!topic.isLeader(p)) {
+                return CompletableFuture.failedFuture(new NotCoordinatorException("This broker does not lead "
+                        + Topic.SHARE_GROUP_STATE_TOPIC_NAME + "-" + p + ", the partition of " + key.coordinatorKey()));
+            }
+        }
         for (Key key : keys) {
             int p = partitionFor(key);
             partition(p).remove(key);

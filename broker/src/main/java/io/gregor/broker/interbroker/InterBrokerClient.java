@@ -1,4 +1,4 @@
-package io.gregor.broker.txn;
+package io.gregor.broker.interbroker;
 
 import org.apache.kafka.clients.ApiVersions;
 import org.apache.kafka.clients.BootstrapConfiguration;
@@ -31,8 +31,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
- * Requests from this broker to other brokers over kafka-clients' {@link NetworkClient} (what Kafka's brokers
- * use: connection management, API version negotiation, and later TLS and SASL), driven by one thread.
+ * The one client for requests from this broker to other brokers (transaction markers, partition verification,
+ * share-group state), over kafka-clients' {@link NetworkClient} (what Kafka's brokers use: connection
+ * management, API version negotiation, TLS and SASL), driven by one thread.
  */
 public final class InterBrokerClient implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(InterBrokerClient.class);
