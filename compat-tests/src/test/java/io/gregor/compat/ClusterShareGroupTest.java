@@ -1,0 +1,209 @@
+package io.gregor.compat;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicIdPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.FindCoordinatorRequestData;
+import org.apache.kafka.common.message.FindCoordinatorResponseData;
+import org.apache.kafka.common.message.WriteShareGroupStateRequestData;
+import org.apache.kafka.common.message.WriteShareGroupStateResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.FindCoordinatorRequest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Share groups in a three-broker cluster: the leader of a share partition keeps its state through the share
+ * coordinator of the state key (the leader of its {@code __share_group_state} partition, another broker here),
+ * with the share-group state RPCs. Stock KafkaShareConsumers carry on when either broker dies by SIGKILL:
+ * every record is delivered and acknowledged, and none acknowledged (commitSync answered without error) is
+ * delivered again.
+ */
+class ClusterShareGroupTest {
+    private static final int RECORDS = 300;
+    @RegisterExtension
+    final ProcessCluster cluster = new ProcessCluster();
+
+    @Test
+    void consumersCarryOnWhenTheShareGroupLeaderIsKilled() throws Exception {
+        killAndCarryOn("share-leader", true);
+    }
+
+    @Test
+    void consumersCarryOnWhenTheShareCoordinatorIsKilled() throws Exception {
+        killAndCarryOn("share-coord", false);
+    }
+
+    private void killAndCarryOn(String name, boolean killPartitionLeader) throws Exception {
+        cluster.start(name, 3, Map.of(
+                "zookeeper.session.timeout.ms", "4000",
+                "replica.lag.time.max.ms", "10000",
+                "offsets.topic.num.partitions", "3",
+                "share.coordinator.state.topic.num.partitions", "3"));
+        String topic = TestDirs.uniqueTopic("shared");
+        Uuid topicId;
+        int partitionLeader;
+        try (Admin admin = Clients.admin(cluster.bootstrap())) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> admin.describeCluster().nodes().get().size() == 3);
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 3))).all().get();
+            TopicDescription d = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic),
+                            t -> t.partitions().get(0).leader() != null);
+            topicId = d.topicId();
+            partitionLeader = d.partitions().get(0).leader().id();
+        }
+        // a group whose state key ("group:topicId:0") is coordinated (FindCoordinator SHARE) by another broker than
+        // the share partition's leader: every state write crosses the network
+        String group = null;
+        int stateCoordinator = -1;
+        for (int i = 0; group == null; i++) {
+            String candidate = topic + "-group-" + i;
+            int coordinator = shareCoordinator(cluster.broker(partitionLeader).port(), candidate + ":" + topicId + ":0");
+            if (coordinator != partitionLeader) {
+                group = candidate;
+                stateCoordinator = coordinator;
+            }
+        }
+        // the share partition's leader does not coordinate the key: its state RPCs are refused there
+        try (RawKafkaConnection raw = new RawKafkaConnection(cluster.broker(partitionLeader).port(), Duration.ofSeconds(30))) {
+            WriteShareGroupStateRequestData write = new WriteShareGroupStateRequestData().setGroupId(group);
+            write.topics().add(new WriteShareGroupStateRequestData.WriteStateData().setTopicId(topicId)
+                    .setPartitions(List.of(new WriteShareGroupStateRequestData.PartitionData().setPartition(0)
+                            .setStateEpoch(0).setLeaderEpoch(0).setStartOffset(0))));
+            WriteShareGroupStateResponseData answer = raw.roundTrip(ApiKeys.WRITE_SHARE_GROUP_STATE, (short) 0, write,
+                    WriteShareGroupStateResponseData::new);
+            assertThat(Errors.forCode(answer.results().get(0).partitions().get(0).errorCode()))
+                    .isEqualTo(Errors.NOT_COORDINATOR);
+        }
+        int victim = killPartitionLeader ? partitionLeader : stateCoordinator;
+
+        Set<Long> acknowledged = ConcurrentHashMap.newKeySet();
+        Set<Long> realOffsets = ConcurrentHashMap.newKeySet();
+        List<String> violations = new CopyOnWriteArrayList<>();
+        AtomicInteger delivered = new AtomicInteger();
+        AtomicInteger commitErrors = new AtomicInteger();
+        AtomicBoolean running = new AtomicBoolean(true);
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        List<Thread> consumers = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            String g = group;
+            Thread t = new Thread(() -> {
+                try (KafkaShareConsumer<String, String> c = new KafkaShareConsumer<>(
+                        ShareConsumerTest.shareProps(cluster.bootstrap(), g, true, 25))) {
+                    c.subscribe(List.of(topic));
+                    while (running.get()) {
+                        List<Long> polled = new ArrayList<>();
+                        try {
+                            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
+                                if (acknowledged.contains(r.offset())) {
+                                    violations.add("offset " + r.offset() + " delivered again (delivery "
+                                            + r.deliveryCount().orElse((short) -1) + ") after it was acknowledged");
+                                }
+                                delivered.incrementAndGet();
+                                polled.add(r.offset());
+                                c.acknowledge(r, AcknowledgeType.ACCEPT);
+                            }
+                            if (polled.isEmpty()) {
+                                continue;
+                            }
+                            Map<TopicIdPartition, Optional<KafkaException>> result = c.commitSync();
+                            if (!result.isEmpty() && result.values().stream().allMatch(Optional::isEmpty)) {
+                                acknowledged.addAll(polled);
+                            } else {
+                                commitErrors.incrementAndGet();
+                            }
+                        } catch (KafkaException e) {
+                            // the failover: unacknowledged records come back, so nothing is counted as acknowledged
+                            commitErrors.incrementAndGet();
+                        }
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            }, "share-consumer-" + i);
+            t.start();
+            consumers.add(t);
+        }
+        try (KafkaProducer<String, String> producer = Clients.producer(cluster.bootstrap(), Map.of(
+                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 90_000,
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000, ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 500))) {
+            // the share partition starts at the end of the log when first fetched (share.auto.offset.reset=latest):
+            // warm-up records until one is delivered, then the records counted
+            await().atMost(Duration.ofSeconds(90)).until(() -> {
+                producer.send(new ProducerRecord<>(topic, 0, "warm-up", "w")).get();
+                return delivered.get() > 0;
+            });
+            produce(producer, topic, "before", realOffsets);
+            await().atMost(Duration.ofSeconds(60)).until(() -> realOffsets.stream().filter(acknowledged::contains)
+                    .count() >= RECORDS / 3);
+
+            cluster.broker(victim).kill();
+            produce(producer, topic, "after", realOffsets);
+        }
+        try {
+            await().atMost(Duration.ofSeconds(120)).until(() -> acknowledged.containsAll(realOffsets));
+        } finally {
+            running.set(false);
+            for (Thread t : consumers) {
+                t.join(TimeUnit.SECONDS.toMillis(60));
+            }
+        }
+        assertThat(failures).isEmpty();
+        assertThat(violations).isEmpty();
+        assertThat(realOffsets).hasSize(2 * RECORDS);
+        System.out.printf("killed broker %d (share-partition leader %d, share coordinator %d): %d deliveries of %d "
+                        + "records, %d failed commits%n", victim, partitionLeader, stateCoordinator, delivered.get(),
+                realOffsets.size(), commitErrors.get());
+    }
+
+    /** The broker FindCoordinator (key type SHARE) names for {@code key}, once it has one. */
+    static int shareCoordinator(int port, String key) {
+        return await().atMost(Duration.ofSeconds(60)).until(() -> {
+            try (RawKafkaConnection raw = new RawKafkaConnection(port, Duration.ofSeconds(30))) {
+                FindCoordinatorResponseData answer = raw.roundTrip(ApiKeys.FIND_COORDINATOR, (short) 6,
+                        new FindCoordinatorRequestData().setKeyType(FindCoordinatorRequest.CoordinatorType.SHARE.id())
+                                .setCoordinatorKeys(List.of(key)), FindCoordinatorResponseData::new);
+                FindCoordinatorResponseData.Coordinator c = answer.coordinators().get(0);
+                return c.errorCode() == Errors.NONE.code() ? c.nodeId() : -1;
+            }
+        }, id -> id >= 0);
+    }
+
+    private static void produce(KafkaProducer<String, String> producer, String topic, String prefix, Set<Long> offsets)
+            throws Exception {
+        List<Future<org.apache.kafka.clients.producer.RecordMetadata>> sent = new ArrayList<>();
+        for (int i = 0; i < RECORDS; i++) {
+            sent.add(producer.send(new ProducerRecord<>(topic, 0, prefix, prefix + "-" + i)));
+        }
+        for (Future<org.apache.kafka.clients.producer.RecordMetadata> f : sent) {
+            offsets.add(f.get().offset());
+        }
+    }
+}
