@@ -343,7 +343,7 @@ public final class Broker implements AutoCloseable {
                 offsetsTopic.name(),
                 BrokerGauges.groupCoordinator(metrics, groupCoordinator), topics).register(registry);
         shareGroups = new io.gregor.broker.share.ShareGroups(config, brokerId, topics, replicas, groupCoordinator,
-                purgatory, interBrokerClient, scheduler, time);
+                offsetsTopic, purgatory, interBrokerClient, scheduler, time);
         shareGroups.register(registry); // after GroupHandler: it extends ListGroups and DeleteGroups with share groups
         BrokerGauges.controller(metrics, store, this::controllerId, brokerId);
         BrokerGauges.socketServer(metrics, () -> servers.stream().flatMap(s -> s.networkThreads().stream()).toList(), time);

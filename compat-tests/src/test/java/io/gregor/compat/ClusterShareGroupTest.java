@@ -178,6 +178,19 @@ class ClusterShareGroupTest {
         assertThat(failures).isEmpty();
         assertThat(violations).isEmpty();
         assertThat(realOffsets).hasSize(2 * RECORDS);
+        // the group, persisted in __consumer_offsets, and its start offset, from the share coordinator: past
+        // every record
+        long end = realOffsets.stream().mapToLong(Long::longValue).max().orElseThrow() + 1;
+        String g = group;
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            ToolRunner.Result offsets = ToolRunner.runTool("org.apache.kafka.tools.consumer.group.ShareGroupCommand",
+                    "--bootstrap-server", cluster.bootstrap(), "--describe", "--group", g);
+            assertThat(offsets.exitCode()).as(offsets.describe()).isZero();
+            String row = offsets.stdoutLines().stream().filter(l -> l.contains(topic)).findFirst()
+                    .orElseThrow(() -> new AssertionError(offsets.describe()));
+            // GROUP TOPIC PARTITION START-OFFSET LAG
+            assertThat(row.trim().split("\\s+")).as(offsets.describe()).contains(g, topic, "0", Long.toString(end));
+        });
         System.out.printf("killed broker %d (share-partition leader %d, share coordinator %d): %d deliveries of %d "
                         + "records, %d failed commits%n", victim, partitionLeader, stateCoordinator, delivered.get(),
                 realOffsets.size(), commitErrors.get());

@@ -43,6 +43,9 @@ class ShareSessionTimeoutTest {
             Uuid topicId;
             try (Admin admin = GroupTestSupport.admin(bootstrap)) {
                 topicId = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic).topicId();
+                // FindCoordinator (as a share consumer starts) makes __consumer_offsets exist before the raw heartbeat,
+                // whose group write would otherwise create it and answer late
+                admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
             }
             ShareConsumerTest.setGroupConfigs(bootstrap, group, Map.of("share.auto.offset.reset", "earliest"));
             GroupTestSupport.produce(bootstrap, topic, 1, "s", 3);

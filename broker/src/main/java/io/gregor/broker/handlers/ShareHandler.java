@@ -3,7 +3,9 @@ package io.gregor.broker.handlers;
 import io.gregor.broker.Topics;
 import io.gregor.broker.metadata.TopicMetadata;
 import io.gregor.broker.share.SharePartitionManager;
+import io.gregor.broker.share.state.ShareStatePersister;
 import io.gregor.coordinator.share.ShareGroupCoordinator;
+import io.gregor.coordinator.share.ShareGroupMetadataStore;
 import io.gregor.coordinator.share.ShareStateStore;
 import io.gregor.wire.ApiHandler;
 import io.gregor.wire.ApiRegistry;
@@ -48,12 +50,12 @@ import java.util.function.Function;
 public final class ShareHandler {
     private final ShareGroupCoordinator groups;
     private final SharePartitionManager partitions;
-    private final ShareStateStore states;
+    private final ShareStatePersister states;
     private final Topics topics;
     /** NONE when this broker coordinates the group now (the leader of its __consumer_offsets partition). */
     private final Function<String, Errors> coordinatorError;
 
-    public ShareHandler(ShareGroupCoordinator groups, SharePartitionManager partitions, ShareStateStore states,
+    public ShareHandler(ShareGroupCoordinator groups, SharePartitionManager partitions, ShareStatePersister states,
                         Topics topics, Function<String, Errors> coordinatorError) {
         this.groups = groups;
         this.partitions = partitions;
@@ -136,6 +138,7 @@ public final class ShareHandler {
     private CompletionStage<ApiMessage> describeOffsets(KafkaRequest request) {
         DescribeShareGroupOffsetsRequestData data = request.body();
         DescribeShareGroupOffsetsResponseData response = new DescribeShareGroupOffsetsResponseData();
+        List<CompletableFuture<Void>> reads = new ArrayList<>();
         for (DescribeShareGroupOffsetsRequestData.DescribeShareGroupOffsetsRequestGroup g : data.groups()) {
             DescribeShareGroupOffsetsResponseData.DescribeShareGroupOffsetsResponseGroup out =
                     new DescribeShareGroupOffsetsResponseData.DescribeShareGroupOffsetsResponseGroup()
@@ -152,28 +155,26 @@ public final class ShareHandler {
                         .setErrorMessage("Group " + g.groupId() + " not found.");
                 continue;
             }
-            Map<ShareStateStore.Key, ShareStateStore.ShareState> persisted = states.group(g.groupId());
+            // the share partitions with state, as the group persisted them; their start offsets from their share
+            // coordinators
+            Map<Uuid, ShareGroupMetadataStore.TopicPartitions> initialized = groups.initialized(g.groupId());
             if (g.topics() == null) {
-                // every partition the group has a start offset for
-                Map<Uuid, List<Integer>> byTopic = new java.util.TreeMap<>();
-                persisted.keySet().forEach(k -> byTopic.computeIfAbsent(k.topicId(), x -> new ArrayList<>())
-                        .add(k.partition()));
-                byTopic.forEach((id, parts) -> topics.topic(id).ifPresent(t ->
-                        out.topics().add(describeTopic(g.groupId(), t.name(), id, parts, persisted))));
+                initialized.forEach((id, parts) -> topics.topic(id).ifPresent(t -> out.topics().add(
+                        describeTopic(g.groupId(), t.name(), id, new java.util.TreeSet<>(parts.partitions()), reads))));
             } else {
                 for (DescribeShareGroupOffsetsRequestData.DescribeShareGroupOffsetsRequestTopic t : g.topics()) {
                     Optional<TopicMetadata> meta = topics.topic(t.topicName());
                     Uuid id = meta.map(TopicMetadata::topicId).orElse(Uuid.ZERO_UUID);
-                    out.topics().add(describeTopic(g.groupId(), t.topicName(), id, t.partitions(), persisted));
+                    out.topics().add(describeTopic(g.groupId(), t.topicName(), id, t.partitions(), reads));
                 }
             }
         }
-        return done(response);
+        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> response);
     }
 
     private DescribeShareGroupOffsetsResponseData.DescribeShareGroupOffsetsResponseTopic describeTopic(
-            String groupId, String name, Uuid id, List<Integer> parts,
-            Map<ShareStateStore.Key, ShareStateStore.ShareState> persisted) {
+            String groupId, String name, Uuid id, java.util.Collection<Integer> parts,
+            List<CompletableFuture<Void>> reads) {
         DescribeShareGroupOffsetsResponseData.DescribeShareGroupOffsetsResponseTopic topic =
                 new DescribeShareGroupOffsetsResponseData.DescribeShareGroupOffsetsResponseTopic()
                         .setTopicName(name).setTopicId(id);
@@ -187,27 +188,30 @@ public final class ShareHandler {
                 continue;
             }
             ShareStateStore.Key key = new ShareStateStore.Key(groupId, id, p);
-            ShareStateStore.ShareState state = persisted.get(key);
-            if (state == null) {
-                continue; // not initialized yet: no start offset
-            }
-            long start = state.startOffset();
-            long completed = 0;
-            for (ShareStateStore.StateBatch b : state.batches()) {
-                if (b.deliveryState() == ShareStateStore.ACKNOWLEDGED || b.deliveryState() == ShareStateStore.ARCHIVED) {
-                    completed += b.lastOffset() - Math.max(b.firstOffset(), start) + 1;
+            // each read fills only its own partition's answer
+            reads.add(states.summary(key).handle((summary, e) -> {
+                if (e != null) {
+                    Errors error = Errors.forException(e.getCause() == null ? e : e.getCause());
+                    out.setErrorCode(error.code()).setErrorMessage(error.message());
+                    return null;
                 }
-            }
-            Optional<long[]> live = partitions.startAndCompleted(key);
-            if (live.isPresent()) {
-                start = live.get()[0];
-                completed = live.get()[1];
-            }
-            out.setStartOffset(start).setLeaderEpoch(state.leaderEpoch());
-            long lastStart = start;
-            long done = completed;
-            topics.partition(id, p).filter(io.gregor.broker.replica.Partition::isLeader)
-                    .ifPresent(part -> out.setLag(Math.max(0, part.log().highWatermark() - lastStart - done)));
+                if (summary.isEmpty()) {
+                    return null; // not initialized yet: no start offset
+                }
+                long start = summary.get().startOffset();
+                long completed = Math.max(0, summary.get().deliveryCompleteCount());
+                Optional<long[]> live = partitions.startAndCompleted(key);
+                if (live.isPresent()) {
+                    start = live.get()[0];
+                    completed = live.get()[1];
+                }
+                out.setStartOffset(start).setLeaderEpoch(summary.get().leaderEpoch());
+                long lastStart = start;
+                long done = completed;
+                topics.partition(id, p).filter(io.gregor.broker.replica.Partition::isLeader)
+                        .ifPresent(part -> out.setLag(Math.max(0, part.log().highWatermark() - lastStart - done)));
+                return null;
+            }));
         }
         return topic;
     }
@@ -228,6 +232,7 @@ public final class ShareHandler {
                     new AlterShareGroupOffsetsResponseData.AlterShareGroupOffsetsResponseTopic()
                             .setTopicName(t.topicName()).setTopicId(meta.map(TopicMetadata::topicId).orElse(Uuid.ZERO_UUID));
             response.responses().add(out);
+            List<Integer> altered = new ArrayList<>();
             for (AlterShareGroupOffsetsRequestData.AlterShareGroupOffsetsRequestPartition p : t.partitions()) {
                 AlterShareGroupOffsetsResponseData.AlterShareGroupOffsetsResponsePartition po =
                         new AlterShareGroupOffsetsResponseData.AlterShareGroupOffsetsResponsePartition()
@@ -239,18 +244,23 @@ public final class ShareHandler {
                     continue;
                 }
                 ShareStateStore.Key key = new ShareStateStore.Key(data.groupId(), meta.get().topicId(), p.partitionIndex());
-                int stateEpoch = states.read(key).map(ShareStateStore.ShareState::stateEpoch).orElse(0) + 1;
-                try {
-                    writes.add(states.initialize(key, stateEpoch, p.startOffset()));
-                    changed.add(key);
-                } catch (RuntimeException e) {
-                    Errors pe = Errors.forException(e);
-                    po.setErrorCode(pe.code()).setErrorMessage(e.getMessage());
-                }
+                changed.add(key);
+                altered.add(p.partitionIndex());
+                // a new state epoch fences the writes of the share partition's leader made before the reset
+                writes.add(states.summary(key).thenCompose(s -> states.initialize(key,
+                                s.map(x -> x.stateEpoch()).orElse(0) + 1, p.startOffset()))
+                        .exceptionally(e -> {
+                            Errors pe = Errors.forException(e.getCause() == null ? e : e.getCause());
+                            po.setErrorCode(pe.code()).setErrorMessage(pe.message());
+                            return null;
+                        }));
+            }
+            if (!altered.isEmpty()) {
+                writes.add(groups.addInitialized(data.groupId(), meta.get().topicId(), t.topicName(), altered));
             }
         }
-        partitions.forget(changed);
         return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).handle((v, e) -> {
+            partitions.forget(changed);
             if (e != null) {
                 Errors we = Errors.forException(e.getCause() == null ? e : e.getCause());
                 response.setErrorCode(we.code()).setErrorMessage(we.message());
@@ -267,8 +277,9 @@ public final class ShareHandler {
         if (error != Errors.NONE) {
             return done(response.setErrorCode(error.code()).setErrorMessage(error.message()));
         }
-        Map<ShareStateStore.Key, ShareStateStore.ShareState> persisted = states.group(data.groupId());
+        Map<Uuid, ShareGroupMetadataStore.TopicPartitions> initialized = groups.initialized(data.groupId());
         List<ShareStateStore.Key> deleted = new ArrayList<>();
+        List<Uuid> deletedTopics = new ArrayList<>();
         for (DeleteShareGroupOffsetsRequestData.DeleteShareGroupOffsetsRequestTopic t : data.topics()) {
             Optional<TopicMetadata> meta = topics.topic(t.topicName());
             DeleteShareGroupOffsetsResponseData.DeleteShareGroupOffsetsResponseTopic out =
@@ -280,16 +291,23 @@ public final class ShareHandler {
                         .setErrorMessage(Errors.UNKNOWN_TOPIC_OR_PARTITION.message());
                 continue;
             }
-            persisted.keySet().stream().filter(k -> k.topicId().equals(meta.get().topicId())).forEach(deleted::add);
+            ShareGroupMetadataStore.TopicPartitions parts = initialized.get(meta.get().topicId());
+            if (parts != null) {
+                parts.partitions().forEach(p -> deleted.add(new ShareStateStore.Key(data.groupId(), meta.get().topicId(), p)));
+                deletedTopics.add(meta.get().topicId());
+            }
         }
         partitions.forget(deleted);
-        return states.delete(deleted).handle((v, e) -> {
-            if (e != null) {
-                Errors we = Errors.forException(e.getCause() == null ? e : e.getCause());
-                response.setErrorCode(we.code()).setErrorMessage(we.message());
-            }
-            return response;
-        });
+        List<CompletableFuture<Void>> writes = new ArrayList<>();
+        deleted.forEach(k -> writes.add(states.delete(k)));
+        return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new))
+                .thenCompose(v -> groups.removeInitialized(data.groupId(), deletedTopics)).handle((v, e) -> {
+                    if (e != null) {
+                        Errors we = Errors.forException(e.getCause() == null ? e : e.getCause());
+                        response.setErrorCode(we.code()).setErrorMessage(we.message());
+                    }
+                    return response;
+                });
     }
 
     /** NONE when this broker coordinates {@code groupId}, a share group (with no members when {@code mustBeEmpty}). */
@@ -375,12 +393,14 @@ public final class ShareHandler {
             for (String groupId : share) {
                 Errors error = coordinatorError.apply(groupId);
                 if (error == Errors.NONE) {
+                    List<ShareStateStore.Key> keys = new ArrayList<>();
+                    groups.initialized(groupId).forEach((id, parts) -> parts.partitions()
+                            .forEach(p -> keys.add(new ShareStateStore.Key(groupId, id, p))));
                     error = groups.delete(groupId);
-                }
-                if (error == Errors.NONE) {
-                    List<ShareStateStore.Key> keys = new ArrayList<>(states.group(groupId).keySet());
-                    partitions.forget(keys);
-                    writes.add(states.delete(keys));
+                    if (error == Errors.NONE) {
+                        partitions.forget(keys);
+                        keys.forEach(k -> writes.add(states.delete(k)));
+                    }
                 }
                 shareResults.results().add(new DeleteGroupsResponseData.DeletableGroupResult().setGroupId(groupId)
                         .setErrorCode(error.code()));

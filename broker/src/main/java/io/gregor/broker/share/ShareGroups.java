@@ -15,6 +15,7 @@ import io.gregor.coordinator.GroupState;
 import io.gregor.coordinator.share.ShareGroupConfig;
 import io.gregor.coordinator.share.ShareGroupConfigs;
 import io.gregor.coordinator.share.ShareGroupCoordinator;
+import io.gregor.coordinator.share.ShareGroupMetadataStore;
 import io.gregor.coordinator.share.ShareStateStore;
 import io.gregor.wire.ApiRegistry;
 import org.apache.kafka.common.utils.Time;
@@ -29,6 +30,7 @@ public final class ShareGroups implements AutoCloseable {
     private final ShareStateStore states;
     private final InternalTopic stateTopic;
     private final ShareStateService stateService;
+    private final ShareStatePersister persister;
     private final ShareGroupCoordinator coordinator;
     private final SharePartitionManager partitions;
     private final ShareGroupConfigs groupConfigs;
@@ -36,7 +38,8 @@ public final class ShareGroups implements AutoCloseable {
 
     /** @param network the inter-broker client, for share coordinators on other brokers; null for a lone broker */
     public ShareGroups(BrokerConfig config, int brokerId, Topics topics, ReplicaManager replicas,
-                       GroupCoordinator classicGroups, FetchPurgatory purgatory, InterBrokerClient network,
+                       GroupCoordinator classicGroups, InternalTopic offsetsTopic, FetchPurgatory purgatory,
+                       InterBrokerClient network,
                        ScheduledExecutorService scheduler, Time time) {
         this.classicGroups = classicGroups;
         ShareGroupSettings s = config.shareGroups();
@@ -64,10 +67,10 @@ public final class ShareGroups implements AutoCloseable {
                 return topics.topic(id).map(t -> new ShareGroupCoordinator.TopicInfo(t.topicId(), t.name(),
                         t.partitionCount()));
             }
-        }, id -> classicGroups.state(id) != GroupState.DEAD, states, scheduler, time);
+        }, id -> classicGroups.state(id) != GroupState.DEAD, new ShareGroupMetadataStore(offsetsTopic), scheduler, time);
         stateService = new ShareStateService(states, (id, p) -> topics.topic(id)
                 .map(t -> p >= 0 && p < t.partitionCount()).orElse(false));
-        ShareStatePersister persister = new ShareStatePersister(brokerId, stateService, states, stateTopic,
+        persister = new ShareStatePersister(brokerId, stateService, states, stateTopic,
                 topics.store(), network, scheduler, time, config.requestTimeoutMs());
         partitions = new SharePartitionManager(topics, persister, groupConfigs, purgatory, scheduler,
                 s.maxShareSessions(), time);
@@ -79,7 +82,7 @@ public final class ShareGroups implements AutoCloseable {
 
     /** Registers the share APIs; after the classic group handler, whose ListGroups and DeleteGroups it extends. */
     public void register(ApiRegistry registry) {
-        new ShareHandler(coordinator, partitions, states, topics, classicGroups::coordinatorError).register(registry);
+        new ShareHandler(coordinator, partitions, persister, topics, classicGroups::coordinatorError).register(registry);
         stateService.register(registry);
     }
 

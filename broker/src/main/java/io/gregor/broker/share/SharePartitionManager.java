@@ -287,7 +287,7 @@ public final class SharePartitionManager implements AutoCloseable {
                     long now = time.milliseconds();
                     int limit = configs.deliveryCountLimit(groupId);
                     if (sp.expireLocks(now, limit)) {
-                        store.write(sp.key, sp.snapshot());
+                        persist(sp);
                     }
                     Acquisition a = acquire(sp, partition.log(), memberId, now + lockMs,
                             maxRecords - acquiredTotal, recordLimit, configs.partitionMaxRecordLocks(groupId),
@@ -477,7 +477,7 @@ public final class SharePartitionManager implements AutoCloseable {
                         tp.topicId(), tp.partition(), error.name());
             }
             if (changed) {
-                writes.add(store.write(sp.key, sp.snapshot()));
+                writes.add(persist(sp));
             }
         }
         if (error == Errors.NONE) {
@@ -530,6 +530,22 @@ public final class SharePartitionManager implements AutoCloseable {
         });
     }
 
+    /**
+     * Writes the share partition's state. A fenced write (the share coordinator has a newer leader epoch, or a
+     * newer state epoch after an offset reset) means this copy is stale: it is dropped, the next fetch reads
+     * the state again.
+     */
+    private CompletableFuture<Void> persist(SharePartition sp) {
+        return store.write(sp.key, sp.snapshot()).whenComplete((v, e) -> {
+            Errors error = e == null ? Errors.NONE : Errors.forException(unwrap(e));
+            if (error == Errors.FENCED_STATE_EPOCH || error == Errors.FENCED_LEADER_EPOCH) {
+                log.info("Share group {} on {}-{}: state write fenced ({}); reading it again", sp.key.groupId(),
+                        sp.key.topicId(), sp.key.partition(), error.name());
+                partitions.remove(sp.key, sp);
+            }
+        });
+    }
+
     private long initialOffset(String groupId, PartitionLog log) {
         Duration back = ShareGroupConfigs.parseReset(configs.autoOffsetReset(groupId));
         if (back == null) {
@@ -566,7 +582,7 @@ public final class SharePartitionManager implements AutoCloseable {
                     if (!sp.releaseMember(session.memberId, configs.deliveryCountLimit(session.groupId))) {
                         continue;
                     }
-                    store.write(sp.key, sp.snapshot());
+                    persist(sp);
                 }
                 wake(sp.key);
             }
@@ -596,7 +612,7 @@ public final class SharePartitionManager implements AutoCloseable {
                     if (!sp.expireLocks(now, configs.deliveryCountLimit(sp.key.groupId()))) {
                         continue;
                     }
-                    store.write(sp.key, sp.snapshot());
+                    persist(sp);
                 }
                 wake(sp.key);
             } catch (RuntimeException e) {

@@ -25,9 +25,9 @@ import java.util.function.Predicate;
  * Share groups' membership (KIP-932): members join, heartbeat and leave with ShareGroupHeartbeat; every
  * member is assigned every partition of the topics the group subscribes to (share groups share partitions;
  * the records are divided by acquisition on the partition leaders). A member that stops heartbeating for its
- * session timeout is removed. Membership is kept in memory: after a restart members rejoin (their next
- * heartbeat is answered UNKNOWN_MEMBER_ID) while the share-partition states come back from
- * {@code __share_group_state}.
+ * session timeout is removed. The group itself (its epoch, the share partitions assigned, which have state with
+ * the share coordinators) is persisted in {@code __consumer_offsets} as Kafka writes it; members are kept in
+ * memory: after a restart or a coordinator move they rejoin (their next heartbeat is answered UNKNOWN_MEMBER_ID).
  */
 public final class ShareGroupCoordinator implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ShareGroupCoordinator.class);
@@ -84,7 +84,7 @@ public final class ShareGroupCoordinator implements AutoCloseable {
     private final ShareGroupConfigs groupConfigs;
     private final Topics topics;
     private final Predicate<String> otherGroupExists;
-    private final ShareStateStore states;
+    private final ShareGroupMetadataStore metadata;
     private final Time time;
     private final Map<String, Group> groups = new ConcurrentHashMap<>();
     private volatile MemberListener listener = (g, m) -> { };
@@ -94,13 +94,13 @@ public final class ShareGroupCoordinator implements AutoCloseable {
      * @param otherGroupExists whether a classic or consumer group of that id exists (a share group cannot take it)
      */
     public ShareGroupCoordinator(ShareGroupConfig config, ShareGroupConfigs groupConfigs, Topics topics,
-                                 Predicate<String> otherGroupExists, ShareStateStore states,
+                                 Predicate<String> otherGroupExists, ShareGroupMetadataStore metadata,
                                  ScheduledExecutorService scheduler, Time time) {
         this.config = config;
         this.groupConfigs = groupConfigs;
         this.topics = topics;
         this.otherGroupExists = otherGroupExists;
-        this.states = states;
+        this.metadata = metadata;
         this.time = time;
         this.expiry = scheduler.scheduleAtFixedRate(this::expireMembers, EXPIRY_CHECK_MS, EXPIRY_CHECK_MS,
                 TimeUnit.MILLISECONDS);
@@ -157,6 +157,9 @@ public final class ShareGroupCoordinator implements AutoCloseable {
                 }
                 if (group == null) {
                     group = groups.computeIfAbsent(groupId, Group::new);
+                    // a group persisted before (a restart, a coordinator move) goes on from its epoch
+                    group.epoch = metadata.group(groupId).map(ShareGroupMetadataStore.Persisted::epoch).orElse(0);
+                    group.assignmentEpoch = group.epoch;
                 }
                 boolean changed = false;
                 if (member == null) {
@@ -183,6 +186,16 @@ public final class ShareGroupCoordinator implements AutoCloseable {
                 if (changed || assignmentChanged) {
                     group.epoch++;
                     group.assignmentEpoch = group.epoch;
+                    persistEpoch(group);
+                }
+                for (Map.Entry<Uuid, Integer> t : target.entrySet()) {
+                    // the assigned share partitions get state with their share coordinators (on first fetch)
+                    String name = topics.byId(t.getKey()).map(TopicInfo::name).orElse("");
+                    metadata.addInitialized(groupId, t.getKey(), name, range(t.getValue())).whenComplete((v, e) -> {
+                        if (e != null) {
+                            log.warn("Cannot persist the share partitions of share group {}: {}", groupId, e.toString());
+                        }
+                    });
                 }
                 boolean sendAssignment = memberEpoch == 0 || assignmentChanged || member.epoch != group.epoch;
                 member.assignment = target;
@@ -228,6 +241,31 @@ public final class ShareGroupCoordinator implements AutoCloseable {
         group.members.remove(member.id);
         group.epoch++;
         group.assignmentEpoch = group.epoch;
+        persistEpoch(group);
+    }
+
+    private void persistEpoch(Group group) {
+        metadata.writeEpoch(group.id, group.epoch).whenComplete((v, e) -> {
+            if (e != null) {
+                log.warn("Cannot persist the epoch of share group {}: {}", group.id, e.toString());
+            }
+        });
+    }
+
+    /** The group's share partitions that have state with their share coordinators, as persisted. */
+    public Map<Uuid, ShareGroupMetadataStore.TopicPartitions> initialized(String groupId) {
+        return metadata.group(groupId).map(ShareGroupMetadataStore.Persisted::initialized).orElse(Map.of());
+    }
+
+    /** Records that {@code partitions} of a topic have state (AlterShareGroupOffsets initialized them). */
+    public java.util.concurrent.CompletableFuture<Void> addInitialized(String groupId, Uuid topicId, String topicName,
+                                                                       List<Integer> partitions) {
+        return metadata.addInitialized(groupId, topicId, topicName, partitions);
+    }
+
+    /** Records that the topics' share partitions no longer have state (DeleteShareGroupOffsets). */
+    public java.util.concurrent.CompletableFuture<Void> removeInitialized(String groupId, List<Uuid> topicIds) {
+        return metadata.removeTopics(groupId, topicIds);
     }
 
     private static ShareGroupHeartbeatResponseData error(ShareGroupHeartbeatResponseData response, Errors error,
@@ -261,7 +299,7 @@ public final class ShareGroupCoordinator implements AutoCloseable {
 
     /** Whether {@code groupId} is a share group here (with members now, or with persisted state). */
     public boolean isShareGroup(String groupId) {
-        return groups.containsKey(groupId) || states.groups().contains(groupId);
+        return groups.containsKey(groupId) || metadata.group(groupId).isPresent();
     }
 
     public synchronized boolean hasMembers(String groupId) {
@@ -272,7 +310,7 @@ public final class ShareGroupCoordinator implements AutoCloseable {
     /** Share groups with their state (Empty or Stable). */
     public synchronized List<Listed> list() {
         TreeSet<String> ids = new TreeSet<>(groups.keySet());
-        ids.addAll(states.groups());
+        ids.addAll(metadata.groups());
         List<Listed> out = new ArrayList<>();
         for (String id : ids) {
             out.add(new Listed(id, hasMembers(id) ? "Stable" : "Empty"));
@@ -288,13 +326,14 @@ public final class ShareGroupCoordinator implements AutoCloseable {
                     + " is not a share group.").setGroupState("Dead");
         }
         Group group = groups.get(groupId);
-        if (group == null && !states.groups().contains(groupId)) {
+        Optional<ShareGroupMetadataStore.Persisted> persisted = metadata.group(groupId);
+        if (group == null && persisted.isEmpty()) {
             return d.setErrorCode(Errors.GROUP_ID_NOT_FOUND.code()).setErrorMessage("Group " + groupId + " not found.")
                     .setGroupState("Dead");
         }
         d.setGroupState(group != null && !group.members.isEmpty() ? "Stable" : "Empty")
-                .setGroupEpoch(group == null ? 0 : group.epoch)
-                .setAssignmentEpoch(group == null ? 0 : group.assignmentEpoch)
+                .setGroupEpoch(group == null ? persisted.get().epoch() : group.epoch)
+                .setAssignmentEpoch(group == null ? persisted.get().epoch() : group.assignmentEpoch)
                 .setAssignorName("simple");
         if (group != null) {
             for (Member m : group.members.values()) {
@@ -332,6 +371,11 @@ public final class ShareGroupCoordinator implements AutoCloseable {
         }
         groups.remove(groupId);
         groupConfigs.forget(groupId);
+        metadata.delete(groupId).whenComplete((v, e) -> {
+            if (e != null) {
+                log.warn("Cannot delete share group {} from __consumer_offsets: {}", groupId, e.toString());
+            }
+        });
         return Errors.NONE;
     }
 
