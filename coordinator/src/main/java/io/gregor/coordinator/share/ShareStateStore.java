@@ -23,19 +23,18 @@ import org.slf4j.LoggerFactory;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * The share-partition states of {@code __share_group_state} (Kafka's share coordinator): one ShareSnapshot
  * record (Kafka's schema) per write, keyed by group, topic id and partition, in partition
- * abs(hash("group:topicId:partition")) % partitions. A partition's states are read back when this broker
- * leads it: at startup, on election, or on first use.
+ * abs(hash("group:topicId:partition")) % partitions; ShareUpdate records (which Kafka writes between
+ * snapshots) are applied on replay. Only the leader of a key's partition reads or writes it (NOT_COORDINATOR
+ * elsewhere). A partition's states are read back when this broker leads it: at startup, on election, or on
+ * first use.
  */
 public final class ShareStateStore implements PartitionLeadershipListener {
     private static final Logger log = LoggerFactory.getLogger(ShareStateStore.class);
@@ -89,45 +88,6 @@ public final class ShareStateStore implements PartitionLeadershipListener {
 
     public int partitionFor(Key key) {
         return Utils.abs(key.coordinatorKey().hashCode()) % topic.partitionCount();
-    }
-
-    public synchronized Optional<ShareState> read(Key key) {
-        return Optional.ofNullable(partition(partitionFor(key)).get(key));
-    }
-
-    /** The states of {@code groupId} kept in partitions this broker leads. */
-    public synchronized Map<Key, ShareState> group(String groupId) {
-        Map<Key, ShareState> out = new TreeMap<>((a, b) -> {
-            int c = a.topicId().compareTo(b.topicId());
-            return c != 0 ? c : Integer.compare(a.partition(), b.partition());
-        });
-        for (Map<Key, ShareState> states : allLoaded()) {
-            states.forEach((k, v) -> {
-                if (k.groupId().equals(groupId)) {
-                    out.put(k, v);
-                }
-            });
-        }
-        return out;
-    }
-
-    /** The groups with state in partitions this broker leads. */
-    public synchronized Set<String> groups() {
-        Set<String> out = new HashSet<>();
-        for (Map<Key, ShareState> states : allLoaded()) {
-            states.keySet().forEach(k -> out.add(k.groupId()));
-        }
-        return out;
-    }
-
-    private List<Map<Key, ShareState>> allLoaded() {
-        List<Map<Key, ShareState>> out = new ArrayList<>();
-        for (int p = 0; p < topic.partitionCount(); p++) {
-            if (topic.isLeader(p)) {
-                out.add(partition(p));
-            }
-        }
-        return out;
     }
 
     /** Whether this broker coordinates {@code key}: it leads the key's partition of {@code __share_group_state}. */

@@ -205,6 +205,14 @@ public final class ShareStatePersister {
             long deadline, long backoff) {
         CompletableFuture<R> sent;
         int coordinator = stateTopic.coordinatorFor(store.partitionFor(key), brokerId);
+        if (coordinator < 0) {
+            try {
+                // the first share partition of a cluster: __share_group_state is created as FindCoordinator would
+                stateTopic.ensureCreated();
+            } catch (RuntimeException e) {
+                log.debug("Cannot create {} yet: {}", stateTopic.name(), e.toString());
+            }
+        }
         if (coordinator == brokerId) {
             try {
                 sent = inProcess.apply(request);
