@@ -79,30 +79,17 @@ class ClusterShareGroupTest {
             topicId = d.topicId();
             partitionLeader = d.partitions().get(0).leader().id();
         }
-        // a group whose state key ("group:topicId:0") is coordinated (FindCoordinator SHARE) by another broker than
-        // the share partition's leader: every state write crosses the network
-        String group = null;
-        int stateCoordinator = -1;
+        // killing the share coordinator: a group whose state key ("group:topicId:0") is coordinated
+        // (FindCoordinator SHARE) by another broker than the share partition's leader. Killing the leader: any
+        // group, and nothing asked before the consumers start, so the first share-partition leader creates
+        // __share_group_state itself.
+        String group = killPartitionLeader ? topic + "-group" : null;
         for (int i = 0; group == null; i++) {
             String candidate = topic + "-group-" + i;
-            int coordinator = shareCoordinator(cluster.broker(partitionLeader).port(), candidate + ":" + topicId + ":0");
-            if (coordinator != partitionLeader) {
+            if (shareCoordinator(cluster.broker(partitionLeader).port(), candidate + ":" + topicId + ":0") != partitionLeader) {
                 group = candidate;
-                stateCoordinator = coordinator;
             }
         }
-        // the share partition's leader does not coordinate the key: its state RPCs are refused there
-        try (RawKafkaConnection raw = new RawKafkaConnection(cluster.broker(partitionLeader).port(), Duration.ofSeconds(30))) {
-            WriteShareGroupStateRequestData write = new WriteShareGroupStateRequestData().setGroupId(group);
-            write.topics().add(new WriteShareGroupStateRequestData.WriteStateData().setTopicId(topicId)
-                    .setPartitions(List.of(new WriteShareGroupStateRequestData.PartitionData().setPartition(0)
-                            .setStateEpoch(0).setLeaderEpoch(0).setStartOffset(0))));
-            WriteShareGroupStateResponseData answer = raw.roundTrip(ApiKeys.WRITE_SHARE_GROUP_STATE, (short) 0, write,
-                    WriteShareGroupStateResponseData::new);
-            assertThat(Errors.forCode(answer.results().get(0).partitions().get(0).errorCode()))
-                    .isEqualTo(Errors.NOT_COORDINATOR);
-        }
-        int victim = killPartitionLeader ? partitionLeader : stateCoordinator;
 
         Set<Long> acknowledged = ConcurrentHashMap.newKeySet();
         Set<Long> realOffsets = ConcurrentHashMap.newKeySet();
@@ -151,6 +138,7 @@ class ClusterShareGroupTest {
             t.start();
             consumers.add(t);
         }
+        String report;
         try (KafkaProducer<String, String> producer = Clients.producer(cluster.bootstrap(), Map.of(
                 ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 90_000,
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000, ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 500))) {
@@ -164,6 +152,12 @@ class ClusterShareGroupTest {
             await().atMost(Duration.ofSeconds(60)).until(() -> realOffsets.stream().filter(acknowledged::contains)
                     .count() >= RECORDS / 3);
 
+            int stateCoordinator = shareCoordinator(cluster.broker(partitionLeader).port(), group + ":" + topicId + ":0");
+            int notCoordinator = stateCoordinator == partitionLeader ? partitionLeader % 3 + 1 : partitionLeader;
+            assertNotCoordinator(cluster.broker(notCoordinator).port(), group, topicId);
+            int victim = killPartitionLeader ? partitionLeader : stateCoordinator;
+            report = "killed broker " + victim + " (share-partition leader " + partitionLeader + ", share coordinator "
+                    + stateCoordinator + ")";
             cluster.broker(victim).kill();
             produce(producer, topic, "after", realOffsets);
         }
@@ -191,9 +185,22 @@ class ClusterShareGroupTest {
             // GROUP TOPIC PARTITION START-OFFSET LAG
             assertThat(row.trim().split("\\s+")).as(offsets.describe()).contains(g, topic, "0", Long.toString(end));
         });
-        System.out.printf("killed broker %d (share-partition leader %d, share coordinator %d): %d deliveries of %d "
-                        + "records, %d failed commits%n", victim, partitionLeader, stateCoordinator, delivered.get(),
+        System.out.printf("%s: %d deliveries of %d records, %d failed commits%n", report, delivered.get(),
                 realOffsets.size(), commitErrors.get());
+    }
+
+    /** A broker that does not coordinate the state key refuses the state RPCs for it. */
+    private static void assertNotCoordinator(int port, String group, Uuid topicId) throws Exception {
+        try (RawKafkaConnection raw = new RawKafkaConnection(port, Duration.ofSeconds(30))) {
+            WriteShareGroupStateRequestData write = new WriteShareGroupStateRequestData().setGroupId(group);
+            write.topics().add(new WriteShareGroupStateRequestData.WriteStateData().setTopicId(topicId)
+                    .setPartitions(List.of(new WriteShareGroupStateRequestData.PartitionData().setPartition(0)
+                            .setStateEpoch(0).setLeaderEpoch(0).setStartOffset(0))));
+            WriteShareGroupStateResponseData answer = raw.roundTrip(ApiKeys.WRITE_SHARE_GROUP_STATE, (short) 0, write,
+                    WriteShareGroupStateResponseData::new);
+            assertThat(Errors.forCode(answer.results().get(0).partitions().get(0).errorCode()))
+                    .isEqualTo(Errors.NOT_COORDINATOR);
+        }
     }
 
     /** The broker FindCoordinator (key type SHARE) names for {@code key}, once it has one. */
