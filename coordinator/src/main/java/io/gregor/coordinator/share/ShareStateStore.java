@@ -168,30 +168,35 @@ public final class ShareStateStore implements PartitionLeadershipListener {
         return partition(p);
     }
 
-    /** {@code update} over {@code base}: offsets named by both take the update's state; all from {@code start}. */
+    /**
+     * {@code update} over {@code base}: offsets named by both take the update's state; all from {@code start}.
+     * Both lists are in offset order without overlaps (as written), so one pass over each does.
+     */
     static List<StateBatch> merge(List<StateBatch> base, List<StateBatch> update, long start) {
-        List<StateBatch> out = new ArrayList<>();
-        List<StateBatch> sortedUpdate = new ArrayList<>(update);
-        sortedUpdate.sort(java.util.Comparator.comparingLong(StateBatch::firstOffset));
+        List<StateBatch> updates = new ArrayList<>(update);
+        updates.sort(java.util.Comparator.comparingLong(StateBatch::firstOffset));
+        List<StateBatch> out = new ArrayList<>(base.size() + updates.size());
+        int next = 0; // the first update that may still overlap a base batch
         for (StateBatch b : base) {
             long from = Math.max(b.firstOffset(), start);
-            for (StateBatch u : sortedUpdate) {
-                if (from > b.lastOffset()) {
+            while (next < updates.size() && updates.get(next).lastOffset() < from) {
+                next++;
+            }
+            for (int k = next; k < updates.size() && from <= b.lastOffset(); k++) {
+                StateBatch u = updates.get(k);
+                if (u.firstOffset() > b.lastOffset()) {
                     break;
-                }
-                if (u.lastOffset() < from || u.firstOffset() > b.lastOffset()) {
-                    continue;
                 }
                 if (u.firstOffset() > from) {
                     out.add(new StateBatch(from, u.firstOffset() - 1, b.deliveryState(), b.deliveryCount()));
                 }
-                from = u.lastOffset() + 1;
+                from = Math.max(from, u.lastOffset() + 1);
             }
             if (from <= b.lastOffset()) {
                 out.add(new StateBatch(from, b.lastOffset(), b.deliveryState(), b.deliveryCount()));
             }
         }
-        for (StateBatch u : sortedUpdate) {
+        for (StateBatch u : updates) {
             if (u.lastOffset() >= start) {
                 out.add(new StateBatch(Math.max(u.firstOffset(), start), u.lastOffset(), u.deliveryState(),
                         u.deliveryCount()));
