@@ -516,8 +516,16 @@ public final class SharePartitionManager implements AutoCloseable {
             if (persisted.isPresent()) {
                 return CompletableFuture.completedFuture(SharePartition.restore(key, leaderEpoch, persisted.get()));
             }
+            // a new share partition serves at once; its start offset is persisted meanwhile (lost, it is chosen
+            // again the same way)
             SharePartition fresh = new SharePartition(key, leaderEpoch, initialOffset(key.groupId(), partition.log()), 0);
-            return store.write(key, fresh.snapshot()).thenApply(v -> fresh);
+            persist(fresh).whenComplete((v, e) -> {
+                if (e != null) {
+                    log.warn("Cannot persist the start of share group {} on {}: {}", key.groupId(),
+                            partition.topicPartition(), unwrap(e).toString());
+                }
+            });
+            return CompletableFuture.completedFuture(fresh);
         }).handle((sp, e) -> {
             if (e != null) {
                 log.warn("Cannot read the share state of group {} on {}: {}", key.groupId(), partition.topicPartition(),
