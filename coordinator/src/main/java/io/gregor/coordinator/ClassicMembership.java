@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -135,7 +136,7 @@ final class ClassicMembership {
 
     /** Completes {@code future} with {@code response} once {@code records} are written, or with the write's error. */
     private <T> void answerAfter(String groupId, List<CoordinatorRecord> records, CompletableFuture<T> future, T response,
-                                 java.util.function.Function<Errors, T> onError) {
+                                 Function<Errors, T> onError) {
         if (records.isEmpty()) {
             future.complete(response);
             return;
@@ -815,7 +816,7 @@ final class ClassicMembership {
         group.generationId = generation;
         group.protocolType = ClassicGroup.CONSUMER_PROTOCOL_TYPE;
         for (ClassicMembersProtocol.ClassicMemberView v : views) {
-            Map<String, byte[]> protocols = new java.util.LinkedHashMap<>();
+            Map<String, byte[]> protocols = new LinkedHashMap<>();
             v.protocols().forEach(p -> protocols.put(p.name(), p.metadata()));
             GroupMember member = new GroupMember(v.memberId(), v.instanceId(), v.clientId(), v.clientHost(),
                     v.rebalanceTimeoutMs(), v.sessionTimeoutMs(), protocols);

@@ -19,11 +19,14 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Classic-protocol members of a KIP-848 consumer group (Kafka's mixed groups, KIP-848's online migration):
@@ -84,7 +87,7 @@ public final class ClassicMembersProtocol {
         }
         List<ConsumerGroupMember.ClassicProtocol> protocols = new ArrayList<>();
         request.protocols().forEach(p -> protocols.add(new ConsumerGroupMember.ClassicProtocol(p.name(), p.metadata())));
-        Set<String> names = new java.util.LinkedHashSet<>();
+        Set<String> names = new LinkedHashSet<>();
         protocols.forEach(p -> names.add(p.name()));
         if (!supportsClassicProtocols(group, request.protocolType(), names)) {
             throw Errors.INCONSISTENT_GROUP_PROTOCOL.exception("Member " + memberId + "'s protocols are not supported.");
@@ -355,12 +358,12 @@ public final class ClassicMembersProtocol {
                     for (TopicPartition tp : ConsumerProtocol.deserializeAssignment(ByteBuffer.wrap(view.assignment())).partitions()) {
                         TopicInfo topic = consumerProtocol.topics().byName(tp.topic());
                         if (topic != null) {
-                            assigned.computeIfAbsent(topic.id(), k -> new java.util.TreeSet<>()).add(tp.partition());
+                            assigned.computeIfAbsent(topic.id(), k -> new TreeSet<>()).add(tp.partition());
                         }
                     }
                 }
                 Map<Uuid, Set<Integer>> frozen = new HashMap<>();
-                assigned.forEach((id, ps) -> frozen.put(id, java.util.Collections.unmodifiableSet(ps)));
+                assigned.forEach((id, ps) -> frozen.put(id, Collections.unmodifiableSet(ps)));
                 member.memberEpoch = generationId;
                 member.previousMemberEpoch = generationId;
                 member.state = ConsumerGroupMember.State.STABLE;
@@ -370,7 +373,7 @@ public final class ClassicMembersProtocol {
                 member.clientId = view.clientId();
                 member.clientHost = view.clientHost();
                 member.subscribedTopicNames = List.copyOf(subscription.topics());
-                member.assignedPartitions = java.util.Collections.unmodifiableMap(frozen);
+                member.assignedPartitions = Collections.unmodifiableMap(frozen);
                 member.classic = new ConsumerGroupMember.ClassicMetadata(view.sessionTimeoutMs(), view.protocols());
                 group.targetAssignment.put(member.memberId, member.assignedPartitions);
                 group.add(member);
