@@ -291,7 +291,9 @@ public final class Broker implements AutoCloseable {
                 config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.groupMaxSize(),
                 config.offsetMetadataMaxBytes(), config.offsetsRetentionMs(), config.offsetsRetentionCheckIntervalMs()),
                 new ConsumerGroupConfig(config.groupConsumerSessionTimeoutMs(), config.groupConsumerHeartbeatIntervalMs(),
-                        config.groupConsumerMaxSize(), config.groupConsumerAssignors()),
+                        config.groupConsumerMaxSize(), config.groupConsumerAssignors(),
+                        io.gregor.coordinator.consumer.MigrationPolicy.parse(config.groupConsumerMigrationPolicy()),
+                        config.groupMaxSize()),
                 offsetsTopic, (topic, partition) -> topics.partition(topic, partition).isPresent(),
                 new ConsumerGroupTopics(topics), scheduler, time);
         // groups move with the leadership of their __consumer_offsets partition; events before startup()

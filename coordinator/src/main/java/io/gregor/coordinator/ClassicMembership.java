@@ -1,5 +1,8 @@
 package io.gregor.coordinator;
 
+import io.gregor.coordinator.consumer.ClassicMembersProtocol;
+import io.gregor.coordinator.consumer.ConsumerGroupMember;
+import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.message.HeartbeatRequestData;
 import org.apache.kafka.common.message.HeartbeatResponseData;
 import org.apache.kafka.common.message.JoinGroupRequestData;
@@ -18,6 +21,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -26,6 +30,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * The classic membership protocol: JoinGroup, SyncGroup, Heartbeat and LeaveGroup driving the group state
@@ -44,14 +49,17 @@ final class ClassicMembership {
     private final ConcurrentMap<String, ClassicGroup> groups;
     private final ScheduledExecutorService scheduler;
     private final Time time;
+    /** Serves the classic members of consumer groups (Kafka's mixed groups). */
+    private final ClassicMembersProtocol mixed;
 
     ClassicMembership(GroupConfig config, GroupStore store, ConcurrentMap<String, ClassicGroup> groups,
-                      ScheduledExecutorService scheduler, Time time) {
+                      ScheduledExecutorService scheduler, Time time, ClassicMembersProtocol mixed) {
         this.config = config;
         this.store = store;
         this.groups = groups;
         this.scheduler = scheduler;
         this.time = time;
+        this.mixed = mixed;
     }
 
     // ================================================================== JoinGroup
@@ -85,8 +93,7 @@ final class ClassicMembership {
                 // Deleted meanwhile: the client finds the coordinator again and retries on a fresh group.
                 join.fail(Errors.COORDINATOR_NOT_AVAILABLE, memberId);
             } else if (group.consumer != null && !group.consumer.isEmpty()) {
-                // classic members in a consumer-protocol group (Kafka's mixed groups) are not served
-                join.fail(Errors.INCONSISTENT_GROUP_PROTOCOL, memberId);
+                joinConsumerGroup(group, join, clientId, clientHost);
             } else if (group.consumer != null && !unknownMember) {
                 join.fail(Errors.UNKNOWN_MEMBER_ID, memberId);
             } else if (!group.supportsProtocols(request.protocolType(), protocols.keySet())) {
@@ -111,6 +118,42 @@ final class ClassicMembership {
             }
         }
         return future;
+    }
+
+    /** A classic member joins a consumer group (Kafka's mixed group): answered once its records are written. */
+    private void joinConsumerGroup(ClassicGroup group, Join join, String clientId, String clientHost) {
+        List<CoordinatorRecord> records = new ArrayList<>();
+        JoinGroupResponseData response;
+        try {
+            response = mixed.join(group.consumer, join.request(), join.version(), clientId, clientHost, records);
+        } catch (ApiException e) {
+            join.fail(Errors.forException(e), join.request().memberId());
+            return;
+        }
+        answerAfter(group.groupId, records, join.future(), response,
+                error -> joinError(join.version(), error, join.request().memberId()));
+    }
+
+    /** Completes {@code future} with {@code response} once {@code records} are written, or with the write's error. */
+    private <T> void answerAfter(String groupId, List<CoordinatorRecord> records, CompletableFuture<T> future, T response,
+                                 Function<Errors, T> onError) {
+        if (records.isEmpty()) {
+            future.complete(response);
+            return;
+        }
+        try {
+            store.append(groupId, records).whenComplete((ignored, e) -> {
+                if (e == null) {
+                    future.complete(response);
+                } else {
+                    log.warn("Writing the records of consumer group {} failed: {}", groupId, e.toString());
+                    future.complete(onError.apply(GroupStore.appendError(e)));
+                }
+            });
+        } catch (RuntimeException e) {
+            log.warn("Writing the records of consumer group {} failed: {}", groupId, e.toString());
+            future.complete(onError.apply(GroupStore.appendError(e)));
+        }
     }
 
     /** A JoinGroup with its version-dependent fields resolved, and the future that answers it. */
@@ -492,6 +535,14 @@ final class ClassicMembership {
         String instanceId = version >= 3 ? request.groupInstanceId() : null;
         synchronized (group) {
             Errors error = Errors.NONE;
+            if (!group.is(GroupState.DEAD) && group.consumer != null && !group.consumer.isEmpty()) {
+                try {
+                    future.complete(mixed.sync(group.consumer, request, version));
+                } catch (ApiException e) {
+                    future.complete(syncError(Errors.forException(e)));
+                }
+                return future;
+            }
             if (group.is(GroupState.DEAD)) {
                 error = Errors.COORDINATOR_NOT_AVAILABLE;
             } else if (group.isStaticMemberFenced(instanceId, memberId)) {
@@ -534,30 +585,51 @@ final class ClassicMembership {
                     byte[] a = assignments.get(m.memberId);
                     m.assignment = a == null ? GroupMember.EMPTY : a;
                 }
+                // As in Kafka, the group is Stable only once its assignment is written: a member joining meanwhile
+                // starts a new rebalance, and the members waiting here are told to rejoin at once.
+                CompletableFuture<Void> written;
                 try {
-                    store.storeGroup(group);
+                    written = store.append(group.groupId, List.of(GroupStore.groupRecord(group)));
                 } catch (RuntimeException e) {
-                    log.warn("Persisting the assignment of group {} failed", group.groupId, e);
-                    for (GroupMember m : group.members.values()) {
-                        m.assignment = GroupMember.EMPTY;
-                        if (m.awaitingSync != null) {
-                            m.awaitingSync.complete(syncError(Errors.COORDINATOR_NOT_AVAILABLE));
-                            m.awaitingSync = null;
-                        }
-                    }
-                    prepareRebalance(group, "storing the assignment failed");
+                    assignmentNotStored(group, e);
                     return future;
                 }
-                group.transitionTo(GroupState.STABLE, time.milliseconds());
-                for (GroupMember m : group.members.values()) {
-                    if (m.awaitingSync != null) {
-                        m.awaitingSync.complete(syncResult(group, m.assignment));
-                        m.awaitingSync = null;
+                int generation = group.generationId;
+                written.whenComplete((ignored, e) -> {
+                    synchronized (group) {
+                        if (!group.is(GroupState.COMPLETING_REBALANCE) || group.generationId != generation) {
+                            return; // another rebalance started meanwhile; its members were told
+                        }
+                        if (e != null) {
+                            assignmentNotStored(group, e);
+                            return;
+                        }
+                        group.transitionTo(GroupState.STABLE, time.milliseconds());
+                        for (GroupMember m : group.members.values()) {
+                            if (m.awaitingSync != null) {
+                                m.awaitingSync.complete(syncResult(group, m.assignment));
+                                m.awaitingSync = null;
+                            }
+                        }
                     }
-                }
+                });
             }
         }
         return future;
+    }
+
+    /** Kafka: the members waiting for the assignment get the write's error, and the group rebalances. */
+    private void assignmentNotStored(ClassicGroup group, Throwable e) {
+        Errors error = GroupStore.appendError(e);
+        log.warn("Persisting the assignment of group {} failed: {}", group.groupId, error);
+        for (GroupMember m : group.members.values()) {
+            m.assignment = GroupMember.EMPTY;
+            if (m.awaitingSync != null) {
+                m.awaitingSync.complete(syncError(error));
+                m.awaitingSync = null;
+            }
+        }
+        prepareRebalance(group, "storing the assignment failed with " + error);
     }
 
     private static SyncGroupResponseData syncResult(ClassicGroup group, byte[] assignment) {
@@ -580,6 +652,14 @@ final class ClassicMembership {
         String instanceId = version >= 3 ? request.groupInstanceId() : null;
         synchronized (group) {
             Errors error;
+            if (!group.is(GroupState.DEAD) && group.consumer != null && !group.consumer.isEmpty()) {
+                try {
+                    error = mixed.heartbeat(group.consumer, request, version);
+                } catch (ApiException e) {
+                    error = Errors.forException(e);
+                }
+                return new HeartbeatResponseData().setErrorCode(error.code());
+            }
             GroupMember member = group.members.get(request.memberId());
             if (group.is(GroupState.DEAD)) {
                 error = Errors.COORDINATOR_NOT_AVAILABLE;
@@ -612,8 +692,18 @@ final class ClassicMembership {
                 if (group.is(GroupState.DEAD)) {
                     return response.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code());
                 }
-                for (MemberIdentity m : leaving) {
-                    results.add(memberResponse(m, leave(group, m)));
+                if (group.consumer != null && !group.consumer.isEmpty()) {
+                    List<CoordinatorRecord> records = new ArrayList<>();
+                    for (MemberIdentity m : leaving) {
+                        results.add(memberResponse(m, mixed.leave(group.consumer, m.memberId(),
+                                version >= 3 ? m.groupInstanceId() : null, records)));
+                    }
+                    // answered right away: the member is gone from the group already (its records follow)
+                    answerAfter(group.groupId, records, new CompletableFuture<>(), null, error -> null);
+                } else {
+                    for (MemberIdentity m : leaving) {
+                        results.add(memberResponse(m, leave(group, m)));
+                    }
                 }
             }
         }
@@ -676,6 +766,71 @@ final class ClassicMembership {
             default -> {
             }
         }
+    }
+
+    // ================================================================== conversions (Kafka's online migration)
+
+    /**
+     * The classic half of Kafka's convertToConsumerGroup: parked joins and syncs answer REBALANCE_IN_PROGRESS (the
+     * members rejoin the consumer group), timers stop, and the members leave the classic state, returned as the
+     * consumer group takes them over.
+     */
+    List<ClassicMembersProtocol.ClassicMemberView> takeMembersForUpgrade(ClassicGroup group) {
+        List<ClassicMembersProtocol.ClassicMemberView> views = new ArrayList<>();
+        for (GroupMember m : group.members.values()) {
+            if (m.awaitingJoin != null) {
+                m.awaitingJoin.complete(joinError(m.joinVersion, Errors.REBALANCE_IN_PROGRESS, m.memberId));
+                m.awaitingJoin = null;
+            }
+            if (m.awaitingSync != null) {
+                m.awaitingSync.complete(syncError(Errors.REBALANCE_IN_PROGRESS));
+                m.awaitingSync = null;
+            }
+            cancel(m.sessionCheck);
+            m.sessionCheckScheduled = false;
+            List<ConsumerGroupMember.ClassicProtocol> protocols = new ArrayList<>();
+            m.protocols.forEach((name, metadata) -> protocols.add(new ConsumerGroupMember.ClassicProtocol(name, metadata)));
+            views.add(new ClassicMembersProtocol.ClassicMemberView(m.memberId, m.groupInstanceId, m.clientId, m.clientHost,
+                    m.rebalanceTimeoutMs, m.sessionTimeoutMs, protocols, m.assignment));
+        }
+        cancel(group.joinTimer);
+        cancel(group.syncTimer);
+        group.joinTimer = null;
+        group.syncTimer = null;
+        group.rebalanceEpoch++;
+        group.initialDelayPhase = false;
+        group.members.clear();
+        group.staticMembers.clear();
+        group.pendingMembers.clear();
+        group.pendingSyncMembers.clear();
+        group.leaderId = null;
+        return views;
+    }
+
+    /**
+     * The classic half of Kafka's convertToClassicGroup: the members become a Stable classic group at
+     * {@code generation} with their assignments; the caller writes {@link GroupStore#groupRecord} of it and then
+     * calls {@link #rebalanceAfterDowngrade}.
+     */
+    void installDowngradedMembers(ClassicGroup group, int generation, List<ClassicMembersProtocol.ClassicMemberView> views) {
+        group.generationId = generation;
+        group.protocolType = ClassicGroup.CONSUMER_PROTOCOL_TYPE;
+        for (ClassicMembersProtocol.ClassicMemberView v : views) {
+            Map<String, byte[]> protocols = new LinkedHashMap<>();
+            v.protocols().forEach(p -> protocols.put(p.name(), p.metadata()));
+            GroupMember member = new GroupMember(v.memberId(), v.instanceId(), v.clientId(), v.clientHost(),
+                    v.rebalanceTimeoutMs(), v.sessionTimeoutMs(), protocols);
+            member.assignment = v.assignment();
+            group.add(member);
+        }
+        group.protocolName = group.selectProtocol();
+        group.transitionTo(GroupState.STABLE, time.milliseconds());
+    }
+
+    /** Kafka rebalances a group downgraded because a member left: the members hear of it on their heartbeat. */
+    void rebalanceAfterDowngrade(ClassicGroup group) {
+        startSessions(group);
+        prepareRebalance(group, "Downgrade group " + group.groupId + " from consumer to classic.");
     }
 
     /**

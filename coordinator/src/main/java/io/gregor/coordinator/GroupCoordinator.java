@@ -1,6 +1,9 @@
 package io.gregor.coordinator;
 
+import io.gregor.coordinator.consumer.ClassicMembersProtocol;
 import io.gregor.coordinator.consumer.ConsumerGroup;
+import io.gregor.coordinator.consumer.ConsumerGroupMember;
+import io.gregor.coordinator.consumer.ConsumerGroupRecords;
 import io.gregor.coordinator.consumer.ConsumerGroupConfig;
 import io.gregor.coordinator.consumer.ConsumerGroupProtocol;
 import io.gregor.coordinator.consumer.ConsumerTopics;
@@ -67,6 +70,7 @@ public final class GroupCoordinator implements PartitionLeadershipListener, Auto
     private final OffsetManager offsets;
     private final GroupAdmin admin;
     private final ConsumerGroupProtocol consumerProtocol;
+    private final ClassicMembersProtocol classicMembers;
     private ScheduledFuture<?> expiryTask;
     /** Partitions of __consumer_offsets whose groups are in memory: this broker coordinates their groups. */
     private final Set<Integer> loaded = ConcurrentHashMap.newKeySet();
@@ -107,9 +111,6 @@ public final class GroupCoordinator implements PartitionLeadershipListener, Auto
         this.store = new GroupStore(offsetsLog);
         this.scheduler = scheduler;
         this.time = time;
-        this.membership = new ClassicMembership(config, store, groups, scheduler, time);
-        this.offsets = new OffsetManager(config, store, catalog, groups, membership, time);
-        this.admin = new GroupAdmin(store, groups, time);
         this.consumerProtocol = new ConsumerGroupProtocol(consumerConfig, topics, scheduler, time,
                 new ConsumerGroupProtocol.Listener() {
                     @Override
@@ -129,7 +130,47 @@ public final class GroupCoordinator implements PartitionLeadershipListener, Auto
                             log.warn("Writing the records of consumer group {} failed: {}", group.groupId(), e.toString());
                         }
                     }
+
+                    @Override
+                    public void downgrade(ConsumerGroup group, ConsumerGroupMember leaving, List<CoordinatorRecord> records) {
+                        downgradeToClassic(group, leaving, records);
+                    }
                 });
+        this.classicMembers = new ClassicMembersProtocol(consumerProtocol);
+        this.membership = new ClassicMembership(config, store, groups, scheduler, time, classicMembers);
+        this.offsets = new OffsetManager(config, store, catalog, groups, membership, time);
+        this.admin = new GroupAdmin(store, groups, time);
+    }
+
+    /**
+     * Kafka's convertToClassicGroup (under the group's lock): the consumer group's records are deleted, the
+     * remaining classic members form a Stable classic group at the group epoch with their target assignments,
+     * whose record follows, and a rebalance starts.
+     */
+    private void downgradeToClassic(ConsumerGroup consumerGroup, ConsumerGroupMember leaving, List<CoordinatorRecord> records) {
+        ClassicGroup group = (ClassicGroup) consumerGroup.lock();
+        List<ClassicMembersProtocol.ClassicMemberView> members = classicMembers.downgradeMembers(consumerGroup, leaving);
+        records.addAll(ConsumerGroupRecords.groupTombstones(consumerGroup));
+        consumerGroup.markDead();
+        group.consumer = null;
+        membership.installDowngradedMembers(group, consumerGroup.groupEpoch(), members);
+        records.add(GroupStore.groupRecord(group));
+        membership.rebalanceAfterDowngrade(group);
+        log.info("Downgraded the consumer group {} to a classic group of {} members", group.groupId, members.size());
+    }
+
+    /**
+     * Kafka's convertToConsumerGroup (under the group's lock), when a consumer-protocol member joins a classic group
+     * with members: the classic group's record is deleted and the consumer group's written.
+     */
+    private void upgradeToConsumer(ClassicGroup group, List<CoordinatorRecord> records) {
+        int generation = group.generationId;
+        String protocolName = group.protocolName;
+        List<ClassicMembersProtocol.ClassicMemberView> members = membership.takeMembersForUpgrade(group);
+        records.add(GroupStore.groupTombstone(group.groupId));
+        group.consumer = classicMembers.upgrade(group.groupId, group, generation, protocolName, members, records);
+        group.protocolName = null;
+        group.transitionTo(GroupState.STABLE, time.milliseconds());
     }
 
     /** A consumer group gained its first member or lost its last: its classic state follows (offset expiry, deletion). */
@@ -297,8 +338,16 @@ public final class GroupCoordinator implements PartitionLeadershipListener, Auto
                     // deleted or moved meanwhile: the client looks the coordinator up again and retries
                     throw Errors.COORDINATOR_NOT_AVAILABLE.exception("Group " + groupId + " is being unloaded.");
                 }
-                if (group.consumer == null) {
+                if (group.consumer == null && joining && !group.members.isEmpty()
+                        && ClassicGroup.CONSUMER_PROTOCOL_TYPE.equals(group.protocolType)
+                        && classicMembers.canUpgrade(groupId, group.members.size())) {
+                    upgradeToConsumer(group, records);
+                } else if (group.consumer == null) {
                     if (!joining || !group.is(GroupState.EMPTY) || !group.members.isEmpty()) {
+                        if (joining && !group.members.isEmpty() && !ClassicGroup.CONSUMER_PROTOCOL_TYPE.equals(group.protocolType)) {
+                            log.info("Cannot upgrade classic group {} to consumer group because the group does not use the "
+                                    + "consumer embedded protocol.", groupId);
+                        }
                         throw Errors.GROUP_ID_NOT_FOUND.exception("Group " + groupId + " is not a consumer group.");
                     }
                     List<CoordinatorRecord> conversion = new ArrayList<>();

@@ -59,6 +59,11 @@ final class GroupStore {
 
     /** Writes the group's metadata record (members, generation, assignment). @throws RuntimeException on failure */
     void storeGroup(ClassicGroup group) {
+        append(group.groupId, List.of(groupRecord(group)));
+    }
+
+    /** The group's metadata record (members, generation, assignment), Kafka's GroupMetadataValue. */
+    static CoordinatorRecord groupRecord(ClassicGroup group) {
         List<OffsetsRecords.MemberRecord> members = new ArrayList<>(group.members.size());
         for (GroupMember m : group.members.values()) {
             members.add(new OffsetsRecords.MemberRecord(m.memberId, m.groupInstanceId, m.clientId, m.clientHost,
@@ -67,8 +72,7 @@ final class GroupStore {
         OffsetsRecords.GroupRecord record = new OffsetsRecords.GroupRecord(
                 group.protocolType == null ? "" : group.protocolType, group.generationId, group.protocolName,
                 group.leaderId, group.currentStateTimestamp, members);
-        append(group.groupId, List.of(new CoordinatorRecord(
-                OffsetsRecords.groupMetadataKey(group.groupId), OffsetsRecords.groupMetadataValue(record))));
+        return new CoordinatorRecord(OffsetsRecords.groupMetadataKey(group.groupId), OffsetsRecords.groupMetadataValue(record));
     }
 
     static CoordinatorRecord offsetCommit(String groupId, TopicPartition tp, CommittedOffset offset, Uuid topicId) {

@@ -124,7 +124,7 @@ public final class ConsumerGroup {
     }
 
     /** The epoch of the member owning the partition, or -1 when nobody does. */
-    int currentPartitionEpoch(Uuid topicId, int partition) {
+    public int currentPartitionEpoch(Uuid topicId, int partition) {
         Map<Integer, Integer> forTopic = partitionEpochs.get(topicId);
         Integer epoch = forTopic == null ? null : forTopic.get(partition);
         return epoch == null ? -1 : epoch;
@@ -196,11 +196,14 @@ public final class ConsumerGroup {
         if (member == null) {
             return Errors.UNKNOWN_MEMBER_ID;
         }
-        if (!transactional && apiVersion < 9) {
+        if (!transactional && member.classic == null && apiVersion < 9) {
             return Errors.UNSUPPORTED_VERSION;
         }
-        return memberEpoch == member.memberEpoch ? Errors.NONE
-                : Errors.STALE_MEMBER_EPOCH;
+        if (memberEpoch == member.memberEpoch) {
+            return Errors.NONE;
+        }
+        // a classic member commits with its generation, which is its member epoch
+        return member.classic != null ? Errors.ILLEGAL_GENERATION : Errors.STALE_MEMBER_EPOCH;
     }
 
     /** Kafka's OffsetFetch check (v9+): a member fetches at its current epoch; admins (no member) always may. */
@@ -212,11 +215,23 @@ public final class ConsumerGroup {
         if (member == null) {
             return Errors.UNKNOWN_MEMBER_ID;
         }
-        return memberEpoch == member.memberEpoch ? Errors.NONE
-                : Errors.STALE_MEMBER_EPOCH;
+        if (memberEpoch == member.memberEpoch) {
+            return Errors.NONE;
+        }
+        return member.classic != null ? Errors.ILLEGAL_GENERATION : Errors.STALE_MEMBER_EPOCH;
     }
 
-    ConsumerGroupMember staticMember(String instanceId) {
+    /** Whether every member but {@code except} speaks the classic protocol. */
+    public boolean allMembersUseClassicProtocolExcept(String except) {
+        for (ConsumerGroupMember m : members.values()) {
+            if (!m.memberId.equals(except) && m.classic == null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    public ConsumerGroupMember staticMember(String instanceId) {
         String memberId = instanceId == null ? null : staticMembers.get(instanceId);
         return memberId == null ? null : members.get(memberId);
     }

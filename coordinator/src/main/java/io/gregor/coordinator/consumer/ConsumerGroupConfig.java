@@ -9,8 +9,15 @@ import java.util.List;
  * @param heartbeatIntervalMs group.consumer.heartbeat.interval.ms
  * @param maxSize             group.consumer.max.size
  * @param assignors           group.consumer.assignors: names ("uniform", "range") or Kafka's class names; the first is the default
+ * @param migrationPolicy     group.consumer.migration.policy
+ * @param classicMaxSize      group.max.size: a downgrade to a classic group larger than this is refused
  */
-public record ConsumerGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs, int maxSize, List<String> assignors) {
+public record ConsumerGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs, int maxSize, List<String> assignors,
+                                  MigrationPolicy migrationPolicy, int classicMaxSize) {
+    public ConsumerGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs, int maxSize, List<String> assignors) {
+        this(sessionTimeoutMs, heartbeatIntervalMs, maxSize, assignors, MigrationPolicy.BIDIRECTIONAL, Integer.MAX_VALUE);
+    }
+
     public ConsumerGroupConfig {
         List<String> names = new java.util.ArrayList<>();
         for (String name : assignors) {

@@ -42,6 +42,27 @@ public final class ConsumerGroupMember {
     /** The member epoch the revocation deadline was set at, so a stale check does nothing. */
     int revocationEpoch;
 
+    /**
+     * Set for a member that speaks the classic protocol (JoinGroup/SyncGroup/Heartbeat) in a consumer group
+     * (Kafka's mixed groups): its session timeout and its JoinGroup protocols, in preference order. Null for a
+     * consumer-protocol member.
+     */
+    ClassicMetadata classic;
+
+    /** A classic member's own settings, as Kafka's ConsumerGroupMemberMetadataValue.ClassicMemberMetadata keeps them. */
+    public record ClassicMetadata(int sessionTimeoutMs, List<ClassicProtocol> protocols) {
+        public ClassicMetadata {
+            protocols = List.copyOf(protocols);
+        }
+
+        public String protocolName() {
+            return protocols.get(0).name();
+        }
+    }
+
+    public record ClassicProtocol(String name, byte[] metadata) {
+    }
+
     ConsumerGroupMember(String memberId) {
         this.memberId = memberId;
     }
@@ -92,6 +113,15 @@ public final class ConsumerGroupMember {
 
     public State state() {
         return state;
+    }
+
+    /** Whether the member speaks the classic protocol (a classic member of a consumer group). */
+    public boolean usesClassicProtocol() {
+        return classic != null;
+    }
+
+    public ClassicMetadata classic() {
+        return classic;
     }
 
     public Map<Uuid, Set<Integer>> assignedPartitions() {

@@ -52,6 +52,12 @@ public final class ConsumerGroupProtocol {
 
         /** Writes the records of a change no request waits for (a session or revocation timeout). */
         void write(ConsumerGroup group, List<CoordinatorRecord> records);
+
+        /**
+         * The last consumer-protocol member leaves and only classic members stay: the group becomes a classic
+         * group of them (Kafka's online downgrade), adding the records of the conversion to {@code records}.
+         */
+        void downgrade(ConsumerGroup group, ConsumerGroupMember leaving, List<CoordinatorRecord> records);
     }
 
     private final ConsumerGroupConfig config;
@@ -196,9 +202,7 @@ public final class ConsumerGroupProtocol {
         }
 
         // 1. the member's subscription; a change of it, or of the subscribed topics, bumps the group epoch
-        Object metadataBefore = created ? null : ConsumerGroupRecords.memberMetadataValue(member);
-        Set<String> namesBefore = new HashSet<>(member.subscribedTopicNames);
-        String regexBefore = member.subscribedTopicRegex;
+        MemberSnapshot before = MemberSnapshot.of(member, created);
         if (request.instanceId() != null) {
             member.instanceId = request.instanceId();
         }
@@ -220,17 +224,51 @@ public final class ConsumerGroupProtocol {
         }
         member.clientId = clientId == null ? "" : clientId;
         member.clientHost = clientHost == null ? "" : clientHost;
-        if (created) {
+        member.classic = null; // it speaks the consumer protocol now, as Kafka records it
+        Map<Uuid, Set<Integer>> assignedBefore = member.assignedPartitions;
+        updateAndReconcile(group, member, before, owned, records);
+
+        ConsumerGroupHeartbeatResponseData response = new ConsumerGroupHeartbeatResponseData()
+                .setMemberId(member.memberId)
+                .setMemberEpoch(member.memberEpoch)
+                .setHeartbeatIntervalMs(config.heartbeatIntervalMs());
+        // the assignment goes out on a full request (join, or a client recovering) or when it changed
+        boolean fullRequest = epoch == 0 || (request.rebalanceTimeoutMs() != -1
+                && (request.subscribedTopicNames() != null || regex != null) && owned != null);
+        if (fullRequest || !assignedBefore.equals(member.assignedPartitions)) {
+            response.setAssignment(new ConsumerGroupHeartbeatResponseData.Assignment()
+                    .setTopicPartitions(heartbeatPartitions(member.assignedPartitions)));
+        }
+        return response;
+    }
+
+    /** What of a member a heartbeat or join compares against after updating it. */
+    record MemberSnapshot(boolean created, Object metadata, Set<String> names, String regex) {
+        static MemberSnapshot of(ConsumerGroupMember member, boolean created) {
+            return new MemberSnapshot(created, created ? null : ConsumerGroupRecords.memberMetadataValue(member),
+                    new HashSet<>(member.subscribedTopicNames), member.subscribedTopicRegex);
+        }
+    }
+
+    /**
+     * Steps 1 to 3 of Kafka's heartbeat, after the member took the request's settings: its metadata record, a
+     * group epoch bump when the subscriptions changed, a new target assignment for a new group epoch, and the
+     * member's reconciliation towards it (with the partitions it says it owns).
+     */
+    void updateAndReconcile(ConsumerGroup group, ConsumerGroupMember member, MemberSnapshot before,
+                            List<ConsumerGroupHeartbeatRequestData.TopicPartitions> owned,
+                            List<CoordinatorRecord> records) {
+        if (before.created()) {
             group.add(member);
             if (group.members.size() == 1) {
                 listener.membersChanged(group);
             }
         }
-        if (!ConsumerGroupRecords.memberMetadataValue(member).equals(metadataBefore)) {
+        if (!ConsumerGroupRecords.memberMetadataValue(member).equals(before.metadata())) {
             records.add(ConsumerGroupRecords.memberMetadata(group.groupId(), member));
         }
-        boolean bump = created || !namesBefore.equals(new HashSet<>(member.subscribedTopicNames))
-                || !Objects.equals(regexBefore, member.subscribedTopicRegex);
+        boolean bump = before.created() || !before.names().equals(new HashSet<>(member.subscribedTopicNames))
+                || !Objects.equals(before.regex(), member.subscribedTopicRegex);
         Map<String, TopicInfo> metadata = subscriptionMetadata(group);
         if (group.subscriptionMetadata == null) {
             // loaded from the log: the assignment there was made for these topics, as far as we know
@@ -251,25 +289,19 @@ public final class ConsumerGroupProtocol {
         }
 
         // 3. the member moves towards its target, as far as revocations elsewhere allow
-        Map<Uuid, Set<Integer>> assignedBefore = member.assignedPartitions;
         reconcile(group, member, owned, records);
         touchSession(group, member);
-
-        ConsumerGroupHeartbeatResponseData response = new ConsumerGroupHeartbeatResponseData()
-                .setMemberId(member.memberId)
-                .setMemberEpoch(member.memberEpoch)
-                .setHeartbeatIntervalMs(config.heartbeatIntervalMs());
-        // the assignment goes out on a full request (join, or a client recovering) or when it changed
-        boolean fullRequest = epoch == 0 || (request.rebalanceTimeoutMs() != -1
-                && (request.subscribedTopicNames() != null || regex != null) && owned != null);
-        if (fullRequest || !assignedBefore.equals(member.assignedPartitions)) {
-            response.setAssignment(new ConsumerGroupHeartbeatResponseData.Assignment()
-                    .setTopicPartitions(heartbeatPartitions(member.assignedPartitions)));
-        }
-        return response;
     }
 
-    private ConsumerGroupMember newMember(ConsumerGroup group, String memberId) {
+    ConsumerGroupConfig config() {
+        return config;
+    }
+
+    ConsumerTopics topics() {
+        return topics;
+    }
+
+    ConsumerGroupMember newMember(ConsumerGroup group, String memberId) {
         if (group.members.size() >= config.maxSize()) {
             throw Errors.GROUP_MAX_SIZE_REACHED.exception("The consumer group has reached its maximum capacity of "
                     + config.maxSize() + " members.");
@@ -313,7 +345,7 @@ public final class ConsumerGroupProtocol {
     }
 
     /** A restarted static member (new member id, same instance id) takes the place and partitions of the old one. */
-    private ConsumerGroupMember replaceStaticMember(ConsumerGroup group, ConsumerGroupMember old, String memberId,
+    ConsumerGroupMember replaceStaticMember(ConsumerGroup group, ConsumerGroupMember old, String memberId,
                                                     List<CoordinatorRecord> records) {
         ConsumerGroupMember member = new ConsumerGroupMember(memberId);
         member.instanceId = old.instanceId;
@@ -385,7 +417,18 @@ public final class ConsumerGroupProtocol {
     }
 
     /** Removes a member (left, expired, or too slow to revoke): its partitions are free and the group epoch moves on. */
-    private void fence(ConsumerGroup group, ConsumerGroupMember member, List<CoordinatorRecord> records) {
+    void fence(ConsumerGroup group, ConsumerGroupMember member, List<CoordinatorRecord> records) {
+        if (canDowngradeWithout(group, member)) {
+            log.info("[GroupId {}] Member {} left; downgrading the consumer group to a classic group of its {} classic members.",
+                    group.groupId(), member.memberId, group.members.size() - 1);
+            listener.downgrade(group, member, records);
+            return;
+        }
+        removeMember(group, member, records);
+    }
+
+    /** Removes a member without the downgrade check (a classic member's LeaveGroup, as Kafka does it). */
+    void removeMember(ConsumerGroup group, ConsumerGroupMember member, List<CoordinatorRecord> records) {
         group.remove(member);
         group.subscriptionMetadata = subscriptionMetadata(group);
         group.groupEpoch++;
@@ -397,11 +440,36 @@ public final class ConsumerGroupProtocol {
         }
     }
 
-    private void touchSession(ConsumerGroup group, ConsumerGroupMember member) {
-        member.sessionDeadlineMs = time.milliseconds() + config.sessionTimeoutMs();
+    /** Kafka's validateOnlineDowngradeWithFencedMember. */
+    private boolean canDowngradeWithout(ConsumerGroup group, ConsumerGroupMember leaving) {
+        for (ConsumerGroupMember m : group.members.values()) {
+            if (m != leaving && m.classic == null) {
+                return false;
+            }
+        }
+        if (group.members.size() <= 1) {
+            return false; // empty after it: an empty consumer group stays one
+        }
+        if (!config.migrationPolicy().isDowngradeEnabled()) {
+            log.info("Cannot downgrade consumer group {} to classic group because the online downgrade is disabled.",
+                    group.groupId());
+            return false;
+        }
+        if (group.members.size() - 1 > config.classicMaxSize()) {
+            log.info("Cannot downgrade consumer group {} to classic group because its group size is greater than classic group max size.",
+                    group.groupId());
+            return false;
+        }
+        return true;
+    }
+
+    void touchSession(ConsumerGroup group, ConsumerGroupMember member) {
+        // a classic member keeps the session timeout of its JoinGroup, as in Kafka
+        int timeout = member.classic != null ? member.classic.sessionTimeoutMs() : config.sessionTimeoutMs();
+        member.sessionDeadlineMs = time.milliseconds() + timeout;
         if (!member.sessionCheckScheduled) {
             member.sessionCheckScheduled = true;
-            scheduler.schedule(() -> checkSession(group, member), config.sessionTimeoutMs(), TimeUnit.MILLISECONDS);
+            scheduler.schedule(() -> checkSession(group, member), timeout, TimeUnit.MILLISECONDS);
         }
     }
 
@@ -451,7 +519,7 @@ public final class ConsumerGroupProtocol {
     // ================================================================== subscriptions and assignment
 
     /** The existing topics the members subscribe to by name or regex (internal topics only by name). */
-    private Map<String, TopicInfo> subscriptionMetadata(ConsumerGroup group) {
+    Map<String, TopicInfo> subscriptionMetadata(ConsumerGroup group) {
         Map<String, TopicInfo> out = new TreeMap<>();
         Set<String> regexes = new HashSet<>();
         for (ConsumerGroupMember m : group.members.values()) {
@@ -687,7 +755,7 @@ public final class ConsumerGroupProtocol {
                     .setAssignment(describeAssignment(group, m.assignedPartitions))
                     .setTargetAssignment(describeAssignment(group, group.targetAssignment(m.memberId)));
             if (version >= 1) {
-                member.setMemberType((byte) 1); // a consumer-protocol member (KIP-1099)
+                member.setMemberType(m.classic != null ? (byte) 0 : (byte) 1); // classic or consumer protocol (KIP-1099)
             }
             described.members().add(member);
         }
@@ -707,7 +775,7 @@ public final class ConsumerGroupProtocol {
         return assignment;
     }
 
-    private String topicName(ConsumerGroup group, Uuid topicId) {
+    String topicName(ConsumerGroup group, Uuid topicId) {
         for (TopicInfo t : group.subscriptionMetadata == null ? List.<TopicInfo>of() : group.subscriptionMetadata.values()) {
             if (t.id().equals(topicId)) {
                 return t.name();

@@ -73,7 +73,21 @@ public final class ConsumerGroupRecords {
                 .setSubscribedTopicNames(names)
                 .setSubscribedTopicRegex(member.subscribedTopicRegex)
                 .setServerAssignor(member.serverAssignor)
-                .setRebalanceTimeoutMs(member.rebalanceTimeoutMs);
+                .setRebalanceTimeoutMs(member.rebalanceTimeoutMs)
+                .setClassicMemberMetadata(classicMemberMetadata(member.classic));
+    }
+
+    private static ConsumerGroupMemberMetadataValue.ClassicMemberMetadata classicMemberMetadata(
+            ConsumerGroupMember.ClassicMetadata classic) {
+        if (classic == null) {
+            return null;
+        }
+        List<ConsumerGroupMemberMetadataValue.ClassicProtocol> protocols = new ArrayList<>();
+        for (ConsumerGroupMember.ClassicProtocol p : classic.protocols()) {
+            protocols.add(new ConsumerGroupMemberMetadataValue.ClassicProtocol().setName(p.name()).setMetadata(p.metadata()));
+        }
+        return new ConsumerGroupMemberMetadataValue.ClassicMemberMetadata()
+                .setSessionTimeoutMs(classic.sessionTimeoutMs()).setSupportedProtocols(protocols);
     }
 
     static CoordinatorRecord targetAssignmentEpoch(String groupId, int epoch) {
@@ -299,6 +313,13 @@ public final class ConsumerGroupRecords {
                         ? null : m.subscribedTopicRegex();
                 member.serverAssignor = m.serverAssignor();
                 member.rebalanceTimeoutMs = m.rebalanceTimeoutMs();
+                if (m.classicMemberMetadata() != null) {
+                    List<ConsumerGroupMember.ClassicProtocol> protocols = new ArrayList<>();
+                    m.classicMemberMetadata().supportedProtocols().forEach(p ->
+                            protocols.add(new ConsumerGroupMember.ClassicProtocol(p.name(), p.metadata())));
+                    member.classic = new ConsumerGroupMember.ClassicMetadata(
+                            m.classicMemberMetadata().sessionTimeoutMs(), protocols);
+                }
                 ConsumerGroupCurrentMemberAssignmentValue current = state.current.get(memberId);
                 if (current != null) {
                     member.memberEpoch = current.memberEpoch();
