@@ -481,6 +481,17 @@ public final class Broker implements AutoCloseable {
         return logs instanceof FileLogManager files ? files.cleanerThreadCount() : 0;
     }
 
+    /** Every listener's running network threads (num.network.threads), old ones still serving connections included. */
+    public List<Thread> networkThreads() {
+        return servers.stream().flatMap(s -> s.networkThreads().stream()).toList();
+    }
+
+    /** The running replica fetcher threads (num.replica.fetchers per leader). */
+    public List<Thread> replicaFetcherThreads() {
+        ReplicaManager replicas = replicaManager;
+        return replicas == null ? List.of() : replicas.fetcherThreads();
+    }
+
     /** The request threads: num.io.threads, also after a dynamic change. */
     public int requestThreads() {
         return requestPool.getCorePoolSize();

@@ -232,7 +232,8 @@ public final class BrokerConfig {
 
     /** A listener's network threads: {@code listener.name.<name>.num.network.threads}, else num.network.threads. */
     public int networkThreads(String listenerName) {
-        String own = listenerConfigs(listenerName).get("num.network.threads");
+        String key = LISTENER_PREFIX + listenerName.toLowerCase(java.util.Locale.ROOT) + ".num.network.threads";
+        String own = dynamicBroker.getOrDefault(key, dynamicDefault.getOrDefault(key, supplied.get(key)));
         if (own == null) {
             return numNetworkThreads();
         }

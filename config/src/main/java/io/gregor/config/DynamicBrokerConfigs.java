@@ -88,6 +88,7 @@ public final class DynamicBrokerConfigs {
         keys.addAll(CLEANER_KEYS);
         keys.addAll(THREAD_COUNT_KEYS);
         keys.add(NETWORK_THREADS);
+        keys.addAll(LISTENER_SECURITY_KEYS); // dynamic with a listener prefix (Kafka describes them as not read-only)
         keys.add("producer.id.expiration.ms");
         keys.addAll(QUOTA_DEF.names());
         DYNAMIC_KEYS = Set.copyOf(keys);
