@@ -107,8 +107,14 @@ final class ReplicaFetcher extends Thread {
         }
     }
 
+    /** Stops fetching the partition, once a response being applied is done with its log (one writer at a time). */
     void remove(TopicPartition tp) {
-        partitions.remove(tp);
+        applying.lock();
+        try {
+            partitions.remove(tp);
+        } finally {
+            applying.unlock();
+        }
     }
 
     /**

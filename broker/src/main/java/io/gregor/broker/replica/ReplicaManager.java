@@ -20,6 +20,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +45,11 @@ public final class ReplicaManager {
     private final LogDirHealth logDirHealth;
     private final ReplicationThrottles throttles;
     private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
+    /**
+     * Partitions whose log is being moved to another log dir: not hosted meanwhile, so a state change racing
+     * the move cannot host them again on the log being moved; the move re-applies the latest state after.
+     */
+    private final Set<TopicPartition> movingLogs = ConcurrentHashMap.newKeySet();
     /** A fetcher thread: which leader it copies from, and which of num.replica.fetchers per leader it is. */
     private record FetcherKey(int leader, int fetcherId) {
     }
@@ -155,6 +161,9 @@ public final class ReplicaManager {
             }
             TopicPartition tp = new TopicPartition(topic.name(), p);
             partitions.computeIfAbsent(tp, k -> {
+                if (movingLogs.contains(k)) {
+                    return null; // hosted again, on the moved log, when the move is done
+                }
                 PartitionLog log = logs.getOrCreate(k, topic.topicId().toString(), logConfig);
                 Partition created = clustered
                         ? new Partition(k, topic.topicId(), log, purgatory, brokerId, isrWriter, scheduler, time)
@@ -337,6 +346,7 @@ public final class ReplicaManager {
         if (targetDir.equals(logs.logDirOf(tp))) {
             return;
         }
+        movingLogs.add(tp);
         stopFetching(tp);
         partitions.remove(tp);
         boolean wasLeader = current.isLeader();
@@ -347,6 +357,7 @@ public final class ReplicaManager {
         try {
             logs.moveLog(tp, targetDir);
         } finally {
+            movingLogs.remove(tp);
             // hosted again in any case: on the moved log, or on the old one if the copy failed before the switch
             if (clustered) {
                 reapplyState.run();
