@@ -464,6 +464,18 @@ public final class Broker implements AutoCloseable {
                     }
                 });
             }
+
+            @Override
+            public void reloadUnchangedFiles(BrokerConfig current, BrokerConfig next) {
+                // Kafka's SslFactory rebuilds only when a store file was modified since it was loaded
+                securities.forEach((name, security) -> {
+                    if (!tlsStoresChanged(current, next, name)) {
+                        Map<String, String> settings = next.listenerConfigs(name);
+                        security.validateReconfiguration(settings);
+                        security.reconfigure(settings);
+                    }
+                });
+            }
         });
         dynamicConfig.addReconfigurable((old, next) -> serversByListener.forEach((name, server) ->
                 server.resizeNetworkThreads(next.networkThreads(name))));

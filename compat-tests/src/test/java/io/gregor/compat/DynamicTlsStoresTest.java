@@ -135,14 +135,24 @@ class DynamicTlsStoresTest {
             Clients.get(after.send(new ProducerRecord<>(topic, "after", "3")));
         }
 
+        // a keystore renewed in place under the same name: the same alter again reloads it, as in Kafka
+        Path renewedAgain = certs.newBrokerKeystore("renewed-again", "CN=localhost,O=Gregor");
+        java.nio.file.Files.copy(renewedAgain, renewed, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        // a later modification time than the one loaded, whatever the file system's clock granularity
+        java.nio.file.Files.setLastModifiedTime(renewed, java.nio.file.attribute.FileTime.fromMillis(
+                java.nio.file.Files.getLastModifiedTime(renewed).toMillis() + 10_000));
+        ToolRunner.Result reload = alterBroker0("listener.name.ssl.ssl.keystore.location=" + renewed);
+        assertThat(reload.exitCode()).as(reload.describe()).isZero();
+        assertThat(servedCertificate()).isEqualTo(TestCertificates.certificateOf(renewedAgain));
+
         // Kafka's SslFactory refuses a keystore whose certificate DN differs, with its message
         assertRefused(alterBroker0("listener.name.ssl.ssl.keystore.location=" + otherDn),
                 "Validation of dynamic config update of SSLFactory failed",
                 "Keystore DistinguishedName does not match", "Invalid dynamic configuration");
         assertRefused(alterBroker0("listener.name.ssl.ssl.keystore.password=not-the-password"),
                 "Validation of dynamic config update of SSLFactory failed", "Invalid dynamic configuration");
-        assertThat(servedCertificate()).isEqualTo(TestCertificates.certificateOf(renewed));
-        try (KafkaProducer<String, String> after = sslProducer(trustsRenewedOnly)) {
+        assertThat(servedCertificate()).isEqualTo(TestCertificates.certificateOf(renewedAgain));
+        try (KafkaProducer<String, String> after = sslProducer(certs.truststoreTrustingOnly(renewedAgain, "again"))) {
             Clients.get(after.send(new ProducerRecord<>(topic, "after", "4")));
         }
 

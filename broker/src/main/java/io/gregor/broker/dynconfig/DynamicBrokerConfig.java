@@ -38,6 +38,16 @@ public final class DynamicBrokerConfig {
         }
 
         void reconfigure(BrokerConfig old, BrokerConfig next);
+
+        /**
+         * A per-broker alter that leaves this part's configs as they are: files it reads may have changed in
+         * place (a keystore renewed under the same name), so it reloads them now, as Kafka's
+         * reloadUpdatedFilesWithoutConfigChange does.
+         *
+         * @throws RuntimeException (Kafka's ConfigException) when the changed files cannot be used
+         */
+        default void reloadUnchangedFiles(BrokerConfig current, BrokerConfig next) {
+        }
     }
 
     private final BrokerConfig staticConfig;
@@ -102,6 +112,16 @@ public final class DynamicBrokerConfig {
         }
         if (validateOnly) {
             return;
+        }
+        if (perBroker) {
+            for (Reconfigurable reconfigurable : reconfigurables) {
+                try {
+                    reconfigurable.reloadUnchangedFiles(now, next);
+                } catch (RuntimeException e) {
+                    log.info("Refused dynamic broker config change {}: {}", redacted(configs), e.getMessage());
+                    throw new ConfigException(null, e.getMessage());
+                }
+            }
         }
         Map<String, String> wanted = new TreeMap<>(configs);
         store.setBrokerConfigs(perBroker ? brokerEntity : DynamicBrokerConfigs.DEFAULT_ENTITY, wanted);
