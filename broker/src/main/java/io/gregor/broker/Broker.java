@@ -222,7 +222,7 @@ public final class Broker implements AutoCloseable {
                         config.logCleanerIoBufferSize(), config.replicaHighWatermarkCheckpointIntervalMs()),
                 topic -> ReplicaManager.logConfig(config, store.topic(topic).map(TopicMetadata::configs).orElse(Map.of())),
                 time);
-        ((FileLogManager) logs).startProducerIdExpiration(time, config.producerIdExpirationMs(),
+        ((FileLogManager) logs).startProducerIdExpiration(time, () -> dynamicConfig.current().producerIdExpirationMs(),
                 config.producerIdExpirationCheckIntervalMs());
         String clusterId = ((FileLogManager) logs).clusterId();
         if (zkClusterId != null && !zkClusterId.equals(clusterId)) {
@@ -245,7 +245,7 @@ public final class Broker implements AutoCloseable {
             }
         }
         Topics topics = new Topics(config, store, replicas);
-        registerReconfigurables(topics);
+        registerReconfigurables(topics, replicas);
         // before partitions are hosted: they take the ISR change meters as they are created
         BrokerGauges.replicaManager(metrics, replicas, topics::minInsyncReplicas);
         topics.startup();
@@ -372,9 +372,10 @@ public final class Broker implements AutoCloseable {
                             java.util.Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"), handler),
                     new BrokerView(brokerId, clusterId, config, topics, groupCoordinator, advertised, time));
         }
+        Map<String, KafkaServer> serversByListener = new java.util.LinkedHashMap<>();
         for (Endpoint listener : config.listeners()) {
             KafkaServer server = new KafkaServer(new KafkaServer.Settings(listener.listenerName(), listener.host(),
-                    listener.port(), config.numNetworkThreads(), config.socketRequestMaxBytes(),
+                    listener.port(), config.networkThreads(listener.listenerName()), config.socketRequestMaxBytes(),
                     MAX_IN_FLIGHT_REQUESTS, MAX_IN_FLIGHT_BYTES, config.connectionsMaxIdleMs(),
                     config.socketSendBufferBytes(), config.socketReceiveBufferBytes()),
                     securities.get(listener.listenerName()), registry,
@@ -382,6 +383,7 @@ public final class Broker implements AutoCloseable {
                     List.of(requestTrace.interceptor(), faultInjector.interceptor()), metrics.requests(), quotaEnforcer,
                     requestPool, time);
             servers.add(server);
+            serversByListener.put(listener.listenerName(), server);
             InetSocketAddress bound;
             try {
                 bound = server.start();
@@ -390,6 +392,7 @@ public final class Broker implements AutoCloseable {
             }
             advertised.put(listener.listenerName(), advertisedAddress(listener, bound));
         }
+        registerListenerReconfigurables(serversByListener, securities);
         if (zkStore != null) {
             List<Endpoint> endpoints = new ArrayList<>();
             for (Endpoint listener : config.listeners()) {
@@ -415,7 +418,8 @@ public final class Broker implements AutoCloseable {
     }
 
     /** What applies a dynamic broker config change without a restart. */
-    private void registerReconfigurables(Topics topics) {
+    private void registerReconfigurables(Topics topics, ReplicaManager replicas) {
+        dynamicConfig.addReconfigurable((old, next) -> replicas.resizeFetchers(next.numReplicaFetchers()));
         // topic defaults: log.retention.ms, message.max.bytes, ... for every topic without its own override
         dynamicConfig.addReconfigurable((old, next) -> topics.reconfigure(next));
         // replication throttles, which kafka-reassign-partitions --throttle sets and clears
@@ -438,9 +442,69 @@ public final class Broker implements AutoCloseable {
         });
     }
 
+    /**
+     * What applies a listener's dynamic configs: its TLS stores (listener.name.x.ssl.keystore.location and the
+     * like), checked and applied by Kafka's SslFactory, and its network threads (num.network.threads).
+     */
+    private void registerListenerReconfigurables(Map<String, KafkaServer> serversByListener,
+                                                 Map<String, ListenerSecurity> securities) {
+        dynamicConfig.addReconfigurable(new DynamicBrokerConfig.Reconfigurable() {
+            @Override
+            public void validate(BrokerConfig current, BrokerConfig next) {
+                securities.forEach((name, security) -> {
+                    if (tlsStoresChanged(current, next, name)) {
+                        security.validateReconfiguration(next.listenerConfigs(name));
+                    }
+                });
+            }
+
+            @Override
+            public void reconfigure(BrokerConfig old, BrokerConfig next) {
+                securities.forEach((name, security) -> {
+                    if (tlsStoresChanged(old, next, name)) {
+                        security.reconfigure(next.listenerConfigs(name));
+                        log.info("Broker {}: listener {} serves new connections with its new TLS stores", brokerId, name);
+                    }
+                });
+            }
+
+            @Override
+            public void reloadUnchangedFiles(BrokerConfig current, BrokerConfig next) {
+                // Kafka's SslFactory rebuilds only when a store file was modified since it was loaded
+                securities.forEach((name, security) -> {
+                    if (!tlsStoresChanged(current, next, name)) {
+                        Map<String, String> settings = next.listenerConfigs(name);
+                        security.validateReconfiguration(settings);
+                        security.reconfigure(settings);
+                    }
+                });
+            }
+        });
+        dynamicConfig.addReconfigurable((old, next) -> serversByListener.forEach((name, server) ->
+                server.resizeNetworkThreads(next.networkThreads(name))));
+    }
+
+    private static boolean tlsStoresChanged(BrokerConfig old, BrokerConfig next, String listenerName) {
+        Map<String, String> before = old.listenerConfigs(listenerName);
+        Map<String, String> after = next.listenerConfigs(listenerName);
+        return DynamicBrokerConfigs.LISTENER_SECURITY_KEYS.stream()
+                .anyMatch(key -> !java.util.Objects.equals(before.get(key), after.get(key)));
+    }
+
     /** Live log cleaner threads: log.cleaner.threads, also after a dynamic change. */
     public int logCleanerThreads() {
         return logs instanceof FileLogManager files ? files.cleanerThreadCount() : 0;
+    }
+
+    /** Every listener's running network threads (num.network.threads), old ones still serving connections included. */
+    public List<Thread> networkThreads() {
+        return servers.stream().flatMap(s -> s.networkThreads().stream()).toList();
+    }
+
+    /** The running replica fetcher threads (num.replica.fetchers per leader). */
+    public List<Thread> replicaFetcherThreads() {
+        ReplicaManager replicas = replicaManager;
+        return replicas == null ? List.of() : replicas.fetcherThreads();
     }
 
     /** The request threads: num.io.threads, also after a dynamic change. */

@@ -59,6 +59,42 @@ final class TestCertificates {
         return c;
     }
 
+    /**
+     * Another broker key pair for 127.0.0.1/localhost in its own PKCS12 keystore (alias broker): a renewed
+     * certificate with the same {@code dname}, or one with another DN.
+     */
+    Path newBrokerKeystore(String name, String dname) {
+        Path keystore = dir.resolve(name + ".p12");
+        keytool("-genkeypair", "-alias", "broker", "-keyalg", "RSA", "-keysize", "2048", "-validity", "3",
+                "-dname", dname, "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-storetype", "PKCS12",
+                "-keystore", keystore.toString(), "-storepass", PASSWORD, "-keypass", PASSWORD);
+        return keystore;
+    }
+
+    /** A client JKS truststore that trusts only the certificate of {@code keystore} (alias broker). */
+    Path truststoreTrustingOnly(Path keystore, String name) {
+        Path pem = dir.resolve(name + ".pem");
+        Path truststore = dir.resolve(name + "-trust.jks");
+        keytool("-exportcert", "-rfc", "-alias", "broker", "-keystore", keystore.toString(), "-storepass", PASSWORD,
+                "-file", pem.toString());
+        keytool("-importcert", "-noprompt", "-alias", "broker", "-file", pem.toString(), "-storetype", "JKS",
+                "-keystore", truststore.toString(), "-storepass", PASSWORD);
+        return truststore;
+    }
+
+    /** The certificate in {@code keystore} (alias broker). */
+    static java.security.cert.X509Certificate certificateOf(Path keystore) {
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(keystore)) {
+            java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+            store.load(in, PASSWORD.toCharArray());
+            return (java.security.cert.X509Certificate) store.getCertificate("broker");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private void keytool(String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());

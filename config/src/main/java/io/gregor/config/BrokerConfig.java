@@ -215,16 +215,29 @@ public final class BrokerConfig {
                 out.put(k, v);
             }
         });
-        supplied.forEach((k, v) -> {
-            if (k.startsWith(prefix) && k.length() > prefix.length()) {
-                out.put(k.substring(prefix.length()), v);
-            }
-        });
+        // the listener's own keys: static, then the cluster default's, then this broker's dynamic ones (a new keystore)
+        for (Map<String, String> layer : List.of(supplied, dynamicDefault, dynamicBroker)) {
+            layer.forEach((k, v) -> {
+                if (k.startsWith(prefix) && k.length() > prefix.length()) {
+                    out.put(k.substring(prefix.length()), v);
+                }
+            });
+        }
         return out;
     }
 
     public int numNetworkThreads() {
         return intValue("num.network.threads");
+    }
+
+    /** A listener's network threads: {@code listener.name.<name>.num.network.threads}, else num.network.threads. */
+    public int networkThreads(String listenerName) {
+        String key = LISTENER_PREFIX + listenerName.toLowerCase(java.util.Locale.ROOT) + ".num.network.threads";
+        String own = dynamicBroker.getOrDefault(key, dynamicDefault.getOrDefault(key, supplied.get(key)));
+        if (own == null) {
+            return numNetworkThreads();
+        }
+        return (Integer) ConfigParsing.parseOne(BrokerConfigDef.DEF.configKeys().get("num.network.threads"), own);
     }
 
     public int numIoThreads() {
@@ -826,8 +839,12 @@ public final class BrokerConfig {
         if (dynamicDefault.containsKey(name)) {
             synonyms.add(new ConfigSynonym(name, dynamicDefault.get(name), ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG));
         }
-        return new ConfigEntry(name, synonyms.get(0).value(), synonyms.get(0).source(), false, false,
-                quota == null ? ConfigType.UNKNOWN : ConfigType.of(quota.type),
+        boolean sensitive = DynamicBrokerConfigs.isSensitive(name);
+        if (sensitive) {
+            synonyms.replaceAll(s -> new ConfigSynonym(s.name(), null, s.source()));
+        }
+        return new ConfigEntry(name, synonyms.get(0).value(), synonyms.get(0).source(), sensitive, false,
+                sensitive ? ConfigType.PASSWORD : quota == null ? ConfigType.UNKNOWN : ConfigType.of(quota.type),
                 quota == null ? null : quota.documentation, synonyms);
     }
 

@@ -98,4 +98,51 @@ class DynamicBrokerConfigsTest {
         assertThat(base.describe().stream().filter(e -> !e.readOnly()).map(ConfigEntry::name)
                 .collect(Collectors.toSet())).contains("message.max.bytes", "log.cleaner.threads", "log.retention.bytes");
     }
+
+    @Test
+    void listenerKeysFollowKafkasPerBrokerAndPrefixRules() {
+        String keystore = "listener.name.ssl.ssl.keystore.location";
+        DynamicBrokerConfigs.validateKeysAndValues(Map.of(keystore, "/new.p12"), true);
+        assertThatThrownBy(() -> DynamicBrokerConfigs.validateKeysAndValues(Map.of(keystore, "/new.p12"), false))
+                .hasMessage("Cannot update these configs at default cluster level, broker id must be specified: Set("
+                        + keystore + ")");
+        assertThatThrownBy(() -> DynamicBrokerConfigs.validateKeysAndValues(Map.of("ssl.truststore.password", "x"), true))
+                .hasMessage("These security configs can be dynamically updated only per-listener using the listener "
+                        + "prefix: Set(ssl.truststore.password)");
+        // num.network.threads is a cluster-level listener config in Kafka, with or without the prefix
+        DynamicBrokerConfigs.validateKeysAndValues(Map.of("num.network.threads", "4",
+                "listener.name.plaintext.num.network.threads", "2"), false);
+        assertThatThrownBy(() -> DynamicBrokerConfigs.validateKeysAndValues(
+                Map.of("listener.name.plaintext.num.network.threads", "zero"), true))
+                .hasMessageContaining("num.network.threads");
+        // dynamic in Kafka, applied by Gregor only at a restart: Kafka's message, and why
+        assertThatThrownBy(() -> DynamicBrokerConfigs.validateKeysAndValues(Map.of("max.connections", "10"), true))
+                .hasMessage("Cannot update these configs dynamically: Set(max.connections) (Gregor applies "
+                        + "max.connections only at a restart)");
+        assertThat(DynamicBrokerConfigs.isSensitive("listener.name.ssl.ssl.key.password")).isTrue();
+        assertThat(DynamicBrokerConfigs.isSensitive(keystore)).isFalse();
+    }
+
+    @Test
+    void networkThreadsPerListenerAndOtherListenerConfigsAreCheckedAgainstTheRunningBroker() {
+        BrokerConfig now = BrokerConfig.of(Map.of("listeners", "PLAINTEXT://:9092,SSL://:9093",
+                "num.network.threads", "3", "listener.name.ssl.num.network.threads", "2"));
+        assertThat(now.networkThreads("PLAINTEXT")).isEqualTo(3);
+        assertThat(now.networkThreads("SSL")).isEqualTo(2);
+        Function<Map<String, String>, String> problem = change ->
+                DynamicBrokerConfigs.reconfigurationProblem(now, now.withDynamic(change, Map.of()));
+        assertThat(problem.apply(Map.of("num.network.threads", "6"))).isNull();
+        assertThat(problem.apply(Map.of("listener.name.ssl.num.network.threads", "5"))).isEqualTo(
+                "Dynamic thread count update validation failed for num.network.threads=5, value should not be greater "
+                        + "than double the current value 2");
+        assertThat(problem.apply(Map.of("num.replica.fetchers", "3"))).isEqualTo(
+                "Dynamic thread count update validation failed for num.replica.fetchers=3, value should not be greater "
+                        + "than double the current value 1");
+        assertThat(problem.apply(Map.of("listener.name.ssl.ssl.keystore.location", "/renewed.p12"))).isNull();
+        assertThat(problem.apply(Map.of("listener.name.ssl.ssl.cipher.suites", "TLS_AES_128_GCM_SHA256"))).isEqualTo(
+                "Configs cannot be updated dynamically for existing listener ListenerName(SSL), restart broker or "
+                        + "create a new listener for update");
+        assertThat(now.withDynamic(Map.of("listener.name.ssl.ssl.keystore.location", "/renewed.p12"), Map.of())
+                .listenerConfigs("SSL")).containsEntry("ssl.keystore.location", "/renewed.p12");
+    }
 }

@@ -295,9 +295,10 @@ public final class FileLogManager implements LogManager {
      * ({@code producer.id.expiration.check.interval.ms}): producers idle for {@code expirationMs}
      * ({@code producer.id.expiration.ms}) and without an open transaction are forgotten.
      */
-    public void startProducerIdExpiration(org.apache.kafka.common.utils.Time time, long expirationMs,
-                                          long checkIntervalMs) {
-        schedule(() -> removeExpiredProducers(time.milliseconds(), expirationMs), checkIntervalMs);
+    /** @param expirationMs producer.id.expiration.ms, read at each pass (it may change at runtime) */
+    public void startProducerIdExpiration(org.apache.kafka.common.utils.Time time,
+                                          java.util.function.LongSupplier expirationMs, long checkIntervalMs) {
+        schedule(() -> removeExpiredProducers(time.milliseconds(), expirationMs.getAsLong()), checkIntervalMs);
     }
 
     /** One producer id expiration pass over all logs; returns how many producers went. */

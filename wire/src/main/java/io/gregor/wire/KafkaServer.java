@@ -22,7 +22,6 @@ import io.gregor.wire.security.ListenerSecurity;
 import io.gregor.wire.security.SaslServerHandler;
 import io.gregor.wire.security.TlsHandshakeHandler;
 import io.netty.handler.timeout.IdleStateHandler;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,7 +33,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
@@ -52,9 +50,7 @@ public final class KafkaServer implements AutoCloseable {
     private final RequestThrottler throttler;
     private final Time time;
     private final EventLoopGroup acceptors;
-    private final EventLoopGroup workers;
-    /** The connections' event loop threads, as started (the network idle metric reads their CPU time). */
-    private final List<Thread> networkThreads = new CopyOnWriteArrayList<>();
+    private final NetworkThreads workers;
     private final Class<? extends ServerSocketChannel> channelType;
     private Channel serverChannel;
     /** Open connections, so a clean close can let each answer what it has read before closing it. */
@@ -115,12 +111,7 @@ public final class KafkaServer implements AutoCloseable {
         IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.channelType = Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         this.acceptors = new MultiThreadIoEventLoopGroup(1, io);
-        DefaultThreadFactory names = new DefaultThreadFactory(MultiThreadIoEventLoopGroup.class, Thread.MAX_PRIORITY);
-        this.workers = new MultiThreadIoEventLoopGroup(settings.networkThreads(), (Runnable r) -> {
-            Thread t = names.newThread(r);
-            networkThreads.add(t);
-            return t;
-        }, io);
+        this.workers = new NetworkThreads(settings.listenerName(), settings.networkThreads(), io);
     }
 
     /** Binds the listener and returns the address it is bound to (the real port when 0 was asked for). */
@@ -178,7 +169,21 @@ public final class KafkaServer implements AutoCloseable {
 
     /** The threads that read and write this listener's connections (started lazily, so possibly fewer than configured). */
     public List<Thread> networkThreads() {
-        return List.copyOf(networkThreads);
+        return workers.threads();
+    }
+
+    /**
+     * num.network.threads changed at runtime: new connections are spread over this many new threads, open
+     * connections stay on theirs (their responses keep their order), and the old threads stop once their
+     * connections have closed.
+     */
+    public void resizeNetworkThreads(int threads) {
+        int before = workers.size();
+        workers.resize(threads);
+        if (before != threads) {
+            log.info("Listener {}: {} network threads for new connections (num.network.threads, was {})",
+                    settings.listenerName(), threads, before);
+        }
     }
 
     /**

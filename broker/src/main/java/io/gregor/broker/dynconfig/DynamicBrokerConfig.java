@@ -28,7 +28,26 @@ public final class DynamicBrokerConfig {
 
     /** Told of each applied change, on the thread that applies it; must not block for long. */
     public interface Reconfigurable {
+        /**
+         * Checks a change against the running parts before it is stored (Kafka's validateReconfiguration),
+         * e.g. a new keystore against the listener's current one.
+         *
+         * @throws RuntimeException (Kafka's ConfigException) saying why the change cannot be applied
+         */
+        default void validate(BrokerConfig current, BrokerConfig next) {
+        }
+
         void reconfigure(BrokerConfig old, BrokerConfig next);
+
+        /**
+         * A per-broker alter that leaves this part's configs as they are: files it reads may have changed in
+         * place (a keystore renewed under the same name), so it reloads them now, as Kafka's
+         * reloadUpdatedFilesWithoutConfigChange does.
+         *
+         * @throws RuntimeException (Kafka's ConfigException) when the changed files cannot be used
+         */
+        default void reloadUnchangedFiles(BrokerConfig current, BrokerConfig next) {
+        }
     }
 
     private final BrokerConfig staticConfig;
@@ -70,22 +89,49 @@ public final class DynamicBrokerConfig {
     }
 
     private void alter(boolean perBroker, Map<String, String> configs, boolean validateOnly) {
-        DynamicBrokerConfigs.validateKeysAndValues(configs);
+        DynamicBrokerConfigs.validateKeysAndValues(configs, perBroker);
         BrokerConfig now = current;
         BrokerConfig next = perBroker ? staticConfig.withDynamic(configs, now.dynamicDefaultConfigs())
                 : staticConfig.withDynamic(now.dynamicBrokerConfigs(), configs);
         String problem = DynamicBrokerConfigs.reconfigurationProblem(now, next);
+        if (problem == null) {
+            for (Reconfigurable reconfigurable : reconfigurables) {
+                try {
+                    reconfigurable.validate(now, next);
+                } catch (RuntimeException e) {
+                    problem = e.getMessage();
+                    break;
+                }
+            }
+        }
         if (problem != null) {
-            // Kafka answers this generic message and logs the reason
-            log.info("Refused dynamic broker config change {}: {}", configs, problem);
-            throw new ConfigException(null, "Invalid dynamic configuration");
+            // Kafka wraps the reason: new ConfigException("Invalid dynamic configuration", cause)
+            log.info("Refused dynamic broker config change {}: {}", redacted(configs), problem);
+            throw new ConfigException(null, "Invalid value org.apache.kafka.common.config.ConfigException: " + problem
+                    + " for configuration Invalid dynamic configuration");
         }
         if (validateOnly) {
             return;
         }
+        if (perBroker) {
+            for (Reconfigurable reconfigurable : reconfigurables) {
+                try {
+                    reconfigurable.reloadUnchangedFiles(now, next);
+                } catch (RuntimeException e) {
+                    log.info("Refused dynamic broker config change {}: {}", redacted(configs), e.getMessage());
+                    throw new ConfigException(null, e.getMessage());
+                }
+            }
+        }
         Map<String, String> wanted = new TreeMap<>(configs);
         store.setBrokerConfigs(perBroker ? brokerEntity : DynamicBrokerConfigs.DEFAULT_ENTITY, wanted);
         awaitApplied(perBroker, wanted);
+    }
+
+    private static Map<String, String> redacted(Map<String, String> configs) {
+        Map<String, String> out = new TreeMap<>(configs);
+        out.replaceAll((k, v) -> DynamicBrokerConfigs.isSensitive(k) ? "[hidden]" : v);
+        return out;
     }
 
     /** The stored dynamic configs of an entity (this broker's id, or {@code <default>}). */
@@ -127,8 +173,8 @@ public final class DynamicBrokerConfig {
                 log.error("Applying dynamic broker configs failed in {}", reconfigurable, e);
             }
         }
-        log.info("Dynamic broker configs now: this broker {}, cluster default {}", next.dynamicBrokerConfigs(),
-                next.dynamicDefaultConfigs());
+        log.info("Dynamic broker configs now: this broker {}, cluster default {}", redacted(next.dynamicBrokerConfigs()),
+                redacted(next.dynamicDefaultConfigs()));
         notifyAll();
     }
 
@@ -138,8 +184,8 @@ public final class DynamicBrokerConfig {
         try {
             return staticConfig.withDynamic(perBroker, defaults);
         } catch (ConfigException e) {
-            log.warn("Ignoring invalid dynamic broker configs (broker {}, default {}): {}", perBroker, defaults,
-                    e.getMessage());
+            log.warn("Ignoring invalid dynamic broker configs (broker {}, default {}): {}", redacted(perBroker),
+                    redacted(defaults), e.getMessage());
         }
         try {
             return staticConfig.withDynamic(Map.of(), defaults);

@@ -83,9 +83,13 @@ final class ReplicaFetcher extends Thread {
 
     private final ReplicationThrottles throttles;
 
-    ReplicaFetcher(int localBrokerId, int leaderId, IntFunction<BrokerInfo> brokers, ReplicationSettings settings,
-                   InterBrokerSecurity security, Time time, ReplicationThrottles throttles) {
-        super("gregor-replica-fetcher-" + localBrokerId + "-from-" + leaderId);
+    /** Held while a response is applied to the logs, so a partition handed to another fetcher has one writer. */
+    private final java.util.concurrent.locks.ReentrantLock applying = new java.util.concurrent.locks.ReentrantLock();
+
+    /** @param fetcherId which of the num.replica.fetchers threads per leader this is (Kafka's fetcher id) */
+    ReplicaFetcher(int localBrokerId, int fetcherId, int leaderId, IntFunction<BrokerInfo> brokers,
+                   ReplicationSettings settings, InterBrokerSecurity security, Time time, ReplicationThrottles throttles) {
+        super("gregor-replica-fetcher-" + localBrokerId + "-" + fetcherId + "-from-" + leaderId);
         this.throttles = throttles;
         this.security = security == null || security.protocol() == SecurityProtocol.PLAINTEXT ? null : security;
         this.time = time;
@@ -103,8 +107,29 @@ final class ReplicaFetcher extends Thread {
         }
     }
 
+    /** Stops fetching the partition, once a response being applied is done with its log (one writer at a time). */
     void remove(TopicPartition tp) {
-        partitions.remove(tp);
+        applying.lock();
+        try {
+            partitions.remove(tp);
+        } finally {
+            applying.unlock();
+        }
+    }
+
+    /**
+     * Stops fetching every partition and returns them, once a response being applied is done with them
+     * (Kafka's removeAllPartitions): another fetcher may then write their logs.
+     */
+    List<Partition> removeAll() {
+        applying.lock();
+        try {
+            List<Partition> removed = new ArrayList<>(partitions.values());
+            partitions.clear();
+            return removed;
+        } finally {
+            applying.unlock();
+        }
     }
 
     boolean isIdle() {
@@ -214,15 +239,20 @@ final class ReplicaFetcher extends Thread {
             return false;
         }
         boolean progress = false;
-        for (FetchResponseData.FetchableTopicResponse t : response.responses()) {
-            for (FetchResponseData.PartitionData pd : t.partitions()) {
-                TopicPartition tp = new TopicPartition(t.topic(), pd.partitionIndex());
-                Partition p = snapshot.get(tp);
-                if (p == null || partitions.get(tp) != p) {
-                    continue; // no longer following it from here
+        applying.lock();
+        try {
+            for (FetchResponseData.FetchableTopicResponse t : response.responses()) {
+                for (FetchResponseData.PartitionData pd : t.partitions()) {
+                    TopicPartition tp = new TopicPartition(t.topic(), pd.partitionIndex());
+                    Partition p = snapshot.get(tp);
+                    if (p == null || partitions.get(tp) != p) {
+                        continue; // no longer following it from here
+                    }
+                    progress |= handle(p, pd);
                 }
-                progress |= handle(p, pd);
             }
+        } finally {
+            applying.unlock();
         }
         return progress;
     }

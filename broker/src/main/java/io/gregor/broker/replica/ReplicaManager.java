@@ -11,6 +11,7 @@ import io.gregor.storage.LogManager;
 import io.gregor.storage.PartitionLog;
 import io.gregor.storage.TopicPartition;
 import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.common.utils.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +20,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -43,9 +45,20 @@ public final class ReplicaManager {
     private final LogDirHealth logDirHealth;
     private final ReplicationThrottles throttles;
     private final Map<TopicPartition, Partition> partitions = new ConcurrentHashMap<>();
-    private final Map<Integer, ReplicaFetcher> fetchers = new ConcurrentHashMap<>();
+    /**
+     * Partitions whose log is being moved to another log dir: not hosted meanwhile, so a state change racing
+     * the move cannot host them again on the log being moved; the move re-applies the latest state after.
+     */
+    private final Set<TopicPartition> movingLogs = ConcurrentHashMap.newKeySet();
+    /** A fetcher thread: which leader it copies from, and which of num.replica.fetchers per leader it is. */
+    private record FetcherKey(int leader, int fetcherId) {
+    }
+
+    private final Map<FetcherKey, ReplicaFetcher> fetchers = new ConcurrentHashMap<>();
     /** Set once by shutdown(); guarded by {@code fetchers}. */
     private boolean fetchersStopped;
+    /** num.replica.fetchers, also after a dynamic change; guarded by {@code fetchers}. */
+    private int fetchersPerLeader;
     private volatile boolean clustered;
     private int brokerId;
     private IsrWriter isrWriter;
@@ -77,6 +90,7 @@ public final class ReplicaManager {
         this.purgatory = purgatory;
         this.logDirHealth = new LogDirHealth(logs::logDirOf);
         this.throttles = new ReplicationThrottles(time);
+        this.fetchersPerLeader = config.numReplicaFetchers();
     }
 
     /** The leader and follower replication throttles of this broker. */
@@ -147,6 +161,9 @@ public final class ReplicaManager {
             }
             TopicPartition tp = new TopicPartition(topic.name(), p);
             partitions.computeIfAbsent(tp, k -> {
+                if (movingLogs.contains(k)) {
+                    return null; // hosted again, on the moved log, when the move is done
+                }
                 PartitionLog log = logs.getOrCreate(k, topic.topicId().toString(), logConfig);
                 Partition created = clustered
                         ? new Partition(k, topic.topicId(), log, purgatory, brokerId, isrWriter, scheduler, time)
@@ -196,16 +213,57 @@ public final class ReplicaManager {
                 synchronized (fetchers) {
                     // a state change the cluster sends while this broker shuts down starts no fetcher
                     if (!fetchersStopped) {
-                        fetchers.computeIfAbsent(state.leader(), leader -> {
-                            ReplicaFetcher f = new ReplicaFetcher(brokerId, leader, brokers, settings, interBroker, time,
-                                    throttles);
-                            f.start();
-                            return f;
-                        }).add(partition);
+                        follow(partition, state.leader());
                     }
                 }
             }
         }
+    }
+
+    /** Hands the partition to its fetcher from {@code leader} (Kafka's hash of topic and partition); holds {@code fetchers}. */
+    private void follow(Partition partition, int leader) {
+        TopicPartition tp = partition.topicPartition();
+        int fetcherId = Utils.abs(31 * tp.topic().hashCode() + tp.partition()) % fetchersPerLeader;
+        fetchers.computeIfAbsent(new FetcherKey(leader, fetcherId), key -> {
+            ReplicaFetcher f = new ReplicaFetcher(brokerId, key.fetcherId(), key.leader(), brokers, settings, interBroker,
+                    time, throttles);
+            f.start();
+            return f;
+        }).add(partition);
+    }
+
+    /**
+     * num.replica.fetchers changed at runtime (Kafka's resizeThreadPool): every followed partition is handed
+     * to its fetcher under the new count, where its copying goes on from its log end; fetchers left without
+     * partitions stop.
+     */
+    public void resizeFetchers(int perLeader) {
+        List<ReplicaFetcher> idle = new ArrayList<>();
+        synchronized (fetchers) {
+            if (perLeader == fetchersPerLeader || fetchersStopped) {
+                fetchersPerLeader = perLeader;
+                return;
+            }
+            log.info("Resizing the replica fetchers from {} to {} per leader (num.replica.fetchers)", fetchersPerLeader,
+                    perLeader);
+            fetchersPerLeader = perLeader;
+            Map<Partition, Integer> moving = new java.util.LinkedHashMap<>();
+            fetchers.forEach((key, fetcher) -> fetcher.removeAll().forEach(p -> moving.put(p, key.leader())));
+            moving.forEach(this::follow);
+            fetchers.values().removeIf(f -> {
+                if (f.isIdle()) {
+                    idle.add(f);
+                    return true;
+                }
+                return false;
+            });
+        }
+        idle.forEach(ReplicaFetcher::shutdown);
+    }
+
+    /** The running replica fetcher threads. */
+    public List<Thread> fetcherThreads() {
+        return new ArrayList<>(fetchers.values());
     }
 
     private void stopFetching(TopicPartition tp) {
@@ -288,6 +346,7 @@ public final class ReplicaManager {
         if (targetDir.equals(logs.logDirOf(tp))) {
             return;
         }
+        movingLogs.add(tp);
         stopFetching(tp);
         partitions.remove(tp);
         boolean wasLeader = current.isLeader();
@@ -298,6 +357,7 @@ public final class ReplicaManager {
         try {
             logs.moveLog(tp, targetDir);
         } finally {
+            movingLogs.remove(tp);
             // hosted again in any case: on the moved log, or on the old one if the copy failed before the switch
             if (clustered) {
                 reapplyState.run();

@@ -237,6 +237,26 @@ public final class ListenerSecurity implements AutoCloseable {
         return sslFactory.createSslEngine(host, peer == null ? -1 : peer.getPort());
     }
 
+    /**
+     * Kafka's check of new TLS stores for this listener (its settings with a dynamic
+     * {@code listener.name.<name>.ssl.keystore.location} and the like applied): its SslFactory refuses a store it
+     * cannot load, or a keystore whose certificate DN or SANs differ from the current one. Nothing changes.
+     *
+     * @throws ConfigException with Kafka's message
+     */
+    public void validateReconfiguration(Map<String, String> settings) {
+        if (sslFactory != null) {
+            sslFactory.validateReconfiguration(parse(settings));
+        }
+    }
+
+    /** Applies new TLS stores (checked as above): new connections get them, open ones keep their sessions. */
+    public void reconfigure(Map<String, String> settings) {
+        if (sslFactory != null) {
+            sslFactory.reconfigure(parse(settings));
+        }
+    }
+
     public KafkaPrincipal principal(AuthenticationContext context) {
         return principalBuilder.build(context);
     }
