@@ -106,6 +106,8 @@ public final class Broker implements AutoCloseable {
     private static final long FETCH_SESSION_EVICTION_MS = 120_000;
     /** How soon per-partition and per-group metrics (Log, consumer lag) of new partitions and groups appear. */
     private static final long PARTITION_METRICS_REFRESH_MS = 10_000;
+    /** How long after its start a broker registers its metrics' MBeans. */
+    private static final long JMX_REGISTRATION_DELAY_MS = 2_000;
 
     /** server.properties until the metadata store is open, then with the stored dynamic broker configs over it. */
     private BrokerConfig config;
@@ -403,13 +405,15 @@ public final class Broker implements AutoCloseable {
             zkStore.register(endpoints, config.rack().orElse(null));
         }
         ready = true;
-        scheduler.execute(() -> {
+        // later, not right away: the platform MBean server's creation and an MBean per metric would take CPU
+        // from the first clients' requests, which in a fresh test JVM come at once
+        scheduler.schedule(() -> {
             try {
                 metrics.registerInJmx();
             } catch (RuntimeException e) {
                 log.warn("Broker {}: cannot register the metrics' MBeans ({}); they are on /metrics only", brokerId, e.toString());
             }
-        });
+        }, JMX_REGISTRATION_DELAY_MS, TimeUnit.MILLISECONDS);
         log.info("Gregor broker {} started in {} ms (cluster {}, {} topics); listening on {}{}", brokerId,
                 TimeUnit.NANOSECONDS.toMillis(time.nanoseconds() - began), clusterId, topics.all().size(),
                 String.join(", ", listenerDescriptions()), httpListener == null ? ""

@@ -321,7 +321,8 @@ public final class GregorCluster implements AutoCloseable {
             GregorCluster cluster = null;
             try {
                 if (brokers > 1) {
-                    zooKeeper = EmbeddedZooKeeper.start(root.resolve("zookeeper"), 0, 500, 1000);
+                    // no ZooKeeper MBeans: creating the JVM's MBean server would delay the brokers' start
+                    zooKeeper = EmbeddedZooKeeper.start(root.resolve("zookeeper"), 0, 500, 1000, false);
                     common.put("zookeeper.connect", zooKeeper.connectString());
                 }
                 for (int id = 0; id < brokers; id++) {

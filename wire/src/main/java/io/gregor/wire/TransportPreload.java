@@ -4,13 +4,14 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
 import org.slf4j.LoggerFactory;
 
 /**
- * Loads what a fresh JVM's first answer needs (the protocol's message schemas, the network transport, the
- * request path's classes) on another thread, so it overlaps the broker's start instead of adding to the
- * time before the first answer. No logger field: calling it must not start the logging framework, which
- * takes long itself and can then start in parallel on the caller's thread.
+ * Loads what a fresh JVM's first answer needs (the protocol's message schemas and error codes, the network
+ * transport, the request path's classes) on another thread, so it overlaps the broker's start instead of
+ * adding to the time before the first answer. No logger field: calling it must not start the logging
+ * framework, which takes long itself and can then start in parallel on the caller's thread.
  */
 public final class TransportPreload {
     private TransportPreload() {
@@ -41,6 +42,9 @@ public final class TransportPreload {
         // the message schemas (hundreds of classes) are built once, on first use of ApiKeys; a broker's
         // ApiRegistry needs them first
         ApiKeys.METADATA.latestVersion();
+        // the error codes: a hundred and forty exception classes and a lambda each, spun when the enum is
+        // initialised, which the start's handlers would otherwise do on the starting thread
+        Errors.NONE.code();
         if (Epoll.isAvailable()) {
             EpollIoHandler.newFactory();
         } else {

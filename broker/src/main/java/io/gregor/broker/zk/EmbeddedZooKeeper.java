@@ -1,8 +1,11 @@
 package io.gregor.broker.zk;
 
+import org.apache.zookeeper.server.NIOServerCnxnFactory;
+import org.apache.zookeeper.server.ServerCnxn;
 import org.apache.zookeeper.server.ServerCnxnFactory;
 import org.apache.zookeeper.server.ZooKeeperServer;
 
+import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -21,7 +24,7 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
     }
 
     /**
-     * Starts a server keeping its snapshots and transaction log under {@code dataDir}.
+     * Starts a server keeping its snapshots and transaction log under {@code dataDir}, with ZooKeeper's MBeans.
      *
      * @param port       0 for a kernel-chosen port
      * @param tickTimeMs ZooKeeper's tick: sessions may last 2 to 20 ticks
@@ -29,10 +32,26 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
      */
     public static EmbeddedZooKeeper start(Path dataDir, int port, int tickTimeMs, int maxClientConnections)
             throws IOException {
+        return start(dataDir, port, tickTimeMs, maxClientConnections, true);
+    }
+
+    /**
+     * As {@link #start(Path, int, int, int)}; without {@code jmx} the server registers no MBeans (its own,
+     * its data tree's, one per connection), so its start does not create the JVM's MBean server: a few hundred
+     * classes that a test's in-process cluster would load before its brokers could start.
+     */
+    public static EmbeddedZooKeeper start(Path dataDir, int port, int tickTimeMs, int maxClientConnections,
+            boolean jmx) throws IOException {
         // snapshots and transaction log in one dir, where gregor-cluster-start has always kept them
-        ZooKeeperServer server = new ZooKeeperServer(dataDir.toFile(), dataDir.toFile(), tickTimeMs);
-        ServerCnxnFactory factory = ServerCnxnFactory.createFactory(new InetSocketAddress("127.0.0.1", port),
-                maxClientConnections);
+        ZooKeeperServer server = jmx ? new ZooKeeperServer(dataDir.toFile(), dataDir.toFile(), tickTimeMs)
+                : new ServerWithoutMBeans(dataDir.toFile(), tickTimeMs);
+        ServerCnxnFactory factory;
+        if (jmx) {
+            factory = ServerCnxnFactory.createFactory(new InetSocketAddress("127.0.0.1", port), maxClientConnections);
+        } else {
+            factory = new ConnectionsWithoutMBeans();
+            factory.configure(new InetSocketAddress("127.0.0.1", port), maxClientConnections);
+        }
         try {
             factory.startup(server);
         } catch (InterruptedException e) {
@@ -44,6 +63,32 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
             throw e;
         }
         return new EmbeddedZooKeeper(server, factory);
+    }
+
+    /** A server that leaves its MBeans (ZooKeeperServerBean, DataTreeBean) out. */
+    private static final class ServerWithoutMBeans extends ZooKeeperServer {
+        ServerWithoutMBeans(File dataDir, int tickTimeMs) throws IOException {
+            super(dataDir, dataDir, tickTimeMs);
+        }
+
+        @Override
+        protected void registerJMX() {
+        }
+
+        @Override
+        protected void unregisterJMX() {
+        }
+    }
+
+    /** The default connection factory, without an MBean per client connection. */
+    private static final class ConnectionsWithoutMBeans extends NIOServerCnxnFactory {
+        @Override
+        public void registerConnection(ServerCnxn connection) {
+        }
+
+        @Override
+        public void unregisterConnection(ServerCnxn connection) {
+        }
     }
 
     public int port() {
