@@ -8,6 +8,7 @@ import io.gregor.broker.replica.ReplicaManager;
 import io.gregor.config.BrokerConfig;
 import io.gregor.config.ShareGroupSettings;
 import io.gregor.coordinator.GroupCoordinator;
+import io.gregor.coordinator.GroupSettings;
 import io.gregor.coordinator.GroupState;
 import io.gregor.coordinator.share.ShareGroupConfig;
 import io.gregor.coordinator.share.ShareGroupConfigs;
@@ -30,7 +31,8 @@ public final class ShareGroups implements AutoCloseable {
     private final GroupCoordinator classicGroups;
 
     public ShareGroups(BrokerConfig config, Topics topics, ReplicaManager replicas, GroupCoordinator classicGroups,
-                       FetchPurgatory purgatory, ScheduledExecutorService scheduler, Time time) {
+                       FetchPurgatory purgatory, GroupSettings groupSettings, ScheduledExecutorService scheduler,
+                       Time time) {
         this.classicGroups = classicGroups;
         ShareGroupSettings s = config.shareGroups();
         InternalTopic stateTopic = new InternalTopic(InternalTopic.shareGroupState(config), topics, replicas, time);
@@ -44,7 +46,7 @@ public final class ShareGroups implements AutoCloseable {
                 s.deliveryCountLimit(), s.minDeliveryCountLimit(), s.maxDeliveryCountLimit(),
                 s.partitionMaxRecordLocks(), s.minPartitionMaxRecordLocks(), s.maxPartitionMaxRecordLocks(),
                 s.maxShareSessions());
-        groupConfigs = new ShareGroupConfigs(shareConfig);
+        groupConfigs = new ShareGroupConfigs(groupSettings);
         coordinator = new ShareGroupCoordinator(shareConfig, groupConfigs, new ShareGroupCoordinator.Topics() {
             @Override
             public java.util.Optional<ShareGroupCoordinator.TopicInfo> byName(String name) {
@@ -69,11 +71,6 @@ public final class ShareGroups implements AutoCloseable {
     /** Registers the share APIs; after the classic group handler, whose ListGroups and DeleteGroups it extends. */
     public void register(ApiRegistry registry) {
         new ShareHandler(coordinator, partitions, states, topics, classicGroups::coordinatorError).register(registry);
-    }
-
-    /** The GROUP config resource of share groups (IncrementalAlterConfigs, DescribeConfigs). */
-    public ShareGroupConfigs groupConfigs() {
-        return groupConfigs;
     }
 
     @Override

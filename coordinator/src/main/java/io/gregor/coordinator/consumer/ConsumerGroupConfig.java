@@ -1,5 +1,7 @@
 package io.gregor.coordinator.consumer;
 
+import io.gregor.coordinator.GroupSettings;
+
 import java.util.List;
 
 /**
@@ -9,8 +11,26 @@ import java.util.List;
  * @param heartbeatIntervalMs group.consumer.heartbeat.interval.ms
  * @param maxSize             group.consumer.max.size
  * @param assignors           group.consumer.assignors: names ("uniform", "range") or Kafka's class names; the first is the default
+ * @param groupSettings       each group's own consumer.session.timeout.ms and consumer.heartbeat.interval.ms (GROUP
+ *                            configs), null when groups have none
  */
-public record ConsumerGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs, int maxSize, List<String> assignors) {
+public record ConsumerGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs, int maxSize, List<String> assignors,
+                                  GroupSettings groupSettings) {
+    public ConsumerGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs, int maxSize, List<String> assignors) {
+        this(sessionTimeoutMs, heartbeatIntervalMs, maxSize, assignors, null);
+    }
+
+    /** The group's consumer.session.timeout.ms, else the broker's group.consumer.session.timeout.ms. */
+    public int sessionTimeoutMs(String groupId) {
+        return groupSettings == null ? sessionTimeoutMs : groupSettings.intValue(groupId, "consumer.session.timeout.ms");
+    }
+
+    /** The group's consumer.heartbeat.interval.ms, else the broker's group.consumer.heartbeat.interval.ms. */
+    public int heartbeatIntervalMs(String groupId) {
+        return groupSettings == null ? heartbeatIntervalMs
+                : groupSettings.intValue(groupId, "consumer.heartbeat.interval.ms");
+    }
+
     public ConsumerGroupConfig {
         List<String> names = new java.util.ArrayList<>();
         for (String name : assignors) {

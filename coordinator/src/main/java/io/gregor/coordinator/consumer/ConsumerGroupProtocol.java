@@ -258,7 +258,7 @@ public final class ConsumerGroupProtocol {
         ConsumerGroupHeartbeatResponseData response = new ConsumerGroupHeartbeatResponseData()
                 .setMemberId(member.memberId)
                 .setMemberEpoch(member.memberEpoch)
-                .setHeartbeatIntervalMs(config.heartbeatIntervalMs());
+                .setHeartbeatIntervalMs(config.heartbeatIntervalMs(group.groupId()));
         // the assignment goes out on a full request (join, or a client recovering) or when it changed
         boolean fullRequest = epoch == 0 || (request.rebalanceTimeoutMs() != -1
                 && (request.subscribedTopicNames() != null || regex != null) && owned != null);
@@ -398,10 +398,11 @@ public final class ConsumerGroupProtocol {
     }
 
     private void touchSession(ConsumerGroup group, ConsumerGroupMember member) {
-        member.sessionDeadlineMs = time.milliseconds() + config.sessionTimeoutMs();
+        int sessionTimeoutMs = config.sessionTimeoutMs(group.groupId());
+        member.sessionDeadlineMs = time.milliseconds() + sessionTimeoutMs;
         if (!member.sessionCheckScheduled) {
             member.sessionCheckScheduled = true;
-            scheduler.schedule(() -> checkSession(group, member), config.sessionTimeoutMs(), TimeUnit.MILLISECONDS);
+            scheduler.schedule(() -> checkSession(group, member), sessionTimeoutMs, TimeUnit.MILLISECONDS);
         }
     }
 

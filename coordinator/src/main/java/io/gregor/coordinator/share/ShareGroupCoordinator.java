@@ -331,7 +331,6 @@ public final class ShareGroupCoordinator implements AutoCloseable {
             return Errors.NON_EMPTY_GROUP;
         }
         groups.remove(groupId);
-        groupConfigs.forget(groupId);
         return Errors.NONE;
     }
 
