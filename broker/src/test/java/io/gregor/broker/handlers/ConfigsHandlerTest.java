@@ -189,7 +189,7 @@ class ConfigsHandlerTest {
     @Test
     void describeRefusesUnsupportedTypesAndOtherBrokers() {
         DescribeConfigsRequestData request = new DescribeConfigsRequestData();
-        request.resources().add(new DescribeConfigsResource().setResourceType(ConfigResource.Type.GROUP.id())
+        request.resources().add(new DescribeConfigsResource().setResourceType(ConfigResource.Type.CLIENT_METRICS.id())
                 .setResourceName("g").setConfigurationKeys(null));
         request.resources().add(new DescribeConfigsResource().setResourceType(BROKER).setResourceName("zero")
                 .setConfigurationKeys(null));
@@ -204,7 +204,7 @@ class ConfigsHandlerTest {
 
         assertThat(response.results()).extracting(DescribeConfigsResult::errorCode, DescribeConfigsResult::errorMessage)
                 .containsExactly(
-                        tuple(Errors.INVALID_REQUEST.code(), "Unsupported resource type: 32"),
+                        tuple(Errors.INVALID_REQUEST.code(), "Unsupported resource type: 16"),
                         tuple(Errors.INVALID_REQUEST.code(), "Broker id must be an integer, but it is: zero"),
                         tuple(Errors.INVALID_REQUEST.code(), "Broker id must not be empty"),
                         tuple(Errors.INVALID_REQUEST.code(), "Unexpected broker id, expected 3 but received 0"),
