@@ -467,6 +467,13 @@ public final class SharePartitionManager implements AutoCloseable {
         if (!found.get().isLeader()) {
             return Errors.NOT_LEADER_OR_FOLLOWER;
         }
+        if (!configs.renewAcknowledgeEnabled(groupId)
+                && acks.stream().anyMatch(a -> a.types().contains(SharePartition.ACK_RENEW))) {
+            // Kafka: "Renewing acquisition locks is not enabled for the group." (share.renew.acknowledge.enable)
+            log.info("Share group {} member {}: renewal refused, share.renew.acknowledge.enable is false", groupId,
+                    memberId);
+            return Errors.INVALID_RECORD_STATE;
+        }
         SharePartition sp = sharePartition(groupId, tp, found.get());
         Errors error = Errors.NONE;
         synchronized (sp) {
