@@ -89,6 +89,14 @@ class GroupConfigTest {
                         + "share.isolation.level=read_committed, DEFAULT_CONFIG:share.isolation.level=read_uncommitted}");
         // only the group's own values are "dynamic"
         assertThat(described.stdout()).doesNotContain("consumer.heartbeat.interval.ms");
+        // without a name the tool lists the groups with configs (ListConfigResources), here one that has no members
+        ToolRunner.Result all = succeeded(configs("--entity-type", "groups", "--describe"));
+        assertThat(all.stdout()).as(all.describe()).contains("Dynamic configs for group " + group + " are:",
+                "consumer.session.timeout.ms=50000");
+        ToolRunner.Result unknown = succeeded(configs("--entity-type", "groups", "--entity-name", "no-such-group",
+                "--describe"));
+        assertThat(unknown.stdout()).as(unknown.describe())
+                .contains("The group 'no-such-group' doesn't exist and doesn't have dynamic config.");
 
         try (Admin admin = GroupTestSupport.admin(broker.bootstrapServers())) {
             Config config = describe(admin, group);
@@ -186,12 +194,13 @@ class GroupConfigTest {
             String memberId = Uuid.randomUuid().toString();
             long joinedAt;
             try (RawKafkaConnection raw = new RawKafkaConnection(broker.port(), Duration.ofSeconds(10))) {
+                // taken before the request: the broker's session starts when it handles the join
+                joinedAt = System.nanoTime();
                 ConsumerGroupHeartbeatResponseData joined = raw.roundTrip(ApiKeys.CONSUMER_GROUP_HEARTBEAT, (short) 1,
                         new ConsumerGroupHeartbeatRequestData().setGroupId(group).setMemberId(memberId).setMemberEpoch(0)
                                 .setRebalanceTimeoutMs(60_000).setSubscribedTopicNames(List.of(topic))
                                 .setTopicPartitions(List.of()),
                         ConsumerGroupHeartbeatResponseData::new);
-                joinedAt = System.nanoTime();
                 assertThat(joined.errorCode()).as(joined.toString()).isEqualTo(Errors.NONE.code());
                 // the group's interval, not the broker's 5 s
                 assertThat(joined.heartbeatIntervalMs()).isEqualTo(500);

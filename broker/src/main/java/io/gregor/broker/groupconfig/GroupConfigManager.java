@@ -39,6 +39,11 @@ public final class GroupConfigManager implements GroupSettings {
         return GroupConfigs.describe(broker.get(), store.groupConfigs(group));
     }
 
+    /** The groups with configs of their own. */
+    public java.util.Collection<String> groupsWithConfigs() {
+        return store.groupsWithConfigs();
+    }
+
     /** The group's overrides as stored. */
     public Map<String, String> overrides(String group) {
         return store.groupConfigs(group);

@@ -39,6 +39,8 @@ import org.apache.kafka.common.message.DescribeConfigsResponseData.DescribeConfi
 import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData;
 import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterableConfig;
 import org.apache.kafka.common.message.IncrementalAlterConfigsResponseData;
+import org.apache.kafka.common.message.ListConfigResourcesRequestData;
+import org.apache.kafka.common.message.ListConfigResourcesResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.slf4j.Logger;
@@ -107,6 +109,9 @@ public final class ConfigsHandler {
                 request -> CompletableFuture.completedFuture(alterConfigs(request.body(), access(request))));
         registry.register(ApiKeys.INCREMENTAL_ALTER_CONFIGS, (short) 0, (short) 1,
                 request -> CompletableFuture.completedFuture(incrementalAlterConfigs(request.body(), access(request))));
+        registry.register(ApiKeys.LIST_CONFIG_RESOURCES, (short) 0, (short) 1,
+                request -> CompletableFuture.completedFuture(listConfigResources(request.body(), request.apiVersion(),
+                        !request.authorizerEnabled() || request.authorizeCluster(AclOperation.DESCRIBE_CONFIGS))));
     }
 
     /** Refuses a config operation on a resource by throwing Kafka's authorization exception for it. */
@@ -210,6 +215,50 @@ public final class ConfigsHandler {
             }
         }
         return result;
+    }
+
+    // ------------------------------------------------------------------------------------ ListConfigResources
+
+    /**
+     * Kafka's ListConfigResources: v0 lists client-metrics subscriptions (none here), v1 also topics, brokers,
+     * broker loggers and the groups that have configs; a type outside the version's set is UNSUPPORTED_VERSION.
+     */
+    ListConfigResourcesResponseData listConfigResources(ListConfigResourcesRequestData request, short version,
+                                                        boolean authorized) {
+        ListConfigResourcesResponseData response = new ListConfigResourcesResponseData();
+        if (!authorized) {
+            return response.setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code());
+        }
+        List<Byte> supported = version == 0 ? List.of(ConfigResource.Type.CLIENT_METRICS.id())
+                : List.of(ConfigResource.Type.TOPIC.id(), ConfigResource.Type.BROKER.id(),
+                        ConfigResource.Type.BROKER_LOGGER.id(), ConfigResource.Type.CLIENT_METRICS.id(),
+                        ConfigResource.Type.GROUP.id());
+        List<Byte> types = request.resourceTypes().isEmpty() ? supported : request.resourceTypes();
+        for (byte type : types) {
+            if (!supported.contains(type)) {
+                return response.setErrorCode(Errors.UNSUPPORTED_VERSION.code());
+            }
+        }
+        List<ListConfigResourcesResponseData.ConfigResource> resources = new ArrayList<>();
+        if (types.contains(ConfigResource.Type.GROUP.id())) {
+            groupConfigs.groupsWithConfigs().forEach(g -> resources.add(new ListConfigResourcesResponseData.ConfigResource()
+                    .setResourceName(g).setResourceType(ConfigResource.Type.GROUP.id())));
+        }
+        for (ConfigResource.Type brokerType : List.of(ConfigResource.Type.BROKER_LOGGER, ConfigResource.Type.BROKER)) {
+            if (types.contains(brokerType.id())) {
+                Collection<Integer> ids = topics.store().liveBrokers().stream()
+                        .map(io.gregor.broker.metadata.BrokerInfo::id).toList();
+                for (int id : ids.isEmpty() ? List.of(brokerId) : ids) {
+                    resources.add(new ListConfigResourcesResponseData.ConfigResource()
+                            .setResourceName(Integer.toString(id)).setResourceType(brokerType.id()));
+                }
+            }
+        }
+        if (types.contains(ConfigResource.Type.TOPIC.id())) {
+            topics.all().forEach(t -> resources.add(new ListConfigResourcesResponseData.ConfigResource()
+                    .setResourceName(t.name()).setResourceType(ConfigResource.Type.TOPIC.id())));
+        }
+        return response.setConfigResources(resources);
     }
 
     // ------------------------------------------------------------------------------------ AlterConfigs

@@ -319,6 +319,11 @@ public final class LocalMetadataStore implements MetadataStore {
         return groupConfigs.getOrDefault(group, Map.of());
     }
 
+    @Override
+    public Collection<String> groupsWithConfigs() {
+        return List.copyOf(groupConfigs.keySet());
+    }
+
     /** All groups in one file, {@code <sanitized group>/<key>=value} (group ids may hold a slash, keys do not). */
     @Override
     public synchronized void setGroupConfigs(String group, Map<String, String> configs) {

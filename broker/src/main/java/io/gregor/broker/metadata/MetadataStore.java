@@ -182,6 +182,11 @@ public interface MetadataStore extends AutoCloseable {
         return Map.of();
     }
 
+    /** The groups that have configs (ListConfigResources of GROUP). */
+    default Collection<String> groupsWithConfigs() {
+        return List.of();
+    }
+
     /** Replaces one group's configs (an empty map removes them); durable, and seen by every broker. */
     default void setGroupConfigs(String group, Map<String, String> configs) {
         throw new UnsupportedOperationException("group configs are not stored here");

@@ -888,6 +888,11 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
         return groupConfigs.getOrDefault(group, Map.of());
     }
 
+    @Override
+    public java.util.Collection<String> groupsWithConfigs() {
+        return groupConfigs.entrySet().stream().filter(e -> !e.getValue().isEmpty()).map(Map.Entry::getKey).toList();
+    }
+
     /**
      * Writes {@code /config/groups/<group>} in Kafka's entity JSON and a config change notification (entity path
      * {@code groups/<group>}); every broker's watch (this one's too) then reloads the group's configs.
