@@ -79,6 +79,15 @@ public final class GroupConfigs {
             Map.entry("group.streams.acceptable.recovery.lag", 10000L),
             Map.entry("group.streams.assignors", "sticky"));
     private static final Set<String> NAMES;
+    /** Group key to the broker keys of its bounds (min, max), for the keys Kafka clamps when the bounds change. */
+    private static final Map<String, String[]> BOUNDS = Map.of(
+            CONSUMER_SESSION_TIMEOUT_MS, bounds("group.consumer", "session.timeout.ms"),
+            CONSUMER_HEARTBEAT_INTERVAL_MS, bounds("group.consumer", "heartbeat.interval.ms"),
+            SHARE_SESSION_TIMEOUT_MS, bounds("group.share", "session.timeout.ms"),
+            SHARE_HEARTBEAT_INTERVAL_MS, bounds("group.share", "heartbeat.interval.ms"),
+            SHARE_RECORD_LOCK_DURATION_MS, bounds("group.share", "record.lock.duration.ms"),
+            SHARE_DELIVERY_COUNT_LIMIT, bounds("group.share", "delivery.count.limit"),
+            SHARE_PARTITION_MAX_RECORD_LOCKS, bounds("group.share", "partition.max.record.locks"));
 
     static {
         group(CONSUMER_SESSION_TIMEOUT_MS, INT, 45000, atLeast(1), false,
@@ -160,6 +169,10 @@ public final class GroupConfigs {
     }
 
     private GroupConfigs() {
+    }
+
+    private static String[] bounds(String prefix, String rest) {
+        return new String[] {prefix + ".min." + rest, prefix + ".max." + rest};
     }
 
     private static void group(String name, ConfigDef.Type type, Object defaultValue, ConfigDef.Validator validator,
@@ -286,9 +299,18 @@ public final class GroupConfigs {
         return entries;
     }
 
-    /** The group's value of an INT key: its (valid) override, else the broker's synonym, else Kafka's default. */
+    /**
+     * The group's value of an INT key: its (valid) override, else the broker's synonym, else Kafka's default. An
+     * override the broker's bounds no longer allow (they changed after it was set) is clamped to them, as Kafka 4.4
+     * evaluates group configs.
+     */
     public static int intValue(BrokerConfig broker, Map<String, String> overrides, String name) {
-        return (Integer) value(broker, overrides, name);
+        int value = (Integer) value(broker, overrides, name);
+        String[] bounds = BOUNDS.get(name);
+        if (bounds != null && overrides.containsKey(name)) {
+            value = Math.max(brokerInt(broker, bounds[0]), Math.min(brokerInt(broker, bounds[1]), value));
+        }
+        return value;
     }
 
     /** The group's value of a key as a string (lists comma-joined). */

@@ -45,6 +45,11 @@ class GroupConfigsTest {
         assertThat(GroupConfigs.intValue(broker, Map.of(), "consumer.session.timeout.ms")).isEqualTo(50000);
         assertThat(GroupConfigs.intValue(broker, Map.of("consumer.session.timeout.ms", "55000"),
                 "consumer.session.timeout.ms")).isEqualTo(55000);
+        // set when the bounds were wider: clamped to today's
+        assertThat(GroupConfigs.intValue(broker, Map.of("consumer.session.timeout.ms", "90000"),
+                "consumer.session.timeout.ms")).isEqualTo(60000);
+        assertThat(GroupConfigs.intValue(broker, Map.of("share.record.lock.duration.ms", "1000"),
+                "share.record.lock.duration.ms")).isEqualTo(15000);
     }
 
     @Test
