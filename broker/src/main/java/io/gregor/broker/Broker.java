@@ -283,7 +283,10 @@ public final class Broker implements AutoCloseable {
         new OffsetsHandler(topics).register(registry);
         new ClusterHandler(config, topics, logs, brokerId, clusterId, advertised).register(registry);
         new TopicAdminHandler(topics, config).register(registry);
-        new ConfigsHandler(topics, dynamicConfig, BrokerLoggers.ofThisJvm()).register(registry);
+        // group configs live in the metadata store; coordinators read them per group at each use
+        io.gregor.broker.groupconfig.GroupConfigManager groupConfigs =
+                new io.gregor.broker.groupconfig.GroupConfigManager(store, dynamicConfig::current);
+        new ConfigsHandler(topics, dynamicConfig, BrokerLoggers.ofThisJvm(), groupConfigs).register(registry);
         new io.gregor.broker.handlers.LeaderElectionHandler(topics, adminWaits).register(registry);
         new io.gregor.broker.reassign.ReassignmentHandler(topics, brokerId, adminWaits).register(registry);
         new io.gregor.broker.handlers.AlterReplicaLogDirsHandler(topics, logs, adminWaits).register(registry);
@@ -295,7 +298,7 @@ public final class Broker implements AutoCloseable {
                 new ConsumerGroupConfig(config.groupConsumerSessionTimeoutMs(), config.groupConsumerHeartbeatIntervalMs(),
                         config.groupConsumerMaxSize(), config.groupConsumerAssignors(),
                         io.gregor.coordinator.consumer.MigrationPolicy.parse(config.groupConsumerMigrationPolicy()),
-                        config.groupMaxSize()),
+                        config.groupMaxSize(), groupConfigs),
                 offsetsTopic, (topic, partition) -> topics.partition(topic, partition).isPresent(),
                 new ConsumerGroupTopics(topics), scheduler, time);
         // groups move with the leadership of their __consumer_offsets partition; events before startup()
@@ -347,7 +350,7 @@ public final class Broker implements AutoCloseable {
                 offsetsTopic.name(),
                 BrokerGauges.groupCoordinator(metrics, groupCoordinator), topics).register(registry);
         shareGroups = new io.gregor.broker.share.ShareGroups(config, brokerId, topics, replicas, groupCoordinator,
-                offsetsTopic, purgatory, interBrokerClient, scheduler, time);
+                offsetsTopic, purgatory, interBrokerClient, groupConfigs, scheduler, time);
         shareGroups.register(registry); // after GroupHandler: it extends ListGroups and DeleteGroups with share groups
         BrokerGauges.controller(metrics, store, this::controllerId, brokerId);
         BrokerGauges.socketServer(metrics, () -> servers.stream().flatMap(s -> s.networkThreads().stream()).toList(), time);

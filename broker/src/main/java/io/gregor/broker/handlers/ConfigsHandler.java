@@ -2,12 +2,14 @@ package io.gregor.broker.handlers;
 
 import io.gregor.wire.KafkaRequest;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
+import org.apache.kafka.common.errors.GroupAuthorizationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.acl.AclOperation;
 import io.gregor.broker.Topics;
 import io.gregor.broker.metadata.TopicMetadata;
 import io.gregor.broker.dynconfig.DynamicBrokerConfig;
+import io.gregor.broker.groupconfig.GroupConfigManager;
 import io.gregor.broker.logging.BrokerLoggers;
 import io.gregor.config.BrokerConfig;
 import io.gregor.config.ConfigEntry;
@@ -15,6 +17,7 @@ import io.gregor.config.ConfigException;
 import io.gregor.config.ConfigSource;
 import io.gregor.config.ConfigSynonym;
 import io.gregor.config.ConfigType;
+import io.gregor.config.GroupConfigs;
 import io.gregor.config.TopicConfigs;
 import io.gregor.wire.ApiRegistry;
 import org.apache.kafka.clients.admin.AlterConfigOp.OpType;
@@ -36,6 +39,8 @@ import org.apache.kafka.common.message.DescribeConfigsResponseData.DescribeConfi
 import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData;
 import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterableConfig;
 import org.apache.kafka.common.message.IncrementalAlterConfigsResponseData;
+import org.apache.kafka.common.message.ListConfigResourcesRequestData;
+import org.apache.kafka.common.message.ListConfigResourcesResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.slf4j.Logger;
@@ -55,10 +60,10 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * DescribeConfigs, AlterConfigs and IncrementalAlterConfigs for topics, this broker and its loggers. Topic
+ * DescribeConfigs, AlterConfigs and IncrementalAlterConfigs for topics, groups, this broker and its loggers. Topic
  * overrides are changed through {@link Topics#setConfigs}, which persists them and reconfigures the logs;
- * dynamic broker configs through {@link DynamicBrokerConfig}, which persists and applies them; log levels
- * through {@link BrokerLoggers}.
+ * group configs through {@link GroupConfigManager}; dynamic broker configs through {@link DynamicBrokerConfig},
+ * which persists and applies them; log levels through {@link BrokerLoggers}.
  */
 public final class ConfigsHandler {
     private static final Logger log = LoggerFactory.getLogger(ConfigsHandler.class);
@@ -66,6 +71,7 @@ public final class ConfigsHandler {
     private final Topics topics;
     private final DynamicBrokerConfig dynamicConfig;
     private final BrokerLoggers loggers;
+    private final GroupConfigManager groupConfigs;
     private final int brokerId;
     /** Topic keys whose values are lists: the only ones APPEND and SUBTRACT apply to. */
     private final Set<String> listTopicKeys = new HashSet<>();
@@ -77,6 +83,12 @@ public final class ConfigsHandler {
     }
 
     public ConfigsHandler(Topics topics, DynamicBrokerConfig dynamicConfig, BrokerLoggers loggers) {
+        this(topics, dynamicConfig, loggers, new GroupConfigManager(topics.store(), dynamicConfig::current));
+    }
+
+    public ConfigsHandler(Topics topics, DynamicBrokerConfig dynamicConfig, BrokerLoggers loggers,
+                          GroupConfigManager groupConfigs) {
+        this.groupConfigs = groupConfigs;
         this.topics = topics;
         this.dynamicConfig = dynamicConfig;
         this.loggers = loggers;
@@ -97,6 +109,9 @@ public final class ConfigsHandler {
                 request -> CompletableFuture.completedFuture(alterConfigs(request.body(), access(request))));
         registry.register(ApiKeys.INCREMENTAL_ALTER_CONFIGS, (short) 0, (short) 1,
                 request -> CompletableFuture.completedFuture(incrementalAlterConfigs(request.body(), access(request))));
+        registry.register(ApiKeys.LIST_CONFIG_RESOURCES, (short) 0, (short) 1,
+                request -> CompletableFuture.completedFuture(listConfigResources(request.body(), request.apiVersion(),
+                        !request.authorizerEnabled() || request.authorizeCluster(AclOperation.DESCRIBE_CONFIGS))));
     }
 
     /** Refuses a config operation on a resource by throwing Kafka's authorization exception for it. */
@@ -108,7 +123,7 @@ public final class ConfigsHandler {
         void check(AclOperation operation, byte resourceType, String name);
     }
 
-    /** A topic's configs need DESCRIBE_CONFIGS / ALTER_CONFIGS on the topic; a broker's, on the cluster. */
+    /** A topic's configs need DESCRIBE_CONFIGS / ALTER_CONFIGS on the topic, a group's on the group; a broker's, on the cluster. */
     private static ConfigAccess access(KafkaRequest request) {
         if (!request.authorizerEnabled()) {
             return ConfigAccess.ANY;
@@ -117,6 +132,10 @@ public final class ConfigsHandler {
             if (resourceType == ConfigResource.Type.TOPIC.id()) {
                 if (!request.authorize(operation, ResourceType.TOPIC, name)) {
                     throw new TopicAuthorizationException(Errors.TOPIC_AUTHORIZATION_FAILED.message());
+                }
+            } else if (resourceType == ConfigResource.Type.GROUP.id()) {
+                if (!request.authorize(operation, ResourceType.GROUP, name)) {
+                    throw new GroupAuthorizationException(Errors.GROUP_AUTHORIZATION_FAILED.message());
                 }
             } else if (!request.authorizeCluster(operation)) {
                 throw new ClusterAuthorizationException(Errors.CLUSTER_AUTHORIZATION_FAILED.message());
@@ -174,6 +193,7 @@ public final class ConfigsHandler {
                         ConfigSource.DYNAMIC_BROKER_LOGGER_CONFIG, false, false, ConfigType.UNKNOWN, null, List.of())));
                 yield entries;
             }
+            case GROUP -> groupConfigs.describe(name);
             default -> throw new InvalidRequestException("Unsupported resource type: " + resource.resourceType());
         };
     }
@@ -195,6 +215,50 @@ public final class ConfigsHandler {
             }
         }
         return result;
+    }
+
+    // ------------------------------------------------------------------------------------ ListConfigResources
+
+    /**
+     * Kafka's ListConfigResources: v0 lists client-metrics subscriptions (none here), v1 also topics, brokers,
+     * broker loggers and the groups that have configs; a type outside the version's set is UNSUPPORTED_VERSION.
+     */
+    ListConfigResourcesResponseData listConfigResources(ListConfigResourcesRequestData request, short version,
+                                                        boolean authorized) {
+        ListConfigResourcesResponseData response = new ListConfigResourcesResponseData();
+        if (!authorized) {
+            return response.setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code());
+        }
+        List<Byte> supported = version == 0 ? List.of(ConfigResource.Type.CLIENT_METRICS.id())
+                : List.of(ConfigResource.Type.TOPIC.id(), ConfigResource.Type.BROKER.id(),
+                        ConfigResource.Type.BROKER_LOGGER.id(), ConfigResource.Type.CLIENT_METRICS.id(),
+                        ConfigResource.Type.GROUP.id());
+        List<Byte> types = request.resourceTypes().isEmpty() ? supported : request.resourceTypes();
+        for (byte type : types) {
+            if (!supported.contains(type)) {
+                return response.setErrorCode(Errors.UNSUPPORTED_VERSION.code());
+            }
+        }
+        List<ListConfigResourcesResponseData.ConfigResource> resources = new ArrayList<>();
+        if (types.contains(ConfigResource.Type.GROUP.id())) {
+            groupConfigs.groupsWithConfigs().forEach(g -> resources.add(new ListConfigResourcesResponseData.ConfigResource()
+                    .setResourceName(g).setResourceType(ConfigResource.Type.GROUP.id())));
+        }
+        for (ConfigResource.Type brokerType : List.of(ConfigResource.Type.BROKER_LOGGER, ConfigResource.Type.BROKER)) {
+            if (types.contains(brokerType.id())) {
+                Collection<Integer> ids = topics.store().liveBrokers().stream()
+                        .map(io.gregor.broker.metadata.BrokerInfo::id).toList();
+                for (int id : ids.isEmpty() ? List.of(brokerId) : ids) {
+                    resources.add(new ListConfigResourcesResponseData.ConfigResource()
+                            .setResourceName(Integer.toString(id)).setResourceType(brokerType.id()));
+                }
+            }
+        }
+        if (types.contains(ConfigResource.Type.TOPIC.id())) {
+            topics.all().forEach(t -> resources.add(new ListConfigResourcesResponseData.ConfigResource()
+                    .setResourceName(t.name()).setResourceType(ConfigResource.Type.TOPIC.id())));
+        }
+        return response.setConfigResources(resources);
     }
 
     // ------------------------------------------------------------------------------------ AlterConfigs
@@ -251,6 +315,22 @@ public final class ConfigsHandler {
                     throw new InvalidRequestException("Null value not supported for : " + String.join(", ", nullValues));
                 }
                 alterBroker(name, stored -> replacement, validateOnly);
+            }
+            case GROUP -> {
+                Map<String, String> replacement = new HashMap<>();
+                List<String> nullValues = new ArrayList<>();
+                for (AlterConfigsRequestData.AlterableConfig config : resource.configs()) {
+                    if (config.value() == null) {
+                        nullValues.add(config.name());
+                    } else {
+                        replacement.put(config.name(), config.value());
+                    }
+                }
+                if (!nullValues.isEmpty()) {
+                    throw new InvalidConfigurationException("Null value not supported for group configs: "
+                            + String.join(",", nullValues));
+                }
+                groupConfigs.alter(name, stored -> replacement, validateOnly);
             }
             default -> throw new InvalidRequestException("Unsupported resource type: " + resource.resourceType());
         }
@@ -319,6 +399,8 @@ public final class ConfigsHandler {
                 checkBrokerName(name, false);
                 alterLoggers(resource.configs(), validateOnly);
             }
+            case GROUP -> groupConfigs.alter(name, stored -> applyGroupOperations(stored, resource.configs()),
+                    validateOnly);
             default -> throw new InvalidRequestException("Unsupported resource type: " + resource.resourceType());
         }
     }
@@ -338,6 +420,34 @@ public final class ConfigsHandler {
                                 + " is not allowed for config key: " + op.name());
                     }
                     List<String> values = splitList(configs.getOrDefault(op.name(), defaultValue));
+                    for (String value : splitList(op.value())) {
+                        if (type == OpType.APPEND && !values.contains(value)) {
+                            values.add(value);
+                        } else if (type == OpType.SUBTRACT) {
+                            values.remove(value);
+                        }
+                    }
+                    configs.put(op.name(), String.join(",", values));
+                }
+            }
+        }
+        return configs;
+    }
+
+    /** A group's configs after the operations; APPEND and SUBTRACT apply to its LIST keys only, as Kafka's controller. */
+    private Map<String, String> applyGroupOperations(Map<String, String> stored, Iterable<AlterableConfig> operations) {
+        Map<String, String> configs = new TreeMap<>(stored);
+        for (AlterableConfig op : operations) {
+            OpType type = OpType.forId(op.configOperation());
+            switch (type) {
+                case SET -> configs.put(op.name(), op.value());
+                case DELETE -> configs.remove(op.name());
+                case APPEND, SUBTRACT -> {
+                    if (!GroupConfigs.isList(op.name())) {
+                        throw new InvalidConfigurationException("Can't " + type + " to key " + op.name()
+                                + " because its type is not LIST.");
+                    }
+                    List<String> values = splitList(configs.get(op.name()));
                     for (String value : splitList(op.value())) {
                         if (type == OpType.APPEND && !values.contains(value)) {
                             values.add(value);

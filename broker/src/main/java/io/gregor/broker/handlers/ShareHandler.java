@@ -89,11 +89,6 @@ public final class ShareHandler {
         if (list != null) {
             registry.register(ApiKeys.LIST_GROUPS, list.minVersion(), list.maxVersion(), listGroups(list.handler()));
         }
-        ApiRegistry.Entry alterConfigs = registry.lookup(ApiKeys.INCREMENTAL_ALTER_CONFIGS);
-        if (alterConfigs != null) {
-            registry.register(ApiKeys.INCREMENTAL_ALTER_CONFIGS, alterConfigs.minVersion(), alterConfigs.maxVersion(),
-                    alterGroupConfigs(alterConfigs.handler()));
-        }
         ApiRegistry.Entry delete = registry.lookup(ApiKeys.DELETE_GROUPS);
         if (delete != null) {
             registry.register(ApiKeys.DELETE_GROUPS, delete.minVersion(), delete.maxVersion(),
@@ -415,68 +410,6 @@ public final class ShareHandler {
             return rest.thenCombine(CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)), (m, v) -> {
                 DeleteGroupsResponseData response = (DeleteGroupsResponseData) m;
                 shareResults.results().forEach(r -> response.results().add(r.duplicate()));
-                return response;
-            });
-        };
-    }
-
-    // ----------------------------------------------------------------------------- group configs
-
-    /** IncrementalAlterConfigs of GROUP resources (share.*); other resources go to the broker's configs handler. */
-    private ApiHandler alterGroupConfigs(ApiHandler others) {
-        byte group = org.apache.kafka.common.config.ConfigResource.Type.GROUP.id();
-        return request -> {
-            org.apache.kafka.common.message.IncrementalAlterConfigsRequestData data = request.body();
-            if (data.resources().stream().noneMatch(r -> r.resourceType() == group)) {
-                return others.handle(request);
-            }
-            List<org.apache.kafka.common.message.IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse> mine =
-                    new ArrayList<>();
-            org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterConfigsResourceCollection rest =
-                    new org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterConfigsResourceCollection();
-            for (org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterConfigsResource r : data.resources()) {
-                if (r.resourceType() != group) {
-                    rest.add(r.duplicate());
-                    continue;
-                }
-                Errors error = Errors.NONE;
-                String message = null;
-                try {
-                    java.util.Map<String, String> next = new java.util.HashMap<>(groups.groupConfigs().overrides(r.resourceName()));
-                    for (org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterableConfig op : r.configs()) {
-                        switch (op.configOperation()) {
-                            case 0 -> next.put(op.name(), op.value());
-                            case 1 -> next.remove(op.name());
-                            default -> throw new org.apache.kafka.common.errors.InvalidRequestException(
-                                    "Only SET and DELETE apply to group config " + op.name());
-                        }
-                        if (op.configOperation() == 1
-                                && !io.gregor.coordinator.share.ShareGroupConfigs.KEYS.contains(op.name())) {
-                            throw new org.apache.kafka.common.errors.InvalidConfigurationException(
-                                    "Unknown group config name: " + op.name());
-                        }
-                    }
-                    groups.groupConfigs().set(r.resourceName(), next, data.validateOnly());
-                } catch (org.apache.kafka.common.errors.ApiException e) {
-                    error = Errors.forException(e);
-                    message = e.getMessage();
-                }
-                mine.add(new org.apache.kafka.common.message.IncrementalAlterConfigsResponseData.AlterConfigsResourceResponse()
-                        .setResourceType(group).setResourceName(r.resourceName()).setErrorCode(error.code())
-                        .setErrorMessage(message));
-            }
-            CompletionStage<? extends ApiMessage> restAnswer;
-            if (rest.isEmpty()) {
-                restAnswer = CompletableFuture.completedFuture(
-                        new org.apache.kafka.common.message.IncrementalAlterConfigsResponseData());
-            } else {
-                data.setResources(rest);
-                restAnswer = others.handle(request);
-            }
-            return restAnswer.thenApply(m -> {
-                org.apache.kafka.common.message.IncrementalAlterConfigsResponseData response =
-                        (org.apache.kafka.common.message.IncrementalAlterConfigsResponseData) m;
-                response.responses().addAll(mine);
                 return response;
             });
         };

@@ -58,6 +58,9 @@ public final class LocalMetadataStore implements MetadataStore {
     /** Entity (a broker id or {@code <default>}) to its dynamic broker configs. */
     private final Map<String, Map<String, String>> brokerConfigs = new ConcurrentHashMap<>();
     private volatile java.util.function.Consumer<String> brokerConfigListener;
+    private final Path groupConfigsFile;
+    /** Group id to its configs (the GROUP config resource). */
+    private final Map<String, Map<String, String>> groupConfigs = new ConcurrentHashMap<>();
     private final Map<String, TopicMetadata> byName = new ConcurrentHashMap<>();
     private final Map<Uuid, TopicMetadata> byId = new ConcurrentHashMap<>();
     private long nextProducerId;
@@ -69,6 +72,7 @@ public final class LocalMetadataStore implements MetadataStore {
         this.aclsFile = metadataDir.resolve("acls.properties");
         this.brokerConfigsFile = metadataDir.resolve("broker-configs.properties");
         this.clientQuotasFile = metadataDir.resolve("client-quotas.properties");
+        this.groupConfigsFile = metadataDir.resolve("group-configs.properties");
         try {
             Files.createDirectories(topicsDir);
             try (DirectoryStream<Path> files = Files.newDirectoryStream(topicsDir, "*.properties")) {
@@ -109,6 +113,14 @@ public final class LocalMetadataStore implements MetadataStore {
                 for (String key : props.stringPropertyNames()) {
                     int slash = key.lastIndexOf('/');
                     clientQuotas.computeIfAbsent(key.substring(0, slash), e -> new TreeMap<>())
+                            .put(key.substring(slash + 1), props.getProperty(key));
+                }
+            }
+            if (Files.exists(groupConfigsFile)) {
+                Properties props = readProperties(groupConfigsFile);
+                for (String key : props.stringPropertyNames()) {
+                    int slash = key.lastIndexOf('/');
+                    groupConfigs.computeIfAbsent(Sanitizer.desanitize(key.substring(0, slash)), g -> new TreeMap<>())
                             .put(key.substring(slash + 1), props.getProperty(key));
                 }
             }
@@ -299,6 +311,35 @@ public final class LocalMetadataStore implements MetadataStore {
         java.util.function.Consumer<String> l = brokerConfigListener;
         if (l != null) {
             l.accept(entity);
+        }
+    }
+
+    @Override
+    public Map<String, String> groupConfigs(String group) {
+        return groupConfigs.getOrDefault(group, Map.of());
+    }
+
+    @Override
+    public Collection<String> groupsWithConfigs() {
+        return List.copyOf(groupConfigs.keySet());
+    }
+
+    /** All groups in one file, {@code <sanitized group>/<key>=value} (group ids may hold a slash, keys do not). */
+    @Override
+    public synchronized void setGroupConfigs(String group, Map<String, String> configs) {
+        Map<String, Map<String, String>> next = new TreeMap<>(groupConfigs);
+        if (configs.isEmpty()) {
+            next.remove(group);
+        } else {
+            next.put(group, Map.copyOf(configs));
+        }
+        Properties props = new Properties();
+        next.forEach((g, c) -> c.forEach((k, v) -> props.setProperty(Sanitizer.sanitize(g) + "/" + k, v)));
+        writeProperties(groupConfigsFile, "Gregor group configs (kafka-configs --entity-type groups)", props);
+        if (configs.isEmpty()) {
+            groupConfigs.remove(group);
+        } else {
+            groupConfigs.put(group, Map.copyOf(configs));
         }
     }
 

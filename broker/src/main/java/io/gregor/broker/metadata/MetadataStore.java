@@ -175,6 +175,24 @@ public interface MetadataStore extends AutoCloseable {
     }
 
     /**
+     * Configs of one group (Kafka's GROUP config resource, {@code /config/groups/<group>} in a cluster); empty when
+     * none are set. Served from memory, kept current with changes made on any broker.
+     */
+    default Map<String, String> groupConfigs(String group) {
+        return Map.of();
+    }
+
+    /** The groups that have configs (ListConfigResources of GROUP). */
+    default Collection<String> groupsWithConfigs() {
+        return List.of();
+    }
+
+    /** Replaces one group's configs (an empty map removes them); durable, and seen by every broker. */
+    default void setGroupConfigs(String group, Map<String, String> configs) {
+        throw new UnsupportedOperationException("group configs are not stored here");
+    }
+
+    /**
      * Client quota configs of the entities that are not a bare user (a user's own sit in {@link #userConfigs()}):
      * Kafka's {@code /config/clients/<id>} and {@code /config/users/<user>/clients/<id>}, keyed by that path below
      * /config ({@code clients/<id>}, {@code users/<user>/clients/<id>}), names sanitized as Kafka sanitized them

@@ -11,6 +11,7 @@ import io.gregor.broker.replica.ReplicaManager;
 import io.gregor.config.BrokerConfig;
 import io.gregor.config.ShareGroupSettings;
 import io.gregor.coordinator.GroupCoordinator;
+import io.gregor.coordinator.GroupSettings;
 import io.gregor.coordinator.GroupState;
 import io.gregor.coordinator.share.ShareGroupConfig;
 import io.gregor.coordinator.share.ShareGroupConfigs;
@@ -39,7 +40,7 @@ public final class ShareGroups implements AutoCloseable {
     /** @param network the inter-broker client, for share coordinators on other brokers; null for a lone broker */
     public ShareGroups(BrokerConfig config, int brokerId, Topics topics, ReplicaManager replicas,
                        GroupCoordinator classicGroups, InternalTopic offsetsTopic, FetchPurgatory purgatory,
-                       InterBrokerClient network,
+                       InterBrokerClient network, GroupSettings groupSettings,
                        ScheduledExecutorService scheduler, Time time) {
         this.classicGroups = classicGroups;
         ShareGroupSettings s = config.shareGroups();
@@ -54,7 +55,7 @@ public final class ShareGroups implements AutoCloseable {
                 s.deliveryCountLimit(), s.minDeliveryCountLimit(), s.maxDeliveryCountLimit(),
                 s.partitionMaxRecordLocks(), s.minPartitionMaxRecordLocks(), s.maxPartitionMaxRecordLocks(),
                 s.maxShareSessions());
-        groupConfigs = new ShareGroupConfigs(shareConfig);
+        groupConfigs = new ShareGroupConfigs(groupSettings);
         coordinator = new ShareGroupCoordinator(shareConfig, groupConfigs, new ShareGroupCoordinator.Topics() {
             @Override
             public java.util.Optional<ShareGroupCoordinator.TopicInfo> byName(String name) {
@@ -89,11 +90,6 @@ public final class ShareGroups implements AutoCloseable {
     /** {@code __share_group_state}, whose partition leaders are the share coordinators (FindCoordinator SHARE). */
     public InternalTopic stateTopic() {
         return stateTopic;
-    }
-
-    /** The GROUP config resource of share groups (IncrementalAlterConfigs, DescribeConfigs). */
-    public ShareGroupConfigs groupConfigs() {
-        return groupConfigs;
     }
 
     @Override

@@ -113,7 +113,9 @@ final class SharePartition {
     }
 
     /**
-     * Acquires for {@code member} the offsets {@code first..last} of one log batch (from where the fetch starts),
+     * Acquires for {@code member} the offsets {@code first..last} of one log batch (from where the fetch starts);
+     * a batch never to be delivered ({@code control}: a transaction marker, or under read_committed a batch of an
+     * aborted transaction) is archived instead,
      * at most {@code budget} records: available ones in the window and new ones past its end. Returns how many
      * became acquired; their ranges (one per run of equal delivery count) go to {@code out}. The caller starts a
      * batch past the end only while the in-flight limit allows ({@link #canAcquireNew}).
@@ -135,7 +137,7 @@ final class SharePartition {
                 endOffset++;
                 deliveries[i] = 0;
                 if (control) {
-                    states[i] = ARCHIVED; // transaction markers are never delivered
+                    states[i] = ARCHIVED; // transaction markers and aborted records are never delivered
                     continue;
                 }
                 states[i] = AVAILABLE;

@@ -6,6 +6,7 @@ import io.gregor.broker.replica.Partition;
 import io.gregor.broker.share.state.ShareStatePersister;
 import io.gregor.coordinator.share.ShareGroupConfigs;
 import io.gregor.coordinator.share.ShareStateStore;
+import io.gregor.storage.AbortedTxn;
 import io.gregor.storage.FileSlice;
 import io.gregor.storage.PartitionLog;
 import io.gregor.storage.ReadResult;
@@ -48,7 +49,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SharePartitionManager implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SharePartitionManager.class);
-    private static final int HEADER_BYTES = 27; // a v2 batch header up to lastOffsetDelta
+    private static final int HEADER_BYTES = 51; // a v2 batch header up to the producer id
     private static final long LOCK_CHECK_MS = 100;
     private static final byte RECORD_LIMIT_MODE = 1;
 
@@ -315,15 +316,18 @@ public final class SharePartitionManager implements AutoCloseable {
     }
 
     /**
-     * Reads from the first acquirable offset up to the high watermark and walks the batch headers of what was
-     * read (a small buffer reused per batch, nothing per record), acquiring whole batches until
-     * {@code maxRecords} (batch-optimized) or exactly {@code maxRecords} (record-limit mode).
+     * Reads from the first acquirable offset up to the high watermark (the last stable offset for a group with
+     * share.isolation.level=read_committed) and walks the batch headers of what was read (a small buffer reused per
+     * batch, nothing per record), acquiring whole batches until {@code maxRecords} (batch-optimized) or exactly
+     * {@code maxRecords} (record-limit mode). Control batches, and under read_committed the batches of aborted
+     * transactions, are archived instead: never delivered, as Kafka does.
      */
     private Acquisition acquire(SharePartition sp, PartitionLog log, String memberId, long lockUntil, int maxRecords,
                                 boolean recordLimit, int maxInFlight, int maxBytes, List<AcquiredRecords> ranges) {
         sp.moveStartTo(log.logStartOffset());
         long from = sp.nextFetchOffset();
-        long hw = log.highWatermark();
+        boolean readCommitted = configs.readCommitted(sp.key.groupId());
+        long hw = readCommitted ? Math.min(log.lastStableOffset(), log.highWatermark()) : log.highWatermark();
         if (from >= hw || (from == sp.endOffset() && !sp.canAcquireNew(maxInFlight))) {
             return new Acquisition(null, 0);
         }
@@ -332,6 +336,7 @@ public final class SharePartitionManager implements AutoCloseable {
         if (slice.isEmpty()) {
             return new Acquisition(null, 0);
         }
+        List<AbortedTxn> aborted = readCommitted ? log.abortedTransactions(from, hw) : List.of();
         ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES);
         long pos = slice.position();
         long end = slice.position() + slice.size();
@@ -351,13 +356,17 @@ public final class SharePartitionManager implements AutoCloseable {
                     break;
                 }
                 long last = base + header.getInt(23);
-                boolean control = (header.getShort(21) & 0x20) != 0;
+                short attributes = header.getShort(21);
+                boolean control = (attributes & 0x20) != 0;
+                boolean abortedBatch = !aborted.isEmpty() && (attributes & 0x10) != 0 && !control
+                        && isAborted(aborted, header.getLong(43), base);
                 if (last >= from && last < hw) {
                     if (base >= sp.endOffset() && !sp.canAcquireNew(maxInFlight)) {
                         break;
                     }
                     int budget = recordLimit ? maxRecords - acquired : Integer.MAX_VALUE;
-                    acquired += sp.acquireBatch(base, last, control, memberId, lockUntil, budget, ranges);
+                    acquired += sp.acquireBatch(base, last, control || abortedBatch, memberId, lockUntil, budget,
+                            ranges);
                     usedEnd = pos + size;
                 } else if (last >= hw) {
                     break;
@@ -372,6 +381,16 @@ public final class SharePartitionManager implements AutoCloseable {
         }
         return new Acquisition(new SegmentRecords(slice.channel(), slice.position(),
                 (int) (usedEnd - slice.position())), acquired);
+    }
+
+    /** Whether the producer's transaction holding the batch at {@code baseOffset} was aborted (its marker comes later). */
+    private static boolean isAborted(List<AbortedTxn> aborted, long producerId, long baseOffset) {
+        for (AbortedTxn txn : aborted) {
+            if (txn.producerId() == producerId && txn.firstOffset() <= baseOffset && baseOffset < txn.lastOffset()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     // ----------------------------------------------------------------------------------- ShareAcknowledge
@@ -452,6 +471,13 @@ public final class SharePartitionManager implements AutoCloseable {
         }
         if (!found.get().isLeader()) {
             return Errors.NOT_LEADER_OR_FOLLOWER;
+        }
+        if (!configs.renewAcknowledgeEnabled(groupId)
+                && acks.stream().anyMatch(a -> a.types().contains(SharePartition.ACK_RENEW))) {
+            // Kafka: "Renewing acquisition locks is not enabled for the group." (share.renew.acknowledge.enable)
+            log.info("Share group {} member {}: renewal refused, share.renew.acknowledge.enable is false", groupId,
+                    memberId);
+            return Errors.INVALID_RECORD_STATE;
         }
         SharePartition sp = sharePartition(groupId, tp, found.get());
         if (sp == null) {

@@ -83,6 +83,8 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
     /** Entity (a broker id or {@code <default>}) to its /config/brokers dynamic configs, kept current by a watch. */
     private final Map<String, Map<String, String>> brokerConfigs = new ConcurrentHashMap<>();
     private volatile java.util.function.Consumer<String> brokerConfigListener;
+    /** Group id (desanitized) to its /config/groups configs, kept current by a watch. */
+    private final Map<String, Map<String, String>> groupConfigs = new ConcurrentHashMap<>();
     final Map<TopicPartition, PartitionState> states = new ConcurrentHashMap<>();
     /** Partitions being reassigned, from the adding_replicas/removing_replicas of their topic znodes. */
     final Map<TopicPartition, io.gregor.broker.metadata.ReplicaAssignment> reassigning = new ConcurrentHashMap<>();
@@ -196,6 +198,7 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
             zk.addWatch(AclJson.EXTENDED_ACLS, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.CONFIG_BROKERS, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.CONFIG_CLIENTS, AddWatchMode.PERSISTENT_RECURSIVE);
+            zk.addWatch(ZkPaths.CONFIG_GROUPS, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.DELETE_TOPICS, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.ISR_CHANGES, AddWatchMode.PERSISTENT_RECURSIVE);
             zk.addWatch(ZkPaths.CONTROLLER, AddWatchMode.PERSISTENT);
@@ -410,6 +413,8 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
                 if (l != null) {
                     l.accept(parts[3]);
                 }
+            } else if (path.startsWith(ZkPaths.CONFIG_GROUPS + "/") && parts.length == 4) {
+                loadGroupConfig(org.apache.kafka.common.utils.internals.Sanitizer.desanitize(parts[3]));
             } else if ((path.startsWith(ZkPaths.CONFIG_USERS + "/") && parts.length == 6 && parts[4].equals("clients"))
                     || (path.startsWith(ZkPaths.CONFIG_CLIENTS + "/") && parts.length == 4)) {
                 String entityPath = path.substring("/config/".length());
@@ -485,6 +490,10 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
         brokerConfigs.clear();
         for (String entity : zk.getChildren(ZkPaths.CONFIG_BROKERS, false)) {
             loadBrokerConfig(entity);
+        }
+        groupConfigs.clear();
+        for (String group : zk.getChildren(ZkPaths.CONFIG_GROUPS, false)) {
+            loadGroupConfig(org.apache.kafka.common.utils.internals.Sanitizer.desanitize(group));
         }
         loadController();
     }
@@ -868,6 +877,32 @@ public final class ZkMetadataStore implements MetadataStore, IsrWriter {
         writeEntityConfigs("brokers/" + entity, newConfigs, "the dynamic configs of broker entity " + entity, () -> { });
         Map<String, String> copy = new TreeMap<>(newConfigs);
         awaitVisible(() -> copy.equals(brokerConfigs.getOrDefault(entity, Map.of())), VISIBLE_TIMEOUT_MS);
+    }
+
+    private void loadGroupConfig(String group) throws KeeperException, InterruptedException {
+        loadEntityConfig(ZkPaths.groupConfig(group), groupConfigs, group);
+    }
+
+    @Override
+    public Map<String, String> groupConfigs(String group) {
+        return groupConfigs.getOrDefault(group, Map.of());
+    }
+
+    @Override
+    public java.util.Collection<String> groupsWithConfigs() {
+        return groupConfigs.entrySet().stream().filter(e -> !e.getValue().isEmpty()).map(Map.Entry::getKey).toList();
+    }
+
+    /**
+     * Writes {@code /config/groups/<group>} in Kafka's entity JSON and a config change notification (entity path
+     * {@code groups/<group>}); every broker's watch (this one's too) then reloads the group's configs.
+     */
+    @Override
+    public void setGroupConfigs(String group, Map<String, String> newConfigs) {
+        writeEntityConfigs(ZkPaths.groupConfig(group).substring("/config/".length()), newConfigs,
+                "the configs of group " + group, () -> { });
+        Map<String, String> copy = new TreeMap<>(newConfigs);
+        awaitVisible(() -> copy.equals(groupConfigs.getOrDefault(group, Map.of())), VISIBLE_TIMEOUT_MS);
     }
 
     private void loadConfig(String name) throws KeeperException, InterruptedException {

@@ -16,6 +16,8 @@ final class ZkPaths {
     static final String CONFIG_USERS = "/config/users";
     static final String CONFIG_BROKERS = "/config/brokers";
     static final String CONFIG_CLIENTS = "/config/clients";
+    /** Gregor's own: Kafka's ZooKeeper mode had no group configs; the entity path follows the other config types. */
+    static final String CONFIG_GROUPS = "/config/groups";
     static final String DELETE_TOPICS = "/admin/delete_topics";
     static final String PREFERRED_ELECTION = "/admin/preferred_replica_election";
     static final String REASSIGN_PARTITIONS = "/admin/reassign_partitions";
@@ -26,7 +28,7 @@ final class ZkPaths {
 
     /** What a Kafka broker creates at start (KafkaZkClient.createTopLevelPaths). */
     static final List<String> PERSISTENT = List.of("/consumers", BROKER_IDS, BROKER_TOPICS, CONFIG_CHANGES,
-            CONFIG_CLIENTS, CONFIG_USERS, CONFIG_BROKERS, "/config/ips", CONFIG_TOPICS, DELETE_TOPICS,
+            CONFIG_CLIENTS, CONFIG_USERS, CONFIG_BROKERS, "/config/ips", CONFIG_TOPICS, CONFIG_GROUPS, DELETE_TOPICS,
             BROKER_SEQID, ISR_CHANGES, PRODUCER_ID_BLOCK, "/log_dir_event_notification");
 
     private ZkPaths() {
@@ -66,6 +68,11 @@ final class ZkPaths {
     /** A broker id, or {@code <default>} for the cluster-wide dynamic defaults. */
     static String brokerConfig(String entity) {
         return CONFIG_BROKERS + "/" + entity;
+    }
+
+    /** Group ids are sanitized (URL encoding) into znode names, as Kafka does with user names. */
+    static String groupConfig(String group) {
+        return CONFIG_GROUPS + "/" + org.apache.kafka.common.utils.internals.Sanitizer.sanitize(group);
     }
 
     static String deleteTopic(String topic) {

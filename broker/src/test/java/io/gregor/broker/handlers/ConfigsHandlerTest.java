@@ -86,6 +86,40 @@ class ConfigsHandlerTest {
     }
 
     @Test
+    void groupConfigsLegacyAlterReplacesThemDescribeShowsThemAndListConfigResourcesNamesTheGroup() {
+        byte group = ConfigResource.Type.GROUP.id();
+        AlterConfigsRequestData first = new AlterConfigsRequestData();
+        first.resources().add(legacy(group, "g1", "share.auto.offset.reset", "earliest",
+                "share.delivery.count.limit", "3"));
+        assertThat(handler.alterConfigs(first).responses()).extracting(AlterConfigsResourceResponse::errorCode)
+                .containsExactly(Errors.NONE.code());
+        // the legacy API replaces all of the group's configs
+        AlterConfigsRequestData second = new AlterConfigsRequestData();
+        second.resources().add(legacy(group, "g1", "share.isolation.level", "read_committed"));
+        second.resources().add(legacy(group, "g2", "share.delivery.count.limit", "11"));
+        assertThat(handler.alterConfigs(second).responses()).extracting(AlterConfigsResourceResponse::resourceName,
+                AlterConfigsResourceResponse::errorCode).containsExactly(tuple("g1", Errors.NONE.code()),
+                tuple("g2", Errors.INVALID_CONFIG.code()));
+
+        DescribeConfigsRequestData describe = new DescribeConfigsRequestData().setIncludeSynonyms(true);
+        describe.resources().add(new DescribeConfigsResource().setResourceType(group).setResourceName("g1")
+                .setConfigurationKeys(List.of("share.isolation.level", "share.auto.offset.reset")));
+        List<DescribeConfigsResourceResult> configs = roundTrip(handler.describeConfigs(describe), (short) 4,
+                DescribeConfigsResponseData::new).results().get(0).configs();
+        assertThat(configs).extracting(DescribeConfigsResourceResult::name, DescribeConfigsResourceResult::value,
+                DescribeConfigsResourceResult::configSource).containsExactlyInAnyOrder(
+                tuple("share.isolation.level", "read_committed", (byte) 8),
+                tuple("share.auto.offset.reset", "latest", (byte) 5));
+
+        org.apache.kafka.common.message.ListConfigResourcesResponseData listed = handler.listConfigResources(
+                new org.apache.kafka.common.message.ListConfigResourcesRequestData().setResourceTypes(List.of(group)),
+                (short) 1, true);
+        assertThat(listed.configResources()).extracting(r -> r.resourceName()).containsExactly("g1");
+        assertThat(handler.listConfigResources(new org.apache.kafka.common.message.ListConfigResourcesRequestData()
+                .setResourceTypes(List.of(group)), (short) 0, true).errorCode()).isEqualTo(Errors.UNSUPPORTED_VERSION.code());
+    }
+
+    @Test
     void legacyAlterRefusesBadInputPerResource() {
         AlterConfigsRequestData request = new AlterConfigsRequestData().setValidateOnly(false);
         request.resources().add(legacy(TOPIC, "events", "retention.ms", "forever"));
@@ -189,7 +223,7 @@ class ConfigsHandlerTest {
     @Test
     void describeRefusesUnsupportedTypesAndOtherBrokers() {
         DescribeConfigsRequestData request = new DescribeConfigsRequestData();
-        request.resources().add(new DescribeConfigsResource().setResourceType(ConfigResource.Type.GROUP.id())
+        request.resources().add(new DescribeConfigsResource().setResourceType(ConfigResource.Type.CLIENT_METRICS.id())
                 .setResourceName("g").setConfigurationKeys(null));
         request.resources().add(new DescribeConfigsResource().setResourceType(BROKER).setResourceName("zero")
                 .setConfigurationKeys(null));
@@ -204,7 +238,7 @@ class ConfigsHandlerTest {
 
         assertThat(response.results()).extracting(DescribeConfigsResult::errorCode, DescribeConfigsResult::errorMessage)
                 .containsExactly(
-                        tuple(Errors.INVALID_REQUEST.code(), "Unsupported resource type: 32"),
+                        tuple(Errors.INVALID_REQUEST.code(), "Unsupported resource type: 16"),
                         tuple(Errors.INVALID_REQUEST.code(), "Broker id must be an integer, but it is: zero"),
                         tuple(Errors.INVALID_REQUEST.code(), "Broker id must not be empty"),
                         tuple(Errors.INVALID_REQUEST.code(), "Unexpected broker id, expected 3 but received 0"),

@@ -1,5 +1,7 @@
 package io.gregor.coordinator.consumer;
 
+import io.gregor.coordinator.GroupSettings;
+
 import java.util.List;
 
 /**
@@ -11,11 +13,25 @@ import java.util.List;
  * @param assignors           group.consumer.assignors: names ("uniform", "range") or Kafka's class names; the first is the default
  * @param migrationPolicy     group.consumer.migration.policy
  * @param classicMaxSize      group.max.size: a downgrade to a classic group larger than this is refused
+ * @param groupSettings       each group's own consumer.session.timeout.ms and consumer.heartbeat.interval.ms (GROUP
+ *                            configs), null when groups have none
  */
 public record ConsumerGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs, int maxSize, List<String> assignors,
-                                  MigrationPolicy migrationPolicy, int classicMaxSize) {
+                                  MigrationPolicy migrationPolicy, int classicMaxSize, GroupSettings groupSettings) {
     public ConsumerGroupConfig(int sessionTimeoutMs, int heartbeatIntervalMs, int maxSize, List<String> assignors) {
-        this(sessionTimeoutMs, heartbeatIntervalMs, maxSize, assignors, MigrationPolicy.BIDIRECTIONAL, Integer.MAX_VALUE);
+        this(sessionTimeoutMs, heartbeatIntervalMs, maxSize, assignors, MigrationPolicy.BIDIRECTIONAL, Integer.MAX_VALUE,
+                null);
+    }
+
+    /** The group's consumer.session.timeout.ms, else the broker's group.consumer.session.timeout.ms. */
+    public int sessionTimeoutMs(String groupId) {
+        return groupSettings == null ? sessionTimeoutMs : groupSettings.intValue(groupId, "consumer.session.timeout.ms");
+    }
+
+    /** The group's consumer.heartbeat.interval.ms, else the broker's group.consumer.heartbeat.interval.ms. */
+    public int heartbeatIntervalMs(String groupId) {
+        return groupSettings == null ? heartbeatIntervalMs
+                : groupSettings.intValue(groupId, "consumer.heartbeat.interval.ms");
     }
 
     public ConsumerGroupConfig {

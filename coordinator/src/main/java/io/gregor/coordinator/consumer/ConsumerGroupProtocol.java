@@ -231,7 +231,7 @@ public final class ConsumerGroupProtocol {
         ConsumerGroupHeartbeatResponseData response = new ConsumerGroupHeartbeatResponseData()
                 .setMemberId(member.memberId)
                 .setMemberEpoch(member.memberEpoch)
-                .setHeartbeatIntervalMs(config.heartbeatIntervalMs());
+                .setHeartbeatIntervalMs(config.heartbeatIntervalMs(group.groupId()));
         // the assignment goes out on a full request (join, or a client recovering) or when it changed
         boolean fullRequest = epoch == 0 || (request.rebalanceTimeoutMs() != -1
                 && (request.subscribedTopicNames() != null || regex != null) && owned != null);
@@ -465,7 +465,7 @@ public final class ConsumerGroupProtocol {
 
     void touchSession(ConsumerGroup group, ConsumerGroupMember member) {
         // a classic member keeps the session timeout of its JoinGroup, as in Kafka
-        int timeout = member.classic != null ? member.classic.sessionTimeoutMs() : config.sessionTimeoutMs();
+        int timeout = member.classic != null ? member.classic.sessionTimeoutMs() : config.sessionTimeoutMs(group.groupId());
         member.sessionDeadlineMs = time.milliseconds() + timeout;
         if (!member.sessionCheckScheduled) {
             member.sessionCheckScheduled = true;

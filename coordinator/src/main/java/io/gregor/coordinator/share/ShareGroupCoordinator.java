@@ -370,7 +370,6 @@ public final class ShareGroupCoordinator implements AutoCloseable {
             return Errors.NON_EMPTY_GROUP;
         }
         groups.remove(groupId);
-        groupConfigs.forget(groupId);
         metadata.delete(groupId).whenComplete((v, e) -> {
             if (e != null) {
                 log.warn("Cannot delete share group {} from __consumer_offsets: {}", groupId, e.toString());
