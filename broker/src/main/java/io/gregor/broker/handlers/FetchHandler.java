@@ -220,7 +220,7 @@ public final class FetchHandler {
                             result.hasError = true; // answer at once: the follower must truncate first
                             continue;
                         }
-                        partition.updateFollower(replicaId, fp.fetchOffset(), now);
+                        partition.updateFollower(replicaId, fp.fetchOffset(), fp.logStartOffset(), now);
                         // a leader throttle sends a throttled follower nothing while its rate is exceeded
                         upTo = topics.replicationThrottles().leaderShouldThrottle(partition, replicaId,
                                 partition.localBrokerId()) ? fp.fetchOffset() : Long.MAX_VALUE;
