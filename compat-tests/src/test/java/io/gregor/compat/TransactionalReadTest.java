@@ -185,6 +185,45 @@ class TransactionalReadTest {
         }
     }
 
+    /**
+     * fetch.min.bytes above a marker's size: the commit makes the whole transaction readable at once and the parked
+     * fetch counts all of it (Kafka measures a delayed fetch up to the LSO), whether the transaction's records came
+     * before the fetch parked or while it was parked. Before, only the marker's bytes counted and the consumer waited
+     * out its 30 s fetch.max.wait.ms.
+     */
+    @Test
+    void aCommitCountsTheWholeTransactionTowardAParkedFetchsMinBytes() throws Exception {
+        String topic = TestDirs.uniqueTopic("txn-min-bytes");
+        Clients.createTopic(broker.bootstrapServers(), topic, 1);
+        TopicPartition tp = new TopicPartition(topic, 0);
+        // 200 records of a few bytes: about 2 KiB in one batch; a marker is 78 bytes
+        await().atMost(Clients.TIMEOUT).until(() -> produceTxn(topic, 9000, (short) 0, 0, "m", 200) == Errors.NONE);
+        try (KafkaConsumer<String, String> committed = Clients.consumer(broker.bootstrapServers(), Map.of(
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed", ConsumerConfig.FETCH_MIN_BYTES_CONFIG, 1500,
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 30_000, ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, 60_000))) {
+            committed.assign(List.of(tp));
+            committed.seekToBeginning(List.of(tp));
+            assertThat(committed.poll(Duration.ofMillis(500)).isEmpty()).isTrue(); // parked behind the open transaction
+            assertThat(writeMarker(topic, 9000, (short) 0, true, 0)).isEqualTo(Errors.NONE);
+            List<ConsumerRecord<String, String>> first = new ArrayList<>();
+            await("records written before the fetch parked").until(() -> {
+                committed.poll(Duration.ofMillis(200)).forEach(first::add);
+                return first.size() >= 200;
+            });
+
+            assertThat(committed.poll(Duration.ofMillis(500)).isEmpty()).isTrue(); // parked at the log end
+            assertThat(produceTxn(topic, 9000, (short) 0, 200, "n", 200)).isEqualTo(Errors.NONE);
+            assertThat(writeMarker(topic, 9000, (short) 0, true, 0)).isEqualTo(Errors.NONE);
+            List<ConsumerRecord<String, String>> second = new ArrayList<>();
+            await("records written while the fetch was parked").until(() -> {
+                committed.poll(Duration.ofMillis(200)).forEach(second::add);
+                return second.size() >= 200;
+            });
+            assertThat(second.get(0).value()).isEqualTo("n0");
+            committed.close(CloseOptions.timeout(Duration.ofMillis(500)));
+        }
+    }
+
     @Test
     void markersAnswerKafkasPerPartitionErrors() throws Exception {
         String topic = TestDirs.uniqueTopic("txn-errors");

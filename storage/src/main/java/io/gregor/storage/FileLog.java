@@ -57,6 +57,16 @@ public final class FileLog implements PartitionLog {
             return new CompressedRecordsValidator();
         }
 
+        /**
+         * Runs a truncation that cuts below the active segment with the log cleaner kept off the log, then moves
+         * the cleaner's checkpoint down to the new active segment's base if it was above it (Kafka's
+         * LogManager.truncateTo / truncateFullyAndStartAt with LogCleanerManager.maybeTruncateCheckpoint): the
+         * data written after the cut must count as dirty. The default just runs it.
+         */
+        default void truncateBelowActiveSegment(FileLog log, Runnable truncation) {
+            truncation.run();
+        }
+
         /** Test hook, called at each step of a segment swap so a test can simulate a crash there. */
         default void swapReached(String step) {
         }
@@ -569,6 +579,14 @@ public final class FileLog implements PartitionLog {
 
     @Override
     public void truncateTo(long offset) {
+        if (offset < activeSegment.baseOffset) {
+            hooks.truncateBelowActiveSegment(this, () -> truncateToLocked(offset));
+        } else {
+            truncateToLocked(offset);
+        }
+    }
+
+    private void truncateToLocked(long offset) {
         appendLock.lock();
         try {
             if (closed) {
@@ -622,6 +640,10 @@ public final class FileLog implements PartitionLog {
 
     @Override
     public void truncateFullyAndStartAt(long offset) {
+        hooks.truncateBelowActiveSegment(this, () -> truncateFullyLocked(offset));
+    }
+
+    private void truncateFullyLocked(long offset) {
         appendLock.lock();
         try {
             if (closed) {

@@ -88,6 +88,21 @@ public final class FileLogManager implements LogManager {
             }
 
             @Override
+            public void truncateBelowActiveSegment(FileLog l, Runnable truncation) {
+                // waits for a cleaning round of this log to end: its swap must not meet the truncation
+                LogCleaner pausedIn = cleaner;
+                pausedIn.pause(l.topicPartition());
+                try {
+                    truncation.run();
+                    if (pausedIn.maybeTruncateCheckpoint(l, l.activeSegmentBaseOffset())) {
+                        checkpointCleaner(dirOf.get(l.topicPartition()));
+                    }
+                } finally {
+                    pausedIn.resume(l.topicPartition());
+                }
+            }
+
+            @Override
             public void swapReached(String step) {
                 swapObserver.accept(step);
             }

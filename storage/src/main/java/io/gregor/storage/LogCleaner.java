@@ -140,6 +140,23 @@ final class LogCleaner {
         return roundsFailed.get();
     }
 
+    /**
+     * Kafka's maybeTruncateCheckpoint: a compacted log truncated below its first dirty offset is dirty again from
+     * {@code offset} (the new active segment's base). True when the checkpoint moved.
+     */
+    boolean maybeTruncateCheckpoint(FileLog l, long offset) {
+        if (!l.config().compact()) {
+            return false;
+        }
+        TopicPartition tp = l.topicPartition();
+        Long existing = firstDirtyOffsets.get(tp);
+        if (existing != null && existing > offset) {
+            firstDirtyOffsets.put(tp, offset);
+            return true;
+        }
+        return false;
+    }
+
     /** The log is gone (deleted): its checkpoint entry goes too. */
     void forget(TopicPartition tp) {
         firstDirtyOffsets.remove(tp);

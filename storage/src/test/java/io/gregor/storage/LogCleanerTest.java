@@ -174,6 +174,43 @@ class LogCleanerTest {
         assertThat(manager.cleaner().firstDirtyOffsets()).containsEntry(TP, activeBase);
     }
 
+    /**
+     * A follower below the leader's log start truncates fully and restarts at the leader's offset, here below the
+     * old log's cleaned part: as in Kafka the cleaner's checkpoint drops to the new start, so what is written after
+     * is cleaned from there. Before, the old checkpoint made the cleaner take everything below it as clean.
+     */
+    @Test
+    void aFullTruncationMovesTheCleanerCheckpointDownToTheNewLogStart() throws IOException {
+        FileLog log = (FileLog) open(false).getOrCreate(TP, Uuids.random(), compacted());
+        for (int i = 0; i < 300; i++) {
+            put(log, T0, "old" + (i % 8), "v" + i);
+        }
+        log.roll();
+        put(log, T0, "old0", "active");
+        assertThat(manager.cleaner().cleanFilthiestLog(T0 + 1000)).isNotNull();
+        assertThat(manager.cleaner().firstDirtyOffsets()).containsEntry(TP, 300L);
+
+        log.truncateFullyAndStartAt(100);
+        assertThat(manager.cleaner().firstDirtyOffsets()).containsEntry(TP, 100L);
+        assertThat(Files.readAllLines(dir.resolve("cleaner-offset-checkpoint"))).contains("orders 0 100");
+        // the new data: keys a* overwritten below the old checkpoint (300), keys b* above it
+        for (int i = 0; i < 200; i++) {
+            put(log, T0, "a" + (i % 4), "v" + i);
+        }
+        for (int i = 0; i < 100; i++) {
+            put(log, T0, "b" + (i % 4), "v" + i);
+        }
+        log.roll();
+        put(log, T0, "b0", "active");
+        List<String> before = readAll(log, 100);
+        while (manager.cleaner().cleanFilthiestLog(T0 + 2000) != null) {
+            // until nothing is dirty
+        }
+        List<String> expected = new ArrayList<>(latestPerKey(before.subList(0, before.size() - 1)));
+        expected.add(before.get(before.size() - 1));
+        assertThat(readAll(log, log.logStartOffset())).isEqualTo(expected);
+    }
+
     @Test
     void aSmallDedupeBufferCleansInSeveralBoundedPasses() {
         // room for 90 keys (100 slots of 24 bytes at load factor 0.9): each pass maps at most 90 records

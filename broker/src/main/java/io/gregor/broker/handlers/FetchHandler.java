@@ -103,7 +103,7 @@ public final class FetchHandler {
             return false;
         };
         purgatory.await(watched, first.bytes, data.minBytes(), data.maxWaitMs(), replica,
-                committed ? visibleEndMoved : null, visibleEndMoved,
+                committed ? visibleEndMoved : null, committed ? bytesAboveVisibleEnd(first) : 0, visibleEndMoved,
                 () -> {
                     try {
                         answer.complete(answered(context, read(data, topicsToRead, byId, replicaId, refused), replicaId));
@@ -120,6 +120,28 @@ public final class FetchHandler {
             topicMetrics.fetched(result.topicsRead.get(i), result.topicBytes.get(i), replicaId >= 0);
         }
         return context.answer(result.response);
+    }
+
+    /**
+     * A read_committed fetch's bytes between the LSO it read up to and the high watermark (an open transaction's):
+     * a commit makes them readable, and they count toward min.bytes then, as Kafka measures its delayed fetch
+     * from the fetch position to the LSO. Only batch headers are read (a file slice, no copy).
+     */
+    private static long bytesAboveVisibleEnd(Result first) {
+        long bytes = 0;
+        for (int i = 0; i < first.logs.size(); i++) {
+            PartitionLog log = first.logs.get(i);
+            long visible = first.visibleEnds.get(i);
+            long hw = log.highWatermark();
+            if (visible < hw) {
+                try {
+                    bytes += log.read(visible, Integer.MAX_VALUE, hw, false).records().size();
+                } catch (RuntimeException e) {
+                    // moved meanwhile (truncated, deleted): the wait counts what comes next only
+                }
+            }
+        }
+        return bytes;
     }
 
     /** What a fetch may read up to: the log end for a replica, else the LSO (read_committed) or the HW. */
@@ -198,7 +220,7 @@ public final class FetchHandler {
                             result.hasError = true; // answer at once: the follower must truncate first
                             continue;
                         }
-                        partition.updateFollower(replicaId, fp.fetchOffset(), now);
+                        partition.updateFollower(replicaId, fp.fetchOffset(), fp.logStartOffset(), now);
                         // a leader throttle sends a throttled follower nothing while its rate is exceeded
                         upTo = topics.replicationThrottles().leaderShouldThrottle(partition, replicaId,
                                 partition.localBrokerId()) ? fp.fetchOffset() : Long.MAX_VALUE;

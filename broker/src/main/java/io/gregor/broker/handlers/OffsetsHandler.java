@@ -3,6 +3,7 @@ package io.gregor.broker.handlers;
 import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.acl.AclOperation;
 import io.gregor.broker.Topics;
+import io.gregor.broker.metadata.BrokerInfo;
 import io.gregor.broker.replica.Partition;
 import io.gregor.storage.PartitionLog;
 import io.gregor.storage.TimestampOffset;
@@ -20,6 +21,8 @@ import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData.EpochEnd
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -150,6 +153,7 @@ public final class OffsetsHandler {
     private CompletionStage<DeleteRecordsResponseData> deleteRecords(KafkaRequest request) {
         DeleteRecordsRequestData data = request.body();
         DeleteRecordsResponseData response = new DeleteRecordsResponseData();
+        List<CompletableFuture<Void>> waits = new ArrayList<>();
         for (DeleteRecordsRequestData.DeleteRecordsTopic topic : data.topics()) {
             DeleteRecordsResponseData.DeleteRecordsTopicResult topicResult =
                     new DeleteRecordsResponseData.DeleteRecordsTopicResult().setName(topic.name());
@@ -177,12 +181,26 @@ public final class OffsetsHandler {
                 }
                 long offset = p.offset() == -1 ? log.highWatermark() : p.offset();
                 try {
-                    result.setLowWatermark(log.deleteRecordsBefore(offset));
+                    log.deleteRecordsBefore(offset);
                 } catch (RuntimeException e) {
                     result.setErrorCode(StorageErrors.toKafka(e).code());
+                    continue;
                 }
+                // as Kafka, the answer waits until every live replica's log start reached the offset
+                waits.add(partition.get().awaitLowWatermark(offset, this::live, data.timeoutMs())
+                        .thenAccept(r -> result.setErrorCode(r.error().code()).setLowWatermark(r.lowWatermark())));
             }
         }
-        return CompletableFuture.completedFuture(response);
+        return CompletableFuture.allOf(waits.toArray(CompletableFuture[]::new)).thenApply(done -> response);
+    }
+
+    /** Whether a broker is registered now (a follower on a dead broker does not hold DeleteRecords back). */
+    private boolean live(int brokerId) {
+        for (BrokerInfo b : topics.store().liveBrokers()) {
+            if (b.id() == brokerId) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -160,6 +160,23 @@ public final class ClientQuotas {
         }
     }
 
+    /**
+     * The limits of a request whose byte-rate quota is {@code byteRate} (null for APIs without one), or null when
+     * neither that quota nor request_percentage is set for anyone: such a request needs no lookup at all.
+     */
+    Limit[] limitsFor(QuotaType byteRate, String user, String clientId) {
+        boolean[] types = typeActive;
+        if (!types[QuotaType.REQUEST.ordinal()] && (byteRate == null || !types[byteRate.ordinal()])) {
+            return null;
+        }
+        return limits(user, clientId);
+    }
+
+    /** How many (user, client id) pairs have their limits resolved and cached (for tests). */
+    int resolvedClients() {
+        return resolved.size();
+    }
+
     /** The limits that apply to a client, by {@link QuotaType} ordinal (null where unlimited). */
     Limit[] limits(String user, String clientId) {
         if (clientId == null) {

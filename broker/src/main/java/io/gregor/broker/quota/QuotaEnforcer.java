@@ -80,7 +80,12 @@ public final class QuotaEnforcer implements RequestThrottler {
         if (follower) {
             return null;
         }
-        ClientQuotas.Limit[] limits = limits(request);
+        QuotaType byteRate = api == ApiKeys.PRODUCE ? QuotaType.PRODUCE : api == ApiKeys.FETCH ? QuotaType.FETCH : null;
+        ClientQuotas.Limit[] limits = quotas.limitsFor(byteRate, request.connection().principal().getName(),
+                request.clientId());
+        if (limits == null) {
+            return null; // e.g. only producer quotas set: a fetch has nothing to count
+        }
         long now = time.milliseconds();
         long bandwidthMs = 0;
         double fetchedBytes = 0;

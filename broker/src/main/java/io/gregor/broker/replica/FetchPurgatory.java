@@ -49,18 +49,20 @@ public final class FetchPurgatory {
     /** As above; a {@code replica} fetch waits for appends rather than for the high watermark. */
     public void await(Collection<TopicPartition> partitions, long bytesSoFar, long minBytes, long maxWaitMs,
                       boolean replica, BooleanSupplier appendedMeanwhile, Runnable complete) {
-        await(partitions, bytesSoFar, minBytes, maxWaitMs, replica, null, appendedMeanwhile, complete);
+        await(partitions, bytesSoFar, minBytes, maxWaitMs, replica, null, 0, appendedMeanwhile, complete);
     }
 
     /**
      * As above; when {@code visibleEndMoved} is given (a read_committed fetch, which reads below the last
      * stable offset), high watermark moves count only once it says what the fetch can see has moved: data of an
-     * open transaction is not worth waking for.
+     * open transaction is not worth waking for. {@code bytesHeldBack}: the bytes already below the high watermark
+     * but above what the fetch could see (an open transaction's); they count once the visible end moves.
      */
     public void await(Collection<TopicPartition> partitions, long bytesSoFar, long minBytes, long maxWaitMs,
-                      boolean replica, BooleanSupplier visibleEndMoved, BooleanSupplier appendedMeanwhile,
-                      Runnable complete) {
+                      boolean replica, BooleanSupplier visibleEndMoved, long bytesHeldBack,
+                      BooleanSupplier appendedMeanwhile, Runnable complete) {
         Waiter waiter = new Waiter(partitions, bytesSoFar, minBytes, replica, visibleEndMoved, complete);
+        waiter.heldBack.set(bytesHeldBack);
         for (TopicPartition tp : partitions) {
             watchers.computeIfAbsent(tp, k -> ConcurrentHashMap.newKeySet()).add(waiter);
         }
@@ -91,8 +93,7 @@ public final class FetchPurgatory {
             return;
         }
         for (Waiter w : waiting) {
-            if (w.replica == replica && (w.visibleEndMoved == null || w.visibleEndMoved.getAsBoolean())
-                    && w.bytes.addAndGet(bytes) >= w.minBytes) {
+            if (w.replica == replica && w.count(bytes) >= w.minBytes) {
                 if (inline) {
                     w.fire();
                 } else {
@@ -117,6 +118,8 @@ public final class FetchPurgatory {
         final boolean replica;
         final BooleanSupplier visibleEndMoved;
         final Runnable complete;
+        /** A read_committed fetch's bytes that the high watermark passed while the LSO stayed behind them. */
+        final AtomicLong heldBack = new AtomicLong();
         final AtomicBoolean fired = new AtomicBoolean();
         volatile ScheduledFuture<?> timeout;
 
@@ -128,6 +131,24 @@ public final class FetchPurgatory {
             this.minBytes = minBytes;
             this.replica = replica;
             this.complete = complete;
+        }
+
+        /**
+         * Counts {@code moved} bytes that the high watermark passed; returns the bytes this fetch can now read.
+         * A read_committed fetch holds them back until its visible end (the LSO) moves: a commit marker makes
+         * the whole transaction readable at once, as Kafka's delayed fetch measures up to the LSO, so a
+         * fetch.min.bytes above the marker's size completes on the commit instead of waiting max.wait.ms. (With
+         * another transaction still open past the LSO this over-counts: the fetch answers early, never late.)
+         */
+        long count(long moved) {
+            if (visibleEndMoved == null) {
+                return bytes.addAndGet(moved);
+            }
+            if (!visibleEndMoved.getAsBoolean()) {
+                heldBack.addAndGet(moved);
+                return bytes.get();
+            }
+            return bytes.addAndGet(moved + heldBack.getAndSet(0));
         }
 
         void fire() {

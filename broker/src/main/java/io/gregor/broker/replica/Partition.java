@@ -23,6 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
 
 /**
  * A partition hosted by this broker: its log plus the replica state around it. As leader it tracks each
@@ -57,6 +58,8 @@ public final class Partition {
     private volatile IsrChangeListener isrChanges = shrink -> { };
     /** acks=all produces waiting for the high watermark, in offset order. Guarded by this. */
     private final ArrayDeque<PendingProduce> pending = new ArrayDeque<>();
+    /** DeleteRecords waiting for the low watermark to reach their offset. Guarded by this. */
+    private final List<PendingDelete> pendingDeletes = new ArrayList<>();
     /** Appends above the high watermark (end offset, bytes), to tell waiting consumers how much arrived. */
     private final ArrayDeque<long[]> unreplicated = new ArrayDeque<>();
 
@@ -179,6 +182,7 @@ public final class Partition {
         followers.clear();
         unreplicated.clear();
         failPending(Errors.NOT_LEADER_OR_FOLLOWER);
+        failPendingDeletes();
         if (wasLeader) {
             logger.info("{}: follower of {} at epoch {}", topicPartition, leaderId, leaderEpoch);
             purgatory.wakeAll(topicPartition);
@@ -266,15 +270,19 @@ public final class Partition {
 
     /**
      * A follower fetched from {@code fetchOffset}: that is its log end offset. Updates when it was last
-     * caught up, may add it to the ISR and may move the high watermark.
+     * caught up, may add it to the ISR and may move the high watermark. {@code followerLogStartOffset} (-1 from
+     * fetches before version 5) is what DeleteRecords waits for.
      */
-    public void updateFollower(int replicaId, long fetchOffset, long nowMs) {
+    public void updateFollower(int replicaId, long fetchOffset, long followerLogStartOffset, long nowMs) {
         FollowerState f = followers.get(replicaId);
         if (f == null || !leader) {
             return;
         }
         long leaderEnd = log.logEndOffset();
+        boolean startMoved;
         synchronized (f) {
+            startMoved = followerLogStartOffset != f.logStartOffset;
+            f.logStartOffset = followerLogStartOffset;
             if (fetchOffset >= leaderEnd) {
                 f.lastCaughtUpMs = nowMs;
             } else if (fetchOffset >= f.leaderEndAtLastFetch) {
@@ -288,6 +296,85 @@ public final class Partition {
             expandIsr(replicaId);
         }
         maybeAdvanceHighWatermark();
+        if (startMoved) {
+            completeDeletes();
+        }
+    }
+
+    /**
+     * Kafka's low watermark: the smallest log start offset of this leader and of its followers on live brokers
+     * ({@code alive}); a follower that has not reported one yet holds it at -1.
+     */
+    public long lowWatermark(IntPredicate alive) {
+        long low = log.logStartOffset();
+        for (Map.Entry<Integer, FollowerState> e : followers.entrySet()) {
+            if (alive.test(e.getKey())) {
+                FollowerState f = e.getValue();
+                synchronized (f) {
+                    low = Math.min(low, f.logStartOffset);
+                }
+            }
+        }
+        return low;
+    }
+
+    /**
+     * DeleteRecords after the leader moved its log start to {@code offset}: completes with the low watermark once
+     * every live replica's log start reached it (Kafka's DelayedDeleteRecords), with REQUEST_TIMED_OUT after
+     * {@code timeoutMs}, or NOT_LEADER_OR_FOLLOWER if leadership moves first. Followers report their log start
+     * in their fetches, after taking the leader's from a fetch answer.
+     */
+    public CompletableFuture<DeleteResult> awaitLowWatermark(long offset, IntPredicate alive, long timeoutMs) {
+        CompletableFuture<DeleteResult> done = new CompletableFuture<>();
+        synchronized (this) {
+            if (!leader) {
+                done.complete(new DeleteResult(Errors.NOT_LEADER_OR_FOLLOWER, -1));
+                return done;
+            }
+            long low = lowWatermark(alive);
+            if (low >= offset || timer == null) {
+                done.complete(new DeleteResult(Errors.NONE, low));
+                return done;
+            }
+            PendingDelete d = new PendingDelete(offset, alive, done);
+            pendingDeletes.add(d);
+            d.timeout = timer.schedule(() -> {
+                synchronized (this) {
+                    pendingDeletes.remove(d);
+                }
+                done.complete(new DeleteResult(Errors.REQUEST_TIMED_OUT, -1));
+            }, timeoutMs, TimeUnit.MILLISECONDS);
+        }
+        return done;
+    }
+
+    /** A DeleteRecords answer for one partition: its error, and the low watermark when there is none. */
+    public record DeleteResult(Errors error, long lowWatermark) {
+    }
+
+    private void completeDeletes() {
+        List<Runnable> ready = new ArrayList<>();
+        synchronized (this) {
+            for (Iterator<PendingDelete> it = pendingDeletes.iterator(); it.hasNext(); ) {
+                PendingDelete d = it.next();
+                long low = lowWatermark(d.alive);
+                if (low >= d.offset) {
+                    it.remove();
+                    d.timeout.cancel(false);
+                    ready.add(() -> d.done.complete(new DeleteResult(Errors.NONE, low)));
+                }
+            }
+        }
+        ready.forEach(Runnable::run);
+    }
+
+    private void failPendingDeletes() {
+        List<PendingDelete> all = new ArrayList<>(pendingDeletes);
+        pendingDeletes.clear();
+        for (PendingDelete d : all) {
+            d.timeout.cancel(false);
+            d.done.complete(new DeleteResult(Errors.NOT_LEADER_OR_FOLLOWER, -1));
+        }
     }
 
     private synchronized void expandIsr(int replicaId) {
@@ -450,6 +537,7 @@ public final class Partition {
 
     private static final class FollowerState {
         long logEndOffset = -1;
+        long logStartOffset = -1;
         long lastCaughtUpMs;
         long leaderEndAtLastFetch = -1;
         long lastFetchMs;
@@ -458,6 +546,19 @@ public final class Partition {
             // an ISR member gets a full lag period to make its first fetch
             this.lastCaughtUpMs = nowMs;
             this.lastFetchMs = nowMs;
+        }
+    }
+
+    private static final class PendingDelete {
+        final long offset;
+        final IntPredicate alive;
+        final CompletableFuture<DeleteResult> done;
+        volatile ScheduledFuture<?> timeout;
+
+        PendingDelete(long offset, IntPredicate alive, CompletableFuture<DeleteResult> done) {
+            this.offset = offset;
+            this.alive = alive;
+            this.done = done;
         }
     }
 

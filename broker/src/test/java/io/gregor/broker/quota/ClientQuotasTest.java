@@ -50,6 +50,26 @@ class ClientQuotasTest {
     }
 
     @Test
+    void aRequestWhoseQuotaTypesAreSetForNobodyLooksNothingUp() {
+        LocalMetadataStore store = new LocalMetadataStore(dir);
+        ClientQuotas quotas = new ClientQuotas(store, 11, 1000, Time.SYSTEM);
+        set(store, new QuotaEntity("alice", null), "producer_byte_rate", 100.0);
+        quotas.reload();
+        // only a producer quota anywhere: fetches and other APIs resolve nothing (no key, no map lookup)
+        assertThat(quotas.limitsFor(QuotaType.FETCH, "alice", "app")).isNull();
+        assertThat(quotas.limitsFor(null, "alice", "app")).isNull();
+        assertThat(quotas.resolvedClients()).isZero();
+        assertThat(quotas.limitsFor(QuotaType.PRODUCE, "alice", "app")[QuotaType.PRODUCE.ordinal()].bound())
+                .isEqualTo(100.0);
+        assertThat(quotas.resolvedClients()).isEqualTo(1);
+        // a request quota applies to every API: fetches look their limits up again
+        set(store, new QuotaEntity(null, D), "request_percentage", 50.0);
+        quotas.reload();
+        assertThat(quotas.limitsFor(QuotaType.FETCH, "bob", "x")[QuotaType.REQUEST.ordinal()].bound()).isEqualTo(50.0);
+        assertThat(quotas.limitsFor(null, "bob", "x")).isNotNull();
+    }
+
+    @Test
     void clientsShareARateAsKafkaGroupsThem() {
         LocalMetadataStore store = new LocalMetadataStore(dir);
         ClientQuotas quotas = new ClientQuotas(store, 11, 1000, Time.SYSTEM);
