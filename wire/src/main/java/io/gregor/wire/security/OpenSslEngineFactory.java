@@ -64,16 +64,14 @@ public class OpenSslEngineFactory extends DefaultSslEngineFactory {
 
     @SuppressWarnings("unchecked")
     private SslContext build(Map<String, ?> configs) throws GeneralSecurityException, SSLException {
-        SslContextBuilder builder;
-        if (keystore() != null) {
-            String algorithm = (String) configs.get(SslConfigs.SSL_KEYMANAGER_ALGORITHM_CONFIG);
-            KeyManagerFactory keys = KeyManagerFactory.getInstance(algorithm != null ? algorithm
-                    : KeyManagerFactory.getDefaultAlgorithm());
-            keys.init(keystore(), keyPassword(configs));
-            builder = SslContextBuilder.forServer(keys);
-        } else {
-            throw new IllegalArgumentException("no keystore");
+        if (keystore() == null) {
+            throw new IllegalArgumentException("no keystore"); // a TLS listener always has one (ListenerSecurity)
         }
+        String algorithm = (String) configs.get(SslConfigs.SSL_KEYMANAGER_ALGORITHM_CONFIG);
+        KeyManagerFactory keys = KeyManagerFactory.getInstance(algorithm != null ? algorithm
+                : KeyManagerFactory.getDefaultAlgorithm());
+        keys.init(keystore(), keyPassword(configs));
+        SslContextBuilder builder = SslContextBuilder.forServer(keys);
         String trustAlgorithm = (String) configs.get(SslConfigs.SSL_TRUSTMANAGER_ALGORITHM_CONFIG);
         TrustManagerFactory trust = TrustManagerFactory.getInstance(trustAlgorithm != null ? trustAlgorithm
                 : TrustManagerFactory.getDefaultAlgorithm());
@@ -122,10 +120,5 @@ public class OpenSslEngineFactory extends DefaultSslEngineFactory {
             return super.createServerSslEngine(peerHost, peerPort);
         }
         return openSsl.newEngine(ByteBufAllocator.DEFAULT, peerHost, peerPort);
-    }
-
-    /** Whether server engines come from OpenSSL (false: the JDK's, as in Kafka). */
-    public boolean openSsl() {
-        return openSsl != null;
     }
 }
