@@ -74,9 +74,9 @@ class SecurityTest {
         props.put("broker.id", "0");
         props.put("log.dirs", dir.resolve("data").toString());
         props.put("listeners", "PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0,"
-                + "SASL_SSL://127.0.0.1:0,MTLS://127.0.0.1:0,PEM://127.0.0.1:0");
+                + "SASL_SSL://127.0.0.1:0,MTLS://127.0.0.1:0,PEM://127.0.0.1:0,CIPHERS://127.0.0.1:0");
         props.put("listener.security.protocol.map",
-                "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,MTLS:SSL,PEM:SSL");
+                "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL,MTLS:SSL,PEM:SSL,CIPHERS:SSL");
         // the same key as inline PEM text, TLS 1.3 only
         String[] pem = certs.brokerKeyAndChainPem();
         props.put("listener.name.pem.ssl.keystore.type", "PEM");
@@ -85,7 +85,10 @@ class SecurityTest {
         props.put("listener.name.pem.ssl.enabled.protocols", "TLSv1.3");
         props.put("inter.broker.listener.name", "PLAINTEXT");
         // a keystore file per TLS listener (Kafka cannot unset a broker-wide ssl.keystore.location for the PEM one)
-        for (String listener : List.of("ssl", "sasl_ssl", "mtls")) {
+        // one TLS 1.2 cipher suite only
+        props.put("listener.name.ciphers.ssl.enabled.protocols", "TLSv1.2");
+        props.put("listener.name.ciphers.ssl.cipher.suites", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+        for (String listener : List.of("ssl", "sasl_ssl", "mtls", "ciphers")) {
             props.put("listener.name." + listener + ".ssl.keystore.type", "PKCS12");
             props.put("listener.name." + listener + ".ssl.keystore.location", certs.brokerKeystore.toString());
             props.put("listener.name." + listener + ".ssl.keystore.password", TestCertificates.PASSWORD);
@@ -209,6 +212,18 @@ class SecurityTest {
         tls12.put("ssl.enabled.protocols", "TLSv1.2");
         tls12.put("ssl.protocol", "TLSv1.2");
         assertThatThrownBy(() -> describeClusterOver("PEM", tls12)).isInstanceOf(SslAuthenticationException.class);
+    }
+
+    @Test
+    void cipherSuitesAsKafkaReadsThem() {
+        Map<String, Object> listed = ssl();
+        listed.put("ssl.enabled.protocols", "TLSv1.2");
+        listed.put("ssl.protocol", "TLSv1.2");
+        listed.put("ssl.cipher.suites", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+        roundTrip("CIPHERS", listed, "cipher-client", 5);
+        Map<String, Object> other = new HashMap<>(listed);
+        other.put("ssl.cipher.suites", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+        assertThatThrownBy(() -> describeClusterOver("CIPHERS", other)).isInstanceOf(SslAuthenticationException.class);
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.gregor.wire.security;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.SaslConfigs;
+import org.apache.kafka.common.config.SslConfigs;
 import org.apache.kafka.common.config.internals.BrokerSecurityConfigs;
 import org.apache.kafka.common.config.types.Password;
 import org.apache.kafka.common.network.ConnectionMode;
@@ -98,6 +99,11 @@ public final class ListenerSecurity implements AutoCloseable {
                         "listener " + listenerName + " uses " + protocol + " and needs a keystore "
                                 + "(ssl.keystore.location or ssl.keystore.key, possibly as listener.name."
                                 + listenerName.toLowerCase(Locale.ROOT) + ".ssl.keystore.location)");
+            }
+            // OpenSSL engines unless the listener names its own factory; Kafka's SslFactory still owns the settings
+            // and their reconfiguration (it makes a new factory of this class when they change)
+            if (configs.get(SslConfigs.SSL_ENGINE_FACTORY_CLASS_CONFIG) == null) {
+                configs.put(SslConfigs.SSL_ENGINE_FACTORY_CLASS_CONFIG, OpenSslEngineFactory.class);
             }
             ssl = new SslFactory(ConnectionMode.SERVER);
             ssl.configure(configs);
