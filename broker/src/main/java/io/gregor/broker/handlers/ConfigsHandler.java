@@ -420,13 +420,7 @@ public final class ConfigsHandler {
                                 + " is not allowed for config key: " + op.name());
                     }
                     List<String> values = splitList(configs.getOrDefault(op.name(), defaultValue));
-                    for (String value : splitList(op.value())) {
-                        if (type == OpType.APPEND && !values.contains(value)) {
-                            values.add(value);
-                        } else if (type == OpType.SUBTRACT) {
-                            values.remove(value);
-                        }
-                    }
+                    appendOrSubtract(values, type, op.value());
                     configs.put(op.name(), String.join(",", values));
                 }
             }
@@ -448,13 +442,7 @@ public final class ConfigsHandler {
                                 + " because its type is not LIST.");
                     }
                     List<String> values = splitList(configs.get(op.name()));
-                    for (String value : splitList(op.value())) {
-                        if (type == OpType.APPEND && !values.contains(value)) {
-                            values.add(value);
-                        } else if (type == OpType.SUBTRACT) {
-                            values.remove(value);
-                        }
-                    }
+                    appendOrSubtract(values, type, op.value());
                     configs.put(op.name(), String.join(",", values));
                 }
             }
@@ -527,18 +515,23 @@ public final class ConfigsHandler {
                     String base = overrides.containsKey(op.name()) ? overrides.get(op.name())
                             : TopicConfigs.resolve(dynamicConfig.current(), Map.of()).get(op.name());
                     List<String> values = splitList(base);
-                    for (String value : splitList(op.value())) {
-                        if (type == OpType.APPEND && !values.contains(value)) {
-                            values.add(value);
-                        } else if (type == OpType.SUBTRACT) {
-                            values.remove(value);
-                        }
-                    }
+                    appendOrSubtract(values, type, op.value());
                     overrides.put(op.name(), String.join(",", values));
                 }
             }
         }
         return overrides;
+    }
+
+    /** APPEND adds each value not yet in the list; SUBTRACT removes each value, as Kafka's list operations. */
+    private static void appendOrSubtract(List<String> values, OpType type, String operand) {
+        for (String value : splitList(operand)) {
+            if (type == OpType.APPEND && !values.contains(value)) {
+                values.add(value);
+            } else if (type == OpType.SUBTRACT) {
+                values.remove(value);
+            }
+        }
     }
 
     private static List<String> splitList(String value) {

@@ -581,7 +581,7 @@ public final class SharePartitionManager implements AutoCloseable {
     }
 
     private long initialOffset(String groupId, PartitionLog log) {
-        Duration back = ShareGroupConfigs.parseReset(configs.autoOffsetReset(groupId));
+        Duration back = io.gregor.config.GroupConfigs.parseReset(configs.autoOffsetReset(groupId));
         if (back == null) {
             return log.logStartOffset();
         }

@@ -2,9 +2,6 @@ package io.gregor.coordinator.share;
 
 import io.gregor.coordinator.GroupSettings;
 
-import java.time.Duration;
-import java.util.Locale;
-
 /**
  * Each share group's own configs (Kafka's GROUP config resource: {@code share.auto.offset.reset},
  * {@code share.record.lock.duration.ms}, ...) as the share coordinator and partitions read them: the group's
@@ -15,25 +12,6 @@ public final class ShareGroupConfigs {
 
     public ShareGroupConfigs(GroupSettings settings) {
         this.settings = settings;
-    }
-
-    /** earliest, latest, or by_duration:&lt;ISO-8601 duration&gt; (how far back from now to start); null is earliest. */
-    public static Duration parseReset(String value) {
-        String v = value.trim().toLowerCase(Locale.ROOT);
-        if (v.equals("latest")) {
-            return Duration.ZERO;
-        }
-        if (v.startsWith("by_duration:")) {
-            try {
-                Duration d = Duration.parse(value.trim().substring("by_duration:".length()));
-                if (!d.isNegative()) {
-                    return d;
-                }
-            } catch (RuntimeException e) {
-                return null;
-            }
-        }
-        return null;
     }
 
     public String autoOffsetReset(String groupId) {
