@@ -281,55 +281,42 @@ public final class ConfigsHandler {
                 "Duplicate resource."));
     }
 
+    /** AlterConfigs' full replacement of a resource's configs; null values are refused, named in one exception. */
+    private static Map<String, String> replacement(AlterConfigsRequestData.AlterConfigsResource resource,
+                                                   Function<List<String>, RuntimeException> nullValuesRefused) {
+        Map<String, String> replacement = new HashMap<>();
+        List<String> nullValues = new ArrayList<>();
+        for (AlterConfigsRequestData.AlterableConfig config : resource.configs()) {
+            if (config.value() == null) {
+                nullValues.add(config.name());
+            } else {
+                replacement.put(config.name(), config.value());
+            }
+        }
+        if (!nullValues.isEmpty()) {
+            throw nullValuesRefused.apply(nullValues);
+        }
+        return replacement;
+    }
+
     private void replaceConfigs(AlterConfigsRequestData.AlterConfigsResource resource, boolean validateOnly) {
         String name = resource.resourceName();
         switch (ConfigResource.Type.forId(resource.resourceType())) {
             case TOPIC -> {
-                Map<String, String> overrides = new HashMap<>();
-                List<String> nullValues = new ArrayList<>();
-                for (AlterConfigsRequestData.AlterableConfig config : resource.configs()) {
-                    if (config.value() == null) {
-                        nullValues.add(config.name());
-                    } else {
-                        overrides.put(config.name(), config.value());
-                    }
-                }
-                if (!nullValues.isEmpty()) {
-                    throw new InvalidRequestException("Null value not supported for : " + String.join(", ", nullValues));
-                }
+                Map<String, String> overrides = replacement(resource, names -> new InvalidRequestException(
+                        "Null value not supported for : " + String.join(", ", names)));
                 existingTopic(name);
                 topics.setConfigs(name, overrides, validateOnly);
             }
             case BROKER -> {
                 checkBrokerName(name, true);
-                Map<String, String> replacement = new HashMap<>();
-                List<String> nullValues = new ArrayList<>();
-                for (AlterConfigsRequestData.AlterableConfig config : resource.configs()) {
-                    if (config.value() == null) {
-                        nullValues.add(config.name());
-                    } else {
-                        replacement.put(config.name(), config.value());
-                    }
-                }
-                if (!nullValues.isEmpty()) {
-                    throw new InvalidRequestException("Null value not supported for : " + String.join(", ", nullValues));
-                }
+                Map<String, String> replacement = replacement(resource, names -> new InvalidRequestException(
+                        "Null value not supported for : " + String.join(", ", names)));
                 alterBroker(name, stored -> replacement, validateOnly);
             }
             case GROUP -> {
-                Map<String, String> replacement = new HashMap<>();
-                List<String> nullValues = new ArrayList<>();
-                for (AlterConfigsRequestData.AlterableConfig config : resource.configs()) {
-                    if (config.value() == null) {
-                        nullValues.add(config.name());
-                    } else {
-                        replacement.put(config.name(), config.value());
-                    }
-                }
-                if (!nullValues.isEmpty()) {
-                    throw new InvalidConfigurationException("Null value not supported for group configs: "
-                            + String.join(",", nullValues));
-                }
+                Map<String, String> replacement = replacement(resource, names -> new InvalidConfigurationException(
+                        "Null value not supported for group configs: " + String.join(",", names)));
                 groupConfigs.alter(name, stored -> replacement, validateOnly);
             }
             default -> throw new InvalidRequestException("Unsupported resource type: " + resource.resourceType());
@@ -389,7 +376,7 @@ public final class ConfigsHandler {
         switch (ConfigResource.Type.forId(resource.resourceType())) {
             case TOPIC -> {
                 TopicMetadata topic = existingTopic(name);
-                topics.setConfigs(name, applyOperations(topic.configs(), resource.configs()), validateOnly);
+                topics.setConfigs(name, applyTopicOperations(topic.configs(), resource.configs()), validateOnly);
             }
             case BROKER -> {
                 checkBrokerName(name, true);
@@ -407,47 +394,24 @@ public final class ConfigsHandler {
 
     /** A broker entity's dynamic configs after the operations, as Kafka's ConfigAdminManager.prepareIncrementalConfigs. */
     private static Map<String, String> applyBrokerOperations(Map<String, String> stored, Iterable<AlterableConfig> operations) {
-        Map<String, String> configs = new TreeMap<>(stored);
-        for (AlterableConfig op : operations) {
-            OpType type = OpType.forId(op.configOperation());
-            switch (type) {
-                case SET -> configs.put(op.name(), op.value());
-                case DELETE -> configs.remove(op.name());
-                case APPEND, SUBTRACT -> {
-                    String defaultValue = BrokerConfig.listDefault(op.name());
-                    if (defaultValue == null) {
-                        throw new InvalidConfigurationException("Config value " + (type == OpType.APPEND ? "append" : "subtract")
-                                + " is not allowed for config key: " + op.name());
-                    }
-                    List<String> values = splitList(configs.getOrDefault(op.name(), defaultValue));
-                    appendOrSubtract(values, type, op.value());
-                    configs.put(op.name(), String.join(",", values));
-                }
+        return applyOperations(new TreeMap<>(stored), operations, (type, key, configs) -> {
+            String defaultValue = BrokerConfig.listDefault(key);
+            if (defaultValue == null) {
+                throw new InvalidConfigurationException("Config value " + (type == OpType.APPEND ? "append" : "subtract")
+                        + " is not allowed for config key: " + key);
             }
-        }
-        return configs;
+            return configs.getOrDefault(key, defaultValue);
+        });
     }
 
     /** A group's configs after the operations; APPEND and SUBTRACT apply to its LIST keys only, as Kafka's controller. */
     private Map<String, String> applyGroupOperations(Map<String, String> stored, Iterable<AlterableConfig> operations) {
-        Map<String, String> configs = new TreeMap<>(stored);
-        for (AlterableConfig op : operations) {
-            OpType type = OpType.forId(op.configOperation());
-            switch (type) {
-                case SET -> configs.put(op.name(), op.value());
-                case DELETE -> configs.remove(op.name());
-                case APPEND, SUBTRACT -> {
-                    if (!GroupConfigs.isList(op.name())) {
-                        throw new InvalidConfigurationException("Can't " + type + " to key " + op.name()
-                                + " because its type is not LIST.");
-                    }
-                    List<String> values = splitList(configs.get(op.name()));
-                    appendOrSubtract(values, type, op.value());
-                    configs.put(op.name(), String.join(",", values));
-                }
+        return applyOperations(new TreeMap<>(stored), operations, (type, key, configs) -> {
+            if (!GroupConfigs.isList(key)) {
+                throw new InvalidConfigurationException("Can't " + type + " to key " + key + " because its type is not LIST.");
             }
-        }
-        return configs;
+            return configs.get(key);
+        });
     }
 
     /** Kafka's checks of every operation first (ConfigAdminManager.validateLogLevelConfigs), then the changes. */
@@ -499,28 +463,39 @@ public final class ConfigsHandler {
     }
 
     /** The topic's overrides after the operations; validation of the result is left to Topics.setConfigs. */
-    private Map<String, String> applyOperations(Map<String, String> current, Iterable<AlterableConfig> operations) {
-        Map<String, String> overrides = new HashMap<>(current);
+    private Map<String, String> applyTopicOperations(Map<String, String> current, Iterable<AlterableConfig> operations) {
+        return applyOperations(new HashMap<>(current), operations, (type, key, overrides) -> {
+            if (!listTopicKeys.contains(key)) {
+                throw new InvalidConfigurationException("Can't " + type + " to key " + key + " because its type is not LIST.");
+            }
+            // Without an override the list starts from the value the topic has now (broker or Kafka default).
+            return overrides.containsKey(key) ? overrides.get(key)
+                    : TopicConfigs.resolve(dynamicConfig.current(), Map.of()).get(key);
+        });
+    }
+
+    /** Where APPEND and SUBTRACT start: the list a key holds now; throws when the key takes no list operation. */
+    @FunctionalInterface
+    private interface ListOperand {
+        String current(OpType type, String key, Map<String, String> configs);
+    }
+
+    /** IncrementalAlterConfigs' operations applied in order to configs, which are changed and returned. */
+    private static Map<String, String> applyOperations(Map<String, String> configs, Iterable<AlterableConfig> operations,
+                                                       ListOperand listOperand) {
         for (AlterableConfig op : operations) {
             OpType type = OpType.forId(op.configOperation());
             switch (type) {
-                case SET -> overrides.put(op.name(), op.value());
-                case DELETE -> overrides.remove(op.name());
+                case SET -> configs.put(op.name(), op.value());
+                case DELETE -> configs.remove(op.name());
                 case APPEND, SUBTRACT -> {
-                    if (!listTopicKeys.contains(op.name())) {
-                        throw new InvalidConfigurationException("Can't " + type + " to key " + op.name()
-                                + " because its type is not LIST.");
-                    }
-                    // Without an override the list starts from the value the topic has now (broker or Kafka default).
-                    String base = overrides.containsKey(op.name()) ? overrides.get(op.name())
-                            : TopicConfigs.resolve(dynamicConfig.current(), Map.of()).get(op.name());
-                    List<String> values = splitList(base);
+                    List<String> values = splitList(listOperand.current(type, op.name(), configs));
                     appendOrSubtract(values, type, op.value());
-                    overrides.put(op.name(), String.join(",", values));
+                    configs.put(op.name(), String.join(",", values));
                 }
             }
         }
-        return overrides;
+        return configs;
     }
 
     /** APPEND adds each value not yet in the list; SUBTRACT removes each value, as Kafka's list operations. */
