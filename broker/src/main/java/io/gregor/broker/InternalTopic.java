@@ -46,7 +46,8 @@ import java.util.function.BiConsumer;
 /**
  * An internal topic that holds a coordinator's state ({@code __consumer_offsets}, {@code __transaction_state},
  * {@code __share_group_state})
- * as the coordinator sees it: created on first use with its own settings (compacted), written one batch per
+ * as the coordinator sees it: created on first use with its own settings (compacted, but for the share-group
+ * state), written one batch per
  * coordinator write through the partition leader's append with acks=all, read back whole when this broker
  * becomes a partition's leader, and the place FindCoordinator looks: a key's coordinator is the leader of
  * its partition.
@@ -60,7 +61,11 @@ public final class InternalTopic implements CoordinatorLog {
      * {@code minIsr} is the topic's min.insync.replicas, or -1 for the broker default.
      */
     public record Settings(String name, int partitions, short replicationFactor, int segmentBytes, int minIsr,
-                           long writeTimeoutMs) {
+                           long writeTimeoutMs, String cleanupPolicy) {
+        public Settings(String name, int partitions, short replicationFactor, int segmentBytes, int minIsr,
+                        long writeTimeoutMs) {
+            this(name, partitions, replicationFactor, segmentBytes, minIsr, writeTimeoutMs, "compact");
+        }
     }
 
     public static Settings consumerOffsets(BrokerConfig config) {
@@ -78,9 +83,12 @@ public final class InternalTopic implements CoordinatorLog {
 
     public static Settings shareGroupState(BrokerConfig config) {
         io.gregor.config.ShareGroupSettings share = config.shareGroups();
+        // delete, not compact, as Kafka's share coordinator creates it (KIP-932): a key's ShareUpdate records all
+        // count after its snapshot, so compaction (which keeps only the latest update) would lose state; the
+        // coordinator itself deletes the records that later snapshots made redundant
         return new Settings(Topic.SHARE_GROUP_STATE_TOPIC_NAME, share.stateTopicPartitions(),
                 share.stateTopicReplicationFactor(), share.stateTopicSegmentBytes(), share.stateTopicMinIsr(),
-                config.requestTimeoutMs());
+                config.requestTimeoutMs(), "delete");
     }
 
     private final Settings settings;
@@ -130,7 +138,7 @@ public final class InternalTopic implements CoordinatorLog {
         // still get the topic; min.insync.replicas is bounded the same way so that writes can succeed.
         short rf = (short) Math.min(settings.replicationFactor(), topics.liveBrokers());
         Map<String, String> configs = new HashMap<>(Map.of(
-                "cleanup.policy", "compact",
+                "cleanup.policy", settings.cleanupPolicy(),
                 "segment.bytes", Integer.toString(settings.segmentBytes()),
                 "compression.type", "producer"));
         if (settings.minIsr() > 0) {
@@ -146,6 +154,33 @@ public final class InternalTopic implements CoordinatorLog {
     @Override
     public CompletableFuture<Void> append(int partition, List<CoordinatorRecord> records) {
         return append(partition, RecordBatch.NO_PRODUCER_ID, RecordBatch.NO_PRODUCER_EPOCH, false, records);
+    }
+
+    @Override
+    public CompletableFuture<Void> append(int partition, List<CoordinatorRecord> records,
+                                          java.util.function.LongConsumer firstOffset) {
+        return append(partition, RecordBatch.NO_PRODUCER_ID, RecordBatch.NO_PRODUCER_EPOCH, false, records, null,
+                firstOffset);
+    }
+
+    @Override
+    public void replayWithOffsets(int partition, OffsetVisitor visitor) {
+        replayBatches(partition, (batch, record) -> {
+            if (!batch.isControlBatch()) {
+                visitor.record(record.offset(), record.key(), record.hasValue() ? record.value() : null);
+            }
+        });
+    }
+
+    @Override
+    public void deleteRecordsBefore(int partition, long offset) {
+        replicas.partition(settings.name(), partition).filter(Partition::isLeader).ifPresent(p -> {
+            PartitionLog partitionLog = p.log();
+            long to = Math.min(offset, partitionLog.highWatermark());
+            if (to > partitionLog.logStartOffset()) {
+                partitionLog.deleteRecordsBefore(to);
+            }
+        });
     }
 
     @Override
@@ -182,6 +217,12 @@ public final class InternalTopic implements CoordinatorLog {
 
     private CompletableFuture<Void> append(int partition, long producerId, short producerEpoch, boolean transactional,
                                            List<CoordinatorRecord> records, VerificationGuard verificationGuard) {
+        return append(partition, producerId, producerEpoch, transactional, records, verificationGuard, null);
+    }
+
+    private CompletableFuture<Void> append(int partition, long producerId, short producerEpoch, boolean transactional,
+                                           List<CoordinatorRecord> records, VerificationGuard verificationGuard,
+                                           java.util.function.LongConsumer firstOffset) {
         ensureCreated();
         Partition leader = replicas.partition(settings.name(), partition)
                 .orElseThrow(() -> new NotLeaderOrFollowerException("This broker does not host " + settings.name()
@@ -210,6 +251,9 @@ public final class InternalTopic implements CoordinatorLog {
         }
         AppendResult appended = verificationGuard == null ? leader.appendFromCoordinator(batch, now)
                 : leader.appendFromCoordinator(batch, now, verificationGuard);
+        if (firstOffset != null) {
+            firstOffset.accept(appended.firstOffset());
+        }
         if (!topics.store().clustered()) {
             return CompletableFuture.completedFuture(null);
         }

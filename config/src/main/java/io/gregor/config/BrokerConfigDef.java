@@ -227,6 +227,13 @@ final class BrokerConfigDef {
                 "min.insync.replicas of __share_group_state.");
         DEF.define("share.coordinator.state.topic.segment.bytes", INT, 104857600, atLeast(1), HIGH,
                 "Segment size of __share_group_state.");
+        DEF.define("share.coordinator.snapshot.update.records.per.snapshot", INT, 500, between(0, 500), MEDIUM,
+                "ShareUpdate records the share coordinator writes for a share partition between two ShareSnapshots.");
+        // internal in Kafka (defineInternal): settable, not documented
+        DEF.define("share.coordinator.state.topic.prune.interval.ms", INT, 300000, atLeast(1), LOW,
+                "How often the share coordinator deletes the records of __share_group_state that later snapshots replaced.");
+        DEF.define("share.coordinator.cold.partition.snapshot.interval.ms", INT, 300000, atLeast(1), LOW,
+                "How old a share partition's last snapshot may get before the share coordinator writes a new one.");
         DEF.define("offset.metadata.max.bytes", INT, 4096, HIGH, "Largest metadata string of an offset commit.");
         DEF.define("offsets.load.buffer.size", INT, 5242880, atLeast(1), HIGH, "Read buffer when loading offsets into the cache.");
         DEF.define("offsets.topic.num.partitions", INT, 50, atLeast(1), HIGH, "Partitions of __consumer_offsets.");

@@ -3,7 +3,7 @@ package io.gregor.config;
 import java.util.function.Function;
 
 /**
- * The broker's share-group settings ({@code group.share.*}, {@code share.coordinator.state.topic.*}): the
+ * The broker's share-group settings ({@code group.share.*}, {@code share.coordinator.*}): the
  * defaults a share group gets and the bounds its group configs ({@code share.*}) must stay within.
  */
 public record ShareGroupSettings(int sessionTimeoutMs, int minSessionTimeoutMs, int maxSessionTimeoutMs,
@@ -14,7 +14,8 @@ public record ShareGroupSettings(int sessionTimeoutMs, int minSessionTimeoutMs, 
                                  int partitionMaxRecordLocks, int minPartitionMaxRecordLocks,
                                  int maxPartitionMaxRecordLocks, int maxShareSessions,
                                  int stateTopicPartitions, short stateTopicReplicationFactor, short stateTopicMinIsr,
-                                 int stateTopicSegmentBytes) {
+                                 int stateTopicSegmentBytes, int snapshotUpdateRecordsPerSnapshot,
+                                 int stateTopicPruneIntervalMs, int coldPartitionSnapshotIntervalMs) {
 
     static ShareGroupSettings from(Function<String, Object> values) {
         ShareGroupSettings s = new ShareGroupSettings(
@@ -32,7 +33,10 @@ public record ShareGroupSettings(int sessionTimeoutMs, int minSessionTimeoutMs, 
                 i(values, "share.coordinator.state.topic.num.partitions"),
                 (Short) values.apply("share.coordinator.state.topic.replication.factor"),
                 (Short) values.apply("share.coordinator.state.topic.min.isr"),
-                i(values, "share.coordinator.state.topic.segment.bytes"));
+                i(values, "share.coordinator.state.topic.segment.bytes"),
+                i(values, "share.coordinator.snapshot.update.records.per.snapshot"),
+                i(values, "share.coordinator.state.topic.prune.interval.ms"),
+                i(values, "share.coordinator.cold.partition.snapshot.interval.ms"));
         // Kafka's cross-checks: each value lies within its min and max
         within("group.share.session.timeout.ms", s.sessionTimeoutMs, s.minSessionTimeoutMs, s.maxSessionTimeoutMs);
         within("group.share.heartbeat.interval.ms", s.heartbeatIntervalMs, s.minHeartbeatIntervalMs,

@@ -7,7 +7,7 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** group.share.* and share.coordinator.state.topic.*: Kafka 4.4's defaults, and bad values fail the start naming the key. */
+/** group.share.* and share.coordinator.*: Kafka 4.4's defaults, and bad values fail the start naming the key. */
 class ShareGroupSettingsTest {
     @Test
     void kafkasDefaults() {
@@ -24,6 +24,21 @@ class ShareGroupSettingsTest {
         assertThat(s.stateTopicPartitions()).isEqualTo(50);
         assertThat(s.stateTopicReplicationFactor()).isEqualTo((short) 3);
         assertThat(s.stateTopicMinIsr()).isEqualTo((short) 2);
+        assertThat(s.snapshotUpdateRecordsPerSnapshot()).isEqualTo(500);
+        assertThat(s.stateTopicPruneIntervalMs()).isEqualTo(300000);
+        assertThat(s.coldPartitionSnapshotIntervalMs()).isEqualTo(300000);
+    }
+
+    @Test
+    void updateRecordsPerSnapshotStaysWithinKafkasBounds() {
+        assertThat(BrokerConfig.of(Map.of("share.coordinator.snapshot.update.records.per.snapshot", "0"))
+                .shareGroups().snapshotUpdateRecordsPerSnapshot()).isZero();
+        for (String bad : new String[] {"-1", "501"}) {
+            assertThatThrownBy(() -> BrokerConfig.of(Map.of("share.coordinator.snapshot.update.records.per.snapshot", bad)))
+                    .isInstanceOf(ConfigException.class)
+                    .satisfies(e -> assertThat(((ConfigException) e).key())
+                            .isEqualTo("share.coordinator.snapshot.update.records.per.snapshot"));
+        }
     }
 
     @Test

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
+import java.util.function.LongConsumer;
 
 /**
  * What a coordinator needs from its internal topic ({@code __consumer_offsets}, {@code __transaction_state}):
@@ -22,6 +23,31 @@ public interface CoordinatorLog {
      * @throws RuntimeException when the local append failed; nothing was written then
      */
     CompletableFuture<Void> append(int partition, List<CoordinatorRecord> records);
+
+    /**
+     * {@link #append(int, List)}, handing the offset the first record got to {@code firstOffset} before this
+     * returns (a coordinator that prunes its log needs to know where its records are).
+     */
+    default CompletableFuture<Void> append(int partition, List<CoordinatorRecord> records, LongConsumer firstOffset) {
+        throw new UnsupportedOperationException("This log does not tell record offsets");
+    }
+
+    /** What {@link #replayWithOffsets} hands over: a record's offset, key and value (null for a tombstone). */
+    interface OffsetVisitor {
+        void record(long offset, ByteBuffer key, ByteBuffer value);
+    }
+
+    /** Like {@link #replay}, with each record's offset. */
+    default void replayWithOffsets(int partition, OffsetVisitor visitor) {
+        throw new UnsupportedOperationException("This log does not tell record offsets");
+    }
+
+    /**
+     * Deletes the partition's records below {@code offset} (at most up to its high watermark), as DeleteRecords
+     * does, when this broker leads it; a coordinator calls it for records that later ones made redundant.
+     */
+    default void deleteRecordsBefore(int partition, long offset) {
+    }
 
     /**
      * Appends {@code records} as one transactional batch of the producer: they count only once the producer's

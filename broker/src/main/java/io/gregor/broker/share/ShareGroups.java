@@ -21,13 +21,21 @@ import io.gregor.coordinator.share.ShareStateStore;
 import io.gregor.wire.ApiRegistry;
 import org.apache.kafka.common.utils.Time;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Share groups (KIP-932) put together: the state topic {@code __share_group_state} and its store, the
  * membership coordinator, the share-partition manager on the leaders, and their APIs.
  */
 public final class ShareGroups implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ShareGroups.class);
     private final ShareStateStore states;
     private final InternalTopic stateTopic;
     private final ShareStateService stateService;
@@ -36,6 +44,7 @@ public final class ShareGroups implements AutoCloseable {
     private final SharePartitionManager partitions;
     private final ShareGroupConfigs groupConfigs;
     private final GroupCoordinator classicGroups;
+    private final List<ScheduledFuture<?>> background = new ArrayList<>();
 
     /** @param network the inter-broker client, for share coordinators on other brokers; null for a lone broker */
     public ShareGroups(BrokerConfig config, int brokerId, Topics topics, ReplicaManager replicas,
@@ -45,10 +54,16 @@ public final class ShareGroups implements AutoCloseable {
         this.classicGroups = classicGroups;
         ShareGroupSettings s = config.shareGroups();
         stateTopic = new InternalTopic(InternalTopic.shareGroupState(config), topics, replicas, time);
-        states = new ShareStateStore(stateTopic, time);
+        states = new ShareStateStore(stateTopic, time, s.snapshotUpdateRecordsPerSnapshot(),
+                s.coldPartitionSnapshotIntervalMs());
         // the same mechanism as __consumer_offsets and __transaction_state: states move with partition leadership
         stateTopic.followLeadership(states);
         states.startup();
+        // Kafka's share coordinator timers: fresh snapshots of idle keys, then the records they made redundant
+        background.add(scheduler.scheduleWithFixedDelay(() -> run("cold snapshots", states::snapshotColdPartitions),
+                s.coldPartitionSnapshotIntervalMs(), s.coldPartitionSnapshotIntervalMs(), TimeUnit.MILLISECONDS));
+        background.add(scheduler.scheduleWithFixedDelay(() -> run("pruning", states::prune),
+                s.stateTopicPruneIntervalMs(), s.stateTopicPruneIntervalMs(), TimeUnit.MILLISECONDS));
         ShareGroupConfig shareConfig = new ShareGroupConfig(s.sessionTimeoutMs(), s.minSessionTimeoutMs(),
                 s.maxSessionTimeoutMs(), s.heartbeatIntervalMs(), s.minHeartbeatIntervalMs(), s.maxHeartbeatIntervalMs(),
                 s.maxSize(), s.recordLockDurationMs(), s.minRecordLockDurationMs(), s.maxRecordLockDurationMs(),
@@ -92,8 +107,17 @@ public final class ShareGroups implements AutoCloseable {
         return stateTopic;
     }
 
+    private static void run(String what, Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException e) {
+            log.warn("Share-group state {} failed: {}", what, e.toString());
+        }
+    }
+
     @Override
     public void close() {
+        background.forEach(f -> f.cancel(false));
         coordinator.close();
         partitions.close();
     }

@@ -8,6 +8,7 @@ import org.apache.kafka.common.errors.FencedLeaderEpochException;
 import org.apache.kafka.common.errors.FencedStateEpochException;
 import org.apache.kafka.common.errors.NotCoordinatorException;
 import org.apache.kafka.common.internals.Topic;
+import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.MessageUtil;
 import org.apache.kafka.common.utils.Time;
@@ -29,10 +30,13 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The share-partition states of {@code __share_group_state} (Kafka's share coordinator): one ShareSnapshot
- * record (Kafka's schema) per write, keyed by group, topic id and partition, in partition
- * abs(hash("group:topicId:partition")) % partitions; ShareUpdate records (which Kafka writes between
- * snapshots) are applied on replay. Only the leader of a key's partition reads or writes it (NOT_COORDINATOR
+ * The share-partition states of {@code __share_group_state} (Kafka's share coordinator), keyed by group, topic id
+ * and partition, in partition abs(hash("group:topicId:partition")) % partitions: a ShareSnapshot record (the
+ * whole state) when a key starts, is initialized or has had {@code share.coordinator.snapshot.update.records.per.snapshot}
+ * updates since its last one, a ShareUpdate record (only the batches written) for every other write, both in
+ * Kafka's schemas. The topic is not compacted (that would keep only a key's latest update): records older than
+ * every key's latest snapshot are pruned instead, and idle keys get fresh snapshots so that they do not hold
+ * that back. Only the leader of a key's partition reads or writes it (NOT_COORDINATOR
  * elsewhere). A partition's states are read back when this broker leads it: at startup, on election, or on
  * first use.
  */
@@ -58,13 +62,36 @@ public final class ShareStateStore implements PartitionLeadershipListener {
 
     private final CoordinatorLog topic;
     private final Time time;
+    /** Kafka's share.coordinator.snapshot.update.records.per.snapshot: ShareUpdates between two ShareSnapshots. */
+    private final int updatesPerSnapshot;
+    /** Kafka's share.coordinator.cold.partition.snapshot.interval.ms. */
+    private final long coldSnapshotIntervalMs;
     /** Per loaded partition of the topic, its keys' latest states. */
-    private final Map<Integer, Map<Key, ShareState>> loaded = new HashMap<>();
-    private final Map<Key, Integer> snapshotEpochs = new HashMap<>();
+    private final Map<Integer, Map<Key, Entry>> loaded = new HashMap<>();
+
+    /**
+     * A key's state with what its records say about it: the epoch and times of its latest ShareSnapshot, the
+     * ShareUpdates since (Kafka's snapshotUpdateCount), and where that snapshot is in the log (a replay needs
+     * nothing before it).
+     */
+    private static final class Entry {
+        ShareState state;
+        int snapshotEpoch;
+        int updatesSinceSnapshot;
+        long createTimestamp;
+        long writeTimestamp;
+        long snapshotOffset = -1;
+    }
 
     public ShareStateStore(CoordinatorLog topic, Time time) {
+        this(topic, time, 500, 300_000);
+    }
+
+    public ShareStateStore(CoordinatorLog topic, Time time, int updatesPerSnapshot, long coldSnapshotIntervalMs) {
         this.topic = topic;
         this.time = time;
+        this.updatesPerSnapshot = updatesPerSnapshot;
+        this.coldSnapshotIntervalMs = coldSnapshotIntervalMs;
     }
 
     /** Loads the partitions this broker leads now (later changes arrive through onElection/onResignation). */
@@ -100,13 +127,13 @@ public final class ShareStateStore implements PartitionLeadershipListener {
      * FENCED_STATE_EPOCH when the stored state has a newer state epoch.
      */
     public synchronized CompletableFuture<Void> initialize(Key key, int stateEpoch, long startOffset) {
-        Map<Key, ShareState> states = coordinatedPartition(key);
-        ShareState current = states.get(key);
+        ShareState current = current(key);
         if (current != null && current.stateEpoch() > stateEpoch) {
             return CompletableFuture.failedFuture(new FencedStateEpochException("The state epoch " + stateEpoch
                     + " of " + key.coordinatorKey() + " is older than " + current.stateEpoch()));
         }
-        return persist(key, new ShareState(startOffset, stateEpoch, -1, List.of()));
+        // always a snapshot, as Kafka's initializeState writes: the state starts over
+        return persist(key, new ShareState(startOffset, stateEpoch, -1, List.of()), null);
     }
 
     /**
@@ -116,8 +143,7 @@ public final class ShareStateStore implements PartitionLeadershipListener {
      */
     public synchronized CompletableFuture<Void> write(Key key, int stateEpoch, int leaderEpoch, long startOffset,
                                                       List<StateBatch> batches) {
-        Map<Key, ShareState> states = coordinatedPartition(key);
-        ShareState current = states.get(key);
+        ShareState current = current(key);
         if (current != null && current.leaderEpoch() > leaderEpoch) {
             return CompletableFuture.failedFuture(new FencedLeaderEpochException("The leader epoch " + leaderEpoch
                     + " of " + key.coordinatorKey() + " is older than " + current.leaderEpoch()));
@@ -129,7 +155,7 @@ public final class ShareStateStore implements PartitionLeadershipListener {
         long start = startOffset >= 0 ? startOffset : current == null ? 0 : current.startOffset();
         List<StateBatch> merged = merge(current == null ? List.of() : current.batches(), batches, start);
         return persist(key, new ShareState(start, current == null ? stateEpoch : current.stateEpoch(), leaderEpoch,
-                merged));
+                merged), merge(List.of(), batches, start));
     }
 
     /**
@@ -137,8 +163,7 @@ public final class ShareStateStore implements PartitionLeadershipListener {
      * leader epoch is recorded first, so that writes of former leaders are fenced from then on.
      */
     public synchronized CompletableFuture<Optional<ShareState>> readForLeader(Key key, int leaderEpoch) {
-        Map<Key, ShareState> states = coordinatedPartition(key);
-        ShareState current = states.get(key);
+        ShareState current = current(key);
         if (current == null) {
             return CompletableFuture.completedFuture(Optional.empty());
         }
@@ -149,17 +174,23 @@ public final class ShareStateStore implements PartitionLeadershipListener {
         if (leaderEpoch > current.leaderEpoch()) {
             ShareState fenced = new ShareState(current.startOffset(), current.stateEpoch(), leaderEpoch,
                     current.batches());
-            return persist(key, fenced).thenApply(v -> Optional.of(fenced));
+            // as Kafka's read with a new leader epoch: an update (or a snapshot when due) with no batches
+            return persist(key, fenced, List.of()).thenApply(v -> Optional.of(fenced));
         }
         return CompletableFuture.completedFuture(Optional.of(current));
     }
 
     /** ReadShareGroupStateSummary: the stored state, without changing its leader epoch. */
     public synchronized Optional<ShareState> summary(Key key) {
-        return Optional.ofNullable(coordinatedPartition(key).get(key));
+        return Optional.ofNullable(current(key));
     }
 
-    private Map<Key, ShareState> coordinatedPartition(Key key) {
+    private ShareState current(Key key) {
+        Entry e = coordinatedPartition(key).get(key);
+        return e == null ? null : e.state;
+    }
+
+    private Map<Key, Entry> coordinatedPartition(Key key) {
         int p = partitionFor(key);
         if (!topic.isLeader(p)) {
             throw new NotCoordinatorException("This broker does not lead " + Topic.SHARE_GROUP_STATE_TOPIC_NAME
@@ -207,35 +238,144 @@ public final class ShareStateStore implements PartitionLeadershipListener {
     }
 
     /**
-     * Writes {@code state} as a ShareSnapshot (the whole state each time, so a replay needs no update records).
-     * The local append happens before this returns (so writes of one key land in order); the future completes
-     * once replicated.
+     * Writes the key's new {@code state} as Kafka's share coordinator does: a ShareSnapshot (the whole state) for
+     * a key without one, on initialization ({@code update} null) and once the key has had
+     * {@link #updatesPerSnapshot} ShareUpdates since its last snapshot; a ShareUpdate holding only {@code update}
+     * (the batches written, from the new start offset) otherwise. The record is then applied as a replay would
+     * apply it, so the state in memory is the one a new coordinator rebuilds. The local append happens before
+     * this returns (so writes of one key land in order); the future completes once replicated.
      */
-    private CompletableFuture<Void> persist(Key key, ShareState state) {
+    private CompletableFuture<Void> persist(Key key, ShareState state, List<StateBatch> update) {
         int p = partitionFor(key);
-        Map<Key, ShareState> states = partition(p);
-        int snapshotEpoch = snapshotEpochs.merge(key, 1, Integer::sum);
+        Map<Key, Entry> entries = partition(p);
+        Entry e = entries.get(key);
         long now = time.milliseconds();
+        boolean snapshot = e == null || update == null || e.updatesSinceSnapshot >= updatesPerSnapshot;
+        ByteBuffer keyBytes;
+        ApiMessage value;
+        if (snapshot) {
+            keyBytes = ByteBuffer.wrap(snapshotKey(key));
+            value = snapshotValue(state, e == null ? 0 : e.snapshotEpoch + 1, now, now);
+        } else {
+            keyBytes = ByteBuffer.wrap(MessageUtil.toCoordinatorTypePrefixedBytes(new ShareUpdateKey()
+                    .setGroupId(key.groupId()).setTopicId(key.topicId()).setPartition(key.partition())));
+            ShareUpdateValue uv = new ShareUpdateValue().setSnapshotEpoch(e.snapshotEpoch)
+                    .setLeaderEpoch(state.leaderEpoch()).setStartOffset(state.startOffset())
+                    .setDeliveryCompleteCount(deliveryComplete(state));
+            for (StateBatch b : update) {
+                uv.stateBatches().add(new ShareUpdateValue.StateBatch().setFirstOffset(b.firstOffset())
+                        .setLastOffset(b.lastOffset()).setDeliveryState(b.deliveryState())
+                        .setDeliveryCount(b.deliveryCount()));
+            }
+            value = uv;
+        }
+        byte[] valueBytes = MessageUtil.toVersionPrefixedBytes((short) 0, value);
+        long[] offset = {-1};
+        try {
+            CompletableFuture<Void> written = topic.append(p,
+                    List.of(new CoordinatorRecord(keyBytes.array(), valueBytes)), o -> offset[0] = o);
+            apply(entries, p, offset[0], keyBytes, ByteBuffer.wrap(valueBytes));
+            return written;
+        } catch (RuntimeException ex) {
+            // e.g. leadership of the state partition moved meanwhile: the caller answers with the error
+            log.warn("Cannot write the share state of {} to __share_group_state-{}: {}", key.coordinatorKey(), p,
+                    ex.toString());
+            return CompletableFuture.failedFuture(ex);
+        }
+    }
+
+    private static byte[] snapshotKey(Key key) {
+        return MessageUtil.toCoordinatorTypePrefixedBytes(new ShareSnapshotKey().setGroupId(key.groupId())
+                .setTopicId(key.topicId()).setPartition(key.partition()));
+    }
+
+    private static ShareSnapshotValue snapshotValue(ShareState state, int snapshotEpoch, long createTimestamp,
+                                                    long writeTimestamp) {
         ShareSnapshotValue value = new ShareSnapshotValue().setSnapshotEpoch(snapshotEpoch)
                 .setStateEpoch(state.stateEpoch()).setLeaderEpoch(state.leaderEpoch())
-                .setStartOffset(state.startOffset()).setCreateTimestamp(now).setWriteTimestamp(now);
+                .setStartOffset(state.startOffset()).setDeliveryCompleteCount(deliveryComplete(state))
+                .setCreateTimestamp(createTimestamp).setWriteTimestamp(writeTimestamp);
         for (StateBatch b : state.batches()) {
             value.stateBatches().add(new ShareSnapshotValue.StateBatch().setFirstOffset(b.firstOffset())
                     .setLastOffset(b.lastOffset()).setDeliveryState(b.deliveryState())
                     .setDeliveryCount(b.deliveryCount()));
         }
-        CoordinatorRecord record = new CoordinatorRecord(MessageUtil.toCoordinatorTypePrefixedBytes(
-                new ShareSnapshotKey().setGroupId(key.groupId()).setTopicId(key.topicId()).setPartition(key.partition())),
-                MessageUtil.toVersionPrefixedBytes((short) 0, value));
-        try {
-            CompletableFuture<Void> written = topic.append(p, List.of(record));
-            states.put(key, state);
-            return written;
-        } catch (RuntimeException e) {
-            // e.g. leadership of the state partition moved meanwhile: the caller answers with the error
-            log.warn("Cannot write the share state of {} to __share_group_state-{}: {}", key.coordinatorKey(), p,
-                    e.toString());
-            return CompletableFuture.failedFuture(e);
+        return value;
+    }
+
+    /** Acknowledged or archived offsets at or above the start offset (KIP-1226's delivery-complete count). */
+    public static int deliveryComplete(ShareState s) {
+        long n = 0;
+        for (StateBatch b : s.batches()) {
+            if ((b.deliveryState() == ACKNOWLEDGED || b.deliveryState() == ARCHIVED) && b.lastOffset() >= s.startOffset()) {
+                n += b.lastOffset() - Math.max(b.firstOffset(), s.startOffset()) + 1;
+            }
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(0, n));
+    }
+
+    /**
+     * Kafka's cold-partition snapshots (every {@code share.coordinator.cold.partition.snapshot.interval.ms}): a new
+     * ShareSnapshot, same state and create time, for each key whose last snapshot is at least that old, so that
+     * an idle key does not hold back the pruning of its partition. A partition all of whose keys already got one
+     * (write time differs from create time) is left alone, as Kafka does.
+     */
+    public synchronized void snapshotColdPartitions() {
+        long now = time.milliseconds();
+        for (Map.Entry<Integer, Map<Key, Entry>> partition : loaded.entrySet()) {
+            int p = partition.getKey();
+            Map<Key, Entry> entries = partition.getValue();
+            if (!topic.isLeader(p) || entries.values().stream().allMatch(e -> e.createTimestamp != e.writeTimestamp)) {
+                continue;
+            }
+            for (Map.Entry<Key, Entry> k : new ArrayList<>(entries.entrySet())) {
+                Entry e = k.getValue();
+                if (now - e.writeTimestamp < coldSnapshotIntervalMs) {
+                    continue;
+                }
+                byte[] keyBytes = snapshotKey(k.getKey());
+                byte[] valueBytes = MessageUtil.toVersionPrefixedBytes((short) 0,
+                        snapshotValue(e.state, e.snapshotEpoch + 1, e.createTimestamp, now));
+                long[] offset = {-1};
+                try {
+                    topic.append(p, List.of(new CoordinatorRecord(keyBytes, valueBytes)), o -> offset[0] = o)
+                            .whenComplete((v, ex) -> {
+                                if (ex != null) {
+                                    log.debug("A cold snapshot of {} was not replicated: {}", k.getKey().coordinatorKey(),
+                                            ex.toString());
+                                }
+                            });
+                    apply(entries, p, offset[0], ByteBuffer.wrap(keyBytes), ByteBuffer.wrap(valueBytes));
+                } catch (RuntimeException ex) {
+                    log.warn("Cannot write a cold snapshot of {} to __share_group_state-{}: {}",
+                            k.getKey().coordinatorKey(), p, ex.toString());
+                    break;
+                }
+            }
+        }
+    }
+
+    /**
+     * Kafka's pruning (every {@code share.coordinator.state.topic.prune.interval.ms}): a replay needs of each key
+     * only its latest snapshot and what follows, so the records below the oldest of those are deleted.
+     */
+    public synchronized void prune() {
+        for (Map.Entry<Integer, Map<Key, Entry>> partition : loaded.entrySet()) {
+            int p = partition.getKey();
+            if (partition.getValue().isEmpty() || !topic.isLeader(p)) {
+                continue;
+            }
+            long redundantBelow = Long.MAX_VALUE;
+            for (Entry e : partition.getValue().values()) {
+                redundantBelow = Math.min(redundantBelow, e.snapshotOffset);
+            }
+            if (redundantBelow > 0) {
+                try {
+                    topic.deleteRecordsBefore(p, redundantBelow);
+                } catch (RuntimeException e) {
+                    log.warn("Cannot prune __share_group_state-{} below {}: {}", p, redundantBelow, e.toString());
+                }
+            }
         }
     }
 
@@ -252,7 +392,6 @@ public final class ShareStateStore implements PartitionLeadershipListener {
         for (Key key : keys) {
             int p = partitionFor(key);
             partition(p).remove(key);
-            snapshotEpochs.remove(key);
             List<CoordinatorRecord> records = byPartition.computeIfAbsent(p, x -> new ArrayList<>());
             records.add(new CoordinatorRecord(MessageUtil.toCoordinatorTypePrefixedBytes(new ShareSnapshotKey()
                     .setGroupId(key.groupId()).setTopicId(key.topicId()).setPartition(key.partition())), null));
@@ -264,68 +403,80 @@ public final class ShareStateStore implements PartitionLeadershipListener {
         return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
     }
 
-    private Map<Key, ShareState> partition(int p) {
-        Map<Key, ShareState> states = loaded.get(p);
-        if (states == null) {
-            states = replay(p);
-            loaded.put(p, states);
+    private Map<Key, Entry> partition(int p) {
+        Map<Key, Entry> entries = loaded.get(p);
+        if (entries == null) {
+            Map<Key, Entry> replayed = new HashMap<>();
+            topic.replayWithOffsets(p, (offset, k, v) -> apply(replayed, p, offset, k, v));
+            if (!replayed.isEmpty()) {
+                log.info("Loaded {} share-partition states of __share_group_state-{}", replayed.size(), p);
+            }
+            entries = replayed;
+            loaded.put(p, entries);
         }
-        return states;
+        return entries;
     }
 
-    /** Snapshots replace a key's state; updates (Kafka writes them between snapshots) amend it. */
-    private Map<Key, ShareState> replay(int p) {
-        Map<Key, ShareState> states = new HashMap<>();
-        topic.replay(p, (keyBytes, valueBytes) -> {
-            try {
-                ByteBuffer k = keyBytes.duplicate();
-                short type = k.getShort();
-                Key key;
-                if (type == CoordinatorRecordType.SHARE_SNAPSHOT.id()) {
-                    ShareSnapshotKey sk = new ShareSnapshotKey(new ByteBufferAccessor(k), (short) 0);
-                    key = new Key(sk.groupId(), sk.topicId(), sk.partition());
-                } else if (type == CoordinatorRecordType.SHARE_UPDATE.id()) {
-                    ShareUpdateKey uk = new ShareUpdateKey(new ByteBufferAccessor(k), (short) 0);
-                    key = new Key(uk.groupId(), uk.topicId(), uk.partition());
-                } else {
-                    return;
-                }
-                if (valueBytes == null) {
-                    if (type == CoordinatorRecordType.SHARE_SNAPSHOT.id()) {
-                        states.remove(key);
-                    }
-                    return;
-                }
-                ByteBuffer v = valueBytes.duplicate();
-                short version = v.getShort();
-                if (type == CoordinatorRecordType.SHARE_SNAPSHOT.id()) {
-                    ShareSnapshotValue sv = new ShareSnapshotValue(new ByteBufferAccessor(v), version);
-                    List<StateBatch> batches = new ArrayList<>();
-                    for (ShareSnapshotValue.StateBatch b : sv.stateBatches()) {
-                        batches.add(new StateBatch(b.firstOffset(), b.lastOffset(), b.deliveryState(), b.deliveryCount()));
-                    }
-                    states.put(key, new ShareState(sv.startOffset(), sv.stateEpoch(), sv.leaderEpoch(), batches));
-                    snapshotEpochs.put(key, sv.snapshotEpoch());
-                } else {
-                    ShareUpdateValue uv = new ShareUpdateValue(new ByteBufferAccessor(v), version);
-                    ShareState before = states.get(key);
-                    if (before == null) {
-                        return;
-                    }
-                    List<StateBatch> batches = new ArrayList<>(before.batches());
-                    for (ShareUpdateValue.StateBatch b : uv.stateBatches()) {
-                        batches.add(new StateBatch(b.firstOffset(), b.lastOffset(), b.deliveryState(), b.deliveryCount()));
-                    }
-                    long start = uv.startOffset() >= 0 ? uv.startOffset() : before.startOffset();
-                    states.put(key, new ShareState(start, before.stateEpoch(), uv.leaderEpoch(), batches));
-                }
-            } catch (RuntimeException e) {
-                log.warn("Skipping an unreadable record of __share_group_state-{}: {}", p, e.toString());
+    /**
+     * One record of the topic applied to {@code entries}, as Kafka's share coordinator replays it: a snapshot
+     * replaces a key's state (and restarts its update count once that reached the limit), an update merges its
+     * batches into it, a snapshot tombstone forgets the key. Writes go through here too.
+     */
+    private void apply(Map<Key, Entry> entries, int p, long offset, ByteBuffer keyBytes, ByteBuffer valueBytes) {
+        try {
+            ByteBuffer k = keyBytes.duplicate();
+            short type = k.getShort();
+            Key key;
+            if (type == CoordinatorRecordType.SHARE_SNAPSHOT.id()) {
+                ShareSnapshotKey sk = new ShareSnapshotKey(new ByteBufferAccessor(k), (short) 0);
+                key = new Key(sk.groupId(), sk.topicId(), sk.partition());
+            } else if (type == CoordinatorRecordType.SHARE_UPDATE.id()) {
+                ShareUpdateKey uk = new ShareUpdateKey(new ByteBufferAccessor(k), (short) 0);
+                key = new Key(uk.groupId(), uk.topicId(), uk.partition());
+            } else {
+                return;
             }
-        });
-        if (!states.isEmpty()) {
-            log.info("Loaded {} share-partition states of __share_group_state-{}", states.size(), p);
+            if (valueBytes == null) {
+                if (type == CoordinatorRecordType.SHARE_SNAPSHOT.id()) {
+                    entries.remove(key);
+                }
+                return;
+            }
+            ByteBuffer v = valueBytes.duplicate();
+            short version = v.getShort();
+            if (type == CoordinatorRecordType.SHARE_SNAPSHOT.id()) {
+                ShareSnapshotValue sv = new ShareSnapshotValue(new ByteBufferAccessor(v), version);
+                List<StateBatch> batches = new ArrayList<>(sv.stateBatches().size());
+                for (ShareSnapshotValue.StateBatch b : sv.stateBatches()) {
+                    batches.add(new StateBatch(b.firstOffset(), b.lastOffset(), b.deliveryState(), b.deliveryCount()));
+                }
+                Entry e = entries.computeIfAbsent(key, x -> new Entry());
+                e.state = new ShareState(sv.startOffset(), sv.stateEpoch(), sv.leaderEpoch(), batches);
+                e.snapshotEpoch = sv.snapshotEpoch();
+                e.createTimestamp = sv.createTimestamp();
+                e.writeTimestamp = sv.writeTimestamp();
+                e.snapshotOffset = offset;
+                if (e.updatesSinceSnapshot >= updatesPerSnapshot) {
+                    e.updatesSinceSnapshot = 0;
+                }
+            } else {
+                Entry e = entries.get(key);
+                if (e == null) {
+                    return; // no snapshot to amend: the key was deleted, or its records pruned with it
+                }
+                ShareUpdateValue uv = new ShareUpdateValue(new ByteBufferAccessor(v), version);
+                List<StateBatch> updated = new ArrayList<>(uv.stateBatches().size());
+                for (ShareUpdateValue.StateBatch b : uv.stateBatches()) {
+                    updated.add(new StateBatch(b.firstOffset(), b.lastOffset(), b.deliveryState(), b.deliveryCount()));
+                }
+                ShareState before = e.state;
+                long start = uv.startOffset() >= 0 ? uv.startOffset() : before.startOffset();
+                int leaderEpoch = uv.leaderEpoch() != -1 ? uv.leaderEpoch() : before.leaderEpoch();
+                e.state = new ShareState(start, before.stateEpoch(), leaderEpoch, merge(before.batches(), updated, start));
+                e.updatesSinceSnapshot++;
+            }
+        } catch (RuntimeException e) {
+            log.warn("Skipping an unreadable record of __share_group_state-{}: {}", p, e.toString());
         }
-        return states;
     }
 }

@@ -179,15 +179,8 @@ public final class ShareStateService {
         return allOf(all).thenApply(v -> response);
     }
 
-    /** Acknowledged or archived offsets at or above the start offset (KIP-1226's delivery-complete count). */
     private static int deliveryComplete(ShareState s) {
-        long n = 0;
-        for (StateBatch b : s.batches()) {
-            if (b.deliveryState() == ShareStateStore.ACKNOWLEDGED || b.deliveryState() == ShareStateStore.ARCHIVED) {
-                n += b.lastOffset() - Math.max(b.firstOffset(), s.startOffset()) + 1;
-            }
-        }
-        return (int) Math.min(Integer.MAX_VALUE, Math.max(0, n));
+        return ShareStateStore.deliveryComplete(s);
     }
 
     private CompletableFuture<Outcome> apply(String groupId, Uuid topicId, int partition,
