@@ -61,6 +61,65 @@ class ClusterShareGroupTest {
         killAndCarryOn("share-coord", false);
     }
 
+    /**
+     * kafka-share-groups --describe --offsets on a group whose coordinator does not lead the partition: the lag
+     * is there all the same (the coordinator asks the leader for the partition's latest offset, as Kafka's does).
+     */
+    @Test
+    void theLagOfAPartitionLedByAnotherBroker() throws Exception {
+        cluster.start("share-lag", 3, Map.of("offsets.topic.num.partitions", "3",
+                "share.coordinator.state.topic.num.partitions", "3"));
+        String topic = TestDirs.uniqueTopic("lagging");
+        int partitionLeader;
+        try (Admin admin = Clients.admin(cluster.bootstrap())) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> admin.describeCluster().nodes().get().size() == 3);
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+            partitionLeader = await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic),
+                            t -> t.partitions().get(0).leader() != null).partitions().get(0).leader().id();
+        }
+        String group = null;
+        for (int i = 0; group == null; i++) {
+            String candidate = topic + "-group-" + i;
+            if (coordinator(cluster.broker(partitionLeader).port(), candidate,
+                    FindCoordinatorRequest.CoordinatorType.GROUP) != partitionLeader) {
+                group = candidate;
+            }
+        }
+        ShareConsumerTest.setGroupConfigs(cluster.bootstrap(), group, Map.of("share.auto.offset.reset", "earliest"));
+        try (KafkaProducer<String, String> producer = Clients.producer(cluster.bootstrap(), Map.of())) {
+            for (int i = 0; i < 10; i++) {
+                producer.send(new ProducerRecord<>(topic, 0, "k", "v" + i)).get();
+            }
+        }
+        try (KafkaShareConsumer<String, String> c = new KafkaShareConsumer<>(
+                ShareConsumerTest.shareProps(cluster.bootstrap(), group, true, 6))) {
+            c.subscribe(List.of(topic));
+            List<Long> accepted = new ArrayList<>();
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
+                    boolean accept = accepted.size() < 6;
+                    c.acknowledge(r, accept ? AcknowledgeType.ACCEPT : AcknowledgeType.RELEASE);
+                    if (accept) {
+                        accepted.add(r.offset());
+                    }
+                }
+                c.commitSync();
+                return accepted.size() >= 6;
+            });
+        }
+        String g = group;
+        ToolRunner.Result offsets = ToolRunner.runTool("org.apache.kafka.tools.consumer.group.ShareGroupCommand",
+                "--bootstrap-server", cluster.bootstrap(), "--describe", "--group", g, "--offsets");
+        assertThat(offsets.exitCode()).as(offsets.describe()).isZero();
+        String row = offsets.stdoutLines().stream().filter(l -> l.contains(topic)).findFirst()
+                .orElseThrow(() -> new AssertionError(offsets.describe()));
+        // GROUP TOPIC PARTITION LEADER-EPOCH START-OFFSET LAG: six of ten delivered for good, from offset 6 on
+        List<String> columns = List.of(row.trim().split("\\s+"));
+        assertThat(columns).as(offsets.describe()).startsWith(g, topic, "0");
+        assertThat(columns.subList(columns.size() - 2, columns.size())).as(offsets.describe()).containsExactly("6", "4");
+    }
+
     private void killAndCarryOn(String name, boolean killPartitionLeader) throws Exception {
         cluster.start(name, 3, Map.of(
                 "zookeeper.session.timeout.ms", "4000",
@@ -205,10 +264,15 @@ class ClusterShareGroupTest {
 
     /** The broker FindCoordinator (key type SHARE) names for {@code key}, once it has one. */
     static int shareCoordinator(int port, String key) {
+        return coordinator(port, key, FindCoordinatorRequest.CoordinatorType.SHARE);
+    }
+
+    /** The broker FindCoordinator names for {@code key} of {@code type}, once it has one. */
+    static int coordinator(int port, String key, FindCoordinatorRequest.CoordinatorType type) {
         return await().atMost(Duration.ofSeconds(60)).until(() -> {
             try (RawKafkaConnection raw = new RawKafkaConnection(port, Duration.ofSeconds(30))) {
                 FindCoordinatorResponseData answer = raw.roundTrip(ApiKeys.FIND_COORDINATOR, (short) 6,
-                        new FindCoordinatorRequestData().setKeyType(FindCoordinatorRequest.CoordinatorType.SHARE.id())
+                        new FindCoordinatorRequestData().setKeyType(type.id())
                                 .setCoordinatorKeys(List.of(key)), FindCoordinatorResponseData::new);
                 FindCoordinatorResponseData.Coordinator c = answer.coordinators().get(0);
                 return c.errorCode() == Errors.NONE.code() ? c.nodeId() : -1;

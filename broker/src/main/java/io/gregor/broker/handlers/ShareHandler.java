@@ -2,6 +2,7 @@ package io.gregor.broker.handlers;
 
 import io.gregor.broker.Topics;
 import io.gregor.broker.metadata.TopicMetadata;
+import io.gregor.broker.share.LatestOffsets;
 import io.gregor.broker.share.SharePartitionManager;
 import io.gregor.broker.share.state.ShareStatePersister;
 import io.gregor.coordinator.share.ShareGroupCoordinator;
@@ -54,9 +55,11 @@ public final class ShareHandler {
     private final Topics topics;
     /** NONE when this broker coordinates the group now (the leader of its __consumer_offsets partition). */
     private final Function<String, Errors> coordinatorError;
+    private final LatestOffsets latestOffsets;
 
     public ShareHandler(ShareGroupCoordinator groups, SharePartitionManager partitions, ShareStatePersister states,
-                        Topics topics, Function<String, Errors> coordinatorError) {
+                        Topics topics, Function<String, Errors> coordinatorError, LatestOffsets latestOffsets) {
+        this.latestOffsets = latestOffsets;
         this.groups = groups;
         this.partitions = partitions;
         this.states = states;
@@ -184,14 +187,9 @@ public final class ShareHandler {
             }
             ShareStateStore.Key key = new ShareStateStore.Key(groupId, id, p);
             // each read fills only its own partition's answer
-            reads.add(states.summary(key).handle((summary, e) -> {
-                if (e != null) {
-                    Errors error = Errors.forException(e.getCause() == null ? e : e.getCause());
-                    out.setErrorCode(error.code()).setErrorMessage(error.message());
-                    return null;
-                }
+            reads.add(states.summary(key).thenCompose(summary -> {
                 if (summary.isEmpty()) {
-                    return null; // not initialized yet: no start offset
+                    return CompletableFuture.<Void>completedFuture(null); // not initialized yet: no start offset
                 }
                 long start = summary.get().startOffset();
                 long completed = Math.max(0, summary.get().deliveryCompleteCount());
@@ -200,11 +198,25 @@ public final class ShareHandler {
                     start = live.get()[0];
                     completed = live.get()[1];
                 }
-                out.setStartOffset(start).setLeaderEpoch(summary.get().leaderEpoch());
+                int leaderEpoch = summary.get().leaderEpoch();
+                out.setStartOffset(start).setLeaderEpoch(leaderEpoch);
                 long lastStart = start;
                 long done = completed;
-                topics.partition(id, p).filter(io.gregor.broker.replica.Partition::isLeader)
-                        .ifPresent(part -> out.setLag(Math.max(0, part.log().highWatermark() - lastStart - done)));
+                // Kafka's lag: the partition's latest offset (from its leader, wherever it is) less the start
+                // offset and the records delivered for good above it
+                return latestOffsets.of(name, p).handle((latest, e) -> {
+                    if (e == null) {
+                        out.setLag(latest - lastStart - done);
+                    } else {
+                        Errors error = Errors.forException(e.getCause() == null ? e : e.getCause());
+                        out.setStartOffset(-1).setLeaderEpoch(-1).setErrorCode(error.code())
+                                .setErrorMessage(error.message());
+                    }
+                    return null;
+                });
+            }).exceptionally(e -> {
+                Errors error = Errors.forException(e.getCause() == null ? e : e.getCause());
+                out.setErrorCode(error.code()).setErrorMessage(error.message());
                 return null;
             }));
         }

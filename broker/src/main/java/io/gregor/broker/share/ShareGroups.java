@@ -92,13 +92,16 @@ public final class ShareGroups implements AutoCloseable {
                 s.maxShareSessions(), time);
         coordinator.setMemberListener(partitions::memberLeft);
         this.topics = topics;
+        this.latestOffsets = new LatestOffsets(topics, network);
     }
 
     private final Topics topics;
+    private final LatestOffsets latestOffsets;
 
     /** Registers the share APIs; after the classic group handler, whose ListGroups and DeleteGroups it extends. */
     public void register(ApiRegistry registry) {
-        new ShareHandler(coordinator, partitions, persister, topics, classicGroups::coordinatorError).register(registry);
+        new ShareHandler(coordinator, partitions, persister, topics, classicGroups::coordinatorError, latestOffsets)
+                .register(registry);
         stateService.register(registry);
     }
 
