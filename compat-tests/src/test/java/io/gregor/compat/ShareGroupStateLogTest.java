@@ -2,6 +2,7 @@ package io.gregor.compat;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
@@ -129,6 +130,63 @@ class ShareGroupStateLogTest {
             String row = describe.stdoutLines().stream().filter(l -> l.contains(topic)).findFirst()
                     .orElseThrow(() -> new AssertionError(describe.describe()));
             assertThat(row.trim().split("\\s+")).as(describe.describe()).contains(Integer.toString(RECORDS));
+        }
+    }
+
+    /**
+     * The topic is Kafka's: cleanup.policy=delete, and the share coordinator deletes what later snapshots made
+     * redundant ({@code share.coordinator.state.topic.prune.interval.ms}); what is left starts with a snapshot,
+     * and a restarted broker rebuilds the state from it.
+     */
+    @Test
+    void prunedStateStartsWithASnapshotAndSurvivesARestart() throws Exception {
+        Map<String, String> overrides = new HashMap<>(GroupTestSupport.BROKER_OVERRIDES);
+        overrides.put("share.coordinator.state.topic.num.partitions", "1");
+        overrides.put("share.coordinator.snapshot.update.records.per.snapshot", "2");
+        overrides.put("share.coordinator.state.topic.prune.interval.ms", "500");
+        try (TestBroker broker = TestBroker.start("share-state-prune", overrides)) {
+            String bootstrap = broker.bootstrapServers();
+            String topic = TestDirs.uniqueTopic("state-prune");
+            String group = topic + "-group";
+            GroupTestSupport.createTopic(bootstrap, topic, 1);
+            ShareConsumerTest.setGroupConfigs(bootstrap, group, Map.of("share.auto.offset.reset", "earliest"));
+            GroupTestSupport.produce(bootstrap, topic, 1, "r", 12);
+            try (KafkaShareConsumer<String, String> c = new KafkaShareConsumer<>(
+                    ShareConsumerTest.shareProps(bootstrap, group, true, 2))) {
+                c.subscribe(List.of(topic));
+                acceptUntil(c, Set.of(), range(0, 12), 5);
+            }
+            TopicPartition state = new TopicPartition(Topic.SHARE_GROUP_STATE_TOPIC_NAME, 0);
+            long[] bounds = new long[2];
+            try (Admin admin = GroupTestSupport.admin(bootstrap)) {
+                ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, state.topic());
+                assertThat(admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource)
+                        .get("cleanup.policy").value()).isEqualTo("delete");
+                await().atMost(Duration.ofSeconds(30)).until(() -> {
+                    bounds[0] = admin.listOffsets(Map.of(state, OffsetSpec.earliest())).all().get(30, TimeUnit.SECONDS)
+                            .get(state).offset();
+                    bounds[1] = admin.listOffsets(Map.of(state, OffsetSpec.latest())).all().get(30, TimeUnit.SECONDS)
+                            .get(state).offset();
+                    return bounds[0] > 0;
+                });
+            }
+            ToolRunner.Result records = ToolRunner.runTool(ToolRunner.CONSOLE_CONSUMER, "--bootstrap-server", bootstrap,
+                    "--topic", state.topic(), "--partition", "0", "--offset", "earliest",
+                    "--max-messages", "1", "--timeout-ms", "30000", "--formatter", FORMATTER);
+            assertThat(records.exitCode()).as(records.describe()).isZero();
+            assertThat(records.stdout()).as(records.describe() + " from offset " + bounds[0] + " of " + bounds[1])
+                    .startsWith("{\"key\":{\"type\":0,");
+
+            broker.restart();
+
+            ToolRunner.Result describe = ToolRunner.runTool("org.apache.kafka.tools.consumer.group.ShareGroupCommand",
+                    "--bootstrap-server", bootstrap, "--describe", "--group", group, "--offsets");
+            assertThat(describe.exitCode()).as(describe.describe()).isZero();
+            String row = describe.stdoutLines().stream().filter(l -> l.contains(topic)).findFirst()
+                    .orElseThrow(() -> new AssertionError(describe.describe()));
+            List<String> columns = List.of(row.trim().split("\\s+"));
+            assertThat(columns.subList(columns.size() - 2, columns.size())).as(describe.describe())
+                    .containsExactly("12", "0");
         }
     }
 }
