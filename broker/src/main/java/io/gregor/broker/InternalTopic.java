@@ -176,9 +176,9 @@ public final class InternalTopic implements CoordinatorLog {
     public void deleteRecordsBefore(int partition, long offset) {
         replicas.partition(settings.name(), partition).filter(Partition::isLeader).ifPresent(p -> {
             PartitionLog partitionLog = p.log();
-            long to = Math.min(offset, partitionLog.highWatermark());
-            if (to > partitionLog.logStartOffset()) {
-                partitionLog.deleteRecordsBefore(to);
+            // not beyond the high watermark: the snapshot that replaces what goes must be replicated first
+            if (offset <= partitionLog.highWatermark() && offset > partitionLog.logStartOffset()) {
+                partitionLog.deleteRecordsBefore(offset);
             }
         });
     }

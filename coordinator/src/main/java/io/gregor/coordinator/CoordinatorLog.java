@@ -29,7 +29,9 @@ public interface CoordinatorLog {
      * returns (a coordinator that prunes its log needs to know where its records are).
      */
     default CompletableFuture<Void> append(int partition, List<CoordinatorRecord> records, LongConsumer firstOffset) {
-        throw new UnsupportedOperationException("This log does not tell record offsets");
+        CompletableFuture<Void> written = append(partition, records);
+        firstOffset.accept(-1); // not known: nothing is pruned on its account
+        return written;
     }
 
     /** What {@link #replayWithOffsets} hands over: a record's offset, key and value (null for a tombstone). */
@@ -37,14 +39,15 @@ public interface CoordinatorLog {
         void record(long offset, ByteBuffer key, ByteBuffer value);
     }
 
-    /** Like {@link #replay}, with each record's offset. */
+    /** Like {@link #replay}, with each record's offset (-1 from a log that does not know them). */
     default void replayWithOffsets(int partition, OffsetVisitor visitor) {
-        throw new UnsupportedOperationException("This log does not tell record offsets");
+        replay(partition, (key, value) -> visitor.record(-1, key, value));
     }
 
     /**
-     * Deletes the partition's records below {@code offset} (at most up to its high watermark), as DeleteRecords
-     * does, when this broker leads it; a coordinator calls it for records that later ones made redundant.
+     * Deletes the partition's records below {@code offset}, as DeleteRecords does, when this broker leads it and
+     * the offset is not above the high watermark (records a coordinator still needs must not go before what
+     * replaces them is replicated); a coordinator calls it for records that later ones made redundant.
      */
     default void deleteRecordsBefore(int partition, long offset) {
     }

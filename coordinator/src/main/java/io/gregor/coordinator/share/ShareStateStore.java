@@ -367,7 +367,7 @@ public final class ShareStateStore implements PartitionLeadershipListener {
             }
             long redundantBelow = Long.MAX_VALUE;
             for (Entry e : partition.getValue().values()) {
-                redundantBelow = Math.min(redundantBelow, e.snapshotOffset);
+                redundantBelow = Math.min(redundantBelow, e.snapshotOffset); // -1 (not known) prunes nothing
             }
             if (redundantBelow > 0) {
                 try {
