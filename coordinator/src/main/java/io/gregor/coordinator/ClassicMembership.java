@@ -694,10 +694,7 @@ final class ClassicMembership {
                 }
                 if (group.consumer != null && !group.consumer.isEmpty()) {
                     List<CoordinatorRecord> records = new ArrayList<>();
-                    for (MemberIdentity m : leaving) {
-                        results.add(memberResponse(m, mixed.leave(group.consumer, m.memberId(),
-                                version >= 3 ? m.groupInstanceId() : null, records)));
-                    }
+                    results.addAll(mixed.leave(group.consumer, leaving, records));
                     // answered right away: the member is gone from the group already (its records follow)
                     answerAfter(group.groupId, records, new CompletableFuture<>(), null, error -> null);
                 } else {
