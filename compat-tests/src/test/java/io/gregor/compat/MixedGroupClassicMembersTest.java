@@ -50,7 +50,8 @@ import static org.awaitility.Awaitility.await;
  * them: a classic member that joined but never syncs, or was told to rejoin and never does, is fenced after its
  * rebalance timeout (raw JoinGroup/SyncGroup/Heartbeat, as a stock consumer never stalls on purpose); a static
  * classic consumer restarted with the same group.instance.id takes its predecessor's place and partitions without
- * a rebalance and the predecessor is fenced (FENCED_INSTANCE_ID); Admin's removeMembersFromConsumerGroup removes
+ * a rebalance and the predecessor is fenced (FENCED_INSTANCE_ID), and one replacing the last consumer-protocol
+ * member turns the group back into a classic group; Admin's removeMembersFromConsumerGroup removes
  * several members in one step (one group epoch bump) and answers UNKNOWN_MEMBER_ID for an unknown instance id.
  */
 class MixedGroupClassicMembersTest {
@@ -140,30 +141,69 @@ class MixedGroupClassicMembersTest {
         String group = "mixed-static";
         String bootstrap = BROKER.bootstrapServers();
         try (ConsumerProtocolMember modern = ConsumerProtocolMember.subscribed(
-                GroupTestSupport.consumerProps(bootstrap, group), List.of(TOPIC), "modern");
-             StaticClassicMember first = new StaticClassicMember(group, "static-1", "first")) {
-            await().atMost(TIMEOUT).untilAsserted(() -> assertSharedOnce(modern.assignment(), first.assignment()));
-            ConsumerGroupDescription before = describe(group);
-            assertThat(before.type()).isEqualTo(GroupType.CONSUMER);
-            String firstId = staticMemberId(before, "static-1");
-            Set<TopicPartition> firstPartitions = first.assignment();
+                GroupTestSupport.consumerProps(bootstrap, group), List.of(TOPIC), "modern")) {
+            // a consumer group first, which the classic member then joins
+            await().atMost(TIMEOUT).until(() -> modern.assignment().size() == PARTITIONS);
+            try (StaticClassicMember first = new StaticClassicMember(group, "static-1", "first")) {
+                await().atMost(TIMEOUT).untilAsserted(() -> assertSharedOnce(modern.assignment(), first.assignment()));
+                ConsumerGroupDescription before = describe(group);
+                assertThat(before.type()).isEqualTo(GroupType.CONSUMER);
+                String firstId = staticMemberId(before, "static-1");
+                Set<TopicPartition> firstPartitions = first.assignment();
 
-            // the same instance id again (the first one still runs): it takes the place and the partitions
-            try (StaticClassicMember second = new StaticClassicMember(group, "static-1", "second")) {
-                await().atMost(TIMEOUT).untilAsserted(() -> {
-                    assertThat(second.assignment()).isEqualTo(firstPartitions);
-                    ConsumerGroupDescription after = describe(group);
-                    assertThat(staticMemberId(after, "static-1")).isNotEqualTo(firstId);
-                    assertThat(after.members()).hasSize(2);
-                    // no rebalance: the group epoch did not move, the other member kept its partitions
-                    assertThat(after.groupEpoch()).isEqualTo(before.groupEpoch());
-                });
-                assertThat(modern.assignment()).hasSize(PARTITIONS - firstPartitions.size());
-                // the old incarnation's next heartbeat is answered FENCED_INSTANCE_ID: its poll throws
-                await().atMost(TIMEOUT).until(() -> first.failure.get() != null);
-                assertThat(first.failure.get()).isInstanceOf(FencedInstanceIdException.class);
-                assertThat(second.failure.get()).isNull();
+                // the same instance id again (the first one still runs): it takes the place and the partitions
+                try (StaticClassicMember second = new StaticClassicMember(group, "static-1", "second")) {
+                    await().atMost(TIMEOUT).untilAsserted(() -> {
+                        assertThat(second.assignment()).isEqualTo(firstPartitions);
+                        ConsumerGroupDescription after = describe(group);
+                        assertThat(staticMemberId(after, "static-1")).isNotEqualTo(firstId);
+                        assertThat(after.members()).hasSize(2);
+                        // no rebalance: the group epoch did not move, the other member kept its partitions
+                        assertThat(after.groupEpoch()).isEqualTo(before.groupEpoch());
+                    });
+                    assertThat(modern.assignment()).hasSize(PARTITIONS - firstPartitions.size());
+                    // the old incarnation's next heartbeat is answered FENCED_INSTANCE_ID: its poll throws
+                    await().atMost(TIMEOUT).until(() -> first.failure.get() != null);
+                    assertThat(first.failure.get()).isInstanceOf(FencedInstanceIdException.class);
+                    assertThat(second.failure.get()).isNull();
+                }
             }
+        }
+    }
+
+    @Test
+    void aStaticConsumerProtocolMemberRestartedAsAClassicOneDowngradesTheGroupWhenOnlyClassicMembersRemain() throws Exception {
+        String group = "mixed-static-downgrade";
+        String bootstrap = BROKER.bootstrapServers();
+        Properties props = GroupTestSupport.consumerProps(bootstrap, group);
+        props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "downgrade-1");
+        try (StaticClassicMember other = startAfter(ConsumerProtocolMember.subscribed(props, List.of(TOPIC), "modern"),
+                group, "downgrade-other")) {
+            // the consumer-protocol static member left for a restart (epoch -2) and comes back as a classic consumer
+            try (StaticClassicMember restarted = new StaticClassicMember(group, "downgrade-1", "restarted")) {
+                await().atMost(TIMEOUT).untilAsserted(() -> {
+                    ConsumerGroupDescription d = describe(group);
+                    assertThat(d.type()).isEqualTo(GroupType.CLASSIC);
+                    assertThat(d.members()).hasSize(2);
+                    assertSharedOnce(other.assignment(), restarted.assignment());
+                });
+            }
+        }
+    }
+
+    /** A classic static member joining the consumer group {@code modern} forms, once {@code modern} has left. */
+    private static StaticClassicMember startAfter(ConsumerProtocolMember modern, String group, String instanceId)
+            throws Exception {
+        try (modern) {
+            await().atMost(TIMEOUT).until(() -> modern.assignment().size() == PARTITIONS);
+            StaticClassicMember member = new StaticClassicMember(group, instanceId, instanceId);
+            try {
+                await().atMost(TIMEOUT).untilAsserted(() -> assertSharedOnce(modern.assignment(), member.assignment()));
+            } catch (RuntimeException | Error e) {
+                member.close();
+                throw e;
+            }
+            return member;
         }
     }
 
@@ -173,6 +213,7 @@ class MixedGroupClassicMembersTest {
         String bootstrap = BROKER.bootstrapServers();
         try (ConsumerProtocolMember modern = ConsumerProtocolMember.subscribed(
                 GroupTestSupport.consumerProps(bootstrap, group), List.of(TOPIC), "modern")) {
+            await().atMost(TIMEOUT).until(() -> modern.assignment().size() == PARTITIONS);
             try (StaticClassicMember a = new StaticClassicMember(group, "batch-a", "a");
                  StaticClassicMember b = new StaticClassicMember(group, "batch-b", "b")) {
                 await().atMost(TIMEOUT).untilAsserted(() ->

@@ -103,6 +103,7 @@ public final class ClassicMembersProtocol {
         ConsumerProtocolSubscriptionView subscription = subscriptionOf(protocols);
 
         ConsumerGroupMember member;
+        ConsumerGroupMember replaced = null;
         boolean created = false;
         if (instanceId == null) {
             // a known member id joining with JoinGroup takes the classic protocol from now on, as in Kafka
@@ -119,7 +120,8 @@ public final class ClassicMembersProtocol {
                     member = consumerProtocol.newMember(group, memberId);
                     created = true;
                 } else {
-                    member = consumerProtocol.replaceStaticMember(group, existing, memberId, records);
+                    replaced = existing;
+                    member = consumerProtocol.replaceStaticMember(group, existing, memberId, true, records);
                 }
             } else if (existing == null) {
                 throw Errors.UNKNOWN_MEMBER_ID.exception("Instance id " + instanceId + " is unknown.");
@@ -146,15 +148,23 @@ public final class ClassicMembersProtocol {
         member.clientHost = clientHost == null ? "" : clientHost;
         member.classic = new ConsumerGroupMember.ClassicMetadata(request.sessionTimeoutMs(), protocols);
         consumerProtocol.updateAndReconcile(group, member, before, ownedPartitions(subscription.ownedPartitions()), records);
+        String protocolName = member.classic.protocolName();
+        if (replaced != null && replaced.classic == null && consumerProtocol.downgradeIfOnlyClassicMembers(group, records)) {
+            // a classic group now, rebalancing: the member's SyncGroup there tells it to rejoin
+            return joinResponse(member.memberId, member.memberEpoch, protocolName, version);
+        }
         // it joined: no more waiting for its JoinGroup, and now its SyncGroup is due within the rebalance timeout
         consumerProtocol.cancelJoinTimeout(member);
         consumerProtocol.scheduleSyncTimeout(group, member);
+        return joinResponse(member.memberId, member.memberEpoch, protocolName, version);
+    }
 
+    private static JoinGroupResponseData joinResponse(String memberId, int epoch, String protocolName, short version) {
         JoinGroupResponseData response = new JoinGroupResponseData()
-                .setMemberId(member.memberId)
-                .setGenerationId(member.memberEpoch)
+                .setMemberId(memberId)
+                .setGenerationId(epoch)
                 .setLeader("")
-                .setProtocolName(member.classic.protocolName());
+                .setProtocolName(protocolName);
         if (version >= 7) {
             response.setProtocolType(ConsumerProtocol.PROTOCOL_TYPE);
         }

@@ -186,7 +186,7 @@ public final class ConsumerGroupProtocol {
                                 + request.instanceId() + " cannot join the group because the instance id is owned by "
                                 + existing.memberId + " member.");
                     }
-                    member = replaceStaticMember(group, existing, memberId, records);
+                    member = replaceStaticMember(group, existing, memberId, false, records);
                 }
             } else {
                 if (existing == null) {
@@ -346,7 +346,7 @@ public final class ConsumerGroupProtocol {
 
     /** A restarted static member (new member id, same instance id) takes the place and partitions of the old one. */
     ConsumerGroupMember replaceStaticMember(ConsumerGroup group, ConsumerGroupMember old, String memberId,
-                                                    List<CoordinatorRecord> records) {
+                                            boolean classic, List<CoordinatorRecord> records) {
         ConsumerGroupMember member = new ConsumerGroupMember(memberId);
         member.instanceId = old.instanceId;
         member.rackId = old.rackId;
@@ -369,9 +369,9 @@ public final class ConsumerGroupProtocol {
         records.add(ConsumerGroupRecords.memberMetadata(group.groupId(), member));
         records.add(ConsumerGroupRecords.targetAssignment(group.groupId(), memberId, target == null ? Map.of() : target));
         records.add(ConsumerGroupRecords.currentAssignment(group.groupId(), member));
-        log.info("[GroupId {}] Static member with instance id {} re-joins the consumer group using the consumer protocol. "
-                + "Created a new member {} to replace the existing member {}.", group.groupId(), old.instanceId, memberId,
-                old.memberId);
+        log.info("[GroupId {}] Static member with instance id {} re-joins the consumer group using the {} protocol. "
+                + "Created a new member {} to replace the existing member {}.", group.groupId(), old.instanceId,
+                classic ? "classic" : "consumer", memberId, old.memberId);
         return member;
     }
 
@@ -455,6 +455,24 @@ public final class ConsumerGroupProtocol {
         List<String> ids = new ArrayList<>(members.size());
         members.forEach(m -> ids.add(m.memberId));
         return ids;
+    }
+
+    /**
+     * Kafka's step 4 of a classic JoinGroup: when the static member it replaced was the last one speaking the
+     * consumer protocol, the group becomes a classic group of its members (validateOnlineDowngradeWithReplacedMemberId).
+     * @return whether the group was downgraded
+     */
+    boolean downgradeIfOnlyClassicMembers(ConsumerGroup group, List<CoordinatorRecord> records) {
+        if (!canDowngradeWithout(group, Set.of())) {
+            return false;
+        }
+        log.info("[GroupId {}] The last member using the consumer protocol was replaced by a classic member; downgrading "
+                + "the consumer group to a classic group of its {} members.", group.groupId(), group.members.size());
+        for (ConsumerGroupMember member : group.members.values()) {
+            cancelClassicTimers(member);
+        }
+        listener.downgrade(group, Set.of(), records);
+        return true;
     }
 
     /** Kafka's validateOnlineDowngradeWithFencedMembers. */
