@@ -5,6 +5,7 @@ import org.apache.kafka.common.Uuid;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
 
 /** A member of a KIP-848 consumer group. Guarded by its group's lock. */
 public final class ConsumerGroupMember {
@@ -72,9 +73,9 @@ public final class ConsumerGroupMember {
 
     /** A scheduled timeout of the member; the check it runs does nothing unless this one is still the member's. */
     static final class MemberTimer {
-        private java.util.concurrent.ScheduledFuture<?> future;
+        private ScheduledFuture<?> future;
 
-        void scheduled(java.util.concurrent.ScheduledFuture<?> future) {
+        void scheduled(ScheduledFuture<?> future) {
             this.future = future;
         }
 

@@ -26,6 +26,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 import static io.gregor.coordinator.consumer.ConsumerGroupMember.LEAVE_GROUP_MEMBER_EPOCH;
 import static io.gregor.coordinator.consumer.ConsumerGroupMember.LEAVE_GROUP_STATIC_MEMBER_EPOCH;
@@ -586,7 +587,7 @@ public final class ConsumerGroupProtocol {
 
     private ConsumerGroupMember.MemberTimer schedule(ConsumerGroup group, ConsumerGroupMember member, int timeoutMs,
                                                      String reason,
-                                                     java.util.function.Function<ConsumerGroupMember, ConsumerGroupMember.MemberTimer> slot) {
+                                                     Function<ConsumerGroupMember, ConsumerGroupMember.MemberTimer> slot) {
         ConsumerGroupMember.MemberTimer timer = new ConsumerGroupMember.MemberTimer();
         timer.scheduled(scheduler.schedule(() -> {
             synchronized (group.lock()) {
