@@ -307,7 +307,7 @@ public final class GroupCoordinator implements PartitionLeadershipListener, Auto
         return membership.heartbeat(request, version);
     }
 
-    public LeaveGroupResponseData leaveGroup(LeaveGroupRequestData request, short version) {
+    public CompletableFuture<LeaveGroupResponseData> leaveGroup(LeaveGroupRequestData request, short version) {
         return membership.leaveGroup(request, version);
     }
 
