@@ -1,6 +1,10 @@
 package io.gregor.compat;
 
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
@@ -15,6 +19,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,7 +29,10 @@ import static org.awaitility.Awaitility.await;
 /**
  * The consumer protocol's timers, seen by a raw client: a member that stops heartbeating is fenced after
  * group.consumer.session.timeout.ms, and one that keeps heartbeating but never revokes what it was asked to
- * give up is fenced after its rebalance timeout; either way the others get its partitions.
+ * give up is fenced after its rebalance timeout; either way the others get its partitions. A lowered
+ * {@code consumer.session.timeout.ms} group config applies to a member from its next heartbeat, as in Kafka
+ * (which re-arms a member's session timer with the group's current timeout on each heartbeat, and leaves the
+ * timer armed before the change alone).
  */
 class ConsumerGroupTimeoutsTest {
     private static final String TOPIC = "kip848-timeouts";
@@ -124,5 +133,36 @@ class ConsumerGroupTimeoutsTest {
         ConsumerGroupHeartbeatResponseData bAfter = heartbeat(beat(group, b, joinedB.memberEpoch(), List.of()));
         assertThat(bAfter.errorCode()).isEqualTo(Errors.NONE.code());
         assertThat(assigned(bAfter)).containsExactly(0, 1);
+    }
+
+    @Test
+    void aLoweredGroupSessionTimeoutAppliesToAMemberFromItsNextHeartbeat() throws Exception {
+        String group = "kip848-lowered-session";
+        String a = Uuid.randomUuid().toString();
+        String b = Uuid.randomUuid().toString();
+        heartbeat(join(group, a, 60_000)); // a's session timer: the broker's 3 s, and a stays silent from here
+        long aLastHeartbeat = System.nanoTime();
+        ConsumerGroupHeartbeatResponseData joinedB = heartbeat(join(group, b, 60_000));
+        try (Admin admin = GroupTestSupport.admin(BROKER.bootstrapServers())) {
+            admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.GROUP, group), List.of(
+                    new AlterConfigOp(new ConfigEntry("consumer.session.timeout.ms", "1000"), AlterConfigOp.OpType.SET))))
+                    .all().get(30, TimeUnit.SECONDS);
+            // b heartbeats once after the change, then goes silent too: its session is now 1 s
+            assertThat(heartbeat(beat(group, b, joinedB.memberEpoch(), assigned(joinedB))).errorCode())
+                    .isEqualTo(Errors.NONE.code());
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> !members(admin, group).contains(b));
+            // a, silent since before the change, still has the 3 s it was given: the new timeout waits for a heartbeat
+            assertThat(members(admin, group)).containsExactly(a);
+            assertThat(Duration.ofNanos(System.nanoTime() - aLastHeartbeat)).isGreaterThan(Duration.ofMillis(1000));
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> members(admin, group).isEmpty());
+            assertThat(Duration.ofNanos(System.nanoTime() - aLastHeartbeat)).isGreaterThanOrEqualTo(Duration.ofMillis(2900));
+        }
+    }
+
+    private static Set<String> members(Admin admin, String group) throws Exception {
+        return admin.describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group).members().stream()
+                .map(MemberDescription::consumerId).collect(Collectors.toSet());
     }
 }

@@ -677,36 +677,40 @@ final class ClassicMembership {
         }
     }
 
-    LeaveGroupResponseData leaveGroup(LeaveGroupRequestData request, short version) {
+    CompletableFuture<LeaveGroupResponseData> leaveGroup(LeaveGroupRequestData request, short version) {
         List<MemberIdentity> leaving = version >= 3 ? request.members()
                 : List.of(new MemberIdentity().setMemberId(request.memberId()));
-        LeaveGroupResponseData response = new LeaveGroupResponseData();
         ClassicGroup group = groups.get(request.groupId());
         List<MemberResponse> results = new ArrayList<>();
         if (group == null) {
             for (MemberIdentity m : leaving) {
                 results.add(memberResponse(m, Errors.UNKNOWN_MEMBER_ID));
             }
-        } else {
-            synchronized (group) {
-                if (group.is(GroupState.DEAD)) {
-                    return response.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code());
-                }
-                if (group.consumer != null && !group.consumer.isEmpty()) {
-                    List<CoordinatorRecord> records = new ArrayList<>();
-                    for (MemberIdentity m : leaving) {
-                        results.add(memberResponse(m, mixed.leave(group.consumer, m.memberId(),
-                                version >= 3 ? m.groupInstanceId() : null, records)));
-                    }
-                    // answered right away: the member is gone from the group already (its records follow)
-                    answerAfter(group.groupId, records, new CompletableFuture<>(), null, error -> null);
-                } else {
-                    for (MemberIdentity m : leaving) {
-                        results.add(memberResponse(m, leave(group, m)));
-                    }
-                }
+            return CompletableFuture.completedFuture(leaveResponse(results, version));
+        }
+        synchronized (group) {
+            if (group.is(GroupState.DEAD)) {
+                return CompletableFuture.completedFuture(
+                        new LeaveGroupResponseData().setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code()));
+            }
+            if (group.consumer != null && !group.consumer.isEmpty()) {
+                List<CoordinatorRecord> records = new ArrayList<>();
+                results.addAll(mixed.leave(group.consumer, leaving, records));
+                // answered once the departures are written, as Kafka does
+                CompletableFuture<LeaveGroupResponseData> future = new CompletableFuture<>();
+                answerAfter(group.groupId, records, future, leaveResponse(results, version),
+                        error -> new LeaveGroupResponseData().setErrorCode(error.code()));
+                return future;
+            }
+            for (MemberIdentity m : leaving) {
+                results.add(memberResponse(m, leave(group, m)));
             }
         }
+        return CompletableFuture.completedFuture(leaveResponse(results, version));
+    }
+
+    private static LeaveGroupResponseData leaveResponse(List<MemberResponse> results, short version) {
+        LeaveGroupResponseData response = new LeaveGroupResponseData();
         if (version >= 3) {
             response.setMembers(results);
         } else {

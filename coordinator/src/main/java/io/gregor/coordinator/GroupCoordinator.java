@@ -132,7 +132,7 @@ public final class GroupCoordinator implements PartitionLeadershipListener, Auto
                     }
 
                     @Override
-                    public void downgrade(ConsumerGroup group, ConsumerGroupMember leaving, List<CoordinatorRecord> records) {
+                    public void downgrade(ConsumerGroup group, Set<ConsumerGroupMember> leaving, List<CoordinatorRecord> records) {
                         downgradeToClassic(group, leaving, records);
                     }
                 });
@@ -147,7 +147,7 @@ public final class GroupCoordinator implements PartitionLeadershipListener, Auto
      * remaining classic members form a Stable classic group at the group epoch with their target assignments,
      * whose record follows, and a rebalance starts.
      */
-    private void downgradeToClassic(ConsumerGroup consumerGroup, ConsumerGroupMember leaving, List<CoordinatorRecord> records) {
+    private void downgradeToClassic(ConsumerGroup consumerGroup, Set<ConsumerGroupMember> leaving, List<CoordinatorRecord> records) {
         ClassicGroup group = (ClassicGroup) consumerGroup.lock();
         List<ClassicMembersProtocol.ClassicMemberView> members = classicMembers.downgradeMembers(consumerGroup, leaving);
         records.addAll(ConsumerGroupRecords.groupTombstones(consumerGroup));
@@ -307,7 +307,7 @@ public final class GroupCoordinator implements PartitionLeadershipListener, Auto
         return membership.heartbeat(request, version);
     }
 
-    public LeaveGroupResponseData leaveGroup(LeaveGroupRequestData request, short version) {
+    public CompletableFuture<LeaveGroupResponseData> leaveGroup(LeaveGroupRequestData request, short version) {
         return membership.leaveGroup(request, version);
     }
 

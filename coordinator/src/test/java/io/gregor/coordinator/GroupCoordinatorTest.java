@@ -247,7 +247,7 @@ class GroupCoordinatorTest {
         LeaveGroupResponseData left = coordinator.leaveGroup(new LeaveGroupRequestData().setGroupId("s").setMembers(List.of(
                 new MemberIdentity().setMemberId(a.memberId()).setGroupInstanceId("instance-1"),
                 new MemberIdentity().setMemberId("").setGroupInstanceId("instance-2"),
-                new MemberIdentity().setMemberId(again.memberId()).setGroupInstanceId("instance-1"))), (short) 5);
+                new MemberIdentity().setMemberId(again.memberId()).setGroupInstanceId("instance-1"))), (short) 5).join();
         assertThat(left.members()).extracting(m -> Errors.forCode(m.errorCode()))
                 .containsExactly(Errors.FENCED_INSTANCE_ID, Errors.UNKNOWN_MEMBER_ID, Errors.NONE);
         assertThat(coordinator.state("s")).isEqualTo(GroupState.EMPTY);

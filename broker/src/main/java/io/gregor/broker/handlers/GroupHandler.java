@@ -165,7 +165,7 @@ public final class GroupHandler {
         if (error != Errors.NONE) {
             return CompletableFuture.completedFuture(new LeaveGroupResponseData().setErrorCode(error.code()));
         }
-        return CompletableFuture.completedFuture(coordinator.leaveGroup(data, request.apiVersion()));
+        return coordinator.leaveGroup(data, request.apiVersion());
     }
 
     // ------------------------------------------------------------------ consumer protocol (KIP-848)

@@ -10,6 +10,8 @@ import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
 import org.apache.kafka.common.message.HeartbeatRequestData;
 import org.apache.kafka.common.message.JoinGroupRequestData;
 import org.apache.kafka.common.message.JoinGroupResponseData;
+import org.apache.kafka.common.message.LeaveGroupRequestData;
+import org.apache.kafka.common.message.LeaveGroupResponseData;
 import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.message.SyncGroupResponseData;
 import org.apache.kafka.common.protocol.Errors;
@@ -101,8 +103,10 @@ public final class ClassicMembersProtocol {
         ConsumerProtocolSubscriptionView subscription = subscriptionOf(protocols);
 
         ConsumerGroupMember member;
+        ConsumerGroupMember replaced = null;
         boolean created = false;
         if (instanceId == null) {
+            // a known member id joining with JoinGroup takes the classic protocol from now on, as in Kafka
             member = group.members.get(memberId);
             if (member == null) {
                 member = consumerProtocol.newMember(group, memberId);
@@ -110,20 +114,23 @@ public final class ClassicMembersProtocol {
             }
         } else {
             ConsumerGroupMember existing = group.staticMember(instanceId);
-            if (existing == null) {
-                member = consumerProtocol.newMember(group, memberId);
-                created = true;
-            } else if (unknownMember) {
-                member = consumerProtocol.replaceStaticMember(group, existing, memberId, records);
+            if (unknownMember) {
+                // a new static member, or a restarted one taking the place and partitions of the old (no rebalance)
+                if (existing == null) {
+                    member = consumerProtocol.newMember(group, memberId);
+                    created = true;
+                } else {
+                    replaced = existing;
+                    member = consumerProtocol.replaceStaticMember(group, existing, memberId, true, records);
+                }
+            } else if (existing == null) {
+                throw Errors.UNKNOWN_MEMBER_ID.exception("Instance id " + instanceId + " is unknown.");
             } else if (!existing.memberId.equals(memberId)) {
                 throw Errors.FENCED_INSTANCE_ID.exception("Static member " + memberId + " with instance id "
                         + instanceId + " was fenced by member " + existing.memberId + ".");
             } else {
                 member = existing;
             }
-        }
-        if (!created && member.classic == null) {
-            throw Errors.UNKNOWN_MEMBER_ID.exception("Member " + memberId + " does not use the classic protocol.");
         }
         ConsumerGroupProtocol.MemberSnapshot before = ConsumerGroupProtocol.MemberSnapshot.of(member, created);
         if (instanceId != null) {
@@ -141,12 +148,23 @@ public final class ClassicMembersProtocol {
         member.clientHost = clientHost == null ? "" : clientHost;
         member.classic = new ConsumerGroupMember.ClassicMetadata(request.sessionTimeoutMs(), protocols);
         consumerProtocol.updateAndReconcile(group, member, before, ownedPartitions(subscription.ownedPartitions()), records);
+        String protocolName = member.classic.protocolName();
+        if (replaced != null && replaced.classic == null && consumerProtocol.downgradeIfOnlyClassicMembers(group, records)) {
+            // a classic group now, rebalancing: the member's SyncGroup there tells it to rejoin
+            return joinResponse(member.memberId, member.memberEpoch, protocolName, version);
+        }
+        // it joined: no more waiting for its JoinGroup, and now its SyncGroup is due within the rebalance timeout
+        consumerProtocol.cancelJoinTimeout(member);
+        consumerProtocol.scheduleSyncTimeout(group, member);
+        return joinResponse(member.memberId, member.memberEpoch, protocolName, version);
+    }
 
+    private static JoinGroupResponseData joinResponse(String memberId, int epoch, String protocolName, short version) {
         JoinGroupResponseData response = new JoinGroupResponseData()
-                .setMemberId(member.memberId)
-                .setGenerationId(member.memberEpoch)
+                .setMemberId(memberId)
+                .setGenerationId(epoch)
                 .setLeader("")
-                .setProtocolName(member.classic.protocolName());
+                .setProtocolName(protocolName);
         if (version >= 7) {
             response.setProtocolType(ConsumerProtocol.PROTOCOL_TYPE);
         }
@@ -169,9 +187,11 @@ public final class ClassicMembersProtocol {
                     + " returned in the join response.");
         }
         if (group.groupEpoch > member.memberEpoch && member.state != ConsumerGroupMember.State.UNREVOKED_PARTITIONS) {
+            consumerProtocol.scheduleJoinTimeoutIfAbsent(group, member);
             throw Errors.REBALANCE_IN_PROGRESS.exception("A new rebalance is triggered in group " + group.groupId()
                     + " and member " + member.memberId + " should rejoin to catch up.");
         }
+        consumerProtocol.cancelSyncTimeout(member);
         consumerProtocol.touchSession(group, member);
         return new SyncGroupResponseData().setProtocolType(ConsumerProtocol.PROTOCOL_TYPE).setProtocolName(protocolName)
                 .setAssignment(assignmentBytes(group, member));
@@ -186,39 +206,55 @@ public final class ClassicMembersProtocol {
         if (member.memberEpoch < group.groupEpoch
                 || member.state == ConsumerGroupMember.State.UNREVOKED_PARTITIONS
                 || (member.state == ConsumerGroupMember.State.UNRELEASED_PARTITIONS && !waitingOnUnreleasedPartition(group, member))) {
+            consumerProtocol.scheduleJoinTimeoutIfAbsent(group, member);
             return Errors.REBALANCE_IN_PROGRESS;
         }
         return Errors.NONE;
     }
 
-    /** One member of a LeaveGroup; the group epoch moves on without it. */
-    public Errors leave(ConsumerGroup group, String memberId, String instanceId, List<CoordinatorRecord> records) {
-        ConsumerGroupMember member;
-        try {
+    /**
+     * A LeaveGroup (Kafka's classicGroupLeaveToConsumerGroup): each identity is answered on its own, and the members
+     * found leave together in one step (one group epoch bump, or the downgrade when only classic members stay).
+     * Any member can be removed this way, whatever protocol it speaks (Admin's removeMembersFromConsumerGroup).
+     */
+    public List<LeaveGroupResponseData.MemberResponse> leave(ConsumerGroup group, List<LeaveGroupRequestData.MemberIdentity> identities,
+                                                             List<CoordinatorRecord> records) {
+        List<LeaveGroupResponseData.MemberResponse> responses = new ArrayList<>(identities.size());
+        Set<ConsumerGroupMember> leaving = new LinkedHashSet<>();
+        for (LeaveGroupRequestData.MemberIdentity identity : identities) {
+            String memberId = identity.memberId();
+            String instanceId = identity.groupInstanceId();
+            String reason = identity.reason() != null ? identity.reason() : "not provided";
+            Errors error = Errors.NONE;
+            ConsumerGroupMember member;
             if (instanceId == null) {
                 member = group.members.get(memberId);
                 if (member == null) {
-                    return Errors.UNKNOWN_MEMBER_ID;
+                    error = Errors.UNKNOWN_MEMBER_ID;
+                } else {
+                    log.info("[GroupId {}] Dynamic member {} has left group through explicit `LeaveGroup` request; "
+                            + "client reason: {}", group.groupId(), memberId, reason);
                 }
             } else {
                 member = group.staticMember(instanceId);
                 if (member == null) {
-                    return Errors.UNKNOWN_MEMBER_ID;
-                }
-                if (!memberId.isEmpty() && !member.memberId.equals(memberId)) {
-                    return Errors.FENCED_INSTANCE_ID;
+                    error = Errors.UNKNOWN_MEMBER_ID;
+                } else if (!memberId.isEmpty() && !member.memberId.equals(memberId)) {
+                    // an empty member id is an administrative removal by instance id
+                    error = Errors.FENCED_INSTANCE_ID;
+                } else {
+                    log.info("[GroupId {}] Static member {} with instance id {} has left group through explicit "
+                            + "`LeaveGroup` request; client reason: {}", group.groupId(), member.memberId, instanceId, reason);
                 }
             }
-            if (member.classic == null) {
-                return Errors.UNKNOWN_MEMBER_ID;
+            if (error == Errors.NONE) {
+                leaving.add(member);
             }
-        } catch (ApiException e) {
-            return Errors.forException(e);
+            responses.add(new LeaveGroupResponseData.MemberResponse().setMemberId(memberId).setGroupInstanceId(instanceId)
+                    .setErrorCode(error.code()));
         }
-        log.info("[GroupId {}] Member {} has left the group through explicit `LeaveGroup` request.", group.groupId(),
-                member.memberId);
-        consumerProtocol.removeMember(group, member, records);
-        return Errors.NONE;
+        consumerProtocol.fenceMembers(group, leaving, records);
+        return responses;
     }
 
     private static ConsumerGroupMember classicMember(ConsumerGroup group, String memberId, String instanceId) {
@@ -404,13 +440,13 @@ public final class ClassicMembersProtocol {
     }
 
     /**
-     * Kafka's ClassicGroup.fromConsumerGroup: the members but {@code leaving}, each with its target assignment
+     * Kafka's ClassicGroup.fromConsumerGroup: the members but the {@code leaving} ones, each with its target assignment
      * serialized in the version of its consumer protocol (the caller selects the protocol, as Kafka does).
      */
-    public List<ClassicMemberView> downgradeMembers(ConsumerGroup group, ConsumerGroupMember leaving) {
+    public List<ClassicMemberView> downgradeMembers(ConsumerGroup group, Set<ConsumerGroupMember> leaving) {
         List<ClassicMemberView> out = new ArrayList<>();
         for (ConsumerGroupMember m : group.members.values()) {
-            if (m == leaving) {
+            if (leaving.contains(m)) {
                 continue;
             }
             out.add(new ClassicMemberView(m.memberId, m.instanceId, m.clientId, m.clientHost, m.rebalanceTimeoutMs,

@@ -5,6 +5,7 @@ import org.apache.kafka.common.Uuid;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
 
 /** A member of a KIP-848 consumer group. Guarded by its group's lock. */
 public final class ConsumerGroupMember {
@@ -36,11 +37,18 @@ public final class ConsumerGroupMember {
     Map<Uuid, Set<Integer>> partitionsPendingRevocation = Map.of();
 
     long sessionDeadlineMs;
-    boolean sessionCheckScheduled;
+    /** When the pending session check runs (0 when none): a shorter session than before needs an earlier one. */
+    long sessionCheckAtMs;
     /** When a member in UNREVOKED_PARTITIONS is fenced if it has not revoked yet; 0 when not revoking. */
     long revocationDeadlineMs;
     /** The member epoch the revocation deadline was set at, so a stale check does nothing. */
     int revocationEpoch;
+    /**
+     * A classic member's pending join timeout (told to rejoin, JoinGroup not seen yet) and sync timeout (joined,
+     * SyncGroup not seen yet), Kafka's consumer-group join and sync keys; null when none is pending.
+     */
+    MemberTimer joinTimer;
+    MemberTimer syncTimer;
 
     /**
      * Set for a member that speaks the classic protocol (JoinGroup/SyncGroup/Heartbeat) in a consumer group
@@ -61,6 +69,21 @@ public final class ConsumerGroupMember {
     }
 
     public record ClassicProtocol(String name, byte[] metadata) {
+    }
+
+    /** A scheduled timeout of the member; the check it runs does nothing unless this one is still the member's. */
+    static final class MemberTimer {
+        private ScheduledFuture<?> future;
+
+        void scheduled(ScheduledFuture<?> future) {
+            this.future = future;
+        }
+
+        void cancel() {
+            if (future != null) {
+                future.cancel(false);
+            }
+        }
     }
 
     ConsumerGroupMember(String memberId) {

@@ -26,6 +26,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 import static io.gregor.coordinator.consumer.ConsumerGroupMember.LEAVE_GROUP_MEMBER_EPOCH;
 import static io.gregor.coordinator.consumer.ConsumerGroupMember.LEAVE_GROUP_STATIC_MEMBER_EPOCH;
@@ -54,10 +55,10 @@ public final class ConsumerGroupProtocol {
         void write(ConsumerGroup group, List<CoordinatorRecord> records);
 
         /**
-         * The last consumer-protocol member leaves and only classic members stay: the group becomes a classic
+         * The last consumer-protocol members leave and only classic members stay: the group becomes a classic
          * group of them (Kafka's online downgrade), adding the records of the conversion to {@code records}.
          */
-        void downgrade(ConsumerGroup group, ConsumerGroupMember leaving, List<CoordinatorRecord> records);
+        void downgrade(ConsumerGroup group, Set<ConsumerGroupMember> leaving, List<CoordinatorRecord> records);
     }
 
     private final ConsumerGroupConfig config;
@@ -186,7 +187,7 @@ public final class ConsumerGroupProtocol {
                                 + request.instanceId() + " cannot join the group because the instance id is owned by "
                                 + existing.memberId + " member.");
                     }
-                    member = replaceStaticMember(group, existing, memberId, records);
+                    member = replaceStaticMember(group, existing, memberId, false, records);
                 }
             } else {
                 if (existing == null) {
@@ -346,7 +347,7 @@ public final class ConsumerGroupProtocol {
 
     /** A restarted static member (new member id, same instance id) takes the place and partitions of the old one. */
     ConsumerGroupMember replaceStaticMember(ConsumerGroup group, ConsumerGroupMember old, String memberId,
-                                                    List<CoordinatorRecord> records) {
+                                            boolean classic, List<CoordinatorRecord> records) {
         ConsumerGroupMember member = new ConsumerGroupMember(memberId);
         member.instanceId = old.instanceId;
         member.rackId = old.rackId;
@@ -369,9 +370,9 @@ public final class ConsumerGroupProtocol {
         records.add(ConsumerGroupRecords.memberMetadata(group.groupId(), member));
         records.add(ConsumerGroupRecords.targetAssignment(group.groupId(), memberId, target == null ? Map.of() : target));
         records.add(ConsumerGroupRecords.currentAssignment(group.groupId(), member));
-        log.info("[GroupId {}] Static member with instance id {} re-joins the consumer group using the consumer protocol. "
-                + "Created a new member {} to replace the existing member {}.", group.groupId(), old.instanceId, memberId,
-                old.memberId);
+        log.info("[GroupId {}] Static member with instance id {} re-joins the consumer group using the {} protocol. "
+                + "Created a new member {} to replace the existing member {}.", group.groupId(), old.instanceId,
+                classic ? "classic" : "consumer", memberId, old.memberId);
         return member;
     }
 
@@ -418,21 +419,32 @@ public final class ConsumerGroupProtocol {
 
     /** Removes a member (left, expired, or too slow to revoke): its partitions are free and the group epoch moves on. */
     void fence(ConsumerGroup group, ConsumerGroupMember member, List<CoordinatorRecord> records) {
-        if (canDowngradeWithout(group, member)) {
-            log.info("[GroupId {}] Member {} left; downgrading the consumer group to a classic group of its {} classic members.",
-                    group.groupId(), member.memberId, group.members.size() - 1);
-            listener.downgrade(group, member, records);
-            return;
-        }
-        removeMember(group, member, records);
+        fenceMembers(group, Set.of(member), records);
     }
 
-    /** Removes a member without the downgrade check (a classic member's LeaveGroup, as Kafka does it). */
-    void removeMember(ConsumerGroup group, ConsumerGroupMember member, List<CoordinatorRecord> records) {
-        group.remove(member);
+    /**
+     * Kafka's consumerGroupFenceMembers: the members leave in one step (their tombstones and a single group epoch
+     * bump), or, when only classic members would stay, the group becomes a classic group of them instead.
+     */
+    void fenceMembers(ConsumerGroup group, Set<ConsumerGroupMember> leaving, List<CoordinatorRecord> records) {
+        if (leaving.isEmpty()) {
+            return; // nobody to fence: the group epoch stays
+        }
+        for (ConsumerGroupMember member : leaving) {
+            cancelClassicTimers(member);
+        }
+        if (canDowngradeWithout(group, leaving)) {
+            log.info("[GroupId {}] Members {} left; downgrading the consumer group to a classic group of its {} classic members.",
+                    group.groupId(), memberIds(leaving), group.members.size() - leaving.size());
+            listener.downgrade(group, leaving, records);
+            return;
+        }
+        for (ConsumerGroupMember member : leaving) {
+            group.remove(member);
+            ConsumerGroupRecords.memberTombstones(group.groupId(), member.memberId, records);
+        }
         group.subscriptionMetadata = subscriptionMetadata(group);
         group.groupEpoch++;
-        ConsumerGroupRecords.memberTombstones(group.groupId(), member.memberId, records);
         records.add(ConsumerGroupRecords.groupEpoch(group.groupId(), group.groupEpoch));
         log.info("[GroupId {}] Bumped group epoch to {}.", group.groupId(), group.groupEpoch);
         if (group.members.isEmpty()) {
@@ -440,14 +452,39 @@ public final class ConsumerGroupProtocol {
         }
     }
 
-    /** Kafka's validateOnlineDowngradeWithFencedMember. */
-    private boolean canDowngradeWithout(ConsumerGroup group, ConsumerGroupMember leaving) {
+    private static List<String> memberIds(Set<ConsumerGroupMember> members) {
+        List<String> ids = new ArrayList<>(members.size());
+        members.forEach(m -> ids.add(m.memberId));
+        return ids;
+    }
+
+    /**
+     * Kafka's step 4 of a classic JoinGroup: when the static member it replaced was the last one speaking the
+     * consumer protocol, the group becomes a classic group of its members (validateOnlineDowngradeWithReplacedMemberId).
+     * @return whether the group was downgraded
+     */
+    boolean downgradeIfOnlyClassicMembers(ConsumerGroup group, List<CoordinatorRecord> records) {
+        if (!canDowngradeWithout(group, Set.of())) {
+            return false;
+        }
+        log.info("[GroupId {}] The last member using the consumer protocol was replaced by a classic member; downgrading "
+                + "the consumer group to a classic group of its {} members.", group.groupId(), group.members.size());
+        for (ConsumerGroupMember member : group.members.values()) {
+            cancelClassicTimers(member);
+        }
+        listener.downgrade(group, Set.of(), records);
+        return true;
+    }
+
+    /** Kafka's validateOnlineDowngradeWithFencedMembers. */
+    private boolean canDowngradeWithout(ConsumerGroup group, Set<ConsumerGroupMember> leaving) {
         for (ConsumerGroupMember m : group.members.values()) {
-            if (m != leaving && m.classic == null) {
+            if (!leaving.contains(m) && m.classic == null) {
                 return false;
             }
         }
-        if (group.members.size() <= 1) {
+        int remaining = group.members.size() - leaving.size();
+        if (remaining <= 0) {
             return false; // empty after it: an empty consumer group stays one
         }
         if (!config.migrationPolicy().isDowngradeEnabled()) {
@@ -455,7 +492,7 @@ public final class ConsumerGroupProtocol {
                     group.groupId());
             return false;
         }
-        if (group.members.size() - 1 > config.classicMaxSize()) {
+        if (remaining > config.classicMaxSize()) {
             log.info("Cannot downgrade consumer group {} to classic group because its group size is greater than classic group max size.",
                     group.groupId());
             return false;
@@ -464,13 +501,19 @@ public final class ConsumerGroupProtocol {
     }
 
     void touchSession(ConsumerGroup group, ConsumerGroupMember member) {
-        // a classic member keeps the session timeout of its JoinGroup, as in Kafka
+        // a classic member keeps the session timeout of its JoinGroup, as in Kafka; a consumer-protocol member
+        // takes the group's timeout as of this heartbeat (Kafka re-arms its session timer on every heartbeat)
         int timeout = member.classic != null ? member.classic.sessionTimeoutMs() : config.sessionTimeoutMs(group.groupId());
         member.sessionDeadlineMs = time.milliseconds() + timeout;
-        if (!member.sessionCheckScheduled) {
-            member.sessionCheckScheduled = true;
-            scheduler.schedule(() -> checkSession(group, member), timeout, TimeUnit.MILLISECONDS);
+        if (member.sessionCheckAtMs == 0 || member.sessionDeadlineMs < member.sessionCheckAtMs) {
+            scheduleSessionCheck(group, member, timeout);
         }
+    }
+
+    private void scheduleSessionCheck(ConsumerGroup group, ConsumerGroupMember member, long delayMs) {
+        long at = member.sessionDeadlineMs;
+        member.sessionCheckAtMs = at;
+        scheduler.schedule(() -> checkSession(group, member, at), Math.max(1, delayMs), TimeUnit.MILLISECONDS);
     }
 
     /** The member's sessions start afresh, as Kafka does for a group loaded at start-up. */
@@ -480,25 +523,84 @@ public final class ConsumerGroupProtocol {
         }
     }
 
-    private void checkSession(ConsumerGroup group, ConsumerGroupMember member) {
+    private void checkSession(ConsumerGroup group, ConsumerGroupMember member, long scheduledAt) {
         synchronized (group.lock()) {
+            if (member.sessionCheckAtMs != scheduledAt) {
+                return; // an earlier check replaced this one
+            }
             if (group.dead || group.members.get(member.memberId) != member) {
-                member.sessionCheckScheduled = false;
+                member.sessionCheckAtMs = 0;
                 return;
             }
             long now = time.milliseconds();
             if (now < member.sessionDeadlineMs) {
-                scheduler.schedule(() -> checkSession(group, member), Math.max(1, member.sessionDeadlineMs - now),
-                        TimeUnit.MILLISECONDS);
+                scheduleSessionCheck(group, member, member.sessionDeadlineMs - now);
                 return;
             }
-            member.sessionCheckScheduled = false;
+            member.sessionCheckAtMs = 0;
             log.info("[GroupId {}] Member {} fenced from the group because its session expired.", group.groupId(),
                     member.memberId);
             List<CoordinatorRecord> records = new ArrayList<>();
             fence(group, member, records);
             listener.write(group, records);
         }
+    }
+
+    // ================================================================== classic members' join and sync timeouts
+
+    /**
+     * A classic member told to rejoin (REBALANCE_IN_PROGRESS) is fenced unless its JoinGroup arrives within its
+     * rebalance timeout; a timeout already pending keeps its deadline (Kafka's scheduleConsumerGroupJoinTimeoutIfAbsent).
+     */
+    void scheduleJoinTimeoutIfAbsent(ConsumerGroup group, ConsumerGroupMember member) {
+        if (member.joinTimer == null) {
+            member.joinTimer = schedule(group, member, member.rebalanceTimeoutMs,
+                    "the classic member failed to join within the rebalance timeout", m -> m.joinTimer);
+        }
+    }
+
+    void cancelJoinTimeout(ConsumerGroupMember member) {
+        if (member.joinTimer != null) {
+            member.joinTimer.cancel();
+            member.joinTimer = null;
+        }
+    }
+
+    /** A classic member that joined is fenced unless its SyncGroup arrives within its rebalance timeout. */
+    void scheduleSyncTimeout(ConsumerGroup group, ConsumerGroupMember member) {
+        cancelSyncTimeout(member);
+        member.syncTimer = schedule(group, member, member.rebalanceTimeoutMs, "the member failed to sync within timeout",
+                m -> m.syncTimer);
+    }
+
+    void cancelSyncTimeout(ConsumerGroupMember member) {
+        if (member.syncTimer != null) {
+            member.syncTimer.cancel();
+            member.syncTimer = null;
+        }
+    }
+
+    private void cancelClassicTimers(ConsumerGroupMember member) {
+        cancelJoinTimeout(member);
+        cancelSyncTimeout(member);
+    }
+
+    private ConsumerGroupMember.MemberTimer schedule(ConsumerGroup group, ConsumerGroupMember member, int timeoutMs,
+                                                     String reason,
+                                                     Function<ConsumerGroupMember, ConsumerGroupMember.MemberTimer> slot) {
+        ConsumerGroupMember.MemberTimer timer = new ConsumerGroupMember.MemberTimer();
+        timer.scheduled(scheduler.schedule(() -> {
+            synchronized (group.lock()) {
+                if (group.dead || group.members.get(member.memberId) != member || slot.apply(member) != timer) {
+                    return; // cancelled, replaced, or the member is gone
+                }
+                log.info("[GroupId {}] Member {} fenced from the group because {}.", group.groupId(), member.memberId, reason);
+                List<CoordinatorRecord> records = new ArrayList<>();
+                fence(group, member, records);
+                listener.write(group, records);
+            }
+        }, Math.max(1, timeoutMs), TimeUnit.MILLISECONDS));
+        return timer;
     }
 
     private void checkRevocation(ConsumerGroup group, ConsumerGroupMember member, int epoch) {
