@@ -110,6 +110,7 @@ public final class ShareGroupCoordinator implements AutoCloseable {
     private volatile StateInitializer initializer = (g, t, p, e, o) -> CompletableFuture.completedFuture(null);
     private volatile MemberListener listener = (g, m) -> { };
     private final ScheduledFuture<?> expiry;
+    private final ScheduledExecutorService scheduler;
 
     /**
      * @param otherGroupExists whether a classic or consumer group of that id exists (a share group cannot take it)
@@ -123,6 +124,7 @@ public final class ShareGroupCoordinator implements AutoCloseable {
         this.otherGroupExists = otherGroupExists;
         this.metadata = metadata;
         this.time = time;
+        this.scheduler = scheduler;
         this.expiry = scheduler.scheduleAtFixedRate(this::expireMembers, EXPIRY_CHECK_MS, EXPIRY_CHECK_MS,
                 TimeUnit.MILLISECONDS);
     }
@@ -234,7 +236,9 @@ public final class ShareGroupCoordinator implements AutoCloseable {
         }
         if (!toInitialize.isEmpty()) {
             // asynchronous to the heartbeat, as Kafka: the partitions are assigned once they are initialized
-            initialize(groupId, toInitialize, initEpoch, UNINITIALIZED_START_OFFSET);
+            Map<Uuid, ShareGroupMetadataStore.TopicPartitions> partitions = toInitialize;
+            int stateEpoch = initEpoch;
+            scheduler.execute(() -> initialize(groupId, partitions, stateEpoch, UNINITIALIZED_START_OFFSET));
         }
         return response;
     }
