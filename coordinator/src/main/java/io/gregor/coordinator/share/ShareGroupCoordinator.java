@@ -27,9 +27,9 @@ import java.util.function.Predicate;
  * Share groups' membership (KIP-932): members join, heartbeat and leave with ShareGroupHeartbeat; every
  * member is assigned every initialized share partition of the topics it subscribes to (share groups share
  * partitions; the records are divided by acquisition on the partition leaders). As in Kafka, the coordinator
- * initializes a subscribed partition's state with its share coordinator (InitializeShareGroupState, start offset
- * -1: the partition's leader applies share.auto.offset.reset) before assigning it. A member that stops heartbeating for its
- * session timeout is removed. The group itself (its epoch, the share partitions assigned, which have state with
+ * initializes a subscribed partition's state with its share coordinator (InitializeShareGroupState, start
+ * offset -1: the partition's leader applies share.auto.offset.reset) before assigning it. A member that stops
+ * heartbeating for its session timeout is removed. The group itself (its epoch, the share partitions assigned, which have state with
  * the share coordinators) is persisted in {@code __consumer_offsets} as Kafka writes it; members are kept in
  * memory: after a restart or a coordinator move they rejoin (their next heartbeat is answered UNKNOWN_MEMBER_ID).
  */
@@ -574,6 +574,7 @@ public final class ShareGroupCoordinator implements AutoCloseable {
             return Errors.NON_EMPTY_GROUP;
         }
         groups.remove(groupId);
+        initializingSince.keySet().removeIf(k -> k.startsWith(groupId + '\u0000'));
         metadata.delete(groupId).whenComplete((v, e) -> {
             if (e != null) {
                 log.warn("Cannot delete share group {} from __consumer_offsets: {}", groupId, e.toString());
