@@ -352,6 +352,9 @@ public final class Broker implements AutoCloseable {
         shareGroups = new io.gregor.broker.share.ShareGroups(config, brokerId, topics, replicas, groupCoordinator,
                 offsetsTopic, purgatory, interBrokerClient, groupConfigs, scheduler, time);
         shareGroups.register(registry); // after GroupHandler: it extends ListGroups and DeleteGroups with share groups
+        // share groups (KIP-932) as Kafka 4.2+ finalizes them: share.version 1 (level 2, KIP-1191's dead-letter
+        // queues, is not implemented)
+        registry.features().register("share.version", (short) 0, (short) 1, (short) 1);
         BrokerGauges.controller(metrics, store, this::controllerId, brokerId);
         BrokerGauges.socketServer(metrics, () -> servers.stream().flatMap(s -> s.networkThreads().stream()).toList(), time);
         requestPool.register(metrics);

@@ -185,6 +185,18 @@ class Kafka44ProtocolTest {
         assertThat(describe.stdoutLines()).as(describe.describe()).anySatisfy(line -> assertThat(line).matches(
                 "Feature: group\\.version\\s+SupportedMinVersion: 0\\s+SupportedMaxVersion: 1\\s+"
                         + "FinalizedVersionLevel: 1\\s+Epoch: 1"));
+        // share groups are served, so share.version 1 is finalized (2, dead-letter queues, is not supported)
+        assertThat(describe.stdoutLines()).as(describe.describe()).anySatisfy(line -> assertThat(line).matches(
+                "Feature: share\\.version\\s+SupportedMinVersion: 0\\s+SupportedMaxVersion: 1\\s+"
+                        + "FinalizedVersionLevel: 1\\s+Epoch: 1"));
+        ToolRunner.Result shareToCurrent = ToolRunner.runTool(FEATURE_COMMAND, "--bootstrap-server",
+                BROKER.bootstrapServers(), "upgrade", "--feature", "share.version=1");
+        assertThat(shareToCurrent.exitCode()).as(shareToCurrent.describe()).isZero();
+        ToolRunner.Result shareToDlq = ToolRunner.runTool(FEATURE_COMMAND, "--bootstrap-server",
+                BROKER.bootstrapServers(), "upgrade", "--feature", "share.version=2");
+        assertThat(shareToDlq.exitCode()).as(shareToDlq.describe()).isNotZero();
+        assertThat(shareToDlq.stdout() + shareToDlq.stderr()).as(shareToDlq.describe())
+                .contains("Invalid update version 2 for feature share.version", "only supports versions 0-1");
 
         ToolRunner.Result upgradeToCurrent = ToolRunner.runTool(FEATURE_COMMAND, "--bootstrap-server",
                 BROKER.bootstrapServers(), "upgrade", "--feature", "transaction.version=2");

@@ -3,6 +3,8 @@ package io.gregor.compat;
 import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -11,8 +13,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /** Kafka's own kafka-share-groups tool (kafka-tools 4.4) against Gregor: list, describe, reset-offsets, delete. */
@@ -99,5 +105,43 @@ class ShareGroupCommandTest {
         assertThat(delete.exitCode()).as(delete.describe()).isZero();
         ToolRunner.Result after = tool("--list");
         assertThat(after.stdoutLines()).as(after.describe()).doesNotContain(group);
+    }
+
+    @Test
+    void offsetsAreDeletedOnlyForTopicsTheGroupHasStateFor() throws Exception {
+        String bootstrap = broker.bootstrapServers();
+        String read = TestDirs.uniqueTopic("deleted-read");
+        String neverRead = TestDirs.uniqueTopic("deleted-never");
+        String group = "delete-offsets-group";
+        GroupTestSupport.createTopic(bootstrap, read, 1);
+        GroupTestSupport.createTopic(bootstrap, neverRead, 1);
+        ShareConsumerTest.setGroupConfigs(bootstrap, group, Map.of("share.auto.offset.reset", "earliest"));
+        GroupTestSupport.produce(bootstrap, read, 1, "d", 3);
+        try (KafkaShareConsumer<String, String> c = new KafkaShareConsumer<>(
+                ShareConsumerTest.shareProps(bootstrap, group, true, 5))) {
+            c.subscribe(List.of(read));
+            List<Long> got = new ArrayList<>();
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
+                    got.add(r.offset());
+                    c.acknowledge(r, AcknowledgeType.ACCEPT);
+                }
+                c.commitSync();
+                return got.size() >= 3;
+            });
+        }
+        try (Admin admin = GroupTestSupport.admin(bootstrap)) {
+            // Kafka: a topic whose share partitions have no state for the group has no offsets to delete
+            assertThatThrownBy(() -> admin.deleteShareGroupOffsets(group, Set.of(neverRead)).topicResult(neverRead)
+                    .get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(UnknownTopicOrPartitionException.class)
+                    .hasMessageContaining("There is no offset information to delete");
+            admin.deleteShareGroupOffsets(group, Set.of(read)).topicResult(read).get(30, TimeUnit.SECONDS);
+            assertThatThrownBy(() -> admin.deleteShareGroupOffsets(group, Set.of(read)).topicResult(read)
+                    .get(30, TimeUnit.SECONDS)).as("deleted once").hasCauseInstanceOf(UnknownTopicOrPartitionException.class);
+        }
+        ToolRunner.Result offsets = tool("--describe", "--group", group);
+        assertThat(offsets.exitCode()).as(offsets.describe()).isZero();
+        assertThat(offsets.stdout()).as(offsets.describe()).doesNotContain(read);
     }
 }

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** What a client that gets share groups wrong is told: Kafka's error codes, and the broker carries on. */
 class ShareGroupErrorsTest {
@@ -56,9 +57,19 @@ class ShareGroupErrorsTest {
         Uuid topicId = createTopic(topic);
         String member = Uuid.randomUuid().toString();
         try (RawKafkaConnection raw = new RawKafkaConnection(broker.port(), Duration.ofSeconds(20))) {
-            ShareGroupHeartbeatResponseData joined = heartbeat(raw, "epochs", member, 0, List.of(topic));
-            assertThat(joined.errorCode()).isEqualTo(Errors.NONE.code());
-            assertThat(joined.memberEpoch()).isPositive();
+            ShareGroupHeartbeatResponseData first = heartbeat(raw, "epochs", member, 0, List.of(topic));
+            assertThat(first.errorCode()).isEqualTo(Errors.NONE.code());
+            assertThat(first.memberEpoch()).isPositive();
+            // as Kafka: nothing assigned until the group coordinator initialized the partition's state, then the
+            // partition comes with a new epoch
+            assertThat(first.assignment().topicPartitions()).isEmpty();
+            ShareGroupHeartbeatResponseData[] last = {first};
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                last[0] = heartbeat(raw, "epochs", member, last[0].memberEpoch(), null);
+                return last[0].assignment() != null && !last[0].assignment().topicPartitions().isEmpty();
+            });
+            ShareGroupHeartbeatResponseData joined = last[0];
+            assertThat(joined.memberEpoch()).isGreaterThan(first.memberEpoch());
             assertThat(joined.assignment().topicPartitions()).singleElement()
                     .satisfies(tp -> {
                         assertThat(tp.topicId()).isEqualTo(topicId);

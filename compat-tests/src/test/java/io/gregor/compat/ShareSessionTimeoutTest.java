@@ -54,9 +54,20 @@ class ShareSessionTimeoutTest {
                 ShareGroupHeartbeatResponseData joined = raw.roundTrip(ApiKeys.SHARE_GROUP_HEARTBEAT, (short) 1,
                         new ShareGroupHeartbeatRequestData().setGroupId(group).setMemberId(member).setMemberEpoch(0)
                                 .setSubscribedTopicNames(List.of(topic)), ShareGroupHeartbeatResponseData::new);
-                long joinedAt = System.nanoTime(); // its session ends 2 s after this heartbeat
                 assertThat(joined.errorCode()).isEqualTo(Errors.NONE.code());
                 assertThat(joined.heartbeatIntervalMs()).isEqualTo(500);
+                // as Kafka, the partition is assigned once the group coordinator initialized its state: heartbeats
+                // until then
+                int[] epoch = {joined.memberEpoch()};
+                await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                    ShareGroupHeartbeatResponseData beat = raw.roundTrip(ApiKeys.SHARE_GROUP_HEARTBEAT, (short) 1,
+                            new ShareGroupHeartbeatRequestData().setGroupId(group).setMemberId(member)
+                                    .setMemberEpoch(epoch[0]), ShareGroupHeartbeatResponseData::new);
+                    assertThat(beat.errorCode()).isEqualTo(Errors.NONE.code());
+                    epoch[0] = beat.memberEpoch();
+                    return beat.assignment() != null && !beat.assignment().topicPartitions().isEmpty();
+                });
+                long joinedAt = System.nanoTime(); // its session ends 2 s after this heartbeat
                 ShareFetchRequestData.FetchTopicCollection topics = new ShareFetchRequestData.FetchTopicCollection();
                 ShareFetchRequestData.FetchPartitionCollection partitions = new ShareFetchRequestData.FetchPartitionCollection();
                 partitions.add(new ShareFetchRequestData.FetchPartition().setPartitionIndex(0));

@@ -231,15 +231,18 @@ public final class ShareHandler {
         if (error != Errors.NONE) {
             return done(response.setErrorCode(error.code()).setErrorMessage(error.message()));
         }
-        List<CompletableFuture<Void>> writes = new ArrayList<>();
         List<ShareStateStore.Key> changed = new ArrayList<>();
+        Map<Uuid, ShareGroupMetadataStore.TopicPartitions> altered = new java.util.TreeMap<>();
+        Map<Uuid, Map<Integer, Long>> offsets = new java.util.HashMap<>();
+        Map<Uuid, Map<Integer, AlterShareGroupOffsetsResponseData.AlterShareGroupOffsetsResponsePartition>> answers =
+                new java.util.HashMap<>();
         for (AlterShareGroupOffsetsRequestData.AlterShareGroupOffsetsRequestTopic t : data.topics()) {
             Optional<TopicMetadata> meta = topics.topic(t.topicName());
             AlterShareGroupOffsetsResponseData.AlterShareGroupOffsetsResponseTopic out =
                     new AlterShareGroupOffsetsResponseData.AlterShareGroupOffsetsResponseTopic()
                             .setTopicName(t.topicName()).setTopicId(meta.map(TopicMetadata::topicId).orElse(Uuid.ZERO_UUID));
             response.responses().add(out);
-            List<Integer> altered = new ArrayList<>();
+            java.util.Set<Integer> parts = new java.util.TreeSet<>();
             for (AlterShareGroupOffsetsRequestData.AlterShareGroupOffsetsRequestPartition p : t.partitions()) {
                 AlterShareGroupOffsetsResponseData.AlterShareGroupOffsetsResponsePartition po =
                         new AlterShareGroupOffsetsResponseData.AlterShareGroupOffsetsResponsePartition()
@@ -250,28 +253,37 @@ public final class ShareHandler {
                             .setErrorMessage(Errors.UNKNOWN_TOPIC_OR_PARTITION.message());
                     continue;
                 }
-                ShareStateStore.Key key = new ShareStateStore.Key(data.groupId(), meta.get().topicId(), p.partitionIndex());
-                changed.add(key);
-                altered.add(p.partitionIndex());
-                // a new state epoch fences the writes of the share partition's leader made before the reset
-                writes.add(states.summary(key).thenCompose(s -> states.initialize(key,
-                                s.map(x -> x.stateEpoch()).orElse(0) + 1, p.startOffset()))
-                        .exceptionally(e -> {
-                            Errors pe = Errors.forException(e.getCause() == null ? e : e.getCause());
-                            po.setErrorCode(pe.code()).setErrorMessage(pe.message());
-                            return null;
-                        }));
+                Uuid id = meta.get().topicId();
+                changed.add(new ShareStateStore.Key(data.groupId(), id, p.partitionIndex()));
+                parts.add(p.partitionIndex());
+                offsets.computeIfAbsent(id, k -> new java.util.HashMap<>()).put(p.partitionIndex(), p.startOffset());
+                answers.computeIfAbsent(id, k -> new java.util.HashMap<>()).put(p.partitionIndex(), po);
             }
-            if (!altered.isEmpty()) {
-                writes.add(groups.addInitialized(data.groupId(), meta.get().topicId(), t.topicName(), altered));
+            if (!parts.isEmpty()) {
+                altered.put(meta.get().topicId(), new ShareGroupMetadataStore.TopicPartitions(t.topicName(),
+                        java.util.Set.copyOf(parts)));
             }
         }
-        return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).handle((v, e) -> {
+        if (altered.isEmpty()) {
+            return done(response);
+        }
+        // Kafka's reset: the partitions are initialized again with the new start offsets and the group epoch as
+        // state epoch (the share-partition leaders of the empty group have dropped their copies; a newer state
+        // epoch fences the writes of any left behind)
+        return groups.initialize(data.groupId(), altered, groups.groupEpoch(data.groupId()),
+                        (id, p) -> offsets.get(id).get(p)).handle((failed, e) -> {
             partitions.forget(changed);
             if (e != null) {
                 Errors we = Errors.forException(e.getCause() == null ? e : e.getCause());
                 response.setErrorCode(we.code()).setErrorMessage(we.message());
+                answers.values().forEach(m -> m.values().forEach(po -> po.setErrorCode(we.code())
+                        .setErrorMessage(we.message())));
+                return response;
             }
+            failed.forEach((id, byPartition) -> byPartition.forEach((p, pe) -> {
+                Errors pErr = Errors.forException(pe.getCause() == null ? pe : pe.getCause());
+                answers.get(id).get(p).setErrorCode(pErr.code()).setErrorMessage(pErr.message());
+            }));
             return response;
         });
     }
@@ -284,9 +296,11 @@ public final class ShareHandler {
         if (error != Errors.NONE) {
             return done(response.setErrorCode(error.code()).setErrorMessage(error.message()));
         }
-        Map<Uuid, ShareGroupMetadataStore.TopicPartitions> initialized = groups.initialized(data.groupId());
+        ShareGroupMetadataStore.SharePartitions current = groups.sharePartitions(data.groupId());
         List<ShareStateStore.Key> deleted = new ArrayList<>();
-        List<Uuid> deletedTopics = new ArrayList<>();
+        Map<Uuid, String> deleting = new java.util.TreeMap<>();
+        Map<Uuid, DeleteShareGroupOffsetsResponseData.DeleteShareGroupOffsetsResponseTopic> answers = new java.util.HashMap<>();
+        Map<Uuid, List<CompletableFuture<Void>>> deletes = new java.util.HashMap<>();
         for (DeleteShareGroupOffsetsRequestData.DeleteShareGroupOffsetsRequestTopic t : data.topics()) {
             Optional<TopicMetadata> meta = topics.topic(t.topicName());
             DeleteShareGroupOffsetsResponseData.DeleteShareGroupOffsetsResponseTopic out =
@@ -298,23 +312,49 @@ public final class ShareHandler {
                         .setErrorMessage(Errors.UNKNOWN_TOPIC_OR_PARTITION.message());
                 continue;
             }
-            ShareGroupMetadataStore.TopicPartitions parts = initialized.get(meta.get().topicId());
-            if (parts != null) {
-                parts.partitions().forEach(p -> deleted.add(new ShareStateStore.Key(data.groupId(), meta.get().topicId(), p)));
-                deletedTopics.add(meta.get().topicId());
+            Uuid id = meta.get().topicId();
+            // Kafka: the initialized partitions' state is deleted; a topic still deleting (an earlier delete that
+            // failed) is deleted again on all its partitions; any other has no offsets to delete
+            ShareGroupMetadataStore.TopicPartitions parts = current.initialized().get(id);
+            java.util.Collection<Integer> toDelete = parts != null ? parts.partitions()
+                    : current.deleting().containsKey(id)
+                    ? java.util.stream.IntStream.range(0, meta.get().partitionCount()).boxed().toList() : null;
+            if (toDelete == null) {
+                out.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code())
+                        .setErrorMessage("There is no offset information to delete.");
+                continue;
             }
+            deleting.put(id, t.topicName());
+            answers.put(id, out);
+            toDelete.forEach(p -> deleted.add(new ShareStateStore.Key(data.groupId(), id, p)));
+        }
+        if (deleting.isEmpty()) {
+            return done(response);
         }
         partitions.forget(deleted);
-        List<CompletableFuture<Void>> writes = new ArrayList<>();
-        deleted.forEach(k -> writes.add(states.delete(k)));
-        return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new))
-                .thenCompose(v -> groups.removeInitialized(data.groupId(), deletedTopics)).handle((v, e) -> {
-                    if (e != null) {
-                        Errors we = Errors.forException(e.getCause() == null ? e : e.getCause());
-                        response.setErrorCode(we.code()).setErrorMessage(we.message());
-                    }
-                    return response;
-                });
+        return groups.startDeleting(data.groupId(), deleting).thenCompose(v -> {
+            deleted.forEach(k -> deletes.computeIfAbsent(k.topicId(), x -> new ArrayList<>()).add(states.delete(k)));
+            List<CompletableFuture<Void>> topicsDone = new ArrayList<>();
+            List<Uuid> done = java.util.Collections.synchronizedList(new ArrayList<>());
+            deletes.forEach((id, futures) -> topicsDone.add(CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+                    .handle((x, e) -> {
+                        if (e != null) {
+                            Errors te = Errors.forException(e.getCause() == null ? e : e.getCause());
+                            answers.get(id).setErrorCode(te.code()).setErrorMessage(te.message());
+                        } else {
+                            done.add(id);
+                        }
+                        return null;
+                    })));
+            return CompletableFuture.allOf(topicsDone.toArray(CompletableFuture[]::new))
+                    .thenCompose(x -> groups.deleted(data.groupId(), done));
+        }).handle((v, e) -> {
+            if (e != null) {
+                Errors we = Errors.forException(e.getCause() == null ? e : e.getCause());
+                response.setErrorCode(we.code()).setErrorMessage(we.message());
+            }
+            return response;
+        });
     }
 
     /** NONE when this broker coordinates {@code groupId}, a share group (with no members when {@code mustBeEmpty}). */
@@ -400,9 +440,15 @@ public final class ShareHandler {
             for (String groupId : share) {
                 Errors error = coordinatorError.apply(groupId);
                 if (error == Errors.NONE) {
+                    // the state of every share partition initialized or being initialized, as Kafka deletes it
                     List<ShareStateStore.Key> keys = new ArrayList<>();
-                    groups.initialized(groupId).forEach((id, parts) -> parts.partitions()
-                            .forEach(p -> keys.add(new ShareStateStore.Key(groupId, id, p))));
+                    ShareGroupMetadataStore.SharePartitions sp = groups.sharePartitions(groupId);
+                    java.util.Set<ShareStateStore.Key> all = new java.util.LinkedHashSet<>();
+                    sp.initialized().forEach((id, parts) -> parts.partitions()
+                            .forEach(p -> all.add(new ShareStateStore.Key(groupId, id, p))));
+                    sp.initializing().forEach((id, parts) -> parts.partitions()
+                            .forEach(p -> all.add(new ShareStateStore.Key(groupId, id, p))));
+                    keys.addAll(all);
                     error = groups.delete(groupId);
                     if (error == Errors.NONE) {
                         partitions.forget(keys);

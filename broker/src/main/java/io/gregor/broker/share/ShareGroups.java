@@ -91,6 +91,8 @@ public final class ShareGroups implements AutoCloseable {
         partitions = new SharePartitionManager(topics, persister, groupConfigs, purgatory, scheduler,
                 s.maxShareSessions(), time);
         coordinator.setMemberListener(partitions::memberLeft);
+        coordinator.setStateInitializer((groupId, topicId, partition, stateEpoch, startOffset) -> persister.initialize(
+                new ShareStateStore.Key(groupId, topicId, partition), stateEpoch, startOffset));
         this.topics = topics;
         this.latestOffsets = new LatestOffsets(topics, network);
     }

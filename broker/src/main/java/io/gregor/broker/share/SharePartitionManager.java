@@ -82,6 +82,8 @@ public final class SharePartitionManager implements AutoCloseable {
     private final Map<ShareStateStore.Key, SharePartition> partitions = new ConcurrentHashMap<>();
     /** Share partitions whose state is being read from their share coordinator. */
     private final Map<ShareStateStore.Key, CompletableFuture<Void>> loading = new ConcurrentHashMap<>();
+    /** Share partitions whose state could not be read, with the error their next fetch answers (as Kafka's). */
+    private final Map<ShareStateStore.Key, Errors> loadFailures = new ConcurrentHashMap<>();
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
     private final ScheduledFuture<?> lockTimer;
 
@@ -169,6 +171,7 @@ public final class SharePartitionManager implements AutoCloseable {
             if (epoch == -1) {
                 sessions.remove(key, session);
                 releaseRecords(session);
+                maybeGroupEmpty(groupId);
             } else {
                 session.epoch = session.epoch == Integer.MAX_VALUE ? 1 : session.epoch + 1;
             }
@@ -279,6 +282,12 @@ public final class SharePartitionManager implements AutoCloseable {
             try {
                 SharePartition sp = sharePartition(groupId, tp, partition);
                 if (sp == null) {
+                    Errors failed = loadFailures.remove(new ShareStateStore.Key(groupId, tp.topicId(), tp.partition()));
+                    if (failed != null) {
+                        // Kafka: a share partition that cannot be initialized answers its error; the next fetch retries
+                        answers.computeIfAbsent(tp, this::partitionData).setErrorCode(failed.code())
+                                .setErrorMessage(failed.message());
+                    }
                     continue;
                 }
                 List<AcquiredRecords> ranges = new ArrayList<>();
@@ -441,6 +450,7 @@ public final class SharePartitionManager implements AutoCloseable {
             if (epoch == -1) {
                 sessions.remove(key, session);
                 releaseRecords(session);
+                maybeGroupEmpty(groupId);
             } else {
                 session.epoch = session.epoch == Integer.MAX_VALUE ? 1 : session.epoch + 1;
             }
@@ -537,31 +547,51 @@ public final class SharePartitionManager implements AutoCloseable {
         return sp != null && sp.leaderEpoch == leaderEpoch ? sp : null;
     }
 
+    /**
+     * Reads the share partition's state from its share coordinator, as Kafka's SharePartition initializes: a state
+     * without start offset (the group coordinator initialized it with -1) starts per share.auto.offset.reset with
+     * the state epoch read; a never-initialized one (INVALID_REQUEST) or a failed read leaves an error for the
+     * next fetch, mapped as Kafka maps persister errors.
+     */
     private CompletableFuture<Void> load(ShareStateStore.Key key, Partition partition, int leaderEpoch) {
-        return store.read(key, leaderEpoch).thenCompose(persisted -> {
-            if (persisted.isPresent()) {
-                return CompletableFuture.completedFuture(SharePartition.restore(key, leaderEpoch, persisted.get()));
+        // a state dropped with writes still on their way (its group's sessions ended) is read once they landed
+        return store.writesDone(key).thenCompose(v -> store.read(key, leaderEpoch)).thenApply(persisted -> {
+            if (persisted.startOffset() >= 0) {
+                return SharePartition.restore(key, leaderEpoch, persisted);
             }
-            // a new share partition serves at once; its start offset is persisted meanwhile (lost, it is chosen
-            // again the same way)
-            SharePartition fresh = new SharePartition(key, leaderEpoch, initialOffset(key.groupId(), partition.log()), 0);
+            SharePartition fresh = new SharePartition(key, leaderEpoch, initialOffset(key.groupId(), partition.log()),
+                    persisted.stateEpoch());
+            // its start offset is persisted meanwhile (lost, it is chosen again the same way)
             persist(fresh).whenComplete((v, e) -> {
                 if (e != null) {
                     log.warn("Cannot persist the start of share group {} on {}: {}", key.groupId(),
                             partition.topicPartition(), unwrap(e).toString());
                 }
             });
-            return CompletableFuture.completedFuture(fresh);
+            return fresh;
         }).handle((sp, e) -> {
             if (e != null) {
+                Errors error = persisterError(Errors.forException(unwrap(e)));
                 log.warn("Cannot read the share state of group {} on {}: {}", key.groupId(), partition.topicPartition(),
                         unwrap(e).toString());
+                loadFailures.put(key, error);
             } else if (partition.isLeader() && partition.leaderEpoch() == leaderEpoch) {
+                loadFailures.remove(key);
                 partitions.put(key, sp);
             }
             wake(key);
             return null;
         });
+    }
+
+    /** Kafka's SharePartition#fetchPersisterError: how a share coordinator's error reaches the share consumer. */
+    private static Errors persisterError(Errors error) {
+        return switch (error) {
+            case NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS -> Errors.COORDINATOR_NOT_AVAILABLE;
+            case GROUP_ID_NOT_FOUND, UNKNOWN_TOPIC_OR_PARTITION -> error;
+            case FENCED_LEADER_EPOCH, FENCED_STATE_EPOCH -> Errors.NOT_LEADER_OR_FOLLOWER;
+            default -> Errors.UNKNOWN_SERVER_ERROR;
+        };
     }
 
     /**
@@ -628,7 +658,23 @@ public final class SharePartitionManager implements AutoCloseable {
         Session session = sessions.remove(sessionKey(groupId, memberId));
         if (session != null) {
             releaseRecords(session);
+            maybeGroupEmpty(groupId);
         }
+    }
+
+    /**
+     * The group's last share session on this broker ended: its share partitions here are dropped (Kafka's
+     * ShareGroupListener#onGroupEmpty), so the next member of the group reads their state again from the share
+     * coordinators, with any offsets reset meanwhile by AlterShareGroupOffsets or DeleteShareGroupOffsets.
+     */
+    private void maybeGroupEmpty(String groupId) {
+        for (Session s : sessions.values()) {
+            if (s.groupId.equals(groupId)) {
+                return;
+            }
+        }
+        partitions.keySet().removeIf(k -> k.groupId().equals(groupId));
+        loadFailures.keySet().removeIf(k -> k.groupId().equals(groupId));
     }
 
     private void expireLocks() {

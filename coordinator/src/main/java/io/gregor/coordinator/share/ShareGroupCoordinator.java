@@ -14,7 +14,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -23,9 +25,11 @@ import java.util.function.Predicate;
 
 /**
  * Share groups' membership (KIP-932): members join, heartbeat and leave with ShareGroupHeartbeat; every
- * member is assigned every partition of the topics the group subscribes to (share groups share partitions;
- * the records are divided by acquisition on the partition leaders). A member that stops heartbeating for its
- * session timeout is removed. The group itself (its epoch, the share partitions assigned, which have state with
+ * member is assigned every initialized share partition of the topics it subscribes to (share groups share
+ * partitions; the records are divided by acquisition on the partition leaders). As in Kafka, the coordinator
+ * initializes a subscribed partition's state with its share coordinator (InitializeShareGroupState, start
+ * offset -1: the partition's leader applies share.auto.offset.reset) before assigning it. A member that stops
+ * heartbeating for its session timeout is removed. The group itself (its epoch, the share partitions assigned, which have state with
  * the share coordinators) is persisted in {@code __consumer_offsets} as Kafka writes it; members are kept in
  * memory: after a restart or a coordinator move they rejoin (their next heartbeat is answered UNKNOWN_MEMBER_ID).
  */
@@ -44,6 +48,20 @@ public final class ShareGroupCoordinator implements AutoCloseable {
         Optional<TopicInfo> byId(Uuid id);
     }
 
+    /**
+     * Initializes share partitions' state with their share coordinators (the persister's
+     * InitializeShareGroupState); fails with the partition's error once retrying coordinator errors is over.
+     */
+    @FunctionalInterface
+    public interface StateInitializer {
+        CompletableFuture<Void> initialize(String groupId, Uuid topicId, int partition, int stateEpoch, long startOffset);
+    }
+
+    /** Kafka's start offset of a share partition initialized for a heartbeat: its leader applies share.auto.offset.reset. */
+    public static final long UNINITIALIZED_START_OFFSET = -1;
+    /** Kafka's group.share.initialize.retry.interval.ms default: initializing partitions older than this are retried. */
+    private static final long INITIALIZE_RETRY_INTERVAL_MS = 30_000;
+
     /** Told when a member leaves or is removed, so its acquired records go back to the others at once. */
     @FunctionalInterface
     public interface MemberListener {
@@ -61,8 +79,8 @@ public final class ShareGroupCoordinator implements AutoCloseable {
         String clientHost;
         List<String> subscribed = List.of();
         long deadlineMs;
-        /** The assignment last sent: topic id to partition count. */
-        Map<Uuid, Integer> assignment = Map.of();
+        /** The assignment last sent: topic id to partitions. */
+        Map<Uuid, List<Integer>> assignment = Map.of();
 
         Member(String id) {
             this.id = id;
@@ -87,8 +105,12 @@ public final class ShareGroupCoordinator implements AutoCloseable {
     private final ShareGroupMetadataStore metadata;
     private final Time time;
     private final Map<String, Group> groups = new ConcurrentHashMap<>();
+    /** When each share partition started initializing (timestamps are not persisted, as in Kafka's record). */
+    private final Map<String, Long> initializingSince = new ConcurrentHashMap<>();
+    private volatile StateInitializer initializer = (g, t, p, e, o) -> CompletableFuture.completedFuture(null);
     private volatile MemberListener listener = (g, m) -> { };
     private final ScheduledFuture<?> expiry;
+    private final ScheduledExecutorService scheduler;
 
     /**
      * @param otherGroupExists whether a classic or consumer group of that id exists (a share group cannot take it)
@@ -102,8 +124,13 @@ public final class ShareGroupCoordinator implements AutoCloseable {
         this.otherGroupExists = otherGroupExists;
         this.metadata = metadata;
         this.time = time;
+        this.scheduler = scheduler;
         this.expiry = scheduler.scheduleAtFixedRate(this::expireMembers, EXPIRY_CHECK_MS, EXPIRY_CHECK_MS,
                 TimeUnit.MILLISECONDS);
+    }
+
+    public void setStateInitializer(StateInitializer initializer) {
+        this.initializer = initializer;
     }
 
     public void setMemberListener(MemberListener listener) {
@@ -134,6 +161,8 @@ public final class ShareGroupCoordinator implements AutoCloseable {
             return error(response, Errors.GROUP_ID_NOT_FOUND, "Group " + groupId + " is not a share group.");
         }
         List<String> leftMember = null;
+        Map<Uuid, ShareGroupMetadataStore.TopicPartitions> toInitialize = Map.of();
+        int initEpoch = 0;
         synchronized (this) {
             Group group = groups.get(groupId);
             Member member = group == null ? null : group.members.get(memberId);
@@ -181,22 +210,16 @@ public final class ShareGroupCoordinator implements AutoCloseable {
                 member.clientId = clientId;
                 member.clientHost = clientHost;
                 member.deadlineMs = time.milliseconds() + groupConfigs.sessionTimeoutMs(groupId);
-                Map<Uuid, Integer> target = targetAssignment(member);
+                forgetDeletedTopics(groupId);
+                Map<Uuid, List<Integer>> target = targetAssignment(groupId, member);
                 boolean assignmentChanged = !target.equals(member.assignment);
                 if (changed || assignmentChanged) {
                     group.epoch++;
                     group.assignmentEpoch = group.epoch;
                     persistEpoch(group);
                 }
-                for (Map.Entry<Uuid, Integer> t : target.entrySet()) {
-                    // the assigned share partitions get state with their share coordinators (on first fetch)
-                    String name = topics.byId(t.getKey()).map(TopicInfo::name).orElse("");
-                    metadata.addInitialized(groupId, t.getKey(), name, range(t.getValue())).whenComplete((v, e) -> {
-                        if (e != null) {
-                            log.warn("Cannot persist the share partitions of share group {}: {}", groupId, e.toString());
-                        }
-                    });
-                }
+                toInitialize = partitionsToInitialize(group);
+                initEpoch = group.epoch;
                 boolean sendAssignment = memberEpoch == 0 || assignmentChanged || member.epoch != group.epoch;
                 member.assignment = target;
                 if (sendAssignment) {
@@ -211,29 +234,221 @@ public final class ShareGroupCoordinator implements AutoCloseable {
         if (leftMember != null) {
             listener.memberLeft(groupId, memberId);
         }
+        if (!toInitialize.isEmpty()) {
+            // asynchronous to the heartbeat, as Kafka: the partitions are assigned once they are initialized
+            Map<Uuid, ShareGroupMetadataStore.TopicPartitions> partitions = toInitialize;
+            int stateEpoch = initEpoch;
+            scheduler.execute(() -> initialize(groupId, partitions, stateEpoch, UNINITIALIZED_START_OFFSET));
+        }
         return response;
     }
 
-    private Map<Uuid, Integer> targetAssignment(Member member) {
-        Map<Uuid, Integer> target = new TreeMap<>();
+    /** Every member is assigned the initialized share partitions of the topics it subscribes to (Kafka's assignable ones). */
+    private Map<Uuid, List<Integer>> targetAssignment(String groupId, Member member) {
+        Map<Uuid, ShareGroupMetadataStore.TopicPartitions> initialized = metadata.partitions(groupId).initialized();
+        Map<Uuid, List<Integer>> target = new TreeMap<>();
         for (String name : member.subscribed) {
-            topics.byName(name).filter(t -> t.partitions() > 0).ifPresent(t -> target.put(t.id(), t.partitions()));
+            topics.byName(name).filter(t -> t.partitions() > 0).ifPresent(t -> {
+                ShareGroupMetadataStore.TopicPartitions parts = initialized.get(t.id());
+                if (parts != null && !parts.partitions().isEmpty()) {
+                    target.put(t.id(), List.copyOf(new TreeSet<>(parts.partitions())));
+                }
+            });
         }
         return target;
     }
 
-    private static List<ShareGroupHeartbeatResponseData.TopicPartitions> topicPartitions(Map<Uuid, Integer> assignment) {
-        List<ShareGroupHeartbeatResponseData.TopicPartitions> out = new ArrayList<>();
-        assignment.forEach((id, n) -> out.add(new ShareGroupHeartbeatResponseData.TopicPartitions().setTopicId(id)
-                .setPartitions(range(n))));
+    /**
+     * The group's subscribed share partitions neither initialized nor initializing since less than the retry
+     * interval (Kafka's subscribedTopicsChangeMap); recorded as initializing here.
+     */
+    private Map<Uuid, ShareGroupMetadataStore.TopicPartitions> partitionsToInitialize(Group group) {
+        TreeSet<String> subscribed = new TreeSet<>();
+        group.members.values().forEach(m -> subscribed.addAll(m.subscribed));
+        ShareGroupMetadataStore.SharePartitions current = metadata.partitions(group.id);
+        long now = time.milliseconds();
+        Map<Uuid, ShareGroupMetadataStore.TopicPartitions> out = new TreeMap<>();
+        for (String name : subscribed) {
+            Optional<TopicInfo> topic = topics.byName(name);
+            if (topic.isEmpty()) {
+                continue;
+            }
+            TopicInfo t = topic.get();
+            TreeSet<Integer> missing = new TreeSet<>();
+            for (int p = 0; p < t.partitions(); p++) {
+                if (contains(current.initialized(), t.id(), p)) {
+                    continue;
+                }
+                Long since = initializingSince.get(initKey(group.id, t.id(), p));
+                if (contains(current.initializing(), t.id(), p) && since != null
+                        && now - since < INITIALIZE_RETRY_INTERVAL_MS) {
+                    continue;
+                }
+                missing.add(p);
+            }
+            if (!missing.isEmpty()) {
+                missing.forEach(p -> initializingSince.put(initKey(group.id, t.id(), p), now));
+                out.put(t.id(), new ShareGroupMetadataStore.TopicPartitions(t.name(), Set.copyOf(missing)));
+            }
+        }
         return out;
     }
 
-    private static List<Integer> range(int n) {
-        List<Integer> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            out.add(i);
+    private static boolean contains(Map<Uuid, ShareGroupMetadataStore.TopicPartitions> topics, Uuid id, int p) {
+        ShareGroupMetadataStore.TopicPartitions parts = topics.get(id);
+        return parts != null && parts.partitions().contains(p);
+    }
+
+    private static String initKey(String groupId, Uuid topicId, int partition) {
+        return groupId + '\u0000' + topicId + '\u0000' + partition;
+    }
+
+    /**
+     * Kafka's initialization of share partitions: recorded as initializing, InitializeShareGroupState sent to
+     * their share coordinators with the group epoch as state epoch, then recorded as initialized; those that
+     * fail are taken out of initializing (a later heartbeat tries them again). Completes with the partitions'
+     * errors (empty when all are initialized).
+     */
+    public CompletableFuture<Map<Uuid, Map<Integer, Throwable>>> initialize(
+            String groupId, Map<Uuid, ShareGroupMetadataStore.TopicPartitions> partitions, int stateEpoch,
+            long startOffset) {
+        return initialize(groupId, partitions, stateEpoch, (id, p) -> startOffset);
+    }
+
+    /** As {@link #initialize(String, Map, int, long)} with a start offset per partition (AlterShareGroupOffsets). */
+    public CompletableFuture<Map<Uuid, Map<Integer, Throwable>>> initialize(
+            String groupId, Map<Uuid, ShareGroupMetadataStore.TopicPartitions> partitions, int stateEpoch,
+            java.util.function.ToLongBiFunction<Uuid, Integer> startOffsets) {
+        long now = time.milliseconds();
+        partitions.forEach((id, t) -> t.partitions().forEach(p -> initializingSince.put(initKey(groupId, id, p), now)));
+        return metadata.updatePartitions(groupId, current -> withInitializing(current, partitions))
+                .thenCompose(v -> {
+                    Map<Uuid, Map<Integer, Throwable>> failed = new ConcurrentHashMap<>();
+                    List<CompletableFuture<Void>> calls = new ArrayList<>();
+                    partitions.forEach((id, t) -> t.partitions().forEach(p -> calls.add(initializer
+                            .initialize(groupId, id, p, stateEpoch, startOffsets.applyAsLong(id, p))
+                            .handle((x, e) -> {
+                                if (e != null) {
+                                    failed.computeIfAbsent(id, k -> new ConcurrentHashMap<>()).put(p, e);
+                                }
+                                return null;
+                            }))));
+                    return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).thenApply(x -> failed);
+                })
+                .thenCompose(failed -> {
+                    if (!failed.isEmpty()) {
+                        log.warn("Cannot initialize the state of share group {} on {}; it is tried again later",
+                                groupId, failed.keySet());
+                    }
+                    partitions.forEach((id, t) -> t.partitions().forEach(p -> initializingSince.remove(initKey(groupId, id, p))));
+                    return metadata.updatePartitions(groupId, current -> initialized(current, partitions, failed))
+                            .thenApply(v -> failed);
+                })
+                .whenComplete((v, e) -> {
+                    if (e != null) {
+                        log.warn("Cannot record the initialization of share group {}: {}", groupId, e.toString());
+                    }
+                });
+    }
+
+    private static ShareGroupMetadataStore.SharePartitions withInitializing(
+            ShareGroupMetadataStore.SharePartitions current, Map<Uuid, ShareGroupMetadataStore.TopicPartitions> adding) {
+        Map<Uuid, ShareGroupMetadataStore.TopicPartitions> initializing = new TreeMap<>(current.initializing());
+        adding.forEach((id, t) -> initializing.merge(id, t, ShareGroupCoordinator::union));
+        Map<Uuid, String> deleting = new TreeMap<>(current.deleting());
+        // a topic initialized again is no longer being deleted (Kafka's addInitializingTopicsRecords)
+        deleting.keySet().removeAll(adding.keySet());
+        return new ShareGroupMetadataStore.SharePartitions(Map.copyOf(initializing), current.initialized(),
+                Map.copyOf(deleting));
+    }
+
+    /** The partitions move from initializing to initialized, except the failed ones, which only leave initializing. */
+    private static ShareGroupMetadataStore.SharePartitions initialized(
+            ShareGroupMetadataStore.SharePartitions current, Map<Uuid, ShareGroupMetadataStore.TopicPartitions> done,
+            Map<Uuid, Map<Integer, Throwable>> failed) {
+        Map<Uuid, ShareGroupMetadataStore.TopicPartitions> initializing = new TreeMap<>(current.initializing());
+        Map<Uuid, ShareGroupMetadataStore.TopicPartitions> initialized = new TreeMap<>(current.initialized());
+        done.forEach((id, t) -> {
+            Set<Integer> ok = new TreeSet<>(t.partitions());
+            ok.removeAll(failed.getOrDefault(id, Map.of()).keySet());
+            ShareGroupMetadataStore.TopicPartitions left = initializing.get(id);
+            if (left != null) {
+                Set<Integer> rest = new TreeSet<>(left.partitions());
+                rest.removeAll(t.partitions());
+                if (rest.isEmpty()) {
+                    initializing.remove(id);
+                } else {
+                    initializing.put(id, new ShareGroupMetadataStore.TopicPartitions(left.name(), Set.copyOf(rest)));
+                }
+            }
+            if (!ok.isEmpty()) {
+                initialized.merge(id, new ShareGroupMetadataStore.TopicPartitions(t.name(), Set.copyOf(ok)),
+                        ShareGroupCoordinator::union);
+            }
+        });
+        return new ShareGroupMetadataStore.SharePartitions(Map.copyOf(initializing), Map.copyOf(initialized),
+                current.deleting());
+    }
+
+    private static ShareGroupMetadataStore.TopicPartitions union(ShareGroupMetadataStore.TopicPartitions a,
+                                                                 ShareGroupMetadataStore.TopicPartitions b) {
+        Set<Integer> all = new TreeSet<>(a.partitions());
+        all.addAll(b.partitions());
+        return new ShareGroupMetadataStore.TopicPartitions(b.name(), Set.copyOf(all));
+    }
+
+    /** Topics deleted from the cluster leave the group's share partitions (Kafka's maybeCleanupShareGroupState). */
+    private void forgetDeletedTopics(String groupId) {
+        ShareGroupMetadataStore.SharePartitions current = metadata.partitions(groupId);
+        Predicate<Uuid> gone = id -> topics.byId(id).isEmpty();
+        if (current.initializing().keySet().stream().noneMatch(gone) && current.initialized().keySet().stream().noneMatch(gone)
+                && current.deleting().keySet().stream().noneMatch(gone)) {
+            return;
         }
+        metadata.updatePartitions(groupId, c -> new ShareGroupMetadataStore.SharePartitions(
+                without(c.initializing(), gone), without(c.initialized(), gone), without(c.deleting(), gone)));
+    }
+
+    private static <V> Map<Uuid, V> without(Map<Uuid, V> map, Predicate<Uuid> gone) {
+        Map<Uuid, V> out = new TreeMap<>(map);
+        out.keySet().removeIf(gone);
+        return Map.copyOf(out);
+    }
+
+    /**
+     * DeleteShareGroupOffsets and group deletion (Kafka's deleting topics): the topics leave initializing and
+     * initialized and are recorded as deleting until their state is deleted.
+     */
+    public CompletableFuture<Void> startDeleting(String groupId, Map<Uuid, String> topicNames) {
+        return metadata.updatePartitions(groupId, c -> {
+            Map<Uuid, String> deleting = new TreeMap<>(c.deleting());
+            deleting.putAll(topicNames);
+            return new ShareGroupMetadataStore.SharePartitions(without(c.initializing(), topicNames::containsKey),
+                    without(c.initialized(), topicNames::containsKey), Map.copyOf(deleting));
+        });
+    }
+
+    /** The topics' state is deleted: they leave deleting. */
+    public CompletableFuture<Void> deleted(String groupId, java.util.Collection<Uuid> topicIds) {
+        return metadata.updatePartitions(groupId, c -> new ShareGroupMetadataStore.SharePartitions(c.initializing(),
+                c.initialized(), without(c.deleting(), topicIds::contains)));
+    }
+
+    /** The group's share partitions as persisted. */
+    public ShareGroupMetadataStore.SharePartitions sharePartitions(String groupId) {
+        return metadata.partitions(groupId);
+    }
+
+    /** The group's epoch (Kafka's state epoch of the share partitions it initializes). */
+    public synchronized int groupEpoch(String groupId) {
+        Group g = groups.get(groupId);
+        return g != null ? g.epoch : metadata.group(groupId).map(ShareGroupMetadataStore.Persisted::epoch).orElse(0);
+    }
+
+    private static List<ShareGroupHeartbeatResponseData.TopicPartitions> topicPartitions(Map<Uuid, List<Integer>> assignment) {
+        List<ShareGroupHeartbeatResponseData.TopicPartitions> out = new ArrayList<>();
+        assignment.forEach((id, parts) -> out.add(new ShareGroupHeartbeatResponseData.TopicPartitions().setTopicId(id)
+                .setPartitions(new ArrayList<>(parts))));
         return out;
     }
 
@@ -255,17 +470,6 @@ public final class ShareGroupCoordinator implements AutoCloseable {
     /** The group's share partitions that have state with their share coordinators, as persisted. */
     public Map<Uuid, ShareGroupMetadataStore.TopicPartitions> initialized(String groupId) {
         return metadata.group(groupId).map(ShareGroupMetadataStore.Persisted::initialized).orElse(Map.of());
-    }
-
-    /** Records that {@code partitions} of a topic have state (AlterShareGroupOffsets initialized them). */
-    public java.util.concurrent.CompletableFuture<Void> addInitialized(String groupId, Uuid topicId, String topicName,
-                                                                       List<Integer> partitions) {
-        return metadata.addInitialized(groupId, topicId, topicName, partitions);
-    }
-
-    /** Records that the topics' share partitions no longer have state (DeleteShareGroupOffsets). */
-    public java.util.concurrent.CompletableFuture<Void> removeInitialized(String groupId, List<Uuid> topicIds) {
-        return metadata.removeTopics(groupId, topicIds);
     }
 
     private static ShareGroupHeartbeatResponseData error(ShareGroupHeartbeatResponseData response, Errors error,
@@ -338,9 +542,9 @@ public final class ShareGroupCoordinator implements AutoCloseable {
         if (group != null) {
             for (Member m : group.members.values()) {
                 List<ShareGroupDescribeResponseData.TopicPartitions> assigned = new ArrayList<>();
-                m.assignment.forEach((id, n) -> assigned.add(new ShareGroupDescribeResponseData.TopicPartitions()
+                m.assignment.forEach((id, parts) -> assigned.add(new ShareGroupDescribeResponseData.TopicPartitions()
                         .setTopicId(id).setTopicName(topics.byId(id).map(TopicInfo::name).orElse(""))
-                        .setPartitions(range(n))));
+                        .setPartitions(new ArrayList<>(parts))));
                 d.members().add(new ShareGroupDescribeResponseData.Member().setMemberId(m.id).setRackId(m.rackId)
                         .setMemberEpoch(m.epoch).setClientId(m.clientId == null ? "" : m.clientId)
                         .setClientHost(m.clientHost == null ? "" : m.clientHost)
@@ -370,6 +574,7 @@ public final class ShareGroupCoordinator implements AutoCloseable {
             return Errors.NON_EMPTY_GROUP;
         }
         groups.remove(groupId);
+        initializingSince.keySet().removeIf(k -> k.startsWith(groupId + '\u0000'));
         metadata.delete(groupId).whenComplete((v, e) -> {
             if (e != null) {
                 log.warn("Cannot delete share group {} from __consumer_offsets: {}", groupId, e.toString());

@@ -17,7 +17,6 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,23 +25,38 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.UnaryOperator;
 
 /**
  * Share groups as Kafka persists them in {@code __consumer_offsets}, in the group's partition: a
  * ShareGroupMetadata record (the group epoch) and a ShareGroupStatePartitionMetadata record (the share
- * partitions that have state with the share coordinator). Members are not persisted: after a restart or a
+ * partitions being initialized with, or having, state with the share coordinators, and the topics whose state
+ * is being deleted). Members are not persisted: after a restart or a
  * coordinator move they rejoin. A partition's share groups are read back when this broker leads it, again
  * whenever its leader epoch changed (the previous leader may have written since).
  */
 public final class ShareGroupMetadataStore {
     private static final Logger log = LoggerFactory.getLogger(ShareGroupMetadataStore.class);
 
-    /** A topic's share partitions with state: its name when written, and the partition indexes. */
+    /** A topic's share partitions: its name when written, and the partition indexes. */
     public record TopicPartitions(String name, Set<Integer> partitions) {
     }
 
+    /**
+     * The group's share partitions as Kafka's ShareGroupStatePartitionMetadata names them: those whose state
+     * the group coordinator is initializing with the share coordinators, those initialized (the only ones
+     * assigned to members), and the topics whose state is being deleted (by name).
+     */
+    public record SharePartitions(Map<Uuid, TopicPartitions> initializing, Map<Uuid, TopicPartitions> initialized,
+                                  Map<Uuid, String> deleting) {
+        public static final SharePartitions NONE = new SharePartitions(Map.of(), Map.of(), Map.of());
+    }
+
     /** What is persisted of a share group. */
-    public record Persisted(int epoch, Map<Uuid, TopicPartitions> initialized) {
+    public record Persisted(int epoch, SharePartitions partitions) {
+        public Map<Uuid, TopicPartitions> initialized() {
+            return partitions.initialized();
+        }
     }
 
     private final CoordinatorLog offsetsTopic;
@@ -76,40 +90,29 @@ public final class ShareGroupMetadataStore {
 
     /** A new group epoch (a member joined or left, an assignment changed). */
     public synchronized CompletableFuture<Void> writeEpoch(String groupId, int epoch) {
-        Persisted before = group(groupId).orElse(new Persisted(0, Map.of()));
-        Persisted after = new Persisted(epoch, before.initialized());
+        Persisted before = group(groupId).orElse(new Persisted(0, SharePartitions.NONE));
+        Persisted after = new Persisted(epoch, before.partitions());
         return append(groupId, after, List.of(record(new ShareGroupMetadataKey().setGroupId(groupId),
                 new ShareGroupMetadataValue().setEpoch(epoch).setMetadataHash(0))));
     }
 
-    /** Adds share partitions with state (assigned to the group's members): written only when something is new. */
-    public synchronized CompletableFuture<Void> addInitialized(String groupId, Uuid topicId, String topicName,
-                                                               Collection<Integer> partitions) {
-        Persisted before = group(groupId).orElse(new Persisted(0, Map.of()));
-        TopicPartitions known = before.initialized().get(topicId);
-        if (known != null && known.partitions().containsAll(partitions)) {
-            return CompletableFuture.completedFuture(null);
-        }
-        Map<Uuid, TopicPartitions> initialized = new TreeMap<>(before.initialized());
-        Set<Integer> all = new TreeSet<>(partitions);
-        if (known != null) {
-            all.addAll(known.partitions());
-        }
-        initialized.put(topicId, new TopicPartitions(topicName, Set.copyOf(all)));
-        Persisted after = new Persisted(before.epoch(), Map.copyOf(initialized));
-        return append(groupId, after, List.of(statePartitions(groupId, after.initialized())));
+    /** The group's share partitions as persisted (none for an unknown group). */
+    public synchronized SharePartitions partitions(String groupId) {
+        return group(groupId).map(Persisted::partitions).orElse(SharePartitions.NONE);
     }
 
-    /** The share partitions of {@code topicIds} no longer have state (DeleteShareGroupOffsets). */
-    public synchronized CompletableFuture<Void> removeTopics(String groupId, Collection<Uuid> topicIds) {
-        Optional<Persisted> before = group(groupId);
-        if (before.isEmpty()) {
+    /**
+     * Applies {@code change} to the group's share partitions and writes the new ShareGroupStatePartitionMetadata,
+     * only when something changed.
+     */
+    public synchronized CompletableFuture<Void> updatePartitions(String groupId,
+                                                                 UnaryOperator<SharePartitions> change) {
+        Persisted before = group(groupId).orElse(new Persisted(0, SharePartitions.NONE));
+        SharePartitions after = change.apply(before.partitions());
+        if (after.equals(before.partitions())) {
             return CompletableFuture.completedFuture(null);
         }
-        Map<Uuid, TopicPartitions> initialized = new TreeMap<>(before.get().initialized());
-        initialized.keySet().removeAll(topicIds);
-        Persisted after = new Persisted(before.get().epoch(), Map.copyOf(initialized));
-        return append(groupId, after, List.of(statePartitions(groupId, after.initialized())));
+        return append(groupId, new Persisted(before.epoch(), after), List.of(statePartitions(groupId, after)));
     }
 
     /** Forgets the group: tombstones for both of its records. */
@@ -145,12 +148,28 @@ public final class ShareGroupMetadataStore {
         }
     }
 
-    private static CoordinatorRecord statePartitions(String groupId, Map<Uuid, TopicPartitions> initialized) {
+    private static CoordinatorRecord statePartitions(String groupId, SharePartitions partitions) {
         ShareGroupStatePartitionMetadataValue value = new ShareGroupStatePartitionMetadataValue();
-        initialized.forEach((id, t) -> value.initializedTopics().add(
-                new ShareGroupStatePartitionMetadataValue.TopicPartitionsInfo().setTopicId(id).setTopicName(t.name())
-                        .setPartitions(new ArrayList<>(new TreeSet<>(t.partitions())))));
+        value.setInitializingTopics(topicPartitionsInfo(partitions.initializing()));
+        value.setInitializedTopics(topicPartitionsInfo(partitions.initialized()));
+        partitions.deleting().forEach((id, name) -> value.deletingTopics().add(
+                new ShareGroupStatePartitionMetadataValue.TopicInfo().setTopicId(id).setTopicName(name)));
         return record(new ShareGroupStatePartitionMetadataKey().setGroupId(groupId), value);
+    }
+
+    private static List<ShareGroupStatePartitionMetadataValue.TopicPartitionsInfo> topicPartitionsInfo(
+            Map<Uuid, TopicPartitions> topics) {
+        List<ShareGroupStatePartitionMetadataValue.TopicPartitionsInfo> out = new ArrayList<>();
+        new TreeMap<>(topics).forEach((id, t) -> out.add(new ShareGroupStatePartitionMetadataValue.TopicPartitionsInfo()
+                .setTopicId(id).setTopicName(t.name()).setPartitions(new ArrayList<>(new TreeSet<>(t.partitions())))));
+        return out;
+    }
+
+    private static Map<Uuid, TopicPartitions> topicPartitions(
+            List<ShareGroupStatePartitionMetadataValue.TopicPartitionsInfo> topics) {
+        Map<Uuid, TopicPartitions> out = new TreeMap<>();
+        topics.forEach(t -> out.put(t.topicId(), new TopicPartitions(t.topicName(), Set.copyOf(t.partitions()))));
+        return Map.copyOf(out);
     }
 
     private static CoordinatorRecord record(ApiMessage key, ApiMessage value) {
@@ -177,7 +196,7 @@ public final class ShareGroupMetadataStore {
 
     private Map<String, Persisted> replay(int p) {
         Map<String, Integer> epochs = new HashMap<>();
-        Map<String, Map<Uuid, TopicPartitions>> initialized = new HashMap<>();
+        Map<String, SharePartitions> initialized = new HashMap<>();
         short metadataType = CoordinatorRecordType.SHARE_GROUP_METADATA.id();
         short partitionsType = CoordinatorRecordType.SHARE_GROUP_STATE_PARTITION_METADATA.id();
         offsetsTopic.replay(p, (keyBytes, valueBytes) -> {
@@ -207,11 +226,10 @@ public final class ShareGroupMetadataStore {
                     short version = v.getShort();
                     ShareGroupStatePartitionMetadataValue value =
                             new ShareGroupStatePartitionMetadataValue(new ByteBufferAccessor(v), version);
-                    Map<Uuid, TopicPartitions> topics = new TreeMap<>();
-                    for (ShareGroupStatePartitionMetadataValue.TopicPartitionsInfo t : value.initializedTopics()) {
-                        topics.put(t.topicId(), new TopicPartitions(t.topicName(), Set.copyOf(t.partitions())));
-                    }
-                    initialized.put(groupId, topics);
+                    Map<Uuid, String> deleting = new TreeMap<>();
+                    value.deletingTopics().forEach(t -> deleting.put(t.topicId(), t.topicName()));
+                    initialized.put(groupId, new SharePartitions(topicPartitions(value.initializingTopics()),
+                            topicPartitions(value.initializedTopics()), Map.copyOf(deleting)));
                 }
             } catch (RuntimeException e) {
                 log.warn("Skipping an unreadable share-group record of __consumer_offsets-{}: {}", p, e.toString());
@@ -219,7 +237,7 @@ public final class ShareGroupMetadataStore {
         });
         Map<String, Persisted> groups = new HashMap<>();
         epochs.forEach((groupId, epoch) -> groups.put(groupId,
-                new Persisted(epoch, Map.copyOf(initialized.getOrDefault(groupId, Map.of())))));
+                new Persisted(epoch, initialized.getOrDefault(groupId, SharePartitions.NONE))));
         if (!groups.isEmpty()) {
             log.info("Loaded {} share groups of __consumer_offsets-{}", groups.size(), p);
         }

@@ -71,6 +71,24 @@ public final class ShareStatePersister {
         boolean inFlight;
         ShareState waiting;
         List<CompletableFuture<Void>> waiters = new ArrayList<>();
+        /** Those waiting for the key's writes to be over (a read that must see them). */
+        List<CompletableFuture<Void>> idle = new ArrayList<>();
+    }
+
+    /** Completes once the writes of {@code key} sent so far are answered, whatever their outcome. */
+    public CompletableFuture<Void> writesDone(Key key) {
+        WriteQueue queue = writes.get(key);
+        if (queue == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        synchronized (queue) {
+            if (!queue.inFlight) {
+                return CompletableFuture.completedFuture(null);
+            }
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            queue.idle.add(done);
+            return done;
+        }
     }
 
     /** @param network for coordinators on other brokers; null when this broker is alone (it coordinates all) */
@@ -88,8 +106,11 @@ public final class ShareStatePersister {
         this.timeoutMs = timeoutMs;
     }
 
-    /** The persisted state (empty if never initialized); the read records {@code leaderEpoch}, fencing older leaders. */
-    public CompletableFuture<Optional<ShareState>> read(Key key, int leaderEpoch) {
+    /**
+     * The persisted state (start offset -1 when initialized without one); fails with INVALID_REQUEST when never
+     * initialized, as Kafka's share coordinator answers. The read records {@code leaderEpoch}, fencing older leaders.
+     */
+    public CompletableFuture<ShareState> read(Key key, int leaderEpoch) {
         ReadShareGroupStateRequestData request = new ReadShareGroupStateRequestData().setGroupId(key.groupId());
         request.topics().add(new ReadShareGroupStateRequestData.ReadStateData().setTopicId(key.topicId())
                 .setPartitions(List.of(new ReadShareGroupStateRequestData.PartitionData()
@@ -156,15 +177,21 @@ public final class ShareStatePersister {
             }
             ShareState next;
             List<CompletableFuture<Void>> nextWaiters;
+            List<CompletableFuture<Void>> idle = null;
             synchronized (queue) {
-                if (queue.waiting == null) {
-                    queue.inFlight = false;
-                    return;
-                }
                 next = queue.waiting;
                 nextWaiters = queue.waiters;
                 queue.waiting = null;
                 queue.waiters = new ArrayList<>();
+                if (next == null) {
+                    queue.inFlight = false;
+                    idle = queue.idle;
+                    queue.idle = new ArrayList<>();
+                }
+            }
+            if (next == null) {
+                idle.forEach(f -> f.complete(null));
+                return;
             }
             sendWrite(key, queue, next, nextWaiters);
         });

@@ -25,7 +25,6 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.BiPredicate;
@@ -39,6 +38,8 @@ import java.util.function.Supplier;
  */
 public final class ShareStateService {
     private static final Logger log = LoggerFactory.getLogger(ShareStateService.class);
+
+    private static final String READ_UNINITIALIZED = "Read operation on uninitialized share partition not allowed.";
 
     private final ShareStateStore store;
     private final BiPredicate<Uuid, Integer> partitionExists;
@@ -98,9 +99,12 @@ public final class ShareStateService {
             for (ReadShareGroupStateRequestData.PartitionData p : t.partitions()) {
                 all.add(apply(request.groupId(), t.topicId(), p.partition(), key -> store
                         .readForLeader(key, p.leaderEpoch()).thenApply(s -> s.orElse(null))).thenAccept(o -> {
+                    // never initialized: Kafka's share coordinator refuses the read (INVALID_REQUEST), start offset -1
+                    boolean uninitialized = o.error() == Errors.NONE && o.state() == null;
                     ReadShareGroupStateResponseData.PartitionResult pr = new ReadShareGroupStateResponseData.PartitionResult()
-                            .setPartition(p.partition()).setErrorCode(o.error().code()).setErrorMessage(o.message())
-                            // never initialized: start offset -1, as Kafka answers
+                            .setPartition(p.partition())
+                            .setErrorCode(uninitialized ? Errors.INVALID_REQUEST.code() : o.error().code())
+                            .setErrorMessage(uninitialized ? READ_UNINITIALIZED : o.message())
                             .setStateEpoch(o.state() == null ? 0 : o.state().stateEpoch())
                             .setStartOffset(o.state() == null ? -1 : o.state().startOffset());
                     if (o.state() != null) {
@@ -239,19 +243,15 @@ public final class ShareStateService {
         return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
     }
 
-    /** Optional in the sense of Kafka's answer: a read of a never-initialized partition. */
-    static boolean initialized(ReadShareGroupStateResponseData.PartitionResult p) {
-        return p.startOffset() >= 0;
-    }
-
-    static Optional<ShareState> state(ReadShareGroupStateResponseData.PartitionResult p, int leaderEpoch) {
-        if (!initialized(p)) {
-            return Optional.empty();
-        }
+    /**
+     * The state of a successful read; its start offset is -1 when the group coordinator initialized the share
+     * partition without one (its leader then applies share.auto.offset.reset, as Kafka's SharePartition).
+     */
+    static ShareState state(ReadShareGroupStateResponseData.PartitionResult p, int leaderEpoch) {
         List<StateBatch> batches = new ArrayList<>(p.stateBatches().size());
         for (ReadShareGroupStateResponseData.StateBatch b : p.stateBatches()) {
             batches.add(new StateBatch(b.firstOffset(), b.lastOffset(), b.deliveryState(), b.deliveryCount()));
         }
-        return Optional.of(new ShareState(p.startOffset(), p.stateEpoch(), leaderEpoch, batches));
+        return new ShareState(p.startOffset(), p.stateEpoch(), leaderEpoch, batches);
     }
 }
