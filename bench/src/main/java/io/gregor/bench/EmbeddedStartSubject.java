@@ -14,7 +14,7 @@ import java.util.function.BooleanSupplier;
  * One subject of {@link EmbeddedStart}, in a fresh JVM of its own: starts an in-JVM cluster the way a test
  * does, times the first start, the heap with the cluster up, then closes and starts it again N times.
  * Prints one {@code result<TAB>name<TAB>value} line per figure for the parent to read.
- * Usage: EmbeddedStartSubject gregor|embedded-kafka BROKERS LATER_STARTS
+ * Usage: EmbeddedStartSubject gregor|embedded-kafka|floor BROKERS LATER_STARTS
  */
 public final class EmbeddedStartSubject {
     private static final long MIB = 1024 * 1024;
@@ -42,6 +42,8 @@ public final class EmbeddedStartSubject {
         Starter starter = switch (product) {
             case "gregor" -> new GregorStarter();
             case "embedded-kafka" -> new EmbeddedKafkaStarter();
+            // not a product: the floor of a start on this machine, see FloorServer and bench/embedded-floor
+            case "floor" -> new FloorStarter(Boolean.getBoolean("floor.allApis"));
             default -> throw new IllegalArgumentException("unknown subject " + product);
         };
         // The probe is the measuring instrument: its request is built and its parser loaded before any timing,
@@ -161,6 +163,34 @@ public final class EmbeddedStartSubject {
                 @Override
                 public void close() {
                     cluster.close();
+                }
+            };
+        }
+    }
+
+    /** {@link FloorServer}: one "broker" answering ApiVersions and Metadata, nothing else. */
+    private static final class FloorStarter implements Starter {
+        private final boolean allApis;
+
+        FloorStarter(boolean allApis) {
+            this.allApis = allApis;
+        }
+
+        @Override
+        public Started start(int brokers) throws Exception {
+            if (brokers != 1) {
+                throw new IllegalArgumentException("the floor server is one broker");
+            }
+            FloorServer server = FloorServer.start(allApis);
+            return new Started() {
+                @Override
+                public String bootstrapServers() {
+                    return server.bootstrapServers();
+                }
+
+                @Override
+                public void close() {
+                    server.close();
                 }
             };
         }

@@ -163,7 +163,11 @@ final class LogCleaner {
     }
 
     private void run() {
-        SegmentCleaner cleaner = new SegmentCleaner(dedupeBytesPerThread(), ioBytesPerThread(), () -> stopping);
+        // made at the first log to clean: its I/O buffers (half a MiB by default) and MD5 digest are not
+        // carried by a broker whose compacted logs never get dirty enough (a test's, most of the time)
+        SegmentCleaner[] made = new SegmentCleaner[1];
+        Supplier<SegmentCleaner> cleaner = () -> made[0] != null ? made[0]
+                : (made[0] = new SegmentCleaner(dedupeBytesPerThread(), ioBytesPerThread(), () -> stopping));
         while (!stopping) {
             boolean cleaned = false;
             try {
@@ -189,21 +193,23 @@ final class LogCleaner {
 
     /** One cleaning round on the calling thread (tests, or a caller that wants it now). */
     synchronized Candidate cleanFilthiestLog(long nowMs) {
-        if (callerCleaner == null) {
-            callerCleaner = new SegmentCleaner(dedupeBytesPerThread(), ioBytesPerThread(), () -> stopping);
-        }
-        return cleanFilthiestLog(callerCleaner, nowMs);
+        return cleanFilthiestLog(() -> {
+            if (callerCleaner == null) {
+                callerCleaner = new SegmentCleaner(dedupeBytesPerThread(), ioBytesPerThread(), () -> stopping);
+            }
+            return callerCleaner;
+        }, nowMs);
     }
 
     /** Picks the filthiest log not being cleaned by another thread and cleans it; null when none qualifies. */
-    private Candidate cleanFilthiestLog(SegmentCleaner cleaner, long nowMs) {
+    private Candidate cleanFilthiestLog(Supplier<SegmentCleaner> cleaner, long nowMs) {
         Candidate chosen = grabFilthiestLog(nowMs);
         if (chosen == null) {
             return null;
         }
         TopicPartition tp = chosen.log().topicPartition();
         try {
-            SegmentCleaner.Result r = cleaner.clean(chosen.log(), chosen.firstDirtyOffset(),
+            SegmentCleaner.Result r = cleaner.get().clean(chosen.log(), chosen.firstDirtyOffset(),
                     chosen.firstUncleanableOffset(), nowMs);
             if (r.newFirstDirtyOffset() > chosen.firstDirtyOffset() && !chosen.log().isClosed()) {
                 firstDirtyOffsets.put(tp, r.newFirstDirtyOffset());
