@@ -3,8 +3,11 @@ package io.gregor.compat;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.stream.Collectors;
 
 /**
@@ -31,7 +34,27 @@ final class ProcessCluster implements AfterEachCallback {
             all.put("broker.id", Integer.toString(id));
             all.put("zookeeper.connect", zookeeper().connectString() + chroot);
             all.putIfAbsent("offsets.topic.replication.factor", Integer.toString(size));
-            brokers.put(id, new BrokerProcess(name + "-" + id, all).start());
+            brokers.put(id, new BrokerProcess(name + "-" + id, all));
+        }
+        // the JVMs start side by side, as a real cluster's do; each is registered once it listens
+        List<CompletableFuture<BrokerProcess>> starting = brokers.values().stream()
+                .map(b -> CompletableFuture.supplyAsync(b::start, task -> {
+                    Thread t = new Thread(task, "start-broker");
+                    t.setDaemon(true);
+                    t.start();
+                })).toList();
+        for (CompletableFuture<BrokerProcess> f : starting) {
+            try {
+                f.join();
+            } catch (CompletionException e) {
+                if (e.getCause() instanceof RuntimeException r) {
+                    throw r;
+                }
+                if (e.getCause() instanceof Error err) {
+                    throw err;
+                }
+                throw e;
+            }
         }
         return this;
     }
