@@ -50,6 +50,33 @@ final class ToolRunner {
         return run(JavaProcesses.command(mainClass, List.of(), List.of(args)), stdin, DEFAULT_TIMEOUT);
     }
 
+    /**
+     * Runs independent tool invocations at once and returns their results in order: each is a JVM of its own whose
+     * startup dominates its time, so read-only runs that do not depend on one another need not wait in line.
+     */
+    @SafeVarargs
+    static List<Result> concurrently(java.util.function.Supplier<Result>... runs) {
+        List<java.util.concurrent.CompletableFuture<Result>> started = java.util.Arrays.stream(runs)
+                .map(run -> java.util.concurrent.CompletableFuture.supplyAsync(run, task -> {
+                    Thread t = new Thread(task, "tool-runner");
+                    t.setDaemon(true);
+                    t.start();
+                })).toList();
+        return started.stream().map(f -> {
+            try {
+                return f.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                if (e.getCause() instanceof RuntimeException r) {
+                    throw r;
+                }
+                if (e.getCause() instanceof Error err) {
+                    throw err;
+                }
+                throw e;
+            }
+        }).toList();
+    }
+
     /** Starts a tool that runs until killed (a console consumer in a group); output goes to log files. */
     static Process startTool(String mainClass, String... args) {
         List<String> command = JavaProcesses.command(mainClass, List.of(), List.of(args));
