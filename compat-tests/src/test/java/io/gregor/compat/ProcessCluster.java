@@ -3,11 +3,8 @@ package io.gregor.compat;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.stream.Collectors;
 
 /**
@@ -37,25 +34,8 @@ final class ProcessCluster implements AfterEachCallback {
             brokers.put(id, new BrokerProcess(name + "-" + id, all));
         }
         // the JVMs start side by side, as a real cluster's do; each is registered once it listens
-        List<CompletableFuture<BrokerProcess>> starting = brokers.values().stream()
-                .map(b -> CompletableFuture.supplyAsync(b::start, task -> {
-                    Thread t = new Thread(task, "start-broker");
-                    t.setDaemon(true);
-                    t.start();
-                })).toList();
-        for (CompletableFuture<BrokerProcess> f : starting) {
-            try {
-                f.join();
-            } catch (CompletionException e) {
-                if (e.getCause() instanceof RuntimeException r) {
-                    throw r;
-                }
-                if (e.getCause() instanceof Error err) {
-                    throw err;
-                }
-                throw e;
-            }
-        }
+        Concurrently.run(brokers.values().stream()
+                .map(b -> (java.util.function.Supplier<BrokerProcess>) b::start).toList());
         return this;
     }
 

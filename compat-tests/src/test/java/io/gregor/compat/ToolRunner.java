@@ -56,25 +56,7 @@ final class ToolRunner {
      */
     @SafeVarargs
     static List<Result> concurrently(java.util.function.Supplier<Result>... runs) {
-        List<java.util.concurrent.CompletableFuture<Result>> started = java.util.Arrays.stream(runs)
-                .map(run -> java.util.concurrent.CompletableFuture.supplyAsync(run, task -> {
-                    Thread t = new Thread(task, "tool-runner");
-                    t.setDaemon(true);
-                    t.start();
-                })).toList();
-        return started.stream().map(f -> {
-            try {
-                return f.join();
-            } catch (java.util.concurrent.CompletionException e) {
-                if (e.getCause() instanceof RuntimeException r) {
-                    throw r;
-                }
-                if (e.getCause() instanceof Error err) {
-                    throw err;
-                }
-                throw e;
-            }
-        }).toList();
+        return Concurrently.run(List.of(runs));
     }
 
     /** Starts a tool that runs until killed (a console consumer in a group); output goes to log files. */
