@@ -226,36 +226,45 @@ class ClientQuotaTest {
     @Test
     void kafkaConfigsAltersAndDescribesQuotas() {
         String bootstrap = broker.bootstrapServers();
-        ToolRunner.Result alter = ToolRunner.runTool(ToolRunner.CONFIG_COMMAND, "--bootstrap-server", bootstrap,
-                "--entity-type", "clients", "--entity-name", "configs-app", "--alter",
-                "--add-config", "producer_byte_rate=1048576,consumer_byte_rate=2097152");
-        assertThat(alter.exitCode()).as(alter.toString()).isZero();
-        ToolRunner.Result user = ToolRunner.runTool(ToolRunner.CONFIG_COMMAND, "--bootstrap-server", bootstrap,
-                "--entity-type", "users", "--entity-name", "configs-alice", "--alter", "--add-config", "request_percentage=50");
-        assertThat(user.exitCode()).as(user.toString()).isZero();
-        ToolRunner.Result both = ToolRunner.runTool(ToolRunner.CONFIG_COMMAND, "--bootstrap-server", bootstrap,
-                "--entity-type", "users", "--entity-name", "configs-alice", "--entity-type", "clients",
-                "--entity-name", "configs-app", "--alter", "--add-config", "producer_byte_rate=4096");
-        assertThat(both.exitCode()).as(both.toString()).isZero();
-        ToolRunner.Result defaults = ToolRunner.runTool(ToolRunner.CONFIG_COMMAND, "--bootstrap-server", bootstrap,
-                "--entity-type", "users", "--entity-default", "--alter", "--add-config", "consumer_byte_rate=8192000");
-        assertThat(defaults.exitCode()).as(defaults.toString()).isZero();
+        // four alterations of four different entities, independent of each other: side by side
+        List<ToolRunner.Result> alters = ToolRunner.concurrently(
+                () -> ToolRunner.runTool(ToolRunner.CONFIG_COMMAND, "--bootstrap-server", bootstrap,
+                        "--entity-type", "clients", "--entity-name", "configs-app", "--alter",
+                        "--add-config", "producer_byte_rate=1048576,consumer_byte_rate=2097152"),
+                () -> ToolRunner.runTool(ToolRunner.CONFIG_COMMAND, "--bootstrap-server", bootstrap,
+                        "--entity-type", "users", "--entity-name", "configs-alice", "--alter",
+                        "--add-config", "request_percentage=50"),
+                () -> ToolRunner.runTool(ToolRunner.CONFIG_COMMAND, "--bootstrap-server", bootstrap,
+                        "--entity-type", "users", "--entity-name", "configs-alice", "--entity-type", "clients",
+                        "--entity-name", "configs-app", "--alter", "--add-config", "producer_byte_rate=4096"),
+                () -> ToolRunner.runTool(ToolRunner.CONFIG_COMMAND, "--bootstrap-server", bootstrap,
+                        "--entity-type", "users", "--entity-default", "--alter", "--add-config",
+                        "consumer_byte_rate=8192000"));
+        for (ToolRunner.Result alter : alters) {
+            assertThat(alter.exitCode()).as(alter.describe()).isZero();
+        }
 
-        ToolRunner.Result clients = ToolRunner.runTool(ToolRunner.CONFIG_COMMAND, "--bootstrap-server", bootstrap,
-                "--entity-type", "clients", "--entity-name", "configs-app", "--describe");
+        // then the four descriptions, read-only: side by side too
+        List<ToolRunner.Result> describes = ToolRunner.concurrently(
+                () -> ToolRunner.runTool(ToolRunner.CONFIG_COMMAND, "--bootstrap-server", bootstrap,
+                        "--entity-type", "clients", "--entity-name", "configs-app", "--describe"),
+                () -> ToolRunner.runTool(ToolRunner.CONFIG_COMMAND, "--bootstrap-server", bootstrap,
+                        "--entity-type", "users", "--entity-name", "configs-alice", "--describe"),
+                () -> ToolRunner.runTool(ToolRunner.CONFIG_COMMAND, "--bootstrap-server", bootstrap,
+                        "--entity-type", "users", "--entity-name", "configs-alice", "--entity-type", "clients",
+                        "--entity-name", "configs-app", "--describe"),
+                () -> ToolRunner.runTool(ToolRunner.CONFIG_COMMAND, "--bootstrap-server", bootstrap,
+                        "--entity-type", "users", "--entity-default", "--describe"));
+        ToolRunner.Result clients = describes.get(0);
         assertThat(clients.exitCode()).as(clients.toString()).isZero();
         assertThat(clients.stdout()).contains("configs-app").contains("producer_byte_rate=1048576")
                 .contains("consumer_byte_rate=2097152");
-        ToolRunner.Result users = ToolRunner.runTool(ToolRunner.CONFIG_COMMAND, "--bootstrap-server", bootstrap,
-                "--entity-type", "users", "--entity-name", "configs-alice", "--describe");
+        ToolRunner.Result users = describes.get(1);
         assertThat(users.exitCode()).as(users.toString()).isZero();
         assertThat(users.stdout()).contains("request_percentage=50");
-        ToolRunner.Result pair = ToolRunner.runTool(ToolRunner.CONFIG_COMMAND, "--bootstrap-server", bootstrap,
-                "--entity-type", "users", "--entity-name", "configs-alice", "--entity-type", "clients",
-                "--entity-name", "configs-app", "--describe");
+        ToolRunner.Result pair = describes.get(2);
         assertThat(pair.stdout()).as(pair.toString()).contains("producer_byte_rate=4096");
-        ToolRunner.Result userDefault = ToolRunner.runTool(ToolRunner.CONFIG_COMMAND, "--bootstrap-server", bootstrap,
-                "--entity-type", "users", "--entity-default", "--describe");
+        ToolRunner.Result userDefault = describes.get(3);
         assertThat(userDefault.stdout()).as(userDefault.toString()).contains("consumer_byte_rate=8192000");
 
         ToolRunner.Result delete = ToolRunner.runTool(ToolRunner.CONFIG_COMMAND, "--bootstrap-server", bootstrap,

@@ -138,7 +138,7 @@ class ClusterControlledShutdownTest {
                 consumer.seekToBeginning(Clients.partitions(topic, partitions));
                 Map<org.apache.kafka.common.TopicPartition, Long> ends =
                         consumer.endOffsets(Clients.partitions(topic, partitions));
-                await().atMost(Duration.ofSeconds(120)).until(() -> {
+                await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ZERO).until(() -> {
                     for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
                         if (consumed.putIfAbsent(r.value(), r) != null) {
                             duplicates.add(r.value());
@@ -165,9 +165,11 @@ class ClusterControlledShutdownTest {
      */
     @Test
     void anUncleanElectionIsWrittenWithANewLeaderEpoch() throws Exception {
+        // no load here: short timeouts only shorten the waits for the killed follower to leave the ISR and for
+        // both brokers' sessions to expire
         cluster.start("unclean", 2, Map.of(
-                "zookeeper.session.timeout.ms", "6000",
-                "replica.lag.time.max.ms", "4000"));
+                "zookeeper.session.timeout.ms", "4000",
+                "replica.lag.time.max.ms", "2000"));
         String topic = TestDirs.uniqueTopic("unclean");
         org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition(topic, 0);
         try (Admin admin = Clients.admin(cluster.bootstrap())) {

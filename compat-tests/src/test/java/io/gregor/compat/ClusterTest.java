@@ -143,7 +143,7 @@ class ClusterTest {
         try (KafkaConsumer<String, String> consumer = Clients.consumer(bootstrap())) {
             consumer.assign(Clients.partitions(topic, 3));
             consumer.seekToBeginning(Clients.partitions(topic, 3));
-            await().atMost(Duration.ofSeconds(30)).until(() -> {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ZERO).until(() -> {
                 for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
                     seen.add(r.value());
                 }

@@ -132,7 +132,12 @@ class ClusterTransactionCoordinatorTest {
                 "replica.lag.time.max.ms", "2000",
                 "transaction.state.log.num.partitions", "3",
                 "transaction.state.log.replication.factor", "3",
-                "transaction.state.log.min.isr", "2"));
+                "transaction.state.log.min.isr", "2",
+                // a marker request in flight to the frozen broker is given up after this (then the marker goes to
+                // the partition's new leader), as is a follower's fetch from it: Kafka's 30 s defaults only make
+                // the window in which the next EndTxn is answered CONCURRENT_TRANSACTIONS longer
+                "request.timeout.ms", "5000",
+                "replica.socket.timeout.ms", "5000"));
         String topic = TestDirs.uniqueTopic("txn-markers");
         String id = topic + "-producer";
         try (KafkaProducer<String, String> producer = transactionalProducer(id);

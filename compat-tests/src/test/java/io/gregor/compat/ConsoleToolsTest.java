@@ -70,12 +70,16 @@ class ConsoleToolsTest {
         assertThat(create.exitCode()).as(create.describe()).isZero();
         assertThat(create.stdout()).as(create.describe()).contains("Created topic " + topic + ".");
 
-        ToolRunner.Result list = ToolRunner.runTool(ToolRunner.TOPIC_COMMAND, "--bootstrap-server", bootstrap, "--list");
+        // the two read-only runs side by side
+        List<ToolRunner.Result> reads = ToolRunner.concurrently(
+                () -> ToolRunner.runTool(ToolRunner.TOPIC_COMMAND, "--bootstrap-server", bootstrap, "--list"),
+                () -> ToolRunner.runTool(ToolRunner.TOPIC_COMMAND, "--bootstrap-server", bootstrap,
+                        "--describe", "--topic", topic));
+        ToolRunner.Result list = reads.get(0);
         assertThat(list.exitCode()).as(list.describe()).isZero();
         assertThat(list.stdoutLines()).as(list.describe()).contains(topic);
 
-        ToolRunner.Result describe = ToolRunner.runTool(ToolRunner.TOPIC_COMMAND, "--bootstrap-server", bootstrap,
-                "--describe", "--topic", topic);
+        ToolRunner.Result describe = reads.get(1);
         assertThat(describe.exitCode()).as(describe.describe()).isZero();
         assertThat(describe.stdout()).as(describe.describe())
                 .contains("PartitionCount: 3", "ReplicationFactor: 1", "retention.ms=1000000");
@@ -124,8 +128,13 @@ class ConsoleToolsTest {
         Clients.createTopic(BROKER.bootstrapServers(), topic, 2);
         consoleProduce(topic, keyedLines());
 
-        ToolRunner.Result latest = ToolRunner.runTool(ToolRunner.GET_OFFSET_SHELL,
-                "--bootstrap-server", BROKER.bootstrapServers(), "--topic", topic);
+        // latest and earliest side by side: both read a topic nothing writes to any more
+        List<ToolRunner.Result> runs = ToolRunner.concurrently(
+                () -> ToolRunner.runTool(ToolRunner.GET_OFFSET_SHELL,
+                        "--bootstrap-server", BROKER.bootstrapServers(), "--topic", topic),
+                () -> ToolRunner.runTool(ToolRunner.GET_OFFSET_SHELL,
+                        "--bootstrap-server", BROKER.bootstrapServers(), "--topic", topic, "--time", "-2"));
+        ToolRunner.Result latest = runs.get(0);
         assertThat(latest.exitCode()).as(latest.describe()).isZero();
         // Keys spread the records over both partitions; the two end offsets add up to all of them.
         List<String> lines = latest.stdoutLines();
@@ -134,8 +143,7 @@ class ConsoleToolsTest {
         long total = lines.stream().mapToLong(l -> Long.parseLong(l.substring(l.lastIndexOf(':') + 1))).sum();
         assertThat(total).as(latest.describe()).isEqualTo(RECORDS);
 
-        ToolRunner.Result earliest = ToolRunner.runTool(ToolRunner.GET_OFFSET_SHELL,
-                "--bootstrap-server", BROKER.bootstrapServers(), "--topic", topic, "--time", "-2");
+        ToolRunner.Result earliest = runs.get(1);
         assertThat(earliest.exitCode()).as(earliest.describe()).isZero();
         assertThat(earliest.stdoutLines()).as(earliest.describe())
                 .containsExactlyInAnyOrder(topic + ":0:0", topic + ":1:0");

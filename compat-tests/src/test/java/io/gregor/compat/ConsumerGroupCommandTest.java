@@ -102,19 +102,23 @@ class ConsumerGroupCommandTest {
     @Test
     void listDescribeAndStateOfAnInactiveGroup() {
         inactiveGroup("seed-group");
-        assertThat(tool("--list").stdoutLines()).contains("seed-group");
+        // read-only runs against a group that no longer changes: side by side
+        List<ToolRunner.Result> runs = ToolRunner.concurrently(() -> tool("--list"),
+                () -> tool("--describe", "--group", "seed-group"), () -> tool("--describe", "--all-groups"),
+                () -> tool("--describe", "--group", "seed-group", "--state"));
+        assertThat(runs.get(0).stdoutLines()).contains("seed-group");
 
-        ToolRunner.Result describe = tool("--describe", "--group", "seed-group");
+        ToolRunner.Result describe = runs.get(1);
         assertThat(describe.stdout() + describe.stderr()).contains("Consumer group 'seed-group' has no active members.");
         assertThat(describe.stdout()).contains("CURRENT-OFFSET").contains("LOG-END-OFFSET").contains("LAG");
         assertThat(row(describe, "seed-group", 0).subList(3, 6)).containsExactly("4", "10", "6");
         assertThat(row(describe, "seed-group", 1).subList(3, 6)).containsExactly("5", "10", "5");
         assertThat(row(describe, "seed-group", 2).subList(3, 6)).containsExactly("10", "10", "0");
 
-        ToolRunner.Result all = tool("--describe", "--all-groups");
+        ToolRunner.Result all = runs.get(2);
         assertThat(row(all, "seed-group", 0).subList(3, 6)).containsExactly("4", "10", "6");
 
-        ToolRunner.Result state = tool("--describe", "--group", "seed-group", "--state");
+        ToolRunner.Result state = runs.get(3);
         assertThat(state.stdout()).contains("seed-group").contains("Empty");
     }
 
@@ -125,13 +129,18 @@ class ConsumerGroupCommandTest {
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(member.assignment()).hasSize(3));
             await().atMost(Duration.ofSeconds(60)).until(() -> member.records.size() == 30);
 
-            ToolRunner.Result members = tool("--describe", "--group", "active-group", "--members", "--verbose");
+            // read-only runs against the one stable member: side by side
+            List<ToolRunner.Result> runs = ToolRunner.concurrently(
+                    () -> tool("--describe", "--group", "active-group", "--members", "--verbose"),
+                    () -> tool("--describe", "--all-groups", "--members"),
+                    () -> tool("--describe", "--group", "active-group", "--state"));
+            ToolRunner.Result members = runs.get(0);
             assertThat(members.stdout()).contains("ASSIGNMENT").contains("/127.0.0.1")
                     .contains("consumer-active-group").contains(TOPIC + ":0,1,2");
-            ToolRunner.Result allMembers = tool("--describe", "--all-groups", "--members");
+            ToolRunner.Result allMembers = runs.get(1);
             assertThat(allMembers.stdout()).contains("active-group");
 
-            ToolRunner.Result state = tool("--describe", "--group", "active-group", "--state");
+            ToolRunner.Result state = runs.get(2);
             assertThat(state.stdout()).contains("Stable").contains("range");
 
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
@@ -206,18 +215,22 @@ class ConsumerGroupCommandTest {
         // This group id hashes to Integer.MIN_VALUE, whose abs is 0 for Kafka: partition 0.
         assertThat("polygenelubricants".hashCode()).isEqualTo(Integer.MIN_VALUE);
         inactiveGroup("polygenelubricants");
-        ToolRunner.Result offsets = runTool(CONSOLE_CONSUMER, args(
-                "--topic", "__consumer_offsets", "--partition", "0", "--offset", "earliest",
-                "--formatter", OFFSETS_FORMATTER, "--timeout-ms", "5000"));
+        // both readers wait out --timeout-ms after the last record, so they read side by side
+        List<ToolRunner.Result> read = ToolRunner.concurrently(
+                () -> runTool(CONSOLE_CONSUMER, args(
+                        "--topic", "__consumer_offsets", "--partition", "0", "--offset", "earliest",
+                        "--formatter", OFFSETS_FORMATTER, "--timeout-ms", "5000")),
+                () -> runTool(CONSOLE_CONSUMER, args(
+                        "--topic", "__consumer_offsets", "--partition", "0", "--offset", "earliest",
+                        "--formatter", GROUP_METADATA_FORMATTER, "--timeout-ms", "5000")));
+        ToolRunner.Result offsets = read.get(0);
         assertThat(offsets.stdout()).as(offsets.describe())
                 .contains("{\"key\":{\"type\":1,\"data\":{\"group\":\"polygenelubricants\",\"topic\":\"tool-topic\",\"partition\":0}},"
                         + "\"value\":{\"version\":4,\"data\":{\"offset\":4,\"leaderEpoch\":")
                 .contains("\"partition\":1}},\"value\":{\"version\":4,\"data\":{\"offset\":5,")
                 .contains("\"partition\":2}},\"value\":{\"version\":4,\"data\":{\"offset\":10,");
 
-        ToolRunner.Result metadata = runTool(CONSOLE_CONSUMER, args(
-                "--topic", "__consumer_offsets", "--partition", "0", "--offset", "earliest",
-                "--formatter", GROUP_METADATA_FORMATTER, "--timeout-ms", "5000"));
+        ToolRunner.Result metadata = read.get(1);
         assertThat(metadata.stdout()).as(metadata.describe())
                 .contains("{\"key\":{\"type\":2,\"data\":{\"group\":\"polygenelubricants\"}},\"value\":{\"version\":3,"
                         + "\"data\":{\"protocolType\":\"consumer\"")

@@ -94,7 +94,7 @@ class FollowerBelowLogStartTest {
             consumer.seekToBeginning(List.of(tp));
             List<Long> offsets = new ArrayList<>();
             List<String> values = new ArrayList<>();
-            await().atMost(Duration.ofSeconds(30)).until(() -> {
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ZERO).until(() -> {
                 for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
                     offsets.add(r.offset());
                     values.add(r.value());

@@ -31,8 +31,11 @@ final class ProcessCluster implements AfterEachCallback {
             all.put("broker.id", Integer.toString(id));
             all.put("zookeeper.connect", zookeeper().connectString() + chroot);
             all.putIfAbsent("offsets.topic.replication.factor", Integer.toString(size));
-            brokers.put(id, new BrokerProcess(name + "-" + id, all).start());
+            brokers.put(id, new BrokerProcess(name + "-" + id, all));
         }
+        // the JVMs start side by side, as a real cluster's do; each is registered once it listens
+        Concurrently.run(brokers.values().stream()
+                .map(b -> (java.util.function.Supplier<BrokerProcess>) b::start).toList());
         return this;
     }
 

@@ -190,30 +190,38 @@ class SeedCommandsTest {
             await("auto-commit of the consumed position").atMost(Duration.ofSeconds(30))
                     .until(() -> committed(GROUP).equals(Map.of(0, 12L)));
 
-            // sh bin/kafka-consumer-groups.sh --bootstrap-server xxxx:9090 --list
-            assertThat(groups("--bootstrap-server", bootstrap, "--list").stdoutLines()).contains(GROUP);
+            // The note's read-only lines while the group is stable, run side by side (each tool is a JVM):
+            List<ToolRunner.Result> reads = ToolRunner.concurrently(
+                    // sh bin/kafka-consumer-groups.sh --bootstrap-server xxxx:9090 --list
+                    () -> groups("--bootstrap-server", bootstrap, "--list"),
+                    // sh bin/kafka-consumer-groups.sh --bootstrap-server xxxxx:9090 --describe --group test2_consumer_group
+                    () -> groups("--bootstrap-server", bootstrap, "--describe", "--group", GROUP),
+                    // sh bin/kafka-consumer-groups.sh --bootstrap-server xxxxx:9090 --describe --all-groups
+                    () -> groups("--bootstrap-server", bootstrap, "--describe", "--all-groups"),
+                    // sh bin/kafka-consumer-groups.sh --describe --all-groups --members --bootstrap-server xxx:9090
+                    () -> groups("--describe", "--all-groups", "--members", "--bootstrap-server", bootstrap),
+                    // sh bin/kafka-consumer-groups.sh --describe --members --group test2_consumer_group --bootstrap-server xxxx:9090
+                    () -> groups("--describe", "--members", "--group", GROUP, "--bootstrap-server", bootstrap),
+                    // # 查询消费者状态信息--state
+                    () -> groups("--bootstrap-server", bootstrap, "--describe", "--group", GROUP, "--state"));
+            assertThat(reads.get(0).stdoutLines()).contains(GROUP);
 
-            // sh bin/kafka-consumer-groups.sh --bootstrap-server xxxxx:9090 --describe --group test2_consumer_group
-            ToolRunner.Result describe = groups("--bootstrap-server", bootstrap, "--describe", "--group", GROUP);
+            ToolRunner.Result describe = reads.get(1);
             List<String> row = onlyRow(describe, GROUP);
             assertThat(row.subList(1, 6)).as(describe.describe()).containsExactly(TOPIC, "0", "12", "12", "0");
             assertThat(row.get(6)).as(describe.describe()).isNotEqualTo("-");
             assertThat(row.get(7)).as(describe.describe()).isEqualTo("/127.0.0.1");
 
-            // sh bin/kafka-consumer-groups.sh --bootstrap-server xxxxx:9090 --describe --all-groups
-            ToolRunner.Result all = groups("--bootstrap-server", bootstrap, "--describe", "--all-groups");
+            ToolRunner.Result all = reads.get(2);
             assertThat(onlyRow(all, GROUP)).as(all.describe()).isEqualTo(row);
 
-            // sh bin/kafka-consumer-groups.sh --describe --all-groups --members --bootstrap-server xxx:9090
-            ToolRunner.Result allMembers = groups("--describe", "--all-groups", "--members", "--bootstrap-server", bootstrap);
+            ToolRunner.Result allMembers = reads.get(3);
             assertTwoMembersOneOwningThePartition(allMembers, row.get(6));
 
-            // sh bin/kafka-consumer-groups.sh --describe --members --group test2_consumer_group --bootstrap-server xxxx:9090
-            ToolRunner.Result members = groups("--describe", "--members", "--group", GROUP, "--bootstrap-server", bootstrap);
+            ToolRunner.Result members = reads.get(4);
             assertTwoMembersOneOwningThePartition(members, row.get(6));
 
-            // # 查询消费者状态信息--state
-            ToolRunner.Result state = groups("--bootstrap-server", bootstrap, "--describe", "--group", GROUP, "--state");
+            ToolRunner.Result state = reads.get(5);
             List<String> stateRow = onlyRow(state, GROUP);
             assertThat(stateRow).as(state.describe()).endsWith("range", "Stable", "2");
 
@@ -252,10 +260,13 @@ class SeedCommandsTest {
             await("group " + GROUP + " empty").atMost(Duration.ofSeconds(30)).until(() ->
                     Clients.get(admin.describeConsumerGroups(List.of(GROUP)).all()).get(GROUP).groupState() == GroupState.EMPTY);
 
-            ToolRunner.Result state = groups("--bootstrap-server", bootstrap, "--describe", "--group", GROUP, "--state");
+            List<ToolRunner.Result> reads = ToolRunner.concurrently(
+                    () -> groups("--bootstrap-server", bootstrap, "--describe", "--group", GROUP, "--state"),
+                    () -> groups("--bootstrap-server", bootstrap, "--describe", "--group", GROUP));
+            ToolRunner.Result state = reads.get(0);
             assertThat(onlyRow(state, GROUP)).as(state.describe()).endsWith("Empty", "0");
 
-            ToolRunner.Result describe = groups("--bootstrap-server", bootstrap, "--describe", "--group", GROUP);
+            ToolRunner.Result describe = reads.get(1);
             assertThat(describe.stdout() + describe.stderr()).as(describe.describe())
                     .contains("Consumer group '" + GROUP + "' has no active members.");
             assertThat(onlyRow(describe, GROUP)).as(describe.describe())

@@ -40,7 +40,9 @@ class StreamsExactlyOnceTest {
 
     @RegisterExtension
     static final BrokerExtension BROKER = new BrokerExtension(Map.of(
-            "transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1"));
+            "transaction.state.log.replication.factor", "1", "transaction.state.log.min.isr", "1",
+            // as Kafka's shipped single-broker server.properties: each new group's first rebalance at once
+            "group.initial.rebalance.delay.ms", "0"));
 
     @ParameterizedTest
     @ValueSource(strings = {StreamsConfig.EXACTLY_ONCE_V2, StreamsConfig.AT_LEAST_ONCE})

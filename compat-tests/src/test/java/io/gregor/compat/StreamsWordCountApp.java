@@ -40,7 +40,9 @@ public final class StreamsWordCountApp {
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
         props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 200);
         props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 1);
-        props.put(StreamsConfig.consumerPrefix("session.timeout.ms"), 10_000);
+        // the broker's minimum (group.min.session.timeout.ms): a SIGKILLed instance leaves the group soonest
+        props.put(StreamsConfig.consumerPrefix("session.timeout.ms"), 6_000);
+        props.put(StreamsConfig.consumerPrefix("heartbeat.interval.ms"), 2_000);
         props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
         props.put(StreamsConfig.producerPrefix("transaction.timeout.ms"), 10_000);
         return new KafkaStreams(builder.build(), props);

@@ -50,6 +50,15 @@ final class ToolRunner {
         return run(JavaProcesses.command(mainClass, List.of(), List.of(args)), stdin, DEFAULT_TIMEOUT);
     }
 
+    /**
+     * Runs independent tool invocations at once and returns their results in order: each is a JVM of its own whose
+     * startup dominates its time, so read-only runs that do not depend on one another need not wait in line.
+     */
+    @SafeVarargs
+    static List<Result> concurrently(java.util.function.Supplier<Result>... runs) {
+        return Concurrently.run(List.of(runs));
+    }
+
     /** Starts a tool that runs until killed (a console consumer in a group); output goes to log files. */
     static Process startTool(String mainClass, String... args) {
         List<String> command = JavaProcesses.command(mainClass, List.of(), List.of(args));
