@@ -18,7 +18,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 
 /** File helpers shared by the log and the manager. */
-final class FileUtil {
+public final class FileUtil {
     private FileUtil() {
     }
 
@@ -34,14 +34,23 @@ final class FileUtil {
                 }
                 ch.force(true);
             }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            moveReplacing(tmp, target);
             fsyncDir(target.getParent());
         } catch (IOException e) {
             throw new KafkaStorageException("Failed to write " + target, e);
+        }
+    }
+
+    /**
+     * Renames {@code source} over {@code target} in one rename(2), as Kafka's atomicMoveWithFallback. A plain
+     * REPLACE_EXISTING move unlinks the target first and fails with NoSuchFileException if it vanishes in between,
+     * which a pending delete of an earlier segment's same-named .deleted files does.
+     */
+    public static void moveReplacing(Path source, Path target) throws IOException {
+        try {
+            Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(source, target, StandardCopyOption.REPLACE_EXISTING);
         }
     }
 

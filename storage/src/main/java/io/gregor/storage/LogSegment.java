@@ -9,7 +9,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicLongArray;
 
@@ -153,7 +152,7 @@ final class LogSegment {
 
     private static Path renameSuffix(Path p, String from, String to) throws IOException {
         Path target = renameTarget(p, from, to);
-        Files.move(p, target, StandardCopyOption.REPLACE_EXISTING);
+        FileUtil.moveReplacing(p, target);
         return target;
     }
 
@@ -510,7 +509,7 @@ final class LogSegment {
             // a re-cleaned segment may meet its predecessor's .deleted files still waiting: replace them (the
             // predecessor's open channels keep reading the unlinked data, as in Kafka)
             Path target = logPath.resolveSibling(logPath.getFileName() + DELETED_SUFFIX);
-            Files.move(logPath, target, StandardCopyOption.REPLACE_EXISTING);
+            FileUtil.moveReplacing(logPath, target);
             logPath = target;
             offsetIndex.renameTo(offsetIndex.path().resolveSibling(offsetIndex.path().getFileName() + DELETED_SUFFIX));
             timeIndex.renameTo(timeIndex.path().resolveSibling(timeIndex.path().getFileName() + DELETED_SUFFIX));

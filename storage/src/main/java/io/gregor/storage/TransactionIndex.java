@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -121,7 +120,7 @@ final class TransactionIndex {
 
     void renameTo(Path target) throws IOException {
         if (Files.exists(path)) {
-            Files.move(path, target, StandardCopyOption.REPLACE_EXISTING);
+            FileUtil.moveReplacing(path, target);
         }
         path = target;
     }

@@ -127,7 +127,7 @@ public abstract class MmapIndex implements AutoCloseable {
     }
 
     public void renameTo(Path target) throws IOException {
-        Files.move(path, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        io.gregor.storage.FileUtil.moveReplacing(path, target);
         path = target;
     }
 
