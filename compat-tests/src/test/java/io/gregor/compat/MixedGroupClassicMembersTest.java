@@ -144,7 +144,7 @@ class MixedGroupClassicMembersTest {
                 GroupTestSupport.consumerProps(bootstrap, group), List.of(TOPIC), "modern")) {
             // a consumer group first, which the classic member then joins
             await().atMost(TIMEOUT).until(() -> modern.assignment().size() == PARTITIONS);
-            try (StaticClassicMember first = new StaticClassicMember(group, "static-1", "first")) {
+            try (PollingConsumer first = staticClassicMember(group, "static-1", "first")) {
                 await().atMost(TIMEOUT).untilAsserted(() -> assertSharedOnce(modern.assignment(), first.assignment()));
                 ConsumerGroupDescription before = describe(group);
                 assertThat(before.type()).isEqualTo(GroupType.CONSUMER);
@@ -152,7 +152,7 @@ class MixedGroupClassicMembersTest {
                 Set<TopicPartition> firstPartitions = first.assignment();
 
                 // the same instance id again (the first one still runs): it takes the place and the partitions
-                try (StaticClassicMember second = new StaticClassicMember(group, "static-1", "second")) {
+                try (PollingConsumer second = staticClassicMember(group, "static-1", "second")) {
                     await().atMost(TIMEOUT).untilAsserted(() -> {
                         assertThat(second.assignment()).isEqualTo(firstPartitions);
                         ConsumerGroupDescription after = describe(group);
@@ -163,9 +163,9 @@ class MixedGroupClassicMembersTest {
                     });
                     assertThat(modern.assignment()).hasSize(PARTITIONS - firstPartitions.size());
                     // the old incarnation's next heartbeat is answered FENCED_INSTANCE_ID: its poll throws
-                    await().atMost(TIMEOUT).until(() -> first.failure.get() != null);
-                    assertThat(first.failure.get()).isInstanceOf(FencedInstanceIdException.class);
-                    assertThat(second.failure.get()).isNull();
+                    await().atMost(TIMEOUT).until(() -> first.failure() != null);
+                    assertThat(first.failure()).isInstanceOf(FencedInstanceIdException.class);
+                    assertThat(second.failure()).isNull();
                 }
             }
         }
@@ -177,10 +177,10 @@ class MixedGroupClassicMembersTest {
         String bootstrap = BROKER.bootstrapServers();
         Properties props = GroupTestSupport.consumerProps(bootstrap, group);
         props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, "downgrade-1");
-        try (StaticClassicMember other = startAfter(ConsumerProtocolMember.subscribed(props, List.of(TOPIC), "modern"),
+        try (PollingConsumer other = startAfter(ConsumerProtocolMember.subscribed(props, List.of(TOPIC), "modern"),
                 group, "downgrade-other")) {
             // the consumer-protocol static member left for a restart (epoch -2) and comes back as a classic consumer
-            try (StaticClassicMember restarted = new StaticClassicMember(group, "downgrade-1", "restarted")) {
+            try (PollingConsumer restarted = staticClassicMember(group, "downgrade-1", "restarted")) {
                 await().atMost(TIMEOUT).untilAsserted(() -> {
                     ConsumerGroupDescription d = describe(group);
                     assertThat(d.type()).isEqualTo(GroupType.CLASSIC);
@@ -192,11 +192,11 @@ class MixedGroupClassicMembersTest {
     }
 
     /** A classic static member joining the consumer group {@code modern} forms, once {@code modern} has left. */
-    private static StaticClassicMember startAfter(ConsumerProtocolMember modern, String group, String instanceId)
+    private static PollingConsumer startAfter(ConsumerProtocolMember modern, String group, String instanceId)
             throws Exception {
         try (modern) {
             await().atMost(TIMEOUT).until(() -> modern.assignment().size() == PARTITIONS);
-            StaticClassicMember member = new StaticClassicMember(group, instanceId, instanceId);
+            PollingConsumer member = staticClassicMember(group, instanceId, instanceId);
             try {
                 await().atMost(TIMEOUT).untilAsserted(() -> assertSharedOnce(modern.assignment(), member.assignment()));
             } catch (RuntimeException | Error e) {
@@ -214,8 +214,8 @@ class MixedGroupClassicMembersTest {
         try (ConsumerProtocolMember modern = ConsumerProtocolMember.subscribed(
                 GroupTestSupport.consumerProps(bootstrap, group), List.of(TOPIC), "modern")) {
             await().atMost(TIMEOUT).until(() -> modern.assignment().size() == PARTITIONS);
-            try (StaticClassicMember a = new StaticClassicMember(group, "batch-a", "a");
-                 StaticClassicMember b = new StaticClassicMember(group, "batch-b", "b")) {
+            try (PollingConsumer a = staticClassicMember(group, "batch-a", "a");
+                 PollingConsumer b = staticClassicMember(group, "batch-b", "b")) {
                 await().atMost(TIMEOUT).untilAsserted(() ->
                         assertSharedOnce(modern.assignment(), a.assignment(), b.assignment()));
             }
@@ -327,45 +327,13 @@ class MixedGroupClassicMembersTest {
     }
 
     /** A stock classic-protocol KafkaConsumer with a group.instance.id, polling the topic on its own thread. */
-    private static final class StaticClassicMember implements AutoCloseable {
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
-        private final AtomicReference<Set<TopicPartition>> assignment = new AtomicReference<>(Set.of());
-        private final Thread thread;
-        private volatile boolean running = true;
-
-        StaticClassicMember(String group, String instanceId, String name) {
-            Properties props = GroupTestSupport.consumerProps(BROKER.bootstrapServers(), group);
-            props.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
-            props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId);
-            props.put(ConsumerConfig.CLIENT_ID_CONFIG, group + "-" + name);
-            // long enough that a closed static member stays in the group for the test
-            props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "30000");
-            thread = new Thread(() -> {
-                try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
-                    consumer.subscribe(List.of(TOPIC));
-                    while (running) {
-                        consumer.poll(Duration.ofMillis(100));
-                        assignment.set(Set.copyOf(consumer.assignment()));
-                    }
-                } catch (Throwable t) {
-                    failure.set(t);
-                }
-            }, name);
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        Set<TopicPartition> assignment() {
-            if (failure.get() != null) {
-                throw new AssertionError("consumer " + thread.getName() + " failed", failure.get());
-            }
-            return assignment.get();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            running = false;
-            thread.join(30_000);
-        }
+    private static PollingConsumer staticClassicMember(String group, String instanceId, String name) {
+        Properties props = GroupTestSupport.consumerProps(BROKER.bootstrapServers(), group);
+        props.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+        props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId);
+        props.put(ConsumerConfig.CLIENT_ID_CONFIG, group + "-" + name);
+        // long enough that a closed static member stays in the group for the test
+        props.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "30000");
+        return new PollingConsumer(props, TOPIC, name);
     }
 }

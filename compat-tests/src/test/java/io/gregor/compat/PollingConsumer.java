@@ -59,6 +59,11 @@ final class PollingConsumer implements AutoCloseable {
         return assignment.get();
     }
 
+    /** What ended the consumer's thread, or null while it polls. */
+    Throwable failure() {
+        return failure.get();
+    }
+
     /** Leaves the group (close sends LeaveGroup) and waits for it. */
     @Override
     public void close() throws InterruptedException {
