@@ -146,8 +146,16 @@ class ShareGroupStateRpcTest {
             assertThat(deleted.results().get(0).partitions().get(0).errorCode()).isEqualTo(Errors.NONE.code());
             assertThat(read(raw, group, topicId, 3).startOffset()).isEqualTo(-1L);
 
-            // bad input: an unknown topic, no group id
-            assertThat(write(raw, group, Uuid.randomUuid(), 0, 0, 0)).isEqualTo(Errors.UNKNOWN_TOPIC_OR_PARTITION);
+            // bad input: an unknown topic (initialize checks the topic; a write or read finds no state first, as
+            // Kafka's share coordinator checks), negative epochs, no group id
+            assertThat(initialize(raw, group, Uuid.randomUuid(), 0, 0)).isEqualTo(Errors.UNKNOWN_TOPIC_OR_PARTITION);
+            assertThat(write(raw, group, Uuid.randomUuid(), 0, 0, 0)).isEqualTo(Errors.INVALID_REQUEST);
+            assertThat(Errors.forCode(read(raw, group, Uuid.randomUuid(), 0).errorCode()))
+                    .isEqualTo(Errors.INVALID_REQUEST);
+            assertThat(initialize(raw, group, topicId, 4, 0)).isEqualTo(Errors.NONE);
+            assertThat(write(raw, group, topicId, 4, -1, 0)).isEqualTo(Errors.INVALID_REQUEST);
+            assertThat(write(raw, group, topicId, -1, 3, 0)).isEqualTo(Errors.INVALID_REQUEST);
+            assertThat(Errors.forCode(read(raw, group, topicId, -1).errorCode())).isEqualTo(Errors.INVALID_REQUEST);
             assertThat(write(raw, "", topicId, 0, 0, 0)).isEqualTo(Errors.INVALID_GROUP_ID);
         }
     }
