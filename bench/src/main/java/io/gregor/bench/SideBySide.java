@@ -541,7 +541,11 @@ public final class SideBySide {
             results.add(label + ": records/s", name, rate);
             results.add(label + ": broker CPU s", name, used.total());
             results.add(label + ": records per broker CPU s", name, records / used.total());
-            log(String.format("%s %s: %.0f records/s, broker CPU %.1f s", name, label, rate, used.total()));
+            // the records/s window includes it: joining, the partition's initialization, its assignment
+            double firstRecordMs = Double.parseDouble(l.replaceAll(".*first-record-ms=(-?[0-9]+).*", "$1"));
+            results.add(label + ": first record after (ms)", name, firstRecordMs);
+            log(String.format("%s %s: %.0f records/s, broker CPU %.1f s, first record after %.0f ms", name, label,
+                    rate, used.total(), firstRecordMs));
         } else {
             results.fail(label + ": records/s", name, failure(out));
             log(name + " " + label + " failed: " + failure(out));

@@ -101,7 +101,12 @@ class ShareGroupErrorsTest {
         Uuid topicId = createTopic(topic);
         String member = Uuid.randomUuid().toString();
         try (RawKafkaConnection raw = new RawKafkaConnection(broker.port(), Duration.ofSeconds(20))) {
-            heartbeat(raw, "sessions", member, 0, List.of(topic));
+            // as a share consumer does, fetch once the partition is assigned (Kafka assigns it once initialized)
+            ShareGroupHeartbeatResponseData[] last = {heartbeat(raw, "sessions", member, 0, List.of(topic))};
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                last[0] = heartbeat(raw, "sessions", member, last[0].memberEpoch(), null);
+                return last[0].assignment() != null && !last[0].assignment().topicPartitions().isEmpty();
+            });
 
             ShareFetchResponseData unknown = raw.roundTrip(ApiKeys.SHARE_FETCH, (short) 1,
                     fetch("sessions", member, 3, topicId), ShareFetchResponseData::new);

@@ -146,9 +146,62 @@ class ShareGroupStateRpcTest {
             assertThat(deleted.results().get(0).partitions().get(0).errorCode()).isEqualTo(Errors.NONE.code());
             assertThat(read(raw, group, topicId, 3).startOffset()).isEqualTo(-1L);
 
-            // bad input: an unknown topic, no group id
-            assertThat(write(raw, group, Uuid.randomUuid(), 0, 0, 0)).isEqualTo(Errors.UNKNOWN_TOPIC_OR_PARTITION);
+            // bad input: an unknown topic (initialize checks the topic; a write or read finds no state first, as
+            // Kafka's share coordinator checks), negative epochs, no group id
+            assertThat(initialize(raw, group, Uuid.randomUuid(), 0, 0)).isEqualTo(Errors.UNKNOWN_TOPIC_OR_PARTITION);
+            assertThat(write(raw, group, Uuid.randomUuid(), 0, 0, 0)).isEqualTo(Errors.INVALID_REQUEST);
+            assertThat(Errors.forCode(read(raw, group, Uuid.randomUuid(), 0).errorCode()))
+                    .isEqualTo(Errors.INVALID_REQUEST);
+            assertThat(initialize(raw, group, topicId, 4, 0)).isEqualTo(Errors.NONE);
+            assertThat(write(raw, group, topicId, 4, -1, 0)).isEqualTo(Errors.INVALID_REQUEST);
+            assertThat(write(raw, group, topicId, -1, 3, 0)).isEqualTo(Errors.INVALID_REQUEST);
+            assertThat(Errors.forCode(read(raw, group, topicId, -1).errorCode())).isEqualTo(Errors.INVALID_REQUEST);
             assertThat(write(raw, "", topicId, 0, 0, 0)).isEqualTo(Errors.INVALID_GROUP_ID);
         }
+    }
+    /**
+     * Kafka 4.4's ShareCoordinatorShard: only InitializeShareGroupState creates a key's state (a write before it is
+     * INVALID_REQUEST), and an initialize (an offset reset) writes leader epoch 0 without lowering the key's
+     * leader-epoch fence, which keeps the highest epoch any read recorded.
+     */
+    @Test
+    void writesNeedAnInitializedKeyAndInitializeKeepsTheLeaderEpochFence() throws Exception {
+        String topic = TestDirs.uniqueTopic("state-rpc-fence");
+        String group = topic + "-group";
+        GroupTestSupport.createTopic(broker.bootstrapServers(), topic, 1);
+        Uuid topicId;
+        try (Admin admin = GroupTestSupport.admin(broker.bootstrapServers())) {
+            topicId = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).topicId();
+        }
+        try (RawKafkaConnection raw = new RawKafkaConnection(broker.port(), Duration.ofSeconds(30))) {
+            assertThat(write(raw, group, topicId, 0, 0, 0, batch(0, 4, 2, 1))).as("never initialized")
+                    .isEqualTo(Errors.INVALID_REQUEST);
+            assertThat(read(raw, group, topicId, 0).startOffset()).as("the refused write created nothing")
+                    .isEqualTo(-1L);
+
+            assertThat(initialize(raw, group, topicId, 0, 0)).isEqualTo(Errors.NONE);
+            assertThat(Errors.forCode(read(raw, group, topicId, 4).errorCode())).isEqualTo(Errors.NONE);
+            // an offset reset re-initializes with a new state epoch
+            assertThat(initialize(raw, group, topicId, 1, 10)).isEqualTo(Errors.NONE);
+            assertThat(summary(raw, group, topicId).leaderEpoch()).as("the initialize record's leader epoch")
+                    .isEqualTo(0);
+            assertThat(write(raw, group, topicId, 1, 2, 10)).as("a leader older than the read before the reset")
+                    .isEqualTo(Errors.FENCED_LEADER_EPOCH);
+            assertThat(Errors.forCode(read(raw, group, topicId, 3).errorCode())).isEqualTo(Errors.FENCED_LEADER_EPOCH);
+            ReadShareGroupStateResponseData.PartitionResult state = read(raw, group, topicId, 4);
+            assertThat(Errors.forCode(state.errorCode())).isEqualTo(Errors.NONE);
+            assertThat(state.startOffset()).isEqualTo(10L);
+            assertThat(write(raw, group, topicId, 1, 4, 10, batch(10, 12, 2, 1))).isEqualTo(Errors.NONE);
+        }
+    }
+
+    private static ReadShareGroupStateSummaryResponseData.PartitionResult summary(RawKafkaConnection raw, String group,
+                                                                                Uuid topicId) throws Exception {
+        ReadShareGroupStateSummaryRequestData r = new ReadShareGroupStateSummaryRequestData().setGroupId(group);
+        r.topics().add(new ReadShareGroupStateSummaryRequestData.ReadStateSummaryData().setTopicId(topicId)
+                .setPartitions(List.of(new ReadShareGroupStateSummaryRequestData.PartitionData().setPartition(0)
+                        .setLeaderEpoch(-1))));
+        return raw.roundTrip(ApiKeys.READ_SHARE_GROUP_STATE_SUMMARY, (short) 1, r,
+                ReadShareGroupStateSummaryResponseData::new).results().get(0).partitions().get(0);
     }
 }

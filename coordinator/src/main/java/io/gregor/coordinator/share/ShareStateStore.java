@@ -6,6 +6,7 @@ import io.gregor.coordinator.PartitionLeadershipListener;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.FencedLeaderEpochException;
 import org.apache.kafka.common.errors.FencedStateEpochException;
+import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.errors.NotCoordinatorException;
 import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.protocol.ApiMessage;
@@ -81,6 +82,11 @@ public final class ShareStateStore implements PartitionLeadershipListener {
         long createTimestamp;
         long writeTimestamp;
         long snapshotOffset = -1;
+        /**
+         * The highest leader epoch any record of the key carried, as Kafka's leaderEpochMap: the fence of reads and
+         * writes. Never lowered by a record with an older one (an initialize writes leader epoch 0).
+         */
+        int leaderEpochFence = -1;
     }
 
     public ShareStateStore(CoordinatorLog topic, Time time) {
@@ -132,30 +138,38 @@ public final class ShareStateStore implements PartitionLeadershipListener {
             return CompletableFuture.failedFuture(new FencedStateEpochException("The state epoch " + stateEpoch
                     + " of " + key.coordinatorKey() + " is older than " + current.stateEpoch()));
         }
-        // always a snapshot, as Kafka's initializeState writes: the state starts over
-        return persist(key, new ShareState(startOffset, stateEpoch, -1, List.of()), null);
+        // always a snapshot, as Kafka's initializeState writes: the state starts over, with leader epoch 0 in the
+        // record; the leader-epoch fence keeps the highest epoch seen (Kafka's leaderEpochMap only rises)
+        return persist(key, new ShareState(startOffset, stateEpoch, 0, List.of()), null);
     }
 
     /**
      * WriteShareGroupState as Kafka's share coordinator applies it: fenced by leader epoch (a write of a former
      * partition leader) and state epoch (a write from before an offset reset); the batches written replace the
-     * stored ones where they overlap, those below the new start offset are dropped.
+     * stored ones where they overlap, those below the new start offset are dropped. A key never initialized is
+     * Kafka's INVALID_REQUEST (only InitializeShareGroupState creates state). The stored leader epoch stays (as
+     * Kafka's writeState keeps it; reads record a new one).
      */
     public synchronized CompletableFuture<Void> write(Key key, int stateEpoch, int leaderEpoch, long startOffset,
                                                       List<StateBatch> batches) {
-        ShareState current = current(key);
-        if (current != null && current.leaderEpoch() > leaderEpoch) {
-            return CompletableFuture.failedFuture(new FencedLeaderEpochException("The leader epoch " + leaderEpoch
-                    + " of " + key.coordinatorKey() + " is older than " + current.leaderEpoch()));
+        Entry entry = coordinatedPartition(key).get(key);
+        if (entry == null) {
+            return CompletableFuture.failedFuture(new InvalidRequestException(
+                    "Write operation on uninitialized share partition not allowed."));
         }
-        if (current != null && current.stateEpoch() > stateEpoch) {
+        ShareState current = entry.state;
+        if (entry.leaderEpochFence > leaderEpoch) {
+            return CompletableFuture.failedFuture(new FencedLeaderEpochException("The leader epoch " + leaderEpoch
+                    + " of " + key.coordinatorKey() + " is older than " + entry.leaderEpochFence));
+        }
+        if (current.stateEpoch() > stateEpoch) {
             return CompletableFuture.failedFuture(new FencedStateEpochException("The state epoch " + stateEpoch
                     + " of " + key.coordinatorKey() + " is older than " + current.stateEpoch()));
         }
-        long start = startOffset >= 0 ? startOffset : current == null ? 0 : current.startOffset();
-        List<StateBatch> merged = merge(current == null ? List.of() : current.batches(), batches, start);
-        return persist(key, new ShareState(start, current == null ? stateEpoch : current.stateEpoch(), leaderEpoch,
-                merged), merge(List.of(), batches, start));
+        long start = startOffset >= 0 ? startOffset : current.startOffset();
+        List<StateBatch> merged = merge(current.batches(), batches, start);
+        return persist(key, new ShareState(start, current.stateEpoch(), current.leaderEpoch(), merged),
+                merge(List.of(), batches, start));
     }
 
     /**
@@ -163,15 +177,16 @@ public final class ShareStateStore implements PartitionLeadershipListener {
      * leader epoch is recorded first, so that writes of former leaders are fenced from then on.
      */
     public synchronized CompletableFuture<Optional<ShareState>> readForLeader(Key key, int leaderEpoch) {
-        ShareState current = current(key);
-        if (current == null) {
+        Entry entry = coordinatedPartition(key).get(key);
+        if (entry == null) {
             return CompletableFuture.completedFuture(Optional.empty());
         }
-        if (leaderEpoch >= 0 && current.leaderEpoch() > leaderEpoch) {
+        ShareState current = entry.state;
+        if (leaderEpoch >= 0 && entry.leaderEpochFence > leaderEpoch) {
             return CompletableFuture.failedFuture(new FencedLeaderEpochException("The leader epoch " + leaderEpoch
-                    + " of " + key.coordinatorKey() + " is older than " + current.leaderEpoch()));
+                    + " of " + key.coordinatorKey() + " is older than " + entry.leaderEpochFence));
         }
-        if (leaderEpoch > current.leaderEpoch()) {
+        if (leaderEpoch >= 0 && leaderEpoch != entry.leaderEpochFence) {
             ShareState fenced = new ShareState(current.startOffset(), current.stateEpoch(), leaderEpoch,
                     current.batches());
             // as Kafka's read with a new leader epoch: an update (or a snapshot when due) with no batches
@@ -456,6 +471,7 @@ public final class ShareStateStore implements PartitionLeadershipListener {
                 e.createTimestamp = sv.createTimestamp();
                 e.writeTimestamp = sv.writeTimestamp();
                 e.snapshotOffset = offset;
+                e.leaderEpochFence = Math.max(e.leaderEpochFence, sv.leaderEpoch());
                 if (e.updatesSinceSnapshot >= updatesPerSnapshot) {
                     e.updatesSinceSnapshot = 0;
                 }
@@ -474,6 +490,7 @@ public final class ShareStateStore implements PartitionLeadershipListener {
                 int leaderEpoch = uv.leaderEpoch() != -1 ? uv.leaderEpoch() : before.leaderEpoch();
                 e.state = new ShareState(start, before.stateEpoch(), leaderEpoch, merge(before.batches(), updated, start));
                 e.updatesSinceSnapshot++;
+                e.leaderEpochFence = Math.max(e.leaderEpochFence, leaderEpoch);
             }
         } catch (RuntimeException e) {
             log.warn("Skipping an unreadable record of __share_group_state-{}: {}", p, e.toString());

@@ -6,6 +6,8 @@ import io.gregor.coordinator.share.ShareStateStore.Key;
 import io.gregor.coordinator.share.ShareStateStore.ShareState;
 import io.gregor.coordinator.share.ShareStateStore.StateBatch;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.FencedLeaderEpochException;
+import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.coordinator.share.generated.CoordinatorRecordType;
@@ -16,10 +18,14 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.BiConsumer;
 import java.util.function.LongConsumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The records the share coordinator writes to {@code __share_group_state}, as Kafka's: ShareUpdates between
@@ -159,6 +165,32 @@ class ShareStateLogTest {
         store.readForLeader(KEY, 4).join();
         assertEquals("SU", log.types());
         assertEquals(4, state(new ShareStateStore(log, time, 500, 60_000)).leaderEpoch());
+    }
+
+    @Test
+    void anInitializeWritesLeaderEpochZeroAndKeepsTheHighestAsFenceAcrossAReload() {
+        ShareStateStore store = new ShareStateStore(log, time, 500, 60_000);
+        store.initialize(KEY, 0, 0).join();
+        store.readForLeader(KEY, 4).join();
+        store.initialize(KEY, 1, 10).join();
+        assertEquals("SUS", log.types());
+        assertEquals(0, log.snapshot(2).leaderEpoch());
+        ShareStateStore reloaded = new ShareStateStore(log, time, 500, 60_000);
+        CompletionException fenced = assertThrows(CompletionException.class,
+                () -> reloaded.write(KEY, 1, 2, 10, List.of()).join());
+        assertInstanceOf(FencedLeaderEpochException.class, fenced.getCause());
+        reloaded.write(KEY, 1, 4, 10, List.of(acked(10))).join();
+        assertEquals("SUSU", log.types());
+    }
+
+    @Test
+    void aWriteOfAKeyNeverInitializedIsAnInvalidRequestAndWritesNothing() {
+        ShareStateStore store = new ShareStateStore(log, time, 500, 60_000);
+        CompletionException refused = assertThrows(CompletionException.class,
+                () -> store.write(KEY, 0, 0, 0, List.of(acked(0))).join());
+        assertInstanceOf(InvalidRequestException.class, refused.getCause());
+        assertEquals("", log.types());
+        assertTrue(store.summary(KEY).isEmpty());
     }
 
     @Test

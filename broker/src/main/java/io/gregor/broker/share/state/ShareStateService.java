@@ -40,6 +40,7 @@ public final class ShareStateService {
     private static final Logger log = LoggerFactory.getLogger(ShareStateService.class);
 
     private static final String READ_UNINITIALIZED = "Read operation on uninitialized share partition not allowed.";
+    private static final String WRITE_UNINITIALIZED = "Write operation on uninitialized share partition not allowed.";
 
     private final ShareStateStore store;
     private final BiPredicate<Uuid, Integer> partitionExists;
@@ -97,7 +98,8 @@ public final class ShareStateService {
                     new ReadShareGroupStateResponseData.ReadStateResult().setTopicId(t.topicId());
             response.results().add(result);
             for (ReadShareGroupStateRequestData.PartitionData p : t.partitions()) {
-                all.add(apply(request.groupId(), t.topicId(), p.partition(), key -> store
+                all.add(apply(request.groupId(), t.topicId(), p.partition(), true,
+                        key -> initializedWithEpochs(key, p.leaderEpoch(), 0, READ_UNINITIALIZED), key -> store
                         .readForLeader(key, p.leaderEpoch()).thenApply(s -> s.orElse(null))).thenAccept(o -> {
                     // never initialized: Kafka's share coordinator refuses the read (INVALID_REQUEST), start offset -1
                     boolean uninitialized = o.error() == Errors.NONE && o.state() == null;
@@ -133,7 +135,9 @@ public final class ShareStateService {
                 for (WriteShareGroupStateRequestData.StateBatch b : p.stateBatches()) {
                     batches.add(new StateBatch(b.firstOffset(), b.lastOffset(), b.deliveryState(), b.deliveryCount()));
                 }
-                all.add(apply(request.groupId(), t.topicId(), p.partition(), key -> store.write(key, p.stateEpoch(),
+                all.add(apply(request.groupId(), t.topicId(), p.partition(), true,
+                        key -> initializedWithEpochs(key, p.leaderEpoch(), p.stateEpoch(), WRITE_UNINITIALIZED),
+                        key -> store.write(key, p.stateEpoch(),
                         p.leaderEpoch(), p.startOffset(), batches).thenApply(v -> null)).thenAccept(o -> add(response,
                         () -> result.partitions().add(new WriteShareGroupStateResponseData.PartitionResult()
                                 .setPartition(p.partition()).setErrorCode(o.error().code()).setErrorMessage(o.message())))));
@@ -192,8 +196,28 @@ public final class ShareStateService {
         return apply(groupId, topicId, partition, true, op);
     }
 
+    private CompletableFuture<Outcome> apply(String groupId, Uuid topicId, int partition, boolean mustExist,
+                                             java.util.function.Function<Key, CompletableFuture<ShareState>> op) {
+        return apply(groupId, topicId, partition, mustExist, key -> null, op);
+    }
+
+    /**
+     * Kafka's ShareCoordinatorShard checks of a read or write before the topic's existence: negative epochs, then a
+     * key never initialized, are INVALID_REQUEST (so a write for an unknown topic id is too); null when they pass.
+     */
+    private Outcome initializedWithEpochs(Key key, int leaderEpoch, int stateEpoch, String uninitialized) {
+        if (leaderEpoch < 0) {
+            return new Outcome(Errors.INVALID_REQUEST, "Leader epoch cannot be negative.", null);
+        }
+        if (stateEpoch < 0) {
+            return new Outcome(Errors.INVALID_REQUEST, "State epoch cannot be negative.", null);
+        }
+        return store.summary(key).isEmpty() ? new Outcome(Errors.INVALID_REQUEST, uninitialized, null) : null;
+    }
+
     /** Kafka's checks of a partition's request, then {@code op}; an exception of either becomes the partition's error. */
     private CompletableFuture<Outcome> apply(String groupId, Uuid topicId, int partition, boolean mustExist,
+                                             java.util.function.Function<Key, Outcome> shardChecks,
                                              java.util.function.Function<Key, CompletableFuture<ShareState>> op) {
         if (groupId == null || groupId.isEmpty()) {
             return CompletableFuture.completedFuture(new Outcome(Errors.INVALID_GROUP_ID, "Group id must be set.", null));
@@ -208,6 +232,10 @@ public final class ShareStateService {
             if (!store.coordinates(key)) {
                 return CompletableFuture.completedFuture(new Outcome(Errors.NOT_COORDINATOR,
                         "This broker is not the share coordinator of " + groupId + ":" + topicId + ":" + partition, null));
+            }
+            Outcome refused = shardChecks.apply(key);
+            if (refused != null) {
+                return CompletableFuture.completedFuture(refused);
             }
             if (mustExist && !partitionExists.test(topicId, partition)) {
                 return CompletableFuture.completedFuture(new Outcome(Errors.UNKNOWN_TOPIC_OR_PARTITION,
