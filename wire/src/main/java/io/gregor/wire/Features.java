@@ -9,7 +9,7 @@ import java.util.TreeMap;
 /**
  * The broker's feature flags (KIP-584) in one place: what each supports ({@code minVersion..maxVersion}) and
  * the level it is finalized at. Parts of the broker register the features they implement at startup
- * ({@code transaction.version}, later {@code group.version}, {@code share.version}); ApiVersions v3+ reports
+ * ({@code transaction.version}, {@code group.version}, {@code share.version}); ApiVersions v3+ reports
  * them (clients gate protocol behaviour on them, {@code kafka-features describe} prints them) and
  * UpdateFeatures is checked against them. A feature is advertised only once something implements it.
  */
