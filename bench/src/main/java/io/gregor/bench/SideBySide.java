@@ -24,8 +24,9 @@ import java.util.stream.Stream;
  * Runs the same workloads, with Kafka's stock load tools, against real Apache Kafka and against Gregor,
  * one broker at a time, alternating Kafka, Gregor, Kafka, Gregor... and prints the medians side by side.
  * Usage: SideBySide HOME CLASSPATH [--quick] [--rounds N] [--brokers kafka,gregor] [--out DIR]
- * [--only secure|transactions] ({@code --only secure}: only the TLS and SASL_SSL rows; {@code --only transactions}:
- * only the transactional produce and read_committed / read_uncommitted consume rows).
+ * [--only secure|transactions|groups] ({@code --only secure}: only the TLS and SASL_SSL rows; {@code --only transactions}:
+ * only the transactional produce and read_committed / read_uncommitted consume rows; {@code --only groups}: only the
+ * group assignment and share consume rows).
  */
 public final class SideBySide {
     private static final long MIB = 1024 * 1024;
@@ -86,10 +87,11 @@ public final class SideBySide {
     private Affinity affinity = Affinity.NONE;
     /** --profile: a JFR recording of each broker over the produce workloads, summarised per run. */
     private boolean profile;
-    /** --only secure: the TLS and SASL_SSL rows alone. */
-    private boolean secureOnly;
-    /** --only transactions: the transactional produce and consume rows alone. */
-    private boolean transactionsOnly;
+    /** --only: which rows a run is limited to. */
+    private Only only = Only.ALL;
+
+    /** The rows of {@code --only}: all of them, the TLS and SASL_SSL rows, the transactional rows, the group rows. */
+    enum Only { ALL, SECURE, TRANSACTIONS, GROUPS }
     /** The broker key and SCRAM user of the TLS and SASL_SSL rows, made at bench start. */
     private BenchTls tls;
 
@@ -115,8 +117,7 @@ public final class SideBySide {
         Path out = home.resolve("bench/out");
         Integer rounds = null;
         boolean profileRun = false;
-        boolean secureOnly = false;
-        boolean transactionsOnly = false;
+        Only only = Only.ALL;
         Affinity affinity = Affinity.NONE;
         for (int i = 2; i < args.length; i++) {
             switch (args[i]) {
@@ -128,12 +129,14 @@ public final class SideBySide {
                 case "--pin" -> affinity = Affinity.brokerOnFirstCpu();
                 case "--only" -> {
                     String rows = args[++i];
-                    switch (rows) {
-                        case "secure" -> secureOnly = true;
-                        case "transactions" -> transactionsOnly = true;
+                    only = switch (rows) {
+                        case "secure" -> Only.SECURE;
+                        case "transactions" -> Only.TRANSACTIONS;
+                        case "groups" -> Only.GROUPS;
                         default -> throw new IllegalArgumentException("--only takes 'secure' (the TLS and SASL_SSL "
-                                + "rows) or 'transactions' (transactional produce and consume rows)");
-                    }
+                                + "rows), 'transactions' (transactional produce and consume rows) or 'groups' (group "
+                                + "assignment and share consume rows)");
+                    };
                 }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
@@ -150,8 +153,7 @@ public final class SideBySide {
         SideBySide bench = new SideBySide(home, classpath, plan, runOut);
         bench.profile = profileRun;
         bench.affinity = affinity;
-        bench.secureOnly = secureOnly;
-        bench.transactionsOnly = transactionsOnly;
+        bench.only = only;
         bench.tls = BenchTls.create(runOut);
         bench.run(brokers, quick);
     }
@@ -190,14 +192,15 @@ public final class SideBySide {
     private static final int START_SAMPLES = 3;
 
     private void runAgainst(BrokerProcess broker, Path dir, int round) throws Exception {
-        if (transactionsOnly) {
-            runTransactionsOnly(broker, dir, round);
-            return;
+        switch (only) {
+            case TRANSACTIONS -> runTransactionsOnly(broker, dir, round);
+            case GROUPS -> runGroupsOnly(broker, dir, round);
+            case SECURE -> runSecure(broker, dir);
+            case ALL -> {
+                runPlaintext(broker, dir, round);
+                runSecure(broker, dir);
+            }
         }
-        if (!secureOnly) {
-            runPlaintext(broker, dir, round);
-        }
-        runSecure(broker, dir);
     }
 
     private void runPlaintext(BrokerProcess broker, Path dir, int round) throws Exception {
@@ -318,6 +321,21 @@ public final class SideBySide {
             admin.createTopics(topics).all().get(60, TimeUnit.SECONDS);
         }
         transactions(new ToolRunner(classpath, dir, affinity), broker, round);
+    }
+
+    /** --only groups: a fresh broker, the group and share topics, and the group assignment and share rows alone. */
+    private void runGroupsOnly(BrokerProcess broker, Path dir, int round) throws Exception {
+        flushDirtyPages();
+        awaitQuietDisks();
+        broker.start(affinity);
+        log("round " + round + ": " + broker.name() + " on " + broker.bootstrap() + " (group rows only)");
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrap()))) {
+            admin.createTopics(List.of(new NewTopic(GROUP_TOPIC, GROUP_TOPIC_PARTITIONS, (short) 1),
+                    new NewTopic(SHARE_TOPIC, 1, (short) 1))).all().get(60, TimeUnit.SECONDS);
+        }
+        ToolRunner tools = new ToolRunner(classpath, dir, affinity);
+        groupAssignment(tools, broker);
+        shareConsume(tools, broker);
     }
 
     /**
