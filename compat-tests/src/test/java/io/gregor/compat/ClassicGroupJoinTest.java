@@ -5,6 +5,13 @@ import io.gregor.testkit.TraceEntry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor;
+import org.apache.kafka.clients.consumer.internals.ConsumerProtocol;
+import org.apache.kafka.common.message.JoinGroupRequestData;
+import org.apache.kafka.common.message.JoinGroupResponseData;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.utils.Utils;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,6 +57,47 @@ class ClassicGroupJoinTest {
             }
         } finally {
             TestDirs.deleteRecursively(dir);
+        }
+    }
+
+    /**
+     * Two members of a new group whose JoinGroups (with their member ids) come a moment apart join its first generation
+     * together, as on Kafka, where even a 0 ms group.initial.rebalance.delay.ms passes through the coordinator's timer
+     * and event queue. Before, the first member's join completed alone at once and the second needed another rebalance.
+     */
+    @Test
+    void joinsAMomentApartOnANewGroupFormItsFirstGenerationTogether() throws Exception {
+        String topic = TestDirs.uniqueTopic("moment");
+        short version = 9;
+        byte[] subscription = Utils.toArray(ConsumerProtocol.serializeSubscription(
+                new ConsumerPartitionAssignor.Subscription(List.of(topic))));
+        JoinGroupRequestData request = new JoinGroupRequestData().setGroupId(topic + "-group").setMemberId("")
+                .setProtocolType(ConsumerProtocol.PROTOCOL_TYPE).setSessionTimeoutMs(10_000)
+                .setRebalanceTimeoutMs(10_000);
+        request.protocols().add(new JoinGroupRequestData.JoinGroupRequestProtocol().setName("range")
+                .setMetadata(subscription));
+        int port = cluster.broker(0).port();
+        try (RawKafkaConnection a = new RawKafkaConnection(port, Duration.ofSeconds(20));
+             RawKafkaConnection b = new RawKafkaConnection(port, Duration.ofSeconds(20))) {
+            String idA = a.roundTrip(ApiKeys.JOIN_GROUP, version, request, JoinGroupResponseData::new).memberId();
+            String idB = b.roundTrip(ApiKeys.JOIN_GROUP, version, request, JoinGroupResponseData::new).memberId();
+            // a's join is parked by the broker while b's follows it without waiting for an answer
+            int correlationA = a.send(ApiKeys.JOIN_GROUP, version, request.duplicate().setMemberId(idA));
+            JoinGroupResponseData joinedB = b.roundTrip(ApiKeys.JOIN_GROUP, version,
+                    request.duplicate().setMemberId(idB), JoinGroupResponseData::new);
+            RawKafkaConnection.Response answerA = a.receive(ApiKeys.JOIN_GROUP.responseHeaderVersion(version));
+            assertThat(answerA.correlationId()).isEqualTo(correlationA);
+            JoinGroupResponseData joinedA = new JoinGroupResponseData(
+                    new ByteBufferAccessor(answerA.body()), version);
+            assertThat(joinedA.errorCode()).isEqualTo(Errors.NONE.code());
+            assertThat(joinedB.errorCode()).isEqualTo(Errors.NONE.code());
+            assertThat(joinedA.generationId()).isEqualTo(1);
+            assertThat(joinedB.generationId()).isEqualTo(1);
+            // whichever join the broker took first leads (the two connections race), and its answer lists both
+            JoinGroupResponseData leader = joinedA.leader().equals(idA) ? joinedA : joinedB;
+            assertThat(leader.leader()).isEqualTo(leader.memberId());
+            assertThat(leader.members()).extracting(JoinGroupResponseData.JoinGroupResponseMember::memberId)
+                    .containsExactlyInAnyOrder(idA, idB);
         }
     }
 

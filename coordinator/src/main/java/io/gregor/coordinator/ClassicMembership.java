@@ -43,6 +43,8 @@ import java.util.function.Function;
  */
 final class ClassicMembership {
     private static final Logger log = LoggerFactory.getLogger(ClassicMembership.class);
+    /** The shortest step of the initial rebalance delay, for 0 ms: enough for JoinGroups already on their way. */
+    static final long MIN_INITIAL_DELAY_STEP_MS = 20;
 
     private final GroupConfig config;
     private final GroupStore store;
@@ -371,7 +373,7 @@ final class ClassicMembership {
         int rebalanceTimeout = group.rebalanceTimeoutMs();
         cancel(group.joinTimer);
         if (fromEmpty) {
-            long delay = Math.min(config.initialRebalanceDelayMs(), rebalanceTimeout);
+            long delay = initialDelayStep(rebalanceTimeout);
             group.initialDelayPhase = true;
             group.newMemberAdded = false;
             group.remainingRebalanceMs = rebalanceTimeout - delay;
@@ -387,6 +389,16 @@ final class ClassicMembership {
         }
     }
 
+    /**
+     * One step of group.initial.rebalance.delay.ms, at most {@code remainingMs}. Kafka runs even a 0 ms step through
+     * its coordinator timer and event queue, so consumers started together, whose JoinGroups are a few ms apart, join
+     * its first generation; Gregor's scheduler would fire at once and complete the join with the first member alone,
+     * leaving the others to a second rebalance the first learns of only on its next heartbeat (seconds later).
+     */
+    private long initialDelayStep(long remainingMs) {
+        return Math.min(Math.max(config.initialRebalanceDelayMs(), MIN_INITIAL_DELAY_STEP_MS), remainingMs);
+    }
+
     /** group.initial.rebalance.delay.ms: each new member extends the wait, up to the rebalance timeout. */
     private void onInitialDelay(ClassicGroup group, long epoch) {
         synchronized (group) {
@@ -394,7 +406,7 @@ final class ClassicMembership {
                 return;
             }
             if (group.newMemberAdded && group.remainingRebalanceMs > 0) {
-                long delay = Math.min(config.initialRebalanceDelayMs(), group.remainingRebalanceMs);
+                long delay = initialDelayStep(group.remainingRebalanceMs);
                 group.newMemberAdded = false;
                 group.remainingRebalanceMs -= delay;
                 group.joinTimer = scheduler.schedule(() -> onInitialDelay(group, epoch), delay, TimeUnit.MILLISECONDS);
