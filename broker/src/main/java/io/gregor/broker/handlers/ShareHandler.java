@@ -36,12 +36,20 @@ import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import java.util.stream.IntStream;
 
 /**
  * Share groups (KIP-932) on the wire: membership (ShareGroupHeartbeat, ShareGroupDescribe) on the group's
@@ -158,7 +166,7 @@ public final class ShareHandler {
             Map<Uuid, ShareGroupMetadataStore.TopicPartitions> initialized = groups.initialized(g.groupId());
             if (g.topics() == null) {
                 initialized.forEach((id, parts) -> topics.topic(id).ifPresent(t -> out.topics().add(
-                        describeTopic(g.groupId(), t.name(), id, new java.util.TreeSet<>(parts.partitions()), reads))));
+                        describeTopic(g.groupId(), t.name(), id, new TreeSet<>(parts.partitions()), reads))));
             } else {
                 for (DescribeShareGroupOffsetsRequestData.DescribeShareGroupOffsetsRequestTopic t : g.topics()) {
                     Optional<TopicMetadata> meta = topics.topic(t.topicName());
@@ -171,7 +179,7 @@ public final class ShareHandler {
     }
 
     private DescribeShareGroupOffsetsResponseData.DescribeShareGroupOffsetsResponseTopic describeTopic(
-            String groupId, String name, Uuid id, java.util.Collection<Integer> parts,
+            String groupId, String name, Uuid id, Collection<Integer> parts,
             List<CompletableFuture<Void>> reads) {
         DescribeShareGroupOffsetsResponseData.DescribeShareGroupOffsetsResponseTopic topic =
                 new DescribeShareGroupOffsetsResponseData.DescribeShareGroupOffsetsResponseTopic()
@@ -208,14 +216,14 @@ public final class ShareHandler {
                     if (e == null) {
                         out.setLag(latest - lastStart - done);
                     } else {
-                        Errors error = Errors.forException(e.getCause() == null ? e : e.getCause());
+                        Errors error = errorOf(e);
                         out.setStartOffset(-1).setLeaderEpoch(-1).setErrorCode(error.code())
                                 .setErrorMessage(error.message());
                     }
                     return null;
                 });
             }).exceptionally(e -> {
-                Errors error = Errors.forException(e.getCause() == null ? e : e.getCause());
+                Errors error = errorOf(e);
                 out.setErrorCode(error.code()).setErrorMessage(error.message());
                 return null;
             }));
@@ -232,17 +240,17 @@ public final class ShareHandler {
             return done(response.setErrorCode(error.code()).setErrorMessage(error.message()));
         }
         List<ShareStateStore.Key> changed = new ArrayList<>();
-        Map<Uuid, ShareGroupMetadataStore.TopicPartitions> altered = new java.util.TreeMap<>();
-        Map<Uuid, Map<Integer, Long>> offsets = new java.util.HashMap<>();
+        Map<Uuid, ShareGroupMetadataStore.TopicPartitions> altered = new TreeMap<>();
+        Map<Uuid, Map<Integer, Long>> offsets = new HashMap<>();
         Map<Uuid, Map<Integer, AlterShareGroupOffsetsResponseData.AlterShareGroupOffsetsResponsePartition>> answers =
-                new java.util.HashMap<>();
+                new HashMap<>();
         for (AlterShareGroupOffsetsRequestData.AlterShareGroupOffsetsRequestTopic t : data.topics()) {
             Optional<TopicMetadata> meta = topics.topic(t.topicName());
             AlterShareGroupOffsetsResponseData.AlterShareGroupOffsetsResponseTopic out =
                     new AlterShareGroupOffsetsResponseData.AlterShareGroupOffsetsResponseTopic()
                             .setTopicName(t.topicName()).setTopicId(meta.map(TopicMetadata::topicId).orElse(Uuid.ZERO_UUID));
             response.responses().add(out);
-            java.util.Set<Integer> parts = new java.util.TreeSet<>();
+            Set<Integer> parts = new TreeSet<>();
             for (AlterShareGroupOffsetsRequestData.AlterShareGroupOffsetsRequestPartition p : t.partitions()) {
                 AlterShareGroupOffsetsResponseData.AlterShareGroupOffsetsResponsePartition po =
                         new AlterShareGroupOffsetsResponseData.AlterShareGroupOffsetsResponsePartition()
@@ -256,12 +264,12 @@ public final class ShareHandler {
                 Uuid id = meta.get().topicId();
                 changed.add(new ShareStateStore.Key(data.groupId(), id, p.partitionIndex()));
                 parts.add(p.partitionIndex());
-                offsets.computeIfAbsent(id, k -> new java.util.HashMap<>()).put(p.partitionIndex(), p.startOffset());
-                answers.computeIfAbsent(id, k -> new java.util.HashMap<>()).put(p.partitionIndex(), po);
+                offsets.computeIfAbsent(id, k -> new HashMap<>()).put(p.partitionIndex(), p.startOffset());
+                answers.computeIfAbsent(id, k -> new HashMap<>()).put(p.partitionIndex(), po);
             }
             if (!parts.isEmpty()) {
                 altered.put(meta.get().topicId(), new ShareGroupMetadataStore.TopicPartitions(t.topicName(),
-                        java.util.Set.copyOf(parts)));
+                        Set.copyOf(parts)));
             }
         }
         if (altered.isEmpty()) {
@@ -274,14 +282,14 @@ public final class ShareHandler {
                         (id, p) -> offsets.get(id).get(p)).handle((failed, e) -> {
             partitions.forget(changed);
             if (e != null) {
-                Errors we = Errors.forException(e.getCause() == null ? e : e.getCause());
+                Errors we = errorOf(e);
                 response.setErrorCode(we.code()).setErrorMessage(we.message());
                 answers.values().forEach(m -> m.values().forEach(po -> po.setErrorCode(we.code())
                         .setErrorMessage(we.message())));
                 return response;
             }
             failed.forEach((id, byPartition) -> byPartition.forEach((p, pe) -> {
-                Errors pErr = Errors.forException(pe.getCause() == null ? pe : pe.getCause());
+                Errors pErr = errorOf(pe);
                 answers.get(id).get(p).setErrorCode(pErr.code()).setErrorMessage(pErr.message());
             }));
             return response;
@@ -298,9 +306,9 @@ public final class ShareHandler {
         }
         ShareGroupMetadataStore.SharePartitions current = groups.sharePartitions(data.groupId());
         List<ShareStateStore.Key> deleted = new ArrayList<>();
-        Map<Uuid, String> deleting = new java.util.TreeMap<>();
-        Map<Uuid, DeleteShareGroupOffsetsResponseData.DeleteShareGroupOffsetsResponseTopic> answers = new java.util.HashMap<>();
-        Map<Uuid, List<CompletableFuture<Void>>> deletes = new java.util.HashMap<>();
+        Map<Uuid, String> deleting = new TreeMap<>();
+        Map<Uuid, DeleteShareGroupOffsetsResponseData.DeleteShareGroupOffsetsResponseTopic> answers = new HashMap<>();
+        Map<Uuid, List<CompletableFuture<Void>>> deletes = new HashMap<>();
         for (DeleteShareGroupOffsetsRequestData.DeleteShareGroupOffsetsRequestTopic t : data.topics()) {
             Optional<TopicMetadata> meta = topics.topic(t.topicName());
             DeleteShareGroupOffsetsResponseData.DeleteShareGroupOffsetsResponseTopic out =
@@ -316,9 +324,9 @@ public final class ShareHandler {
             // Kafka: the initialized partitions' state is deleted; a topic still deleting (an earlier delete that
             // failed) is deleted again on all its partitions; any other has no offsets to delete
             ShareGroupMetadataStore.TopicPartitions parts = current.initialized().get(id);
-            java.util.Collection<Integer> toDelete = parts != null ? parts.partitions()
+            Collection<Integer> toDelete = parts != null ? parts.partitions()
                     : current.deleting().containsKey(id)
-                    ? java.util.stream.IntStream.range(0, meta.get().partitionCount()).boxed().toList() : null;
+                    ? IntStream.range(0, meta.get().partitionCount()).boxed().toList() : null;
             if (toDelete == null) {
                 out.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code())
                         .setErrorMessage("There is no offset information to delete.");
@@ -335,11 +343,11 @@ public final class ShareHandler {
         return groups.startDeleting(data.groupId(), deleting).thenCompose(v -> {
             deleted.forEach(k -> deletes.computeIfAbsent(k.topicId(), x -> new ArrayList<>()).add(states.delete(k)));
             List<CompletableFuture<Void>> topicsDone = new ArrayList<>();
-            List<Uuid> done = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<Uuid> done = Collections.synchronizedList(new ArrayList<>());
             deletes.forEach((id, futures) -> topicsDone.add(CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
                     .handle((x, e) -> {
                         if (e != null) {
-                            Errors te = Errors.forException(e.getCause() == null ? e : e.getCause());
+                            Errors te = errorOf(e);
                             answers.get(id).setErrorCode(te.code()).setErrorMessage(te.message());
                         } else {
                             done.add(id);
@@ -350,7 +358,7 @@ public final class ShareHandler {
                     .thenCompose(x -> groups.deleted(data.groupId(), done));
         }).handle((v, e) -> {
             if (e != null) {
-                Errors we = Errors.forException(e.getCause() == null ? e : e.getCause());
+                Errors we = errorOf(e);
                 response.setErrorCode(we.code()).setErrorMessage(we.message());
             }
             return response;
@@ -441,14 +449,13 @@ public final class ShareHandler {
                 Errors error = coordinatorError.apply(groupId);
                 if (error == Errors.NONE) {
                     // the state of every share partition initialized or being initialized, as Kafka deletes it
-                    List<ShareStateStore.Key> keys = new ArrayList<>();
                     ShareGroupMetadataStore.SharePartitions sp = groups.sharePartitions(groupId);
-                    java.util.Set<ShareStateStore.Key> all = new java.util.LinkedHashSet<>();
+                    Set<ShareStateStore.Key> all = new LinkedHashSet<>();
                     sp.initialized().forEach((id, parts) -> parts.partitions()
                             .forEach(p -> all.add(new ShareStateStore.Key(groupId, id, p))));
                     sp.initializing().forEach((id, parts) -> parts.partitions()
                             .forEach(p -> all.add(new ShareStateStore.Key(groupId, id, p))));
-                    keys.addAll(all);
+                    List<ShareStateStore.Key> keys = List.copyOf(all);
                     error = groups.delete(groupId);
                     if (error == Errors.NONE) {
                         partitions.forget(keys);
@@ -475,5 +482,10 @@ public final class ShareHandler {
 
     private static CompletionStage<ApiMessage> done(ApiMessage message) {
         return CompletableFuture.completedFuture(message);
+    }
+
+    /** Kafka's error for a failed future's cause (a CompletionException wraps what went wrong). */
+    private static Errors errorOf(Throwable e) {
+        return Errors.forException(e.getCause() == null ? e : e.getCause());
     }
 }
