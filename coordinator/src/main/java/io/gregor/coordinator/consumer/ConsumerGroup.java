@@ -46,6 +46,10 @@ public final class ConsumerGroup {
      * a group loaded from the log until its first heartbeat.
      */
     Map<String, TopicInfo> subscriptionMetadata = new TreeMap<>();
+    /** The members' regexes resolved to topic names, as their ConsumerGroupRegularExpression records say. */
+    final Map<String, ResolvedRegex> resolvedRegexes = new HashMap<>();
+    /** When the regexes were last resolved and written (Kafka's lastResolvedRegularExpressionRefreshTimeMs). */
+    long lastRegexRefreshMs;
     /** Set when the group leaves this coordinator (unloaded, deleted, converted): its timers stop. */
     boolean dead;
 
@@ -86,6 +90,11 @@ public final class ConsumerGroup {
         return members.values();
     }
 
+    /** The topics the regex resolved to, null when no member subscribes with it (or it is not resolved yet). */
+    public ResolvedRegex resolvedRegex(String regex) {
+        return resolvedRegexes.get(regex);
+    }
+
     public Map<Uuid, Set<Integer>> targetAssignment(String memberId) {
         return targetAssignment.getOrDefault(memberId, Map.of());
     }
@@ -120,6 +129,7 @@ public final class ConsumerGroup {
         for (ConsumerGroupMember m : members.values()) {
             names.addAll(m.subscribedTopicNames);
         }
+        resolvedRegexes.values().forEach(r -> names.addAll(r.topics()));
         return names;
     }
 

@@ -45,6 +45,8 @@ public final class ConsumerGroupProtocol {
     private static final short CLIENT_GENERATED_MEMBER_ID_VERSION = 1;
     /** Group operations Kafka reports as authorized without an authorizer: READ, DELETE, DESCRIBE. */
     private static final int GROUP_AUTHORIZED_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
+    /** Kafka's default group.consumer.regex.refresh.interval.ms: resolved regexes are written again at least this often. */
+    static final long REGEX_REFRESH_INTERVAL_MS = 600_000;
 
     /** What the coordinator does for the protocol: tracks emptiness (offset expiry) and writes records. */
     public interface Listener {
@@ -265,11 +267,12 @@ public final class ConsumerGroupProtocol {
                 listener.membersChanged(group);
             }
         }
+        boolean regexesChanged = refreshRegexes(group, records);
         if (!ConsumerGroupRecords.memberMetadataValue(member).equals(before.metadata())) {
             records.add(ConsumerGroupRecords.memberMetadata(group.groupId(), member));
         }
         boolean bump = before.created() || !before.names().equals(new HashSet<>(member.subscribedTopicNames))
-                || !Objects.equals(before.regex(), member.subscribedTopicRegex);
+                || !Objects.equals(before.regex(), member.subscribedTopicRegex) || regexesChanged;
         Map<String, TopicInfo> metadata = subscriptionMetadata(group);
         if (group.subscriptionMetadata == null) {
             // loaded from the log: the assignment there was made for these topics, as far as we know
@@ -443,6 +446,7 @@ public final class ConsumerGroupProtocol {
             group.remove(member);
             ConsumerGroupRecords.memberTombstones(group.groupId(), member.memberId, records);
         }
+        deleteUnsubscribedRegexes(group, records);
         group.subscriptionMetadata = subscriptionMetadata(group);
         group.groupEpoch++;
         records.add(ConsumerGroupRecords.groupEpoch(group.groupId(), group.groupEpoch));
@@ -620,39 +624,113 @@ public final class ConsumerGroupProtocol {
 
     // ================================================================== subscriptions and assignment
 
-    /** The existing topics the members subscribe to by name or regex (internal topics only by name). */
+    /** The existing topics the members subscribe to by name or through their resolved regexes. */
     Map<String, TopicInfo> subscriptionMetadata(ConsumerGroup group) {
         Map<String, TopicInfo> out = new TreeMap<>();
-        Set<String> regexes = new HashSet<>();
         for (ConsumerGroupMember m : group.members.values()) {
             for (String name : m.subscribedTopicNames) {
-                if (!out.containsKey(name)) {
-                    TopicInfo topic = topics.byName(name);
-                    if (topic != null && topic.partitionCount() > 0) {
-                        out.put(name, topic);
-                    }
-                }
+                addIfExists(name, out);
             }
+            ResolvedRegex resolved = m.subscribedTopicRegex == null ? null : group.resolvedRegexes.get(m.subscribedTopicRegex);
+            if (resolved != null) {
+                resolved.topics().forEach(name -> addIfExists(name, out));
+            }
+        }
+        return out;
+    }
+
+    private void addIfExists(String name, Map<String, TopicInfo> out) {
+        if (!out.containsKey(name)) {
+            TopicInfo topic = topics.byName(name);
+            if (topic != null && topic.partitionCount() > 0) {
+                out.put(name, topic);
+            }
+        }
+    }
+
+    /**
+     * Kafka's regex upkeep (maybeUpdateRegularExpressions, its refresh and handleRegularExpressionsResult), run at a
+     * heartbeat: a regex no member subscribes with any more gets its tombstone; the others are resolved against
+     * the topics and, when one is new, resolves to other topics (a matching topic created or deleted) or was
+     * last refreshed longer than Kafka's group.consumer.regex.refresh.interval.ms ago, all of them are written
+     * again, as Kafka's refresh writes every regex of the group.
+     * <p>
+     * Kafka resolves in the background, at most every 10 s per group, and only when a topic was created since
+     * the last resolution (metadata image offset newer than the records' Version) or the interval passed. Gregor
+     * resolves in line against its live topic catalog (the scan it always did at a heartbeat) and compares, so a
+     * new or deleted topic reaches the group at the next heartbeat, as before. The catalog has no offset like
+     * Kafka's metadata image, so Version holds the closest thing: the coordinator time the topics were read at,
+     * which like the offset only grows; Gregor never compares it (any value from a log written by Kafka loads).
+     *
+     * @return whether a resolution changed, which moves the group epoch
+     */
+    boolean refreshRegexes(ConsumerGroup group, List<CoordinatorRecord> records) {
+        deleteUnsubscribedRegexes(group, records);
+        Set<String> regexes = new TreeSet<>();
+        for (ConsumerGroupMember m : group.members.values()) {
             if (m.subscribedTopicRegex != null) {
                 regexes.add(m.subscribedTopicRegex);
             }
         }
-        if (!regexes.isEmpty()) {
-            List<Pattern> patterns = new ArrayList<>(regexes.size());
-            for (String r : regexes) {
-                patterns.add(Pattern.compile(r));
+        if (regexes.isEmpty()) {
+            return false;
+        }
+        Map<String, Set<String>> matches = resolve(regexes);
+        long now = time.milliseconds();
+        boolean changed = false;
+        for (String regex : regexes) {
+            ResolvedRegex previous = group.resolvedRegexes.get(regex);
+            if (previous == null ? !matches.get(regex).isEmpty() : !previous.topics().equals(matches.get(regex))) {
+                changed = true;
             }
-            for (TopicInfo topic : topics.all()) {
-                if (topic.partitionCount() <= 0 || Topic.isInternal(topic.name()) || out.containsKey(topic.name())) {
-                    continue;
-                }
-                for (Pattern p : patterns) {
-                    if (p.matcher(topic.name()).matches()) {
-                        out.put(topic.name(), topic);
-                        break;
-                    }
-                }
+        }
+        boolean unresolved = !group.resolvedRegexes.keySet().containsAll(regexes);
+        if (!changed && !unresolved && now < group.lastRegexRefreshMs + REGEX_REFRESH_INTERVAL_MS) {
+            return false;
+        }
+        for (String regex : regexes) {
+            ResolvedRegex resolved = new ResolvedRegex(matches.get(regex), now, now);
+            group.resolvedRegexes.put(regex, resolved);
+            records.add(ConsumerGroupRecords.regularExpression(group.groupId(), regex, resolved));
+        }
+        group.lastRegexRefreshMs = now;
+        log.info("[GroupId {}] Resolved regular expressions {} to {} topics.", group.groupId(), regexes,
+                matches.values().stream().mapToInt(Set::size).sum());
+        return changed;
+    }
+
+    /** Kafka's maybeDeleteResolvedRegularExpressions: the resolution of a regex no member subscribes with goes. */
+    private static void deleteUnsubscribedRegexes(ConsumerGroup group, List<CoordinatorRecord> records) {
+        if (group.resolvedRegexes.isEmpty()) {
+            return;
+        }
+        Set<String> subscribed = new HashSet<>();
+        group.members.values().forEach(m -> subscribed.add(m.subscribedTopicRegex));
+        for (String regex : new TreeSet<>(group.resolvedRegexes.keySet())) {
+            if (!subscribed.contains(regex)) {
+                group.resolvedRegexes.remove(regex);
+                records.add(ConsumerGroupRecords.regularExpressionTombstone(group.groupId(), regex));
             }
+        }
+    }
+
+    /** The names of the existing topics each regex matches in full (internal topics only when named, not by regex). */
+    private Map<String, Set<String>> resolve(Set<String> regexes) {
+        Map<String, Pattern> patterns = new HashMap<>();
+        Map<String, Set<String>> out = new HashMap<>();
+        for (String regex : regexes) {
+            patterns.put(regex, Pattern.compile(regex)); // validated when the member subscribed with it
+            out.put(regex, new TreeSet<>());
+        }
+        for (TopicInfo topic : topics.all()) {
+            if (topic.partitionCount() <= 0 || Topic.isInternal(topic.name())) {
+                continue;
+            }
+            patterns.forEach((regex, pattern) -> {
+                if (pattern.matcher(topic.name()).matches()) {
+                    out.get(regex).add(topic.name());
+                }
+            });
         }
         return out;
     }
@@ -664,9 +742,9 @@ public final class ConsumerGroupProtocol {
         List<Assignor.MemberSubscription> members = new ArrayList<>(group.members.size());
         for (ConsumerGroupMember m : group.members.values()) {
             Set<Uuid> ids = new HashSet<>();
-            Pattern pattern = m.subscribedTopicRegex == null ? null : Pattern.compile(m.subscribedTopicRegex);
+            ResolvedRegex resolved = m.subscribedTopicRegex == null ? null : group.resolvedRegexes.get(m.subscribedTopicRegex);
             group.subscriptionMetadata.forEach((name, topic) -> {
-                if (m.subscribedTopicNames.contains(name) || (pattern != null && pattern.matcher(name).matches())) {
+                if (m.subscribedTopicNames.contains(name) || (resolved != null && resolved.topics().contains(name))) {
                     ids.add(topic.id());
                 }
             });

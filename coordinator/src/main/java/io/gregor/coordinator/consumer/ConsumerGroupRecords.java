@@ -13,6 +13,8 @@ import org.apache.kafka.coordinator.group.generated.ConsumerGroupMemberMetadataV
 import org.apache.kafka.coordinator.group.generated.ConsumerGroupMetadataKey;
 import org.apache.kafka.coordinator.group.generated.ConsumerGroupMetadataValue;
 import org.apache.kafka.coordinator.group.generated.ConsumerGroupPartitionMetadataKey;
+import org.apache.kafka.coordinator.group.generated.ConsumerGroupRegularExpressionKey;
+import org.apache.kafka.coordinator.group.generated.ConsumerGroupRegularExpressionValue;
 import org.apache.kafka.coordinator.group.generated.ConsumerGroupTargetAssignmentMemberKey;
 import org.apache.kafka.coordinator.group.generated.ConsumerGroupTargetAssignmentMemberValue;
 import org.apache.kafka.coordinator.group.generated.ConsumerGroupTargetAssignmentMetadataKey;
@@ -42,13 +44,14 @@ public final class ConsumerGroupRecords {
     public static final short TARGET_ASSIGNMENT_METADATA = 6;
     public static final short TARGET_ASSIGNMENT_MEMBER = 7;
     public static final short CURRENT_MEMBER_ASSIGNMENT = 8;
+    public static final short REGULAR_EXPRESSION = 16;
 
     private ConsumerGroupRecords() {
     }
 
     /** Whether a key of this type belongs to a consumer group (the classic types are 0 to 2). */
     public static boolean isConsumerGroupRecord(short type) {
-        return type >= GROUP_METADATA && type <= CURRENT_MEMBER_ASSIGNMENT;
+        return (type >= GROUP_METADATA && type <= CURRENT_MEMBER_ASSIGNMENT) || type == REGULAR_EXPRESSION;
     }
 
     // ------------------------------------------------------------------ writing
@@ -114,6 +117,17 @@ public final class ConsumerGroupRecords {
                         .setPartitionsPendingRevocation(partitions(member.partitionsPendingRevocation))));
     }
 
+    static CoordinatorRecord regularExpression(String groupId, String regex, ResolvedRegex resolved) {
+        List<String> topics = new ArrayList<>(resolved.topics());
+        Collections.sort(topics);
+        return new CoordinatorRecord(regularExpressionKey(groupId, regex), value(new ConsumerGroupRegularExpressionValue()
+                .setTopics(topics).setVersion(resolved.version()).setTimestamp(resolved.timestampMs())));
+    }
+
+    static CoordinatorRecord regularExpressionTombstone(String groupId, String regex) {
+        return new CoordinatorRecord(regularExpressionKey(groupId, regex), null);
+    }
+
     /** A member leaves the group: its current assignment, target assignment and metadata go, in Kafka's order. */
     static void memberTombstones(String groupId, String memberId, List<CoordinatorRecord> out) {
         out.add(new CoordinatorRecord(currentAssignmentKey(groupId, memberId), null));
@@ -121,17 +135,29 @@ public final class ConsumerGroupRecords {
         out.add(new CoordinatorRecord(memberMetadataKey(groupId, memberId), null));
     }
 
-    /** The records that delete an (empty) consumer group. */
+    /** The records that delete a consumer group, in Kafka's order (its ConsumerGroup.createGroupTombstoneRecords). */
     public static List<CoordinatorRecord> groupTombstones(ConsumerGroup group) {
+        String groupId = group.groupId();
         List<CoordinatorRecord> out = new ArrayList<>();
         for (ConsumerGroupMember m : group.members.values()) {
-            memberTombstones(group.groupId(), m.memberId, out);
+            out.add(new CoordinatorRecord(currentAssignmentKey(groupId, m.memberId), null));
         }
-        out.add(new CoordinatorRecord(targetMetadataKey(group.groupId()), null));
+        for (ConsumerGroupMember m : group.members.values()) {
+            out.add(new CoordinatorRecord(targetMemberKey(groupId, m.memberId), null));
+        }
+        out.add(new CoordinatorRecord(targetMetadataKey(groupId), null));
+        for (ConsumerGroupMember m : group.members.values()) {
+            out.add(new CoordinatorRecord(memberMetadataKey(groupId, m.memberId), null));
+        }
+        new TreeSet<>(group.resolvedRegexes.keySet()).forEach(regex -> out.add(regularExpressionTombstone(groupId, regex)));
         out.add(new CoordinatorRecord(key(PARTITION_METADATA,
-                new ConsumerGroupPartitionMetadataKey().setGroupId(group.groupId())), null));
-        out.add(new CoordinatorRecord(key(GROUP_METADATA, new ConsumerGroupMetadataKey().setGroupId(group.groupId())), null));
+                new ConsumerGroupPartitionMetadataKey().setGroupId(groupId)), null));
+        out.add(new CoordinatorRecord(key(GROUP_METADATA, new ConsumerGroupMetadataKey().setGroupId(groupId)), null));
         return out;
+    }
+
+    private static byte[] regularExpressionKey(String groupId, String regex) {
+        return key(REGULAR_EXPRESSION, new ConsumerGroupRegularExpressionKey().setGroupId(groupId).setRegularExpression(regex));
     }
 
     private static byte[] memberMetadataKey(String groupId, String memberId) {
@@ -201,6 +227,7 @@ public final class ConsumerGroupRecords {
             final Map<String, ConsumerGroupMemberMetadataValue> members = new LinkedHashMap<>();
             final Map<String, ConsumerGroupCurrentMemberAssignmentValue> current = new HashMap<>();
             final Map<String, ConsumerGroupTargetAssignmentMemberValue> targets = new HashMap<>();
+            final Map<String, ConsumerGroupRegularExpressionValue> regexes = new HashMap<>();
         }
 
         private final Map<String, GroupState> groups = new HashMap<>();
@@ -268,6 +295,18 @@ public final class ConsumerGroupRecords {
                         group(ck.groupId()).current.put(ck.memberId(), new ConsumerGroupCurrentMemberAssignmentValue(v, valueVersion));
                     }
                 }
+                case REGULAR_EXPRESSION -> {
+                    ConsumerGroupRegularExpressionKey rk = new ConsumerGroupRegularExpressionKey(key,
+                            new ConsumerGroupRegularExpressionKey().lowestSupportedVersion());
+                    if (v == null) {
+                        if (groups.containsKey(rk.groupId())) {
+                            groups.get(rk.groupId()).regexes.remove(rk.regularExpression());
+                        }
+                    } else {
+                        group(rk.groupId()).regexes.put(rk.regularExpression(),
+                                new ConsumerGroupRegularExpressionValue(v, valueVersion));
+                    }
+                }
                 default -> {
                     // partition metadata: recomputed from the topics at the first heartbeat
                 }
@@ -296,6 +335,10 @@ public final class ConsumerGroupRecords {
             group.groupEpoch = state.epoch;
             group.assignmentEpoch = state.assignmentEpoch == null ? 0 : state.assignmentEpoch;
             group.subscriptionMetadata = null;
+            state.regexes.forEach((regex, r) -> {
+                group.resolvedRegexes.put(regex, new ResolvedRegex(Set.copyOf(r.topics()), r.version(), r.timestamp()));
+                group.lastRegexRefreshMs = Math.max(group.lastRegexRefreshMs, r.timestamp());
+            });
             state.targets.forEach((memberId, t) -> {
                 Map<Uuid, Set<Integer>> partitions = new HashMap<>();
                 t.topicPartitions().forEach(tp -> partitions.put(tp.topicId(),
