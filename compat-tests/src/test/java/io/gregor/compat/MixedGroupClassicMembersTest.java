@@ -134,6 +134,24 @@ class MixedGroupClassicMembersTest {
         assertThat(memberIds(describe(group))).doesNotContain(joined.memberId()).hasSize(2);
     }
 
+    @Test
+    void theSyncGroupAnswerEchoesTheRequestsProtocolTypeAndName() throws Exception {
+        String group = "mixed-sync-echo";
+        consumerProtocolJoin(group);
+        JoinGroupResponseData joined = classicJoin(group);
+        // SyncGroup v5 may leave both out (nullable): Kafka's classicGroupSyncToConsumerGroup answers what was sent
+        SyncGroupResponseData bare = classicSync(group, joined, null, null);
+        assertThat(bare.errorCode()).isEqualTo(Errors.NONE.code());
+        assertThat(bare.protocolType()).isNull();
+        assertThat(bare.protocolName()).isNull();
+        assertThat(bare.assignment()).isNotEmpty();
+
+        SyncGroupResponseData full = classicSync(group, joined);
+        assertThat(full.errorCode()).isEqualTo(Errors.NONE.code());
+        assertThat(full.protocolType()).isEqualTo(ConsumerProtocol.PROTOCOL_TYPE);
+        assertThat(full.protocolName()).isEqualTo("range").isEqualTo(joined.protocolName());
+    }
+
     // ================================================================== static classic members
 
     @Test
@@ -306,10 +324,15 @@ class MixedGroupClassicMembersTest {
     }
 
     private static SyncGroupResponseData classicSync(String group, JoinGroupResponseData joined) throws Exception {
+        return classicSync(group, joined, ConsumerProtocol.PROTOCOL_TYPE, joined.protocolName());
+    }
+
+    private static SyncGroupResponseData classicSync(String group, JoinGroupResponseData joined, String protocolType,
+                                                     String protocolName) throws Exception {
         try (RawKafkaConnection raw = connect()) {
             return raw.roundTrip(ApiKeys.SYNC_GROUP, SYNC_VERSION, new SyncGroupRequestData().setGroupId(group)
                     .setMemberId(joined.memberId()).setGenerationId(joined.generationId())
-                    .setProtocolType(ConsumerProtocol.PROTOCOL_TYPE).setProtocolName(joined.protocolName()),
+                    .setProtocolType(protocolType).setProtocolName(protocolName),
                     SyncGroupResponseData::new);
         }
     }

@@ -193,7 +193,8 @@ public final class ClassicMembersProtocol {
         }
         consumerProtocol.cancelSyncTimeout(member);
         consumerProtocol.touchSession(group, member);
-        return new SyncGroupResponseData().setProtocolType(ConsumerProtocol.PROTOCOL_TYPE).setProtocolName(protocolName)
+        // Kafka echoes the request's protocol type and name (null when the request left them out, as v5+ may)
+        return new SyncGroupResponseData().setProtocolType(request.protocolType()).setProtocolName(request.protocolName())
                 .setAssignment(assignmentBytes(group, member));
     }
 
