@@ -251,6 +251,21 @@ final class Checker {
                 + " distinct");
     }
 
+    /** Who committed offsets in [low, high] of a partition and when (sent..answered, ms), to explain a step back. */
+    private static String commitsBetween(List<History.Commit> acked, List<History.Commit> failed, int partition,
+                                         long low, long high) {
+        List<String> out = new ArrayList<>();
+        for (List<History.Commit> list : List.of(acked, failed)) {
+            for (History.Commit c : list) {
+                if (c.partition() == partition && c.offset() >= low && c.offset() <= high) {
+                    out.add(c.offset() + " by consumer " + c.consumer() + " " + c.sentAtMs() + ".." + c.ackedAtMs()
+                            + (list == failed ? " (failed)" : ""));
+                }
+            }
+        }
+        return out.toString();
+    }
+
     /**
      * Committed offsets never go back: each listing of the group's offsets is at least the previous one and at
      * least every commit acknowledged before that listing started; the final offsets hold every acknowledged
@@ -277,6 +292,11 @@ final class Checker {
         commits.sort((a, b) -> Long.compare(a.ackedAtMs(), b.ackedAtMs()));
         Map<Integer, Long> ackedMax = new HashMap<>();
         Map<Integer, Long> observedMax = new HashMap<>();
+        Map<Integer, Long> observedAt = new HashMap<>();
+        List<History.Commit> failedCommits;
+        synchronized (history.failedCommits) {
+            failedCommits = new ArrayList<>(history.failedCommits);
+        }
         int next = 0;
         int staleDuringFaults = 0;
         List<String> staleExamples = new ArrayList<>();
@@ -291,7 +311,9 @@ final class Checker {
                 Long previous = observedMax.get(e.getKey());
                 if (previous != null && e.getValue() < previous) {
                     anomalies.add(new String[] {"committed offset went backwards", "partition " + e.getKey() + ": "
-                            + previous + " then " + e.getValue() + " at +" + o.startedAtMs() / 1000 + " s"});
+                            + previous + " (listed at +" + observedAt.get(e.getKey()) + " ms) then " + e.getValue()
+                            + " at +" + o.startedAtMs() + " ms; commits of " + e.getValue() + ".." + previous + ": "
+                            + commitsBetween(commits, failedCommits, e.getKey(), e.getValue(), previous)});
                 }
             }
             for (Map.Entry<Integer, Long> e : ackedMax.entrySet()) {
@@ -310,7 +332,12 @@ final class Checker {
                 continue;
             }
             anomalies.forEach(a -> finding(a[0], a[1]));
-            o.offsets().forEach((p, offset) -> observedMax.merge(p, offset, Math::max));
+            o.offsets().forEach((p, offset) -> {
+                if (offset > observedMax.getOrDefault(p, Long.MIN_VALUE)) {
+                    observedMax.put(p, offset);
+                    observedAt.put(p, o.startedAtMs());
+                }
+            });
         }
         facts.add("stale group offset listings during faults (answered by a deposed coordinator; tolerated): "
                 + staleDuringFaults + (staleExamples.isEmpty() ? "" : " (e.g. " + String.join("; ", staleExamples) + ")"));
