@@ -21,14 +21,29 @@ final class Checker {
     record LogEntry(long offset, String value) {
     }
 
+    /** Who wrote a record, from its batch header: producer id, producer epoch and the record's sequence. */
+    record Writer(long producerId, short epoch, int sequence) {
+    }
+
     private static final int EXAMPLES = 5;
 
     private final Map<String, List<String>> findings = new LinkedHashMap<>();
     private final Map<String, Integer> counts = new LinkedHashMap<>();
     private final List<String> facts = new ArrayList<>();
 
+    /**
+     * Later copies of idempotent writes that their producer sent again under a new epoch, by value: {partition,
+     * offset}. A Kafka producer that bumps its epoch (KIP-360) gives its in-flight batches new sequences, so a
+     * batch whose first attempt was written but never answered is written again, and no broker can tell (the
+     * known limit of the idempotent producer, KAFKA-14034). A copy under the same epoch and sequence is the
+     * broker's fault and stays a finding.
+     */
+    private final Map<String, long[]> resentCopies = new HashMap<>();
+    private final Map<Integer, Map<Long, Writer>> writers;
+
     Checker(History history, Map<Integer, List<LogEntry>> committedLog, Map<Integer, List<LogEntry>> uncommittedLog,
-            Map<Integer, Long> finalGroupOffsets) {
+            Map<Integer, Long> finalGroupOffsets, Map<Integer, Map<Long, Writer>> writers) {
+        this.writers = writers;
         Map<String, long[]> whereUncommitted = index(uncommittedLog, "read_uncommitted");
         Map<String, long[]> whereCommitted = index(committedLog, "read_committed");
         Map<Long, String>[] byOffset = byOffset(uncommittedLog);
@@ -38,6 +53,10 @@ final class Checker {
         checkOrder(uncommittedLog, committedLog, txnOfValue);
         checkConsumerReads(history, byOffset, txnOfValue, whereCommitted);
         checkCommittedOffsets(history, finalGroupOffsets, uncommittedLog);
+        facts.add("idempotent writes sent again by their producer under a new epoch (Kafka's producer after an "
+                + "epoch bump; not the broker's to drop): " + resentCopies.size()
+                + (resentExamples.isEmpty() ? "" : " (e.g. " + String.join("; ", resentExamples.subList(0,
+                Math.min(EXAMPLES, resentExamples.size()))) + ")"));
     }
 
     boolean valid() {
@@ -80,13 +99,36 @@ final class Checker {
                 previous = entry.offset();
                 long[] before = where.putIfAbsent(entry.value(), new long[] {e.getKey(), entry.offset()});
                 if (before != null) {
-                    finding("duplicate in the log (" + isolation + ")", entry.value() + " at " + before[0] + "/"
-                            + before[1] + " and " + e.getKey() + "/" + entry.offset());
+                    String copies = entry.value() + " at " + before[0] + "/" + before[1] + " " + writerOf(before[0],
+                            before[1]) + " and " + e.getKey() + "/" + entry.offset() + " " + writerOf(e.getKey(),
+                            entry.offset());
+                    if (resentUnderNewEpoch(before[0], before[1], e.getKey(), entry.offset())) {
+                        if (resentCopies.put(entry.value(), new long[] {e.getKey(), entry.offset()}) == null) {
+                            resentExamples.add(copies);
+                        }
+                    } else {
+                        finding("duplicate in the log (" + isolation + ")", copies);
+                    }
                 }
             }
         }
         facts.add("final " + isolation + " read: " + total + " records");
         return where;
+    }
+
+    private final List<String> resentExamples = new ArrayList<>();
+
+    private boolean resentUnderNewEpoch(long partition, long offset, long laterPartition, long laterOffset) {
+        Writer first = writers.getOrDefault((int) partition, Map.of()).get(offset);
+        Writer later = writers.getOrDefault((int) laterPartition, Map.of()).get(laterOffset);
+        return first != null && later != null && first.producerId() >= 0
+                && (first.producerId() != later.producerId() || first.epoch() != later.epoch());
+    }
+
+    private String writerOf(long partition, long offset) {
+        Writer w = writers.getOrDefault((int) partition, Map.of()).get(offset);
+        return w == null ? "(writer unknown)" : "(producer " + w.producerId() + " epoch " + w.epoch() + " seq "
+                + w.sequence() + ")";
     }
 
     @SuppressWarnings("unchecked")
@@ -114,13 +156,18 @@ final class Checker {
             if (at == null) {
                 finding("lost acknowledged write", ack.value() + " acknowledged at " + ack.partition() + "/"
                         + ack.offset());
-            } else if (at[0] != ack.partition() || at[1] != ack.offset()) {
+            } else if ((at[0] != ack.partition() || at[1] != ack.offset()) && !isResentCopy(ack)) {
                 finding("acknowledged write at another offset", ack.value() + " acknowledged at " + ack.partition()
                         + "/" + ack.offset() + ", found at " + at[0] + "/" + at[1]);
             } else if (!committed.containsKey(ack.value())) {
                 finding("acknowledged non-transactional write invisible to read_committed", ack.value());
             }
         }
+    }
+
+    private boolean isResentCopy(History.Ack ack) {
+        long[] copy = resentCopies.get(ack.value());
+        return copy != null && copy[0] == ack.partition() && copy[1] == ack.offset();
     }
 
     private Map<String, History.Txn> checkTransactions(History history, Map<String, long[]> committed,
@@ -188,6 +235,10 @@ final class Checker {
                 String v = entry.value();
                 if (!v.startsWith("i")) {
                     continue;
+                }
+                long[] resent = resentCopies.get(v);
+                if (resent != null && resent[0] == e.getKey() && resent[1] == entry.offset()) {
+                    continue; // its place is that of its first copy
                 }
                 int colon = v.indexOf(':');
                 String producer = v.substring(0, colon);
