@@ -53,6 +53,10 @@ final class Checker {
         checkOrder(uncommittedLog, committedLog, txnOfValue);
         checkConsumerReads(history, byOffset, txnOfValue, whereCommitted);
         checkCommittedOffsets(history, finalGroupOffsets, uncommittedLog);
+        long withWriter = uncommittedLog.entrySet().stream().mapToLong(e -> e.getValue().stream()
+                .filter(entry -> writers.getOrDefault(e.getKey(), Map.of()).containsKey(entry.offset())).count()).sum();
+        facts.add("batch headers (producer id, epoch, sequence) read from a replica's segment files for " + withWriter
+                + " records of the final read_uncommitted read");
         facts.add("idempotent writes sent again by their producer under a new epoch (Kafka's producer after an "
                 + "epoch bump; not the broker's to drop): " + resentCopies.size()
                 + (resentExamples.isEmpty() ? "" : " (e.g. " + String.join("; ", resentExamples.subList(0,
