@@ -106,7 +106,8 @@ final class Checker {
                     String copies = entry.value() + " at " + before[0] + "/" + before[1] + " " + writerOf(before[0],
                             before[1]) + " and " + e.getKey() + "/" + entry.offset() + " " + writerOf(e.getKey(),
                             entry.offset());
-                    if (entry.value().startsWith("i") && resentUnderNewEpoch(before[0], before[1], e.getKey(), entry.offset())) {
+                    boolean idempotent = entry.value().startsWith("i");
+                    if (idempotent && resentUnderNewEpoch(before[0], before[1], e.getKey(), entry.offset())) {
                         if (resentCopies.put(entry.value(), new long[] {e.getKey(), entry.offset()}) == null) {
                             resentExamples.add(copies);
                         }
