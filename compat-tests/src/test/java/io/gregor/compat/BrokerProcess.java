@@ -175,7 +175,7 @@ public final class BrokerProcess implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
-    Path logDir() {
+    public Path logDir() {
         return logDir;
     }
 

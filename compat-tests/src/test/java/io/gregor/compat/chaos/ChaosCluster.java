@@ -25,6 +25,8 @@ import java.util.stream.Collectors;
 final class ChaosCluster implements AutoCloseable {
     static final int SIZE = 3;
     static final int ZK_SESSION_TIMEOUT_MS = 6_000;
+    /** Internal topics whose partitions must be whole too before a fault counts as healed. */
+    static final List<String> INTERNAL_TOPICS = List.of("__consumer_offsets", "__transaction_state");
 
     private final ZooKeeperTestServer zookeeper = new ZooKeeperTestServer();
     private final Map<Integer, BrokerProcess> brokers = new TreeMap<>();
@@ -85,10 +87,16 @@ final class ChaosCluster implements AutoCloseable {
      * replicas in sync, both in ZooKeeper (the controller's truth) and in the metadata clients get; otherwise
      * what is still missing. ZooKeeper is asked too because a broker that was cut off from it keeps answering
      * with its old, whole-looking metadata until it learns that its session expired.
+     * The internal topics count too, in ZooKeeper: a broker that led a {@code __consumer_offsets} partition
+     * before it was cut off goes on answering as that group's coordinator, from its stale cache, until the
+     * controller makes it a follower, and only then can it be back in the partition's ISR. A broker that
+     * led none of {@code topics}' partitions would otherwise look healed before that.
      */
     String unhealthy(Admin admin, List<String> topics) {
         try {
-            String zkProblem = unhealthyInZooKeeper(topics);
+            List<String> zkTopics = new ArrayList<>(topics);
+            zkTopics.addAll(INTERNAL_TOPICS);
+            String zkProblem = unhealthyInZooKeeper(zkTopics);
             if (zkProblem != null) {
                 return zkProblem;
             }
@@ -122,6 +130,9 @@ final class ChaosCluster implements AutoCloseable {
         List<String> problems = new ArrayList<>();
         for (String topic : topics) {
             String partitions = "/brokers/topics/" + topic + "/partitions";
+            if (INTERNAL_TOPICS.contains(topic) && zkClient.exists(partitions, false) == null) {
+                continue; // not created yet: no client has used groups or transactions so far
+            }
             for (String p : zkClient.getChildren(partitions, false)) {
                 String state = new String(zkClient.getData(partitions + "/" + p + "/state", false, null),
                         StandardCharsets.UTF_8);

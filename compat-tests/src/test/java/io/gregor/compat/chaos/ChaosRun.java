@@ -8,9 +8,16 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MutableRecordBatch;
+import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,6 +26,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
 
 import static org.awaitility.Awaitility.await;
 
@@ -85,6 +93,7 @@ final class ChaosRun {
             Map<Integer, Long> finalGroupOffsets;
             Map<Integer, List<Checker.LogEntry>> committedLog;
             Map<Integer, List<Checker.LogEntry>> uncommittedLog;
+            Map<Integer, Map<Long, Checker.Writer>> writers;
             try (Admin admin = cluster.admin()) {
                 // transactions a crashed producer left open end by timeout; then read_committed can read to the end
                 if (!eventually(Duration.ofSeconds(90), () -> Workload.stableAndEndOffsets(admin, topic, PARTITIONS)
@@ -108,8 +117,9 @@ final class ChaosRun {
                 say(history, "consumers stopped; reading every partition in full");
                 committedLog = readAll(cluster.bootstrap(), topic, "read_committed");
                 uncommittedLog = readAll(cluster.bootstrap(), topic, "read_uncommitted");
+                writers = readWriters(cluster, topic);
             }
-            Checker checker = new Checker(history, committedLog, uncommittedLog, finalGroupOffsets);
+            Checker checker = new Checker(history, committedLog, uncommittedLog, finalGroupOffsets, writers);
             Result result = new Result(checker, nemesis.done(), liveness, history);
             report(result);
             return result;
@@ -180,6 +190,39 @@ final class ChaosRun {
             }
         }
         return log;
+    }
+
+    /**
+     * Who wrote each record, from the batch headers in a replica's segment files (a consumer does not see
+     * them): producer id, epoch and sequence tell a broker that failed to drop a retried batch from a
+     * producer that sent the batch again under a new epoch. Writes have stopped and every replica is in
+     * sync, so any replica's files hold the whole log.
+     */
+    private static Map<Integer, Map<Long, Checker.Writer>> readWriters(ChaosCluster cluster, String topic)
+            throws IOException {
+        Map<Integer, Map<Long, Checker.Writer>> out = new TreeMap<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+            Map<Long, Checker.Writer> writers = new HashMap<>();
+            out.put(p, writers);
+            Path dir = cluster.broker(1).logDir().resolve(topic + "-" + p);
+            List<Path> segments;
+            try (Stream<Path> files = Files.list(dir)) {
+                segments = files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().toList();
+            }
+            for (Path segment : segments) {
+                for (MutableRecordBatch batch : MemoryRecords.readableRecords(
+                        ByteBuffer.wrap(Files.readAllBytes(segment))).batches()) {
+                    if (batch.isControlBatch() || !batch.hasProducerId()) {
+                        continue;
+                    }
+                    for (Record r : batch) {
+                        writers.put(r.offset(), new Checker.Writer(batch.producerId(), batch.producerEpoch(),
+                                batch.baseSequence() + (int) (r.offset() - batch.baseOffset())));
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     private static boolean eventually(Duration timeout, java.util.concurrent.Callable<Boolean> condition) {

@@ -21,14 +21,29 @@ final class Checker {
     record LogEntry(long offset, String value) {
     }
 
+    /** Who wrote a record, from its batch header: producer id, producer epoch and the record's sequence. */
+    record Writer(long producerId, short epoch, int sequence) {
+    }
+
     private static final int EXAMPLES = 5;
 
     private final Map<String, List<String>> findings = new LinkedHashMap<>();
     private final Map<String, Integer> counts = new LinkedHashMap<>();
     private final List<String> facts = new ArrayList<>();
 
+    /**
+     * Later copies of idempotent writes that their producer sent again under a new epoch, by value: {partition,
+     * offset}. A Kafka producer that bumps its epoch (KIP-360) gives its in-flight batches new sequences, so a
+     * batch whose first attempt was written but never answered is written again, and no broker can tell (the
+     * known limit of the idempotent producer, KAFKA-14034). A copy under the same epoch and sequence is the
+     * broker's fault and stays a finding.
+     */
+    private final Map<String, long[]> resentCopies = new HashMap<>();
+    private final Map<Integer, Map<Long, Writer>> writers;
+
     Checker(History history, Map<Integer, List<LogEntry>> committedLog, Map<Integer, List<LogEntry>> uncommittedLog,
-            Map<Integer, Long> finalGroupOffsets) {
+            Map<Integer, Long> finalGroupOffsets, Map<Integer, Map<Long, Writer>> writers) {
+        this.writers = writers;
         Map<String, long[]> whereUncommitted = index(uncommittedLog, "read_uncommitted");
         Map<String, long[]> whereCommitted = index(committedLog, "read_committed");
         Map<Long, String>[] byOffset = byOffset(uncommittedLog);
@@ -38,6 +53,14 @@ final class Checker {
         checkOrder(uncommittedLog, committedLog, txnOfValue);
         checkConsumerReads(history, byOffset, txnOfValue, whereCommitted);
         checkCommittedOffsets(history, finalGroupOffsets, uncommittedLog);
+        long withWriter = uncommittedLog.entrySet().stream().mapToLong(e -> e.getValue().stream()
+                .filter(entry -> writers.getOrDefault(e.getKey(), Map.of()).containsKey(entry.offset())).count()).sum();
+        facts.add("batch headers (producer id, epoch, sequence) read from a replica's segment files for " + withWriter
+                + " records of the final read_uncommitted read");
+        facts.add("idempotent writes sent again by their producer under a new epoch (Kafka's producer after an "
+                + "epoch bump; not the broker's to drop): " + resentCopies.size()
+                + (resentExamples.isEmpty() ? "" : " (e.g. " + String.join("; ", resentExamples.subList(0,
+                Math.min(EXAMPLES, resentExamples.size()))) + ")"));
     }
 
     boolean valid() {
@@ -80,13 +103,37 @@ final class Checker {
                 previous = entry.offset();
                 long[] before = where.putIfAbsent(entry.value(), new long[] {e.getKey(), entry.offset()});
                 if (before != null) {
-                    finding("duplicate in the log (" + isolation + ")", entry.value() + " at " + before[0] + "/"
-                            + before[1] + " and " + e.getKey() + "/" + entry.offset());
+                    String copies = entry.value() + " at " + before[0] + "/" + before[1] + " " + writerOf(before[0],
+                            before[1]) + " and " + e.getKey() + "/" + entry.offset() + " " + writerOf(e.getKey(),
+                            entry.offset());
+                    boolean idempotent = entry.value().startsWith("i");
+                    if (idempotent && resentUnderNewEpoch(before[0], before[1], e.getKey(), entry.offset())) {
+                        if (resentCopies.put(entry.value(), new long[] {e.getKey(), entry.offset()}) == null) {
+                            resentExamples.add(copies);
+                        }
+                    } else {
+                        finding("duplicate in the log (" + isolation + ")", copies);
+                    }
                 }
             }
         }
         facts.add("final " + isolation + " read: " + total + " records");
         return where;
+    }
+
+    private final List<String> resentExamples = new ArrayList<>();
+
+    private boolean resentUnderNewEpoch(long partition, long offset, long laterPartition, long laterOffset) {
+        Writer first = writers.getOrDefault((int) partition, Map.of()).get(offset);
+        Writer later = writers.getOrDefault((int) laterPartition, Map.of()).get(laterOffset);
+        return first != null && later != null && first.producerId() >= 0
+                && (first.producerId() != later.producerId() || first.epoch() != later.epoch());
+    }
+
+    private String writerOf(long partition, long offset) {
+        Writer w = writers.getOrDefault((int) partition, Map.of()).get(offset);
+        return w == null ? "(writer unknown)" : "(producer " + w.producerId() + " epoch " + w.epoch() + " seq "
+                + w.sequence() + ")";
     }
 
     @SuppressWarnings("unchecked")
@@ -114,13 +161,18 @@ final class Checker {
             if (at == null) {
                 finding("lost acknowledged write", ack.value() + " acknowledged at " + ack.partition() + "/"
                         + ack.offset());
-            } else if (at[0] != ack.partition() || at[1] != ack.offset()) {
+            } else if ((at[0] != ack.partition() || at[1] != ack.offset()) && !isResentCopy(ack)) {
                 finding("acknowledged write at another offset", ack.value() + " acknowledged at " + ack.partition()
                         + "/" + ack.offset() + ", found at " + at[0] + "/" + at[1]);
             } else if (!committed.containsKey(ack.value())) {
                 finding("acknowledged non-transactional write invisible to read_committed", ack.value());
             }
         }
+    }
+
+    private boolean isResentCopy(History.Ack ack) {
+        long[] copy = resentCopies.get(ack.value());
+        return copy != null && copy[0] == ack.partition() && copy[1] == ack.offset();
     }
 
     private Map<String, History.Txn> checkTransactions(History history, Map<String, long[]> committed,
@@ -189,6 +241,10 @@ final class Checker {
                 if (!v.startsWith("i")) {
                     continue;
                 }
+                long[] resent = resentCopies.get(v);
+                if (resent != null && resent[0] == e.getKey() && resent[1] == entry.offset()) {
+                    continue; // its place is that of its first copy
+                }
                 int colon = v.indexOf(':');
                 String producer = v.substring(0, colon);
                 LogEntry last = lastOfProducer.put(producer, entry);
@@ -251,6 +307,21 @@ final class Checker {
                 + " distinct");
     }
 
+    /** Who committed offsets in [low, high] of a partition and when (sent..answered, ms), to explain a step back. */
+    private static String commitsBetween(List<History.Commit> acked, List<History.Commit> failed, int partition,
+                                         long low, long high) {
+        List<String> out = new ArrayList<>();
+        for (List<History.Commit> list : List.of(acked, failed)) {
+            for (History.Commit c : list) {
+                if (c.partition() == partition && c.offset() >= low && c.offset() <= high) {
+                    out.add(c.offset() + " by consumer " + c.consumer() + " " + c.sentAtMs() + ".." + c.ackedAtMs()
+                            + (list == failed ? " (failed)" : ""));
+                }
+            }
+        }
+        return out.toString();
+    }
+
     /**
      * Committed offsets never go back: each listing of the group's offsets is at least the previous one and at
      * least every commit acknowledged before that listing started; the final offsets hold every acknowledged
@@ -277,6 +348,11 @@ final class Checker {
         commits.sort((a, b) -> Long.compare(a.ackedAtMs(), b.ackedAtMs()));
         Map<Integer, Long> ackedMax = new HashMap<>();
         Map<Integer, Long> observedMax = new HashMap<>();
+        Map<Integer, Long> observedAt = new HashMap<>();
+        List<History.Commit> failedCommits;
+        synchronized (history.failedCommits) {
+            failedCommits = new ArrayList<>(history.failedCommits);
+        }
         int next = 0;
         int staleDuringFaults = 0;
         List<String> staleExamples = new ArrayList<>();
@@ -291,7 +367,9 @@ final class Checker {
                 Long previous = observedMax.get(e.getKey());
                 if (previous != null && e.getValue() < previous) {
                     anomalies.add(new String[] {"committed offset went backwards", "partition " + e.getKey() + ": "
-                            + previous + " then " + e.getValue() + " at +" + o.startedAtMs() / 1000 + " s"});
+                            + previous + " (listed at +" + observedAt.get(e.getKey()) + " ms) then " + e.getValue()
+                            + " at +" + o.startedAtMs() + " ms; commits of " + e.getValue() + ".." + previous + ": "
+                            + commitsBetween(commits, failedCommits, e.getKey(), e.getValue(), previous)});
                 }
             }
             for (Map.Entry<Integer, Long> e : ackedMax.entrySet()) {
@@ -310,7 +388,12 @@ final class Checker {
                 continue;
             }
             anomalies.forEach(a -> finding(a[0], a[1]));
-            o.offsets().forEach((p, offset) -> observedMax.merge(p, offset, Math::max));
+            o.offsets().forEach((p, offset) -> {
+                if (offset > observedMax.getOrDefault(p, Long.MIN_VALUE)) {
+                    observedMax.put(p, offset);
+                    observedAt.put(p, o.startedAtMs());
+                }
+            });
         }
         facts.add("stale group offset listings during faults (answered by a deposed coordinator; tolerated): "
                 + staleDuringFaults + (staleExamples.isEmpty() ? "" : " (e.g. " + String.join("; ", staleExamples) + ")"));

@@ -61,6 +61,8 @@ final class History {
     final List<Txn> txns = Collections.synchronizedList(new ArrayList<>());
     final List<Read> reads = Collections.synchronizedList(new ArrayList<>());
     final List<Commit> commits = Collections.synchronizedList(new ArrayList<>());
+    /** Commits that ended in an error ({@code ackedAtMs} is when it was seen): they may still have been written. */
+    final List<Commit> failedCommits = Collections.synchronizedList(new ArrayList<>());
     final List<OffsetsObservation> observations = Collections.synchronizedList(new ArrayList<>());
     final List<Event> events = Collections.synchronizedList(new ArrayList<>());
     /** {start, end} of each fault, from the moment it was applied until the cluster was whole again. */

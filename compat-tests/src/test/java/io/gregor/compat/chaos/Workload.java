@@ -301,6 +301,9 @@ final class Workload {
                         consumer.commitSync(toCommit);
                     } catch (RuntimeException e) {
                         history.clientError("commitSync", e);
+                        long failedAt = history.nowMs();
+                        toCommit.forEach((tp, o) -> history.failedCommits.add(
+                                new History.Commit(consumerId, tp.partition(), o.offset(), sentAt, failedAt)));
                         continue;
                     }
                     long ackedAt = history.nowMs();
