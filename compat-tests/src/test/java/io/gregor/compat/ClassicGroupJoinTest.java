@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,6 +26,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -69,13 +76,7 @@ class ClassicGroupJoinTest {
     void joinsAMomentApartOnANewGroupFormItsFirstGenerationTogether() throws Exception {
         String topic = TestDirs.uniqueTopic("moment");
         short version = 9;
-        byte[] subscription = Utils.toArray(ConsumerProtocol.serializeSubscription(
-                new ConsumerPartitionAssignor.Subscription(List.of(topic))));
-        JoinGroupRequestData request = new JoinGroupRequestData().setGroupId(topic + "-group").setMemberId("")
-                .setProtocolType(ConsumerProtocol.PROTOCOL_TYPE).setSessionTimeoutMs(10_000)
-                .setRebalanceTimeoutMs(10_000);
-        request.protocols().add(new JoinGroupRequestData.JoinGroupRequestProtocol().setName("range")
-                .setMetadata(subscription));
+        JoinGroupRequestData request = joinRequest(topic);
         int port = cluster.broker(0).port();
         try (RawKafkaConnection a = new RawKafkaConnection(port, Duration.ofSeconds(20));
              RawKafkaConnection b = new RawKafkaConnection(port, Duration.ofSeconds(20))) {
@@ -99,6 +100,84 @@ class ClassicGroupJoinTest {
             assertThat(leader.members()).extracting(JoinGroupResponseData.JoinGroupResponseMember::memberId)
                     .containsExactlyInAnyOrder(idA, idB);
         }
+    }
+
+    /**
+     * A new member's JoinGroup that is answered MEMBER_ID_REQUIRED keeps a 0 ms initial delay open as a join does:
+     * the first generation waits a step after the last JoinGroup of a new member, so a member whose rejoin with its id
+     * comes after the first step ended (counted from the first member's join) is still in it. Before, only rejoins
+     * with an id extended the delay, in whole steps, and the first member completed its join alone. Several
+     * connections ask for member ids at once so that the broker sees them without a step's gap even on a busy machine.
+     */
+    @Test
+    void aMemberStillGettingItsIdWhenTheFirstStepEndsJoinsTheFirstGeneration() throws Exception {
+        String topic = TestDirs.uniqueTopic("getting-id");
+        short version = 9;
+        JoinGroupRequestData request = joinRequest(topic);
+        int port = cluster.broker(0).port();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        CountDownLatch ready = new CountDownLatch(4);
+        CountDownLatch go = new CountDownLatch(1);
+        AtomicLong until = new AtomicLong();
+        List<RawKafkaConnection> askers = new ArrayList<>();
+        List<Future<String>> lastIds = new ArrayList<>();
+        try (RawKafkaConnection a = new RawKafkaConnection(port, Duration.ofSeconds(20))) {
+            for (int i = 0; i < 4; i++) {
+                RawKafkaConnection c = new RawKafkaConnection(port, Duration.ofSeconds(20));
+                askers.add(c);
+                lastIds.add(pool.submit(() -> {
+                    String id = askForMemberId(c, version, request);
+                    ready.countDown();
+                    go.await();
+                    do {
+                        id = askForMemberId(c, version, request);
+                    } while (System.nanoTime() < until.get());
+                    return id;
+                }));
+            }
+            String idA = a.roundTrip(ApiKeys.JOIN_GROUP, version, request, JoinGroupResponseData::new).memberId();
+            assertThat(ready.await(20, TimeUnit.SECONDS)).isTrue();
+            int correlationA = a.send(ApiKeys.JOIN_GROUP, version, request.duplicate().setMemberId(idA));
+            // for three steps of the delay after a's join was sent, new members keep asking for their ids
+            until.set(System.nanoTime() + Duration.ofMillis(3 * 20).toNanos());
+            go.countDown();
+            // b is the first of them to come back with its id
+            String idB = lastIds.get(0).get(20, TimeUnit.SECONDS);
+            JoinGroupResponseData joinedB = askers.get(0).roundTrip(ApiKeys.JOIN_GROUP, version,
+                    request.duplicate().setMemberId(idB), JoinGroupResponseData::new);
+            RawKafkaConnection.Response answerA = a.receive(ApiKeys.JOIN_GROUP.responseHeaderVersion(version));
+            assertThat(answerA.correlationId()).isEqualTo(correlationA);
+            JoinGroupResponseData joinedA = new JoinGroupResponseData(new ByteBufferAccessor(answerA.body()), version);
+            assertThat(joinedA.errorCode()).isEqualTo(Errors.NONE.code());
+            assertThat(joinedB.errorCode()).isEqualTo(Errors.NONE.code());
+            assertThat(joinedA.generationId()).isEqualTo(1);
+            assertThat(joinedB.generationId()).isEqualTo(1);
+            assertThat(joinedA.leader()).isEqualTo(idA);
+            assertThat(joinedA.members()).extracting(JoinGroupResponseData.JoinGroupResponseMember::memberId)
+                    .containsExactlyInAnyOrder(idA, idB);
+        } finally {
+            pool.shutdownNow();
+            askers.forEach(RawKafkaConnection::close);
+        }
+    }
+
+    private static String askForMemberId(RawKafkaConnection connection, short version, JoinGroupRequestData request)
+            throws IOException {
+        JoinGroupResponseData required = connection.roundTrip(ApiKeys.JOIN_GROUP, version, request,
+                JoinGroupResponseData::new);
+        assertThat(required.errorCode()).isEqualTo(Errors.MEMBER_ID_REQUIRED.code());
+        return required.memberId();
+    }
+
+    private static JoinGroupRequestData joinRequest(String topic) {
+        byte[] subscription = Utils.toArray(ConsumerProtocol.serializeSubscription(
+                new ConsumerPartitionAssignor.Subscription(List.of(topic))));
+        JoinGroupRequestData request = new JoinGroupRequestData().setGroupId(topic + "-group").setMemberId("")
+                .setProtocolType(ConsumerProtocol.PROTOCOL_TYPE).setSessionTimeoutMs(10_000)
+                .setRebalanceTimeoutMs(10_000);
+        request.protocols().add(new JoinGroupRequestData.JoinGroupRequestProtocol().setName("range")
+                .setMetadata(subscription));
+        return request;
     }
 
     @Test

@@ -49,6 +49,10 @@ final class ClassicGroup {
     boolean initialDelayPhase;
     boolean newMemberAdded;
     long remainingRebalanceMs;
+    /** The last JoinGroup of a new member (with or without its member id) during the initial delay. */
+    long lastNewMemberJoinMs;
+    /** The initial delay ends by this time whatever joins (its rebalance timeout). */
+    long initialDelayDeadlineMs;
 
     ClassicGroup(String groupId, long now) {
         this.groupId = groupId;

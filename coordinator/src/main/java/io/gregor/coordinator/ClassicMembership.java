@@ -43,7 +43,10 @@ import java.util.function.Function;
  */
 final class ClassicMembership {
     private static final Logger log = LoggerFactory.getLogger(ClassicMembership.class);
-    /** The shortest step of the initial rebalance delay, for 0 ms: enough for JoinGroups already on their way. */
+    /**
+     * For a group.initial.rebalance.delay.ms below it (0 ms in development setups), the initial delay ends once this
+     * long passes without a JoinGroup of a new member: enough for JoinGroups of consumers started together.
+     */
     static final long MIN_INITIAL_DELAY_STEP_MS = 20;
 
     private final GroupConfig config;
@@ -172,6 +175,7 @@ final class ClassicMembership {
     }
 
     private void joinNewMember(ClassicGroup group, Join join) {
+        noteNewMemberJoin(group);
         String instanceId = join.instanceId();
         String existing = instanceId == null ? null : group.staticMembers.get(instanceId);
         if (existing == null && group.members.size() + group.pendingMembers.size() >= config.maxGroupSize()) {
@@ -261,6 +265,7 @@ final class ClassicMembership {
         touchSession(group, member, config.newMemberJoinTimeoutMs());
         if (group.is(GroupState.PREPARING_REBALANCE) && group.initialDelayPhase) {
             group.newMemberAdded = true;
+            noteNewMemberJoin(group);
         }
         if (!group.is(GroupState.PREPARING_REBALANCE)) {
             prepareRebalance(group, "adding new member " + memberId);
@@ -377,6 +382,8 @@ final class ClassicMembership {
             group.initialDelayPhase = true;
             group.newMemberAdded = false;
             group.remainingRebalanceMs = rebalanceTimeout - delay;
+            group.lastNewMemberJoinMs = now;
+            group.initialDelayDeadlineMs = now + rebalanceTimeout;
             group.joinTimer = scheduler.schedule(() -> onInitialDelay(group, epoch), delay, TimeUnit.MILLISECONDS);
         } else {
             group.initialDelayPhase = false;
@@ -399,13 +406,37 @@ final class ClassicMembership {
         return Math.min(Math.max(config.initialRebalanceDelayMs(), MIN_INITIAL_DELAY_STEP_MS), remainingMs);
     }
 
+    /**
+     * Kafka's delays below the shortest step end once a step passes without a new member's JoinGroup, counted from
+     * that JoinGroup rather than in whole steps from the start: consumers started together are all in, and the join
+     * completes a step after the last of them, not up to two steps after the first. The MEMBER_ID_REQUIRED
+     * JoinGroup counts too, so a member whose rejoin with its id is on its way is waited for.
+     */
+    private boolean endsAfterQuietStep() {
+        return config.initialRebalanceDelayMs() < MIN_INITIAL_DELAY_STEP_MS;
+    }
+
+    private void noteNewMemberJoin(ClassicGroup group) {
+        if (group.is(GroupState.PREPARING_REBALANCE) && group.initialDelayPhase) {
+            group.lastNewMemberJoinMs = time.milliseconds();
+        }
+    }
+
     /** group.initial.rebalance.delay.ms: each new member extends the wait, up to the rebalance timeout. */
     private void onInitialDelay(ClassicGroup group, long epoch) {
         synchronized (group) {
             if (group.rebalanceEpoch != epoch || !group.is(GroupState.PREPARING_REBALANCE)) {
                 return;
             }
-            if (group.newMemberAdded && group.remainingRebalanceMs > 0) {
+            if (endsAfterQuietStep()) {
+                long quietUntil = Math.min(group.lastNewMemberJoinMs + MIN_INITIAL_DELAY_STEP_MS,
+                        group.initialDelayDeadlineMs);
+                long left = quietUntil - time.milliseconds();
+                if (left > 0) {
+                    group.joinTimer = scheduler.schedule(() -> onInitialDelay(group, epoch), left, TimeUnit.MILLISECONDS);
+                    return;
+                }
+            } else if (group.newMemberAdded && group.remainingRebalanceMs > 0) {
                 long delay = initialDelayStep(group.remainingRebalanceMs);
                 group.newMemberAdded = false;
                 group.remainingRebalanceMs -= delay;
