@@ -4,8 +4,6 @@ import io.gregor.testkit.GregorCluster;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.clients.consumer.AcknowledgeType;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
@@ -116,16 +114,8 @@ class ClusterShareGroupResetTest {
 
     /** Polls and accepts until the last record was delivered; the offsets delivered. */
     private static List<Long> consumeAll(KafkaShareConsumer<String, String> c) {
-        List<Long> offsets = new ArrayList<>();
-        await().atMost(Duration.ofSeconds(30)).until(() -> {
-            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
-                offsets.add(r.offset());
-                c.acknowledge(r, AcknowledgeType.ACCEPT);
-            }
-            c.commitSync();
-            return offsets.contains((long) RECORDS - 1);
-        });
-        return offsets;
+        return ShareConsumerTest.offsets(ShareConsumerTest.acceptUntil(c, Duration.ofSeconds(30),
+                got -> ShareConsumerTest.offsets(got).contains((long) RECORDS - 1)));
     }
 
     /** ReadShareGroupStateSummary, as a broker asks the share coordinator of the state key. */

@@ -26,6 +26,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -52,6 +53,29 @@ class ShareConsumerTest {
         if (broker != null) {
             broker.close();
         }
+    }
+
+    /**
+     * Polls, accepts every record delivered and commits the acknowledgements, until {@code done} holds for the records
+     * accepted so far; returns them in delivery order.
+     */
+    static List<ConsumerRecord<String, String>> acceptUntil(KafkaShareConsumer<String, String> c, Duration timeout,
+                                                            Predicate<List<ConsumerRecord<String, String>>> done) {
+        List<ConsumerRecord<String, String>> accepted = new ArrayList<>();
+        await().atMost(timeout).until(() -> {
+            for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
+                accepted.add(r);
+                c.acknowledge(r, AcknowledgeType.ACCEPT);
+            }
+            c.commitSync();
+            return done.test(accepted);
+        });
+        return accepted;
+    }
+
+    /** The offsets of {@code records}, in order. */
+    static List<Long> offsets(List<ConsumerRecord<String, String>> records) {
+        return records.stream().map(ConsumerRecord::offset).toList();
     }
 
     static Properties shareProps(String bootstrap, String group, boolean explicit, int maxPollRecords) {
@@ -172,15 +196,8 @@ class ShareConsumerTest {
             c.commitSync();
 
             GroupTestSupport.produce(broker.bootstrapServers(), topic, 1, "later", 1);
-            List<ConsumerRecord<String, String>> again = new ArrayList<>();
-            await().atMost(TIMEOUT).until(() -> {
-                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
-                    again.add(r);
-                    c.acknowledge(r, AcknowledgeType.ACCEPT);
-                }
-                return again.stream().anyMatch(r -> r.offset() == 3);
-            });
-            c.commitSync();
+            List<ConsumerRecord<String, String>> again = acceptUntil(c, TIMEOUT,
+                    got -> got.stream().anyMatch(r -> r.offset() == 3));
             ConsumerRecord<String, String> redelivered = again.stream().filter(r -> r.offset() == 0).findFirst()
                     .orElseThrow(() -> new AssertionError("offset 0 was not redelivered: " + again));
             assertThat(deliveries(redelivered)).isEqualTo((short) 2);
@@ -277,15 +294,7 @@ class ShareConsumerTest {
             });
             c.commitSync();
             GroupTestSupport.produce(broker.bootstrapServers(), topic, 1, "healthy", 1);
-            List<Long> later = new ArrayList<>();
-            await().atMost(TIMEOUT).until(() -> {
-                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
-                    later.add(r.offset());
-                    c.acknowledge(r, AcknowledgeType.ACCEPT);
-                }
-                return later.contains(1L);
-            });
-            c.commitSync();
+            List<Long> later = offsets(acceptUntil(c, TIMEOUT, got -> offsets(got).contains(1L)));
             assertThat(attempts).containsExactly((short) 1, (short) 2, (short) 3);
             assertThat(later).containsExactly(1L);
         }
@@ -317,15 +326,7 @@ class ShareConsumerTest {
             restarting.restart();
             try (KafkaShareConsumer<String, String> c = new KafkaShareConsumer<>(shareProps(bootstrap, group, true, 10))) {
                 c.subscribe(List.of(topic));
-                List<ConsumerRecord<String, String>> got = new ArrayList<>();
-                await().atMost(TIMEOUT).until(() -> {
-                    for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
-                        got.add(r);
-                        c.acknowledge(r, AcknowledgeType.ACCEPT);
-                    }
-                    return got.size() >= 3;
-                });
-                c.commitSync();
+                List<ConsumerRecord<String, String>> got = acceptUntil(c, TIMEOUT, accepted -> accepted.size() >= 3);
                 assertThat(got).extracting(ConsumerRecord::offset).containsExactly(7L, 8L, 9L);
                 assertThat(got).allSatisfy(r -> assertThat(deliveries(r)).isEqualTo((short) 2));
             }

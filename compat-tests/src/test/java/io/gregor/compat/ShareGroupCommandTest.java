@@ -1,7 +1,5 @@
 package io.gregor.compat;
 
-import org.apache.kafka.clients.consumer.AcknowledgeType;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -19,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 /** Kafka's own kafka-share-groups tool (kafka-tools 4.4) against Gregor: list, describe, reset-offsets, delete. */
 class ShareGroupCommandTest {
@@ -55,15 +52,7 @@ class ShareGroupCommandTest {
         try (KafkaShareConsumer<String, String> c = new KafkaShareConsumer<>(
                 ShareConsumerTest.shareProps(bootstrap, group, true, 5))) {
             c.subscribe(List.of(topic));
-            List<ConsumerRecord<String, String>> got = new ArrayList<>();
-            await().atMost(Duration.ofSeconds(60)).until(() -> {
-                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
-                    got.add(r);
-                    c.acknowledge(r, AcknowledgeType.ACCEPT);
-                }
-                c.commitSync();
-                return got.size() >= 5;
-            });
+            ShareConsumerTest.acceptUntil(c, Duration.ofSeconds(60), got -> got.size() >= 5);
 
             ToolRunner.Result list = tool("--list");
             assertThat(list.exitCode()).as(list.describe()).isZero();
@@ -89,15 +78,8 @@ class ShareGroupCommandTest {
         try (KafkaShareConsumer<String, String> c = new KafkaShareConsumer<>(
                 ShareConsumerTest.shareProps(bootstrap, group, true, 20))) {
             c.subscribe(List.of(topic));
-            List<Long> offsets = new ArrayList<>();
-            await().atMost(Duration.ofSeconds(60)).until(() -> {
-                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
-                    offsets.add(r.offset());
-                    c.acknowledge(r, AcknowledgeType.ACCEPT);
-                }
-                return offsets.size() >= 8;
-            });
-            c.commitSync();
+            List<Long> offsets = ShareConsumerTest.offsets(
+                    ShareConsumerTest.acceptUntil(c, Duration.ofSeconds(60), got -> got.size() >= 8));
             assertThat(offsets).as("everything again from the earliest offset").startsWith(0L, 1L, 2L);
         }
 
@@ -120,15 +102,7 @@ class ShareGroupCommandTest {
         try (KafkaShareConsumer<String, String> c = new KafkaShareConsumer<>(
                 ShareConsumerTest.shareProps(bootstrap, group, true, 5))) {
             c.subscribe(List.of(read));
-            List<Long> got = new ArrayList<>();
-            await().atMost(Duration.ofSeconds(60)).until(() -> {
-                for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
-                    got.add(r.offset());
-                    c.acknowledge(r, AcknowledgeType.ACCEPT);
-                }
-                c.commitSync();
-                return got.size() >= 3;
-            });
+            ShareConsumerTest.acceptUntil(c, Duration.ofSeconds(60), got -> got.size() >= 3);
         }
         try (Admin admin = GroupTestSupport.admin(bootstrap)) {
             // Kafka: a topic whose share partitions have no state for the group has no offsets to delete

@@ -61,15 +61,8 @@ class ShareGroupRestartTest {
             try (KafkaShareConsumer<String, String> c = new KafkaShareConsumer<>(
                     ShareConsumerTest.shareProps(bootstrap, group, true, 10))) {
                 c.subscribe(List.of(topic));
-                List<Long> got = new ArrayList<>();
-                await().atMost(Duration.ofSeconds(60)).until(() -> {
-                    for (ConsumerRecord<String, String> r : c.poll(Duration.ofMillis(200))) {
-                        got.add(r.offset());
-                        c.acknowledge(r, AcknowledgeType.ACCEPT);
-                    }
-                    c.commitSync();
-                    return got.size() >= 4;
-                });
+                List<Long> got = ShareConsumerTest.offsets(
+                        ShareConsumerTest.acceptUntil(c, Duration.ofSeconds(60), accepted -> accepted.size() >= 4));
                 assertThat(got).containsExactly(6L, 7L, 8L, 9L);
             }
         }
