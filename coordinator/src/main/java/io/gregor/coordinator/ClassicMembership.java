@@ -265,7 +265,7 @@ final class ClassicMembership {
         touchSession(group, member, config.newMemberJoinTimeoutMs());
         if (group.is(GroupState.PREPARING_REBALANCE) && group.initialDelayPhase) {
             group.newMemberAdded = true;
-            noteNewMemberJoin(group);
+            group.lastNewMemberJoinMs = time.milliseconds();
         }
         if (!group.is(GroupState.PREPARING_REBALANCE)) {
             prepareRebalance(group, "adding new member " + memberId);
@@ -397,10 +397,11 @@ final class ClassicMembership {
     }
 
     /**
-     * One step of group.initial.rebalance.delay.ms, at most {@code remainingMs}. Kafka runs even a 0 ms step through
-     * its coordinator timer and event queue, so consumers started together, whose JoinGroups are a few ms apart, join
-     * its first generation; Gregor's scheduler would fire at once and complete the join with the first member alone,
-     * leaving the others to a second rebalance the first learns of only on its next heartbeat (seconds later).
+     * One step of group.initial.rebalance.delay.ms, at most {@code remainingMs}; the first step of a delay below
+     * {@link #MIN_INITIAL_DELAY_STEP_MS} is that long, then {@link #endsAfterQuietStep} rules. Kafka runs even a 0 ms
+     * step through its coordinator timer and event queue, so consumers started together, whose JoinGroups are a few ms
+     * apart, join its first generation; a scheduler firing at once would complete the join with the first member
+     * alone, leaving the others to a second rebalance the first learns of only on its next heartbeat (seconds later).
      */
     private long initialDelayStep(long remainingMs) {
         return Math.min(Math.max(config.initialRebalanceDelayMs(), MIN_INITIAL_DELAY_STEP_MS), remainingMs);

@@ -39,6 +39,7 @@ final class Checker {
      * broker's fault and stays a finding.
      */
     private final Map<String, long[]> resentCopies = new HashMap<>();
+    private final List<String> resentExamples = new ArrayList<>();
     private final Map<Integer, Map<Long, Writer>> writers;
 
     Checker(History history, Map<Integer, List<LogEntry>> committedLog, Map<Integer, List<LogEntry>> uncommittedLog,
@@ -120,8 +121,6 @@ final class Checker {
         facts.add("final " + isolation + " read: " + total + " records");
         return where;
     }
-
-    private final List<String> resentExamples = new ArrayList<>();
 
     private boolean resentUnderNewEpoch(long partition, long offset, long laterPartition, long laterOffset) {
         Writer first = writers.getOrDefault((int) partition, Map.of()).get(offset);
